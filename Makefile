@@ -1,0 +1,56 @@
+# pg_tenancy - PGXS build (the DBA's `make && make install`) and the project's
+# commands: `make test`, `make demo`, `make bench`.
+include src/sources.mk
+
+EXTENSION   = pg_tenancy
+MODULE_big  = pg_tenancy
+OBJS        = $(patsubst %.cpp,%.o,$(TENANCY_CORE_SOURCES) $(TENANCY_MODULE_SOURCES))
+PGFILEDESC  = "pg_tenancy - tenant isolation, file audit and analytics"
+
+# Install scripts are assembled from readable pieces, one folder per version.
+TENANCY_VERSIONS = $(patsubst src/sql/%/,%,$(sort $(dir $(wildcard src/sql/*/*.sql))))
+DATA_built  = $(foreach v,$(TENANCY_VERSIONS),pg_tenancy--$(v).sql)
+EXTRA_CLEAN = $(DATA_built) build
+
+# pg_regress: one file per behaviour in sql/, expected output in expected/.
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --dbname=tenancy_regression
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+PG_INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
+
+# C++17 with warnings on; PostgreSQL's headers are system headers to us, so
+# their own warnings do not drown ours. The same flags suit g++ (objects) and
+# clang (LLVM bitcode for JIT).
+PG_CPPFLAGS = -Isrc -isystem $(PG_INCLUDEDIR_SERVER)
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra
+SHLIB_LINK  = -lstdc++
+
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+override BITCODE_CXXFLAGS += -std=c++17 -Wall -Wextra
+else
+all:
+	@echo "PostgreSQL's server headers (PGXS) are missing: run 'make deps' first." >&2
+	@exit 1
+endif
+
+pg_tenancy--%.sql: $(sort $(wildcard src/sql/%/*.sql))
+	cat $(sort $(wildcard src/sql/$*/*.sql)) > $@
+
+.PHONY: deps test demo bench unit
+deps:
+	scripts/install-deps.sh
+
+test:
+	scripts/run-tests.sh
+
+demo:
+	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
+
+unit:
+	scripts/unit-tests.sh

@@ -1,0 +1,249 @@
+// tenancy.set_context / clear_context and the getters.
+//
+// Why a setting: a parallel worker receives the leader's settings, and
+// transaction/savepoint rollback, RESET ALL and DISCARD ALL already restore
+// settings correctly. The setting `tenancy.context` is PGC_SUSET, so a
+// non-superuser can change it neither with SET, set_config, PGOPTIONS, ALTER
+// ROLE … SET nor through a placeholder created before the library loaded
+// (the reserved prefix and PostgreSQL's re-check on definition refuse those).
+// Only tenancy.set_context writes it, after checking tenancy.members.
+//
+// The getters are called once per row by policies, so they read a cache that
+// the setting's assign hook keeps in step; they never parse text.
+#include "context.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "pg/error_barrier.hpp"
+#include "pg/guc.hpp"
+#include "pg/spi.hpp"
+
+namespace tenancy {
+namespace {
+
+constexpr const char* kContextSetting = "tenancy.context";
+
+// The text of tenancy.context (owned by the GUC machinery) and its decoded
+// form, updated by the assign hook on every change, rollback included.
+char* g_context_text = nullptr;
+std::optional<core::TenantContext> g_context;
+
+bool g_require_context = false;
+ExecutorStart_hook_type g_previous_executor_start = nullptr;
+
+bool check_context_setting(char** new_value, void** extra, GucSource) {
+    core::DecodedContext decoded;
+    try {
+        decoded = core::decode_context(*new_value != nullptr ? *new_value : "");
+    } catch (...) {
+        return false;  // only bad_alloc can get here
+    }
+    if (!decoded.valid) {
+        GUC_check_errdetail("tenancy.context is written by tenancy.set_context() only.");
+        return false;
+    }
+    // GUC "extra" data is released with free(); PostgreSQL 15 does not export
+    // guc_malloc, so plain malloc it is.
+    auto* parsed = static_cast<std::optional<core::TenantContext>*>(
+        malloc(sizeof(std::optional<core::TenantContext>)));
+    if (parsed == nullptr) return false;
+    new (parsed) std::optional<core::TenantContext>(decoded.value);
+    *extra = parsed;
+    return true;
+}
+
+void assign_context_setting(const char*, void* extra) {
+    if (extra == nullptr) {
+        g_context.reset();
+    } else {
+        g_context = *static_cast<std::optional<core::TenantContext>*>(extra);
+    }
+}
+
+core::Uuid uuid_from_datum(Datum value) {
+    core::Uuid out;
+    std::memcpy(out.bytes.data(), DatumGetUUIDP(value)->data, out.bytes.size());
+    return out;
+}
+
+Datum uuid_to_datum(const core::Uuid& value) {
+    auto* out = static_cast<pg_uuid_t*>(pg::call([] { return palloc(sizeof(pg_uuid_t)); }));
+    std::memcpy(out->data, value.bytes.data(), value.bytes.size());
+    return UUIDPGetDatum(out);
+}
+
+// Arguments are checked by hand (the functions are not STRICT) so that a NULL
+// gets an error instead of a silent NULL result.
+Datum required_arg(FunctionCallInfo fcinfo, int index, const char* name) {
+    if (PG_ARGISNULL(index)) {
+        throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                        std::string(name) + " must not be NULL");
+    }
+    return PG_GETARG_DATUM(index);
+}
+
+// The OIDs of tenancy.member_role's labels, looked up once per call site
+// (flinfo) from the function's declared return type.
+struct RoleEnumCache {
+    Oid labels[core::kMemberRoleCount];
+};
+
+Datum role_to_datum(FunctionCallInfo fcinfo, core::MemberRole role) {
+    auto* cache = static_cast<RoleEnumCache*>(fcinfo->flinfo->fn_extra);
+    if (cache == nullptr) {
+        Oid function = fcinfo->flinfo->fn_oid;
+        MemoryContext function_context = fcinfo->flinfo->fn_mcxt;
+        cache = static_cast<RoleEnumCache*>(pg::call([&] {
+            Oid enum_type = get_func_rettype(function);
+            auto* fresh = static_cast<RoleEnumCache*>(
+                MemoryContextAllocZero(function_context, sizeof(RoleEnumCache)));
+            for (int i = 0; i < core::kMemberRoleCount; ++i) {
+                const char* label = core::to_string(static_cast<core::MemberRole>(i)).data();
+                fresh->labels[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+                                                   ObjectIdGetDatum(enum_type),
+                                                   CStringGetDatum(label));
+            }
+            return fresh;
+        }));
+        fcinfo->flinfo->fn_extra = cache;
+    }
+    Oid label = cache->labels[static_cast<int>(role)];
+    if (!OidIsValid(label)) {
+        throw pg::Error(ERRCODE_UNDEFINED_OBJECT,
+                        "tenancy.member_role has no label \"" +
+                            std::string(core::to_string(role)) + "\"");
+    }
+    return ObjectIdGetDatum(label);
+}
+
+// The member's role if user_id is an active member of org_id. Runs with the
+// privileges of the function owner (set_context is SECURITY DEFINER), so RLS
+// on tenancy.members does not hide the row it is looking for.
+std::optional<core::MemberRole> lookup_membership(Datum org_id, Datum user_id) {
+    static pg::CachedPlan plan(
+        "SELECT role::text FROM tenancy.members"
+        " WHERE organization_id = $1 AND user_id = $2 AND deactivated_at IS NULL",
+        {UUIDOID, UUIDOID});
+    pg::SpiConnection spi;
+    spi.execute(plan, {{UUIDOID, org_id}, {UUIDOID, user_id}}, true, 1);
+    if (spi.row_count() == 0) return std::nullopt;
+    auto role_text = spi.text_value(0, 1);
+    if (!role_text) return std::nullopt;
+    return core::parse_member_role(*role_text);
+}
+
+void require_context_before_tenant_access(QueryDesc* query) {
+    Oid tenancy_schema = get_namespace_oid("tenancy", true);
+    if (!OidIsValid(tenancy_schema)) return;
+    ListCell* cell;
+    foreach (cell, query->plannedstmt->rtable) {
+        auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+        if (rte->rtekind != RTE_RELATION) continue;
+        if (get_rel_namespace(rte->relid) != tenancy_schema) continue;
+        if (check_enable_rls(rte->relid, InvalidOid, true) != RLS_ENABLED) continue;
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("no tenant context is set for access to \"%s\"",
+                        get_rel_name(rte->relid)),
+                 errdetail("tenancy.require_context is on."),
+                 errhint("Call tenancy.set_context(org_id, user_id) at the start of the "
+                         "transaction.")));
+    }
+}
+
+// A C hook with no C++ object alive, so ereport may longjmp through it.
+void executor_start(QueryDesc* query, int eflags) {
+    if (g_require_context && !g_context.has_value() &&
+        (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) {
+        require_context_before_tenant_access(query);
+    }
+    if (g_previous_executor_start != nullptr) {
+        g_previous_executor_start(query, eflags);
+    } else {
+        standard_ExecutorStart(query, eflags);
+    }
+}
+
+}  // namespace
+
+const std::optional<core::TenantContext>& current_context() { return g_context; }
+
+void define_context_settings() {
+    DefineCustomStringVariable(
+        kContextSetting, "The tenant context (organization/user/role) of this transaction.",
+        "Written only by tenancy.set_context() and tenancy.clear_context().",
+        &g_context_text, "", PGC_SUSET,
+        GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_DISALLOW_IN_AUTO_FILE,
+        check_context_setting, assign_context_setting, nullptr);
+
+    DefineCustomBoolVariable(
+        "tenancy.require_context",
+        "Raise an error when a tenant table is read or written without a tenant context.",
+        "Off: such access sees no rows and may write none. On: it fails, so an "
+        "application that forgot tenancy.set_context() finds out at once.",
+        &g_require_context, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+}
+
+void install_context_hooks() {
+    g_previous_executor_start = ExecutorStart_hook;
+    ExecutorStart_hook = executor_start;
+}
+
+}  // namespace tenancy
+
+using namespace tenancy;
+
+// tenancy.set_context(org_id uuid, user_id uuid [, is_local boolean]) -> member_role
+TENANCY_SQL_FUNCTION(tenancy_set_context) {
+    Datum org_id = required_arg(fcinfo, 0, "org_id");
+    Datum user_id = required_arg(fcinfo, 1, "user_id");
+    bool is_local = PG_NARGS() < 3 || DatumGetBool(required_arg(fcinfo, 2, "is_local"));
+
+    auto role = lookup_membership(org_id, user_id);
+    if (!role) {
+        // One answer for unknown org, unknown user, deactivated member and
+        // non-member alike: the error must not tell which organizations exist.
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "user " + uuid_from_datum(user_id).to_string() +
+                            " is not an active member of organization " +
+                            uuid_from_datum(org_id).to_string());
+    }
+    core::TenantContext context{uuid_from_datum(org_id), uuid_from_datum(user_id), *role};
+    if (is_local && !IsTransactionBlock()) {
+        ereport(WARNING,
+                (errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+                 errmsg("tenant context set outside a transaction block lasts for this "
+                        "statement only"),
+                 errhint("Call tenancy.set_context() after BEGIN, or pass is_local => "
+                         "false for a session context.")));
+    }
+    pg::set_internal_setting(kContextSetting, core::encode_context(context),
+                             is_local ? pg::SettingScope::transaction
+                                      : pg::SettingScope::session);
+    return role_to_datum(fcinfo, *role);
+}
+
+// tenancy.clear_context() -> void: ends transaction and session context alike.
+TENANCY_SQL_FUNCTION(tenancy_clear_context) {
+    pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
+    PG_RETURN_VOID();
+}
+
+TENANCY_SQL_FUNCTION(tenancy_current_org_id) {
+    const auto& context = current_context();
+    if (!context) PG_RETURN_NULL();
+    return uuid_to_datum(context->org_id);
+}
+
+TENANCY_SQL_FUNCTION(tenancy_current_user_id) {
+    const auto& context = current_context();
+    if (!context) PG_RETURN_NULL();
+    return uuid_to_datum(context->user_id);
+}
+
+TENANCY_SQL_FUNCTION(tenancy_current_member_role) {
+    const auto& context = current_context();
+    if (!context) PG_RETURN_NULL();
+    return role_to_datum(fcinfo, context->role);
+}

@@ -1,0 +1,92 @@
+#include "pg/error_barrier.hpp"
+
+#include <new>
+
+namespace tenancy::pg {
+namespace {
+
+// What the barrier raises after the C++ frames are gone. Fixed-size buffers:
+// allocating here could itself fail while an exception is being handled.
+struct PendingError {
+    ErrorData* postgres = nullptr;  // a PostgreSQL error to re-throw as is
+    int sqlstate = 0;
+    char message[1024] = {0};
+    char detail[1024] = {0};
+    char hint[512] = {0};
+};
+
+void copy_text(char* out, std::size_t size, const char* text) {
+    strlcpy(out, text != nullptr ? text : "", size);
+}
+
+void take_exception(PendingError& pending) {
+    try {
+        throw;
+    } catch (const PgError& e) {
+        pending.postgres = e.data();
+    } catch (const Error& e) {
+        pending.sqlstate = e.sqlstate();
+        copy_text(pending.message, sizeof pending.message, e.what());
+        copy_text(pending.detail, sizeof pending.detail, e.detail().c_str());
+        copy_text(pending.hint, sizeof pending.hint, e.hint().c_str());
+    } catch (const std::bad_alloc&) {
+        pending.sqlstate = ERRCODE_OUT_OF_MEMORY;
+        copy_text(pending.message, sizeof pending.message, "out of memory in pg_tenancy");
+    } catch (const std::exception& e) {
+        pending.sqlstate = ERRCODE_INTERNAL_ERROR;
+        copy_text(pending.message, sizeof pending.message, "internal error in pg_tenancy");
+        copy_text(pending.detail, sizeof pending.detail, e.what());
+    } catch (...) {
+        pending.sqlstate = ERRCODE_INTERNAL_ERROR;
+        copy_text(pending.message, sizeof pending.message,
+                  "internal error in pg_tenancy: unknown C++ exception");
+    }
+}
+
+// Called with no C++ object alive on the way up to PostgreSQL's handler.
+[[noreturn]] void raise(const PendingError& pending) {
+    if (pending.postgres != nullptr) ReThrowError(pending.postgres);
+    ereport(ERROR, (errcode(pending.sqlstate), errmsg("%s", pending.message),
+                    pending.detail[0] ? errdetail("%s", pending.detail) : 0,
+                    pending.hint[0] ? errhint("%s", pending.hint) : 0));
+    pg_unreachable();
+}
+
+}  // namespace
+
+const char* PgError::what() const noexcept {
+    return data_ != nullptr && data_->message != nullptr ? data_->message
+                                                           : "PostgreSQL error";
+}
+
+namespace detail {
+ErrorData* capture_error(MemoryContext context) {
+    MemoryContextSwitchTo(context);
+    ErrorData* data = CopyErrorData();
+    FlushErrorState();
+    return data;
+}
+}  // namespace detail
+
+Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {
+    PendingError pending;
+    try {
+        return body(fcinfo);
+    } catch (...) {
+        take_exception(pending);
+    }
+    raise(pending);
+}
+
+void barrier_void(void (*body)(void*), void* arg) {
+    PendingError pending;
+    try {
+        body(arg);
+        return;
+    } catch (...) {
+        take_exception(pending);
+    }
+    raise(pending);
+}
+
+}  // namespace tenancy::pg

@@ -1,0 +1,113 @@
+// The error barrier between C++ and PostgreSQL (DESIGN.md, "the one rule").
+//
+// PostgreSQL reports errors by longjmp (ereport(ERROR)); C++ by exceptions.
+// Neither may cross the other's frames:
+//  - an SQL-callable function's C++ body runs inside barrier(), which catches
+//    every exception and raises it as ereport only after the body's frames
+//    (and their destructors) are gone;
+//  - a call from C++ into PostgreSQL that may ereport goes through call(),
+//    which catches the longjmp with PG_TRY and throws it on as PgError, so
+//    destructors run and the original error (SQLSTATE, message, detail,
+//    context) reaches the client unchanged.
+#pragma once
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "pg/postgres.hpp"
+
+namespace tenancy::pg {
+
+// A failure detected by C++ code, with the SQLSTATE the client should see
+// (one of PostgreSQL's ERRCODE_* values).
+class Error : public std::runtime_error {
+public:
+    Error(int sqlstate, const std::string& message, std::string detail = {},
+          std::string hint = {})
+        : std::runtime_error(message),
+          sqlstate_(sqlstate),
+          detail_(std::move(detail)),
+          hint_(std::move(hint)) {}
+
+    int sqlstate() const { return sqlstate_; }
+    const std::string& detail() const { return detail_; }
+    const std::string& hint() const { return hint_; }
+
+private:
+    int sqlstate_;
+    std::string detail_;
+    std::string hint_;
+};
+
+// A PostgreSQL error caught under C++ code, carried to the barrier. The
+// ErrorData is palloc'd in the memory context that was current at call().
+class PgError : public std::exception {
+public:
+    explicit PgError(ErrorData* data) : data_(data) {}
+    ErrorData* data() const { return data_; }
+    const char* what() const noexcept override;
+
+private:
+    ErrorData* data_;
+};
+
+namespace detail {
+// Copies the pending PostgreSQL error into `context` and clears the error
+// state. Only for use inside PG_CATCH.
+ErrorData* capture_error(MemoryContext context);
+}  // namespace detail
+
+// Runs fn, which calls PostgreSQL functions that may ereport(ERROR), and turns
+// such an error into PgError. fn itself must not own objects with destructors:
+// the longjmp skips them. Nesting is fine.
+template <typename Fn>
+auto call(Fn&& fn) -> decltype(fn()) {
+    using Result = decltype(fn());
+    MemoryContext caller_context = CurrentMemoryContext;
+    // volatile: assigned between setjmp and a possible longjmp.
+    ErrorData* volatile error = nullptr;
+    if constexpr (std::is_void_v<Result>) {
+        PG_TRY();
+        { fn(); }
+        PG_CATCH();
+        { error = detail::capture_error(caller_context); }
+        PG_END_TRY();
+        if (error != nullptr) throw PgError(error);
+    } else {
+        static_assert(std::is_trivially_copyable_v<Result>,
+                      "pg::call returns plain values only (Datum, pointers, ints)");
+        volatile Result result{};
+        PG_TRY();
+        { result = fn(); }
+        PG_CATCH();
+        { error = detail::capture_error(caller_context); }
+        PG_END_TRY();
+        if (error != nullptr) throw PgError(error);
+        return result;
+    }
+}
+
+// Runs an SQL-callable function's body; see the file comment. Never returns
+// normally when the body throws.
+Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo));
+
+// The same for callbacks PostgreSQL makes into C++ that return nothing
+// (transaction callbacks, hooks). `what` names the callback in the error.
+void barrier_void(void (*body)(void*), void* arg);
+
+}  // namespace tenancy::pg
+
+// Defines an SQL-callable C function `name` whose body is C++ run inside the
+// barrier. Usage:  TENANCY_SQL_FUNCTION(tenancy_foo) { ...; return Datum; }
+#define TENANCY_SQL_FUNCTION(name)                                         \
+    static Datum name##_body(FunctionCallInfo fcinfo);                     \
+    extern "C" {                                                           \
+    PG_FUNCTION_INFO_V1(name);                                             \
+    Datum name(PG_FUNCTION_ARGS) {                                         \
+        return ::tenancy::pg::barrier(fcinfo, name##_body);                \
+    }                                                                      \
+    }                                                                      \
+    static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)

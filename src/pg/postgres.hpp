@@ -1,0 +1,36 @@
+// The one place that includes PostgreSQL's headers into C++. Everything else in
+// pg_tenancy includes this file instead of postgres.h, so the extern "C" block
+// and the macros that clash with C++ are handled once.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+#include "utils/uuid.h"
+}
+
+// c.h defines these as macros; they break <algorithm> and friends.
+#ifdef min
+#undef min
+#endif
+#ifdef max
+#undef max
+#endif

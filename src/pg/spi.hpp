@@ -1,0 +1,74 @@
+// RAII over SPI: a connection that is always closed, plans that are prepared
+// once per backend, and results copied out before the connection goes.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+
+#include "pg/error_barrier.hpp"
+
+namespace tenancy::pg {
+
+// A typed argument for a prepared statement.
+struct SpiArg {
+    Oid type;
+    Datum value;
+    bool is_null = false;
+};
+
+// A statement prepared on first use and kept for the life of the backend
+// (SPI_keepplan); the plan cache replans it after DDL. Declare one per call
+// site as a function-local static.
+class CachedPlan {
+public:
+    CachedPlan(const char* sql, std::initializer_list<Oid> arg_types);
+    CachedPlan(const CachedPlan&) = delete;
+    CachedPlan& operator=(const CachedPlan&) = delete;
+
+    // Prepares on first use; needs an open SpiConnection.
+    SPIPlanPtr get();
+    int arg_count() const { return arg_count_; }
+
+private:
+    static constexpr int kMaxArgs = 8;
+    const char* sql_;
+    Oid arg_types_[kMaxArgs];
+    int arg_count_;
+    SPIPlanPtr plan_ = nullptr;
+};
+
+// One SPI connection, closed by the destructor on every path (on the error
+// path the enclosing transaction or subtransaction abort cleans up as well).
+class SpiConnection {
+public:
+    SpiConnection();
+    ~SpiConnection();
+    SpiConnection(const SpiConnection&) = delete;
+    SpiConnection& operator=(const SpiConnection&) = delete;
+
+    // Runs a kept plan; returns the number of rows processed. Throws PgError
+    // when the statement fails and Error when SPI reports a failure code.
+    std::uint64_t execute(CachedPlan& plan, std::initializer_list<SpiArg> args,
+                          bool read_only, long row_limit = 0);
+
+    // Runs a one-off statement without arguments.
+    std::uint64_t execute(const char* sql, bool read_only, long row_limit = 0);
+
+    // Column `column` (1-based) of result row `row`, as text; nullopt for NULL.
+    std::optional<std::string> text_value(std::uint64_t row, int column) const;
+
+    // Column of result row as a Datum copied into the caller's memory context
+    // (the one current when this connection was opened), so it survives
+    // the connection; is_null reports SQL NULL.
+    Datum copied_value(std::uint64_t row, int column, bool* is_null) const;
+
+    std::uint64_t row_count() const;
+
+private:
+    MemoryContext caller_context_;
+    bool connected_ = false;
+};
+
+}  // namespace tenancy::pg

@@ -1,0 +1,14 @@
+# The one source list: read by the Makefile (PGXS) and by CMakeLists.txt.
+# Pure C++ with no PostgreSQL header (unit-tested and fuzzed on their own):
+TENANCY_CORE_SOURCES = \
+	src/core/uuid.cpp \
+	src/core/tenant_context.cpp
+
+# The PostgreSQL boundary and the features built on it:
+TENANCY_MODULE_SOURCES = \
+	src/pg/error_barrier.cpp \
+	src/pg/guc.cpp \
+	src/pg/spi.cpp \
+	src/context.cpp \
+	src/error_probe.cpp \
+	src/module.cpp

@@ -1,0 +1,69 @@
+#include "core/tenant_context.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace tenancy::core;
+
+namespace {
+TenantContext sample(MemberRole role = MemberRole::teacher) {
+    return TenantContext{*Uuid::parse("11111111-1111-1111-1111-111111111111"),
+                         *Uuid::parse("22222222-2222-2222-2222-222222222222"), role};
+}
+}  // namespace
+
+TEST(MemberRole, NamesMatchTheSqlEnumInOrder) {
+    EXPECT_EQ(to_string(MemberRole::owner), "owner");
+    EXPECT_EQ(to_string(MemberRole::admin), "admin");
+    EXPECT_EQ(to_string(MemberRole::teacher), "teacher");
+    EXPECT_EQ(to_string(MemberRole::student), "student");
+    for (int i = 0; i < kMemberRoleCount; ++i) {
+        auto role = static_cast<MemberRole>(i);
+        EXPECT_EQ(parse_member_role(to_string(role)), role);
+    }
+    EXPECT_FALSE(parse_member_role("Owner"));
+    EXPECT_FALSE(parse_member_role(""));
+    EXPECT_FALSE(parse_member_role("superuser"));
+}
+
+TEST(MemberRole, StaffAndManagers) {
+    EXPECT_TRUE(is_staff(MemberRole::teacher));
+    EXPECT_FALSE(is_staff(MemberRole::student));
+    EXPECT_TRUE(is_manager(MemberRole::admin));
+    EXPECT_TRUE(is_manager(MemberRole::owner));
+    EXPECT_FALSE(is_manager(MemberRole::teacher));
+}
+
+TEST(TenantContext, RoundTripsThroughTheSettingText) {
+    for (int i = 0; i < kMemberRoleCount; ++i) {
+        TenantContext context = sample(static_cast<MemberRole>(i));
+        std::string text = encode_context(context);
+        DecodedContext decoded = decode_context(text);
+        ASSERT_TRUE(decoded.valid) << text;
+        ASSERT_TRUE(decoded.value) << text;
+        EXPECT_EQ(*decoded.value, context);
+    }
+    EXPECT_EQ(encode_context(sample()),
+              "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/teacher");
+}
+
+TEST(TenantContext, EmptyTextMeansNoContext) {
+    DecodedContext decoded = decode_context("");
+    EXPECT_TRUE(decoded.valid);
+    EXPECT_FALSE(decoded.value);
+}
+
+TEST(TenantContext, RejectsAnythingButTheCanonicalForm) {
+    const char* bad[] = {
+        "11111111-1111-1111-1111-111111111111",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/root",
+        "11111111111111111111111111111111/22222222-2222-2222-2222-222222222222/owner",
+        "{11111111-1111-1111-1111-111111111111}/22222222-2222-2222-2222-222222222222/owner",
+        "AAAAAAAA-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner/x",
+        "//",
+        " ",
+    };
+    for (const char* text : bad) EXPECT_FALSE(decode_context(text).valid) << text;
+}
