@@ -21,3 +21,7 @@ BEGIN
 END
 $$;
 GRANT USAGE ON SCHEMA public TO tenancy_app;
+
+-- tenancy_test_app2 runs with strict mode on: reading a tenant table without
+-- a context is an error, not an empty result (test/pgtap/no_context.sql).
+ALTER ROLE tenancy_test_app2 SET tenancy.require_context = on;

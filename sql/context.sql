@@ -1,0 +1,113 @@
+-- The tenant context as an application sees it: set_context, the getters,
+-- clear_context, and the errors of bad input. Fixtures are made by the
+-- superuser with fixed ids so that the output is stable.
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-00000000000a', 'north-school', 'North School'),
+    ('00000000-0000-4000-a000-00000000000b', 'south-school', 'South School');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    ('00000000-0000-4000-a000-00000000000a', '00000000-0000-4000-b000-0000000000a1', 'owner'),
+    ('00000000-0000-4000-a000-00000000000a', '00000000-0000-4000-b000-0000000000a2', 'teacher'),
+    ('00000000-0000-4000-a000-00000000000a', '00000000-0000-4000-b000-0000000000a3', 'student'),
+    ('00000000-0000-4000-a000-00000000000b', '00000000-0000-4000-b000-0000000000b1', 'owner'),
+    ('00000000-0000-4000-a000-00000000000b', '00000000-0000-4000-b000-0000000000b3', 'student');
+
+\c - tenancy_test_app
+SELECT current_user, tenancy.current_org_id(), tenancy.current_user_id(),
+       tenancy.current_member_role();
+
+-- The role comes from tenancy.members, never from the caller.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a2');
+SELECT tenancy.current_org_id(), tenancy.current_user_id(), tenancy.current_member_role();
+SELECT slug FROM tenancy.organizations;
+SELECT user_id, role FROM tenancy.members ORDER BY user_id;
+COMMIT;
+-- Transaction-local: gone after COMMIT, NULL and never ''.
+SELECT tenancy.current_org_id() IS NULL AS org_null,
+       tenancy.current_user_id() IS NULL AS user_null,
+       tenancy.current_member_role() IS NULL AS role_null;
+
+-- A student sees the staff and itself, not other students.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000b',
+                           '00000000-0000-4000-b000-0000000000b3');
+SELECT user_id, role FROM tenancy.members ORDER BY user_id;
+ROLLBACK;
+
+-- Session context survives COMMIT until clear_context().
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1', false);
+BEGIN; COMMIT;
+SELECT tenancy.current_member_role();
+SELECT tenancy.clear_context();
+SELECT tenancy.current_member_role();
+
+-- Outside a transaction block a transaction-local context lasts one statement.
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+SELECT tenancy.current_org_id();
+
+-- Bad input: each a clear error with its SQLSTATE.
+\set VERBOSITY sqlstate
+SELECT tenancy.set_context('not-a-uuid', '00000000-0000-4000-b000-0000000000a1');
+\set VERBOSITY default
+SELECT tenancy.set_context(NULL, '00000000-0000-4000-b000-0000000000a1');
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a', NULL);
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1', NULL);
+-- Unknown organization and non-member read the same: nothing is revealed.
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000ff',
+                           '00000000-0000-4000-b000-0000000000a1');
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000b',
+                           '00000000-0000-4000-b000-0000000000a1');
+-- A failed set_context leaves no context behind.
+SELECT tenancy.current_org_id();
+
+-- Forging: the setting that carries the context is superuser-only.
+SET tenancy.context = '00000000-0000-4000-a000-00000000000b/00000000-0000-4000-b000-0000000000a1/owner';
+SELECT set_config('tenancy.context', '00000000-0000-4000-a000-00000000000b/00000000-0000-4000-b000-0000000000a1/owner', true);
+SET tenancy.require_context = off;
+SET tenancy.org_id = '00000000-0000-4000-a000-00000000000b';
+
+-- Deactivated members and deleted organizations: no context.
+\c - postgres
+UPDATE tenancy.members SET deactivated_at = now()
+WHERE user_id = '00000000-0000-4000-b000-0000000000a3';
+\c - tenancy_test_app
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a3');
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000b',
+                           '00000000-0000-4000-b000-0000000000b1');
+SELECT tenancy.delete_organization('00000000-0000-4000-a000-00000000000b');
+SELECT count(*) AS organizations_left FROM tenancy.organizations;
+COMMIT;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000b',
+                           '00000000-0000-4000-b000-0000000000b1');
+
+-- Only an owner deletes, and only its own organization.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a2');
+SELECT tenancy.delete_organization('00000000-0000-4000-a000-00000000000a');
+ROLLBACK;
+SELECT tenancy.delete_organization(NULL);
+
+-- Strict mode: without a context, access to a tenant table is an error.
+\c - postgres
+ALTER ROLE tenancy_test_app IN DATABASE tenancy_regression SET tenancy.require_context = on;
+\c - tenancy_test_app
+SHOW tenancy.require_context;
+SELECT count(*) FROM tenancy.members;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+SELECT count(*) FROM tenancy.members;
+COMMIT;
+\c - postgres
+ALTER ROLE tenancy_test_app IN DATABASE tenancy_regression RESET tenancy.require_context;
+-- Superusers bypass RLS, so strict mode leaves them alone.
+SET tenancy.require_context = on;
+SELECT count(*) FROM tenancy.members;
+RESET tenancy.require_context;

@@ -1,0 +1,49 @@
+-- The error barrier: C++ failures and PostgreSQL errors raised under C++ code
+-- reach the client as clean SQL errors with the right SQLSTATE, and the
+-- backend stays healthy. The probe functions live in the module but are not
+-- part of the extension's SQL surface; this test creates them.
+CREATE FUNCTION probe_cxx_error(text) RETURNS text
+    LANGUAGE C AS 'pg_tenancy', 'tenancy_probe_cxx_error';
+CREATE FUNCTION probe_pg_error(text) RETURNS bigint
+    LANGUAGE C AS 'pg_tenancy', 'tenancy_probe_pg_error';
+CREATE FUNCTION probe_unwound_frames() RETURNS int
+    LANGUAGE C AS 'pg_tenancy', 'tenancy_probe_unwound_frames';
+
+-- "SQLSTATE: message" of a statement, or 'ok'.
+CREATE FUNCTION outcome(statement text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE statement;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+
+\set VERBOSITY default
+-- A pg::Error keeps its SQLSTATE, detail and hint.
+SELECT outcome($$SELECT probe_cxx_error('error')$$);
+SELECT probe_cxx_error('error');
+-- Other C++ exceptions become out-of-memory or internal errors.
+SELECT outcome($$SELECT probe_cxx_error('bad_alloc')$$);
+SELECT outcome($$SELECT probe_cxx_error('exception')$$);
+SELECT outcome($$SELECT probe_cxx_error('unknown')$$);
+SELECT probe_cxx_error('no error');
+
+-- PostgreSQL errors raised inside SPI under C++ frames keep their SQLSTATE.
+SELECT outcome($$SELECT probe_pg_error('SELECT 1/0')$$);
+SELECT outcome($$SELECT probe_pg_error('SELECT * FROM no_such_table')$$);
+SELECT outcome($$SELECT probe_pg_error('SELECT ''x''::int')$$);
+SELECT probe_pg_error('SELECT 1/0');
+
+-- Every probe frame above was unwound: destructors ran (4 C++ errors, 1
+-- success, 4 PostgreSQL errors, each probe owns one witness).
+SELECT probe_unwound_frames();
+
+-- The backend is healthy: SPI works again, and the transaction is usable.
+SELECT probe_pg_error('SELECT generate_series(1, 3)');
+BEGIN;
+SELECT outcome($$SELECT probe_pg_error('SELECT 1/0')$$);
+SELECT probe_pg_error('SELECT 42');
+COMMIT;
+SELECT 1 AS still_alive;
+
+DROP FUNCTION probe_cxx_error(text), probe_pg_error(text), probe_unwound_frames(), outcome(text);

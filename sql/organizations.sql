@@ -1,0 +1,68 @@
+-- Creating and deleting organizations through the application role.
+\c - tenancy_test_app
+SELECT tenancy.create_organization('east-school', 'East School',
+                                   '00000000-0000-4000-b000-0000000000e1') IS NOT NULL AS created;
+-- Without a context the new organization is invisible.
+SELECT count(*) FROM tenancy.organizations;
+
+
+-- Bad input.
+SELECT tenancy.create_organization('east-school', 'Again', '00000000-0000-4000-b000-0000000000e2');
+SELECT tenancy.create_organization('East School', 'Bad slug', '00000000-0000-4000-b000-0000000000e2');
+SELECT tenancy.create_organization('-dash', 'Bad slug', '00000000-0000-4000-b000-0000000000e2');
+SELECT tenancy.create_organization('west-school', '', '00000000-0000-4000-b000-0000000000e2');
+SELECT tenancy.create_organization(NULL, 'No slug', '00000000-0000-4000-b000-0000000000e2');
+SELECT tenancy.create_organization('west-school', 'West', NULL);
+
+-- The app cannot insert organizations directly, nor members without a context.
+INSERT INTO tenancy.organizations (slug, name) VALUES ('sneaky', 'Sneaky');
+INSERT INTO tenancy.members (organization_id, user_id, role)
+VALUES (gen_random_uuid(), gen_random_uuid(), 'owner');
+
+-- The last owner stays.
+\c - postgres
+SELECT id AS east FROM tenancy.organizations WHERE slug = 'east-school' \gset
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context(:'east', '00000000-0000-4000-b000-0000000000e1');
+INSERT INTO tenancy.members (organization_id, user_id, role)
+VALUES (:'east', '00000000-0000-4000-b000-0000000000e2', 'admin');
+SAVEPOINT attempt;
+UPDATE tenancy.members SET role = 'admin' WHERE user_id = '00000000-0000-4000-b000-0000000000e1';
+ROLLBACK TO attempt;
+DELETE FROM tenancy.members WHERE user_id = '00000000-0000-4000-b000-0000000000e1';
+ROLLBACK TO attempt;
+UPDATE tenancy.members SET deactivated_at = now() WHERE user_id = '00000000-0000-4000-b000-0000000000e1';
+ROLLBACK;
+
+-- An admin cannot make itself owner, nor touch the owner.
+BEGIN;
+SELECT tenancy.set_context(:'east', '00000000-0000-4000-b000-0000000000e1');
+INSERT INTO tenancy.members (organization_id, user_id, role)
+VALUES (:'east', '00000000-0000-4000-b000-0000000000e2', 'admin');
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context(:'east', '00000000-0000-4000-b000-0000000000e2');
+SAVEPOINT attempt;
+UPDATE tenancy.members SET role = 'owner' WHERE user_id = '00000000-0000-4000-b000-0000000000e2';
+ROLLBACK TO attempt;
+-- The owner row is not the admin's to delete: policies hide it (0 rows).
+DELETE FROM tenancy.members WHERE user_id = '00000000-0000-4000-b000-0000000000e1';
+SELECT user_id, role FROM tenancy.members ORDER BY user_id;
+ROLLBACK;
+
+-- Two owners: one may step down.
+BEGIN;
+SELECT tenancy.set_context(:'east', '00000000-0000-4000-b000-0000000000e1');
+UPDATE tenancy.members SET role = 'owner' WHERE user_id = '00000000-0000-4000-b000-0000000000e2';
+UPDATE tenancy.members SET role = 'teacher' WHERE user_id = '00000000-0000-4000-b000-0000000000e1';
+SELECT user_id, role FROM tenancy.members ORDER BY user_id;
+ROLLBACK;
+
+-- Deleting the organization takes its members with it.
+BEGIN;
+SELECT tenancy.set_context(:'east', '00000000-0000-4000-b000-0000000000e1');
+SELECT tenancy.delete_organization(:'east');
+COMMIT;
+\c - postgres
+SELECT count(*) AS members_left FROM tenancy.members WHERE organization_id = :'east';
