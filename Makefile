@@ -13,7 +13,7 @@ DATA_built  = $(foreach v,$(TENANCY_VERSIONS),pg_tenancy--$(v).sql)
 EXTRA_CLEAN = $(DATA_built) build
 
 # pg_regress: one file per behaviour in sql/, expected output in expected/.
-REGRESS      = install error_barrier context organizations
+REGRESS      = install error_barrier context organizations file_audit
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
@@ -38,8 +38,9 @@ all:
 	@exit 1
 endif
 
-pg_tenancy--%.sql: $(sort $(wildcard src/sql/%/*.sql))
-	cat $(sort $(wildcard src/sql/$*/*.sql)) > $@
+.SECONDEXPANSION:
+pg_tenancy--%.sql: $$(sort $$(wildcard src/sql/$$*/*.sql))
+	cat $^ > $@
 
 .PHONY: deps test demo bench unit
 deps:

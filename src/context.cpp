@@ -13,11 +13,11 @@
 #include "context.hpp"
 
 #include <cstdlib>
-#include <cstring>
 
 #include "pg/error_barrier.hpp"
 #include "pg/guc.hpp"
 #include "pg/spi.hpp"
+#include "pg/uuid.hpp"
 
 namespace tenancy {
 namespace {
@@ -59,18 +59,6 @@ void assign_context_setting(const char*, void* extra) {
     } else {
         g_context = *static_cast<std::optional<core::TenantContext>*>(extra);
     }
-}
-
-core::Uuid uuid_from_datum(Datum value) {
-    core::Uuid out;
-    std::memcpy(out.bytes.data(), DatumGetUUIDP(value)->data, out.bytes.size());
-    return out;
-}
-
-Datum uuid_to_datum(const core::Uuid& value) {
-    auto* out = static_cast<pg_uuid_t*>(pg::call([] { return palloc(sizeof(pg_uuid_t)); }));
-    std::memcpy(out->data, value.bytes.data(), value.bytes.size());
-    return UUIDPGetDatum(out);
 }
 
 // Arguments are checked by hand (the functions are not STRICT) so that a NULL
@@ -205,11 +193,11 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
         // One answer for unknown org, unknown user, deactivated member and
         // non-member alike: the error must not tell which organizations exist.
         throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                        "user " + uuid_from_datum(user_id).to_string() +
+                        "user " + pg::uuid_from_datum(user_id).to_string() +
                             " is not an active member of organization " +
-                            uuid_from_datum(org_id).to_string());
+                            pg::uuid_from_datum(org_id).to_string());
     }
-    core::TenantContext context{uuid_from_datum(org_id), uuid_from_datum(user_id), *role};
+    core::TenantContext context{pg::uuid_from_datum(org_id), pg::uuid_from_datum(user_id), *role};
     if (is_local && !IsTransactionBlock()) {
         ereport(WARNING,
                 (errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
@@ -233,13 +221,13 @@ TENANCY_SQL_FUNCTION(tenancy_clear_context) {
 TENANCY_SQL_FUNCTION(tenancy_current_org_id) {
     const auto& context = current_context();
     if (!context) PG_RETURN_NULL();
-    return uuid_to_datum(context->org_id);
+    return pg::uuid_to_datum(context->org_id);
 }
 
 TENANCY_SQL_FUNCTION(tenancy_current_user_id) {
     const auto& context = current_context();
     if (!context) PG_RETURN_NULL();
-    return uuid_to_datum(context->user_id);
+    return pg::uuid_to_datum(context->user_id);
 }
 
 TENANCY_SQL_FUNCTION(tenancy_current_member_role) {

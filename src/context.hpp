@@ -11,6 +11,7 @@ namespace tenancy {
 // Called once from _PG_init.
 void define_context_settings();
 void install_context_hooks();
+void register_file_audit_callbacks();
 
 // The context in effect for this transaction (in parallel workers too: the
 // setting is copied from the leader), or nullopt.

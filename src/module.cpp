@@ -13,5 +13,6 @@ void _PG_init(void) {
     // placeholder that could shadow a setting defined later.
     MarkGUCPrefixReserved("tenancy");
     tenancy::install_context_hooks();
+    tenancy::register_file_audit_callbacks();
 }
 }

@@ -9,6 +9,10 @@ TENANCY_MODULE_SOURCES = \
 	src/pg/error_barrier.cpp \
 	src/pg/guc.cpp \
 	src/pg/spi.cpp \
+	src/pg/table_appender.cpp \
+	src/pg/tuple.cpp \
+	src/pg/uuid.cpp \
 	src/context.cpp \
+	src/file_audit.cpp \
 	src/error_probe.cpp \
 	src/module.cpp

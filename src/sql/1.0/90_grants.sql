@@ -16,3 +16,15 @@ GRANT SELECT, DELETE ON tenancy.organizations TO tenancy_app;
 GRANT UPDATE (slug, name) ON tenancy.organizations TO tenancy_app;
 GRANT SELECT, INSERT, DELETE ON tenancy.members TO tenancy_app;
 GRANT UPDATE (role, deactivated_at) ON tenancy.members TO tenancy_app;
+
+GRANT EXECUTE ON FUNCTION tenancy.record_file_access(uuid, tenancy.file_action, bigint)
+    TO tenancy_app;
+-- The app writes file metadata; version and timestamps belong to the triggers.
+GRANT SELECT, DELETE ON tenancy.files TO tenancy_app;
+GRANT INSERT (organization_id, id, owner_id, path, name, mime_type, size_bytes, checksum,
+              visibility)
+    ON tenancy.files TO tenancy_app;
+GRANT UPDATE (owner_id, path, name, mime_type, size_bytes, checksum, visibility, deleted_at)
+    ON tenancy.files TO tenancy_app;
+-- Versions and the log are written by the extension only.
+GRANT SELECT ON tenancy.file_versions, tenancy.file_access_log TO tenancy_app;

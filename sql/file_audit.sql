@@ -1,0 +1,168 @@
+-- Files, their versions and the access log, as the application sees them.
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-0000000000f1', 'files-north', 'Files North'),
+    ('00000000-0000-4000-a000-0000000000f2', 'files-south', 'Files South');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    ('00000000-0000-4000-a000-0000000000f1', '00000000-0000-4000-b000-0000000000f1', 'owner'),
+    ('00000000-0000-4000-a000-0000000000f1', '00000000-0000-4000-b000-0000000000f2', 'teacher'),
+    ('00000000-0000-4000-a000-0000000000f1', '00000000-0000-4000-b000-0000000000f3', 'student'),
+    ('00000000-0000-4000-a000-0000000000f2', '00000000-0000-4000-b000-0000000000f9', 'owner');
+
+-- The log as the owner sees it, with actors by role name.
+CREATE VIEW log_as_seen AS
+SELECT l.action, f.path, l.bytes, m.role AS actor
+FROM tenancy.file_access_log l
+LEFT JOIN tenancy.files f ON f.organization_id = l.organization_id AND f.id = l.file_id
+LEFT JOIN tenancy.members m ON m.organization_id = l.organization_id AND m.user_id = l.user_id
+ORDER BY l.id;
+GRANT SELECT ON log_as_seen TO tenancy_app;
+
+\c - tenancy_test_app
+-- A student uploads: org and owner come from the context.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
+                           '00000000-0000-4000-b000-0000000000f3');
+INSERT INTO tenancy.files (path, name, size_bytes, checksum)
+VALUES ('essays/river.docx', 'river.docx', 1000, 'sha256:aa')
+RETURNING organization_id, owner_id, version, visibility;
+-- Content updates make versions; metadata updates do not.
+UPDATE tenancy.files SET size_bytes = 1500, checksum = 'sha256:bb' WHERE path = 'essays/river.docx';
+UPDATE tenancy.files SET name = 'River essay.docx', visibility = 'org' WHERE path = 'essays/river.docx';
+UPDATE tenancy.files SET path = 'essays/river-final.docx', size_bytes = 1600, checksum = 'sha256:cc'
+WHERE path = 'essays/river.docx';
+-- Setting a column to what it was is not a change.
+UPDATE tenancy.files SET name = name;
+SELECT path, name, size_bytes, version, visibility FROM tenancy.files;
+SELECT version, path, size_bytes, checksum FROM tenancy.file_versions ORDER BY version;
+-- Soft delete and restore.
+UPDATE tenancy.files SET deleted_at = now();
+UPDATE tenancy.files SET deleted_at = NULL;
+-- Upsert on the storage key: logged as what it did.
+INSERT INTO tenancy.files (id, path, name, size_bytes, checksum)
+VALUES (gen_random_uuid(), 'essays/river-final.docx', 'river.docx', 1700, 'sha256:dd'),
+       ('c0000000-0000-4000-8000-00000000001a', 'essays/lake.docx', 'lake.docx', 10, NULL)
+ON CONFLICT (organization_id, path)
+DO UPDATE SET size_bytes = EXCLUDED.size_bytes, checksum = EXCLUDED.checksum;
+-- Reads are recorded by the application.
+SELECT tenancy.record_file_access(id) FROM tenancy.files WHERE path = 'essays/lake.docx';
+SELECT tenancy.record_file_access(id, 'view', 5) FROM tenancy.files WHERE path = 'essays/lake.docx';
+COMMIT;
+
+-- What the owner sees in the log and the version chain.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
+                           '00000000-0000-4000-b000-0000000000f1');
+SELECT * FROM log_as_seen;
+SELECT f.path, v.version, v.path AS old_path, v.size_bytes, v.checksum
+FROM tenancy.file_versions v JOIN tenancy.files f ON f.id = v.file_id
+ORDER BY f.path, v.version;
+COMMIT;
+
+-- Bad input: clear errors, nothing logged.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
+                           '00000000-0000-4000-b000-0000000000f3');
+SAVEPOINT s;
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('neg', 'neg', -1);
+ROLLBACK TO s;
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES (repeat('p', 1025), 'long', 1);
+ROLLBACK TO s;
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES (NULL, 'null path', 1);
+ROLLBACK TO s;
+-- Another org, or another owner, cannot be forged by a student.
+INSERT INTO tenancy.files (organization_id, path, name, size_bytes)
+VALUES ('00000000-0000-4000-a000-0000000000f2', 'forged-org', 'x', 1);
+ROLLBACK TO s;
+INSERT INTO tenancy.files (owner_id, path, name, size_bytes)
+VALUES ('00000000-0000-4000-b000-0000000000f2', 'forged-owner', 'x', 1);
+ROLLBACK TO s;
+UPDATE tenancy.files SET version = 99;
+ROLLBACK TO s;
+SELECT tenancy.record_file_access(NULL);
+ROLLBACK TO s;
+SELECT tenancy.record_file_access('00000000-0000-4000-c000-000000000000');
+ROLLBACK TO s;
+SELECT tenancy.record_file_access(id, 'download', -5) FROM tenancy.files WHERE path = 'essays/lake.docx';
+ROLLBACK TO s;
+SELECT tenancy.record_file_access(id, 'delete') FROM tenancy.files WHERE path = 'essays/lake.docx';
+ROLLBACK TO s;
+UPDATE tenancy.files SET deleted_at = now() WHERE path = 'essays/lake.docx';
+SELECT tenancy.record_file_access(id) FROM tenancy.files WHERE path = 'essays/lake.docx';
+ROLLBACK TO s;
+-- A statement that fails leaves no log row: a multi-row insert whose last row is bad.
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('ok-1', 'ok', 1), ('bad', 'bad', -1);
+ROLLBACK;
+
+-- A file of another organization is as unknown as a file that does not exist.
+\set lake 'c0000000-0000-4000-8000-00000000001a'
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f2',
+                           '00000000-0000-4000-b000-0000000000f9');
+SAVEPOINT s;
+SELECT tenancy.record_file_access(:'lake');
+ROLLBACK TO s;
+UPDATE tenancy.files SET name = 'stolen' WHERE id = :'lake';
+ROLLBACK;
+
+-- Bulk statements: one log row per file, in one trigger call.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
+                           '00000000-0000-4000-b000-0000000000f1');
+INSERT INTO tenancy.files (path, name, size_bytes)
+SELECT 'bulk/' || g, 'file ' || g, g FROM generate_series(1, 5000) g;
+UPDATE tenancy.files SET checksum = 'x' WHERE path LIKE 'bulk/%';
+DELETE FROM tenancy.files WHERE path LIKE 'bulk/%' AND size_bytes <= 1000;
+SELECT action, count(*), sum(bytes) FROM tenancy.file_access_log
+WHERE action IN ('upload', 'update', 'delete') GROUP BY action ORDER BY action;
+SELECT count(*) AS versions_of_bulk_files FROM tenancy.file_versions v
+JOIN tenancy.files f ON f.id = v.file_id WHERE f.path LIKE 'bulk/%';
+COMMIT;
+
+-- Append-only: for the application...
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
+                           '00000000-0000-4000-b000-0000000000f1');
+SAVEPOINT s;
+UPDATE tenancy.file_access_log SET bytes = 0;
+ROLLBACK TO s;
+DELETE FROM tenancy.file_access_log;
+ROLLBACK TO s;
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action)
+VALUES (tenancy.current_org_id(), gen_random_uuid(), 'download');
+ROLLBACK;
+-- ...and for the superuser.
+\c - postgres
+UPDATE tenancy.file_access_log SET bytes = 0;
+DELETE FROM tenancy.file_access_log;
+TRUNCATE tenancy.file_access_log;
+SET session_replication_role = replica;
+DELETE FROM tenancy.file_access_log;
+RESET session_replication_role;
+
+-- Log rows survive their file; they go with their organization.
+SELECT count(*) AS log_rows_before FROM tenancy.file_access_log;
+DELETE FROM tenancy.files WHERE path LIKE 'bulk/%';
+SELECT count(*) AS log_rows_after_file_delete FROM tenancy.file_access_log;
+
+-- Retention: only through purge, which is itself recorded.
+SELECT tenancy.purge_file_access_log(NULL);
+SELECT tenancy.purge_file_access_log('0 seconds');
+-- Every row so far is older than this transaction's start.
+SELECT tenancy.purge_file_access_log('1 day');
+SELECT tenancy.purge_file_access_log('1 microsecond');
+SELECT count(*) AS log_rows_left FROM tenancy.file_access_log;
+SELECT older_than, rows_purged > 0 AS removed FROM tenancy.file_access_log_purges ORDER BY id;
+\c - tenancy_test_app
+SELECT tenancy.purge_file_access_log('1 day');
+
+\c - postgres
+INSERT INTO tenancy.files (organization_id, owner_id, path, name, size_bytes)
+VALUES ('00000000-0000-4000-a000-0000000000f1', '00000000-0000-4000-b000-0000000000f1', 'keep', 'keep', 1);
+SELECT count(*) > 0 AS org_has_log FROM tenancy.file_access_log
+WHERE organization_id = '00000000-0000-4000-a000-0000000000f1';
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f1';
+SELECT count(*) AS org_log_rows FROM tenancy.file_access_log
+WHERE organization_id = '00000000-0000-4000-a000-0000000000f1';
+SELECT count(*) AS org_versions FROM tenancy.file_versions
+WHERE organization_id = '00000000-0000-4000-a000-0000000000f1';
+DROP VIEW log_as_seen;

@@ -1,0 +1,543 @@
+// Files, versions and the file-access audit (C++ triggers and functions).
+//
+//  files_before_write   BEFORE ROW: version and timestamps, no SQL at all.
+//  files_audit          AFTER STATEMENT with transition tables: one pass over
+//                       the statement's rows, appending audit (and version)
+//                       rows directly, so a 10,000-row statement costs one
+//                       trigger call, not 10,000 SQL round trips.
+//  file_access_log_guard         the log is append-only for every role.
+//  organizations_audit_cleanup   log rows go with their organization.
+//  record_file_access / purge_file_access_log.
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "context.hpp"
+#include "pg/error_barrier.hpp"
+#include "pg/spi.hpp"
+#include "pg/table_appender.hpp"
+#include "pg/tuple.hpp"
+#include "pg/uuid.hpp"
+
+namespace tenancy {
+namespace {
+
+// Set while the extension itself removes log rows (retention purge, deleting
+// an organization). Backend-local C++ state: no SQL can set it.
+bool g_log_maintenance = false;
+
+class LogMaintenanceScope {
+public:
+    LogMaintenanceScope() { g_log_maintenance = true; }
+    ~LogMaintenanceScope() { g_log_maintenance = false; }
+    LogMaintenanceScope(const LogMaintenanceScope&) = delete;
+    LogMaintenanceScope& operator=(const LogMaintenanceScope&) = delete;
+};
+
+// Belt and braces: whatever happens, the flag does not outlive its transaction.
+void reset_maintenance_at_transaction_end(XactEvent event, void*) {
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
+        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT) {
+        g_log_maintenance = false;
+    }
+}
+
+// Attribute numbers of tenancy.files' columns.
+struct FileColumns {
+    int organization_id, id, owner_id, path, name, mime_type, size_bytes, checksum,
+        visibility, version, created_at, updated_at, deleted_at;
+
+    static FileColumns resolve(Relation files) {
+        TupleDesc desc = RelationGetDescr(files);
+        const char* table = RelationGetRelationName(files);
+        auto at = [&](const char* column) { return pg::attribute_number(desc, column, table); };
+        return FileColumns{at("organization_id"), at("id"),         at("owner_id"),
+                           at("path"),            at("name"),       at("mime_type"),
+                           at("size_bytes"),      at("checksum"),   at("visibility"),
+                           at("version"),         at("created_at"), at("updated_at"),
+                           at("deleted_at")};
+    }
+};
+
+// Resolved once per query (fn_extra lives as long as the trigger's flinfo).
+const FileColumns& file_columns(FunctionCallInfo fcinfo, Relation files) {
+    if (fcinfo->flinfo->fn_extra == nullptr) {
+        FileColumns resolved = FileColumns::resolve(files);
+        MemoryContext context = fcinfo->flinfo->fn_mcxt;
+        void* memory = pg::call([&] { return MemoryContextAlloc(context, sizeof(FileColumns)); });
+        fcinfo->flinfo->fn_extra = new (memory) FileColumns(resolved);
+    }
+    return *static_cast<const FileColumns*>(fcinfo->flinfo->fn_extra);
+}
+
+TriggerData* trigger_data(FunctionCallInfo fcinfo, const char* name) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        std::string(name) + " must be called as a trigger");
+    }
+    return reinterpret_cast<TriggerData*>(fcinfo->context);
+}
+
+// One column of a heap tuple.
+struct Value {
+    Datum datum;
+    bool is_null;
+};
+
+Value column_of(HeapTuple tuple, TupleDesc desc, int attnum) {
+    Value v{};
+    v.datum = heap_getattr(tuple, attnum, desc, &v.is_null);
+    return v;
+}
+
+Value column_of(TupleTableSlot* slot, int attnum) {
+    Value v{};
+    v.datum = slot_getattr(slot, attnum, &v.is_null);
+    return v;
+}
+
+bool changed(TupleDesc desc, int attnum, const Value& before, const Value& after) {
+    return !pg::same_value(before.datum, before.is_null, after.datum, after.is_null,
+                           TupleDescAttr(desc, attnum - 1));
+}
+
+// The label OIDs of tenancy.file_action, looked up once per backend and
+// re-looked up if the type is recreated (DROP/CREATE EXTENSION).
+Datum file_action_datum(const char* label) {
+    Oid type = pg::call([] {
+        return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("file_action"),
+                               ObjectIdGetDatum(get_namespace_oid("tenancy", false)));
+    });
+    Oid value = pg::call([&] {
+        return GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid, ObjectIdGetDatum(type),
+                               CStringGetDatum(label));
+    });
+    if (!OidIsValid(value)) {
+        throw pg::Error(ERRCODE_UNDEFINED_OBJECT,
+                        std::string("tenancy.file_action has no label \"") + label + "\"");
+    }
+    return ObjectIdGetDatum(value);
+}
+
+// Appends rows to tenancy.file_access_log for one statement.
+class AccessLogWriter {
+public:
+    AccessLogWriter()
+        : log_("tenancy", "file_access_log"),
+          col_org_(log_.column("organization_id")),
+          col_id_(log_.column("id")),
+          col_file_(log_.column("file_id")),
+          col_user_(log_.column("user_id")),
+          col_action_(log_.column("action")),
+          col_bytes_(log_.column("bytes")),
+          col_at_(log_.column("at")),
+          values_(log_.column_count(), Datum(0)),
+          nulls_(log_.column_count(), true),
+          at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {
+        // The actor comes from the tenant context, never from the statement.
+        const auto& context = current_context();
+        if (context) actor_ = context->user_id;
+    }
+
+    void append(Datum org_id, Datum file_id, Datum action, std::optional<Datum> bytes) {
+        set(col_org_, org_id);
+        set(col_id_, Int64GetDatum(log_.next_identity(col_id_)));
+        set(col_file_, file_id);
+        if (actor_) {
+            set(col_user_, actor_datum());
+        } else {
+            nulls_[col_user_ - 1] = true;
+        }
+        set(col_action_, action);
+        if (bytes) {
+            set(col_bytes_, *bytes);
+        } else {
+            nulls_[col_bytes_ - 1] = true;
+        }
+        set(col_at_, at_);
+        log_.append(values_.data(), reinterpret_cast<const bool*>(nulls_.data()));
+    }
+
+    void finish() { log_.finish(); }
+
+private:
+    void set(int attnum, Datum value) {
+        values_[attnum - 1] = value;
+        nulls_[attnum - 1] = false;
+    }
+
+    Datum actor_datum() {
+        if (actor_datum_ == Datum(0)) actor_datum_ = pg::uuid_to_datum(*actor_);
+        return actor_datum_;
+    }
+
+    pg::TableAppender log_;
+    int col_org_, col_id_, col_file_, col_user_, col_action_, col_bytes_, col_at_;
+    std::vector<Datum> values_;
+    std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
+    Datum at_;
+    std::optional<core::Uuid> actor_;
+    Datum actor_datum_ = Datum(0);
+};
+
+// Reads a transition table row by row with a read pointer of its own, so
+// other triggers reading the same table are not disturbed.
+class TransitionTableReader {
+public:
+    TransitionTableReader(Tuplestorestate* store, TupleDesc desc) : store_(store) {
+        slot_ = pg::call([&] {
+            TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+            int pointer = tuplestore_alloc_read_pointer(store, EXEC_FLAG_REWIND);
+            tuplestore_select_read_pointer(store, pointer);
+            tuplestore_rescan(store);
+            return slot;
+        });
+    }
+    ~TransitionTableReader() { ExecDropSingleTupleTableSlot(slot_); }
+    TransitionTableReader(const TransitionTableReader&) = delete;
+    TransitionTableReader& operator=(const TransitionTableReader&) = delete;
+
+    // Advances to the next row; false at the end.
+    bool next() {
+        Tuplestorestate* store = store_;
+        TupleTableSlot* slot = slot_;
+        return pg::call([&] { return tuplestore_gettupleslot(store, true, false, slot); });
+    }
+    TupleTableSlot* slot() const { return slot_; }
+
+private:
+    Tuplestorestate* store_;
+    TupleTableSlot* slot_;
+};
+
+void audit_inserts(TriggerData* trigger, const FileColumns& cols) {
+    Datum upload = file_action_datum("upload");
+    AccessLogWriter log;
+    TransitionTableReader rows(trigger->tg_newtable, RelationGetDescr(trigger->tg_relation));
+    while (rows.next()) {
+        Value org = column_of(rows.slot(), cols.organization_id);
+        Value id = column_of(rows.slot(), cols.id);
+        Value size = column_of(rows.slot(), cols.size_bytes);
+        log.append(org.datum, id.datum, upload,
+                   size.is_null ? std::nullopt : std::optional<Datum>(size.datum));
+    }
+    log.finish();
+}
+
+// Old content becomes a file_versions row; the log gets update, delete
+// (soft delete) or restore. The old and new transition tables hold the
+// statement's row pairs in the same order.
+void audit_updates(TriggerData* trigger, const FileColumns& cols) {
+    Datum update = file_action_datum("update");
+    Datum soft_delete = file_action_datum("delete");
+    Datum restore = file_action_datum("restore");
+    TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+
+    AccessLogWriter log;
+    pg::TableAppender versions("tenancy", "file_versions");
+    const int v_org = versions.column("organization_id"), v_file = versions.column("file_id"),
+              v_version = versions.column("version"), v_path = versions.column("path"),
+              v_size = versions.column("size_bytes"), v_checksum = versions.column("checksum"),
+              v_created_at = versions.column("created_at"),
+              v_created_by = versions.column("created_by");
+    std::vector<Datum> version_values(versions.column_count(), Datum(0));
+    std::vector<char> version_nulls(versions.column_count(), true);
+    const auto& context = current_context();
+    Datum superseded_by = Datum(0);
+    if (context) superseded_by = pg::uuid_to_datum(context->user_id);
+    Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+
+    TransitionTableReader old_rows(trigger->tg_oldtable, desc);
+    TransitionTableReader new_rows(trigger->tg_newtable, desc);
+    const int compared[] = {cols.owner_id,   cols.path,     cols.name,
+                            cols.mime_type,  cols.size_bytes, cols.checksum,
+                            cols.visibility, cols.deleted_at};
+    while (old_rows.next()) {
+        if (!new_rows.next()) {
+            throw pg::Error(ERRCODE_INTERNAL_ERROR,
+                            "files_audit: transition tables of an UPDATE differ in length");
+        }
+        TupleTableSlot* before = old_rows.slot();
+        TupleTableSlot* after = new_rows.slot();
+        auto differs = [&](int attnum) {
+            return changed(desc, attnum, column_of(before, attnum), column_of(after, attnum));
+        };
+        bool content_changed =
+            differs(cols.path) || differs(cols.size_bytes) || differs(cols.checksum);
+        bool anything_changed = false;
+        for (int attnum : compared) anything_changed = anything_changed || differs(attnum);
+        if (!anything_changed) continue;  // UPDATE … SET x = x: nothing to audit
+
+        Value org = column_of(after, cols.organization_id);
+        Value id = column_of(after, cols.id);
+        if (content_changed) {
+            auto put = [&](int attnum, const Value& v) {
+                version_values[attnum - 1] = v.datum;
+                version_nulls[attnum - 1] = v.is_null;
+            };
+            put(v_org, org);
+            put(v_file, id);
+            put(v_version, column_of(before, cols.version));
+            put(v_path, column_of(before, cols.path));
+            put(v_size, column_of(before, cols.size_bytes));
+            put(v_checksum, column_of(before, cols.checksum));
+            put(v_created_at, Value{now, false});
+            put(v_created_by, Value{superseded_by, superseded_by == Datum(0)});
+            versions.append(version_values.data(),
+                            reinterpret_cast<const bool*>(version_nulls.data()));
+        }
+
+        bool was_deleted = !column_of(before, cols.deleted_at).is_null;
+        bool is_deleted = !column_of(after, cols.deleted_at).is_null;
+        Datum action = update;
+        if (!was_deleted && is_deleted) action = soft_delete;
+        if (was_deleted && !is_deleted) action = restore;
+        std::optional<Datum> bytes;
+        Value size = column_of(after, cols.size_bytes);
+        if (content_changed && !size.is_null) bytes = size.datum;
+        log.append(org.datum, id.datum, action, bytes);
+    }
+    versions.finish();
+    log.finish();
+}
+
+// Hard deletes are logged unless the organization itself is going (cascade
+// from organizations): its log goes with it.
+void audit_deletes(TriggerData* trigger, const FileColumns& cols) {
+    static pg::CachedPlan organization_exists(
+        "SELECT 1 FROM tenancy.organizations WHERE id = $1", {UUIDOID});
+    Datum hard_delete = file_action_datum("delete");
+    AccessLogWriter log;
+    pg::SpiConnection spi;
+    std::unordered_set<std::string> live_orgs, gone_orgs;
+    TransitionTableReader rows(trigger->tg_oldtable, RelationGetDescr(trigger->tg_relation));
+    while (rows.next()) {
+        Value org = column_of(rows.slot(), cols.organization_id);
+        std::string key(reinterpret_cast<const char*>(DatumGetUUIDP(org.datum)->data), 16);
+        if (gone_orgs.count(key) != 0) continue;
+        if (live_orgs.count(key) == 0) {
+            // Not read-only: a fresh snapshot sees this transaction's delete.
+            if (spi.execute(organization_exists, {{UUIDOID, org.datum}}, false, 1) == 0) {
+                gone_orgs.insert(key);
+                continue;
+            }
+            live_orgs.insert(key);
+        }
+        Value id = column_of(rows.slot(), cols.id);
+        log.append(org.datum, id.datum, hard_delete, std::nullopt);
+    }
+    log.finish();
+}
+
+}  // namespace
+
+void register_file_audit_callbacks() {
+    RegisterXactCallback(reset_maintenance_at_transaction_end, nullptr);
+}
+
+}  // namespace tenancy
+
+using namespace tenancy;
+
+TENANCY_SQL_FUNCTION(tenancy_files_before_write) {
+    TriggerData* trigger = trigger_data(fcinfo, "files_before_write");
+    if (!TRIGGER_FIRED_BEFORE(trigger->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigger->tg_event)) {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "files_before_write must fire BEFORE, FOR EACH ROW");
+    }
+    Relation files = trigger->tg_relation;
+    TupleDesc desc = RelationGetDescr(files);
+    const FileColumns& cols = file_columns(fcinfo, files);
+    Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+
+    int replace_columns[3];
+    Datum replace_values[3];
+    bool replace_nulls[3] = {false, false, false};
+    HeapTuple tuple;
+
+    if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event)) {
+        tuple = trigger->tg_trigtuple;
+        replace_columns[0] = cols.version;
+        replace_values[0] = Int32GetDatum(1);
+        replace_columns[1] = cols.created_at;
+        replace_values[1] = now;
+        replace_columns[2] = cols.updated_at;
+        replace_values[2] = now;
+    } else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)) {
+        HeapTuple old_tuple = trigger->tg_trigtuple;
+        tuple = trigger->tg_newtuple;
+        auto before = [&](int attnum) { return column_of(old_tuple, desc, attnum); };
+        auto after = [&](int attnum) { return column_of(tuple, desc, attnum); };
+        auto differs = [&](int attnum) { return changed(desc, attnum, before(attnum), after(attnum)); };
+        if (differs(cols.organization_id)) {
+            throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                            "a file cannot move to another organization");
+        }
+        if (differs(cols.id)) {
+            throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, "the id of a file cannot change");
+        }
+        bool content_changed =
+            differs(cols.path) || differs(cols.size_bytes) || differs(cols.checksum);
+        bool anything_changed = content_changed || differs(cols.owner_id) ||
+                                differs(cols.name) || differs(cols.mime_type) ||
+                                differs(cols.visibility) || differs(cols.deleted_at);
+        int32 old_version = DatumGetInt32(before(cols.version).datum);
+        replace_columns[0] = cols.version;
+        replace_values[0] = Int32GetDatum(content_changed ? old_version + 1 : old_version);
+        replace_columns[1] = cols.created_at;
+        replace_values[1] = before(cols.created_at).datum;
+        replace_columns[2] = cols.updated_at;
+        replace_values[2] = anything_changed ? now : before(cols.updated_at).datum;
+    } else {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "files_before_write fires on INSERT and UPDATE only");
+    }
+    HeapTuple result = pg::call([&] {
+        return heap_modify_tuple_by_cols(tuple, desc, 3, replace_columns, replace_values,
+                                         replace_nulls);
+    });
+    return PointerGetDatum(result);
+}
+
+TENANCY_SQL_FUNCTION(tenancy_files_audit) {
+    TriggerData* trigger = trigger_data(fcinfo, "files_audit");
+    if (!TRIGGER_FIRED_AFTER(trigger->tg_event) || TRIGGER_FIRED_FOR_ROW(trigger->tg_event)) {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "files_audit must fire AFTER, FOR EACH STATEMENT");
+    }
+    const FileColumns& cols = file_columns(fcinfo, trigger->tg_relation);
+    if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && trigger->tg_newtable != nullptr) {
+        audit_inserts(trigger, cols);
+    } else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) && trigger->tg_oldtable != nullptr &&
+               trigger->tg_newtable != nullptr) {
+        audit_updates(trigger, cols);
+    } else if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event) && trigger->tg_oldtable != nullptr) {
+        audit_deletes(trigger, cols);
+    } else {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "files_audit needs its transition tables (REFERENCING … AS …)");
+    }
+    return PointerGetDatum(nullptr);
+}
+
+TENANCY_SQL_FUNCTION(tenancy_file_access_log_guard) {
+    TriggerData* trigger = trigger_data(fcinfo, "file_access_log_guard");
+    bool removing = TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ||
+                    TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event);
+    if (removing && g_log_maintenance) {
+        return TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ? PointerGetDatum(trigger->tg_trigtuple)
+                                                        : PointerGetDatum(nullptr);
+    }
+    throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "tenancy.file_access_log is append-only",
+                    "Audit rows cannot be updated, deleted or truncated, by any role.",
+                    "Old rows are removed with tenancy.purge_file_access_log(older_than).");
+}
+
+TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
+    TriggerData* trigger = trigger_data(fcinfo, "organizations_audit_cleanup");
+    if (trigger->tg_oldtable == nullptr) {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "organizations_audit_cleanup needs REFERENCING OLD TABLE AS old_rows");
+    }
+    static pg::CachedPlan delete_log(
+        "DELETE FROM tenancy.file_access_log l USING old_rows o WHERE l.organization_id = o.id",
+        {});
+    pg::SpiConnection spi;
+    TriggerData* data = trigger;
+    int rc = pg::call([&] { return SPI_register_trigger_data(data); });
+    if (rc < 0) throw pg::Error(ERRCODE_INTERNAL_ERROR, "SPI_register_trigger_data failed");
+    LogMaintenanceScope maintenance;
+    spi.execute(delete_log, {}, false);
+    return PointerGetDatum(nullptr);
+}
+
+// tenancy.record_file_access(file_id uuid, action file_action, bytes bigint)
+TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
+    if (PG_ARGISNULL(0)) {
+        throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "file_id must not be NULL");
+    }
+    if (PG_ARGISNULL(1)) {
+        throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "action must not be NULL");
+    }
+    Datum file_id = PG_GETARG_DATUM(0);
+    Oid action = PG_GETARG_OID(1);
+    std::optional<int64> bytes;
+    if (!PG_ARGISNULL(2)) bytes = PG_GETARG_INT64(2);
+
+    Datum download = file_action_datum("download");
+    Datum view = file_action_datum("view");
+    if (ObjectIdGetDatum(action) != download && ObjectIdGetDatum(action) != view) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "record_file_access records reads only: 'download' or 'view'",
+                        {}, "Uploads, updates and deletes are logged by the files triggers.");
+    }
+    if (bytes && *bytes < 0) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "bytes must not be negative");
+    }
+
+    // Runs as the caller, under the files policies: a file the caller cannot
+    // see is not found, exactly like a file that does not exist.
+    static pg::CachedPlan find_file(
+        "SELECT organization_id, deleted_at IS NOT NULL, size_bytes FROM tenancy.files"
+        " WHERE organization_id = tenancy.current_org_id() AND id = $1",
+        {UUIDOID});
+    std::string file_text = pg::uuid_from_datum(file_id).to_string();
+    Datum org_id;
+    Datum size;
+    bool size_null = true;
+    {
+        pg::SpiConnection spi;
+        if (spi.execute(find_file, {{UUIDOID, file_id}}, true, 1) == 0) {
+            throw pg::Error(ERRCODE_NO_DATA_FOUND, "file " + file_text + " does not exist");
+        }
+        bool null = false;
+        org_id = spi.copied_value(0, 1, &null);
+        bool deleted = DatumGetBool(spi.copied_value(0, 2, &null));
+        size = spi.copied_value(0, 3, &size_null);
+        if (deleted) {
+            throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                            "file " + file_text + " is deleted", {},
+                            "Restore it (set deleted_at to NULL) before reading it.");
+        }
+    }
+    // A download without a byte count read the whole file.
+    std::optional<Datum> logged_bytes;
+    if (bytes) {
+        logged_bytes = Int64GetDatum(*bytes);
+    } else if (ObjectIdGetDatum(action) == download && !size_null) {
+        logged_bytes = size;
+    }
+    AccessLogWriter log;
+    log.append(org_id, file_id, ObjectIdGetDatum(action), logged_bytes);
+    log.finish();
+    PG_RETURN_VOID();
+}
+
+// tenancy.purge_file_access_log(older_than interval) -> rows removed
+TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
+    if (PG_ARGISNULL(0)) {
+        throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "older_than must not be NULL");
+    }
+    Datum older_than = PG_GETARG_DATUM(0);
+    Interval* span = DatumGetIntervalP(older_than);
+    if (span->month < 0 || span->day < 0 || span->time < 0 ||
+        (span->month == 0 && span->day == 0 && span->time == 0)) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval");
+    }
+    static pg::CachedPlan purge(
+        "DELETE FROM tenancy.file_access_log WHERE at < now() - $1", {INTERVALOID});
+    static pg::CachedPlan record(
+        "INSERT INTO tenancy.file_access_log_purges (older_than, rows_purged) VALUES ($1, $2)",
+        {INTERVALOID, INT8OID});
+    pg::SpiConnection spi;
+    uint64 removed;
+    {
+        LogMaintenanceScope maintenance;
+        removed = spi.execute(purge, {{INTERVALOID, older_than}}, false);
+    }
+    spi.execute(record, {{INTERVALOID, older_than}, {INT8OID, Int64GetDatum(removed)}}, false);
+    ereport(LOG, (errmsg("pg_tenancy: purged %llu file access log rows",
+                         static_cast<unsigned long long>(removed))));
+    PG_RETURN_INT64(static_cast<int64>(removed));
+}

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# rls_read_path: what row level security costs on the read path.
+#
+# Dataset (rls_read_path/load.sql): 1,000 organizations x 1,000 members =
+# 1,000,000 tenancy.members rows, and bench.members_handwritten, a copy with
+# the same rows, keys and indexes protected by a hand-written policy.
+# Everything fits in shared buffers and is prewarmed.
+#
+# Three variants of each query shape, same pgbench settings (-n -M prepared,
+# BENCH_CLIENTS/BENCH_THREADS, BENCH_SECONDS per run), random organization
+# and member each transaction:
+#   limit        the upper bound: a BYPASSRLS login (so no policy applies,
+#                and its privilege checks are those of an ordinary login,
+#                not a superuser's) reading tenancy.members with the tenant
+#                filter written into the query: organization_id = $1.
+#   pg_tenancy   the application login (IN ROLE tenancy_app) reading
+#                tenancy.members under its policies, with no tenant filter
+#                in the query: the policy adds organization_id =
+#                tenancy.current_org_id() and the role rule.
+#   handwritten  the same login reading bench.members_handwritten, whose
+#                policy is the same rule written with current_setting():
+#                what an application typically does without pg_tenancy.
+#
+# Fairness: every transaction is
+#     BEGIN; <setup>; <query>; COMMIT;
+# and <setup> is one statement, byte for byte the same in all variants of a
+# shape (rls_read_path/setup_*.pgbench): it computes the uuids, calls
+# tenancy.set_context AND the set_config calls of the hand-written variant.
+# Each variant pays for both although it uses at most one, so the ratios
+# compare the query path alone, not the context setup; the query text is the
+# same too, except that the limit variant writes the tenant filter the
+# policy would add. The cost of setting the context is measured on its own
+# (set_context rows). Because the setup and the round trips are in every
+# transaction, a ratio understates the relative cost of the policy for the
+# query alone; the absolute difference per transaction (µs) is printed too.
+# Before timing, each variant's query is run once per sample through psql
+# and all three must return the same rows; their generic plans (what
+# -M prepared ends up using) are written to $BENCH_OUT/plans.txt.
+#
+# Shapes:
+#   point          one member by user_id (the PK is (organization_id,
+#                  user_id); there is also an index on user_id), as the owner
+#   page           the first 50 members ORDER BY user_id, as the owner
+#   student_page   the same page as a student, who sees the staff and their
+#                  own row only: ~800 rows filtered per page, so the policy's
+#                  getters run once per row (the per-row cost of
+#                  current_member_role() and current_user_id())
+# and set_context: BEGIN; SELECT tenancy.set_context(org, user); COMMIT; vs
+# the same with two set_config calls, by pgbench and in one statement
+# (µs per call in the server, round trips excluded).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=test/bench/lib/common.sh
+source "$here/lib/common.sh"
+src="$here/rls_read_path"
+
+ORGS="${BENCH_RLS_ORGS:-1000}"
+MEMBERS="${BENCH_RLS_MEMBERS:-1000}"
+STAFF=63 # per organization: 1 owner, 2 admins, 60 teachers; the rest are students
+TARGET=">= 0.95"
+APP=bench_app       # LOGIN, IN ROLE tenancy_app (created by scripts/bench.sh)
+BYPASS=bench_bypass # LOGIN BYPASSRLS, IN ROLE tenancy_app
+vars=(-D "orgs=$ORGS" -D "members=$MEMBERS" -D "staff=$STAFF")
+
+# --- dataset ---------------------------------------------------------------------
+bench_log "loading $ORGS organizations x $MEMBERS members"
+start=$SECONDS
+bench_psql -v orgs="$ORGS" -v members="$MEMBERS" -v staff="$STAFF" -f "$src/load.sql" >&2
+bench_log "loaded in $((SECONDS - start)) s"
+
+# --- pgbench scripts: setup + query + COMMIT ----------------------------------------
+shapes=(point page student_page)
+variants=(limit pg_tenancy handwritten)
+declare -A setup_of=([point]=setup_staff [page]=setup_staff [student_page]=setup_student)
+declare -A role_of=([limit]=$BYPASS [pg_tenancy]=$APP [handwritten]=$APP)
+declare -A file_of=([limit]=limit [pg_tenancy]=tenancy [handwritten]=handwritten)
+mkdir -p "$BENCH_OUT/scripts"
+for shape in "${shapes[@]}"; do
+  for variant in "${variants[@]}"; do
+    script="$BENCH_OUT/scripts/$shape.$variant.pgbench"
+    {
+      cat "$src/${setup_of[$shape]}.pgbench"
+      cat "$src/$shape.${file_of[$variant]}.sql"
+      echo 'COMMIT;'
+    } >"$script"
+    bench_variant "$shape.$variant" "${role_of[$variant]}" "$script" "${vars[@]}"
+  done
+done
+bench_variant set_context.pg_tenancy "$APP" "$src/set_context.tenancy.pgbench" "${vars[@]}"
+bench_variant set_context.set_config "$APP" "$src/set_context.set_config.pgbench" "${vars[@]}"
+
+# --- same rows in every variant; plans ------------------------------------------------
+# One variant's transaction through psql for organization O, member T: the
+# setup without its \set lines (psql's -v gives o and t), then the query as a
+# prepared statement with the generic plan, as pgbench -M prepared runs it.
+run_in_psql() {
+  local shape="$1" variant="$2" o="$3" t="$4" mode="$5" query
+  query="$(sed -E 's/:org_id/$1/g; s/:target_id/$2/g; s/:ctx_user_id/$3/g; s/;[[:space:]]*$//' \
+    "$src/$shape.${file_of[$variant]}.sql")"
+  {
+    grep -v '^\\set' "$src/${setup_of[$shape]}.pgbench"
+    echo "SET LOCAL plan_cache_mode = force_generic_plan;"
+    echo "PREPARE q(uuid, uuid, uuid) AS $query;"
+    if [[ "$mode" == explain ]]; then
+      echo "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE q(:'org_id', :'target_id', :'ctx_user_id');"
+    else
+      echo "EXECUTE q(:'org_id', :'target_id', :'ctx_user_id');"
+    fi
+    echo "COMMIT;"
+  } | bench_psql -U "${role_of[$variant]}" -v o="$o" -v t="$t" -A -t
+}
+
+bench_log "checking that the variants return the same rows"
+declare -A samples=([point]="1:1 537:200 $ORGS:$MEMBERS" [page]="1:1 537:200 $ORGS:$MEMBERS"
+  [student_page]="1:$((STAFF + 1)) 537:200 $ORGS:$MEMBERS")
+plans="$BENCH_OUT/plans.txt"
+echo "# Generic plans of each variant's query (EXPLAIN ANALYZE of the first sample)" >"$plans"
+for shape in "${shapes[@]}"; do
+  for sample in ${samples[$shape]}; do
+    o="${sample%%:*}" t="${sample##*:}"
+    expected="$(run_in_psql "$shape" limit "$o" "$t" result)"
+    rows="$(grep -c . <<<"$expected" || true)"
+    case "$shape" in
+      point) want=1 ;;
+      *) want=50 ;;
+    esac
+    [[ "$rows" == "$want" ]] || bench_die "$shape o=$o t=$t: the limit variant returned $rows rows, expected $want"
+    for variant in pg_tenancy handwritten; do
+      got="$(run_in_psql "$shape" "$variant" "$o" "$t" result)"
+      if [[ "$got" != "$expected" ]]; then
+        diff <(echo "$expected") <(echo "$got") >&2 || true
+        bench_die "$shape o=$o t=$t: $variant returned other rows than limit"
+      fi
+    done
+  done
+  sample="${samples[$shape]%% *}"
+  for variant in "${variants[@]}"; do
+    {
+      echo
+      echo "## $shape.$variant (role ${role_of[$variant]}, o=${sample%%:*} t=${sample##*:})"
+      echo "$(cat "$src/$shape.${file_of[$variant]}.sql")"
+      run_in_psql "$shape" "$variant" "${sample%%:*}" "${sample##*:}" explain
+    } >>"$plans"
+  done
+done
+# Isolation is really in force for the application login, and really
+# bypassed for the limit's login.
+visible="$(bench_psql -U "$APP" -A -t -c "BEGIN" \
+  -c "SELECT tenancy.set_context(md5('org1')::uuid, md5('user1-1')::uuid)" \
+  -c "SELECT count(*) FROM tenancy.members" -c "COMMIT" | sed -n 2p)"
+[[ "$visible" == "$MEMBERS" ]] || bench_die "$APP sees $visible members of one organization, expected $MEMBERS"
+visible="$(bench_psql -U "$BYPASS" -A -t -c "SELECT count(*) FROM tenancy.members")"
+[[ "$visible" == "$((ORGS * MEMBERS))" ]] || bench_die "$BYPASS sees $visible members, expected $((ORGS * MEMBERS))"
+
+# --- measure -------------------------------------------------------------------------
+keys=()
+for shape in "${shapes[@]}"; do
+  for variant in "${variants[@]}"; do keys+=("$shape.$variant"); done
+done
+keys+=(set_context.pg_tenancy set_context.set_config)
+bench_log "measuring ${#keys[@]} variants: $BENCH_ROUNDS rounds of ${BENCH_SECONDS} s, -c $BENCH_CLIENTS -j $BENCH_THREADS"
+bench_measure "${keys[@]}"
+
+# In-server cost of set_context, three times, median.
+calls=100000
+inserver=()
+for round in 1 2 3; do
+  line="$(bench_psql -U "$APP" -v orgs="$ORGS" -v members="$MEMBERS" -v calls="$calls" \
+    -f "$src/set_context_inserver.sql" | grep '^inserver ')"
+  inserver+=("${line#inserver }")
+  bench_log "in-server round $round: bare/set_config/set_context seconds ${line#inserver }"
+done
+
+# --- rows --------------------------------------------------------------------------
+declare -A what=(
+  [point]="point lookup WHERE user_id = \$1, owner context"
+  [page]="first page ORDER BY user_id LIMIT 50, owner context"
+  [student_page]="first page as a student (policy filters ~800 rows, getters per row)"
+)
+for shape in "${shapes[@]}"; do
+  base="$shape.limit"
+  for variant in pg_tenancy handwritten; do
+    key="$shape.$variant"
+    target="-"
+    [[ "$variant" == pg_tenancy ]] && target="$TARGET"
+    bench_row "rls_read_path.$key" "$(bench_ratio "$base" "$key")" "$target" \
+      "${what[$shape]}: $variant vs LIMIT (BYPASSRLS, organization_id = \$1 in the query); $(printf '%.0f vs %.0f' "$(bench_tps "$key")" "$(bench_tps "$base")") tps, $(bench_extra_us "$base" "$key") µs/txn"
+  done
+done
+bench_row "rls_read_path.set_context.pgbench" \
+  "$(bench_ratio set_context.set_config set_context.pg_tenancy)" "-" \
+  "BEGIN; set_context(org, user); COMMIT vs the same with 2x set_config; $(printf '%.0f vs %.0f' "$(bench_tps set_context.pg_tenancy)" "$(bench_tps set_context.set_config)") tps, $(bench_extra_us set_context.set_config set_context.pg_tenancy) µs per call"
+ctx_values=() cfg_values=() ratio_values=()
+for line in "${inserver[@]}"; do
+  read -r bare cfg ctx <<<"$line"
+  ctx_values+=("$(awk -v a="$ctx" -v b="$bare" -v n="$calls" 'BEGIN { printf "%.6f", (a - b) * 1e6 / n }')")
+  cfg_values+=("$(awk -v a="$cfg" -v b="$bare" -v n="$calls" 'BEGIN { printf "%.6f", (a - b) * 1e6 / n }')")
+  ratio_values+=("$(awk -v a="$cfg" -v b="$ctx" 'BEGIN { printf "%.6f", a / b }')")
+done
+ctx_us="$(printf '%.2f' "$(bench_median "${ctx_values[@]}")")"
+cfg_us="$(printf '%.2f' "$(bench_median "${cfg_values[@]}")")"
+ratio="$(printf '%.3f' "$(bench_median "${ratio_values[@]}")")"
+bench_row "rls_read_path.set_context.inserver" "$ratio" "-" \
+  "one statement of $calls calls, as $APP: set_context ${ctx_us} µs/call vs 2x set_config ${cfg_us} µs/call (argument computation subtracted)"

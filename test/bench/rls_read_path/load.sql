@@ -1,0 +1,78 @@
+-- rls_read_path: the dataset, loaded as the superuser with set-based SQL.
+-- psql variables: orgs, members (per organization), staff (members 1..staff
+-- are staff: 1 owner, 2 admins, the rest teachers; the others are students).
+--
+-- Every uuid is computable from integers, so pgbench scripts can pick a row
+-- with \set and name it in SQL:
+--   organization n      md5('org' || n)::uuid
+--   member k of org n   md5('user' || n || '-' || k)::uuid
+\set ON_ERROR_STOP on
+
+-- Foreign-key and guard triggers off for the load: the rows are valid by
+-- construction, and a million row-by-row FK checks would triple the time.
+SET session_replication_role = replica;
+-- Copies below read their source from block 0, so both tables get the same
+-- physical order (by organization, then member).
+SET synchronize_seqscans = off;
+
+INSERT INTO tenancy.organizations (id, slug, name)
+SELECT md5('org' || n)::uuid, 'school-' || n, 'School ' || n
+FROM generate_series(1, :orgs) AS n;
+
+INSERT INTO tenancy.members (organization_id, user_id, role)
+SELECT md5('org' || n)::uuid,
+       md5('user' || n || '-' || k)::uuid,
+       CASE WHEN k = 1 THEN 'owner'
+            WHEN k <= 3 THEN 'admin'
+            WHEN k <= :staff THEN 'teacher'
+            ELSE 'student' END::tenancy.member_role
+FROM generate_series(1, :orgs) AS n
+CROSS JOIN LATERAL generate_series(1, :members) AS k;
+
+RESET session_replication_role;
+
+-- The hand-written alternative: the same rows, keys and indexes, isolated
+-- the way applications usually do it by hand, with settings the application
+-- sets itself (SET LOCAL / set_config) and a policy that reads them. The
+-- policy is members_select's access rule, word for word, with
+-- current_setting() in place of the tenancy getters, so both sides enforce
+-- the same thing and return the same rows.
+CREATE SCHEMA bench;
+CREATE TABLE bench.members_handwritten
+    (LIKE tenancy.members INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+INSERT INTO bench.members_handwritten SELECT * FROM tenancy.members;
+ALTER TABLE bench.members_handwritten
+    ADD CONSTRAINT members_handwritten_pkey PRIMARY KEY (organization_id, user_id);
+CREATE INDEX members_handwritten_user_idx ON bench.members_handwritten (user_id);
+-- tenancy.members's indexes grew by random-order inserts; rebuild them by
+-- sort, as the copy's were, so both sides have indexes of the same shape.
+REINDEX TABLE tenancy.members;
+
+ALTER TABLE bench.members_handwritten ENABLE ROW LEVEL SECURITY;
+ALTER TABLE bench.members_handwritten FORCE ROW LEVEL SECURITY;
+CREATE POLICY members_select ON bench.members_handwritten
+    FOR SELECT
+    USING (organization_id = current_setting('bench.org_id')::uuid
+           AND (current_setting('bench.role') <> 'student'
+                OR user_id = current_setting('bench.user_id')::uuid
+                OR role <> 'student'));
+GRANT USAGE ON SCHEMA bench TO tenancy_app;
+GRANT SELECT ON bench.members_handwritten TO tenancy_app;
+
+VACUUM (FREEZE, ANALYZE) tenancy.organizations, tenancy.members, bench.members_handwritten;
+
+-- Everything in shared buffers before the first measurement.
+CREATE EXTENSION IF NOT EXISTS pg_prewarm;
+SELECT count(pg_prewarm(c.oid))
+FROM pg_class c
+WHERE c.oid IN ('tenancy.organizations'::regclass, 'tenancy.members'::regclass,
+                'bench.members_handwritten'::regclass)
+   OR c.oid IN (SELECT indexrelid FROM pg_index
+                WHERE indrelid IN ('tenancy.organizations'::regclass, 'tenancy.members'::regclass,
+                                   'bench.members_handwritten'::regclass))
+\gset prewarm_
+\echo loaded: :orgs organizations x :members members
+SELECT pg_size_pretty(pg_total_relation_size('tenancy.members')) AS members_size,
+       pg_size_pretty(pg_total_relation_size('bench.members_handwritten')) AS handwritten_size
+\gset
+\echo tenancy.members :members_size, bench.members_handwritten :handwritten_size (with indexes)

@@ -1,0 +1,1 @@
+SELECT * FROM tenancy.members WHERE organization_id = :org_id ORDER BY user_id LIMIT 50;

@@ -1,0 +1,1 @@
+SELECT * FROM tenancy.members ORDER BY user_id LIMIT 50;

@@ -1,0 +1,1 @@
+SELECT * FROM tenancy.members WHERE user_id = :target_id;
