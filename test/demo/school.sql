@@ -1,0 +1,89 @@
+-- The demo: two schools, what each context sees, and a cross-school attempt.
+-- Run by scripts/demo.sh: setup as the superuser, the rest as the app login.
+\set ON_ERROR_STOP 1
+\pset footer off
+\echo '== Two schools are created through the application login (tenancy_app) =='
+\c - demo_app
+SELECT tenancy.create_organization('maple-high', 'Maple High School',
+                                   'a0000000-0000-4000-8000-000000000001') AS maple \gset
+SELECT tenancy.create_organization('cedar-academy', 'Cedar Academy',
+                                   'b0000000-0000-4000-8000-000000000001') AS cedar \gset
+
+-- Each owner adds an admin, a teacher and students, inside its own context.
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000001') AS role;
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    (:'maple', 'a0000000-0000-4000-8000-000000000002', 'admin'),
+    (:'maple', 'a0000000-0000-4000-8000-000000000003', 'teacher'),
+    (:'maple', 'a0000000-0000-4000-8000-000000000004', 'student'),
+    (:'maple', 'a0000000-0000-4000-8000-000000000005', 'student');
+INSERT INTO tenancy.files (path, name, size_bytes, visibility) VALUES
+    ('maple/syllabus.pdf', 'Syllabus', 120000, 'org'),
+    ('maple/grades.xlsx', 'Grades', 40000, 'staff');
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context(:'cedar', 'b0000000-0000-4000-8000-000000000001') AS role;
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    (:'cedar', 'b0000000-0000-4000-8000-000000000002', 'admin'),
+    (:'cedar', 'b0000000-0000-4000-8000-000000000003', 'teacher'),
+    (:'cedar', 'b0000000-0000-4000-8000-000000000004', 'student');
+INSERT INTO tenancy.files (path, name, size_bytes, visibility) VALUES
+    ('cedar/timetable.pdf', 'Timetable', 80000, 'org');
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000004') AS role;
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('maple/essay.docx', 'My essay', 9000);
+COMMIT;
+
+\echo
+\echo '== The same SELECT, run in four contexts =='
+\echo '-- no context: nothing'
+SELECT count(*) AS members_visible FROM tenancy.members;
+\echo '-- Maple owner'
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000001') AS role;
+SELECT o.slug, m.role, count(*) AS members FROM tenancy.members m
+JOIN tenancy.organizations o ON o.id = m.organization_id GROUP BY 1, 2 ORDER BY 2;
+SELECT name, visibility FROM tenancy.files ORDER BY name;
+COMMIT;
+\echo '-- Maple student: sees staff and itself, org files and its own'
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000004') AS role;
+SELECT o.slug, m.role, count(*) AS members FROM tenancy.members m
+JOIN tenancy.organizations o ON o.id = m.organization_id GROUP BY 1, 2 ORDER BY 2;
+SELECT name, visibility FROM tenancy.files ORDER BY name;
+COMMIT;
+\echo '-- Cedar teacher'
+BEGIN;
+SELECT tenancy.set_context(:'cedar', 'b0000000-0000-4000-8000-000000000003') AS role;
+SELECT o.slug, m.role, count(*) AS members FROM tenancy.members m
+JOIN tenancy.organizations o ON o.id = m.organization_id GROUP BY 1, 2 ORDER BY 2;
+SELECT name, visibility FROM tenancy.files ORDER BY name;
+COMMIT;
+
+\echo
+\echo '== Cross-school attempts fail =='
+\set ON_ERROR_STOP 0
+\echo '-- a Maple teacher claims a Cedar context:'
+SELECT tenancy.set_context(:'cedar', 'a0000000-0000-4000-8000-000000000003');
+\echo '-- a Cedar admin tries to write a file into Maple:'
+BEGIN;
+SELECT tenancy.set_context(:'cedar', 'b0000000-0000-4000-8000-000000000002') AS role;
+INSERT INTO tenancy.files (organization_id, path, name, size_bytes)
+VALUES (:'maple', 'maple/planted.pdf', 'Planted', 1);
+ROLLBACK;
+\echo '-- the app tries to forge the context setting:'
+SET tenancy.context = 'anything';
+\set ON_ERROR_STOP 1
+
+\echo
+\echo '== The audit log, as Maple''s owner sees it =='
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000001') AS role;
+SELECT tenancy.record_file_access(id) FROM tenancy.files WHERE name = 'Syllabus';
+SELECT l.action, f.name, l.bytes, m.role AS by_role
+FROM tenancy.file_access_log l
+JOIN tenancy.files f ON f.organization_id = l.organization_id AND f.id = l.file_id
+JOIN tenancy.members m ON m.organization_id = l.organization_id AND m.user_id = l.user_id
+ORDER BY l.id;
+COMMIT;
