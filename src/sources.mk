@@ -2,7 +2,9 @@
 # Pure C++ with no PostgreSQL header (unit-tested and fuzzed on their own):
 TENANCY_CORE_SOURCES = \
 	src/core/uuid.cpp \
-	src/core/tenant_context.cpp
+	src/core/tenant_context.cpp \
+	src/core/quantile_sketch.cpp \
+	src/core/distinct_sketch.cpp
 
 # The PostgreSQL boundary and the features built on it:
 TENANCY_MODULE_SOURCES = \

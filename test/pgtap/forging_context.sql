@@ -78,7 +78,9 @@ SELECT :'org_b' || '/' || :'b_owner' || '/owner' AS forged_other_school,
 
 -------------------------------------------------------------------------------
 -- A placeholder set in this very session before the library loaded (nothing
--- above called a pg_tenancy C function) is discarded when it loads.
+-- above called a pg_tenancy C function) is discarded when it loads, with a
+-- WARNING "permission denied to set parameter". (Were the library preloaded,
+-- the SET would simply be refused; either way no context may result.)
 -------------------------------------------------------------------------------
 SELECT pg_temp.sqlstate_of(format('SET tenancy.context = %L', :'forged_other_school')) AS early_set \gset
 SELECT is(pg_temp.context(), 'NULL/NULL/NULL',

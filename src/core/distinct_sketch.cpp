@@ -1,0 +1,139 @@
+#include "core/distinct_sketch.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/varint.hpp"
+
+namespace tenancy::core {
+namespace {
+
+constexpr std::uint8_t kFormatVersion = 1;
+constexpr std::uint8_t kExact = 0;
+constexpr std::uint8_t kHyperLogLog = 1;
+
+std::uint64_t mix64(std::uint64_t x) {  // the splitmix64 finalizer
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+std::uint64_t load64(const std::uint8_t* p) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+    return v;
+}
+
+}  // namespace
+
+std::uint64_t hash_id(const std::array<std::uint8_t, 16>& id) {
+    return mix64(load64(id.data()) ^ mix64(load64(id.data() + 8) + 0x9e3779b97f4a7c15ULL));
+}
+
+void DistinctSketch::add_hash(std::uint64_t hash) {
+    if (!registers_.empty()) {
+        add_to_registers(hash);
+        return;
+    }
+    auto it = std::lower_bound(hashes_.begin(), hashes_.end(), hash);
+    if (it != hashes_.end() && *it == hash) return;
+    hashes_.insert(it, hash);
+    if (hashes_.size() > kExactLimit) switch_to_registers();
+}
+
+void DistinctSketch::add_to_registers(std::uint64_t hash) {
+    std::size_t index = hash >> (64 - kPrecision);
+    std::uint64_t rest = hash << kPrecision;
+    // Rank: position of the first 1 bit in the remaining 52 bits, 1-based.
+    int rank = rest == 0 ? (64 - kPrecision + 1) : __builtin_clzll(rest) + 1;
+    if (rank > 64 - kPrecision + 1) rank = 64 - kPrecision + 1;
+    registers_[index] = std::max<std::uint8_t>(registers_[index], static_cast<std::uint8_t>(rank));
+}
+
+void DistinctSketch::switch_to_registers() {
+    registers_.assign(kRegisters, 0);
+    for (std::uint64_t hash : hashes_) add_to_registers(hash);
+    hashes_.clear();
+    hashes_.shrink_to_fit();
+}
+
+void DistinctSketch::merge(const DistinctSketch& other) {
+    if (other.registers_.empty()) {
+        for (std::uint64_t hash : other.hashes_) add_hash(hash);
+        return;
+    }
+    if (registers_.empty()) switch_to_registers();
+    for (std::size_t i = 0; i < kRegisters; ++i) {
+        registers_[i] = std::max(registers_[i], other.registers_[i]);
+    }
+}
+
+std::uint64_t DistinctSketch::estimate() const {
+    if (registers_.empty()) return hashes_.size();
+    const double m = static_cast<double>(kRegisters);
+    double sum = 0;
+    std::size_t zeros = 0;
+    for (std::uint8_t r : registers_) {
+        sum += std::ldexp(1.0, -r);
+        if (r == 0) ++zeros;
+    }
+    const double alpha = 0.7213 / (1.0 + 1.079 / m);
+    double estimate = alpha * m * m / sum;
+    if (estimate <= 2.5 * m && zeros != 0) {
+        estimate = m * std::log(m / static_cast<double>(zeros));  // linear counting
+    }
+    return static_cast<std::uint64_t>(std::llround(estimate));
+}
+
+std::string DistinctSketch::serialize() const {
+    std::string out;
+    out.push_back(static_cast<char>(kFormatVersion));
+    if (registers_.empty()) {
+        out.push_back(static_cast<char>(kExact));
+        put_varint(out, hashes_.size());
+        for (std::uint64_t hash : hashes_) {
+            for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(hash >> (8 * i)));
+        }
+    } else {
+        out.push_back(static_cast<char>(kHyperLogLog));
+        out.append(reinterpret_cast<const char*>(registers_.data()), registers_.size());
+    }
+    return out;
+}
+
+std::optional<DistinctSketch> DistinctSketch::deserialize(std::string_view bytes) {
+    ByteReader in(bytes);
+    auto version = in.byte();
+    auto kind = in.byte();
+    if (!version || *version != kFormatVersion || !kind) return std::nullopt;
+    DistinctSketch sketch;
+    if (*kind == kExact) {
+        auto size = in.varint();
+        if (!size || *size > kExactLimit) return std::nullopt;
+        auto raw = in.take(*size * 8);
+        if (!raw || !in.at_end()) return std::nullopt;
+        sketch.hashes_.reserve(*size);
+        for (std::uint64_t i = 0; i < *size; ++i) {
+            std::uint64_t hash = load64(reinterpret_cast<const std::uint8_t*>(raw->data()) + 8 * i);
+            if (!sketch.hashes_.empty() && hash <= sketch.hashes_.back()) return std::nullopt;
+            sketch.hashes_.push_back(hash);
+        }
+        return sketch;
+    }
+    if (*kind == kHyperLogLog) {
+        auto raw = in.take(kRegisters);
+        if (!raw || !in.at_end()) return std::nullopt;
+        sketch.registers_.assign(raw->begin(), raw->end());
+        for (std::uint8_t r : sketch.registers_) {
+            if (r > 64 - kPrecision + 1) return std::nullopt;
+        }
+        return sketch;
+    }
+    return std::nullopt;
+}
+
+}  // namespace tenancy::core

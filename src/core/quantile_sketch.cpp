@@ -1,0 +1,130 @@
+#include "core/quantile_sketch.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "core/varint.hpp"
+
+namespace tenancy::core {
+namespace {
+
+constexpr std::uint8_t kFormatVersion = 1;
+const double kGamma = (1 + QuantileSketch::kRelativeAccuracy) /
+                      (1 - QuantileSketch::kRelativeAccuracy);
+const double kLogGamma = std::log(kGamma);
+// Buckets of magnitudes from 1e-9 to DBL_MAX lie well inside this range.
+constexpr int kMaxBucket = 40000;
+constexpr std::size_t kMaxBucketsPerSign = 2 * kMaxBucket;
+
+bool add_count(std::uint64_t& total, std::uint64_t n) {
+    if (total > std::numeric_limits<std::uint64_t>::max() - n) return false;
+    total += n;
+    return true;
+}
+
+void write_buckets(std::string& out, const std::map<int, std::uint64_t>& buckets) {
+    put_varint(out, buckets.size());
+    int previous = 0;
+    for (const auto& [bucket, n] : buckets) {
+        put_varint(out, zigzag(static_cast<std::int64_t>(bucket) - previous));
+        put_varint(out, n);
+        previous = bucket;
+    }
+}
+
+bool read_buckets(ByteReader& in, std::map<int, std::uint64_t>& buckets, std::uint64_t& total) {
+    auto size = in.varint();
+    if (!size || *size > kMaxBucketsPerSign) return false;
+    std::int64_t bucket = 0;
+    for (std::uint64_t i = 0; i < *size; ++i) {
+        auto delta = in.varint();
+        auto n = in.varint();
+        if (!delta || !n || *n == 0) return false;
+        std::int64_t step = unzigzag(*delta);
+        if (i > 0 && step <= 0) return false;  // strictly increasing, no duplicates
+        if (step > 2 * kMaxBucket || step < -2 * kMaxBucket) return false;
+        bucket += step;
+        if (bucket > kMaxBucket || bucket < -kMaxBucket) return false;
+        if (!add_count(total, *n)) return false;
+        buckets.emplace(static_cast<int>(bucket), *n);
+    }
+    return true;
+}
+
+}  // namespace
+
+int QuantileSketch::bucket_of(double magnitude) {
+    return static_cast<int>(std::ceil(std::log(magnitude) / kLogGamma));
+}
+
+// The middle of bucket i, (gamma^(i-1), gamma^i], in the relative sense: every
+// value of the bucket is within kRelativeAccuracy of it.
+double QuantileSketch::value_of(int bucket) {
+    return 2.0 * std::pow(kGamma, bucket) / (kGamma + 1.0);
+}
+
+bool QuantileSketch::add(double value) {
+    if (!std::isfinite(value)) return false;
+    double magnitude = std::fabs(value);
+    if (magnitude < kMinMagnitude) {
+        ++zero_;
+    } else if (value > 0) {
+        ++positive_[bucket_of(magnitude)];
+    } else {
+        ++negative_[bucket_of(magnitude)];
+    }
+    ++count_;
+    return true;
+}
+
+void QuantileSketch::merge(const QuantileSketch& other) {
+    for (const auto& [bucket, n] : other.positive_) positive_[bucket] += n;
+    for (const auto& [bucket, n] : other.negative_) negative_[bucket] += n;
+    zero_ += other.zero_;
+    count_ += other.count_;
+}
+
+std::optional<double> QuantileSketch::quantile(double q) const {
+    if (count_ == 0 || !(q >= 0.0 && q <= 1.0)) return std::nullopt;
+    auto rank = static_cast<std::uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
+    std::uint64_t seen = 0;
+    // Ascending values: the most negative first (largest magnitude).
+    for (auto it = negative_.rbegin(); it != negative_.rend(); ++it) {
+        seen += it->second;
+        if (seen > rank) return -value_of(it->first);
+    }
+    seen += zero_;
+    if (seen > rank) return 0.0;
+    for (const auto& [bucket, n] : positive_) {
+        seen += n;
+        if (seen > rank) return value_of(bucket);
+    }
+    return std::nullopt;  // unreachable while count_ is the sum of the buckets
+}
+
+std::string QuantileSketch::serialize() const {
+    std::string out;
+    out.push_back(static_cast<char>(kFormatVersion));
+    put_varint(out, zero_);
+    write_buckets(out, positive_);
+    write_buckets(out, negative_);
+    return out;
+}
+
+std::optional<QuantileSketch> QuantileSketch::deserialize(std::string_view bytes) {
+    ByteReader in(bytes);
+    auto version = in.byte();
+    if (!version || *version != kFormatVersion) return std::nullopt;
+    QuantileSketch sketch;
+    auto zero = in.varint();
+    if (!zero) return std::nullopt;
+    sketch.zero_ = *zero;
+    std::uint64_t total = sketch.zero_;
+    if (!read_buckets(in, sketch.positive_, total)) return std::nullopt;
+    if (!read_buckets(in, sketch.negative_, total)) return std::nullopt;
+    if (!in.at_end()) return std::nullopt;
+    sketch.count_ = total;
+    return sketch;
+}
+
+}  // namespace tenancy::core

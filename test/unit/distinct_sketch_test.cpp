@@ -1,0 +1,102 @@
+#include "core/distinct_sketch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+
+using tenancy::core::DistinctSketch;
+
+namespace {
+std::array<std::uint8_t, 16> id_of(std::uint64_t n) {
+    std::array<std::uint8_t, 16> id{};
+    for (int i = 0; i < 8; ++i) id[i] = static_cast<std::uint8_t>(n >> (8 * i));
+    id[15] = 0x42;
+    return id;
+}
+}  // namespace
+
+TEST(DistinctSketch, ExactWhileSmall) {
+    DistinctSketch s;
+    for (int round = 0; round < 3; ++round) {
+        for (std::uint64_t i = 0; i < DistinctSketch::kExactLimit; ++i) s.add(id_of(i));
+    }
+    EXPECT_TRUE(s.is_exact());
+    EXPECT_EQ(s.estimate(), DistinctSketch::kExactLimit);
+}
+
+TEST(DistinctSketch, SwitchesToHyperLogLogPastTheLimit) {
+    DistinctSketch s;
+    for (std::uint64_t i = 0; i <= DistinctSketch::kExactLimit; ++i) s.add(id_of(i));
+    EXPECT_FALSE(s.is_exact());
+    EXPECT_NEAR(static_cast<double>(s.estimate()), DistinctSketch::kExactLimit + 1, 10.0);
+}
+
+// The stated bound: standard error 1.6%; we check 4 standard errors so the
+// test cannot flake, over several cardinalities.
+TEST(DistinctSketch, HyperLogLogErrorWithinBound) {
+    for (std::uint64_t n : {1000ULL, 10000ULL, 100000ULL, 1000000ULL}) {
+        DistinctSketch s;
+        for (std::uint64_t i = 0; i < n; ++i) s.add(id_of(i * 7919 + n));
+        double error = std::fabs(static_cast<double>(s.estimate()) - n) / n;
+        EXPECT_LT(error, 4 * 1.04 / std::sqrt(4096.0)) << "n=" << n << " estimate=" << s.estimate();
+    }
+}
+
+TEST(DistinctSketch, MergeIsUnionInAnyOrder) {
+    std::mt19937_64 rng(11);
+    DistinctSketch parts[5], whole;
+    for (int i = 0; i < 3000; ++i) {
+        auto id = id_of(rng() % 1200);  // repeated users across parts
+        parts[i % 5].add(id);
+        whole.add(id);
+    }
+    DistinctSketch forward, backward, nested;
+    for (int i = 0; i < 5; ++i) forward.merge(parts[i]);
+    for (int i = 4; i >= 0; --i) backward.merge(parts[i]);
+    DistinctSketch left = parts[0], right = parts[3];
+    left.merge(parts[1]);
+    right.merge(parts[4]);
+    right.merge(parts[2]);
+    nested.merge(right);
+    nested.merge(left);
+    EXPECT_EQ(forward, whole);
+    EXPECT_EQ(backward, whole);
+    EXPECT_EQ(nested, whole);
+}
+
+TEST(DistinctSketch, SmallUnionsStayExact) {
+    DistinctSketch a, b;
+    for (std::uint64_t i = 0; i < 100; ++i) a.add(id_of(i));
+    for (std::uint64_t i = 50; i < 150; ++i) b.add(id_of(i));
+    a.merge(b);
+    EXPECT_TRUE(a.is_exact());
+    EXPECT_EQ(a.estimate(), 150u);
+}
+
+TEST(DistinctSketch, SerializationRoundTripsBothForms) {
+    DistinctSketch exact, hll;
+    for (std::uint64_t i = 0; i < 10; ++i) exact.add(id_of(i));
+    for (std::uint64_t i = 0; i < 5000; ++i) hll.add(id_of(i));
+    for (const DistinctSketch* s : {&exact, &hll}) {
+        auto back = DistinctSketch::deserialize(s->serialize());
+        ASSERT_TRUE(back);
+        EXPECT_EQ(*back, *s);
+        EXPECT_EQ(back->estimate(), s->estimate());
+    }
+}
+
+TEST(DistinctSketch, RejectsMalformedBytes) {
+    DistinctSketch s;
+    s.add(id_of(1));
+    s.add(id_of(2));
+    std::string good = s.serialize();
+    EXPECT_FALSE(DistinctSketch::deserialize(""));
+    EXPECT_FALSE(DistinctSketch::deserialize(good.substr(0, good.size() - 3)));
+    EXPECT_FALSE(DistinctSketch::deserialize(good + "z"));
+    EXPECT_FALSE(DistinctSketch::deserialize(std::string("\x01\x07", 2)));
+    std::string unsorted = good;
+    std::swap_ranges(unsorted.begin() + 3, unsorted.begin() + 11, unsorted.begin() + 11);
+    EXPECT_FALSE(DistinctSketch::deserialize(unsorted));
+}

@@ -1,0 +1,121 @@
+#include "core/quantile_sketch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+using tenancy::core::QuantileSketch;
+
+namespace {
+
+// The element of rank floor(q * (n - 1)) of the sorted data: what the sketch
+// approximates.
+double true_quantile(std::vector<double> data, double q) {
+    std::sort(data.begin(), data.end());
+    return data[static_cast<std::size_t>(std::floor(q * (data.size() - 1)))];
+}
+
+void expect_within_relative_accuracy(const QuantileSketch& sketch, const std::vector<double>& data) {
+    for (double q : {0.0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0}) {
+        double expected = true_quantile(data, q);
+        double got = *sketch.quantile(q);
+        EXPECT_LE(std::fabs(got - expected),
+                  QuantileSketch::kRelativeAccuracy * std::fabs(expected) + 1e-12)
+            << "q=" << q << " expected=" << expected << " got=" << got;
+    }
+}
+
+}  // namespace
+
+TEST(QuantileSketch, EmptyHasNoQuantiles) {
+    QuantileSketch s;
+    EXPECT_TRUE(s.empty());
+    EXPECT_FALSE(s.quantile(0.5));
+}
+
+TEST(QuantileSketch, RejectsNonFiniteValuesAndBadQ) {
+    QuantileSketch s;
+    EXPECT_FALSE(s.add(std::numeric_limits<double>::quiet_NaN()));
+    EXPECT_FALSE(s.add(std::numeric_limits<double>::infinity()));
+    EXPECT_TRUE(s.add(1.0));
+    EXPECT_EQ(s.count(), 1u);
+    EXPECT_FALSE(s.quantile(-0.1));
+    EXPECT_FALSE(s.quantile(1.1));
+    EXPECT_FALSE(s.quantile(std::numeric_limits<double>::quiet_NaN()));
+}
+
+TEST(QuantileSketch, WithinOnePercentOnSkewedData) {
+    std::mt19937_64 rng(42);
+    std::lognormal_distribution<double> durations(3.0, 1.5);  // lesson seconds
+    std::vector<double> data;
+    QuantileSketch s;
+    for (int i = 0; i < 100000; ++i) {
+        double v = durations(rng);
+        data.push_back(v);
+        s.add(v);
+    }
+    expect_within_relative_accuracy(s, data);
+}
+
+TEST(QuantileSketch, HandlesScoresWithZerosAndNegatives) {
+    std::mt19937_64 rng(7);
+    std::uniform_int_distribution<int> scores(-20, 100);
+    std::vector<double> data;
+    QuantileSketch s;
+    for (int i = 0; i < 20000; ++i) {
+        double v = scores(rng);
+        data.push_back(v);
+        s.add(v);
+    }
+    expect_within_relative_accuracy(s, data);
+}
+
+TEST(QuantileSketch, MergeEqualsSketchOfUnionInAnyOrder) {
+    std::mt19937_64 rng(3);
+    std::exponential_distribution<double> dist(0.1);
+    QuantileSketch parts[4], whole;
+    for (int i = 0; i < 4000; ++i) {
+        double v = dist(rng) - 2.0;
+        parts[i % 4].add(v);
+        whole.add(v);
+    }
+    QuantileSketch forward, backward;
+    for (int i = 0; i < 4; ++i) forward.merge(parts[i]);
+    for (int i = 3; i >= 0; --i) backward.merge(parts[i]);
+    QuantileSketch pairs = parts[0];
+    QuantileSketch right = parts[2];
+    right.merge(parts[3]);
+    pairs.merge(parts[1]);
+    pairs.merge(right);
+    EXPECT_EQ(forward, whole);
+    EXPECT_EQ(backward, whole);
+    EXPECT_EQ(pairs, whole);
+    EXPECT_EQ(*forward.quantile(0.95), *whole.quantile(0.95));
+}
+
+TEST(QuantileSketch, SerializationRoundTrips) {
+    QuantileSketch s;
+    for (double v : {-5.0, 0.0, 1e-12, 0.5, 3.0, 3.0, 1e6, 1e300}) s.add(v);
+    auto back = QuantileSketch::deserialize(s.serialize());
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, s);
+    EXPECT_EQ(back->count(), s.count());
+    EXPECT_EQ(*back->quantile(0.5), *s.quantile(0.5));
+}
+
+TEST(QuantileSketch, RejectsMalformedBytes) {
+    QuantileSketch s;
+    s.add(1.0);
+    s.add(2.0);
+    std::string good = s.serialize();
+    EXPECT_FALSE(QuantileSketch::deserialize(""));
+    EXPECT_FALSE(QuantileSketch::deserialize(std::string(1, '\x02') + good.substr(1)));
+    EXPECT_FALSE(QuantileSketch::deserialize(good.substr(0, good.size() - 1)));
+    EXPECT_FALSE(QuantileSketch::deserialize(good + "x"));
+    // A bucket with a zero count is not something serialize() writes.
+    EXPECT_FALSE(QuantileSketch::deserialize(std::string("\x01\x00\x01\x02\x00\x00", 6)));
+}
