@@ -10,7 +10,7 @@ PGFILEDESC  = "pg_tenancy - tenant isolation, file audit and analytics"
 # Install scripts are assembled from readable pieces, one folder per version.
 TENANCY_VERSIONS = $(patsubst src/sql/%/,%,$(sort $(dir $(wildcard src/sql/*/*.sql))))
 DATA_built  = $(foreach v,$(TENANCY_VERSIONS),pg_tenancy--$(v).sql)
-EXTRA_CLEAN = $(DATA_built) build
+EXTRA_CLEAN = $(DATA_built) build $(OBJS:.o=.d)
 
 # pg_regress: one file per behaviour in sql/, expected output in expected/.
 REGRESS      = install error_barrier context organizations file_audit
@@ -24,7 +24,7 @@ PG_INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 # their own warnings do not drown ours. The same flags suit g++ (objects) and
 # clang (LLVM bitcode for JIT).
 PG_CPPFLAGS = -Isrc -isystem $(PG_INCLUDEDIR_SERVER)
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -MMD -MP
 SHLIB_LINK  = -lstdc++
 
 ifneq ($(wildcard $(PGXS)),)
@@ -37,6 +37,11 @@ all:
 	@echo "PostgreSQL's server headers (PGXS) are missing: run 'make deps' first." >&2
 	@exit 1
 endif
+
+# Header dependencies (PGXS tracks none by default): objects from -MMD, and
+# the JIT bitcode is rebuilt whenever its object is.
+-include $(OBJS:.o=.d)
+$(OBJS:.o=.bc): %.bc: %.o
 
 .SECONDEXPANSION:
 pg_tenancy--%.sql: $$(sort $$(wildcard src/sql/$$*/*.sql))

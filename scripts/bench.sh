@@ -12,15 +12,18 @@
 #   name | ratio | target | what was compared
 # Progress goes to stderr and to build/bench/NAME.log.
 #
-# Knobs: BENCH_SECONDS (6) and BENCH_ROUNDS (3) per pgbench run, BENCH_CLIENTS
+# Knobs: BENCH_SECONDS (4) per pgbench run and BENCH_ROUNDS (5), BENCH_CLIENTS
 # and BENCH_THREADS (2), BENCH_ONLY=NAME[,NAME] to run some benchmarks only,
 # TENANCY_BENCH_PORT (55600), KEEP_CLUSTER=1 to keep the data directory.
 # Exit status: non-zero when a benchmark failed to run, or with BENCH_STRICT=1
 # when a target was missed too (timings are noisy, so not by default).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
 export LC_ALL=C
+# Nothing from the caller's libpq environment (a dev cluster's database,
+# options or service) may leak into the benchmarks' connections.
+unset PGDATABASE PGOPTIONS PGSERVICE PGSERVICEFILE PGPASSWORD PGPASSFILE PGAPPNAME PGTARGETSESSIONATTRS
 
 scripts/install-deps.sh || exit 1
 scripts/build-install.sh || exit 1
@@ -48,7 +51,7 @@ cluster_psql bench -c "CREATE DATABASE bench_template" || exit 1
 cluster_psql bench -d bench_template -f test/bench/lib/template.sql || exit 1
 
 export PGBENCH="$PG_BINDIR/pgbench" PSQL="$PG_BINDIR/psql"
-export BENCH_SECONDS="${BENCH_SECONDS:-6}" BENCH_ROUNDS="${BENCH_ROUNDS:-3}"
+export BENCH_SECONDS="${BENCH_SECONDS:-4}" BENCH_ROUNDS="${BENCH_ROUNDS:-5}"
 export BENCH_CLIENTS="${BENCH_CLIENTS:-2}" BENCH_THREADS="${BENCH_THREADS:-2}"
 
 # --- benchmarks -------------------------------------------------------------------
@@ -111,8 +114,9 @@ echo "$table"
   echo "# name | ratio | target | what was compared"
   cat "$rows"
 } >"$out/results.txt"
+echo "$table" >"$out/table.txt"
 echo
-echo "rows written to build/bench/results.txt"
+echo "rows written to build/bench/results.txt (the table: build/bench/table.txt)"
 
 missed="$(grep -c ' MISSED ' <<<"$table" || true)"
 if ((${#failed[@]})); then

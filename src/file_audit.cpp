@@ -19,6 +19,7 @@
 #include "pg/table_appender.hpp"
 #include "pg/tuple.hpp"
 #include "pg/uuid.hpp"
+#include "tenancy_types.hpp"
 
 namespace tenancy {
 namespace {
@@ -102,23 +103,7 @@ bool changed(TupleDesc desc, int attnum, const Value& before, const Value& after
                            TupleDescAttr(desc, attnum - 1));
 }
 
-// The label OIDs of tenancy.file_action, looked up once per backend and
-// re-looked up if the type is recreated (DROP/CREATE EXTENSION).
-Datum file_action_datum(const char* label) {
-    Oid type = pg::call([] {
-        return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("file_action"),
-                               ObjectIdGetDatum(get_namespace_oid("tenancy", false)));
-    });
-    Oid value = pg::call([&] {
-        return GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid, ObjectIdGetDatum(type),
-                               CStringGetDatum(label));
-    });
-    if (!OidIsValid(value)) {
-        throw pg::Error(ERRCODE_UNDEFINED_OBJECT,
-                        std::string("tenancy.file_action has no label \"") + label + "\"");
-    }
-    return ObjectIdGetDatum(value);
-}
+Datum file_action_datum(const char* label) { return enum_label("file_action", label); }
 
 // Appends rows to tenancy.file_access_log for one statement.
 class AccessLogWriter {
@@ -132,12 +117,15 @@ public:
           col_action_(log_.column("action")),
           col_bytes_(log_.column("bytes")),
           col_at_(log_.column("at")),
+          col_txid_(log_.column("txid")),
           values_(log_.column_count(), Datum(0)),
           nulls_(log_.column_count(), true),
           at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {
         // The actor comes from the tenant context, never from the statement.
         const auto& context = current_context();
         if (context) actor_ = context->user_id;
+        // run_rollups finds new rows by the transaction that wrote them.
+        txid_ = pg::call([] { return FullTransactionIdGetDatum(GetTopFullTransactionId()); });
     }
 
     void append(Datum org_id, Datum file_id, Datum action, std::optional<Datum> bytes) {
@@ -156,6 +144,7 @@ public:
             nulls_[col_bytes_ - 1] = true;
         }
         set(col_at_, at_);
+        set(col_txid_, txid_);
         log_.append(values_.data(), reinterpret_cast<const bool*>(nulls_.data()));
     }
 
@@ -173,10 +162,11 @@ private:
     }
 
     pg::TableAppender log_;
-    int col_org_, col_id_, col_file_, col_user_, col_action_, col_bytes_, col_at_;
+    int col_org_, col_id_, col_file_, col_user_, col_action_, col_bytes_, col_at_, col_txid_;
     std::vector<Datum> values_;
     std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
     Datum at_;
+    Datum txid_ = Datum(0);
     std::optional<core::Uuid> actor_;
     Datum actor_datum_ = Datum(0);
 };
@@ -440,15 +430,19 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                         "organizations_audit_cleanup needs REFERENCING OLD TABLE AS old_rows");
     }
+    // Neither table has a foreign key (appends stay cheap): their rows go here.
     static pg::CachedPlan delete_log(
         "DELETE FROM tenancy.file_access_log l USING old_rows o WHERE l.organization_id = o.id",
         {});
+    static pg::CachedPlan delete_events(
+        "DELETE FROM tenancy.events e USING old_rows o WHERE e.organization_id = o.id", {});
     pg::SpiConnection spi;
     TriggerData* data = trigger;
     int rc = pg::call([&] { return SPI_register_trigger_data(data); });
     if (rc < 0) throw pg::Error(ERRCODE_INTERNAL_ERROR, "SPI_register_trigger_data failed");
     LogMaintenanceScope maintenance;
     spi.execute(delete_log, {}, false);
+    spi.execute(delete_events, {}, false);
     return PointerGetDatum(nullptr);
 }
 

@@ -4,17 +4,23 @@ TENANCY_CORE_SOURCES = \
 	src/core/uuid.cpp \
 	src/core/tenant_context.cpp \
 	src/core/quantile_sketch.cpp \
-	src/core/distinct_sketch.cpp
+	src/core/distinct_sketch.cpp \
+	src/core/rollup_batch.cpp
 
 # The PostgreSQL boundary and the features built on it:
 TENANCY_MODULE_SOURCES = \
+	src/pg/array.cpp \
 	src/pg/error_barrier.cpp \
 	src/pg/guc.cpp \
 	src/pg/spi.cpp \
 	src/pg/table_appender.cpp \
 	src/pg/tuple.cpp \
 	src/pg/uuid.cpp \
+	src/pg/varlena.cpp \
 	src/context.cpp \
 	src/file_audit.cpp \
+	src/rollups.cpp \
+	src/sketch_functions.cpp \
+	src/tenancy_types.cpp \
 	src/error_probe.cpp \
 	src/module.cpp

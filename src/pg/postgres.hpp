@@ -32,6 +32,13 @@ extern "C" {
 #include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
+#include "utils/xid8.h"
+#include "utils/array.h"
+#include "utils/snapmgr.h"
+#include "access/xlog.h"
+#include "catalog/pg_db_role_setting.h"
+#include "utils/fmgroids.h"
+#include "mb/pg_wchar.h"
 }
 
 // c.h defines these as macros; they break <algorithm> and friends.

@@ -17,7 +17,7 @@ void check_spi_result(int rc, const char* what) {
 
 CachedPlan::CachedPlan(const char* sql, std::initializer_list<Oid> arg_types)
     : sql_(sql), arg_types_{}, arg_count_(static_cast<int>(arg_types.size())) {
-    if (arg_count_ > kMaxArgs) throw std::logic_error("CachedPlan: too many arguments");
+    if (arg_count_ > kMaxSpiArgs) throw std::logic_error("CachedPlan: too many arguments");
     std::copy(arg_types.begin(), arg_types.end(), arg_types_);
 }
 
@@ -52,8 +52,8 @@ std::uint64_t SpiConnection::execute(CachedPlan& plan, std::initializer_list<Spi
     if (static_cast<int>(args.size()) != plan.arg_count()) {
         throw std::logic_error("SpiConnection::execute: wrong number of arguments");
     }
-    Datum values[8];
-    char nulls[8];
+    Datum values[kMaxSpiArgs];
+    char nulls[kMaxSpiArgs];
     int i = 0;
     for (const SpiArg& arg : args) {
         values[i] = arg.value;
@@ -73,6 +73,40 @@ std::uint64_t SpiConnection::execute(const char* sql, bool read_only, long row_l
 }
 
 std::uint64_t SpiConnection::row_count() const { return SPI_processed; }
+
+Portal SpiConnection::open_cursor(const char* sql, std::initializer_list<SpiArg> args,
+                                  bool read_only) {
+    if (args.size() > kMaxSpiArgs) throw std::logic_error("SpiConnection: too many arguments");
+    Oid types[kMaxSpiArgs];
+    Datum values[kMaxSpiArgs];
+    char nulls[kMaxSpiArgs];
+    int n = 0;
+    for (const SpiArg& arg : args) {
+        types[n] = arg.type;
+        values[n] = arg.value;
+        nulls[n] = arg.is_null ? 'n' : ' ';
+        ++n;
+    }
+    Portal cursor = call([&] {
+        return SPI_cursor_open_with_args(nullptr, sql, n, types, values, nulls, read_only, 0);
+    });
+    if (cursor == nullptr) check_spi_result(SPI_result, "SPI_cursor_open_with_args");
+    return cursor;
+}
+
+std::uint64_t SpiConnection::fetch(Portal cursor, long batch) {
+    call([&] { SPI_cursor_fetch(cursor, true, batch); });
+    return SPI_processed;
+}
+
+void SpiConnection::release_batch() {
+    SPITupleTable* table = SPI_tuptable;
+    call([&] { SPI_freetuptable(table); });
+}
+
+void SpiConnection::close_cursor(Portal cursor) {
+    call([&] { SPI_cursor_close(cursor); });
+}
 
 std::optional<std::string> SpiConnection::text_value(std::uint64_t row, int column) const {
     if (SPI_tuptable == nullptr || row >= SPI_processed) {

@@ -11,6 +11,9 @@
 
 namespace tenancy::pg {
 
+// The most arguments one statement takes here.
+inline constexpr int kMaxSpiArgs = 16;
+
 // A typed argument for a prepared statement.
 struct SpiArg {
     Oid type;
@@ -32,9 +35,8 @@ public:
     int arg_count() const { return arg_count_; }
 
 private:
-    static constexpr int kMaxArgs = 8;
     const char* sql_;
-    Oid arg_types_[kMaxArgs];
+    Oid arg_types_[kMaxSpiArgs];
     int arg_count_;
     SPIPlanPtr plan_ = nullptr;
 };
@@ -66,9 +68,41 @@ public:
 
     std::uint64_t row_count() const;
 
+    // Streams the rows of a query through a cursor, `batch` rows at a time,
+    // calling on_row(tuple, desc) for each; planned with the actual argument
+    // values (a custom plan). read_only: run in the active snapshot. Returns
+    // the number of rows.
+    template <typename OnRow>
+    std::uint64_t for_each_row(const char* sql, std::initializer_list<SpiArg> args,
+                               bool read_only, OnRow&& on_row, long batch = 10000);
+
+
 private:
+    Portal open_cursor(const char* sql, std::initializer_list<SpiArg> args, bool read_only);
+    // Fetches the next batch into SPI_tuptable; returns its row count.
+    std::uint64_t fetch(Portal cursor, long batch);
+    void release_batch();
+    void close_cursor(Portal cursor);
+
     MemoryContext caller_context_;
     bool connected_ = false;
 };
+
+template <typename OnRow>
+std::uint64_t SpiConnection::for_each_row(const char* sql, std::initializer_list<SpiArg> args,
+                                          bool read_only, OnRow&& on_row, long batch) {
+    Portal cursor = open_cursor(sql, args, read_only);
+    std::uint64_t total = 0;
+    for (;;) {
+        std::uint64_t n = fetch(cursor, batch);
+        if (n == 0) break;
+        SPITupleTable* table = SPI_tuptable;
+        for (std::uint64_t i = 0; i < n; ++i) on_row(table->vals[i], table->tupdesc);
+        total += n;
+        release_batch();
+    }
+    close_cursor(cursor);
+    return total;
+}
 
 }  // namespace tenancy::pg

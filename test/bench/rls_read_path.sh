@@ -34,7 +34,7 @@
 # transaction, a ratio understates the relative cost of the policy for the
 # query alone; the absolute difference per transaction (µs) is printed too.
 # Before timing, each variant's query is run once per sample through psql
-# and all three must return the same rows; their generic plans (what
+# and all must return the same rows; their generic plans (what
 # -M prepared ends up using) are written to $BENCH_OUT/plans.txt.
 #
 # Shapes:
@@ -42,12 +42,26 @@
 #                  user_id); there is also an index on user_id), as the owner
 #   page           the first 50 members ORDER BY user_id, as the owner
 #   student_page   the same page as a student, who sees the staff and their
-#                  own row only: ~800 rows filtered per page, so the policy's
-#                  getters run once per row (the per-row cost of
-#                  current_member_role() and current_user_id())
+#                  own row only: ~750 rows filtered out per page, so the
+#                  policy's getters run once per row (the per-row cost of
+#                  current_member_role() and current_user_id()). The plans
+#                  differ here: the limit's planner sees that role <>
+#                  'student' keeps 6% of the rows and reads the whole
+#                  organization by bitmap, then sorts; the policy's
+#                  current_member_role() <> 'student' looks always true to
+#                  it, so it walks the PK in order and filters. A fourth,
+#                  diagnostic variant, limit_same_plan, runs the limit's query
+#                  with enable_bitmapscan off, which gives it the policy
+#                  query's plan: pg_tenancy against it is the per-row cost of
+#                  the policy alone.
 # and set_context: BEGIN; SELECT tenancy.set_context(org, user); COMMIT; vs
 # the same with two set_config calls, by pgbench and in one statement
 # (µs per call in the server, round trips excluded).
+#
+# Noise: every variant runs once per round, BENCH_ROUNDS rounds, the order
+# rotating; a ratio is the median over the rounds of the ratio within the
+# round. With the default 12 variants x 5 rounds x 4 s this takes about
+# five minutes, load included.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=test/bench/lib/common.sh
@@ -70,24 +84,35 @@ bench_log "loaded in $((SECONDS - start)) s"
 
 # --- pgbench scripts: setup + query + COMMIT ----------------------------------------
 shapes=(point page student_page)
-variants=(limit pg_tenancy handwritten)
+declare -A variants_of=([point]="limit pg_tenancy handwritten" [page]="limit pg_tenancy handwritten"
+  [student_page]="limit pg_tenancy handwritten limit_same_plan")
 declare -A setup_of=([point]=setup_staff [page]=setup_staff [student_page]=setup_student)
-declare -A role_of=([limit]=$BYPASS [pg_tenancy]=$APP [handwritten]=$APP)
-declare -A file_of=([limit]=limit [pg_tenancy]=tenancy [handwritten]=handwritten)
+declare -A role_of=([limit]=$BYPASS [pg_tenancy]=$APP [handwritten]=$APP [limit_same_plan]=$BYPASS)
+declare -A file_of=([limit]=limit [pg_tenancy]=tenancy [handwritten]=handwritten [limit_same_plan]=limit)
+# limit_same_plan (diagnostic): the limit's query with bitmap scans off for
+# the session, so that it gets the plan the policy's query gets (the ordered
+# PK index scan, filtering): what remains between the two is the per-row
+# cost of the policy, not the planner's choice.
+declare -A options_of=([limit_same_plan]="-c enable_bitmapscan=off")
 mkdir -p "$BENCH_OUT/scripts"
+keys=()
 for shape in "${shapes[@]}"; do
-  for variant in "${variants[@]}"; do
+  for variant in ${variants_of[$shape]}; do
     script="$BENCH_OUT/scripts/$shape.$variant.pgbench"
     {
       cat "$src/${setup_of[$shape]}.pgbench"
       cat "$src/$shape.${file_of[$variant]}.sql"
       echo 'COMMIT;'
     } >"$script"
-    bench_variant "$shape.$variant" "${role_of[$variant]}" "$script" "${vars[@]}"
+    conninfo="dbname=$PGDATABASE"
+    [[ -n "${options_of[$variant]:-}" ]] && conninfo+=" options='${options_of[$variant]}'"
+    bench_variant "$shape.$variant" "${role_of[$variant]}" "$script" "${vars[@]}" "$conninfo"
+    keys+=("$shape.$variant")
   done
 done
 bench_variant set_context.pg_tenancy "$APP" "$src/set_context.tenancy.pgbench" "${vars[@]}"
 bench_variant set_context.set_config "$APP" "$src/set_context.set_config.pgbench" "${vars[@]}"
+keys+=(set_context.pg_tenancy set_context.set_config)
 
 # --- same rows in every variant; plans ------------------------------------------------
 # One variant's transaction through psql for organization O, member T: the
@@ -95,6 +120,7 @@ bench_variant set_context.set_config "$APP" "$src/set_context.set_config.pgbench
 # prepared statement with the generic plan, as pgbench -M prepared runs it.
 run_in_psql() {
   local shape="$1" variant="$2" o="$3" t="$4" mode="$5" query
+  # shellcheck disable=SC2016 # $1… are the prepared statement's parameters
   query="$(sed -E 's/:org_id/$1/g; s/:target_id/$2/g; s/:ctx_user_id/$3/g; s/;[[:space:]]*$//' \
     "$src/$shape.${file_of[$variant]}.sql")"
   {
@@ -107,7 +133,7 @@ run_in_psql() {
       echo "EXECUTE q(:'org_id', :'target_id', :'ctx_user_id');"
     fi
     echo "COMMIT;"
-  } | bench_psql -U "${role_of[$variant]}" -v o="$o" -v t="$t" -A -t
+  } | PGOPTIONS="${options_of[$variant]:-}" bench_psql -U "${role_of[$variant]}" -v o="$o" -v t="$t" -A -t
 }
 
 bench_log "checking that the variants return the same rows"
@@ -125,7 +151,8 @@ for shape in "${shapes[@]}"; do
       *) want=50 ;;
     esac
     [[ "$rows" == "$want" ]] || bench_die "$shape o=$o t=$t: the limit variant returned $rows rows, expected $want"
-    for variant in pg_tenancy handwritten; do
+    for variant in ${variants_of[$shape]}; do
+      [[ "$variant" == limit ]] && continue
       got="$(run_in_psql "$shape" "$variant" "$o" "$t" result)"
       if [[ "$got" != "$expected" ]]; then
         diff <(echo "$expected") <(echo "$got") >&2 || true
@@ -134,11 +161,11 @@ for shape in "${shapes[@]}"; do
     done
   done
   sample="${samples[$shape]%% *}"
-  for variant in "${variants[@]}"; do
+  for variant in ${variants_of[$shape]}; do
     {
       echo
-      echo "## $shape.$variant (role ${role_of[$variant]}, o=${sample%%:*} t=${sample##*:})"
-      echo "$(cat "$src/$shape.${file_of[$variant]}.sql")"
+      echo "## $shape.$variant (role ${role_of[$variant]}${options_of[$variant]:+, ${options_of[$variant]}}, o=${sample%%:*} t=${sample##*:})"
+      cat "$src/$shape.${file_of[$variant]}.sql"
       run_in_psql "$shape" "$variant" "${sample%%:*}" "${sample##*:}" explain
     } >>"$plans"
   done
@@ -151,13 +178,11 @@ visible="$(bench_psql -U "$APP" -A -t -c "BEGIN" \
 [[ "$visible" == "$MEMBERS" ]] || bench_die "$APP sees $visible members of one organization, expected $MEMBERS"
 visible="$(bench_psql -U "$BYPASS" -A -t -c "SELECT count(*) FROM tenancy.members")"
 [[ "$visible" == "$((ORGS * MEMBERS))" ]] || bench_die "$BYPASS sees $visible members, expected $((ORGS * MEMBERS))"
+# The diagnostic variant has the policy query's plan shape, or it says nothing.
+grep -A3 '^## student_page.limit_same_plan' "$plans" | grep -q 'Index Scan using members_pkey' ||
+  bench_die "student_page.limit_same_plan did not get the ordered index scan (see $plans)"
 
 # --- measure -------------------------------------------------------------------------
-keys=()
-for shape in "${shapes[@]}"; do
-  for variant in "${variants[@]}"; do keys+=("$shape.$variant"); done
-done
-keys+=(set_context.pg_tenancy set_context.set_config)
 bench_log "measuring ${#keys[@]} variants: $BENCH_ROUNDS rounds of ${BENCH_SECONDS} s, -c $BENCH_CLIENTS -j $BENCH_THREADS"
 bench_measure "${keys[@]}"
 
@@ -175,7 +200,7 @@ done
 declare -A what=(
   [point]="point lookup WHERE user_id = \$1, owner context"
   [page]="first page ORDER BY user_id LIMIT 50, owner context"
-  [student_page]="first page as a student (policy filters ~800 rows, getters per row)"
+  [student_page]="first page ORDER BY user_id LIMIT 50 as a student (~750 rows filtered out)"
 )
 for shape in "${shapes[@]}"; do
   base="$shape.limit"
@@ -187,6 +212,9 @@ for shape in "${shapes[@]}"; do
       "${what[$shape]}: $variant vs LIMIT (BYPASSRLS, organization_id = \$1 in the query); $(printf '%.0f vs %.0f' "$(bench_tps "$key")" "$(bench_tps "$base")") tps, $(bench_extra_us "$base" "$key") µs/txn"
   done
 done
+base=student_page.limit_same_plan key=student_page.pg_tenancy
+bench_row "rls_read_path.student_page.same_plan" "$(bench_ratio "$base" "$key")" "-" \
+  "diagnostic: pg_tenancy vs LIMIT forced to the policy query's plan (ordered PK index scan + filter, enable_bitmapscan=off): the policy's per-row cost without the plan difference; $(printf '%.0f vs %.0f' "$(bench_tps "$key")" "$(bench_tps "$base")") tps, $(bench_extra_us "$base" "$key") µs/txn"
 bench_row "rls_read_path.set_context.pgbench" \
   "$(bench_ratio set_context.set_config set_context.pg_tenancy)" "-" \
   "BEGIN; set_context(org, user); COMMIT vs the same with 2x set_config; $(printf '%.0f vs %.0f' "$(bench_tps set_context.pg_tenancy)" "$(bench_tps set_context.set_config)") tps, $(bench_extra_us set_context.set_config set_context.pg_tenancy) µs per call"

@@ -28,3 +28,16 @@ GRANT UPDATE (owner_id, path, name, mime_type, size_bytes, checksum, visibility,
     ON tenancy.files TO tenancy_app;
 -- Versions and the log are written by the extension only.
 GRANT SELECT ON tenancy.file_versions, tenancy.file_access_log TO tenancy_app;
+
+-- Analytics: the app tracks events and reads rollups through the views.
+GRANT EXECUTE ON FUNCTION tenancy.track(text, double precision) TO tenancy_app;
+GRANT EXECUTE ON FUNCTION
+    tenancy.sketch_quantile(bytea, double precision), tenancy.sketch_distinct_count(bytea),
+    tenancy.quantile_sketch_merge(bytea, bytea), tenancy.distinct_sketch_merge(bytea, bytea)
+    TO PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.quantile_sketch_union(bytea),
+    tenancy.distinct_sketch_union(bytea) TO PUBLIC;
+GRANT SELECT, INSERT ON tenancy.events TO tenancy_app;
+GRANT SELECT ON tenancy.event_rollups, tenancy.file_rollups,
+    tenancy.event_stats_hourly, tenancy.event_stats_daily,
+    tenancy.file_stats_hourly, tenancy.file_stats_daily TO tenancy_app;

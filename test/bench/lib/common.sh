@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the benchmark scripts in test/bench/*.sh. Source it; it defines
 # functions and reads the environment that scripts/bench.sh exports:
 #
@@ -19,8 +20,8 @@
 : "${BENCH_NAME:?run benchmarks through scripts/bench.sh (make bench)}"
 : "${BENCH_OUT:?run benchmarks through scripts/bench.sh (make bench)}"
 : "${PGBENCH:?}" "${PSQL:?}"
-BENCH_SECONDS="${BENCH_SECONDS:-6}"
-BENCH_ROUNDS="${BENCH_ROUNDS:-3}"
+BENCH_SECONDS="${BENCH_SECONDS:-4}"
+BENCH_ROUNDS="${BENCH_ROUNDS:-5}"
 BENCH_CLIENTS="${BENCH_CLIENTS:-2}"
 BENCH_THREADS="${BENCH_THREADS:-2}"
 mkdir -p "$BENCH_OUT"
@@ -73,7 +74,14 @@ bench_variant() {
   shift 3
   BENCH_VARIANT_ROLE[$key]="$role"
   BENCH_VARIANT_SCRIPT[$key]="$script"
-  BENCH_VARIANT_ARGS[$key]="$*"
+  BENCH_VARIANT_ARGS[$key]="$(printf '%q ' "$@")"
+}
+
+# Runs variant KEY once: bench_run_variant KEY LOGFILE -> prints the tps.
+bench_run_variant() {
+  local key="$1" log="$2" args
+  eval "args=(${BENCH_VARIANT_ARGS[$key]})"
+  bench_pgbench "$log" "${BENCH_VARIANT_ROLE[$key]}" "${BENCH_VARIANT_SCRIPT[$key]}" "${args[@]}"
 }
 
 bench_measure() {
@@ -81,17 +89,13 @@ bench_measure() {
   mkdir -p "$BENCH_OUT/pgbench"
   BENCH_SECONDS=1
   for key in "${keys[@]}"; do
-    # shellcheck disable=SC2086 # the arguments were registered word-split
-    bench_pgbench "$BENCH_OUT/pgbench/$key.warmup.log" "${BENCH_VARIANT_ROLE[$key]}" \
-      "${BENCH_VARIANT_SCRIPT[$key]}" ${BENCH_VARIANT_ARGS[$key]} >/dev/null
+    bench_run_variant "$key" "$BENCH_OUT/pgbench/$key.warmup.log" >/dev/null
   done
   BENCH_SECONDS="$saved_seconds"
   for ((round = 1; round <= BENCH_ROUNDS; round++)); do
     for ((i = 0; i < n; i++)); do
       key="${keys[$(((i + round - 1) % n))]}"
-      # shellcheck disable=SC2086
-      tps="$(bench_pgbench "$BENCH_OUT/pgbench/$key.$round.log" "${BENCH_VARIANT_ROLE[$key]}" \
-        "${BENCH_VARIANT_SCRIPT[$key]}" ${BENCH_VARIANT_ARGS[$key]})" || exit 1
+      tps="$(bench_run_variant "$key" "$BENCH_OUT/pgbench/$key.$round.log")" || exit 1
       BENCH_TPS[$key.$round]="$tps"
       bench_log "round $round/$BENCH_ROUNDS  $(printf '%-28s' "$key") $(printf '%10.1f' "$tps") tps"
     done

@@ -1,0 +1,52 @@
+#include "core/rollup_batch.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "core/time_bucket.hpp"
+
+namespace tenancy::core {
+
+std::size_t EventBucketKeyHash::operator()(const EventBucketKey& key) const {
+    std::size_t h = hash_id(key.organization_id.bytes);
+    h ^= std::hash<std::int64_t>{}(key.hour) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= std::hash<std::string>{}(key.kind) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+}
+
+std::size_t FileBucketKeyHash::operator()(const FileBucketKey& key) const {
+    std::size_t h = hash_id(key.organization_id.bytes);
+    return h ^ (std::hash<std::int64_t>{}(key.hour) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+}
+
+void EventRollupBatch::add(const Uuid& org, std::int64_t at, const std::string& kind,
+                           std::optional<double> value, const std::optional<Uuid>& user) {
+    EventBucket& bucket = buckets_[EventBucketKey{org, hour_bucket(at), kind}];
+    ++bucket.events;
+    if (value && std::isfinite(*value)) {
+        ++bucket.value_count;
+        bucket.value_sum += *value;
+        bucket.value_min = std::min(bucket.value_min, *value);
+        bucket.value_max = std::max(bucket.value_max, *value);
+        bucket.values.add(*value);
+    }
+    if (user) bucket.users.add(user->bytes);
+    ++rows_;
+}
+
+void FileRollupBatch::add(const Uuid& org, std::int64_t at, FileAction action,
+                          std::optional<std::int64_t> bytes, const std::optional<Uuid>& user) {
+    FileBucket& bucket = buckets_[FileBucketKey{org, hour_bucket(at)}];
+    if (action == FileAction::upload) {
+        ++bucket.uploads;
+        bucket.bytes_uploaded += bytes.value_or(0);
+    } else if (action == FileAction::download) {
+        ++bucket.downloads;
+        bucket.bytes_downloaded += bytes.value_or(0);
+    }
+    if (user) bucket.users.add(user->bytes);
+    ++rows_;
+}
+
+}  // namespace tenancy::core

@@ -1,0 +1,101 @@
+// The in-memory side of a rollup run: raw rows (events, file accesses) are
+// added one at a time and land in hourly buckets per organization (and per
+// event kind). A batch is what one run adds to the stored rollups; buckets
+// are merged into stored rows by addition, min/max and sketch merges, all of
+// which are order-independent.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/distinct_sketch.hpp"
+#include "core/quantile_sketch.hpp"
+#include "core/uuid.hpp"
+
+namespace tenancy::core {
+
+struct UuidHash {
+    std::size_t operator()(const Uuid& id) const { return hash_id(id.bytes); }
+};
+
+struct EventBucketKey {
+    Uuid organization_id;
+    std::int64_t hour = 0;  // timestamptz microseconds, hour-aligned
+    std::string kind;
+    friend bool operator==(const EventBucketKey& a, const EventBucketKey& b) {
+        return a.hour == b.hour && a.organization_id == b.organization_id && a.kind == b.kind;
+    }
+};
+
+struct EventBucketKeyHash {
+    std::size_t operator()(const EventBucketKey& key) const;
+};
+
+struct EventBucket {
+    std::int64_t events = 0;
+    std::int64_t value_count = 0;
+    double value_sum = 0;
+    double value_min = std::numeric_limits<double>::infinity();
+    double value_max = -std::numeric_limits<double>::infinity();
+    QuantileSketch values;
+    DistinctSketch users;
+};
+
+class EventRollupBatch {
+public:
+    // at: timestamptz microseconds. A non-finite value counts as an event
+    // without a value (the table forbids them; this is the second fence).
+    void add(const Uuid& org, std::int64_t at, const std::string& kind,
+             std::optional<double> value, const std::optional<Uuid>& user);
+
+    const std::unordered_map<EventBucketKey, EventBucket, EventBucketKeyHash>& buckets() const {
+        return buckets_;
+    }
+    std::uint64_t rows() const { return rows_; }
+
+private:
+    std::unordered_map<EventBucketKey, EventBucket, EventBucketKeyHash> buckets_;
+    std::uint64_t rows_ = 0;
+};
+
+enum class FileAction { upload, download, view, update, remove, restore };
+
+struct FileBucketKey {
+    Uuid organization_id;
+    std::int64_t hour = 0;
+    friend bool operator==(const FileBucketKey& a, const FileBucketKey& b) {
+        return a.hour == b.hour && a.organization_id == b.organization_id;
+    }
+};
+
+struct FileBucketKeyHash {
+    std::size_t operator()(const FileBucketKey& key) const;
+};
+
+struct FileBucket {
+    std::int64_t uploads = 0;
+    std::int64_t downloads = 0;
+    std::int64_t bytes_uploaded = 0;
+    std::int64_t bytes_downloaded = 0;
+    DistinctSketch users;  // everyone who touched a file in the hour
+};
+
+class FileRollupBatch {
+public:
+    void add(const Uuid& org, std::int64_t at, FileAction action,
+             std::optional<std::int64_t> bytes, const std::optional<Uuid>& user);
+
+    const std::unordered_map<FileBucketKey, FileBucket, FileBucketKeyHash>& buckets() const {
+        return buckets_;
+    }
+    std::uint64_t rows() const { return rows_; }
+
+private:
+    std::unordered_map<FileBucketKey, FileBucket, FileBucketKeyHash> buckets_;
+    std::uint64_t rows_ = 0;
+};
+
+}  // namespace tenancy::core

@@ -1,0 +1,437 @@
+// Events and the incremental, exactly-once rollups (DESIGN.md "Analytics").
+//
+// A run, in one transaction:
+//   1. lock tenancy.rollup_state (SKIP LOCKED, or wait) - one run at a time;
+//   2. take a fresh snapshot S and read, in S, the raw rows that the previous
+//      run's snapshot did not see (txid-based, so rows of transactions that
+//      were still open last time are found now, whatever their ids);
+//   3. aggregate them in C++ into hourly buckets (src/core/rollup_batch);
+//   4. merge the buckets into the rollup tables in one statement per source;
+//   5. store S.
+// Killed or failed part-way, the transaction rolls back: nothing half-done.
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "context.hpp"
+#include "core/rollup_batch.hpp"
+#include "core/time_bucket.hpp"
+#include "pg/array.hpp"
+#include "pg/varlena.hpp"
+#include "pg/error_barrier.hpp"
+#include "pg/spi.hpp"
+#include "pg/table_appender.hpp"
+#include "pg/uuid.hpp"
+#include "tenancy_types.hpp"
+
+namespace tenancy {
+namespace {
+
+using core::EventRollupBatch;
+using core::FileRollupBatch;
+
+struct SourceReport {
+    const char* source;
+    std::uint64_t rows_read = 0;
+    std::uint64_t buckets_written = 0;
+    double milliseconds = 0;
+};
+
+class Stopwatch {
+public:
+    double milliseconds() const {
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
+            .count();
+    }
+
+private:
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// A fresh snapshot, active for read-only SPI queries until pop(). On the
+// error path the transaction abort resets the snapshot stack instead.
+class FreshSnapshot {
+public:
+    FreshSnapshot() {
+        pg::call([] { PushActiveSnapshot(GetTransactionSnapshot()); });
+    }
+    ~FreshSnapshot() {
+        if (active_ && std::uncaught_exceptions() == 0) PopActiveSnapshot();
+    }
+    FreshSnapshot(const FreshSnapshot&) = delete;
+    FreshSnapshot& operator=(const FreshSnapshot&) = delete;
+
+    void pop() {
+        if (!active_) return;
+        pg::call([] { PopActiveSnapshot(); });
+        active_ = false;
+    }
+
+private:
+    bool active_ = true;
+};
+
+// Column access on SPI result tuples.
+struct Column {
+    Datum datum;
+    bool is_null;
+};
+
+Column column(HeapTuple tuple, TupleDesc desc, int attnum) {
+    Column c{};
+    c.datum = heap_getattr(tuple, attnum, desc, &c.is_null);
+    return c;
+}
+
+std::optional<core::Uuid> optional_uuid(const Column& c) {
+    if (c.is_null) return std::nullopt;
+    return pg::uuid_from_datum(c.datum);
+}
+
+// Which rows a scan reads: those new since the last run, or (rebuild) those
+// counted so far, optionally of one organization and from one hour on.
+struct RowFilter {
+    enum class Kind { new_since, counted_in } kind;
+    Datum snapshot_text;                 // text: a pg_snapshot
+    std::optional<Datum> organization;   // uuid
+    std::optional<Datum> from;           // timestamptz
+};
+
+std::string filter_sql(const RowFilter& filter) {
+    if (filter.kind == RowFilter::Kind::new_since) {
+        // txid < xmin of the last snapshot: seen (or aborted) last time. The
+        // index on txid keeps the cost proportional to the new rows.
+        return " WHERE txid >= pg_snapshot_xmin($1::pg_snapshot)"
+               " AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot)";
+    }
+    return " WHERE pg_visible_in_snapshot(txid, $1::pg_snapshot)"
+           " AND ($2::uuid IS NULL OR organization_id = $2)"
+           " AND ($3::timestamptz IS NULL OR at >= $3)";
+}
+
+template <typename OnRow>
+std::uint64_t scan(pg::SpiConnection& spi, const std::string& sql, const RowFilter& filter,
+                   OnRow&& on_row) {
+    if (filter.kind == RowFilter::Kind::new_since) {
+        return spi.for_each_row(sql.c_str(), {{TEXTOID, filter.snapshot_text}}, true, on_row);
+    }
+    return spi.for_each_row(
+        sql.c_str(),
+        {{TEXTOID, filter.snapshot_text},
+         {UUIDOID, filter.organization.value_or(Datum(0)), !filter.organization},
+         {TIMESTAMPTZOID, filter.from.value_or(Datum(0)), !filter.from}},
+        true, on_row);
+}
+
+void read_events(pg::SpiConnection& spi, const RowFilter& filter, EventRollupBatch& batch) {
+    std::string sql = "SELECT organization_id, at, kind, value, user_id FROM tenancy.events" +
+                      filter_sql(filter);
+    scan(spi, sql, filter, [&](HeapTuple tuple, TupleDesc desc) {
+        Column value = column(tuple, desc, 4);
+        batch.add(pg::uuid_from_datum(column(tuple, desc, 1).datum),
+                  DatumGetTimestampTz(column(tuple, desc, 2).datum),
+                  pg::varlena_bytes(column(tuple, desc, 3).datum),
+                  value.is_null ? std::nullopt : std::optional<double>(DatumGetFloat8(value.datum)),
+                  optional_uuid(column(tuple, desc, 5)));
+    });
+}
+
+void read_file_accesses(pg::SpiConnection& spi, const RowFilter& filter, FileRollupBatch& batch) {
+    const Datum upload = enum_label("file_action", "upload");
+    const Datum download = enum_label("file_action", "download");
+    std::string sql = "SELECT organization_id, at, action, bytes, user_id FROM tenancy.file_access_log" +
+                      filter_sql(filter);
+    scan(spi, sql, filter, [&](HeapTuple tuple, TupleDesc desc) {
+        Datum action = column(tuple, desc, 3).datum;
+        core::FileAction kind = action == upload     ? core::FileAction::upload
+                                : action == download ? core::FileAction::download
+                                                     : core::FileAction::view;
+        Column bytes = column(tuple, desc, 4);
+        batch.add(pg::uuid_from_datum(column(tuple, desc, 1).datum),
+                  DatumGetTimestampTz(column(tuple, desc, 2).datum), kind,
+                  bytes.is_null ? std::nullopt : std::optional<std::int64_t>(DatumGetInt64(bytes.datum)),
+                  optional_uuid(column(tuple, desc, 5)));
+    });
+}
+
+// Columns of one upsert, filled bucket by bucket.
+struct ArrayColumn {
+    explicit ArrayColumn(Oid type) : elem_type(type) {}
+
+    Oid elem_type;
+    std::vector<Datum> values;
+    std::vector<char> nulls;
+
+    void push(Datum value, bool is_null = false) {
+        values.push_back(value);
+        nulls.push_back(is_null);
+    }
+    pg::SpiArg arg(Oid array_type) const {
+        return {array_type, pg::make_array(values, nulls, elem_type)};
+    }
+};
+
+std::uint64_t write_event_buckets(pg::SpiConnection& spi, const EventRollupBatch& batch) {
+    if (batch.buckets().empty()) return 0;
+    static pg::CachedPlan upsert(
+        "INSERT INTO tenancy.event_rollups AS r (organization_id, hour, kind, events, value_count,"
+        "  value_sum, value_min, value_max, value_sketch, user_sketch)"
+        " SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::bigint[],"
+        "  $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::bytea[], $10::bytea[])"
+        " ON CONFLICT (organization_id, hour, kind) DO UPDATE SET"
+        "  events = r.events + excluded.events,"
+        "  value_count = r.value_count + excluded.value_count,"
+        "  value_sum = r.value_sum + excluded.value_sum,"
+        "  value_min = least(r.value_min, excluded.value_min),"
+        "  value_max = greatest(r.value_max, excluded.value_max),"
+        "  value_sketch = tenancy.quantile_sketch_merge(r.value_sketch, excluded.value_sketch),"
+        "  user_sketch = tenancy.distinct_sketch_merge(r.user_sketch, excluded.user_sketch)",
+        {UUIDARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+         FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID});
+    ArrayColumn org{UUIDOID}, hour{TIMESTAMPTZOID}, kind{TEXTOID}, events{INT8OID},
+        value_count{INT8OID}, value_sum{FLOAT8OID}, value_min{FLOAT8OID}, value_max{FLOAT8OID},
+        value_sketch{BYTEAOID}, user_sketch{BYTEAOID};
+    for (const auto& [key, bucket] : batch.buckets()) {
+        org.push(pg::uuid_to_datum(key.organization_id));
+        hour.push(TimestampTzGetDatum(key.hour));
+        kind.push(pg::string_to_text(key.kind));
+        events.push(Int64GetDatum(bucket.events));
+        value_count.push(Int64GetDatum(bucket.value_count));
+        value_sum.push(Float8GetDatum(bucket.value_sum));
+        bool no_values = bucket.value_count == 0;
+        value_min.push(Float8GetDatum(bucket.value_min), no_values);
+        value_max.push(Float8GetDatum(bucket.value_max), no_values);
+        value_sketch.push(pg::bytes_to_bytea(bucket.values.serialize()));
+        user_sketch.push(pg::bytes_to_bytea(bucket.users.serialize()));
+    }
+    spi.execute(upsert,
+                {org.arg(UUIDARRAYOID), hour.arg(TIMESTAMPTZARRAYOID), kind.arg(TEXTARRAYOID),
+                 events.arg(INT8ARRAYOID), value_count.arg(INT8ARRAYOID),
+                 value_sum.arg(FLOAT8ARRAYOID), value_min.arg(FLOAT8ARRAYOID),
+                 value_max.arg(FLOAT8ARRAYOID), value_sketch.arg(BYTEAARRAYOID),
+                 user_sketch.arg(BYTEAARRAYOID)},
+                false);
+    return batch.buckets().size();
+}
+
+std::uint64_t write_file_buckets(pg::SpiConnection& spi, const FileRollupBatch& batch) {
+    if (batch.buckets().empty()) return 0;
+    static pg::CachedPlan upsert(
+        "INSERT INTO tenancy.file_rollups AS r (organization_id, hour, uploads, downloads,"
+        "  bytes_uploaded, bytes_downloaded, user_sketch)"
+        " SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::bigint[],"
+        "  $5::bigint[], $6::bigint[], $7::bytea[])"
+        " ON CONFLICT (organization_id, hour) DO UPDATE SET"
+        "  uploads = r.uploads + excluded.uploads,"
+        "  downloads = r.downloads + excluded.downloads,"
+        "  bytes_uploaded = r.bytes_uploaded + excluded.bytes_uploaded,"
+        "  bytes_downloaded = r.bytes_downloaded + excluded.bytes_downloaded,"
+        "  user_sketch = tenancy.distinct_sketch_merge(r.user_sketch, excluded.user_sketch)",
+        {UUIDARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+         INT8ARRAYOID, BYTEAARRAYOID});
+    ArrayColumn org{UUIDOID}, hour{TIMESTAMPTZOID}, uploads{INT8OID}, downloads{INT8OID},
+        bytes_up{INT8OID}, bytes_down{INT8OID}, user_sketch{BYTEAOID};
+    for (const auto& [key, bucket] : batch.buckets()) {
+        org.push(pg::uuid_to_datum(key.organization_id));
+        hour.push(TimestampTzGetDatum(key.hour));
+        uploads.push(Int64GetDatum(bucket.uploads));
+        downloads.push(Int64GetDatum(bucket.downloads));
+        bytes_up.push(Int64GetDatum(bucket.bytes_uploaded));
+        bytes_down.push(Int64GetDatum(bucket.bytes_downloaded));
+        user_sketch.push(pg::bytes_to_bytea(bucket.users.serialize()));
+    }
+    spi.execute(upsert,
+                {org.arg(UUIDARRAYOID), hour.arg(TIMESTAMPTZARRAYOID), uploads.arg(INT8ARRAYOID),
+                 downloads.arg(INT8ARRAYOID), bytes_up.arg(INT8ARRAYOID),
+                 bytes_down.arg(INT8ARRAYOID), user_sketch.arg(BYTEAARRAYOID)},
+                false);
+    return batch.buckets().size();
+}
+
+// Both sources, read under one snapshot, then written.
+std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowFilter& events_filter,
+                                              const RowFilter& files_filter,
+                                              FreshSnapshot* snapshot_to_release) {
+    SourceReport events{"events"}, files{"file_access_log"};
+    EventRollupBatch event_batch;
+    FileRollupBatch file_batch;
+    Stopwatch events_clock;
+    read_events(spi, events_filter, event_batch);
+    double events_read_ms = events_clock.milliseconds();
+    Stopwatch files_clock;
+    read_file_accesses(spi, files_filter, file_batch);
+    double files_read_ms = files_clock.milliseconds();
+    if (snapshot_to_release != nullptr) snapshot_to_release->pop();
+
+    Stopwatch events_write;
+    events.rows_read = event_batch.rows();
+    events.buckets_written = write_event_buckets(spi, event_batch);
+    events.milliseconds = events_read_ms + events_write.milliseconds();
+    Stopwatch files_write;
+    files.rows_read = file_batch.rows();
+    files.buckets_written = write_file_buckets(spi, file_batch);
+    files.milliseconds = files_read_ms + files_write.milliseconds();
+    return {events, files};
+}
+
+void refuse_on_standby(const char* function) {
+    if (RecoveryInProgress()) {
+        throw pg::Error(ERRCODE_READ_ONLY_SQL_TRANSACTION,
+                        std::string(function) + "() cannot run on a standby",
+                        "The server is in recovery (a hot standby).",
+                        "Run it on the primary; the rollups replicate to standbys.");
+    }
+}
+
+void return_reports(FunctionCallInfo fcinfo, const std::vector<SourceReport>& reports) {
+    auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (const SourceReport& report : reports) {
+        Datum values[4] = {
+            pg::string_to_text(report.source),
+            Int64GetDatum(static_cast<int64>(report.rows_read)),
+            Int64GetDatum(static_cast<int64>(report.buckets_written)),
+            Float8GetDatum(report.milliseconds)};
+        bool nulls[4] = {false, false, false, false};
+        pg::call([&] { tuplestore_putvalues(result->setResult, result->setDesc, values, nulls); });
+    }
+}
+
+void start_materialized_result(FunctionCallInfo fcinfo) {
+    pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
+}
+
+}  // namespace
+}  // namespace tenancy
+
+using namespace tenancy;
+
+// tenancy.track(kind text, value float8 DEFAULT NULL)
+TENANCY_SQL_FUNCTION(tenancy_track) {
+    const auto& context = current_context();
+    if (!context) {
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "tenancy.track() needs a tenant context",
+                        {}, "Call tenancy.set_context(org_id, user_id) first.");
+    }
+    if (PG_ARGISNULL(0)) throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "kind must not be NULL");
+    Datum kind = PG_GETARG_DATUM(0);
+    int kind_length = pg::call([&] {
+        text* t = reinterpret_cast<text*>(PG_DETOAST_DATUM_PACKED(kind));
+        return pg_mbstrlen_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    });
+    if (kind_length < 1 || kind_length > 100) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "kind must have 1 to 100 characters");
+    }
+    std::optional<double> value;
+    if (!PG_ARGISNULL(1)) {
+        value = PG_GETARG_FLOAT8(1);
+        if (!std::isfinite(*value)) {
+            throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "value must be a finite number");
+        }
+    }
+    pg::TableAppender events("tenancy", "events");
+    std::vector<Datum> values(events.column_count(), Datum(0));
+    std::vector<char> nulls(events.column_count(), true);
+    auto set = [&](const char* column, Datum datum) {
+        int attnum = events.column(column);
+        values[attnum - 1] = datum;
+        nulls[attnum - 1] = false;
+    };
+    set("organization_id", pg::uuid_to_datum(context->org_id));
+    set("id", Int64GetDatum(events.next_identity(events.column("id"))));
+    set("user_id", pg::uuid_to_datum(context->user_id));
+    set("kind", kind);
+    if (value) set("value", Float8GetDatum(*value));
+    set("at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()));
+    set("txid", pg::call([] { return FullTransactionIdGetDatum(GetTopFullTransactionId()); }));
+    events.append(values.data(), reinterpret_cast<const bool*>(nulls.data()));
+    events.finish();
+    PG_RETURN_VOID();
+}
+
+// tenancy.run_rollups(wait boolean DEFAULT false)
+TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
+    refuse_on_standby("tenancy.run_rollups");
+    bool wait = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+    start_materialized_result(fcinfo);
+
+    pg::SpiConnection spi;
+    std::uint64_t locked = spi.execute(
+        wait ? "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE"
+             : "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE SKIP LOCKED",
+        false, 1);
+    if (locked == 0) {
+        pg::call([] {
+            ereport(NOTICE, (errmsg("another tenancy.run_rollups() is in progress; nothing done"),
+                             errhint("Pass wait => true to wait for it instead.")));
+        });
+        PG_RETURN_NULL();
+    }
+    bool is_null = false;
+    Datum previous = spi.copied_value(0, 1, &is_null);
+
+    // Under the lock, a snapshot taken now sees everything earlier runs saw.
+    FreshSnapshot snapshot;
+    spi.execute("SELECT pg_current_snapshot()::text", true, 1);
+    Datum current = spi.copied_value(0, 1, &is_null);
+    RowFilter fresh{RowFilter::Kind::new_since, previous, std::nullopt, std::nullopt};
+    auto reports = aggregate_and_write(spi, fresh, fresh, &snapshot);
+
+    static pg::CachedPlan save_state(
+        "UPDATE tenancy.rollup_state SET last_snapshot = $1::pg_snapshot, last_run_at = now(),"
+        " runs = runs + 1",
+        {TEXTOID});
+    spi.execute(save_state, {{TEXTOID, current}}, false);
+    return_reports(fcinfo, reports);
+    PG_RETURN_NULL();
+}
+
+// tenancy.rebuild_rollups(org_id uuid DEFAULT NULL)
+TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
+    refuse_on_standby("tenancy.rebuild_rollups");
+    std::optional<Datum> organization;
+    if (!PG_ARGISNULL(0)) organization = PG_GETARG_DATUM(0);
+    start_materialized_result(fcinfo);
+
+    pg::SpiConnection spi;
+    // Waits for a running run_rollups(): rebuild must see a settled state.
+    spi.execute(
+        "SELECT last_snapshot::text,"
+        " date_bin('1 hour', events_complete_since, '2000-01-01 00:00+00') + interval '1 hour',"
+        " date_bin('1 hour', file_log_complete_since, '2000-01-01 00:00+00') + interval '1 hour'"
+        " FROM tenancy.rollup_state FOR UPDATE",
+        false, 1);
+    if (spi.row_count() == 0) {
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "tenancy.rollup_state is empty");
+    }
+    bool is_null = false;
+    Datum counted = spi.copied_value(0, 1, &is_null);
+    bool events_from_null = false, files_from_null = false;
+    Datum events_from = spi.copied_value(0, 2, &events_from_null);
+    Datum files_from = spi.copied_value(0, 3, &files_from_null);
+
+    static pg::CachedPlan clear_events(
+        "DELETE FROM tenancy.event_rollups WHERE ($1::uuid IS NULL OR organization_id = $1)"
+        " AND ($2::timestamptz IS NULL OR hour >= $2)",
+        {UUIDOID, TIMESTAMPTZOID});
+    static pg::CachedPlan clear_files(
+        "DELETE FROM tenancy.file_rollups WHERE ($1::uuid IS NULL OR organization_id = $1)"
+        " AND ($2::timestamptz IS NULL OR hour >= $2)",
+        {UUIDOID, TIMESTAMPTZOID});
+    pg::SpiArg org_arg{UUIDOID, organization.value_or(Datum(0)), !organization};
+    spi.execute(clear_events, {org_arg, {TIMESTAMPTZOID, events_from, events_from_null}}, false);
+    spi.execute(clear_files, {org_arg, {TIMESTAMPTZOID, files_from, files_from_null}}, false);
+
+    auto optional_from = [](Datum from, bool from_null) {
+        return from_null ? std::nullopt : std::optional<Datum>(from);
+    };
+    RowFilter events_filter{RowFilter::Kind::counted_in, counted, organization,
+                            optional_from(events_from, events_from_null)};
+    RowFilter files_filter{RowFilter::Kind::counted_in, counted, organization,
+                           optional_from(files_from, files_from_null)};
+    auto reports = aggregate_and_write(spi, events_filter, files_filter, nullptr);
+    return_reports(fcinfo, reports);
+    PG_RETURN_NULL();
+}
