@@ -3,16 +3,88 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "catalog/indexing.h"
+#include "utils/fmgroids.h"
+}
+
+extern "C" {
 PG_MODULE_MAGIC;
 
 void _PG_init(void);
+}
 
+namespace {
+
+// Applies the tenancy.* entries of one pg_db_role_setting row.
+void apply_tenancy_settings(Relation settings, Snapshot snapshot, Oid database, Oid role,
+                            GucSource source) {
+    ScanKeyData keys[2];
+    ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase, BTEqualStrategyNumber, F_OIDEQ,
+                ObjectIdGetDatum(database));
+    ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole, BTEqualStrategyNumber, F_OIDEQ,
+                ObjectIdGetDatum(role));
+    SysScanDesc scan =
+        systable_beginscan(settings, DbRoleSettingDatidRolidIndexId, true, snapshot, 2, keys);
+    HeapTuple tuple;
+    while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+        bool is_null;
+        Datum config = heap_getattr(tuple, Anum_pg_db_role_setting_setconfig,
+                                    RelationGetDescr(settings), &is_null);
+        if (is_null) continue;
+        ArrayType* array = DatumGetArrayTypeP(config);
+        Datum* items;
+        bool* item_nulls;
+        int count;
+        deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &items, &item_nulls, &count);
+        for (int i = 0; i < count; ++i) {
+            if (item_nulls[i]) continue;
+            char* entry = TextDatumGetCString(items[i]);
+            char* name;
+            char* value;
+            ParseLongOption(entry, &name, &value);
+            if (value != nullptr && strncmp(name, "tenancy.", 8) == 0) {
+                // Stored by a role allowed to (checked at ALTER ROLE/DATABASE).
+                (void)set_config_option(name, value, PGC_SUSET, source, GUC_ACTION_SET, true,
+                                        WARNING, false);
+            }
+        }
+    }
+    systable_endscan(scan);
+}
+
+// When the library is loaded on demand, its settings were placeholders at
+// connection time, and a client's "-c tenancy.x=…" outranked a DBA's
+// ALTER ROLE/DATABASE … SET. PostgreSQL refuses the client's value once the
+// setting turns out superuser-only, but the DBA's value is gone with it, so
+// the setting would fall back to its default. Re-apply the stored values
+// (an application must not switch strict mode off by connecting with -c).
+void reapply_stored_settings() {
+    if (!IsUnderPostmaster || IsParallelWorker() || !IsTransactionState() ||
+        !OidIsValid(MyDatabaseId)) {
+        return;
+    }
+    Relation settings = table_open(DbRoleSettingRelationId, AccessShareLock);
+    Snapshot snapshot = RegisterSnapshot(GetCatalogSnapshot(DbRoleSettingRelationId));
+    Oid role = GetSessionUserId();
+    apply_tenancy_settings(settings, snapshot, InvalidOid, InvalidOid, PGC_S_GLOBAL);
+    apply_tenancy_settings(settings, snapshot, MyDatabaseId, InvalidOid, PGC_S_DATABASE);
+    apply_tenancy_settings(settings, snapshot, InvalidOid, role, PGC_S_USER);
+    apply_tenancy_settings(settings, snapshot, MyDatabaseId, role, PGC_S_DATABASE_USER);
+    UnregisterSnapshot(snapshot);
+    table_close(settings, AccessShareLock);
+}
+
+}  // namespace
+
+// Plain C flow: nothing here owns a C++ object, so an ereport may pass.
 void _PG_init(void) {
     tenancy::define_context_settings();
     // After this, SET tenancy.<anything unknown> is an error instead of a
     // placeholder that could shadow a setting defined later.
     MarkGUCPrefixReserved("tenancy");
+    reapply_stored_settings();
     tenancy::install_context_hooks();
     tenancy::register_file_audit_callbacks();
-}
 }

@@ -35,6 +35,7 @@ extern "C" {
 #include "utils/xid8.h"
 #include "utils/array.h"
 #include "utils/snapmgr.h"
+#include "access/parallel.h"
 #include "access/xlog.h"
 #include "catalog/pg_db_role_setting.h"
 #include "utils/fmgroids.h"

@@ -1,0 +1,153 @@
+-- Events, rollups and the dashboards' views.
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-0000000000e1', 'stats-north', 'Stats North'),
+    ('00000000-0000-4000-a000-0000000000e2', 'stats-south', 'Stats South');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e1', 'owner'),
+    ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e2', 'teacher'),
+    ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e3', 'student'),
+    ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e4', 'student'),
+    ('00000000-0000-4000-a000-0000000000e2', '00000000-0000-4000-b000-0000000000e9', 'owner');
+
+\c - tenancy_test_app
+-- Students record quiz scores and lesson views; org, user and time from the context.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e1',
+                           '00000000-0000-4000-b000-0000000000e3');
+SELECT tenancy.track('quiz_submitted', score) FROM unnest(ARRAY[60, 70, 80, 90, 100]) score;
+SELECT tenancy.track('login');
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('notes.pdf', 'notes.pdf', 2000);
+SELECT tenancy.record_file_access(id) FROM tenancy.files WHERE path = 'notes.pdf';
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e1',
+                           '00000000-0000-4000-b000-0000000000e4');
+SELECT tenancy.track('quiz_submitted', 40);
+SELECT tenancy.track('login');
+SELECT tenancy.record_file_access(id, 'download', 500) FROM tenancy.files WHERE path = 'notes.pdf';
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e2',
+                           '00000000-0000-4000-b000-0000000000e9');
+SELECT tenancy.track('login');
+COMMIT;
+
+-- Bad input.
+SELECT tenancy.track('login');
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e1',
+                           '00000000-0000-4000-b000-0000000000e3');
+SAVEPOINT s;
+SELECT tenancy.track(NULL);
+ROLLBACK TO s;
+SELECT tenancy.track('');
+ROLLBACK TO s;
+SELECT tenancy.track(repeat('k', 101));
+ROLLBACK TO s;
+SELECT tenancy.track('quiz_submitted', 'NaN');
+ROLLBACK TO s;
+SELECT tenancy.track('quiz_submitted', 'Infinity');
+ROLLBACK TO s;
+-- Students cannot read raw events, nor forge another user's.
+SELECT count(*) FROM tenancy.events;
+INSERT INTO tenancy.events (kind, user_id) VALUES ('login', '00000000-0000-4000-b000-0000000000e4');
+ROLLBACK;
+-- Only the owner (DBA) runs rollups.
+SELECT * FROM tenancy.run_rollups();
+
+\c - postgres
+-- Every hour bucket is UTC; the test pins each event's hour for stable output.
+SELECT count(*) AS events FROM tenancy.events;
+UPDATE tenancy.events SET at = '2026-03-02 09:15:00+00';
+SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
+-- A second run finds nothing new.
+SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
+
+-- What dashboards read: as the owner, a teacher and a student of stats-north.
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e1',
+                           '00000000-0000-4000-b000-0000000000e2');
+SELECT hour AT TIME ZONE 'UTC' AS utc_hour, kind, events, value_sum, value_min, value_max,
+       round(value_p50::numeric, 2) AS p50, round(value_p95::numeric, 2) AS p95, users
+FROM tenancy.event_stats_hourly ORDER BY kind;
+SELECT day, kind, events, users FROM tenancy.event_stats_daily ORDER BY kind;
+-- (Log rows carry the real time, so the file figures are shown without it.)
+SELECT uploads, downloads, bytes_uploaded, bytes_downloaded, users
+FROM tenancy.file_stats_hourly;
+SELECT uploads, downloads, users FROM tenancy.file_stats_daily;
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e1',
+                           '00000000-0000-4000-b000-0000000000e3');
+SELECT count(*) AS student_sees FROM tenancy.event_stats_hourly;
+SELECT count(*) AS student_sees FROM tenancy.file_stats_daily;
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e2',
+                           '00000000-0000-4000-b000-0000000000e9');
+SELECT organization_id, kind, events FROM tenancy.event_stats_daily;
+COMMIT;
+
+-- Late events: an event for an hour already rolled up updates that hour.
+\c - postgres
+INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
+VALUES ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e2',
+        'quiz_submitted', 100, '2026-03-02 09:59:59+00'),
+       ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e2',
+        'quiz_submitted', 10, '2026-03-02 10:00:00+00');
+SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
+SELECT hour AT TIME ZONE 'UTC' AS utc_hour, kind, events, value_sum, value_max, users
+FROM tenancy.event_stats_hourly WHERE organization_id = '00000000-0000-4000-a000-0000000000e1' ORDER BY hour, kind;
+-- Daily figures merge the hours: users are distinct across them.
+SELECT day, kind, events, value_sum, users FROM tenancy.event_stats_daily
+WHERE organization_id = '00000000-0000-4000-a000-0000000000e1' ORDER BY kind;
+
+-- Rebuilding from the raw rows gives exactly what the incremental runs gave.
+CREATE TEMP TABLE incremental AS SELECT * FROM tenancy.event_rollups;
+SELECT source, rows_read, buckets_written FROM tenancy.rebuild_rollups();
+SELECT count(*) AS differing_buckets FROM (
+    (SELECT organization_id, hour, kind, events, value_count, value_min, value_max,
+            value_sketch, user_sketch FROM incremental
+     EXCEPT
+     SELECT organization_id, hour, kind, events, value_count, value_min, value_max,
+            value_sketch, user_sketch FROM tenancy.event_rollups)
+    UNION ALL
+    SELECT i.organization_id, i.hour, i.kind, 0, 0, 0, 0, NULL, NULL
+    FROM incremental i JOIN tenancy.event_rollups r USING (organization_id, hour, kind)
+    WHERE abs(i.value_sum - r.value_sum) > 1e-9 * greatest(abs(i.value_sum), 1)) d;
+SELECT source, rows_read FROM tenancy.rebuild_rollups('00000000-0000-4000-a000-0000000000e2');
+
+-- Retention keeps rollups: purge removes events past retention that are
+-- rolled up already (the ten of March 2), not the one that is not yet.
+UPDATE tenancy.organizations SET event_retention = '1 day'
+WHERE id = '00000000-0000-4000-a000-0000000000e1';
+INSERT INTO tenancy.events (organization_id, user_id, kind, at)
+VALUES ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e2',
+        'login', '2026-03-01 08:00:00+00');
+SELECT tenancy.purge_events() AS purged_before_rollup;
+SELECT source, rows_read FROM tenancy.run_rollups();
+CREATE TEMP TABLE before_purge AS SELECT * FROM tenancy.event_stats_hourly;
+SELECT tenancy.purge_events() AS purged;
+SELECT count(*) AS changed_buckets FROM (
+    SELECT * FROM before_purge EXCEPT SELECT * FROM tenancy.event_stats_hourly) d;
+-- A rebuild after the purge keeps the hours whose raw rows are gone.
+SELECT source, rows_read FROM tenancy.rebuild_rollups();
+SELECT count(*) AS changed_buckets FROM (
+    SELECT * FROM before_purge EXCEPT SELECT * FROM tenancy.event_stats_hourly) d;
+
+-- Scheduling needs pg_cron in this database.
+SELECT tenancy.schedule_rollups();
+SELECT tenancy.schedule_rollups(NULL);
+
+-- Sketch functions reject what is not a sketch.
+SELECT tenancy.sketch_quantile('\x00'::bytea, 0.5);
+SELECT tenancy.sketch_distinct_count('\x0102'::bytea);
+SELECT tenancy.sketch_quantile(value_sketch, 2) FROM tenancy.event_rollups LIMIT 1;
+
+-- Deleting an organization takes its events and rollups.
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000e2';
+SELECT count(*) AS events_left FROM tenancy.events
+WHERE organization_id = '00000000-0000-4000-a000-0000000000e2';
+SELECT count(*) AS rollups_left FROM tenancy.event_rollups
+WHERE organization_id = '00000000-0000-4000-a000-0000000000e2';
