@@ -37,6 +37,7 @@ public:
             if (pos_ >= bytes_.size()) return std::nullopt;
             auto byte = static_cast<std::uint8_t>(bytes_[pos_++]);
             if (shift == 63 && byte > 1) return std::nullopt;  // overflows 64 bits
+            if (shift > 0 && byte == 0) return std::nullopt;   // not minimal: one value, one form
             value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
             if ((byte & 0x80) == 0) return value;
         }

@@ -116,6 +116,8 @@ TEST(QuantileSketch, RejectsMalformedBytes) {
     EXPECT_FALSE(QuantileSketch::deserialize(std::string(1, '\x02') + good.substr(1)));
     EXPECT_FALSE(QuantileSketch::deserialize(good.substr(0, good.size() - 1)));
     EXPECT_FALSE(QuantileSketch::deserialize(good + "x"));
+    // Varints have one form only: a padded zero count is not a sketch.
+    EXPECT_FALSE(QuantileSketch::deserialize(std::string("\x01\xff\xff\xff\xff\x00\x00\x00", 8)));
     // A bucket with a zero count is not something serialize() writes.
     EXPECT_FALSE(QuantileSketch::deserialize(std::string("\x01\x00\x01\x02\x00\x00", 6)));
 }
