@@ -57,13 +57,21 @@ run_pg_prove primary tenancy_test_app \
 [[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(pgtap)
 pgtap_summary="$(grep -Eo 'Files=[0-9]+, Tests=[0-9]+' "$pgtap_log" | tail -1)"
 
+# --- pgTAP as the superuser: rollups (run_rollups is the DBA's), pg_cron --------
+super_log="$(mktemp)"
+run_pg_prove primary postgres --set "host=${CLUSTER_DIR[primary]}" --set "port=$PORT" \
+  test/pgtap_superuser/*.sql 2>&1 | tee "$super_log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(pgtap-superuser)
+super_summary="$(grep -Eo 'Files=[0-9]+, Tests=[0-9]+' "$super_log" | tail -1)"
+
 # --- hot standby: reads work with a context ----------------------------------------
 standby_log="$(mktemp)"
 cluster_psql primary -d tenancy_test -f test/standby/prepare_primary.sql >/dev/null &&
   cluster_start_standby standby $((PORT + 1)) primary &&
-  run_pg_prove standby tenancy_test_app test/standby/reads_on_standby.sql 2>&1 | tee "$standby_log"
+  { run_pg_prove standby tenancy_test_app test/standby/reads_on_standby.sql &&
+    run_pg_prove standby postgres test/standby/superuser_on_standby.sql; } 2>&1 | tee "$standby_log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(standby)
-standby_summary="$(grep -Eo 'Files=[0-9]+, Tests=[0-9]+' "$standby_log" | tail -1)"
+standby_summary="$(grep -Eo 'Files=[0-9]+, Tests=[0-9]+' "$standby_log" | awk -F'[=, ]+' '{f+=$2; t+=$4} END {print "Files=" f ", Tests=" t}')"
 
 # --- server logs -----------------------------------------------------------------
 for name in primary standby; do
@@ -76,7 +84,7 @@ for name in primary standby; do
   fi
 done
 
-summary="unit ${unit_summary:-?}; pg_regress ${regress_summary:-?}; pgTAP ${pgtap_summary:-?}; standby ${standby_summary:-?}"
+summary="unit ${unit_summary:-?}; pg_regress ${regress_summary:-?}; pgTAP app ${pgtap_summary:-?}; pgTAP superuser ${super_summary:-?}; standby ${standby_summary:-?}"
 if ((${#failures[@]})); then
   echo "make test: FAIL (${failures[*]}) - $summary"
   exit 1

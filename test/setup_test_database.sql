@@ -2,6 +2,8 @@
 -- pgTAP suite (and pg_cron) use, and the non-superuser logins it runs as.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS dblink;
+-- The throwaway cluster preloads pg_cron with cron.database_name = tenancy_test.
+CREATE EXTENSION IF NOT EXISTS pg_cron;
 CREATE EXTENSION IF NOT EXISTS pg_tenancy;
 
 -- The application's login, as a DBA would create it (DESIGN.md).
