@@ -12,7 +12,7 @@
 #   name | ratio | target | what was compared
 # Progress goes to stderr and to build/bench/NAME.log.
 #
-# Knobs: BENCH_SECONDS (4) per pgbench run and BENCH_ROUNDS (5), BENCH_CLIENTS
+# Knobs: BENCH_SECONDS (6) per pgbench run and BENCH_ROUNDS (8), BENCH_CLIENTS
 # and BENCH_THREADS (2), BENCH_ONLY=NAME[,NAME] to run some benchmarks only,
 # TENANCY_BENCH_PORT (55600), KEEP_CLUSTER=1 to keep the data directory.
 # Exit status: non-zero when a benchmark failed to run, or with BENCH_STRICT=1
@@ -51,7 +51,7 @@ cluster_psql bench -c "CREATE DATABASE bench_template" || exit 1
 cluster_psql bench -d bench_template -f test/bench/lib/template.sql || exit 1
 
 export PGBENCH="$PG_BINDIR/pgbench" PSQL="$PG_BINDIR/psql"
-export BENCH_SECONDS="${BENCH_SECONDS:-4}" BENCH_ROUNDS="${BENCH_ROUNDS:-5}"
+export BENCH_SECONDS="${BENCH_SECONDS:-6}" BENCH_ROUNDS="${BENCH_ROUNDS:-8}"
 export BENCH_CLIENTS="${BENCH_CLIENTS:-2}" BENCH_THREADS="${BENCH_THREADS:-2}"
 
 # --- benchmarks -------------------------------------------------------------------

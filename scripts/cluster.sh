@@ -79,7 +79,7 @@ cluster_start_standby() {
   CLUSTER_DIR[$name]="$dir"
   CLUSTER_PORT[$name]="$port"
   as_server_user "$PG_BINDIR/pg_basebackup" -h "${CLUSTER_DIR[$primary]}" \
-    -p "${CLUSTER_PORT[$primary]}" -U postgres -D "$dir/data" -R -X stream \
+    -p "${CLUSTER_PORT[$primary]}" -U postgres -D "$dir/data" -R -X stream --checkpoint=fast \
     >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
   cluster_configure "$dir" "$port"
   cluster_launch "$name"

@@ -9,3 +9,8 @@ CREATE ROLE bench_app LOGIN IN ROLE tenancy_app;
 -- The same grants, but past every policy: what "no RLS at all" costs, with
 -- the privilege checks of an ordinary login rather than a superuser's.
 CREATE ROLE bench_bypass LOGIN BYPASSRLS IN ROLE tenancy_app;
+-- pgbench's login where one run mixes variants of both: each transaction
+-- takes its variant's role first (set_config('role', …, true), i.e.
+-- SET LOCAL ROLE). BYPASSRLS is not inherited: bench_runner itself has
+-- bench_app's privileges and no more.
+CREATE ROLE bench_runner LOGIN IN ROLE bench_app, bench_bypass;
