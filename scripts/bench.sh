@@ -8,7 +8,7 @@
 # files beside it, usually in test/bench/NAME/). It runs with the cluster's
 # environment exported (see test/bench/lib/common.sh, which it sources) in its
 # own database bench_NAME, a fresh copy of bench_template (the extension, the
-# logins bench_app and bench_bypass), and prints rows on stdout:
+# logins bench_app, bench_bypass and bench_runner), and prints rows on stdout:
 #   name | ratio | target | what was compared
 # Progress goes to stderr and to build/bench/NAME.log.
 #

@@ -105,20 +105,70 @@ Datum role_to_datum(FunctionCallInfo fcinfo, core::MemberRole role) {
     return ObjectIdGetDatum(label);
 }
 
-// The member's role if user_id is an active member of org_id. Runs with the
-// privileges of the function owner (set_context is SECURITY DEFINER), so RLS
-// on tenancy.members does not hide the row it is looking for.
+// What tenancy.members says of (org_id, user_id), read straight from its
+// primary key index in the transaction's snapshot: no SQL, and no RLS (this
+// is the check that decides which context a caller may have), so
+// set_context needs neither SPI nor SECURITY DEFINER.
+struct Membership {
+    bool found = false;
+    bool active = false;
+    Oid role_label = InvalidOid;  // an OID of tenancy.member_role
+};
+
+Membership read_membership(Datum org_id, Datum user_id) {
+    Membership out;
+    pg::call([&] {
+        Oid schema = get_namespace_oid("tenancy", false);
+        Oid members_oid = get_relname_relid("members", schema);
+        Oid index_oid = get_relname_relid("members_pkey", schema);
+        if (!OidIsValid(members_oid) || !OidIsValid(index_oid)) {
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                            errmsg("tenancy.members or its primary key is missing")));
+        }
+        Relation members = table_open(members_oid, AccessShareLock);
+        TupleDesc desc = RelationGetDescr(members);
+        ScanKeyData keys[2];
+        ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_UUID_EQ, org_id);
+        ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_UUID_EQ, user_id);
+        Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
+        SysScanDesc scan = systable_beginscan(members, index_oid, true, snapshot, 2, keys);
+        HeapTuple tuple = systable_getnext(scan);
+        if (HeapTupleIsValid(tuple)) {
+            int role_attnum = 0, deactivated_attnum = 0;
+            for (int i = 0; i < desc->natts; ++i) {
+                Form_pg_attribute attr = TupleDescAttr(desc, i);
+                if (attr->attisdropped) continue;
+                if (strcmp(NameStr(attr->attname), "role") == 0) role_attnum = i + 1;
+                if (strcmp(NameStr(attr->attname), "deactivated_at") == 0) deactivated_attnum = i + 1;
+            }
+            bool role_null = true, deactivated_null = true;
+            Datum role = role_attnum ? heap_getattr(tuple, role_attnum, desc, &role_null) : 0;
+            if (deactivated_attnum) heap_getattr(tuple, deactivated_attnum, desc, &deactivated_null);
+            out.found = !role_null;
+            out.active = deactivated_null;
+            out.role_label = role_null ? InvalidOid : DatumGetObjectId(role);
+        }
+        systable_endscan(scan);
+        UnregisterSnapshot(snapshot);
+        table_close(members, AccessShareLock);
+    });
+    return out;
+}
+
+// The member's role if user_id is an active member of org_id.
 std::optional<core::MemberRole> lookup_membership(Datum org_id, Datum user_id) {
-    static pg::CachedPlan plan(
-        "SELECT role::text FROM tenancy.members"
-        " WHERE organization_id = $1 AND user_id = $2 AND deactivated_at IS NULL",
-        {UUIDOID, UUIDOID});
-    pg::SpiConnection spi;
-    spi.execute(plan, {{UUIDOID, org_id}, {UUIDOID, user_id}}, true, 1);
-    if (spi.row_count() == 0) return std::nullopt;
-    auto role_text = spi.text_value(0, 1);
-    if (!role_text) return std::nullopt;
-    return core::parse_member_role(*role_text);
+    Membership membership = read_membership(org_id, user_id);
+    if (!membership.found || !membership.active) return std::nullopt;
+    Oid label = membership.role_label;
+    char* name = pg::call([&] {
+        HeapTuple enum_tuple = SearchSysCache1(ENUMOID, ObjectIdGetDatum(label));
+        if (!HeapTupleIsValid(enum_tuple)) return static_cast<char*>(nullptr);
+        char* copy = pstrdup(NameStr(reinterpret_cast<Form_pg_enum>(GETSTRUCT(enum_tuple))->enumlabel));
+        ReleaseSysCache(enum_tuple);
+        return copy;
+    });
+    if (name == nullptr) return std::nullopt;
+    return core::parse_member_role(name);
 }
 
 void require_context_before_tenant_access(QueryDesc* query) {

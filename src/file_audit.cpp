@@ -1,6 +1,6 @@
 // Files, versions and the file-access audit (C++ triggers and functions).
 //
-//  files_before_write   BEFORE ROW: version and timestamps, no SQL at all.
+//  files_before_update  BEFORE UPDATE ROW: version and timestamps, no SQL at all.
 //  files_audit          AFTER STATEMENT with transition tables: one pass over
 //                       the statement's rows, appending audit (and version)
 //                       rows directly, so a 10,000-row statement costs one
@@ -330,59 +330,40 @@ void register_file_audit_callbacks() {
 
 using namespace tenancy;
 
-TENANCY_SQL_FUNCTION(tenancy_files_before_write) {
-    TriggerData* trigger = trigger_data(fcinfo, "files_before_write");
-    if (!TRIGGER_FIRED_BEFORE(trigger->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigger->tg_event)) {
+TENANCY_SQL_FUNCTION(tenancy_files_before_update) {
+    TriggerData* trigger = trigger_data(fcinfo, "files_before_update");
+    if (!TRIGGER_FIRED_BEFORE(trigger->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ||
+        !TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)) {
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
-                        "files_before_write must fire BEFORE, FOR EACH ROW");
+                        "files_before_update must fire BEFORE UPDATE, FOR EACH ROW");
     }
     Relation files = trigger->tg_relation;
     TupleDesc desc = RelationGetDescr(files);
     const FileColumns& cols = file_columns(fcinfo, files);
-    Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-
-    int replace_columns[3];
-    Datum replace_values[3];
-    bool replace_nulls[3] = {false, false, false};
-    HeapTuple tuple;
-
-    if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event)) {
-        tuple = trigger->tg_trigtuple;
-        replace_columns[0] = cols.version;
-        replace_values[0] = Int32GetDatum(1);
-        replace_columns[1] = cols.created_at;
-        replace_values[1] = now;
-        replace_columns[2] = cols.updated_at;
-        replace_values[2] = now;
-    } else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)) {
-        HeapTuple old_tuple = trigger->tg_trigtuple;
-        tuple = trigger->tg_newtuple;
-        auto before = [&](int attnum) { return column_of(old_tuple, desc, attnum); };
-        auto after = [&](int attnum) { return column_of(tuple, desc, attnum); };
-        auto differs = [&](int attnum) { return changed(desc, attnum, before(attnum), after(attnum)); };
-        if (differs(cols.organization_id)) {
-            throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                            "a file cannot move to another organization");
-        }
-        if (differs(cols.id)) {
-            throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, "the id of a file cannot change");
-        }
-        bool content_changed =
-            differs(cols.path) || differs(cols.size_bytes) || differs(cols.checksum);
-        bool anything_changed = content_changed || differs(cols.owner_id) ||
-                                differs(cols.name) || differs(cols.mime_type) ||
-                                differs(cols.visibility) || differs(cols.deleted_at);
-        int32 old_version = DatumGetInt32(before(cols.version).datum);
-        replace_columns[0] = cols.version;
-        replace_values[0] = Int32GetDatum(content_changed ? old_version + 1 : old_version);
-        replace_columns[1] = cols.created_at;
-        replace_values[1] = before(cols.created_at).datum;
-        replace_columns[2] = cols.updated_at;
-        replace_values[2] = anything_changed ? now : before(cols.updated_at).datum;
-    } else {
-        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
-                        "files_before_write fires on INSERT and UPDATE only");
+    HeapTuple old_tuple = trigger->tg_trigtuple;
+    HeapTuple tuple = trigger->tg_newtuple;
+    auto before = [&](int attnum) { return column_of(old_tuple, desc, attnum); };
+    auto after = [&](int attnum) { return column_of(tuple, desc, attnum); };
+    auto differs = [&](int attnum) { return changed(desc, attnum, before(attnum), after(attnum)); };
+    if (differs(cols.organization_id)) {
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "a file cannot move to another organization");
     }
+    if (differs(cols.id)) {
+        throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, "the id of a file cannot change");
+    }
+    bool content_changed = differs(cols.path) || differs(cols.size_bytes) || differs(cols.checksum);
+    bool anything_changed = content_changed || differs(cols.owner_id) || differs(cols.name) ||
+                            differs(cols.mime_type) || differs(cols.visibility) ||
+                            differs(cols.deleted_at);
+    // Version and timestamps belong to the trigger, whatever the statement set.
+    int32 old_version = DatumGetInt32(before(cols.version).datum);
+    int replace_columns[3] = {cols.version, cols.created_at, cols.updated_at};
+    Datum replace_values[3] = {
+        Int32GetDatum(content_changed ? old_version + 1 : old_version),
+        before(cols.created_at).datum,
+        anything_changed ? TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())
+                         : before(cols.updated_at).datum};
+    bool replace_nulls[3] = {false, false, false};
     HeapTuple result = pg::call([&] {
         return heap_modify_tuple_by_cols(tuple, desc, 3, replace_columns, replace_values,
                                          replace_nulls);
@@ -395,6 +376,12 @@ TENANCY_SQL_FUNCTION(tenancy_files_audit) {
     if (!TRIGGER_FIRED_AFTER(trigger->tg_event) || TRIGGER_FIRED_FOR_ROW(trigger->tg_event)) {
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                         "files_audit must fire AFTER, FOR EACH STATEMENT");
+    }
+    // COPY FROM into files is open to superusers only (RLS refuses it to
+    // everyone else): it is how pg_restore brings back files together with
+    // their own audit rows, which must not be logged a second time.
+    if (ActivePortal != nullptr && ActivePortal->commandTag == CMDTAG_COPY) {
+        return PointerGetDatum(nullptr);
     }
     const FileColumns& cols = file_columns(fcinfo, trigger->tg_relation);
     if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && trigger->tg_newtable != nullptr) {

@@ -3,13 +3,6 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "catalog/indexing.h"
-#include "utils/fmgroids.h"
-}
-
-extern "C" {
 PG_MODULE_MAGIC;
 
 void _PG_init(void);

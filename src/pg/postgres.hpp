@@ -39,6 +39,11 @@ extern "C" {
 #include "access/xlog.h"
 #include "catalog/pg_db_role_setting.h"
 #include "utils/fmgroids.h"
+#include "utils/portal.h"
+#include "tcop/pquery.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "catalog/indexing.h"
 #include "mb/pg_wchar.h"
 }
 

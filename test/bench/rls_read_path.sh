@@ -6,36 +6,42 @@
 # the same rows, keys and indexes protected by a hand-written policy.
 # Everything fits in shared buffers and is prewarmed.
 #
-# Three variants of each query shape, same pgbench settings (-n -M prepared,
-# BENCH_CLIENTS/BENCH_THREADS, BENCH_SECONDS per run), random organization
-# and member each transaction:
-#   limit        the upper bound: a BYPASSRLS login (so no policy applies,
-#                and its privilege checks are those of an ordinary login,
-#                not a superuser's) reading tenancy.members with the tenant
-#                filter written into the query: organization_id = $1.
-#   pg_tenancy   the application login (IN ROLE tenancy_app) reading
+# Variants of each query shape, random organization and member in every
+# transaction, pgbench -n -M prepared -c BENCH_CLIENTS -j BENCH_THREADS:
+#   limit        the upper bound: role bench_bypass (BYPASSRLS, so no policy
+#                applies, and its privilege checks are those of an ordinary
+#                role, not a superuser's) reading tenancy.members with the
+#                tenant filter written into the query: organization_id = $1.
+#   pg_tenancy   role bench_app (IN ROLE tenancy_app) reading
 #                tenancy.members under its policies, with no tenant filter
 #                in the query: the policy adds organization_id =
 #                tenancy.current_org_id() and the role rule.
-#   handwritten  the same login reading bench.members_handwritten, whose
+#   handwritten  role bench_app reading bench.members_handwritten, whose
 #                policy is the same rule written with current_setting():
 #                what an application typically does without pg_tenancy.
+#   limit_copy   the limit's query on bench.members_handwritten: the
+#                hand-written variant's upper bound. Each ratio compares two
+#                reads of the same physical table, and in a run both tables
+#                get about the same share of the transactions, so neither is
+#                favoured by warmer CPU caches.
 #
-# Fairness: every transaction is
-#     BEGIN; <setup>; <query>; COMMIT;
-# and <setup> is one statement, byte for byte the same in all variants of a
-# shape (rls_read_path/setup_*.pgbench): it computes the uuids, calls
-# tenancy.set_context AND the set_config calls of the hand-written variant.
-# Each variant pays for both although it uses at most one, so the ratios
-# compare the query path alone, not the context setup; the query text is the
-# same too, except that the limit variant writes the tenant filter the
-# policy would add. The cost of setting the context is measured on its own
-# (set_context rows). Because the setup and the round trips are in every
-# transaction, a ratio understates the relative cost of the policy for the
-# query alone; the absolute difference per transaction (µs) is printed too.
-# Before timing, each variant's query is run once per sample through psql
-# and all must return the same rows; their generic plans (what
-# -M prepared ends up using) are written to $BENCH_OUT/plans.txt.
+# Fairness:
+# - Every transaction is  BEGIN; <setup>; <query>; COMMIT;  and <setup> is
+#   one statement, the same in all variants of a shape but for the role it
+#   takes (rls_read_path/setup_*.pgbench): it computes the uuids, calls
+#   tenancy.set_context AND the set_config calls of the hand-written
+#   variant. Each variant pays for both although it uses at most one, so the
+#   ratios compare the query path alone, not the context setup, which is
+#   measured on its own (set_context rows). The query text is the same too,
+#   except that the limit variant writes the tenant filter the policy adds.
+# - All variants of a shape run in the same pgbench runs, interleaved
+#   transaction by transaction (see lib/common.sh), so noise hits them alike.
+# - Because the setup and four round trips are in every transaction, a ratio
+#   understates the relative cost of the policy for the query alone; the
+#   absolute difference per transaction (µs) is printed too.
+# - Before timing, each variant's query is run once per sample through psql
+#   and all must return the same rows; their generic plans (what -M prepared
+#   ends up using) are written to $BENCH_OUT/plans.txt.
 #
 # Shapes:
 #   point          one member by user_id (the PK is (organization_id,
@@ -47,21 +53,19 @@
 #                  current_member_role() and current_user_id()). The plans
 #                  differ here: the limit's planner sees that role <>
 #                  'student' keeps 6% of the rows and reads the whole
-#                  organization by bitmap, then sorts; the policy's
-#                  current_member_role() <> 'student' looks always true to
-#                  it, so it walks the PK in order and filters. A fourth,
-#                  diagnostic variant, limit_same_plan, runs the limit's query
-#                  with enable_bitmapscan off, which gives it the policy
-#                  query's plan: pg_tenancy against it is the per-row cost of
-#                  the policy alone.
+#                  organization by bitmap, then sorts; to it the policy's
+#                  current_member_role() <> 'student' looks true for almost
+#                  every row, so it walks the PK in order and filters. A
+#                  fourth, diagnostic variant, limit_same_plan, runs the
+#                  limit's query with enable_bitmapscan off, which gives it
+#                  the policy query's plan: pg_tenancy against it is the
+#                  per-row cost of the policy alone.
 # and set_context: BEGIN; SELECT tenancy.set_context(org, user); COMMIT; vs
 # the same with two set_config calls, by pgbench and in one statement
 # (µs per call in the server, round trips excluded).
 #
-# Noise: every variant runs once per round, BENCH_ROUNDS rounds, the order
-# rotating; a ratio is the median over the rounds of the ratio within the
-# round. With the default 12 variants x 5 rounds x 4 s this takes about
-# five minutes, load included.
+# Time: 4 mixes x BENCH_ROUNDS (8) x BENCH_SECONDS (6), plus the load, the
+# checks and the warm-up: about four minutes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=test/bench/lib/common.sh
@@ -72,8 +76,9 @@ ORGS="${BENCH_RLS_ORGS:-1000}"
 MEMBERS="${BENCH_RLS_MEMBERS:-1000}"
 STAFF=63 # per organization: 1 owner, 2 admins, 60 teachers; the rest are students
 TARGET=">= 0.95"
-APP=bench_app       # LOGIN, IN ROLE tenancy_app (created by scripts/bench.sh)
-BYPASS=bench_bypass # LOGIN BYPASSRLS, IN ROLE tenancy_app
+APP=bench_app       # IN ROLE tenancy_app (created by test/bench/lib/template.sql)
+BYPASS=bench_bypass # BYPASSRLS, IN ROLE tenancy_app
+RUNNER=bench_runner # pgbench's login for mixes: IN ROLE bench_app, bench_bypass
 vars=(-D "orgs=$ORGS" -D "members=$MEMBERS" -D "staff=$STAFF")
 
 # --- dataset ---------------------------------------------------------------------
@@ -84,47 +89,58 @@ bench_log "loaded in $((SECONDS - start)) s"
 
 # --- pgbench scripts: setup + query + COMMIT ----------------------------------------
 shapes=(point page student_page)
-declare -A variants_of=([point]="limit pg_tenancy handwritten" [page]="limit pg_tenancy handwritten"
-  [student_page]="limit pg_tenancy handwritten limit_same_plan")
+declare -A variants_of=([point]="limit pg_tenancy limit_copy handwritten"
+  [page]="limit pg_tenancy limit_copy handwritten"
+  [student_page]="limit pg_tenancy limit_same_plan limit_copy handwritten")
 declare -A setup_of=([point]=setup_staff [page]=setup_staff [student_page]=setup_student)
-declare -A role_of=([limit]=$BYPASS [pg_tenancy]=$APP [handwritten]=$APP [limit_same_plan]=$BYPASS)
-declare -A file_of=([limit]=limit [pg_tenancy]=tenancy [handwritten]=handwritten [limit_same_plan]=limit)
-# limit_same_plan (diagnostic): the limit's query with bitmap scans off for
-# the session, so that it gets the plan the policy's query gets (the ordered
-# PK index scan, filtering): what remains between the two is the per-row
-# cost of the policy, not the planner's choice.
-declare -A options_of=([limit_same_plan]="-c enable_bitmapscan=off")
+declare -A role_of=([limit]=$BYPASS [pg_tenancy]=$APP [limit_same_plan]=$BYPASS
+  [limit_copy]=$BYPASS [handwritten]=$APP)
+declare -A query_of=([limit]=limit [pg_tenancy]=tenancy [limit_same_plan]=limit
+  [limit_copy]=limit_copy [handwritten]=handwritten)
+declare -A bitmapscan_of=([limit]=on [pg_tenancy]=on [limit_same_plan]=off [limit_copy]=on [handwritten]=on)
+# What each variant is measured against.
+declare -A base_of=([pg_tenancy]=limit [handwritten]=limit_copy)
+
+# The setup of VARIANT of SHAPE, placeholders filled in.
+setup_for() {
+  local shape="$1" variant="$2"
+  sed -e "s/{{role}}/${role_of[$variant]}/g" -e "s/{{enable_bitmapscan}}/${bitmapscan_of[$variant]}/g" \
+    "$src/${setup_of[$shape]}.pgbench"
+}
+
 mkdir -p "$BENCH_OUT/scripts"
-keys=()
+mixes=()
 for shape in "${shapes[@]}"; do
+  members_of_mix=()
   for variant in ${variants_of[$shape]}; do
     script="$BENCH_OUT/scripts/$shape.$variant.pgbench"
     {
-      cat "$src/${setup_of[$shape]}.pgbench"
-      cat "$src/$shape.${file_of[$variant]}.sql"
+      setup_for "$shape" "$variant"
+      cat "$src/$shape.${query_of[$variant]}.sql"
       echo 'COMMIT;'
     } >"$script"
-    conninfo="dbname=$PGDATABASE"
-    [[ -n "${options_of[$variant]:-}" ]] && conninfo+=" options='${options_of[$variant]}'"
-    bench_variant "$shape.$variant" "${role_of[$variant]}" "$script" "${vars[@]}" "$conninfo"
-    keys+=("$shape.$variant")
+    members_of_mix+=("$shape.$variant=$script")
   done
+  bench_mix "$shape" "$RUNNER" "${members_of_mix[@]}" -- "${vars[@]}"
+  mixes+=("$shape")
 done
-bench_variant set_context.pg_tenancy "$APP" "$src/set_context.tenancy.pgbench" "${vars[@]}"
-bench_variant set_context.set_config "$APP" "$src/set_context.set_config.pgbench" "${vars[@]}"
-keys+=(set_context.pg_tenancy set_context.set_config)
+bench_mix set_context "$APP" \
+  "set_context.pg_tenancy=$src/set_context.tenancy.pgbench" \
+  "set_context.set_config=$src/set_context.set_config.pgbench" -- "${vars[@]}"
+mixes+=(set_context)
 
 # --- same rows in every variant; plans ------------------------------------------------
-# One variant's transaction through psql for organization O, member T: the
-# setup without its \set lines (psql's -v gives o and t), then the query as a
-# prepared statement with the generic plan, as pgbench -M prepared runs it.
+# One variant's transaction through psql, as pgbench's login, for
+# organization O and member T: the setup without its \set lines (psql's -v
+# gives o and t), then the query as a prepared statement with the generic
+# plan, as pgbench -M prepared ends up running it.
 run_in_psql() {
   local shape="$1" variant="$2" o="$3" t="$4" mode="$5" query
   # shellcheck disable=SC2016 # $1… are the prepared statement's parameters
   query="$(sed -E 's/:org_id/$1/g; s/:target_id/$2/g; s/:ctx_user_id/$3/g; s/;[[:space:]]*$//' \
-    "$src/$shape.${file_of[$variant]}.sql")"
+    "$src/$shape.${query_of[$variant]}.sql")"
   {
-    grep -v '^\\set' "$src/${setup_of[$shape]}.pgbench"
+    setup_for "$shape" "$variant" | grep -v '^\\set'
     echo "SET LOCAL plan_cache_mode = force_generic_plan;"
     echo "PREPARE q(uuid, uuid, uuid) AS $query;"
     if [[ "$mode" == explain ]]; then
@@ -133,7 +149,7 @@ run_in_psql() {
       echo "EXECUTE q(:'org_id', :'target_id', :'ctx_user_id');"
     fi
     echo "COMMIT;"
-  } | PGOPTIONS="${options_of[$variant]:-}" bench_psql -U "${role_of[$variant]}" -v o="$o" -v t="$t" -A -t
+  } | bench_psql -U "$RUNNER" -v o="$o" -v t="$t" -A -t
 }
 
 bench_log "checking that the variants return the same rows"
@@ -164,27 +180,30 @@ for shape in "${shapes[@]}"; do
   for variant in ${variants_of[$shape]}; do
     {
       echo
-      echo "## $shape.$variant (role ${role_of[$variant]}${options_of[$variant]:+, ${options_of[$variant]}}, o=${sample%%:*} t=${sample##*:})"
-      cat "$src/$shape.${file_of[$variant]}.sql"
+      echo "## $shape.$variant (role ${role_of[$variant]}, enable_bitmapscan ${bitmapscan_of[$variant]}, o=${sample%%:*} t=${sample##*:})"
+      cat "$src/$shape.${query_of[$variant]}.sql"
       run_in_psql "$shape" "$variant" "${sample%%:*}" "${sample##*:}" explain
     } >>"$plans"
   done
 done
-# Isolation is really in force for the application login, and really
-# bypassed for the limit's login.
+# Isolation is really in force for the application's role, and really
+# bypassed for the limit's.
 visible="$(bench_psql -U "$APP" -A -t -c "BEGIN" \
   -c "SELECT tenancy.set_context(md5('org1')::uuid, md5('user1-1')::uuid)" \
   -c "SELECT count(*) FROM tenancy.members" -c "COMMIT" | sed -n 2p)"
 [[ "$visible" == "$MEMBERS" ]] || bench_die "$APP sees $visible members of one organization, expected $MEMBERS"
-visible="$(bench_psql -U "$BYPASS" -A -t -c "SELECT count(*) FROM tenancy.members")"
+visible="$(bench_psql -U "$RUNNER" -A -t -c "SELECT count(*) FROM tenancy.members")"
+[[ "$visible" == 0 ]] || bench_die "$RUNNER without a context sees $visible members, expected 0"
+visible="$(bench_psql -U "$RUNNER" -A -t -c "BEGIN" -c "SET LOCAL ROLE $BYPASS" \
+  -c "SELECT count(*) FROM tenancy.members" -c "COMMIT")"
 [[ "$visible" == "$((ORGS * MEMBERS))" ]] || bench_die "$BYPASS sees $visible members, expected $((ORGS * MEMBERS))"
 # The diagnostic variant has the policy query's plan shape, or it says nothing.
 grep -A3 '^## student_page.limit_same_plan' "$plans" | grep -q 'Index Scan using members_pkey' ||
   bench_die "student_page.limit_same_plan did not get the ordered index scan (see $plans)"
 
 # --- measure -------------------------------------------------------------------------
-bench_log "measuring ${#keys[@]} variants: $BENCH_ROUNDS rounds of ${BENCH_SECONDS} s, -c $BENCH_CLIENTS -j $BENCH_THREADS"
-bench_measure "${keys[@]}"
+bench_log "measuring ${#mixes[@]} mixes: $BENCH_ROUNDS rounds of ${BENCH_SECONDS} s, -c $BENCH_CLIENTS -j $BENCH_THREADS"
+bench_measure "${mixes[@]}"
 
 # In-server cost of set_context, three times, median.
 calls=100000
@@ -202,22 +221,32 @@ declare -A what=(
   [page]="first page ORDER BY user_id LIMIT 50, owner context"
   [student_page]="first page ORDER BY user_id LIMIT 50 as a student (~750 rows filtered out)"
 )
+compared() { # BASE KEY: "latency K vs B µs, +D µs/txn"
+  printf 'latency %s vs %s µs/txn (%s)' "$(bench_latency "$2")" "$(bench_latency "$1")" "$(bench_extra_us "$1" "$2")"
+}
+declare -A against=(
+  [pg_tenancy]="LIMIT (BYPASSRLS, organization_id = \$1 in the query)"
+  [handwritten]="LIMIT on the same copy"
+)
 for shape in "${shapes[@]}"; do
-  base="$shape.limit"
   for variant in pg_tenancy handwritten; do
-    key="$shape.$variant"
+    key="$shape.$variant" base="$shape.${base_of[$variant]}"
     target="-"
     [[ "$variant" == pg_tenancy ]] && target="$TARGET"
     bench_row "rls_read_path.$key" "$(bench_ratio "$base" "$key")" "$target" \
-      "${what[$shape]}: $variant vs LIMIT (BYPASSRLS, organization_id = \$1 in the query); $(printf '%.0f vs %.0f' "$(bench_tps "$key")" "$(bench_tps "$base")") tps, $(bench_extra_us "$base" "$key") µs/txn"
+      "${what[$shape]}: $variant vs ${against[$variant]}; $(compared "$base" "$key")"
   done
 done
 base=student_page.limit_same_plan key=student_page.pg_tenancy
 bench_row "rls_read_path.student_page.same_plan" "$(bench_ratio "$base" "$key")" "-" \
-  "diagnostic: pg_tenancy vs LIMIT forced to the policy query's plan (ordered PK index scan + filter, enable_bitmapscan=off): the policy's per-row cost without the plan difference; $(printf '%.0f vs %.0f' "$(bench_tps "$key")" "$(bench_tps "$base")") tps, $(bench_extra_us "$base" "$key") µs/txn"
+  "diagnostic: student_page pg_tenancy vs LIMIT forced to the policy query's plan (ordered PK index scan + filter): the policy's per-row cost alone; $(compared "$base" "$key")"
+base=student_page.limit key=student_page.limit_same_plan
+bench_row "rls_read_path.student_page.plan_choice" "$(bench_ratio "$base" "$key")" "-" \
+  "diagnostic: LIMIT with the policy query's plan vs LIMIT with its own (bitmap + sort): the cost of the plan the policy leads to; $(compared "$base" "$key")"
 bench_row "rls_read_path.set_context.pgbench" \
   "$(bench_ratio set_context.set_config set_context.pg_tenancy)" "-" \
-  "BEGIN; set_context(org, user); COMMIT vs the same with 2x set_config; $(printf '%.0f vs %.0f' "$(bench_tps set_context.pg_tenancy)" "$(bench_tps set_context.set_config)") tps, $(bench_extra_us set_context.set_config set_context.pg_tenancy) µs per call"
+  "BEGIN; set_context(org, user); COMMIT vs the same with 2x set_config; $(compared set_context.set_config set_context.pg_tenancy)"
+
 ctx_values=() cfg_values=() ratio_values=()
 for line in "${inserver[@]}"; do
   read -r bare cfg ctx <<<"$line"

@@ -18,18 +18,16 @@ CREATE FUNCTION tenancy.current_member_role() RETURNS tenancy.member_role
     LANGUAGE C STABLE PARALLEL SAFE LEAKPROOF
     AS 'MODULE_PATHNAME', 'tenancy_current_member_role';
 
--- SECURITY DEFINER: the membership lookup must see tenancy.members past its
--- RLS. The search_path is pinned; the C code qualifies every name anyway.
+-- The membership check reads tenancy.members through its primary key
+-- directly (C), past RLS by construction: no SECURITY DEFINER needed.
 CREATE FUNCTION tenancy.set_context(org_id uuid, user_id uuid)
     RETURNS tenancy.member_role
-    LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'tenancy_set_context';
 
 CREATE FUNCTION tenancy.set_context(org_id uuid, user_id uuid, is_local boolean)
     RETURNS tenancy.member_role
-    LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'tenancy_set_context';
 
 CREATE FUNCTION tenancy.clear_context() RETURNS void

@@ -86,8 +86,8 @@ CREATE TABLE tenancy.file_access_log_purges (
 -------------------------------------------------------------------------------
 -- Triggers (C++).
 -------------------------------------------------------------------------------
-CREATE FUNCTION tenancy.files_before_write() RETURNS trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'tenancy_files_before_write';
+CREATE FUNCTION tenancy.files_before_update() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'tenancy_files_before_update';
 CREATE FUNCTION tenancy.files_audit() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'tenancy_files_audit';
 -- Deletes need to know whether the organization itself is going (cascade),
@@ -101,9 +101,11 @@ CREATE FUNCTION tenancy.organizations_audit_cleanup() RETURNS trigger
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'tenancy_organizations_audit_cleanup';
 
-CREATE TRIGGER files_before_write
-    BEFORE INSERT OR UPDATE ON tenancy.files
-    FOR EACH ROW EXECUTE FUNCTION tenancy.files_before_write();
+-- On INSERT the column defaults apply (the application may not write version
+-- or timestamps); restored rows keep theirs.
+CREATE TRIGGER files_before_update
+    BEFORE UPDATE ON tenancy.files
+    FOR EACH ROW EXECUTE FUNCTION tenancy.files_before_update();
 CREATE TRIGGER files_audit_insert
     AFTER INSERT ON tenancy.files REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit();

@@ -111,7 +111,7 @@ bench_run_mix() {
 }
 
 bench_measure() {
-  local mixes=("$@") n=$# round i name keys values j saved="$BENCH_SECONDS"
+  local mixes=("$@") n=$# round i name keys values j line saved="$BENCH_SECONDS"
   BENCH_SECONDS=2
   for name in "${mixes[@]}"; do bench_run_mix "$name" warmup >/dev/null || exit 1; done
   BENCH_SECONDS="$saved"
@@ -121,7 +121,7 @@ bench_measure() {
       read -r -a keys <<<"${BENCH_MIX_KEYS[$name]}"
       mapfile -t values < <(bench_run_mix "$name" "$round")
       ((${#values[@]} == ${#keys[@]})) || exit 1
-      local line="round $round/$BENCH_ROUNDS  $(printf '%-13s' "$name")"
+      line="round $round/$BENCH_ROUNDS  $(printf '%-13s' "$name")"
       for ((j = 0; j < ${#keys[@]}; j++)); do
         BENCH_LAT[${keys[$j]}.$round]="${values[$j]}"
         line+="  ${keys[$j]#"$name".} $(printf '%.1f' "${values[$j]}")"
