@@ -102,6 +102,12 @@ CREATE TRIGGER organizations_touch
 -------------------------------------------------------------------------------
 -- Policies. Everything tenancy_app can reach has RLS enabled and forced.
 -- Without a context current_org_id() is NULL and every policy is false.
+-- Role and user getters are wrapped in (SELECT …): each becomes an init plan
+-- evaluated once per statement, so a policy costs no function call per row.
+-- organization_id = tenancy.current_org_id() stays a plain call: it is the
+-- index condition (evaluated once per scan), and planning it evaluates the
+-- STABLE getter for the estimate, which loads the library before the
+-- executor starts, so the strict-mode check (an executor hook) is in place.
 -------------------------------------------------------------------------------
 ALTER TABLE tenancy.organizations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenancy.organizations FORCE ROW LEVEL SECURITY;
@@ -112,11 +118,11 @@ CREATE POLICY organizations_select ON tenancy.organizations
 CREATE POLICY organizations_update ON tenancy.organizations
     FOR UPDATE TO tenancy_app
     USING (id = tenancy.current_org_id()
-           AND tenancy.current_member_role() IN ('owner', 'admin'))
+           AND (SELECT tenancy.current_member_role()) IN ('owner', 'admin'))
     WITH CHECK (id = tenancy.current_org_id());
 CREATE POLICY organizations_delete ON tenancy.organizations
     FOR DELETE TO tenancy_app
-    USING (id = tenancy.current_org_id() AND tenancy.current_member_role() = 'owner');
+    USING (id = tenancy.current_org_id() AND (SELECT tenancy.current_member_role()) = 'owner');
 
 ALTER TABLE tenancy.members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenancy.members FORCE ROW LEVEL SECURITY;
@@ -125,27 +131,27 @@ ALTER TABLE tenancy.members FORCE ROW LEVEL SECURITY;
 CREATE POLICY members_select ON tenancy.members
     FOR SELECT TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND (tenancy.current_member_role() <> 'student'
-                OR user_id = tenancy.current_user_id()
+           AND ((SELECT tenancy.current_member_role()) <> 'student'
+                OR user_id = (SELECT tenancy.current_user_id())
                 OR role <> 'student'));
 -- Admins and owners manage members; only owners touch owner rows.
 CREATE POLICY members_insert ON tenancy.members
     FOR INSERT TO tenancy_app
     WITH CHECK (organization_id = tenancy.current_org_id()
-                AND tenancy.current_member_role() IN ('owner', 'admin')
-                AND (role <> 'owner' OR tenancy.current_member_role() = 'owner'));
+                AND (SELECT tenancy.current_member_role()) IN ('owner', 'admin')
+                AND (role <> 'owner' OR (SELECT tenancy.current_member_role()) = 'owner'));
 CREATE POLICY members_update ON tenancy.members
     FOR UPDATE TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND tenancy.current_member_role() IN ('owner', 'admin')
-           AND (role <> 'owner' OR tenancy.current_member_role() = 'owner'))
+           AND (SELECT tenancy.current_member_role()) IN ('owner', 'admin')
+           AND (role <> 'owner' OR (SELECT tenancy.current_member_role()) = 'owner'))
     WITH CHECK (organization_id = tenancy.current_org_id()
-                AND (role <> 'owner' OR tenancy.current_member_role() = 'owner'));
+                AND (role <> 'owner' OR (SELECT tenancy.current_member_role()) = 'owner'));
 CREATE POLICY members_delete ON tenancy.members
     FOR DELETE TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND tenancy.current_member_role() IN ('owner', 'admin')
-           AND (role <> 'owner' OR tenancy.current_member_role() = 'owner'));
+           AND (SELECT tenancy.current_member_role()) IN ('owner', 'admin')
+           AND (role <> 'owner' OR (SELECT tenancy.current_member_role()) = 'owner'));
 
 -------------------------------------------------------------------------------
 -- Organization lifecycle.

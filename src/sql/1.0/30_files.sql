@@ -160,31 +160,31 @@ ALTER TABLE tenancy.files FORCE ROW LEVEL SECURITY;
 CREATE POLICY files_select ON tenancy.files
     FOR SELECT TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND (tenancy.current_member_role() IN ('owner', 'admin')
-                OR owner_id = tenancy.current_user_id()
+           AND ((SELECT tenancy.current_member_role()) IN ('owner', 'admin')
+                OR owner_id = (SELECT tenancy.current_user_id())
                 OR (deleted_at IS NULL
                     AND (visibility = 'org'
                          OR (visibility = 'staff'
-                             AND tenancy.current_member_role() = 'teacher')))));
+                             AND (SELECT tenancy.current_member_role()) = 'teacher')))));
 -- Students and teachers write their own files only; managers any of the org.
 CREATE POLICY files_insert ON tenancy.files
     FOR INSERT TO tenancy_app
     WITH CHECK (organization_id = tenancy.current_org_id()
-                AND (owner_id = tenancy.current_user_id()
-                     OR tenancy.current_member_role() IN ('owner', 'admin')));
+                AND (owner_id = (SELECT tenancy.current_user_id())
+                     OR (SELECT tenancy.current_member_role()) IN ('owner', 'admin')));
 CREATE POLICY files_update ON tenancy.files
     FOR UPDATE TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND (owner_id = tenancy.current_user_id()
-                OR tenancy.current_member_role() IN ('owner', 'admin')))
+           AND (owner_id = (SELECT tenancy.current_user_id())
+                OR (SELECT tenancy.current_member_role()) IN ('owner', 'admin')))
     WITH CHECK (organization_id = tenancy.current_org_id()
-                AND (owner_id = tenancy.current_user_id()
-                     OR tenancy.current_member_role() IN ('owner', 'admin')));
+                AND (owner_id = (SELECT tenancy.current_user_id())
+                     OR (SELECT tenancy.current_member_role()) IN ('owner', 'admin')));
 CREATE POLICY files_delete ON tenancy.files
     FOR DELETE TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND (owner_id = tenancy.current_user_id()
-                OR tenancy.current_member_role() IN ('owner', 'admin')));
+           AND (owner_id = (SELECT tenancy.current_user_id())
+                OR (SELECT tenancy.current_member_role()) IN ('owner', 'admin')));
 
 ALTER TABLE tenancy.file_versions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenancy.file_versions FORCE ROW LEVEL SECURITY;
@@ -202,9 +202,9 @@ ALTER TABLE tenancy.file_access_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY file_access_log_select ON tenancy.file_access_log
     FOR SELECT TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND (tenancy.current_member_role() IN ('owner', 'admin')
-                OR user_id = tenancy.current_user_id()
-                OR (tenancy.current_member_role() = 'teacher'
+           AND ((SELECT tenancy.current_member_role()) IN ('owner', 'admin')
+                OR user_id = (SELECT tenancy.current_user_id())
+                OR ((SELECT tenancy.current_member_role()) = 'teacher'
                     AND EXISTS (SELECT 1 FROM tenancy.files f
                                 WHERE f.organization_id = file_access_log.organization_id
                                   AND f.id = file_access_log.file_id))));

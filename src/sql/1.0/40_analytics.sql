@@ -227,25 +227,25 @@ ALTER TABLE tenancy.events FORCE ROW LEVEL SECURITY;
 CREATE POLICY events_insert ON tenancy.events
     FOR INSERT TO tenancy_app
     WITH CHECK (organization_id = tenancy.current_org_id()
-                AND user_id = tenancy.current_user_id());
+                AND user_id = (SELECT tenancy.current_user_id()));
 CREATE POLICY events_select ON tenancy.events
     FOR SELECT TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND tenancy.current_member_role() IN ('owner', 'admin', 'teacher'));
+           AND (SELECT tenancy.current_member_role()) IN ('owner', 'admin', 'teacher'));
 
 ALTER TABLE tenancy.event_rollups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenancy.event_rollups FORCE ROW LEVEL SECURITY;
 CREATE POLICY event_rollups_select ON tenancy.event_rollups
     FOR SELECT TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND tenancy.current_member_role() IN ('owner', 'admin', 'teacher'));
+           AND (SELECT tenancy.current_member_role()) IN ('owner', 'admin', 'teacher'));
 
 ALTER TABLE tenancy.file_rollups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenancy.file_rollups FORCE ROW LEVEL SECURITY;
 CREATE POLICY file_rollups_select ON tenancy.file_rollups
     FOR SELECT TO tenancy_app
     USING (organization_id = tenancy.current_org_id()
-           AND tenancy.current_member_role() IN ('owner', 'admin', 'teacher'));
+           AND (SELECT tenancy.current_member_role()) IN ('owner', 'admin', 'teacher'));
 
 ALTER TABLE tenancy.rollup_state ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenancy.rollup_state FORCE ROW LEVEL SECURITY;
