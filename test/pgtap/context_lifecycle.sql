@@ -327,6 +327,14 @@ SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;
+-- A real parallel scan: the policies' role and user getters are init plans
+-- (evaluated by the leader, passed to the workers as parameters), and
+-- PostgreSQL 15 puts no forced Gather above init plans, so make the parallel
+-- sequential scan the only choice; organization_id = current_org_id() is then
+-- evaluated in the workers, row by row.
+SET enable_indexscan = off;
+SET enable_indexonlyscan = off;
+SET enable_bitmapscan = off;
 
 -- First prove that a worker really runs the policy (force_parallel_mode = on
 -- shows the Gather that "regress" hides).
@@ -335,9 +343,12 @@ BEGIN;
 SELECT tenancy.set_context(:'org_a', :'a_student') AS r \gset
 SELECT pg_temp.executed_plan('SELECT count(*) FROM tenancy.members') AS parallel_plan \gset
 COMMIT;
-SELECT is(:'parallel_plan'::json ->> 'Node Type', 'Gather', 'the tenant count runs under a Gather');
-SELECT cmp_ok((:'parallel_plan'::json ->> 'Workers Launched')::int, '>=', 1,
-              'at least one parallel worker was launched for the tenant count');
+-- The Gather may sit below the aggregate (partial aggregation): look for it
+-- anywhere in the executed plan.
+SELECT ok(jsonb_path_exists(:'parallel_plan'::jsonb, '$.** ? (@."Node Type" == "Gather")'),
+          'the tenant count runs under a Gather');
+SELECT cmp_ok((jsonb_path_query_first(:'parallel_plan'::jsonb, '$.**."Workers Launched"'))::int,
+              '>=', 1, 'at least one parallel worker was launched for the tenant count');
 
 SET force_parallel_mode = regress;
 BEGIN;
@@ -361,6 +372,9 @@ RESET force_parallel_mode;
 RESET parallel_leader_participation;
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
+RESET enable_indexscan;
+RESET enable_indexonlyscan;
+RESET enable_bitmapscan;
 RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
 
