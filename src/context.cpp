@@ -171,6 +171,24 @@ std::optional<core::MemberRole> lookup_membership(Datum org_id, Datum user_id) {
     return core::parse_member_role(name);
 }
 
+// A tenant table: one of the extension's own (schema tenancy) or one that
+// tenancy.protect() gave its isolation policy.
+bool is_tenant_table(Oid relid, Oid tenancy_schema) {
+    if (get_rel_namespace(relid) == tenancy_schema) return true;
+    Relation relation = RelationIdGetRelation(relid);
+    if (relation == nullptr) return false;
+    bool protected_table = false;
+    if (relation->rd_rsdesc != nullptr) {
+        ListCell* cell;
+        foreach (cell, relation->rd_rsdesc->policies) {
+            auto* policy = static_cast<RowSecurityPolicy*>(lfirst(cell));
+            if (strcmp(policy->policy_name, "tenancy_isolation") == 0) protected_table = true;
+        }
+    }
+    RelationClose(relation);
+    return protected_table;
+}
+
 void require_context_before_tenant_access(QueryDesc* query) {
     Oid tenancy_schema = get_namespace_oid("tenancy", true);
     if (!OidIsValid(tenancy_schema)) return;
@@ -178,7 +196,7 @@ void require_context_before_tenant_access(QueryDesc* query) {
     foreach (cell, query->plannedstmt->rtable) {
         auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
         if (rte->rtekind != RTE_RELATION) continue;
-        if (get_rel_namespace(rte->relid) != tenancy_schema) continue;
+        if (!is_tenant_table(rte->relid, tenancy_schema)) continue;
         if (check_enable_rls(rte->relid, InvalidOid, true) != RLS_ENABLED) continue;
         ereport(ERROR,
                 (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

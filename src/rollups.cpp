@@ -299,6 +299,15 @@ void return_reports(FunctionCallInfo fcinfo, const std::vector<SourceReport>& re
     }
 }
 
+// The state row is created by the first run, not by the install script, so
+// that pg_restore brings back the dumped row without a conflict. Until a run
+// commits it, a concurrent first run waits here instead of skipping.
+void ensure_state_row(pg::SpiConnection& spi) {
+    spi.execute("INSERT INTO tenancy.rollup_state (last_snapshot) VALUES ('3:3:')"
+                " ON CONFLICT DO NOTHING",
+                false);
+}
+
 void start_materialized_result(FunctionCallInfo fcinfo) {
     pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
 }
@@ -358,6 +367,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     start_materialized_result(fcinfo);
 
     pg::SpiConnection spi;
+    ensure_state_row(spi);
     std::uint64_t locked = spi.execute(
         wait ? "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE"
              : "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE SKIP LOCKED",
@@ -396,6 +406,7 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     start_materialized_result(fcinfo);
 
     pg::SpiConnection spi;
+    ensure_state_row(spi);
     // Waits for a running run_rollups(): rebuild must see a settled state.
     spi.execute(
         "SELECT last_snapshot::text,"
@@ -403,9 +414,6 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
         " date_bin('1 hour', file_log_complete_since, '2000-01-01 00:00+00') + interval '1 hour'"
         " FROM tenancy.rollup_state FOR UPDATE",
         false, 1);
-    if (spi.row_count() == 0) {
-        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "tenancy.rollup_state is empty");
-    }
     bool is_null = false;
     Datum counted = spi.copied_value(0, 1, &is_null);
     bool events_from_null = false, files_from_null = false;

@@ -44,6 +44,7 @@ extern "C" {
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "catalog/indexing.h"
+#include "rewrite/rowsecurity.h"
 #include "mb/pg_wchar.h"
 }
 

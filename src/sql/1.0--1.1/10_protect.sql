@@ -1,0 +1,243 @@
+-------------------------------------------------------------------------------
+-- Protected application tables: one call applies the isolation the
+-- extension's own tables have. tenancy.protected_tables records what
+-- protect() did, so that unprotect() undoes exactly that and nothing else.
+-------------------------------------------------------------------------------
+CREATE TABLE tenancy.protected_tables (
+    relid            regclass    NOT NULL,
+    tenant_column    name        NOT NULL,
+    rls_was_enabled  boolean     NOT NULL,
+    rls_was_forced   boolean     NOT NULL,
+    previous_default text,                   -- the column default protect() replaced
+    created_index    name,                   -- the index protect() created, if any
+    granted          text[]      NOT NULL DEFAULT '{}',  -- privileges granted to tenancy_app
+    granted_sequences regclass[] NOT NULL DEFAULT '{}',  -- sequences granted USAGE
+    protected_at     timestamptz NOT NULL DEFAULT now(),
+    protected_by     name        NOT NULL DEFAULT current_user,
+    CONSTRAINT protected_tables_pkey PRIMARY KEY (relid)
+);
+ALTER TABLE tenancy.protected_tables ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tenancy.protected_tables FORCE ROW LEVEL SECURITY;
+COMMENT ON TABLE tenancy.protected_tables IS
+    'Application tables protected with tenancy.protect(), and what protect() changed on each.';
+
+-- The isolation policy protect() creates, by name.
+CREATE FUNCTION tenancy.isolation_policy_name() RETURNS name
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT 'tenancy_isolation'::name $$;
+
+CREATE FUNCTION tenancy.protect(tbl regclass, tenant_column name DEFAULT 'organization_id')
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    rel pg_catalog.pg_class%ROWTYPE;
+    schema_name name;
+    column_type oid;
+    known tenancy.protected_tables%ROWTYPE;
+    current_default text;
+    wanted_default constant text := 'tenancy.current_org_id()';
+    index_name name;
+    privilege text;
+    granted_now text[] := '{}';
+    sequences regclass[] := '{}';
+    seq regclass;
+    con record;
+BEGIN
+    IF tbl IS NULL OR tenant_column IS NULL THEN
+        RAISE EXCEPTION 'tbl and tenant_column must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO rel FROM pg_class WHERE oid = tbl;
+    schema_name := (SELECT nspname FROM pg_namespace WHERE oid = rel.relnamespace);
+
+    -- What can be protected: an ordinary or partitioned table of the application.
+    IF schema_name IN ('pg_catalog', 'information_schema') OR schema_name LIKE 'pg\_toast%' THEN
+        RAISE EXCEPTION '% is a system table and cannot be protected', tbl
+            USING ERRCODE = '42501';
+    END IF;
+    IF schema_name = 'tenancy' THEN
+        RAISE EXCEPTION '% belongs to pg_tenancy, which protects it already', tbl
+            USING ERRCODE = '42809';
+    END IF;
+    IF rel.relkind IN ('v', 'm') THEN
+        RAISE EXCEPTION '% is a view; protect the tables it reads', tbl
+            USING ERRCODE = '42809',
+                  HINT = 'Views read under the caller''s policies with security_invoker = true.';
+    END IF;
+    IF rel.relkind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', tbl USING ERRCODE = '42809';
+    END IF;
+    IF rel.relispartition THEN
+        RAISE EXCEPTION '% is a partition; protect its partitioned table', tbl
+            USING ERRCODE = '42809';
+    END IF;
+    IF rel.relpersistence = 't' THEN
+        RAISE EXCEPTION '% is a temporary table and cannot be protected', tbl
+            USING ERRCODE = '42809';
+    END IF;
+    SELECT atttypid INTO column_type FROM pg_attribute
+        WHERE attrelid = tbl AND attname = tenant_column AND attnum > 0 AND NOT attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', tenant_column, tbl
+            USING ERRCODE = '42703',
+                  HINT = 'Pass the tenant column: tenancy.protect(tbl, tenant_column => ''…'').';
+    END IF;
+    IF column_type <> 'uuid'::regtype THEN
+        RAISE EXCEPTION 'column "%" of % is of type %, not uuid', tenant_column, tbl,
+                        format_type(column_type, NULL)
+            USING ERRCODE = '42804';
+    END IF;
+
+    SELECT * INTO known FROM tenancy.protected_tables WHERE relid = tbl;
+    IF FOUND AND known.tenant_column <> tenant_column THEN
+        RAISE EXCEPTION '% is protected with tenant column "%"', tbl, known.tenant_column
+            USING ERRCODE = '22023', HINT = 'Unprotect it first.';
+    END IF;
+
+    SELECT pg_get_expr(adbin, adrelid) INTO current_default FROM pg_attrdef
+        WHERE adrelid = tbl
+          AND adnum = (SELECT attnum FROM pg_attribute WHERE attrelid = tbl AND attname = tenant_column);
+
+    -- Row level security, enabled and forced (owners too).
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', tbl);
+
+    -- The isolation policy: all commands, for the application role.
+    IF NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = tbl
+                   AND polname = tenancy.isolation_policy_name()) THEN
+        EXECUTE format('CREATE POLICY %I ON %s AS PERMISSIVE FOR ALL TO tenancy_app'
+                       ' USING (%I = tenancy.current_org_id())'
+                       ' WITH CHECK (%I = tenancy.current_org_id())',
+                       tenancy.isolation_policy_name(), tbl, tenant_column, tenant_column);
+    END IF;
+
+    -- The tenant column defaults to the context.
+    IF current_default IS DISTINCT FROM wanted_default THEN
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT tenancy.current_org_id()',
+                       tbl, tenant_column);
+    END IF;
+
+    -- An index that leads with the tenant column.
+    IF NOT EXISTS (SELECT FROM pg_index i
+                   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                   WHERE i.indrelid = tbl AND a.attname = tenant_column) THEN
+        index_name := left(rel.relname || '_' || tenant_column, 50) || '_tenancy_idx';
+        EXECUTE format('CREATE INDEX %I ON %s (%I)', index_name, tbl, tenant_column);
+    END IF;
+
+    -- Grants: what the application needs and did not have yet.
+    FOREACH privilege IN ARRAY ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_class c, aclexplode(c.relacl) a
+                       WHERE c.oid = tbl AND a.grantee = 'tenancy_app'::regrole
+                         AND a.privilege_type = privilege) THEN
+            EXECUTE format('GRANT %s ON %s TO tenancy_app', privilege, tbl);
+            granted_now := granted_now || privilege;
+        END IF;
+    END LOOP;
+    -- Sequences behind serial and identity columns, for INSERT.
+    FOR seq IN SELECT d.objid::regclass FROM pg_depend d
+               JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+               WHERE d.refobjid = tbl AND d.classid = 'pg_class'::regclass
+                 AND d.deptype IN ('a', 'i') LOOP
+        IF NOT has_sequence_privilege('tenancy_app', seq, 'USAGE') THEN
+            EXECUTE format('GRANT USAGE ON SEQUENCE %s TO tenancy_app', seq);
+            sequences := sequences || seq;
+        END IF;
+    END LOOP;
+
+    -- Tables that cannot be distributed by tenant later.
+    FOR con IN SELECT conname, contype FROM pg_constraint
+               WHERE conrelid = tbl AND contype IN ('p', 'u')
+                 AND NOT (SELECT attnum FROM pg_attribute
+                          WHERE attrelid = tbl AND attname = tenant_column) = ANY (conkey) LOOP
+        RAISE WARNING '% "%" of % does not include the tenant column "%"',
+                      CASE con.contype WHEN 'p' THEN 'primary key' ELSE 'unique constraint' END,
+                      con.conname, tbl, tenant_column
+            USING HINT = 'Such a table cannot be distributed by tenant later; lead the key with the tenant column.';
+    END LOOP;
+
+    IF known.relid IS NULL THEN
+        INSERT INTO tenancy.protected_tables
+            (relid, tenant_column, rls_was_enabled, rls_was_forced, previous_default,
+             created_index, granted, granted_sequences)
+        VALUES (tbl, tenant_column, rel.relrowsecurity, rel.relforcerowsecurity,
+                CASE WHEN current_default IS DISTINCT FROM wanted_default THEN current_default END,
+                index_name, granted_now, sequences);
+    ELSE
+        -- Protecting again re-applies what was missing; remember that too.
+        UPDATE tenancy.protected_tables
+        SET created_index = coalesce(created_index, index_name),
+            granted = ARRAY(SELECT DISTINCT unnest(granted || granted_now)),
+            granted_sequences = ARRAY(SELECT DISTINCT unnest(granted_sequences || sequences))
+        WHERE relid = tbl;
+    END IF;
+END
+$$;
+
+CREATE FUNCTION tenancy.unprotect(tbl regclass) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    known tenancy.protected_tables%ROWTYPE;
+    privilege text;
+    seq regclass;
+BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO known FROM tenancy.protected_tables WHERE relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '% is not protected by pg_tenancy', tbl USING ERRCODE = '22023';
+    END IF;
+    EXECUTE format('DROP POLICY IF EXISTS %I ON %s', tenancy.isolation_policy_name(), tbl);
+    IF NOT known.rls_was_forced THEN
+        EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', tbl);
+    END IF;
+    IF NOT known.rls_was_enabled THEN
+        EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
+    END IF;
+    IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = tbl AND attname = known.tenant_column
+               AND NOT attisdropped) THEN
+        IF known.previous_default IS NULL THEN
+            -- protect() set the default only if it was not already the context.
+            IF (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef d JOIN pg_attribute a
+                ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                WHERE d.adrelid = tbl AND a.attname = known.tenant_column)
+               = 'tenancy.current_org_id()' THEN
+                EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', tbl, known.tenant_column);
+            END IF;
+        ELSE
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s',
+                           tbl, known.tenant_column, known.previous_default);
+        END IF;
+    END IF;
+    IF known.created_index IS NOT NULL THEN
+        EXECUTE format('DROP INDEX IF EXISTS %I.%I',
+                       (SELECT nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid
+                        WHERE c.oid = tbl), known.created_index);
+    END IF;
+    FOREACH privilege IN ARRAY known.granted LOOP
+        EXECUTE format('REVOKE %s ON %s FROM tenancy_app', privilege, tbl);
+    END LOOP;
+    FOREACH seq IN ARRAY known.granted_sequences LOOP
+        EXECUTE format('REVOKE USAGE ON SEQUENCE %s FROM tenancy_app', seq);
+    END LOOP;
+    DELETE FROM tenancy.protected_tables WHERE relid = tbl;
+END
+$$;
+
+-- A dropped table leaves the catalog. SECURITY DEFINER: whoever drops a
+-- table may not be allowed to write tenancy.protected_tables.
+CREATE FUNCTION tenancy.forget_dropped_tables() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    DELETE FROM tenancy.protected_tables
+    WHERE relid::oid IN (SELECT objid FROM pg_event_trigger_dropped_objects()
+                         WHERE classid = 'pg_class'::regclass AND objsubid = 0);
+END
+$$;
+CREATE EVENT TRIGGER tenancy_forget_dropped_tables ON sql_drop
+    EXECUTE FUNCTION tenancy.forget_dropped_tables();

@@ -1,0 +1,112 @@
+-------------------------------------------------------------------------------
+-- tenancy.check(): what in this database undermines tenant isolation, one
+-- row per finding, with its severity and the fix. Zero rows on a fresh install.
+-------------------------------------------------------------------------------
+CREATE FUNCTION tenancy.check()
+    RETURNS TABLE (severity text, object text, finding text, fix text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+WITH app_tables AS (
+    -- Ordinary and partitioned tables of the application (not partitions).
+    SELECT c.oid, c.oid::regclass AS tbl, c.relrowsecurity, c.relforcerowsecurity, n.nspname
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence <> 't'
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+), tenant_tables AS (
+    -- Tables that look like tenant data: a uuid tenant-like column, or protected.
+    SELECT t.*, coalesce(p.tenant_column, a.attname) AS tenant_column, p.relid IS NOT NULL AS protected
+    FROM app_tables t
+    LEFT JOIN tenancy.protected_tables p ON p.relid = t.oid
+    LEFT JOIN LATERAL (
+        SELECT attname FROM pg_attribute
+        WHERE attrelid = t.oid AND attnum > 0 AND NOT attisdropped AND atttypid = 'uuid'::regtype
+          AND attname IN ('organization_id', 'org_id', 'tenant_id', 'school_id')
+        ORDER BY attnum LIMIT 1) a ON true
+    WHERE p.relid IS NOT NULL OR a.attname IS NOT NULL
+), app_roles AS (
+    -- tenancy_app and every role that is a member of it, directly or not.
+    WITH RECURSIVE members(roleid) AS (
+        SELECT 'tenancy_app'::regrole::oid
+        UNION
+        SELECT m.member FROM pg_auth_members m JOIN members ON m.roleid = members.roleid)
+    SELECT roleid FROM members
+), app_policies AS (
+    SELECT p.polrelid::regclass AS tbl, p.polname, p.polqual, p.polwithcheck
+    FROM pg_policy p
+    WHERE p.polroles && ARRAY(SELECT roleid FROM app_roles UNION SELECT 0::oid)
+), policy_functions AS (
+    -- Functions a policy calls, found in its stored expression tree.
+    SELECT DISTINCT ap.tbl, ap.polname, f[1]::oid AS funcid
+    FROM app_policies ap,
+         regexp_matches(coalesce(ap.polqual::text, '') || coalesce(ap.polwithcheck::text, ''),
+                        ':(?:funcid|opfuncid) (\d+)', 'g') AS f
+)
+-- (1) Tenant-like tables without row level security, or not forced.
+SELECT 'error', t.tbl::text,
+       CASE WHEN NOT t.relrowsecurity THEN 'tenant table without row level security'
+            ELSE 'row level security is not forced (the owner bypasses it)' END,
+       format('SELECT tenancy.protect(%L, %L);', t.tbl::text, t.tenant_column)
+FROM tenant_tables t
+WHERE NOT (t.relrowsecurity AND t.relforcerowsecurity)
+UNION ALL
+-- (2) Policies for the application that call risky functions (functions of
+-- pg_catalog, the built-in operators, are PostgreSQL's own and not listed).
+SELECT CASE WHEN pr.provolatile = 'v' THEN 'error' ELSE 'warning' END,
+       format('policy %I on %s', pf.polname, pf.tbl),
+       format('calls %s, which is %s', pr.oid::regprocedure,
+              concat_ws(' and ',
+                        CASE WHEN NOT pr.proleakproof THEN 'not LEAKPROOF' END,
+                        CASE WHEN pr.provolatile = 'v' THEN 'VOLATILE (evaluated per row)' END)),
+       'Use STABLE, LEAKPROOF functions in policies (like tenancy.current_org_id()), or wrap the call in (SELECT …).'
+FROM policy_functions pf JOIN pg_proc pr ON pr.oid = pf.funcid
+WHERE pr.pronamespace <> 'pg_catalog'::regnamespace
+  AND (NOT pr.proleakproof OR pr.provolatile = 'v')
+UNION ALL
+-- (3) SECURITY DEFINER functions without a pinned search_path.
+SELECT 'error', p.oid::regprocedure::text,
+       'SECURITY DEFINER function without a pinned search_path',
+       format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp;', p.oid::regprocedure)
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=%')
+UNION ALL
+-- (4) Roles in tenancy_app that bypass row level security.
+SELECT 'error', r.rolname::text,
+       CASE WHEN r.rolsuper THEN 'superuser member of tenancy_app (bypasses row level security)'
+            ELSE 'BYPASSRLS member of tenancy_app' END,
+       format('ALTER ROLE %I NOSUPERUSER NOBYPASSRLS;', r.rolname)
+FROM pg_roles r
+WHERE r.oid IN (SELECT roleid FROM app_roles) AND (r.rolsuper OR r.rolbypassrls)
+UNION ALL
+-- (5) Tenant tables without an index that leads with the tenant column.
+SELECT 'warning', t.tbl::text,
+       format('no index leads with the tenant column "%s": every tenant read scans the table', t.tenant_column),
+       format('CREATE INDEX ON %s (%I);', t.tbl, t.tenant_column)
+FROM tenant_tables t
+WHERE NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a
+                  ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                  WHERE i.indrelid = t.oid AND a.attname = t.tenant_column)
+UNION ALL
+-- (6) Protected tables changed since protection.
+SELECT 'error', p.relid::text, d.finding, format('SELECT tenancy.protect(%L, %L);', p.relid::text, p.tenant_column)
+FROM tenancy.protected_tables p
+CROSS JOIN LATERAL (
+    SELECT format('tenant column "%s" was dropped', p.tenant_column) AS finding
+    WHERE NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = p.relid
+                      AND attname = p.tenant_column AND NOT attisdropped)
+    UNION ALL
+    SELECT format('isolation policy %I was removed', tenancy.isolation_policy_name())
+    WHERE NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = p.relid
+                      AND polname = tenancy.isolation_policy_name())
+    UNION ALL
+    SELECT 'tenant column no longer defaults to tenancy.current_org_id()'
+    WHERE EXISTS (SELECT FROM pg_attribute WHERE attrelid = p.relid
+                  AND attname = p.tenant_column AND NOT attisdropped)
+      AND NOT EXISTS (SELECT FROM pg_attrdef d JOIN pg_attribute a
+                      ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                      WHERE d.adrelid = p.relid AND a.attname = p.tenant_column
+                        AND pg_get_expr(d.adbin, d.adrelid) = 'tenancy.current_org_id()')) d
+$$;
+COMMENT ON FUNCTION tenancy.check() IS
+    'Findings that undermine tenant isolation, with severity and fix; zero rows when all is well.';

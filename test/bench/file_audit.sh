@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# file_audit: what the file-audit triggers cost on writes.
+#
+# Dataset (file_audit/load.sql): 1,000 organizations, 100,000 files in each of
+# three tables of the same shape (keys, indexes, checks, foreign key):
+#   cpp       tenancy.files with pg_tenancy's C++ triggers (version bump per
+#             row without SQL; audit and version rows appended per statement)
+#   none      bench.files_none: no triggers, the limit
+#   plpgsql   bench.files_plpgsql: equivalent PL/pgSQL row triggers (the anchor,
+#             file_audit/plpgsql_triggers.sql) writing copies of the log and
+#             versions tables (same indexes)
+# Single-row INSERT and content UPDATE, one statement per transaction, as the
+# superuser (no policy in the way: the trigger cost alone), variants
+# interleaved in the same pgbench runs (lib/common.sh). Then a 10,000-row
+# INSERT and a 10,000-row UPDATE in one statement, median of 5 rolled-back runs.
+#
+# Targets (issue): single-row throughput with the C++ triggers >= 0.8 of the
+# limit; C++ overhead <= 0.5 of the PL/pgSQL overhead; the 10,000-row
+# statements >= 3x faster than the PL/pgSQL row triggers.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/lib/common.sh"
+dir="$here/file_audit"
+
+bench_log "loading 1,000 organizations and 3 x 100,000 files"
+bench_psql -f "$dir/load.sql"
+
+for shape in insert update; do
+  bench_mix "$shape" "$PGUSER" \
+    "$shape.none=$dir/$shape.none.pgbench" \
+    "$shape.cpp=$dir/$shape.cpp.pgbench" \
+    "$shape.plpgsql=$dir/$shape.plpgsql.pgbench"
+done
+bench_measure insert update
+
+for shape in insert update; do
+  none="$shape.none" cpp="$shape.cpp" plpgsql="$shape.plpgsql"
+  bench_row "file_audit.$shape.cpp_vs_limit" "$(bench_ratio "$none" "$cpp")" ">= 0.8" \
+    "single-row $shape: C++ triggers vs no triggers; latency $(bench_latency "$cpp") vs $(bench_latency "$none") µs/txn"
+  bench_row "file_audit.$shape.plpgsql_vs_limit" "$(bench_ratio "$none" "$plpgsql")" "-" \
+    "single-row $shape: PL/pgSQL triggers vs no triggers; latency $(bench_latency "$plpgsql") µs/txn"
+  # Overhead share: (cpp - none) / (plpgsql - none), median over the rounds.
+  share="$(printf '%.3f' "$(
+    for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+      awk -v n="${BENCH_LAT[$none.$round]}" -v c="${BENCH_LAT[$cpp.$round]}" \
+        -v p="${BENCH_LAT[$plpgsql.$round]}" 'BEGIN { printf "%.6f\n", (c - n) / (p - n) }'
+    done | sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')")"
+  bench_row "file_audit.$shape.overhead_share" "$share" "<= 0.5" \
+    "single-row $shape: C++ trigger overhead / PL/pgSQL trigger overhead (extra µs over no triggers: $(bench_extra_us "$none" "$cpp") vs $(bench_extra_us "$none" "$plpgsql"))"
+done
+
+bench_log "10,000-row statements"
+bulk_ms() {
+  bench_psql -At -c "SELECT bench.statement_ms(\$bench\$$1\$bench\$, 5)"
+}
+declare -A insert_ms=() update_ms=()
+for v in cpp:tenancy.files none:bench.files_none plpgsql:bench.files_plpgsql; do
+  key=${v%%:*} tbl=${v#*:}
+  insert_ms[$key]="$(bulk_ms "INSERT INTO $tbl (organization_id, owner_id, path, name, size_bytes)
+    SELECT md5('org' || (g % 1000 + 1))::uuid, md5('owner' || (g % 1000 + 1))::uuid,
+           'bulk/' || g, 'bulk ' || g, g FROM generate_series(1, 10000) g")"
+  update_ms[$key]="$(bulk_ms "UPDATE $tbl t SET size_bytes = t.size_bytes + 1
+    FROM generate_series(1, 10000) g
+    WHERE t.organization_id = md5('org' || (g % 1000 + 1))::uuid AND t.id = md5('file' || g)::uuid")"
+done
+for shape in insert update; do
+  declare -n ms="${shape}_ms"
+  bench_row "file_audit.bulk_$shape.cpp_vs_plpgsql" \
+    "$(awk -v p="${ms[plpgsql]}" -v c="${ms[cpp]}" 'BEGIN { printf "%.2f", p / c }')" ">= 3" \
+    "one 10,000-row $shape: PL/pgSQL row triggers / C++ triggers; $(printf '%.1f' "${ms[plpgsql]}") vs $(printf '%.1f' "${ms[cpp]}") ms (no triggers: $(printf '%.1f' "${ms[none]}") ms)"
+done

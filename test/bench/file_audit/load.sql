@@ -1,0 +1,38 @@
+-- file_audit dataset: 1,000 organizations with an owner each, and three
+-- tables of the same shape holding the same 100,000 files:
+--   tenancy.files             with pg_tenancy's C++ triggers
+--   bench.files_none          no triggers: the limit
+--   bench.files_plpgsql       the equivalent PL/pgSQL triggers (plpgsql_triggers.sql),
+--                             writing to copies of the versions and log tables
+-- Every table has the same keys, indexes, checks and foreign key.
+\set ON_ERROR_STOP 1
+CREATE SCHEMA IF NOT EXISTS bench;
+
+INSERT INTO tenancy.organizations (id, slug, name)
+SELECT md5('org' || g)::uuid, 'org-' || g, 'Org ' || g FROM generate_series(1, 1000) g;
+INSERT INTO tenancy.members (organization_id, user_id, role)
+SELECT md5('org' || g)::uuid, md5('owner' || g)::uuid, 'owner' FROM generate_series(1, 1000) g;
+
+CREATE TABLE bench.files_none (LIKE tenancy.files INCLUDING ALL);
+CREATE TABLE bench.files_plpgsql (LIKE tenancy.files INCLUDING ALL);
+ALTER TABLE bench.files_none ADD FOREIGN KEY (organization_id)
+    REFERENCES tenancy.organizations (id) ON DELETE CASCADE;
+ALTER TABLE bench.files_plpgsql ADD FOREIGN KEY (organization_id)
+    REFERENCES tenancy.organizations (id) ON DELETE CASCADE;
+CREATE TABLE bench.file_versions_plpgsql (LIKE tenancy.file_versions INCLUDING ALL);
+ALTER TABLE bench.file_versions_plpgsql ADD FOREIGN KEY (organization_id, file_id)
+    REFERENCES bench.files_plpgsql (organization_id, id) ON DELETE CASCADE;
+CREATE TABLE bench.file_access_log_plpgsql (LIKE tenancy.file_access_log INCLUDING ALL);
+
+\ir plpgsql_triggers.sql
+
+INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
+SELECT md5('org' || (n % 1000 + 1))::uuid, md5('file' || n)::uuid,
+       md5('owner' || (n % 1000 + 1))::uuid, 'p/' || n, 'f' || n, n
+FROM generate_series(1, 100000) n;
+INSERT INTO bench.files_none SELECT * FROM tenancy.files;
+INSERT INTO bench.files_plpgsql SELECT * FROM tenancy.files;
+
+\ir ../lib/statement_ms.sql
+
+VACUUM ANALYZE;

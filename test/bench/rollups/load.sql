@@ -1,0 +1,35 @@
+-- rollups dataset: 1,000 organizations with 50 members each, and the table
+-- the hand-written SQL recipe (recipe.sql) writes. Events are added by
+-- rollups.sh: add_events(n, hours) spreads n events over the organizations,
+-- five kinds and the last `hours` hours.
+\set ON_ERROR_STOP 1
+\ir ../lib/statement_ms.sql
+SET timezone = 'UTC';
+
+INSERT INTO tenancy.organizations (id, slug, name)
+SELECT md5('org' || g)::uuid, 'org-' || g, 'Org ' || g FROM generate_series(1, 1000) g;
+INSERT INTO tenancy.members (organization_id, user_id, role)
+SELECT md5('org' || g)::uuid, md5('user' || g || '-' || u)::uuid,
+       CASE WHEN u = 1 THEN 'owner' ELSE 'student' END::tenancy.member_role
+FROM generate_series(1, 1000) g, generate_series(1, 50) u;
+
+CREATE FUNCTION bench.add_events(n bigint, hours int) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
+    SELECT md5('org' || (i % 1000 + 1))::uuid,
+           md5('user' || (i % 1000 + 1) || '-' || (i / 1000 % 50 + 1))::uuid,
+           (ARRAY['login', 'lesson_viewed', 'quiz_submitted', 'video_played', 'file_opened'])[i % 5 + 1],
+           CASE WHEN i % 5 = 0 THEN NULL ELSE (i * 7919 % 1000) / 10.0 END,
+           now() - (i % (hours * 60)) * interval '1 minute'
+    FROM generate_series(1, n) i
+$$;
+
+-- The recipe's target: what users write by hand (quantiles and distinct
+-- users cannot be merged, so the recipe overwrites or adds them - wrong, but
+-- typical) and its max(id) watermark (which loses late commits).
+CREATE TABLE bench.event_rollups_sql (
+    organization_id uuid, hour timestamptz, kind text, events bigint,
+    value_sum double precision, value_min double precision, value_max double precision,
+    value_p50 double precision, value_p95 double precision, users bigint,
+    PRIMARY KEY (organization_id, hour, kind));
+CREATE TABLE bench.recipe_state (last_id bigint NOT NULL);
+INSERT INTO bench.recipe_state VALUES (0);
