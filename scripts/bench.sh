@@ -25,26 +25,38 @@ export LC_ALL=C
 # options or service) may leak into the benchmarks' connections.
 unset PGDATABASE PGOPTIONS PGSERVICE PGSERVICEFILE PGPASSWORD PGPASSFILE PGAPPNAME PGTARGETSESSIONATTRS
 
+# One `make bench` at a time on this machine: two would share the port and
+# build/bench, reinstall the module under each other, and each would time the
+# other's load. A second one waits (the lock is taken before the build).
+lock="${TMPDIR:-/tmp}/pg_tenancy-bench.lock"
+exec 9>"$lock"
+if ! flock -n 9; then
+  echo "make bench: waiting for the other make bench to finish ($lock)" >&2
+  flock -w 1800 9 || { echo "make bench: gave up waiting for $lock" >&2; exit 1; }
+fi
+
 scripts/install-deps.sh || exit 1
 scripts/build-install.sh || exit 1
 source scripts/cluster.sh
 
 PORT="${TENANCY_BENCH_PORT:-55600}"
 out="$root/build/bench"
+
 rm -rf "$out"
 mkdir -p "$out"
 trap 'cluster_stop_all' EXIT
 trap 'exit 130' INT TERM
 
 # --- throwaway cluster, sized so every dataset stays in shared buffers ---------------
-cluster_start bench "$PORT" || exit 1
+# (9>&-: the server must not inherit, and so keep, the lock.)
+cluster_start bench "$PORT" 9>&- || exit 1
 as_server_user tee -a "${CLUSTER_DIR[bench]}/data/postgresql.conf" >/dev/null <<CONF
 # --- make bench ---
 shared_buffers = '1GB'
 # pg_cron's scheduler polls its database; no benchmark uses it so far.
 cron.database_name = 'postgres'
 CONF
-as_server_user "$PG_BINDIR/pg_ctl" -D "${CLUSTER_DIR[bench]}/data" -m fast -w restart >/dev/null ||
+as_server_user "$PG_BINDIR/pg_ctl" -D "${CLUSTER_DIR[bench]}/data" -m fast -w restart >/dev/null 9>&- ||
   { cat "${CLUSTER_DIR[bench]}/server.log" >&2; exit 1; }
 cluster_env bench
 cluster_psql bench -c "CREATE DATABASE bench_template" || exit 1
@@ -71,8 +83,12 @@ for script in test/bench/*.sh; do
   PGDATABASE="$db" BENCH_NAME="$name" BENCH_OUT="$out/$name" \
     bash "$script" >"$out/$name.rows" 2> >(tee "$out/$name.log" >&2)
   rc=$?
-  # Only well-formed rows count; a script that failed keeps the rows it printed.
-  grep -E '^[^|]+ \| [^|]+ \| [^|]+ \| .+$' "$out/$name.rows" >>"$rows"
+  # Only well-formed rows count; a script that failed keeps the rows it
+  # printed. A benchmark that printed none failed, whatever its status.
+  if ! grep -E '^[^|]+ \| [^|]+ \| [^|]+ \| .+$' "$out/$name.rows" >>"$rows" && [[ $rc -eq 0 ]]; then
+    rc=1
+    echo "== $name printed no rows" >&2
+  fi
   if [[ $rc -ne 0 ]]; then
     failed+=("$name")
     printf '%s | %s | %s | %s\n' "$name" "FAILED" "-" "exit status $rc, see build/bench/$name.log" >>"$rows"

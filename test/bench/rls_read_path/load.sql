@@ -37,7 +37,7 @@ RESET session_replication_role;
 -- policy is members_select's access rule, word for word, with
 -- current_setting() in place of the tenancy getters, so both sides enforce
 -- the same thing and return the same rows.
-CREATE SCHEMA bench;
+CREATE SCHEMA IF NOT EXISTS bench;
 CREATE TABLE bench.members_handwritten
     (LIKE tenancy.members INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
 INSERT INTO bench.members_handwritten SELECT * FROM tenancy.members;
