@@ -64,6 +64,12 @@ run_pg_prove primary postgres --set "host=${CLUSTER_DIR[primary]}" --set "port=$
 [[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(pgtap-superuser)
 super_summary="$(grep -Eo 'Files=[0-9]+, Tests=[0-9]+' "$super_log" | tail -1)"
 
+# --- dump/restore and upgrade round trips ------------------------------------------
+roundtrip_log="$(mktemp)"
+{ test/roundtrip/dump_restore.sh && test/roundtrip/upgrade.sh; } 2>&1 | tee "$roundtrip_log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(roundtrip)
+roundtrip_summary="$(grep -c '^ok ' "$roundtrip_log")/$(grep -Ec '^(not )?ok ' "$roundtrip_log")"
+
 # --- hot standby: reads work with a context ----------------------------------------
 standby_log="$(mktemp)"
 cluster_psql primary -d tenancy_test -f test/standby/prepare_primary.sql >/dev/null &&
@@ -84,7 +90,7 @@ for name in primary standby; do
   fi
 done
 
-summary="unit ${unit_summary:-?}; pg_regress ${regress_summary:-?}; pgTAP app ${pgtap_summary:-?}; pgTAP superuser ${super_summary:-?}; standby ${standby_summary:-?}"
+summary="unit ${unit_summary:-?}; pg_regress ${regress_summary:-?}; pgTAP app ${pgtap_summary:-?}; pgTAP superuser ${super_summary:-?}; dump/restore+upgrade ${roundtrip_summary:-?}; standby ${standby_summary:-?}"
 if ((${#failures[@]})); then
   echo "make test: FAIL (${failures[*]}) - $summary"
   exit 1

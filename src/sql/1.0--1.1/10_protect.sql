@@ -12,6 +12,7 @@ CREATE TABLE tenancy.protected_tables (
     created_index    name,                   -- the index protect() created, if any
     granted          text[]      NOT NULL DEFAULT '{}',  -- privileges granted to tenancy_app
     granted_sequences regclass[] NOT NULL DEFAULT '{}',  -- sequences granted USAGE
+    granted_schema_usage boolean NOT NULL DEFAULT false, -- USAGE on the table's schema
     protected_at     timestamptz NOT NULL DEFAULT now(),
     protected_by     name        NOT NULL DEFAULT current_user,
     CONSTRAINT protected_tables_pkey PRIMARY KEY (relid)
@@ -44,6 +45,7 @@ DECLARE
     sequences regclass[] := '{}';
     seq regclass;
     con record;
+    schema_granted boolean;
 BEGIN
     IF tbl IS NULL OR tenant_column IS NULL THEN
         RAISE EXCEPTION 'tbl and tenant_column must not be NULL' USING ERRCODE = '22004';
@@ -126,6 +128,10 @@ BEGIN
     END IF;
 
     -- Grants: what the application needs and did not have yet.
+    schema_granted := NOT has_schema_privilege('tenancy_app', rel.relnamespace, 'USAGE');
+    IF schema_granted THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO tenancy_app', schema_name);
+    END IF;
     FOREACH privilege IN ARRAY ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'] LOOP
         IF NOT EXISTS (SELECT FROM pg_class c, aclexplode(c.relacl) a
                        WHERE c.oid = tbl AND a.grantee = 'tenancy_app'::regrole
@@ -159,16 +165,17 @@ BEGIN
     IF known.relid IS NULL THEN
         INSERT INTO tenancy.protected_tables
             (relid, tenant_column, rls_was_enabled, rls_was_forced, previous_default,
-             created_index, granted, granted_sequences)
+             created_index, granted, granted_sequences, granted_schema_usage)
         VALUES (tbl, tenant_column, rel.relrowsecurity, rel.relforcerowsecurity,
                 CASE WHEN current_default IS DISTINCT FROM wanted_default THEN current_default END,
-                index_name, granted_now, sequences);
+                index_name, granted_now, sequences, schema_granted);
     ELSE
         -- Protecting again re-applies what was missing; remember that too.
         UPDATE tenancy.protected_tables
         SET created_index = coalesce(created_index, index_name),
             granted = ARRAY(SELECT DISTINCT unnest(granted || granted_now)),
-            granted_sequences = ARRAY(SELECT DISTINCT unnest(granted_sequences || sequences))
+            granted_sequences = ARRAY(SELECT DISTINCT unnest(granted_sequences || sequences)),
+            granted_schema_usage = granted_schema_usage OR schema_granted
         WHERE relid = tbl;
     END IF;
 END
@@ -224,6 +231,19 @@ BEGIN
         EXECUTE format('REVOKE USAGE ON SEQUENCE %s FROM tenancy_app', seq);
     END LOOP;
     DELETE FROM tenancy.protected_tables WHERE relid = tbl;
+    IF known.granted_schema_usage THEN
+        -- Another protected table of the schema still needs it: hand it over.
+        UPDATE tenancy.protected_tables p SET granted_schema_usage = true
+        WHERE p.relid = (SELECT p2.relid FROM tenancy.protected_tables p2
+                         JOIN pg_class c ON c.oid = p2.relid
+                         WHERE c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = tbl)
+                         LIMIT 1);
+        IF NOT FOUND THEN
+            EXECUTE format('REVOKE USAGE ON SCHEMA %I FROM tenancy_app',
+                           (SELECT nspname FROM pg_namespace n JOIN pg_class c
+                            ON c.relnamespace = n.oid WHERE c.oid = tbl));
+        END IF;
+    END IF;
 END
 $$;
 

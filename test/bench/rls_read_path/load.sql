@@ -34,9 +34,10 @@ RESET session_replication_role;
 -- The hand-written alternative: the same rows, keys and indexes, isolated
 -- the way applications usually do it by hand, with settings the application
 -- sets itself (SET LOCAL / set_config) and a policy that reads them. The
--- policy is members_select's access rule, word for word, with
--- current_setting() in place of the tenancy getters, so both sides enforce
--- the same thing and return the same rows.
+-- policy is members_select's access rule (students see the staff and
+-- themselves), written as such policies usually are, current_setting()
+-- called in the expression, so both sides enforce the same thing and return
+-- the same rows (rls_read_path.sh checks that).
 CREATE SCHEMA IF NOT EXISTS bench;
 CREATE TABLE bench.members_handwritten
     (LIKE tenancy.members INCLUDING DEFAULTS INCLUDING CONSTRAINTS);

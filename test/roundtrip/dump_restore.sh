@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Dump and restore round trip (run by scripts/run-tests.sh with the cluster's
+# PGHOST/PGPORT/PGUSER exported): a database with the extension, tenant data,
+# rollups and a protected application table is dumped with pg_dump -Fc and
+# restored with pg_restore into a new database, as the README says
+# (superuser, session_replication_role = replica). Then:
+#   - every table of schemas tenancy and app has the same rows, and every
+#     sequence stands where it stood;
+#   - the protected table has the same policies, and isolation still works;
+#   - the extension's catalog is the same;
+#   - run_rollups() finds nothing new (the rollup state came back too).
+# Prints TAP.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+bindir="$(dirname "$(command -v "${PG_BINDIR:-/usr/lib/postgresql/15/bin}/psql")")"
+psql=("$bindir/psql" -X -q -v ON_ERROR_STOP=1)
+src=tenancy_dump_src dst=tenancy_dump_dst
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+n=0 failed=0
+check() {  # check DESCRIPTION COMMAND…
+  local description="$1"
+  shift
+  n=$((n + 1))
+  if "$@"; then echo "ok $n - $description"; else echo "not ok $n - $description"; failed=1; fi
+}
+
+echo "1..6"
+"${psql[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $src" -c "DROP DATABASE IF EXISTS $dst" \
+  -c "CREATE DATABASE $src" -c "CREATE DATABASE $dst" >/dev/null || exit 1
+"${psql[@]}" -d "$src" -c "CREATE EXTENSION pg_tenancy" -f "$here/fixture.sql" \
+  -f "$here/app_schema.sql" >/dev/null || exit 1
+
+check "pg_dump -Fc of a database with the extension and tenant data" \
+  "$bindir/pg_dump" -Fc -d "$src" -f "$work/dump"
+check "pg_restore into a new database (session_replication_role = replica)" \
+  env PGOPTIONS="-c session_replication_role=replica" \
+  "$bindir/pg_restore" --exit-on-error -d "$dst" "$work/dump"
+
+described=0
+for db in "$src" "$dst"; do
+  "${psql[@]}" -At -d "$db" -f "$here/compare_data.sql" >"$work/data.$db" &&
+  "${psql[@]}" -At -d "$db" -f "$here/describe_catalog.sql" >"$work/catalog.$db" &&
+  "${psql[@]}" -At -d "$db" -c "SELECT polname, polcmd, polroles::regrole[]::text,
+      pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid), c.relrowsecurity,
+      c.relforcerowsecurity FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+      WHERE polrelid = 'app.lessons'::regclass ORDER BY 1" >"$work/policies.$db" &&
+  [[ -s "$work/data.$db" && -s "$work/catalog.$db" && -s "$work/policies.$db" ]] ||
+  { echo "# describing $db failed"; described=1; }
+done
+same_output() {  # same_output FILE_A FILE_B: equal, and described without error
+  ((described == 0)) || return 1
+  diff -u "$1" "$2" >"$work/diff" && return 0
+  sed 's/^/# /' "$work/diff" | head -40
+  return 1
+}
+check "every row of the extension's tables and of the protected table came back" \
+  same_output "$work/data.$src" "$work/data.$dst"
+check "the protected table has the same policies, RLS enabled and forced" \
+  same_output "$work/policies.$src" "$work/policies.$dst"
+check "the extension's catalog is the same" same_output "$work/catalog.$src" "$work/catalog.$dst"
+
+isolation_and_rollups() {
+  local out
+  out="$("${psql[@]}" -At -d "$dst" <<'SQL'
+SELECT sum(rows_read) FROM tenancy.run_rollups();
+SET ROLE tenancy_test_app;
+BEGIN;
+SELECT tenancy.set_context('d0000000-0000-4000-8000-00000000000b', 'd1000000-0000-4000-8000-000000000003');
+SELECT count(*) FROM app.lessons;
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context('d0000000-0000-4000-8000-00000000000a', 'd1000000-0000-4000-8000-000000000002');
+SELECT count(*) FROM app.lessons;
+INSERT INTO app.lessons (title) VALUES ('after restore');
+COMMIT;
+SQL
+)"
+  [[ "$(tr '\n' ' ' <<<"$out")" == "0 student 0 teacher 25 " ]] || { echo "# got: $out"; return 1; }
+}
+check "restored: rollups find nothing new, isolation holds, ids continue" isolation_and_rollups
+
+"${psql[@]}" -d postgres -c "DROP DATABASE $src" -c "DROP DATABASE $dst" >/dev/null
+exit $failed

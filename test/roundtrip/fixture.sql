@@ -1,0 +1,37 @@
+-- Data for the dump/restore and upgrade round trips: two schools with
+-- members, files (with versions and reads), events and rolled-up analytics,
+-- written the way the application writes them. Runs as the superuser; the
+-- application part switches to the login tenancy_test_app. Uses only what
+-- version 1.0 has, so the upgrade test can load it into every version.
+\set ON_ERROR_STOP 1
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('d0000000-0000-4000-8000-00000000000a', 'dump-north', 'Dump North'),
+    ('d0000000-0000-4000-8000-00000000000b', 'dump-south', 'Dump South');
+INSERT INTO tenancy.members (organization_id, user_id, role)
+SELECT o, ('d1000000-0000-4000-8000-0000000000' || lpad(u::text, 2, '0'))::uuid,
+       (ARRAY['owner', 'admin', 'teacher', 'student', 'student'])[u % 5 + 1]::tenancy.member_role
+FROM unnest(ARRAY['d0000000-0000-4000-8000-00000000000a',
+                  'd0000000-0000-4000-8000-00000000000b']::uuid[]) o,
+     generate_series(0, 19) u;
+
+SET ROLE tenancy_test_app;
+BEGIN;
+SELECT tenancy.set_context('d0000000-0000-4000-8000-00000000000a',
+                           'd1000000-0000-4000-8000-000000000000');
+INSERT INTO tenancy.files (path, name, size_bytes, visibility)
+SELECT 'north/' || g, 'file ' || g, g * 100, (ARRAY['private', 'staff', 'org'])[g % 3 + 1]::tenancy.file_visibility
+FROM generate_series(1, 50) g;
+UPDATE tenancy.files SET size_bytes = size_bytes + 1, checksum = 'v2' WHERE path LIKE 'north/1%';
+UPDATE tenancy.files SET deleted_at = now() WHERE path = 'north/2';
+SELECT tenancy.record_file_access(id) FROM tenancy.files WHERE path LIKE 'north/3%';
+SELECT tenancy.track((ARRAY['login', 'quiz_submitted'])[g % 2 + 1], CASE WHEN g % 2 = 1 THEN g END)
+FROM generate_series(1, 200) g;
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context('d0000000-0000-4000-8000-00000000000b',
+                           'd1000000-0000-4000-8000-000000000003');
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('south/a', 'a', 1), ('south/b', 'b', 2);
+SELECT tenancy.track('lesson_viewed', g) FROM generate_series(1, 30) g;
+COMMIT;
+RESET ROLE;
+SELECT count(*) > 0 AS rolled_up FROM tenancy.run_rollups();
