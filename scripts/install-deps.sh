@@ -11,7 +11,7 @@ packages=(
   "postgresql-${PG_MAJOR}-pgtap"
   "postgresql-${PG_MAJOR}-cron"
   libtap-parser-sourcehandler-pgtap-perl
-  libboost-dev
+  libboost1.81-dev
   libgtest-dev
   cmake
   g++
@@ -21,10 +21,7 @@ packages=(
 
 missing=()
 for pkg in "${packages[@]}"; do
-  # libboost1.81-dev replaces libboost-dev; either satisfies us.
-  if [[ "$pkg" == libboost-dev ]] && dpkg-query -W -f='${Status}' libboost1.81-dev 2>/dev/null | grep -q 'install ok installed'; then
-    continue
-  fi
+  # (libboost1.81-dev, for boost::unordered_flat_map, replaces libboost-dev.)
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi

@@ -74,23 +74,6 @@ private:
     bool active_ = true;
 };
 
-// Column access on SPI result tuples.
-struct Column {
-    Datum datum;
-    bool is_null;
-};
-
-Column column(HeapTuple tuple, TupleDesc desc, int attnum) {
-    Column c{};
-    c.datum = heap_getattr(tuple, attnum, desc, &c.is_null);
-    return c;
-}
-
-std::optional<core::Uuid> optional_uuid(const Column& c) {
-    if (c.is_null) return std::nullopt;
-    return pg::uuid_from_datum(c.datum);
-}
-
 // Which rows a scan reads: those new since the last run, or (rebuild) those
 // counted so far, optionally of one organization and from one hour on.
 struct RowFilter {
@@ -126,16 +109,31 @@ std::uint64_t scan(pg::SpiConnection& spi, const std::string& sql, const RowFilt
         true, on_row);
 }
 
+// The first `count` columns of a result row, deformed in one pass.
+template <int count>
+struct Row {
+    Datum values[count];
+    bool nulls[count];
+
+    Row(HeapTuple tuple, TupleDesc desc) {
+        // Result rows of the scans below have exactly `count` columns.
+        heap_deform_tuple(tuple, desc, values, nulls);
+    }
+    std::optional<core::Uuid> uuid(int i) const {
+        if (nulls[i]) return std::nullopt;
+        return pg::uuid_from_datum(values[i]);
+    }
+};
+
 void read_events(pg::SpiConnection& spi, const RowFilter& filter, EventRollupBatch& batch) {
     std::string sql = "SELECT organization_id, at, kind, value, user_id FROM tenancy.events" +
                       filter_sql(filter);
     scan(spi, sql, filter, [&](HeapTuple tuple, TupleDesc desc) {
-        Column value = column(tuple, desc, 4);
-        batch.add(pg::uuid_from_datum(column(tuple, desc, 1).datum),
-                  DatumGetTimestampTz(column(tuple, desc, 2).datum),
-                  pg::varlena_bytes(column(tuple, desc, 3).datum),
-                  value.is_null ? std::nullopt : std::optional<double>(DatumGetFloat8(value.datum)),
-                  optional_uuid(column(tuple, desc, 5)));
+        Row<5> row(tuple, desc);
+        batch.add(pg::uuid_from_datum(row.values[0]), DatumGetTimestampTz(row.values[1]),
+                  pg::varlena_bytes(row.values[2]),
+                  row.nulls[3] ? std::nullopt : std::optional<double>(DatumGetFloat8(row.values[3])),
+                  row.uuid(4));
     });
 }
 
@@ -145,15 +143,14 @@ void read_file_accesses(pg::SpiConnection& spi, const RowFilter& filter, FileRol
     std::string sql = "SELECT organization_id, at, action, bytes, user_id FROM tenancy.file_access_log" +
                       filter_sql(filter);
     scan(spi, sql, filter, [&](HeapTuple tuple, TupleDesc desc) {
-        Datum action = column(tuple, desc, 3).datum;
-        core::FileAction kind = action == upload     ? core::FileAction::upload
-                                : action == download ? core::FileAction::download
-                                                     : core::FileAction::view;
-        Column bytes = column(tuple, desc, 4);
-        batch.add(pg::uuid_from_datum(column(tuple, desc, 1).datum),
-                  DatumGetTimestampTz(column(tuple, desc, 2).datum), kind,
-                  bytes.is_null ? std::nullopt : std::optional<std::int64_t>(DatumGetInt64(bytes.datum)),
-                  optional_uuid(column(tuple, desc, 5)));
+        Row<5> row(tuple, desc);
+        core::FileAction kind = row.values[2] == upload     ? core::FileAction::upload
+                                : row.values[2] == download ? core::FileAction::download
+                                                            : core::FileAction::view;
+        batch.add(pg::uuid_from_datum(row.values[0]), DatumGetTimestampTz(row.values[1]), kind,
+                  row.nulls[3] ? std::nullopt
+                               : std::optional<std::int64_t>(DatumGetInt64(row.values[3])),
+                  row.uuid(4));
     });
 }
 

@@ -39,10 +39,7 @@ void DistinctSketch::add_hash(std::uint64_t hash) {
         add_to_registers(hash);
         return;
     }
-    auto it = std::lower_bound(hashes_.begin(), hashes_.end(), hash);
-    if (it != hashes_.end() && *it == hash) return;
-    hashes_.insert(it, hash);
-    if (hashes_.size() > kExactLimit) switch_to_registers();
+    if (hashes_.insert(hash).second && hashes_.size() > kExactLimit) switch_to_registers();
 }
 
 void DistinctSketch::add_to_registers(std::uint64_t hash) {
@@ -57,8 +54,7 @@ void DistinctSketch::add_to_registers(std::uint64_t hash) {
 void DistinctSketch::switch_to_registers() {
     registers_.assign(kRegisters, 0);
     for (std::uint64_t hash : hashes_) add_to_registers(hash);
-    hashes_.clear();
-    hashes_.shrink_to_fit();
+    hashes_ = {};
 }
 
 void DistinctSketch::merge(const DistinctSketch& other) {
@@ -95,7 +91,10 @@ std::string DistinctSketch::serialize() const {
     if (registers_.empty()) {
         out.push_back(static_cast<char>(kExact));
         put_varint(out, hashes_.size());
-        for (std::uint64_t hash : hashes_) {
+        // Sorted: one set, one byte string, whatever the insertion order.
+        std::vector<std::uint64_t> sorted(hashes_.begin(), hashes_.end());
+        std::sort(sorted.begin(), sorted.end());
+        for (std::uint64_t hash : sorted) {
             for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(hash >> (8 * i)));
         }
     } else {
@@ -117,10 +116,12 @@ std::optional<DistinctSketch> DistinctSketch::deserialize(std::string_view bytes
         auto raw = in.take(*size * 8);
         if (!raw || !in.at_end()) return std::nullopt;
         sketch.hashes_.reserve(*size);
+        std::uint64_t previous = 0;
         for (std::uint64_t i = 0; i < *size; ++i) {
             std::uint64_t hash = load64(reinterpret_cast<const std::uint8_t*>(raw->data()) + 8 * i);
-            if (!sketch.hashes_.empty() && hash <= sketch.hashes_.back()) return std::nullopt;
-            sketch.hashes_.push_back(hash);
+            if (i > 0 && hash <= previous) return std::nullopt;  // sorted, unique
+            sketch.hashes_.insert(hash);
+            previous = hash;
         }
         return sketch;
     }

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_set.hpp>
+
 namespace tenancy::core {
 
 // 64-bit hash of a 16-byte id (uuid), well mixed in every bit.
@@ -48,7 +50,7 @@ private:
     void switch_to_registers();
     void add_to_registers(std::uint64_t hash);
 
-    std::vector<std::uint64_t> hashes_;   // sorted, unique; exact mode
+    boost::unordered_flat_set<std::uint64_t> hashes_;  // exact mode
     std::vector<std::uint8_t> registers_; // kRegisters entries; HyperLogLog mode
 };
 

@@ -22,17 +22,21 @@ bool add_count(std::uint64_t& total, std::uint64_t n) {
     return true;
 }
 
-void write_buckets(std::string& out, const std::map<int, std::uint64_t>& buckets) {
-    put_varint(out, buckets.size());
+// Occupied buckets only, as (delta of index, count) pairs.
+void write_buckets(std::string& out, const BucketCounts& buckets) {
+    put_varint(out, buckets.occupied());
+    if (buckets.empty()) return;
     int previous = 0;
-    for (const auto& [bucket, n] : buckets) {
+    for (int bucket = buckets.lowest(); bucket <= buckets.highest(); ++bucket) {
+        std::uint64_t n = buckets.at(bucket);
+        if (n == 0) continue;
         put_varint(out, zigzag(static_cast<std::int64_t>(bucket) - previous));
         put_varint(out, n);
         previous = bucket;
     }
 }
 
-bool read_buckets(ByteReader& in, std::map<int, std::uint64_t>& buckets, std::uint64_t& total) {
+bool read_buckets(ByteReader& in, BucketCounts& buckets, std::uint64_t& total) {
     auto size = in.varint();
     if (!size || *size > kMaxBucketsPerSign) return false;
     std::int64_t bucket = 0;
@@ -46,12 +50,33 @@ bool read_buckets(ByteReader& in, std::map<int, std::uint64_t>& buckets, std::ui
         bucket += step;
         if (bucket > kMaxBucket || bucket < -kMaxBucket) return false;
         if (!add_count(total, *n)) return false;
-        buckets.emplace(static_cast<int>(bucket), *n);
+        buckets.add(static_cast<int>(bucket), *n);
     }
     return true;
 }
 
 }  // namespace
+
+void BucketCounts::add(int bucket, std::uint64_t n) {
+    if (counts_.empty()) {
+        offset_ = bucket;
+        counts_.assign(1, n);
+        return;
+    }
+    if (bucket < offset_) {
+        counts_.insert(counts_.begin(), static_cast<std::size_t>(offset_ - bucket), 0);
+        offset_ = bucket;
+    } else if (bucket > highest()) {
+        counts_.resize(static_cast<std::size_t>(bucket - offset_) + 1, 0);
+    }
+    counts_[static_cast<std::size_t>(bucket - offset_)] += n;
+}
+
+std::size_t BucketCounts::occupied() const {
+    std::size_t n = 0;
+    for (std::uint64_t c : counts_) n += c != 0;
+    return n;
+}
 
 int QuantileSketch::bucket_of(double magnitude) {
     return static_cast<int>(std::ceil(std::log(magnitude) / kLogGamma));
@@ -69,17 +94,22 @@ bool QuantileSketch::add(double value) {
     if (magnitude < kMinMagnitude) {
         ++zero_;
     } else if (value > 0) {
-        ++positive_[bucket_of(magnitude)];
+        positive_.add(bucket_of(magnitude));
     } else {
-        ++negative_[bucket_of(magnitude)];
+        negative_.add(bucket_of(magnitude));
     }
     ++count_;
     return true;
 }
 
 void QuantileSketch::merge(const QuantileSketch& other) {
-    for (const auto& [bucket, n] : other.positive_) positive_[bucket] += n;
-    for (const auto& [bucket, n] : other.negative_) negative_[bucket] += n;
+    for (const BucketCounts* side : {&other.positive_, &other.negative_}) {
+        if (side->empty()) continue;
+        BucketCounts& mine = side == &other.positive_ ? positive_ : negative_;
+        for (int bucket = side->lowest(); bucket <= side->highest(); ++bucket) {
+            if (std::uint64_t n = side->at(bucket)) mine.add(bucket, n);
+        }
+    }
     zero_ += other.zero_;
     count_ += other.count_;
 }
@@ -89,15 +119,19 @@ std::optional<double> QuantileSketch::quantile(double q) const {
     auto rank = static_cast<std::uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
     std::uint64_t seen = 0;
     // Ascending values: the most negative first (largest magnitude).
-    for (auto it = negative_.rbegin(); it != negative_.rend(); ++it) {
-        seen += it->second;
-        if (seen > rank) return -value_of(it->first);
+    if (!negative_.empty()) {
+        for (int bucket = negative_.highest(); bucket >= negative_.lowest(); --bucket) {
+            seen += negative_.at(bucket);
+            if (seen > rank) return -value_of(bucket);
+        }
     }
     seen += zero_;
     if (seen > rank) return 0.0;
-    for (const auto& [bucket, n] : positive_) {
-        seen += n;
-        if (seen > rank) return value_of(bucket);
+    if (!positive_.empty()) {
+        for (int bucket = positive_.lowest(); bucket <= positive_.highest(); ++bucket) {
+            seen += positive_.at(bucket);
+            if (seen > rank) return value_of(bucket);
+        }
     }
     return std::nullopt;  // unreachable while count_ is the sum of the buckets
 }

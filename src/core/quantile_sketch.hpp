@@ -11,12 +11,34 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tenancy::core {
+
+// Counts per bucket index, stored densely from the lowest occupied index:
+// adding is an array increment (the rollups add a value per raw row).
+class BucketCounts {
+public:
+    void add(int bucket, std::uint64_t n = 1);
+    bool empty() const { return counts_.empty(); }
+    int lowest() const { return offset_; }
+    int highest() const { return offset_ + static_cast<int>(counts_.size()) - 1; }
+    std::uint64_t at(int bucket) const {
+        if (bucket < offset_ || bucket > highest()) return 0;
+        return counts_[static_cast<std::size_t>(bucket - offset_)];
+    }
+    std::size_t occupied() const;
+    friend bool operator==(const BucketCounts& a, const BucketCounts& b) {
+        return a.offset_ == b.offset_ && a.counts_ == b.counts_;
+    }
+
+private:
+    int offset_ = 0;                      // bucket index of counts_[0]
+    std::vector<std::uint64_t> counts_;   // first and last entries are non-zero
+};
 
 class QuantileSketch {
 public:
@@ -45,8 +67,8 @@ private:
     static int bucket_of(double magnitude);
     static double value_of(int bucket);
 
-    std::map<int, std::uint64_t> positive_;  // bucket -> count, for values > 0
-    std::map<int, std::uint64_t> negative_;  // bucket of |value| -> count, values < 0
+    BucketCounts positive_;  // values > 0, by bucket
+    BucketCounts negative_;  // values < 0, by bucket of |value|
     std::uint64_t zero_ = 0;
     std::uint64_t count_ = 0;
 };

@@ -9,7 +9,8 @@
 #include <limits>
 #include <optional>
 #include <string>
-#include <unordered_map>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "core/distinct_sketch.hpp"
 #include "core/quantile_sketch.hpp"
@@ -51,13 +52,13 @@ public:
     void add(const Uuid& org, std::int64_t at, const std::string& kind,
              std::optional<double> value, const std::optional<Uuid>& user);
 
-    const std::unordered_map<EventBucketKey, EventBucket, EventBucketKeyHash>& buckets() const {
+    const boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash>& buckets() const {
         return buckets_;
     }
     std::uint64_t rows() const { return rows_; }
 
 private:
-    std::unordered_map<EventBucketKey, EventBucket, EventBucketKeyHash> buckets_;
+    boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash> buckets_;
     std::uint64_t rows_ = 0;
 };
 
@@ -88,13 +89,13 @@ public:
     void add(const Uuid& org, std::int64_t at, FileAction action,
              std::optional<std::int64_t> bytes, const std::optional<Uuid>& user);
 
-    const std::unordered_map<FileBucketKey, FileBucket, FileBucketKeyHash>& buckets() const {
+    const boost::unordered_flat_map<FileBucketKey, FileBucket, FileBucketKeyHash>& buckets() const {
         return buckets_;
     }
     std::uint64_t rows() const { return rows_; }
 
 private:
-    std::unordered_map<FileBucketKey, FileBucket, FileBucketKeyHash> buckets_;
+    boost::unordered_flat_map<FileBucketKey, FileBucket, FileBucketKeyHash> buckets_;
     std::uint64_t rows_ = 0;
 };
 
