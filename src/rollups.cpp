@@ -86,7 +86,7 @@ struct RowFilter {
 std::string filter_sql(const RowFilter& filter) {
     if (filter.kind == RowFilter::Kind::new_since) {
         // txid < xmin of the last snapshot: seen (or aborted) last time. The
-        // index on txid keeps the cost proportional to the new rows.
+        // BRIN index on txid keeps the cost proportional to the new rows.
         return " WHERE txid >= pg_snapshot_xmin($1::pg_snapshot)"
                " AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot)";
     }

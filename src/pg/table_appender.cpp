@@ -1,5 +1,8 @@
 #include "pg/table_appender.hpp"
 
+#include <map>
+#include <utility>
+
 #include "pg/tuple.hpp"
 
 namespace tenancy::pg {
@@ -55,10 +58,20 @@ int TableAppender::column_count() const { return RelationGetDescr(relation_)->na
 
 int64 TableAppender::next_identity(int attnum) {
     if (!OidIsValid(identity_sequence_)) {
+        // pg_depend is scanned once per backend and table, not per statement
+        // (table OIDs are not reused while the table lives, and a new table
+        // after DROP/CREATE EXTENSION has a new OID).
+        static std::map<std::pair<Oid, int>, Oid> known_sequences;
         Oid relid = RelationGetRelid(relation_);
-        identity_sequence_ = call([&] {
-            return getIdentitySequence(relid, static_cast<AttrNumber>(attnum), false);
-        });
+        auto known = known_sequences.find({relid, attnum});
+        if (known != known_sequences.end()) {
+            identity_sequence_ = known->second;
+        } else {
+            identity_sequence_ = call([&] {
+                return getIdentitySequence(relid, static_cast<AttrNumber>(attnum), false);
+            });
+            known_sequences.emplace(std::make_pair(relid, attnum), identity_sequence_);
+        }
     }
     Oid sequence = identity_sequence_;
     return call([&] { return nextval_internal(sequence, false); });

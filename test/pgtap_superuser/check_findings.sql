@@ -1,0 +1,400 @@
+-- tenancy.check() (src/sql/1.0--1.1/20_check.sql): one row per thing in the
+-- database that undermines tenant isolation, with severity, object, finding
+-- and fix. Each kind of finding is provoked here on objects of this file,
+-- then fixed, and must then be gone:
+--   (1) a table with a uuid organization_id / org_id / tenant_id / school_id
+--       column without row level security, or with RLS not forced: error;
+--   (2) a policy for the application (tenancy_app, a member of it, or PUBLIC)
+--       calling a user-defined function that is not LEAKPROOF: warning; a
+--       VOLATILE one: error;
+--   (3) a SECURITY DEFINER function without a pinned search_path: error;
+--   (4) a role with BYPASSRLS (or superuser) that is a member of tenancy_app,
+--       directly or through another role: error;
+--   (5) a protected or tenant table without an index leading with the tenant
+--       column: warning;
+--   (6) a protected table changed since: isolation policy dropped, tenant
+--       column default dropped or replaced, tenant column dropped: error.
+-- The fix column is checked by running it: where a finding's fix is SQL,
+-- executing it must succeed and clear the finding. Every finding in the
+-- database has a non-empty fix.
+--
+-- Runs as the superuser postgres (check() is the DBA's). Other files may
+-- leave objects in the database, so assertions are about this file's objects
+-- only: a schema with a random name, roles with a random suffix. Everything
+-- happens in one transaction that is rolled back (roles included: CREATE
+-- ROLE is transactional).
+SET client_min_messages = error;
+BEGIN;
+SELECT plan(81);
+
+SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
+       substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
+CREATE SCHEMA :"s";
+SET LOCAL search_path = :"s", public;
+
+-------------------------------------------------------------------------------
+-- Helpers.
+-------------------------------------------------------------------------------
+-- The findings about one object: 'severity: finding' lines, sorted; '' if none.
+CREATE FUNCTION pg_temp.findings(obj text) RETURNS text
+    LANGUAGE sql AS $$
+    SELECT coalesce(string_agg(severity || ': ' || finding, E'\n' ORDER BY severity, finding), '')
+    FROM tenancy.check() WHERE object = obj
+$$;
+CREATE FUNCTION pg_temp.has_finding(obj text, sev text, pattern text) RETURNS boolean
+    LANGUAGE sql AS $$
+    SELECT EXISTS (SELECT FROM tenancy.check()
+                   WHERE object = obj AND severity = sev AND finding LIKE pattern
+                     AND nullif(btrim(fix), '') IS NOT NULL)
+$$;
+-- Runs every distinct fix listed for an object; 'ok', or the errors.
+CREATE FUNCTION pg_temp.apply_fixes(obj text) RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    fixes text[];
+    one text;
+    errors text[] := '{}';
+BEGIN
+    SELECT array_agg(DISTINCT fix ORDER BY fix) INTO fixes FROM tenancy.check() WHERE object = obj;
+    IF fixes IS NULL THEN
+        RETURN 'no findings';
+    END IF;
+    FOREACH one IN ARRAY fixes LOOP
+        BEGIN
+            EXECUTE one;
+        EXCEPTION WHEN OTHERS THEN
+            errors := errors || format('%s -> %s: %s', one, SQLSTATE, SQLERRM);
+        END;
+    END LOOP;
+    RETURN coalesce(nullif(array_to_string(errors, E'\n'), ''), 'ok');
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Baseline: pg_tenancy's own objects and a freshly protected table are clean.
+-------------------------------------------------------------------------------
+SELECT is((SELECT count(*) FROM tenancy.check()
+           WHERE object LIKE 'tenancy.%' OR object LIKE 'policy % on tenancy.%' OR object = 'tenancy_app'),
+          0::bigint, 'baseline: no finding about pg_tenancy''s own objects or tenancy_app');
+CREATE TABLE clean (organization_id uuid NOT NULL, id integer, PRIMARY KEY (organization_id, id));
+SELECT tenancy.protect('clean');
+SELECT is(pg_temp.findings(:'s' || '.clean'), '', 'baseline: a freshly protected table has no finding');
+
+-------------------------------------------------------------------------------
+-- (1) Tenant-like tables without row level security, or with it not forced.
+-------------------------------------------------------------------------------
+CREATE TABLE t_org (id integer PRIMARY KEY, organization_id uuid);
+CREATE TABLE t_tenant (tenant_id uuid);
+CREATE INDEX ON t_tenant (tenant_id);
+CREATE TABLE t_orgid (org_id uuid);
+CREATE INDEX ON t_orgid (org_id);
+CREATE TABLE t_school (school_id uuid, id integer);
+CREATE INDEX ON t_school (school_id);
+CREATE TABLE t_enabled (organization_id uuid);
+CREATE INDEX ON t_enabled (organization_id);
+ALTER TABLE t_enabled ENABLE ROW LEVEL SECURITY;
+CREATE TABLE t_part (organization_id uuid, at date) PARTITION BY RANGE (at);
+CREATE TABLE t_part_1 PARTITION OF t_part FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX ON t_part (organization_id);
+-- Not tenant tables: no uuid tenant-like column.
+CREATE TABLE t_text (organization_id text);
+CREATE TABLE t_owner (owner_id uuid);
+
+SELECT is(pg_temp.findings(:'s' || '.t_org'),
+          'error: tenant table without row level security' || E'\n' ||
+          'warning: no index leads with the tenant column "organization_id": every tenant read scans the table',
+          '(1) organization_id uuid, no RLS, no index: an error and a warning');
+SELECT ok(pg_temp.has_finding(:'s' || '.t_tenant', 'error', 'tenant table without row level security'),
+          '(1) a tenant_id uuid column without RLS: error');
+SELECT ok(pg_temp.has_finding(:'s' || '.t_orgid', 'error', 'tenant table without row level security'),
+          '(1) an org_id uuid column without RLS: error');
+SELECT ok(pg_temp.has_finding(:'s' || '.t_school', 'error', 'tenant table without row level security'),
+          '(1) a school_id uuid column without RLS: error');
+SELECT is((SELECT fix FROM tenancy.check() WHERE object = :'s' || '.t_school'),
+          format('SELECT tenancy.protect(%L, %L);', :'s' || '.t_school', 'school_id'),
+          '(1) the fix protects the table with its tenant column');
+SELECT ok(pg_temp.has_finding(:'s' || '.t_enabled', 'error', '%not forced%'),
+          '(1) RLS enabled but not forced: error');
+SELECT is(pg_temp.findings(:'s' || '.t_enabled'),
+          'error: row level security is not forced (the owner bypasses it)',
+          '(1) RLS enabled but not forced: that is the only finding');
+SELECT ok(pg_temp.has_finding(:'s' || '.t_part', 'error', 'tenant table without row level security'),
+          '(1) a partitioned tenant table without RLS: error');
+SELECT is(pg_temp.findings(:'s' || '.t_part_1'), '', '(1) its partition is not reported on its own');
+SELECT is((SELECT count(*) FROM tenancy.check() WHERE object IN (:'s' || '.t_text', :'s' || '.t_owner')), 0::bigint,
+          '(1) a text organization_id or an unrelated uuid column is not a tenant table');
+
+-------------------------------------------------------------------------------
+-- (2) Policies for the application that call risky functions.
+-------------------------------------------------------------------------------
+SELECT 'cf_other_' || :'r' AS role_other, 'cf_direct_' || :'r' AS role_direct,
+       'cf_mid_' || :'r' AS role_mid, 'cf_indirect_' || :'r' AS role_indirect,
+       'cf_super_' || :'r' AS role_super, 'cf_outside_' || :'r' AS role_outside \gset
+CREATE ROLE :"role_other" NOLOGIN;
+
+CREATE FUNCTION org_stable() RETURNS uuid LANGUAGE sql STABLE
+    AS $$ SELECT tenancy.current_org_id() $$;
+CREATE FUNCTION org_volatile() RETURNS uuid LANGUAGE sql VOLATILE
+    AS $$ SELECT tenancy.current_org_id() $$;
+CREATE FUNCTION org_leakproof() RETURNS uuid LANGUAGE sql STABLE LEAKPROOF
+    AS $$ SELECT tenancy.current_org_id() $$;
+CREATE FUNCTION uuid_same(a uuid, b uuid) RETURNS boolean LANGUAGE sql VOLATILE
+    AS $$ SELECT a = b $$;
+CREATE OPERATOR === (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = uuid_same);
+CREATE TABLE pol_t (organization_id uuid NOT NULL, id integer, PRIMARY KEY (organization_id, id));
+SELECT tenancy.protect('pol_t');
+CREATE POLICY p_stable ON pol_t FOR SELECT TO tenancy_app USING (organization_id = org_stable());
+CREATE POLICY p_volatile ON pol_t FOR INSERT TO tenancy_app WITH CHECK (organization_id = org_volatile());
+CREATE POLICY p_member ON pol_t FOR SELECT TO tenancy_test_app USING (organization_id = org_stable());
+CREATE POLICY p_public ON pol_t FOR SELECT USING (organization_id = org_stable());
+CREATE POLICY p_operator ON pol_t FOR SELECT TO tenancy_app
+    USING (organization_id OPERATOR(:"s".===) tenancy.current_org_id());
+CREATE POLICY p_leakproof ON pol_t FOR SELECT TO tenancy_app USING (organization_id = org_leakproof());
+CREATE POLICY p_other ON pol_t FOR SELECT TO :"role_other" USING (organization_id = org_volatile());
+-- The advice of the finding: wrap the call in (SELECT …), an init plan that
+-- is evaluated once, without any row.
+CREATE POLICY p_wrapped ON pol_t FOR SELECT TO tenancy_app USING (organization_id = (SELECT org_volatile()));
+
+SELECT is(pg_temp.findings(format('policy p_stable on %I.pol_t', :'s')),
+          format('warning: calls %I.org_stable(), which is not LEAKPROOF', :'s'),
+          '(2) a policy to tenancy_app calling a STABLE function that is not LEAKPROOF: warning');
+SELECT is(pg_temp.findings(format('policy p_volatile on %I.pol_t', :'s')),
+          format('error: calls %I.org_volatile(), which is not LEAKPROOF and VOLATILE (evaluated per row)', :'s'),
+          '(2) a WITH CHECK calling a VOLATILE function: error');
+SELECT ok(pg_temp.has_finding(format('policy p_member on %I.pol_t', :'s'), 'warning', '%org_stable()%'),
+          '(2) a policy to a member of tenancy_app counts');
+SELECT ok(pg_temp.has_finding(format('policy p_public on %I.pol_t', :'s'), 'warning', '%org_stable()%'),
+          '(2) a policy to PUBLIC counts');
+SELECT ok(pg_temp.has_finding(format('policy p_operator on %I.pol_t', :'s'), 'error', '%uuid_same(uuid,uuid)%VOLATILE%'),
+          '(2) a user-defined operator''s VOLATILE function: error');
+SELECT is(pg_temp.findings(format('policy p_leakproof on %I.pol_t', :'s')), '',
+          '(2) a STABLE LEAKPROOF function: no finding');
+SELECT is(pg_temp.findings(format('policy p_other on %I.pol_t', :'s')), '',
+          '(2) a policy for a role outside tenancy_app: no finding');
+SELECT is(pg_temp.findings(format('policy p_wrapped on %I.pol_t', :'s')), '',
+          '(2) the call wrapped in (SELECT …), as the finding advises: no finding');
+SELECT is(pg_temp.findings(:'s' || '.pol_t'), '', '(2) the table itself has no finding');
+
+-------------------------------------------------------------------------------
+-- (3) SECURITY DEFINER functions without a pinned search_path.
+-------------------------------------------------------------------------------
+CREATE FUNCTION sd_bare() RETURNS integer LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;
+CREATE FUNCTION sd_bare(x integer) RETURNS integer LANGUAGE sql SECURITY DEFINER AS $$ SELECT x $$;
+CREATE PROCEDURE sd_proc() LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;
+CREATE FUNCTION sd_pinned() RETURNS integer LANGUAGE sql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$ SELECT 1 $$;
+CREATE FUNCTION sd_empty() RETURNS integer LANGUAGE sql SECURITY DEFINER
+    SET search_path = '' AS $$ SELECT 1 $$;
+CREATE FUNCTION invoker() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+
+SELECT is(pg_temp.findings(:'s' || '.sd_bare()'), 'error: SECURITY DEFINER function without a pinned search_path',
+          '(3) a SECURITY DEFINER function without SET search_path: error');
+SELECT ok(pg_temp.has_finding(:'s' || '.sd_bare(integer)', 'error', 'SECURITY DEFINER%'),
+          '(3) each overload is reported');
+SELECT ok(pg_temp.has_finding(:'s' || '.sd_proc()', 'error', 'SECURITY DEFINER%'),
+          '(3) a SECURITY DEFINER procedure is reported');
+SELECT is((SELECT count(*) FROM tenancy.check()
+           WHERE object IN (:'s' || '.sd_pinned()', :'s' || '.sd_empty()', :'s' || '.invoker()')), 0::bigint,
+          '(3) pinned search_path (even empty) or SECURITY INVOKER: no finding');
+
+-------------------------------------------------------------------------------
+-- (4) Roles in tenancy_app that bypass row level security.
+-------------------------------------------------------------------------------
+CREATE ROLE :"role_direct" NOLOGIN BYPASSRLS IN ROLE tenancy_app;
+CREATE ROLE :"role_mid" NOLOGIN IN ROLE tenancy_app;
+CREATE ROLE :"role_indirect" NOLOGIN BYPASSRLS IN ROLE :"role_mid";
+CREATE ROLE :"role_super" NOLOGIN SUPERUSER IN ROLE tenancy_app;
+CREATE ROLE :"role_outside" NOLOGIN BYPASSRLS;
+
+SELECT is(pg_temp.findings(:'role_direct'), 'error: BYPASSRLS member of tenancy_app',
+          '(4) a BYPASSRLS role granted tenancy_app: error');
+SELECT is(pg_temp.findings(:'role_indirect'), 'error: BYPASSRLS member of tenancy_app',
+          '(4) a BYPASSRLS role in tenancy_app through another role: error');
+SELECT is(pg_temp.findings(:'role_super'), 'error: superuser member of tenancy_app (bypasses row level security)',
+          '(4) a superuser member of tenancy_app: error');
+SELECT is((SELECT count(*) FROM tenancy.check() WHERE object IN (:'role_mid', :'role_outside')), 0::bigint,
+          '(4) a member without BYPASSRLS, or a BYPASSRLS role outside tenancy_app: no finding');
+
+-------------------------------------------------------------------------------
+-- (5) Tenant tables without an index that leads with the tenant column.
+-------------------------------------------------------------------------------
+CREATE TABLE idx_prot (organization_id uuid, id integer);
+SELECT tenancy.protect('idx_prot');
+SELECT is(pg_temp.findings(:'s' || '.idx_prot'), '', '(5) protected with its index: no finding');
+SELECT format('DROP INDEX %I.%I', :'s', created_index) AS drop_idx_prot
+FROM tenancy.protected_tables WHERE relid = 'idx_prot'::regclass \gset
+:drop_idx_prot;
+CREATE TABLE idx_second (id integer, organization_id uuid);
+ALTER TABLE idx_second ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE INDEX ON idx_second (id, organization_id);
+CREATE TABLE idx_school (school_id uuid, id integer);
+SELECT tenancy.protect('idx_school', 'school_id');
+DROP INDEX idx_school_school_id_tenancy_idx;
+
+SELECT is(pg_temp.findings(:'s' || '.idx_prot'),
+          'warning: no index leads with the tenant column "organization_id": every tenant read scans the table',
+          '(5) a protected table whose tenant index was dropped: warning');
+SELECT is(pg_temp.findings(:'s' || '.idx_second'),
+          'warning: no index leads with the tenant column "organization_id": every tenant read scans the table',
+          '(5) a tenant table whose index has the tenant column second: warning');
+SELECT is(pg_temp.findings(:'s' || '.idx_school'),
+          'warning: no index leads with the tenant column "school_id": every tenant read scans the table',
+          '(5) a table protected on school_id: the warning names school_id');
+
+-------------------------------------------------------------------------------
+-- (6) Protected tables changed since protection.
+-------------------------------------------------------------------------------
+CREATE TABLE alt_policy (organization_id uuid NOT NULL, id integer, PRIMARY KEY (organization_id, id));
+CREATE TABLE alt_default (organization_id uuid NOT NULL, id integer, PRIMARY KEY (organization_id, id));
+CREATE TABLE alt_other_default (organization_id uuid NOT NULL, id integer, PRIMARY KEY (organization_id, id));
+CREATE TABLE alt_column (organization_id uuid NOT NULL, id integer PRIMARY KEY);
+CREATE TABLE alt_noforce (organization_id uuid NOT NULL, id integer, PRIMARY KEY (organization_id, id));
+SELECT tenancy.protect('alt_policy'), tenancy.protect('alt_default'), tenancy.protect('alt_other_default'),
+       tenancy.protect('alt_column'), tenancy.protect('alt_noforce');
+DROP POLICY tenancy_isolation ON alt_policy;
+ALTER TABLE alt_default ALTER COLUMN organization_id DROP DEFAULT;
+ALTER TABLE alt_other_default ALTER COLUMN organization_id SET DEFAULT gen_random_uuid();
+ALTER TABLE alt_column DROP COLUMN organization_id CASCADE;
+ALTER TABLE alt_noforce NO FORCE ROW LEVEL SECURITY;
+
+SELECT is(pg_temp.findings(:'s' || '.alt_policy'), 'error: isolation policy tenancy_isolation was removed',
+          '(6) the isolation policy dropped: error');
+SELECT is(pg_temp.findings(:'s' || '.alt_default'),
+          'error: tenant column no longer defaults to tenancy.current_org_id()',
+          '(6) the tenant column default dropped: error');
+SELECT is(pg_temp.findings(:'s' || '.alt_other_default'),
+          'error: tenant column no longer defaults to tenancy.current_org_id()',
+          '(6) the tenant column default replaced: error');
+SELECT ok(pg_temp.has_finding(:'s' || '.alt_column', 'error', 'tenant column "organization_id" was dropped'),
+          '(6) the tenant column dropped: error');
+SELECT is(pg_temp.findings(:'s' || '.alt_noforce'),
+          'error: row level security is not forced (the owner bypasses it)',
+          '(6) a protected table whose RLS is no longer forced: error');
+
+-------------------------------------------------------------------------------
+-- Every finding, here and anywhere in the database, comes with a fix.
+-------------------------------------------------------------------------------
+SELECT cmp_ok((SELECT count(*) FROM tenancy.check()
+               WHERE object LIKE '%' || :'s' || '.%' OR object LIKE 'cf\_%\_' || :'r'), '>=', 25::bigint,
+              'all the findings above are present at once');
+SELECT is((SELECT count(*) FROM tenancy.check() WHERE fix IS NULL OR btrim(fix) = ''), 0::bigint,
+          'every finding has a non-empty fix');
+SELECT is((SELECT count(*) FROM tenancy.check() WHERE severity NOT IN ('error', 'warning')
+                                                   OR object IS NULL OR finding IS NULL), 0::bigint,
+          'every finding has a severity of error or warning, an object and a finding');
+
+-------------------------------------------------------------------------------
+-- Fixes.
+-------------------------------------------------------------------------------
+-- (1) Running each fix (tenancy.protect) clears the table's findings.
+SELECT is(pg_temp.apply_fixes(:'s' || '.t_org'), 'ok', '(1) fix t_org: the fixes run');
+SELECT is(pg_temp.findings(:'s' || '.t_org'), '', '(1) fix t_org: no finding left');
+SELECT ok(EXISTS (SELECT FROM tenancy.protected_tables WHERE relid = 't_org'::regclass),
+          '(1) fix t_org: the table is protected');
+SELECT is(pg_temp.apply_fixes(:'s' || '.t_tenant') || pg_temp.apply_fixes(:'s' || '.t_orgid')
+          || pg_temp.apply_fixes(:'s' || '.t_school') || pg_temp.apply_fixes(:'s' || '.t_enabled')
+          || pg_temp.apply_fixes(:'s' || '.t_part'),
+          'okokokokok', '(1) fix the other tenant tables: the fixes run');
+SELECT is((SELECT count(*) FROM tenancy.check()
+           WHERE object IN (:'s' || '.t_tenant', :'s' || '.t_orgid', :'s' || '.t_school',
+                            :'s' || '.t_enabled', :'s' || '.t_part')), 0::bigint,
+          '(1) fix the other tenant tables: no finding left');
+SELECT is((SELECT tenant_column::text FROM tenancy.protected_tables WHERE relid = 't_school'::regclass), 'school_id',
+          '(1) fix t_school: protected on school_id');
+
+-- (2) Replace the policies' functions, drop a policy, mark a function LEAKPROOF.
+ALTER POLICY p_stable ON pol_t USING (organization_id = org_leakproof());
+SELECT is(pg_temp.findings(format('policy p_stable on %I.pol_t', :'s')), '',
+          '(2) fix: a policy changed to a LEAKPROOF function has no finding left');
+DROP POLICY p_volatile ON pol_t;
+SELECT is(pg_temp.findings(format('policy p_volatile on %I.pol_t', :'s')), '',
+          '(2) fix: a dropped policy has no finding left');
+SELECT ok(pg_temp.has_finding(format('policy p_member on %I.pol_t', :'s'), 'warning', '%org_stable()%'),
+          '(2) the other policies calling org_stable() are still reported');
+ALTER FUNCTION org_stable() LEAKPROOF;
+SELECT is((SELECT count(*) FROM tenancy.check() WHERE object IN (format('policy p_member on %I.pol_t', :'s'),
+                                                                  format('policy p_public on %I.pol_t', :'s'))),
+          0::bigint, '(2) fix: org_stable() made LEAKPROOF clears the policies that call it');
+CREATE OR REPLACE FUNCTION uuid_same(a uuid, b uuid) RETURNS boolean LANGUAGE sql STABLE
+    AS $$ SELECT a = b $$;
+SELECT is(pg_temp.findings(format('policy p_operator on %I.pol_t', :'s')),
+          format('warning: calls %I.uuid_same(uuid,uuid), which is not LEAKPROOF', :'s'),
+          '(2) the operator''s function made STABLE: error down to warning');
+DROP POLICY p_operator ON pol_t;
+SELECT is((SELECT count(*) FROM tenancy.check() WHERE object LIKE 'policy % on ' || :'s' || '.pol_t'
+                                                  AND object <> format('policy p_wrapped on %I.pol_t', :'s')),
+          0::bigint, '(2) fix: no policy finding left on the table');
+
+-- (3) Running the fix (ALTER FUNCTION … SET search_path) clears it.
+SELECT is(pg_temp.apply_fixes(:'s' || '.sd_bare()'), 'ok', '(3) fix sd_bare(): the fix runs');
+SELECT is(pg_temp.findings(:'s' || '.sd_bare()'), '', '(3) fix sd_bare(): no finding left');
+SELECT ok(pg_temp.has_finding(:'s' || '.sd_bare(integer)', 'error', 'SECURITY DEFINER%'),
+          '(3) the other overload is still reported');
+SELECT is((SELECT proconfig FROM pg_proc WHERE oid = 'sd_bare()'::regprocedure),
+          ARRAY['search_path=pg_catalog, pg_temp'], '(3) fix sd_bare(): search_path pinned to pg_catalog, pg_temp');
+SELECT is(pg_temp.apply_fixes(:'s' || '.sd_bare(integer)'), 'ok', '(3) fix sd_bare(integer): the fix runs');
+SELECT is(pg_temp.apply_fixes(:'s' || '.sd_proc()'), 'ok', '(3) fix of a procedure: the fix runs');
+-- (Whatever the fix did, pin the procedure's search_path by hand, so that the
+-- assertions below are about the other objects.)
+ALTER PROCEDURE sd_proc() SET search_path = pg_catalog, pg_temp;
+SELECT is((SELECT count(*) FROM tenancy.check()
+           WHERE object IN (:'s' || '.sd_bare(integer)', :'s' || '.sd_proc()')), 0::bigint,
+          '(3) no SECURITY DEFINER finding left');
+
+-- (4) NOBYPASSRLS (the fix), REVOKE, NOSUPERUSER.
+SELECT is(pg_temp.apply_fixes(:'role_direct'), 'ok', '(4) fix the direct member: the fix runs');
+SELECT is(pg_temp.findings(:'role_direct'), '', '(4) fix the direct member: no finding left');
+SELECT ok(NOT (SELECT rolbypassrls FROM pg_roles WHERE rolname = :'role_direct'),
+          '(4) fix the direct member: it no longer bypasses RLS');
+REVOKE :"role_mid" FROM :"role_indirect";
+SELECT is(pg_temp.findings(:'role_indirect'), '', '(4) fix the indirect member by REVOKE: no finding left');
+SELECT is(pg_temp.apply_fixes(:'role_super'), 'ok', '(4) fix the superuser member: the fix runs');
+SELECT is(pg_temp.findings(:'role_super'), '', '(4) fix the superuser member: no finding left');
+
+-- (5) Running the fix (CREATE INDEX) clears it.
+SELECT is(pg_temp.apply_fixes(:'s' || '.idx_prot') || pg_temp.apply_fixes(:'s' || '.idx_second')
+          || pg_temp.apply_fixes(:'s' || '.idx_school'), 'okokok', '(5) fix: the fixes run');
+SELECT is((SELECT count(*) FROM tenancy.check()
+           WHERE object IN (:'s' || '.idx_prot', :'s' || '.idx_second', :'s' || '.idx_school')), 0::bigint,
+          '(5) fix: no finding left');
+SELECT is((SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+           WHERE i.indrelid = 'idx_school'::regclass AND a.attname = 'school_id'), 1::bigint,
+          '(5) fix: the index leads with school_id');
+
+-- (6) Protecting again restores policy and default; a dropped column is
+-- fixed by its own suggested fix, or at the least by unprotect.
+SELECT is(pg_temp.apply_fixes(:'s' || '.alt_policy') || pg_temp.apply_fixes(:'s' || '.alt_default')
+          || pg_temp.apply_fixes(:'s' || '.alt_other_default') || pg_temp.apply_fixes(:'s' || '.alt_noforce'),
+          'okokokok', '(6) fix: protecting again runs');
+SELECT is((SELECT count(*) FROM tenancy.check()
+           WHERE object IN (:'s' || '.alt_policy', :'s' || '.alt_default', :'s' || '.alt_other_default',
+                            :'s' || '.alt_noforce')), 0::bigint,
+          '(6) fix: no finding left on the re-protected tables');
+SELECT ok(EXISTS (SELECT FROM pg_policy WHERE polrelid = 'alt_policy'::regclass AND polname = 'tenancy_isolation'),
+          '(6) fix: the isolation policy is back');
+SELECT is((SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'alt_other_default'::regclass),
+          'tenancy.current_org_id()', '(6) fix: the tenant column defaults to the context again');
+SELECT is((SELECT relforcerowsecurity FROM pg_class WHERE oid = 'alt_noforce'::regclass), true,
+          '(6) fix: row level security is forced again');
+SELECT is(pg_temp.apply_fixes(:'s' || '.alt_column'), 'ok',
+          '(6) tenant column dropped: the suggested fixes run');
+SELECT is(pg_temp.findings(:'s' || '.alt_column'), '',
+          '(6) tenant column dropped: the suggested fixes leave no finding');
+SELECT lives_ok($$SELECT tenancy.unprotect('alt_column')$$, '(6) tenant column dropped: unprotect succeeds');
+SELECT is(pg_temp.findings(:'s' || '.alt_column'), '', '(6) tenant column dropped: after unprotect no finding left');
+SELECT ok(NOT EXISTS (SELECT FROM tenancy.protected_tables WHERE relid = 'alt_column'::regclass),
+          '(6) tenant column dropped: after unprotect the table is no longer protected');
+
+-- Unprotecting a tenant table brings finding (1) back (and its fix).
+SELECT tenancy.unprotect('clean');
+SELECT ok(pg_temp.has_finding(:'s' || '.clean', 'error', 'tenant table without row level security'),
+          'an unprotected tenant table is reported again');
+
+-- What remains of this file's objects: the wrapped policy only (see above).
+SELECT is((SELECT string_agg(object, ', ' ORDER BY object) FROM tenancy.check()
+           WHERE (object LIKE '%' || :'s' || '.%' OR object LIKE 'cf\_%\_' || :'r')
+             AND object NOT IN (:'s' || '.clean', format('policy p_wrapped on %I.pol_t', :'s'))),
+          NULL, 'no other finding about this file''s objects is left');
+
+SELECT * FROM finish();
+ROLLBACK;
