@@ -5,7 +5,8 @@ TENANCY_CORE_SOURCES = \
 	src/core/tenant_context.cpp \
 	src/core/quantile_sketch.cpp \
 	src/core/distinct_sketch.cpp \
-	src/core/rollup_batch.cpp
+	src/core/rollup_batch.cpp \
+	src/core/node_tree.cpp
 
 # The PostgreSQL boundary and the features built on it:
 TENANCY_MODULE_SOURCES = \
@@ -21,6 +22,7 @@ TENANCY_MODULE_SOURCES = \
 	src/file_audit.cpp \
 	src/rollups.cpp \
 	src/sketch_functions.cpp \
+	src/check_functions.cpp \
 	src/tenancy_types.cpp \
 	src/error_probe.cpp \
 	src/module.cpp

@@ -215,7 +215,7 @@ SELECT ok(pg_temp.is_protected('t_nokey')
 SELECT is(pg_temp.leading_indexes('t_nokey', 'organization_id'), 1::bigint,
           'key without the tenant column: an index on the tenant column is created');
 SELECT is((SELECT created_index::text FROM tenancy.protected_tables WHERE relid = 't_nokey'::regclass),
-          't_nokey_organization_id_tenancy_idx', 'key without the tenant column: the created index is recorded');
+          't_nokey_organization_id_idx', 'key without the tenant column: the created index is recorded');
 SELECT lives_ok($$SELECT tenancy.unprotect('t_nokey')$$, 'key without the tenant column: unprotect succeeds');
 SELECT is(pg_temp.snapshot('t_nokey'), pg_temp.before('t_nokey'),
           'key without the tenant column: unprotect drops the created index and restores everything');
@@ -480,7 +480,7 @@ SELECT ok(NOT pg_temp.is_protected('t_err'), 'failed calls leave no catalog row'
 SELECT tenancy.protect('t_err');
 SELECT throws_ok($$SELECT tenancy.protect('t_err', 'other_org')$$, '22023', NULL,
                  'protecting again with another tenant column: 22023');
-SELECT is(pg_temp.catalog_row('t_err'), 'organization_id|f|f||t_err_organization_id_tenancy_idx|{DELETE,INSERT,SELECT,UPDATE}|',
+SELECT is(pg_temp.catalog_row('t_err'), 'organization_id|f|f||t_err_organization_id_idx|{DELETE,INSERT,SELECT,UPDATE}|',
           'protecting again with another tenant column changes nothing');
 SELECT tenancy.unprotect('t_err');
 SELECT throws_ok($$SELECT tenancy.unprotect('t_err')$$, '22023', NULL, 'unprotect twice: the second is 22023');

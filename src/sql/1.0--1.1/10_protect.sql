@@ -8,7 +8,8 @@ CREATE TABLE tenancy.protected_tables (
     tenant_column    name        NOT NULL,
     rls_was_enabled  boolean     NOT NULL,
     rls_was_forced   boolean     NOT NULL,
-    previous_default text,                   -- the column default protect() replaced
+    default_set      boolean     NOT NULL DEFAULT false, -- protect() set the column default
+    previous_default text,                   -- the default it replaced (NULL: none)
     created_index    name,                   -- the index protect() created, if any
     granted          text[]      NOT NULL DEFAULT '{}',  -- privileges granted to tenancy_app
     granted_sequences regclass[] NOT NULL DEFAULT '{}',  -- sequences granted USAGE
@@ -104,7 +105,17 @@ BEGIN
     -- Row level security, enabled and forced (owners too).
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', tbl);
 
-    -- The isolation policy: all commands, for the application role.
+    -- The isolation policy: all commands, for the application role. A policy
+    -- of that name that says something else is not ours to adopt or replace.
+    IF EXISTS (SELECT FROM pg_policy WHERE polrelid = tbl AND polname = tenancy.isolation_policy_name()
+               AND (pg_get_expr(polqual, polrelid) IS DISTINCT FROM format('(%I = tenancy.current_org_id())', tenant_column)
+                    OR pg_get_expr(polwithcheck, polrelid) IS DISTINCT FROM format('(%I = tenancy.current_org_id())', tenant_column)
+                    OR polcmd <> '*' OR NOT polpermissive
+                    OR polroles <> ARRAY['tenancy_app'::regrole::oid])) THEN
+        RAISE EXCEPTION 'policy "%" on % exists with another definition', tenancy.isolation_policy_name(), tbl
+            USING ERRCODE = '42710',
+                  HINT = 'Drop or rename it; protect() creates the isolation policy itself.';
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = tbl
                    AND polname = tenancy.isolation_policy_name()) THEN
         EXECUTE format('CREATE POLICY %I ON %s AS PERMISSIVE FOR ALL TO tenancy_app'
@@ -123,8 +134,12 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_index i
                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                    WHERE i.indrelid = tbl AND a.attname = tenant_column) THEN
-        index_name := left(rel.relname || '_' || tenant_column, 50) || '_tenancy_idx';
-        EXECUTE format('CREATE INDEX %I ON %s (%I)', index_name, tbl, tenant_column);
+        -- PostgreSQL picks a free name; read it back for unprotect().
+        EXECUTE format('CREATE INDEX ON %s (%I)', tbl, tenant_column);
+        SELECT c.relname INTO index_name FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE i.indrelid = tbl AND a.attname = tenant_column;
     END IF;
 
     -- Grants: what the application needs and did not have yet.
@@ -165,14 +180,16 @@ BEGIN
     IF known.relid IS NULL THEN
         INSERT INTO tenancy.protected_tables
             (relid, tenant_column, rls_was_enabled, rls_was_forced, previous_default,
-             created_index, granted, granted_sequences, granted_schema_usage)
+             default_set, created_index, granted, granted_sequences, granted_schema_usage)
         VALUES (tbl, tenant_column, rel.relrowsecurity, rel.relforcerowsecurity,
                 CASE WHEN current_default IS DISTINCT FROM wanted_default THEN current_default END,
+                current_default IS DISTINCT FROM wanted_default,
                 index_name, granted_now, sequences, schema_granted);
     ELSE
         -- Protecting again re-applies what was missing; remember that too.
         UPDATE tenancy.protected_tables
         SET created_index = coalesce(created_index, index_name),
+            default_set = default_set OR current_default IS DISTINCT FROM wanted_default,
             granted = ARRAY(SELECT DISTINCT unnest(granted || granted_now)),
             granted_sequences = ARRAY(SELECT DISTINCT unnest(granted_sequences || sequences)),
             granted_schema_usage = granted_schema_usage OR schema_granted
@@ -204,16 +221,10 @@ BEGIN
     IF NOT known.rls_was_enabled THEN
         EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
     END IF;
-    IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = tbl AND attname = known.tenant_column
-               AND NOT attisdropped) THEN
+    IF known.default_set AND EXISTS (SELECT FROM pg_attribute WHERE attrelid = tbl
+                                     AND attname = known.tenant_column AND NOT attisdropped) THEN
         IF known.previous_default IS NULL THEN
-            -- protect() set the default only if it was not already the context.
-            IF (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef d JOIN pg_attribute a
-                ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-                WHERE d.adrelid = tbl AND a.attname = known.tenant_column)
-               = 'tenancy.current_org_id()' THEN
-                EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', tbl, known.tenant_column);
-            END IF;
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', tbl, known.tenant_column);
         ELSE
             EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s',
                            tbl, known.tenant_column, known.previous_default);

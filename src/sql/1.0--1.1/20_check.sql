@@ -2,6 +2,12 @@
 -- tenancy.check(): what in this database undermines tenant isolation, one
 -- row per finding, with its severity and the fix. Zero rows on a fresh install.
 -------------------------------------------------------------------------------
+-- An expression tree (pg_node_tree text) without its subqueries: a function
+-- called in (SELECT …) is evaluated once per statement, not per row.
+CREATE FUNCTION tenancy.strip_sublinks(tree text) RETURNS text
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'tenancy_strip_sublinks';
+
 CREATE FUNCTION tenancy.check()
     RETURNS TABLE (severity text, object text, finding text, fix text)
     LANGUAGE sql STABLE
@@ -24,6 +30,11 @@ WITH app_tables AS (
           AND attname IN ('organization_id', 'org_id', 'tenant_id', 'school_id')
         ORDER BY attnum LIMIT 1) a ON true
     WHERE p.relid IS NOT NULL OR a.attname IS NOT NULL
+), live_tenant_tables AS (
+    -- Those whose tenant column is still there (a dropped one is finding 6).
+    SELECT * FROM tenant_tables t
+    WHERE EXISTS (SELECT FROM pg_attribute WHERE attrelid = t.oid AND attname = t.tenant_column
+                  AND NOT attisdropped)
 ), app_roles AS (
     -- tenancy_app and every role that is a member of it, directly or not.
     WITH RECURSIVE members(roleid) AS (
@@ -39,7 +50,8 @@ WITH app_tables AS (
     -- Functions a policy calls, found in its stored expression tree.
     SELECT DISTINCT ap.tbl, ap.polname, f[1]::oid AS funcid
     FROM app_policies ap,
-         regexp_matches(coalesce(ap.polqual::text, '') || coalesce(ap.polwithcheck::text, ''),
+         regexp_matches(tenancy.strip_sublinks(coalesce(ap.polqual::text, '')
+                                               || coalesce(ap.polwithcheck::text, '')),
                         ':(?:funcid|opfuncid) (\d+)', 'g') AS f
 )
 -- (1) Tenant-like tables without row level security, or not forced.
@@ -47,7 +59,7 @@ SELECT 'error', t.tbl::text,
        CASE WHEN NOT t.relrowsecurity THEN 'tenant table without row level security'
             ELSE 'row level security is not forced (the owner bypasses it)' END,
        format('SELECT tenancy.protect(%L, %L);', t.tbl::text, t.tenant_column)
-FROM tenant_tables t
+FROM live_tenant_tables t
 WHERE NOT (t.relrowsecurity AND t.relforcerowsecurity)
 UNION ALL
 -- (2) Policies for the application that call risky functions (functions of
@@ -66,10 +78,14 @@ UNION ALL
 -- (3) SECURITY DEFINER functions without a pinned search_path.
 SELECT 'error', p.oid::regprocedure::text,
        'SECURITY DEFINER function without a pinned search_path',
-       format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp;', p.oid::regprocedure)
+       format('ALTER ROUTINE %s SET search_path = pg_catalog, pg_temp;', p.oid::regprocedure)
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=%')
+  -- Routines of other extensions are theirs to fix (and come back on update).
+  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                  AND d.objid = p.oid AND d.deptype = 'e'
+                  AND d.refobjid <> (SELECT oid FROM pg_extension WHERE extname = 'pg_tenancy'))
 UNION ALL
 -- (4) Roles in tenancy_app that bypass row level security.
 SELECT 'error', r.rolname::text,
@@ -83,26 +99,46 @@ UNION ALL
 SELECT 'warning', t.tbl::text,
        format('no index leads with the tenant column "%s": every tenant read scans the table', t.tenant_column),
        format('CREATE INDEX ON %s (%I);', t.tbl, t.tenant_column)
-FROM tenant_tables t
+FROM live_tenant_tables t
 WHERE NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a
                   ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                   WHERE i.indrelid = t.oid AND a.attname = t.tenant_column)
 UNION ALL
 -- (6) Protected tables changed since protection.
-SELECT 'error', p.relid::text, d.finding, format('SELECT tenancy.protect(%L, %L);', p.relid::text, p.tenant_column)
+SELECT 'error', p.relid::text, d.finding, d.fix
 FROM tenancy.protected_tables p
 CROSS JOIN LATERAL (
-    SELECT format('tenant column "%s" was dropped', p.tenant_column) AS finding
-    WHERE NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = p.relid
-                      AND attname = p.tenant_column AND NOT attisdropped)
+    SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = p.relid
+                   AND attname = p.tenant_column AND NOT attisdropped) AS has_column,
+           format('(%I = tenancy.current_org_id())', p.tenant_column) AS isolation_expr,
+           format('SELECT tenancy.protect(%L, %L);', p.relid::text, p.tenant_column) AS reprotect) s
+CROSS JOIN LATERAL (
+    SELECT format('tenant column "%s" was dropped (re-add it and protect again, or unprotect)',
+                  p.tenant_column) AS finding,
+           format('SELECT tenancy.unprotect(%L);', p.relid::text) AS fix
+    WHERE NOT s.has_column
     UNION ALL
-    SELECT format('isolation policy %I was removed', tenancy.isolation_policy_name())
-    WHERE NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = p.relid
-                      AND polname = tenancy.isolation_policy_name())
+    SELECT format('isolation policy %I was removed', tenancy.isolation_policy_name()), s.reprotect
+    WHERE s.has_column AND NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = p.relid
+                                       AND polname = tenancy.isolation_policy_name())
     UNION ALL
-    SELECT 'tenant column no longer defaults to tenancy.current_org_id()'
-    WHERE EXISTS (SELECT FROM pg_attribute WHERE attrelid = p.relid
-                  AND attname = p.tenant_column AND NOT attisdropped)
+    SELECT format('isolation policy %I was altered', tenancy.isolation_policy_name()),
+           format('DROP POLICY %I ON %s; %s', tenancy.isolation_policy_name(), p.relid, s.reprotect)
+    WHERE s.has_column AND EXISTS (
+        SELECT FROM pg_policy WHERE polrelid = p.relid AND polname = tenancy.isolation_policy_name()
+          AND (pg_get_expr(polqual, polrelid) IS DISTINCT FROM s.isolation_expr
+               OR pg_get_expr(polwithcheck, polrelid) IS DISTINCT FROM s.isolation_expr
+               OR polcmd <> '*' OR NOT polpermissive))
+    UNION ALL
+    SELECT format('policy %I also admits rows for tenancy_app (permissive policies add up)', pol.polname),
+           format('Make it AS RESTRICTIVE, or drop it: DROP POLICY %I ON %s;', pol.polname, p.relid)
+    FROM pg_policy pol
+    WHERE s.has_column AND pol.polrelid = p.relid AND pol.polpermissive
+      AND pol.polname <> tenancy.isolation_policy_name()
+      AND pol.polroles && ARRAY(SELECT roleid FROM app_roles UNION SELECT 0::oid)
+    UNION ALL
+    SELECT 'tenant column no longer defaults to tenancy.current_org_id()', s.reprotect
+    WHERE s.has_column
       AND NOT EXISTS (SELECT FROM pg_attrdef d JOIN pg_attribute a
                       ON a.attrelid = d.adrelid AND a.attnum = d.adnum
                       WHERE d.adrelid = p.relid AND a.attname = p.tenant_column

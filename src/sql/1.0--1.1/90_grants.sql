@@ -3,4 +3,4 @@
 -------------------------------------------------------------------------------
 REVOKE ALL ON FUNCTION tenancy.protect(regclass, name), tenancy.unprotect(regclass),
     tenancy.check(), tenancy.forget_dropped_tables() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenancy.isolation_policy_name() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.isolation_policy_name(), tenancy.strip_sublinks(text) TO PUBLIC;
