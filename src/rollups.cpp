@@ -18,6 +18,7 @@
 
 #include "context.hpp"
 #include "core/rollup_batch.hpp"
+#include "core/snapshot_text.hpp"
 #include "core/time_bucket.hpp"
 #include "pg/array.hpp"
 #include "pg/varlena.hpp"
@@ -79,6 +80,7 @@ private:
 struct RowFilter {
     enum class Kind { new_since, counted_in } kind;
     Datum snapshot_text;                 // text: a pg_snapshot
+    Datum own_xid;                       // xid8: this transaction, never counted now
     std::optional<Datum> organization;   // uuid
     std::optional<Datum> from;           // timestamptz
 };
@@ -88,7 +90,7 @@ std::string filter_sql(const RowFilter& filter) {
         // txid < xmin of the last snapshot: seen (or aborted) last time. The
         // BRIN index on txid keeps the cost proportional to the new rows.
         return " WHERE txid >= pg_snapshot_xmin($1::pg_snapshot)"
-               " AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot)";
+               " AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot) AND txid <> $2";
     }
     return " WHERE pg_visible_in_snapshot(txid, $1::pg_snapshot)"
            " AND ($2::uuid IS NULL OR organization_id = $2)"
@@ -99,7 +101,9 @@ template <typename OnRow>
 std::uint64_t scan(pg::SpiConnection& spi, const std::string& sql, const RowFilter& filter,
                    OnRow&& on_row) {
     if (filter.kind == RowFilter::Kind::new_since) {
-        return spi.for_each_row(sql.c_str(), {{TEXTOID, filter.snapshot_text}}, true, on_row);
+        return spi.for_each_row(sql.c_str(),
+                                {{TEXTOID, filter.snapshot_text}, {XID8OID, filter.own_xid}}, true,
+                                on_row);
     }
     return spi.for_each_row(
         sql.c_str(),
@@ -176,8 +180,13 @@ std::uint64_t write_event_buckets(pg::SpiConnection& spi, const EventRollupBatch
     static pg::CachedPlan upsert(
         "INSERT INTO tenancy.event_rollups AS r (organization_id, hour, kind, events, value_count,"
         "  value_sum, value_min, value_max, value_sketch, user_sketch)"
-        " SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::bigint[],"
+        " SELECT b.* FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::bigint[],"
         "  $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::bytea[], $10::bytea[])"
+        "  AS b(organization_id, hour, kind, events, value_count, value_sum, value_min,"
+        "       value_max, value_sketch, user_sketch)"
+        // Rows of a deleted organization (committed by a transaction that was
+        // open while it was deleted) have nowhere to go.
+        " WHERE EXISTS (SELECT FROM tenancy.organizations o WHERE o.id = b.organization_id)"
         " ON CONFLICT (organization_id, hour, kind) DO UPDATE SET"
         "  events = r.events + excluded.events,"
         "  value_count = r.value_count + excluded.value_count,"
@@ -219,8 +228,11 @@ std::uint64_t write_file_buckets(pg::SpiConnection& spi, const FileRollupBatch& 
     static pg::CachedPlan upsert(
         "INSERT INTO tenancy.file_rollups AS r (organization_id, hour, uploads, downloads,"
         "  bytes_uploaded, bytes_downloaded, user_sketch)"
-        " SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::bigint[],"
+        " SELECT b.* FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::bigint[],"
         "  $5::bigint[], $6::bigint[], $7::bytea[])"
+        "  AS b(organization_id, hour, uploads, downloads, bytes_uploaded, bytes_downloaded,"
+        "       user_sketch)"
+        " WHERE EXISTS (SELECT FROM tenancy.organizations o WHERE o.id = b.organization_id)"
         " ON CONFLICT (organization_id, hour) DO UPDATE SET"
         "  uploads = r.uploads + excluded.uploads,"
         "  downloads = r.downloads + excluded.downloads,"
@@ -300,9 +312,28 @@ void return_reports(FunctionCallInfo fcinfo, const std::vector<SourceReport>& re
 // that pg_restore brings back the dumped row without a conflict. Until a run
 // commits it, a concurrent first run waits here instead of skipping.
 void ensure_state_row(pg::SpiConnection& spi) {
-    spi.execute("INSERT INTO tenancy.rollup_state (last_snapshot) VALUES ('3:3:')"
+    // NOT EXISTS first: an ON CONFLICT check alone would wait for a run that
+    // holds the row updated, where run_rollups(wait => false) must not wait.
+    spi.execute("INSERT INTO tenancy.rollup_state (last_snapshot)"
+                " SELECT '3:3:' WHERE NOT EXISTS (SELECT FROM tenancy.rollup_state)"
                 " ON CONFLICT DO NOTHING",
                 false);
+}
+
+// This transaction's id (the state row lock gave it one). A run neither
+// counts its own transaction's rows nor lets its stored snapshot see them:
+// the next run counts them, once, after they commit.
+Datum own_transaction_id() {
+    return pg::call([] { return FullTransactionIdGetDatum(GetTopFullTransactionId()); });
+}
+
+Datum stored_snapshot(Datum current_text, Datum own_xid) {
+    std::string current = pg::varlena_bytes(current_text);
+    auto adjusted = core::snapshot_with_in_progress(current, DatumGetUInt64(own_xid));
+    if (!adjusted) {
+        throw pg::Error(ERRCODE_INTERNAL_ERROR, "pg_tenancy: unexpected snapshot \"" + current + "\"");
+    }
+    return pg::string_to_text(*adjusted);
 }
 
 void start_materialized_result(FunctionCallInfo fcinfo) {
@@ -382,8 +413,9 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     // Under the lock, a snapshot taken now sees everything earlier runs saw.
     FreshSnapshot snapshot;
     spi.execute("SELECT pg_current_snapshot()::text", true, 1);
-    Datum current = spi.copied_value(0, 1, &is_null);
-    RowFilter fresh{RowFilter::Kind::new_since, previous, std::nullopt, std::nullopt};
+    Datum own_xid = own_transaction_id();
+    Datum current = stored_snapshot(spi.copied_value(0, 1, &is_null), own_xid);
+    RowFilter fresh{RowFilter::Kind::new_since, previous, own_xid, std::nullopt, std::nullopt};
     auto reports = aggregate_and_write(spi, fresh, fresh, &snapshot);
 
     static pg::CachedPlan save_state(
@@ -432,11 +464,14 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     auto optional_from = [](Datum from, bool from_null) {
         return from_null ? std::nullopt : std::optional<Datum>(from);
     };
-    RowFilter events_filter{RowFilter::Kind::counted_in, counted, organization,
+    RowFilter events_filter{RowFilter::Kind::counted_in, counted, Datum(0), organization,
                             optional_from(events_from, events_from_null)};
-    RowFilter files_filter{RowFilter::Kind::counted_in, counted, organization,
+    RowFilter files_filter{RowFilter::Kind::counted_in, counted, Datum(0), organization,
                            optional_from(files_from, files_from_null)};
-    auto reports = aggregate_and_write(spi, events_filter, files_filter, nullptr);
+    // Read in a snapshot taken under the lock: a run we waited for may have
+    // counted rows committed after this statement began.
+    FreshSnapshot snapshot;
+    auto reports = aggregate_and_write(spi, events_filter, files_filter, &snapshot);
     return_reports(fcinfo, reports);
     PG_RETURN_NULL();
 }

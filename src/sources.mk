@@ -6,7 +6,8 @@ TENANCY_CORE_SOURCES = \
 	src/core/quantile_sketch.cpp \
 	src/core/distinct_sketch.cpp \
 	src/core/rollup_batch.cpp \
-	src/core/node_tree.cpp
+	src/core/node_tree.cpp \
+	src/core/snapshot_text.cpp
 
 # The PostgreSQL boundary and the features built on it:
 TENANCY_MODULE_SOURCES = \

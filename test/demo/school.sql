@@ -87,3 +87,36 @@ JOIN tenancy.files f ON f.organization_id = l.organization_id AND f.id = l.file_
 JOIN tenancy.members m ON m.organization_id = l.organization_id AND m.user_id = l.user_id
 ORDER BY l.id;
 COMMIT;
+
+\echo
+\echo '== Analytics: events tracked in context, rolled up in the database =='
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000004') AS role;
+SELECT tenancy.track('lesson_viewed', minutes) FROM unnest(ARRAY[12, 25, 40]) minutes;
+SELECT tenancy.track('quiz_submitted', score) FROM unnest(ARRAY[72, 88]) score;
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000005') AS role;
+SELECT tenancy.track('quiz_submitted', 95);
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context(:'cedar', 'b0000000-0000-4000-8000-000000000004') AS role;
+SELECT tenancy.track('quiz_submitted', 61);
+COMMIT;
+\echo '-- the DBA (or pg_cron, every minute) runs the rollups:'
+\c - postgres
+SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
+\c - demo_app
+\echo '-- what a Maple teacher''s dashboard reads (p50/p95 within 1%, users distinct):'
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000003') AS role;
+SELECT kind, events, value_min, value_max, round(value_p50::numeric, 1) AS p50,
+       round(value_p95::numeric, 1) AS p95, users
+FROM tenancy.event_stats_daily ORDER BY kind;
+SELECT uploads, downloads, bytes_uploaded, users FROM tenancy.file_stats_daily;
+COMMIT;
+\echo '-- a Maple student sees no rollups:'
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000004') AS role;
+SELECT count(*) AS rollup_rows FROM tenancy.event_stats_daily;
+COMMIT;
