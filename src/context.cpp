@@ -130,7 +130,9 @@ Membership read_membership(Datum org_id, Datum user_id) {
         ScanKeyData keys[2];
         ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_UUID_EQ, org_id);
         ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_UUID_EQ, user_id);
-        Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
+        // The calling statement's snapshot (a new one only outside a query).
+        Snapshot snapshot = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
+                                                                 : GetTransactionSnapshot());
         SysScanDesc scan = systable_beginscan(members, index_oid, true, snapshot, 2, keys);
         HeapTuple tuple = systable_getnext(scan);
         if (HeapTupleIsValid(tuple)) {
