@@ -8,6 +8,7 @@
 //  file_access_log_guard         the log is append-only for every role.
 //  organizations_audit_cleanup   log rows go with their organization.
 //  record_file_access / purge_file_access_log.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -128,27 +129,43 @@ public:
         txid_ = pg::call([] { return FullTransactionIdGetDatum(GetTopFullTransactionId()); });
     }
 
+    // Buffers one audit row; finish() writes them all.
     void append(Datum org_id, Datum file_id, Datum action, std::optional<Datum> bytes) {
-        set(col_org_, org_id);
-        set(col_id_, Int64GetDatum(log_.next_identity(col_id_)));
-        set(col_file_, file_id);
-        if (actor_) {
-            set(col_user_, actor_datum());
-        } else {
-            nulls_[col_user_ - 1] = true;
-        }
-        set(col_action_, action);
-        if (bytes) {
-            set(col_bytes_, *bytes);
-        } else {
-            nulls_[col_bytes_ - 1] = true;
-        }
-        set(col_at_, at_);
-        set(col_txid_, txid_);
-        log_.append(values_.data(), reinterpret_cast<const bool*>(nulls_.data()));
+        pending_.push_back(Pending{pg::uuid_from_datum(org_id), pg::uuid_from_datum(file_id),
+                                   action, bytes.has_value(),
+                                   bytes ? DatumGetInt64(*bytes) : 0});
     }
 
-    void finish() { log_.finish(); }
+    // Writes the buffered rows in the order of the log's btree (organization,
+    // file): consecutive index inserts then land on the same leaf pages, which
+    // is what makes a 10,000-row statement cheap. Ids follow that order.
+    void finish() {
+        std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+            if (a.org.bytes != b.org.bytes) return a.org.bytes < b.org.bytes;
+            return a.file.bytes < b.file.bytes;
+        });
+        for (const Pending& row : pending_) {
+            set(col_org_, pg::uuid_to_datum(row.org));
+            set(col_id_, Int64GetDatum(log_.next_identity(col_id_)));
+            set(col_file_, pg::uuid_to_datum(row.file));
+            if (actor_) {
+                set(col_user_, actor_datum());
+            } else {
+                nulls_[col_user_ - 1] = true;
+            }
+            set(col_action_, row.action);
+            if (row.has_bytes) {
+                set(col_bytes_, Int64GetDatum(row.bytes));
+            } else {
+                nulls_[col_bytes_ - 1] = true;
+            }
+            set(col_at_, at_);
+            set(col_txid_, txid_);
+            log_.append(values_.data(), reinterpret_cast<const bool*>(nulls_.data()));
+        }
+        pending_.clear();
+        log_.finish();
+    }
 
 private:
     void set(int attnum, Datum value) {
@@ -161,7 +178,16 @@ private:
         return actor_datum_;
     }
 
+    struct Pending {
+        core::Uuid org;
+        core::Uuid file;
+        Datum action;  // an enum label OID: by value
+        bool has_bytes;
+        int64 bytes;
+    };
+
     pg::TableAppender log_;
+    std::vector<Pending> pending_;
     int col_org_, col_id_, col_file_, col_user_, col_action_, col_bytes_, col_at_, col_txid_;
     std::vector<Datum> values_;
     std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
