@@ -23,12 +23,7 @@ END
 $$;
 
 -- The context as the getters report it: 'org/user/role', NULL parts spelled NULL.
-CREATE FUNCTION pg_temp.context() RETURNS text
-    LANGUAGE sql AS $$
-    SELECT coalesce(tenancy.current_org_id()::text, 'NULL') || '/'
-        || coalesce(tenancy.current_user_id()::text, 'NULL') || '/'
-        || coalesce(tenancy.current_member_role()::text, 'NULL')
-$$;
+\ir lib/context_text.sql
 
 -- Opens a fresh backend through dblink (a new connection: the library is not
 -- loaded in it yet), runs setup (may be NULL) and then probe, and returns the

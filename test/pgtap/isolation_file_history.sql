@@ -19,12 +19,7 @@ SELECT plan(64);
 -------------------------------------------------------------------------------
 -- Helpers and fixture tables (temporary: no RLS applies to them).
 -------------------------------------------------------------------------------
-CREATE TEMP TABLE orgs (label text PRIMARY KEY, id uuid NOT NULL);
-CREATE TEMP TABLE who (
-    label   text PRIMARY KEY,
-    org     text NOT NULL,
-    role    tenancy.member_role NOT NULL,
-    user_id uuid NOT NULL DEFAULT gen_random_uuid());
+\ir lib/labelled_fixtures.sql
 -- uploader: who inserts the file (and updates its content once); owner: owner_id.
 CREATE TEMP TABLE fx (
     label      text PRIMARY KEY,
@@ -35,39 +30,6 @@ CREATE TEMP TABLE fx (
     deleted    boolean NOT NULL,
     id         uuid NOT NULL DEFAULT gen_random_uuid());
 
-CREATE FUNCTION pg_temp.uid(label text) RETURNS uuid
-    LANGUAGE plpgsql STABLE AS $$
-DECLARE result uuid;
-BEGIN
-    SELECT user_id INTO STRICT result FROM who WHERE who.label = uid.label;
-    RETURN result;
-END
-$$;
-CREATE FUNCTION pg_temp.org(label text) RETURNS uuid
-    LANGUAGE plpgsql STABLE AS $$
-DECLARE result uuid;
-BEGIN
-    SELECT id INTO STRICT result FROM orgs WHERE orgs.label = org.label;
-    RETURN result;
-END
-$$;
-CREATE FUNCTION pg_temp.fid(label text) RETURNS uuid
-    LANGUAGE plpgsql STABLE AS $$
-DECLARE result uuid;
-BEGIN
-    SELECT id INTO STRICT result FROM fx WHERE fx.label = fid.label;
-    RETURN result;
-END
-$$;
-CREATE FUNCTION pg_temp.act_as(label text) RETURNS text
-    LANGUAGE plpgsql AS $$
-DECLARE
-    member who;
-BEGIN
-    SELECT * INTO STRICT member FROM who WHERE who.label = act_as.label;
-    RETURN tenancy.set_context(pg_temp.org(member.org), member.user_id)::text;
-END
-$$;
 
 -- What the current context sees, with labels instead of ids ('?' for an id
 -- that is no fixture).

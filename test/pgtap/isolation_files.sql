@@ -40,12 +40,7 @@ END
 $$;
 
 -- Fixture tables (temporary, outside the extension: no RLS applies).
-CREATE TEMP TABLE orgs (label text PRIMARY KEY, id uuid NOT NULL);
-CREATE TEMP TABLE who (
-    label   text PRIMARY KEY,
-    org     text NOT NULL,
-    role    tenancy.member_role NOT NULL,
-    user_id uuid NOT NULL DEFAULT gen_random_uuid());
+\ir lib/labelled_fixtures.sql
 -- name = path suffix = label; *_del files are soft-deleted by their owner.
 CREATE TEMP TABLE fx (
     label      text PRIMARY KEY,
@@ -55,40 +50,7 @@ CREATE TEMP TABLE fx (
     deleted    boolean NOT NULL,
     id         uuid NOT NULL DEFAULT gen_random_uuid());
 
-CREATE FUNCTION pg_temp.uid(label text) RETURNS uuid
-    LANGUAGE plpgsql STABLE AS $$
-DECLARE result uuid;
-BEGIN
-    SELECT user_id INTO STRICT result FROM who WHERE who.label = uid.label;
-    RETURN result;
-END
-$$;
-CREATE FUNCTION pg_temp.org(label text) RETURNS uuid
-    LANGUAGE plpgsql STABLE AS $$
-DECLARE result uuid;
-BEGIN
-    SELECT id INTO STRICT result FROM orgs WHERE orgs.label = org.label;
-    RETURN result;
-END
-$$;
-CREATE FUNCTION pg_temp.fid(label text) RETURNS uuid
-    LANGUAGE plpgsql STABLE AS $$
-DECLARE result uuid;
-BEGIN
-    SELECT id INTO STRICT result FROM fx WHERE fx.label = fid.label;
-    RETURN result;
-END
-$$;
 -- Switches the tenant context to a fixture member; returns the role.
-CREATE FUNCTION pg_temp.act_as(label text) RETURNS text
-    LANGUAGE plpgsql AS $$
-DECLARE
-    member who;
-BEGIN
-    SELECT * INTO STRICT member FROM who WHERE who.label = act_as.label;
-    RETURN tenancy.set_context(pg_temp.org(member.org), member.user_id)::text;
-END
-$$;
 -- The names of the files visible in the current context.
 CREATE FUNCTION pg_temp.visible(labels text[]) RETURNS bigint
     LANGUAGE sql AS $$

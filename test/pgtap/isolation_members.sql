@@ -9,16 +9,7 @@
 BEGIN;
 SELECT plan(87);
 
-CREATE FUNCTION pg_temp.rows_affected(command text) RETURNS bigint
-    LANGUAGE plpgsql AS $$
-DECLARE
-    n bigint;
-BEGIN
-    EXECUTE command;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
-END
-$$;
+\ir lib/rows_affected.sql
 
 -------------------------------------------------------------------------------
 -- Fixtures.

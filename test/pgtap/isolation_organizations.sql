@@ -11,16 +11,7 @@ SELECT plan(57);
 -- Statement helper: run a command and return how many rows it affected, so
 -- that an UPDATE or DELETE that row level security hides can be asserted to
 -- affect 0 rows (it does not raise an error).
-CREATE FUNCTION pg_temp.rows_affected(command text) RETURNS bigint
-    LANGUAGE plpgsql AS $$
-DECLARE
-    n bigint;
-BEGIN
-    EXECUTE command;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
-END
-$$;
+\ir lib/rows_affected.sql
 
 -------------------------------------------------------------------------------
 -- Fixtures: two schools, A with one member of each role, B with an owner.

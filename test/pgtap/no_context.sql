@@ -13,16 +13,7 @@
 -- are committed under unique slugs and deleted by their owners at the end.
 SELECT plan(53);
 
-CREATE FUNCTION pg_temp.rows_affected(command text) RETURNS bigint
-    LANGUAGE plpgsql AS $$
-DECLARE
-    n bigint;
-BEGIN
-    EXECUTE command;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
-END
-$$;
+\ir lib/rows_affected.sql
 
 -- What an error tells the caller, with every uuid masked: SQLSTATE, message,
 -- detail and hint. Two errors with the same shape reveal nothing more than
