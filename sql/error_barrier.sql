@@ -46,4 +46,12 @@ SELECT probe_pg_error('SELECT 42');
 COMMIT;
 SELECT 1 AS still_alive;
 
+-- A long error message raised under SPI: the error is kept in memory that
+-- survives the SPI connection closing while the C++ frames unwind.
+SELECT left(outcome(format($$SELECT probe_pg_error(%L)$$,
+                           'SELECT ' || quote_literal(repeat('y', 30000)) || '::int')), 60) AS outcome;
+SELECT left(outcome(format($$SELECT probe_pg_error(%L)$$,
+                           'SELECT ' || quote_literal(repeat('z', 100000)) || '::int')), 60) AS outcome;
+SELECT 1 AS still_alive;
+
 DROP FUNCTION probe_cxx_error(text), probe_pg_error(text), probe_unwound_frames(), outcome(text);

@@ -43,7 +43,8 @@ TENANCY_SQL_FUNCTION(tenancy_probe_cxx_error) {
     if (kind == "bad_alloc") throw std::bad_alloc();
     if (kind == "exception") throw std::runtime_error("probe: std::runtime_error");
     if (kind == "unknown") throw 42;
-    PG_RETURN_TEXT_P(cstring_to_text(kind.c_str()));
+    const char* text_of_kind = kind.c_str();
+    return tenancy::pg::call([&] { return PointerGetDatum(cstring_to_text(text_of_kind)); });
 }
 
 TENANCY_SQL_FUNCTION(tenancy_probe_pg_error) {

@@ -346,6 +346,25 @@ void audit_deletes(TriggerData* trigger, const FileColumns& cols) {
     log.finish();
 }
 
+// COPY tenancy.files FROM … by a superuser: how pg_restore brings files back
+// together with their own audit rows, which must not be logged a second time.
+// (RLS refuses COPY FROM to everyone else; COPY (UPDATE …) TO is audited.)
+bool restoring_files(TriggerData* trigger) {
+    if (!TRIGGER_FIRED_BY_INSERT(trigger->tg_event) || ActivePortal == nullptr ||
+        ActivePortal->commandTag != CMDTAG_COPY || !superuser()) {
+        return false;
+    }
+    ListCell* cell;
+    foreach (cell, ActivePortal->stmts) {
+        auto* statement = static_cast<PlannedStmt*>(lfirst(cell));
+        if (statement->utilityStmt != nullptr && IsA(statement->utilityStmt, CopyStmt) &&
+            reinterpret_cast<CopyStmt*>(statement->utilityStmt)->is_from) {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 void register_file_audit_callbacks() {
@@ -403,12 +422,7 @@ TENANCY_SQL_FUNCTION(tenancy_files_audit) {
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                         "files_audit must fire AFTER, FOR EACH STATEMENT");
     }
-    // COPY FROM into files is open to superusers only (RLS refuses it to
-    // everyone else): it is how pg_restore brings back files together with
-    // their own audit rows, which must not be logged a second time.
-    if (ActivePortal != nullptr && ActivePortal->commandTag == CMDTAG_COPY) {
-        return PointerGetDatum(nullptr);
-    }
+    if (restoring_files(trigger)) return PointerGetDatum(nullptr);
     const FileColumns& cols = file_columns(fcinfo, trigger->tg_relation);
     if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && trigger->tg_newtable != nullptr) {
         audit_inserts(trigger, cols);
@@ -479,8 +493,8 @@ TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
                         "record_file_access records reads only: 'download' or 'view'",
                         {}, "Uploads, updates and deletes are logged by the files triggers.");
     }
-    if (bytes && *bytes < 0) {
-        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "bytes must not be negative");
+    if (bytes && (*bytes < 0 || *bytes > 1000000000000000LL)) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "bytes must be between 0 and 1e15");
     }
 
     // Runs as the caller, under the files policies: a file the caller cannot
@@ -532,17 +546,31 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         (span->month == 0 && span->day == 0 && span->time == 0)) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval");
     }
+    // Only rows the rollups have counted go (as for purge_events), and the
+    // rollups learn from when the raw log is no longer complete.
     static pg::CachedPlan purge(
-        "DELETE FROM tenancy.file_access_log WHERE at < now() - $1", {INTERVALOID});
+        "DELETE FROM tenancy.file_access_log WHERE at < now() - $1"
+        " AND ($2::pg_snapshot IS NULL OR pg_visible_in_snapshot(txid, $2::pg_snapshot))",
+        {INTERVALOID, TEXTOID});
     static pg::CachedPlan record(
         "INSERT INTO tenancy.file_access_log_purges (older_than, rows_purged) VALUES ($1, $2)",
         {INTERVALOID, INT8OID});
+    static pg::CachedPlan mark_incomplete(
+        "UPDATE tenancy.rollup_state SET file_log_complete_since ="
+        " greatest(file_log_complete_since, now() - $1)",
+        {INTERVALOID});
     pg::SpiConnection spi;
+    bool no_state = true;
+    Datum counted = Datum(0);
+    if (spi.execute("SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE", false, 1) > 0) {
+        counted = spi.copied_value(0, 1, &no_state);
+    }
     uint64 removed;
     {
         LogMaintenanceScope maintenance;
-        removed = spi.execute(purge, {{INTERVALOID, older_than}}, false);
+        removed = spi.execute(purge, {{INTERVALOID, older_than}, {TEXTOID, counted, no_state}}, false);
     }
+    if (removed > 0) spi.execute(mark_incomplete, {{INTERVALOID, older_than}}, false);
     spi.execute(record, {{INTERVALOID, older_than}, {INT8OID, Int64GetDatum(removed)}}, false);
     ereport(LOG, (errmsg("pg_tenancy: purged %llu file access log rows",
                          static_cast<unsigned long long>(removed))));

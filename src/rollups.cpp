@@ -236,8 +236,11 @@ std::uint64_t write_file_buckets(pg::SpiConnection& spi, const FileRollupBatch& 
         " ON CONFLICT (organization_id, hour) DO UPDATE SET"
         "  uploads = r.uploads + excluded.uploads,"
         "  downloads = r.downloads + excluded.downloads,"
-        "  bytes_uploaded = r.bytes_uploaded + excluded.bytes_uploaded,"
-        "  bytes_downloaded = r.bytes_downloaded + excluded.bytes_downloaded,"
+        // Saturating, like the C++ totals: a failed merge would stop every run.
+        "  bytes_uploaded = least(r.bytes_uploaded::numeric + excluded.bytes_uploaded,"
+        "                         9223372036854775807)::bigint,"
+        "  bytes_downloaded = least(r.bytes_downloaded::numeric + excluded.bytes_downloaded,"
+        "                           9223372036854775807)::bigint,"
         "  user_sketch = tenancy.distinct_sketch_merge(r.user_sketch, excluded.user_sketch)",
         {UUIDARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
          INT8ARRAYOID, BYTEAARRAYOID});
@@ -364,8 +367,10 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
     std::optional<double> value;
     if (!PG_ARGISNULL(1)) {
         value = PG_GETARG_FLOAT8(1);
-        if (!std::isfinite(*value)) {
-            throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "value must be a finite number");
+        // Bounded so that no sum of values can overflow a rollup.
+        if (!std::isfinite(*value) || std::fabs(*value) > 1e15) {
+            throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                            "value must be a finite number between -1e15 and 1e15");
         }
     }
     pg::TableAppender events("tenancy", "events");

@@ -3,10 +3,23 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include "core/time_bucket.hpp"
 
 namespace tenancy::core {
+namespace {
+
+// Byte totals saturate instead of wrapping: one absurd row must not poison a
+// bucket (or, through a failed run, every organization's rollups).
+void add_saturating(std::int64_t& total, std::int64_t n) {
+    if (__builtin_add_overflow(total, n, &total)) {
+        total = n < 0 ? std::numeric_limits<std::int64_t>::min()
+                      : std::numeric_limits<std::int64_t>::max();
+    }
+}
+
+}  // namespace
 
 std::size_t EventBucketKeyHash::operator()(const EventBucketKey& key) const {
     std::size_t h = hash_id(key.organization_id.bytes);
@@ -40,10 +53,10 @@ void FileRollupBatch::add(const Uuid& org, std::int64_t at, FileAction action,
     FileBucket& bucket = buckets_[FileBucketKey{org, hour_bucket(at)}];
     if (action == FileAction::upload) {
         ++bucket.uploads;
-        bucket.bytes_uploaded += bytes.value_or(0);
+        add_saturating(bucket.bytes_uploaded, bytes.value_or(0));
     } else if (action == FileAction::download) {
         ++bucket.downloads;
-        bucket.bytes_downloaded += bytes.value_or(0);
+        add_saturating(bucket.bytes_downloaded, bytes.value_or(0));
     }
     if (user) bucket.users.add(user->bytes);
     ++rows_;

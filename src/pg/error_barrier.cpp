@@ -60,10 +60,14 @@ const char* PgError::what() const noexcept {
 }
 
 namespace detail {
-ErrorData* capture_error(MemoryContext context) {
-    MemoryContextSwitchTo(context);
+ErrorData* capture_error(MemoryContext caller_context) {
+    // CopyErrorData copies into the current context, which must not be
+    // ErrorContext (FlushErrorState resets it).
+    MemoryContext keep = TopTransactionContext != nullptr ? TopTransactionContext : caller_context;
+    MemoryContextSwitchTo(keep);
     ErrorData* data = CopyErrorData();
     FlushErrorState();
+    MemoryContextSwitchTo(caller_context);
     return data;
 }
 }  // namespace detail

@@ -55,37 +55,57 @@ private:
 };
 
 namespace detail {
-// Copies the pending PostgreSQL error into `context` and clears the error
-// state. Only for use inside PG_CATCH.
-ErrorData* capture_error(MemoryContext context);
+// Copies the pending PostgreSQL error out of the error state, which it
+// clears. Only for use inside PG_CATCH. The copy lives in the transaction's
+// top memory context: the context current at the call may be one that
+// unwinding deletes (an SPI connection's) before the barrier re-throws.
+ErrorData* capture_error(MemoryContext caller_context);
+
+// Runs fn inside PG_TRY, keeping a C++ exception it throws from leaving
+// PG_TRY's scope (which would leave PostgreSQL's error stack pointing into a
+// dead frame); returns it to rethrow after PG_END_TRY.
+template <typename Fn>
+std::exception_ptr run_guarded(Fn& fn) noexcept {
+    try {
+        fn();
+    } catch (...) {
+        return std::current_exception();
+    }
+    return nullptr;
+}
 }  // namespace detail
 
 // Runs fn, which calls PostgreSQL functions that may ereport(ERROR), and turns
 // such an error into PgError. fn itself must not own objects with destructors:
-// the longjmp skips them. Nesting is fine.
+// the longjmp skips them. A C++ exception from fn (a nested call) passes on.
 template <typename Fn>
 auto call(Fn&& fn) -> decltype(fn()) {
     using Result = decltype(fn());
     MemoryContext caller_context = CurrentMemoryContext;
     // volatile: assigned between setjmp and a possible longjmp.
     ErrorData* volatile error = nullptr;
+    std::exception_ptr thrown;
     if constexpr (std::is_void_v<Result>) {
+        auto body = [&] { fn(); };
         PG_TRY();
-        { fn(); }
+        { thrown = detail::run_guarded(body); }
         PG_CATCH();
         { error = detail::capture_error(caller_context); }
         PG_END_TRY();
         if (error != nullptr) throw PgError(error);
+        if (thrown) std::rethrow_exception(thrown);
     } else {
         static_assert(std::is_trivially_copyable_v<Result>,
                       "pg::call returns plain values only (Datum, pointers, ints)");
         volatile Result result{};
+        auto body = [&] { result = fn(); };
         PG_TRY();
-        { result = fn(); }
+        { thrown = detail::run_guarded(body); }
         PG_CATCH();
         { error = detail::capture_error(caller_context); }
         PG_END_TRY();
         if (error != nullptr) throw PgError(error);
+        if (thrown) std::rethrow_exception(thrown);
         return result;
     }
 }

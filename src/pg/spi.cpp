@@ -1,6 +1,7 @@
 #include "pg/spi.hpp"
 
 #include <algorithm>
+#include <exception>
 
 namespace tenancy::pg {
 namespace {
@@ -40,10 +41,12 @@ SpiConnection::SpiConnection() : caller_context_(CurrentMemoryContext) {
 
 SpiConnection::~SpiConnection() {
     if (!connected_) return;
-    // SPI_finish reports failures by return code, never by ereport. After a
-    // caught error it may refuse (the SPI stack is left for abort to clean);
-    // that is fine because the error is on its way to PostgreSQL.
-    SPI_finish();
+    // Unwinding: the error is on its way to PostgreSQL, whose (sub)transaction
+    // abort closes the connection. SPI_finish here could pop a connection of
+    // a nested SPI user that failed, and would delete the memory the error
+    // was raised in.
+    if (std::uncaught_exceptions() > 0) return;
+    SPI_finish();  // reports failures by return code, never by ereport
     MemoryContextSwitchTo(caller_context_);
 }
 

@@ -31,6 +31,7 @@ CREATE TABLE tenancy.files (
     CONSTRAINT files_mime_type_length CHECK (length(mime_type) <= 255),
     CONSTRAINT files_checksum_length CHECK (length(checksum) <= 128),
     CONSTRAINT files_size_nonnegative CHECK (size_bytes >= 0),
+    CONSTRAINT files_size_bounded CHECK (size_bytes <= 1e15),  -- 1 PB: sums stay in range
     CONSTRAINT files_version_positive CHECK (version >= 1)
 );
 CREATE INDEX files_owner_idx ON tenancy.files (organization_id, owner_id);
@@ -74,7 +75,8 @@ CREATE TABLE tenancy.file_access_log (
     action          tenancy.file_action NOT NULL,
     bytes           bigint,
     at              timestamptz         NOT NULL DEFAULT now(),
-    CONSTRAINT file_access_log_bytes_nonnegative CHECK (bytes >= 0)
+    CONSTRAINT file_access_log_bytes_nonnegative CHECK (bytes >= 0),
+    CONSTRAINT file_access_log_bytes_bounded CHECK (bytes <= 1e15)
 );
 CREATE INDEX file_access_log_file_idx ON tenancy.file_access_log (organization_id, file_id, at);
 CREATE INDEX file_access_log_at_idx ON tenancy.file_access_log USING brin (at);

@@ -21,8 +21,9 @@ CREATE TABLE tenancy.events (
     txid            xid8             NOT NULL DEFAULT pg_current_xact_id(),
     CONSTRAINT events_pkey PRIMARY KEY (organization_id, id),
     CONSTRAINT events_kind_length CHECK (length(kind) BETWEEN 1 AND 100),
-    CONSTRAINT events_value_finite
-        CHECK (value IS NULL OR value NOT IN ('NaN', 'Infinity', '-Infinity'))
+    -- Finite and bounded, so that no sum in a rollup can overflow.
+    CONSTRAINT events_value_bounded CHECK (value IS NULL OR abs(value) <= 1e15),
+    CONSTRAINT events_at_finite CHECK (isfinite(at))
 );
 -- Rows arrive in transaction order, so a BRIN index finds the new rows of a
 -- run (txid >= the last run's xmin) at almost no cost per appended row, where

@@ -37,7 +37,10 @@ GRANT EXECUTE ON FUNCTION
     TO PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy.quantile_sketch_union(bytea),
     tenancy.distinct_sketch_union(bytea) TO PUBLIC;
-GRANT SELECT, INSERT ON tenancy.events TO tenancy_app;
+-- Direct inserts name kind and value only: organization, user, time and
+-- transaction come from the defaults (the context), never from the app.
+GRANT SELECT ON tenancy.events TO tenancy_app;
+GRANT INSERT (kind, value) ON tenancy.events TO tenancy_app;
 GRANT SELECT ON tenancy.event_rollups, tenancy.file_rollups,
     tenancy.event_stats_hourly, tenancy.event_stats_daily,
     tenancy.file_stats_hourly, tenancy.file_stats_daily TO tenancy_app;
