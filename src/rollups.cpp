@@ -323,6 +323,34 @@ void ensure_state_row(pg::SpiConnection& spi) {
                 false);
 }
 
+// Refuses a rollup state taken in another cluster (a restore from a dump of
+// it): its snapshot and the raw rows' txid belong to that cluster's ids.
+// Records this cluster on a state that has none yet. Needs the row locked.
+void check_state_cluster(pg::SpiConnection& spi) {
+    // Version 1.0 of the schema has no cluster_id (this library serves both).
+    spi.execute("SELECT FROM pg_attribute WHERE attrelid = 'tenancy.rollup_state'::regclass"
+                " AND attname = 'cluster_id' AND NOT attisdropped",
+                true, 1);
+    if (spi.row_count() == 0) return;
+    spi.execute("SELECT cluster_id IS NOT NULL AND cluster_id <>"
+                "  (SELECT system_identifier FROM pg_control_system())"
+                " FROM tenancy.rollup_state",
+                false, 1);
+    bool is_null = false;
+    if (spi.row_count() > 0 && DatumGetBool(spi.copied_value(0, 1, &is_null)) && !is_null) {
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "the rollup state was taken in another cluster",
+                        "tenancy.rollup_state and the raw rows record transaction ids of the "
+                        "cluster the data was dumped from.",
+                        "Restore into a database of the same cluster; see README, Dump and "
+                        "restore.");
+    }
+    spi.execute("UPDATE tenancy.rollup_state"
+                " SET cluster_id = (SELECT system_identifier FROM pg_control_system())"
+                " WHERE cluster_id IS NULL",
+                false);
+}
+
 // This transaction's id (the state row lock gave it one). A run neither
 // counts its own transaction's rows nor lets its stored snapshot see them:
 // the next run counts them, once, after they commit.
@@ -414,6 +442,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     }
     bool is_null = false;
     Datum previous = spi.copied_value(0, 1, &is_null);
+    check_state_cluster(spi);
 
     // Under the lock, a snapshot taken now sees everything earlier runs saw.
     FreshSnapshot snapshot;
@@ -453,6 +482,7 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     bool events_from_null = false, files_from_null = false;
     Datum events_from = spi.copied_value(0, 2, &events_from_null);
     Datum files_from = spi.copied_value(0, 3, &files_from_null);
+    check_state_cluster(spi);
 
     static pg::CachedPlan clear_events(
         "DELETE FROM tenancy.event_rollups WHERE ($1::uuid IS NULL OR organization_id = $1)"

@@ -20,6 +20,11 @@ SELECT pg_catalog.pg_extension_config_dump('tenancy.file_rollups', '');
 SELECT pg_catalog.pg_extension_config_dump('tenancy.rollup_state', '');
 SELECT pg_catalog.pg_extension_config_dump('tenancy.protected_tables', '');
 
+-- The cluster the rollup state was taken in: its snapshot and the raw rows'
+-- txid mean nothing in another cluster's transaction ids, so a run refuses a
+-- state restored from elsewhere instead of counting the wrong rows.
+ALTER TABLE tenancy.rollup_state ADD COLUMN cluster_id bigint;
+
 -- The rollup state row is created by the first run (run_rollups), not by
 -- the install script, so that a restored database gets the dumped row
 -- rather than a conflict with a fresh one. A state no run has touched goes.
