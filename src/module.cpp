@@ -77,7 +77,10 @@ void _PG_init(void) {
     // After this, SET tenancy.<anything unknown> is an error instead of a
     // placeholder that could shadow a setting defined later.
     MarkGUCPrefixReserved("tenancy");
-    reapply_stored_settings();
+    // Hooks before anything that may fail: a failed load cannot be retried in
+    // this session (the settings exist already), so it must not leave the
+    // strict-mode hook or the transaction callback out.
     tenancy::install_context_hooks();
     tenancy::register_file_audit_callbacks();
+    reapply_stored_settings();
 }

@@ -116,7 +116,11 @@ void QuantileSketch::merge(const QuantileSketch& other) {
 
 std::optional<double> QuantileSketch::quantile(double q) const {
     if (count_ == 0 || !(q >= 0.0 && q <= 1.0)) return std::nullopt;
-    auto rank = static_cast<std::uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
+    // Clamped: for counts near 2^64 the double product can round past the end.
+    double position = std::floor(q * static_cast<double>(count_ - 1));
+    std::uint64_t rank = position >= static_cast<double>(count_ - 1)
+                             ? count_ - 1
+                             : static_cast<std::uint64_t>(position);
     std::uint64_t seen = 0;
     // Ascending values: the most negative first (largest magnitude).
     if (!negative_.empty()) {

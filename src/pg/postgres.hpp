@@ -39,6 +39,7 @@ extern "C" {
 #include "access/xlog.h"
 #include "catalog/pg_db_role_setting.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/portal.h"
 #include "tcop/pquery.h"
 #include "access/genam.h"

@@ -1,5 +1,6 @@
 #include "pg/table_appender.hpp"
 
+#include <iterator>
 #include <map>
 #include <utility>
 
@@ -62,6 +63,23 @@ int64 TableAppender::next_identity(int attnum) {
         // (table OIDs are not reused while the table lives, and a new table
         // after DROP/CREATE EXTENSION has a new OID).
         static std::map<std::pair<Oid, int>, Oid> known_sequences;
+        static bool invalidation_registered = false;
+        if (!invalidation_registered) {
+            // ALTER TABLE … DROP/ADD IDENTITY replaces the sequence: forget the
+            // entries of a relation whenever its relcache entry is invalidated.
+            call([] {
+                CacheRegisterRelcacheCallback(
+                    [](Datum, Oid relid) {
+                        for (auto it = known_sequences.begin(); it != known_sequences.end();) {
+                            it = (!OidIsValid(relid) || it->first.first == relid)
+                                     ? known_sequences.erase(it)
+                                     : std::next(it);
+                        }
+                    },
+                    PointerGetDatum(nullptr));
+            });
+            invalidation_registered = true;
+        }
         Oid relid = RelationGetRelid(relation_);
         auto known = known_sequences.find({relid, attnum});
         if (known != known_sequences.end()) {
