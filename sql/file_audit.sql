@@ -165,4 +165,19 @@ SELECT count(*) AS org_log_rows FROM tenancy.file_access_log
 WHERE organization_id = '00000000-0000-4000-a000-0000000000f1';
 SELECT count(*) AS org_versions FROM tenancy.file_versions
 WHERE organization_id = '00000000-0000-4000-a000-0000000000f1';
+-- A superuser's COPY … FROM (how pg_restore brings files back with their own
+-- audit rows) is not audited a second time; COPY (UPDATE … RETURNING) TO is a
+-- write like any other and is.
+COPY tenancy.files (organization_id, id, owner_id, path, name, size_bytes) FROM stdin;
+00000000-0000-4000-a000-0000000000f2	c0000000-0000-4000-8000-0000000000c1	00000000-0000-4000-b000-0000000000f9	restored.pdf	restored.pdf	10
+\.
+SELECT count(*) AS log_rows_of_restored_file FROM tenancy.file_access_log
+WHERE file_id = 'c0000000-0000-4000-8000-0000000000c1';
+COPY (UPDATE tenancy.files SET size_bytes = 11 WHERE id = 'c0000000-0000-4000-8000-0000000000c1'
+      RETURNING version) TO STDOUT;
+SELECT action, bytes FROM tenancy.file_access_log
+WHERE file_id = 'c0000000-0000-4000-8000-0000000000c1';
+SELECT version, size_bytes FROM tenancy.file_versions
+WHERE file_id = 'c0000000-0000-4000-8000-0000000000c1';
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f2';
 DROP VIEW log_as_seen;

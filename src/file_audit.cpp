@@ -60,6 +60,18 @@ struct FileColumns {
                            at("version"),         at("created_at"), at("updated_at"),
                            at("deleted_at")};
     }
+
+    // What makes a new version: the stored object changed.
+    template <typename Differs>
+    bool content_changed(Differs&& differs) const {
+        return differs(path) || differs(size_bytes) || differs(checksum);
+    }
+    // What is worth an audit row without being a new version.
+    template <typename Differs>
+    bool metadata_changed(Differs&& differs) const {
+        return differs(owner_id) || differs(name) || differs(mime_type) || differs(visibility) ||
+               differs(deleted_at);
+    }
 };
 
 // Resolved once per query (fn_extra lives as long as the trigger's flinfo).
@@ -266,9 +278,6 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
 
     TransitionTableReader old_rows(trigger->tg_oldtable, desc);
     TransitionTableReader new_rows(trigger->tg_newtable, desc);
-    const int compared[] = {cols.owner_id,   cols.path,     cols.name,
-                            cols.mime_type,  cols.size_bytes, cols.checksum,
-                            cols.visibility, cols.deleted_at};
     while (old_rows.next()) {
         if (!new_rows.next()) {
             throw pg::Error(ERRCODE_INTERNAL_ERROR,
@@ -279,11 +288,12 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
         auto differs = [&](int attnum) {
             return changed(desc, attnum, column_of(before, attnum), column_of(after, attnum));
         };
-        bool content_changed =
-            differs(cols.path) || differs(cols.size_bytes) || differs(cols.checksum);
-        bool anything_changed = false;
-        for (int attnum : compared) anything_changed = anything_changed || differs(attnum);
-        if (!anything_changed) continue;  // UPDATE … SET x = x: nothing to audit
+        // files_before_update bumped the version exactly when the content
+        // changed: no need to compare path, size and checksum a second time.
+        bool content_changed = differs(cols.version);
+        if (!content_changed && !cols.metadata_changed(differs)) {
+            continue;  // UPDATE … SET x = x: nothing to audit
+        }
 
         Value org = column_of(after, cols.organization_id);
         Value id = column_of(after, cols.id);
@@ -396,10 +406,8 @@ TENANCY_SQL_FUNCTION(tenancy_files_before_update) {
     if (differs(cols.id)) {
         throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, "the id of a file cannot change");
     }
-    bool content_changed = differs(cols.path) || differs(cols.size_bytes) || differs(cols.checksum);
-    bool anything_changed = content_changed || differs(cols.owner_id) || differs(cols.name) ||
-                            differs(cols.mime_type) || differs(cols.visibility) ||
-                            differs(cols.deleted_at);
+    bool content_changed = cols.content_changed(differs);
+    bool anything_changed = content_changed || cols.metadata_changed(differs);
     // Version and timestamps belong to the trigger, whatever the statement set.
     int32 old_version = DatumGetInt32(before(cols.version).datum);
     int replace_columns[3] = {cols.version, cols.created_at, cols.updated_at};

@@ -23,12 +23,6 @@ std::optional<MemberRole> parse_member_role(std::string_view text) {
     return std::nullopt;
 }
 
-bool is_staff(MemberRole role) { return role != MemberRole::student; }
-
-bool is_manager(MemberRole role) {
-    return role == MemberRole::owner || role == MemberRole::admin;
-}
-
 std::string encode_context(const TenantContext& context) {
     std::string out = context.org_id.to_string();
     out.push_back(kSeparator);

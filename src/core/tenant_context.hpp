@@ -19,11 +19,6 @@ inline constexpr int kMemberRoleCount = 4;
 std::string_view to_string(MemberRole role);
 std::optional<MemberRole> parse_member_role(std::string_view text);
 
-// Staff sees more than students: teacher, admin and owner.
-bool is_staff(MemberRole role);
-// May manage the organization and its members: admin and owner.
-bool is_manager(MemberRole role);
-
 struct TenantContext {
     Uuid org_id;
     Uuid user_id;

@@ -1,6 +1,6 @@
 // Bucket arithmetic for rollups. Timestamps are PostgreSQL's timestamptz:
 // microseconds since 2000-01-01 00:00 UTC, which is hour- and day-aligned, so
-// buckets are UTC hours and days. Floor division: times before 2000 land in
+// buckets are UTC hours (the daily views merge hours in SQL). Floor division: times before 2000 land in
 // the bucket that contains them, not the one after.
 #pragma once
 
@@ -18,6 +18,5 @@ constexpr std::int64_t floor_to(std::int64_t micros, std::int64_t width) {
 }
 
 constexpr std::int64_t hour_bucket(std::int64_t micros) { return floor_to(micros, kMicrosPerHour); }
-constexpr std::int64_t day_bucket(std::int64_t micros) { return floor_to(micros, kMicrosPerDay); }
 
 }  // namespace tenancy::core

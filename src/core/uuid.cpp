@@ -55,11 +55,4 @@ std::string Uuid::to_string() const {
     return s;
 }
 
-bool Uuid::is_nil() const {
-    for (auto b : bytes) {
-        if (b != 0) return false;
-    }
-    return true;
-}
-
 }  // namespace tenancy::core

@@ -20,8 +20,6 @@ struct Uuid {
     // Canonical lowercase 8-4-4-4-12 form, as uuid_out prints it.
     std::string to_string() const;
 
-    bool is_nil() const;
-
     friend bool operator==(const Uuid& a, const Uuid& b) { return a.bytes == b.bytes; }
     friend bool operator!=(const Uuid& a, const Uuid& b) { return !(a == b); }
 };

@@ -82,15 +82,4 @@ Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {
     raise(pending);
 }
 
-void barrier_void(void (*body)(void*), void* arg) {
-    PendingError pending;
-    try {
-        body(arg);
-        return;
-    } catch (...) {
-        take_exception(pending);
-    }
-    raise(pending);
-}
-
 }  // namespace tenancy::pg

@@ -114,10 +114,6 @@ auto call(Fn&& fn) -> decltype(fn()) {
 // normally when the body throws.
 Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo));
 
-// The same for callbacks PostgreSQL makes into C++ that return nothing
-// (transaction callbacks, hooks). `what` names the callback in the error.
-void barrier_void(void (*body)(void*), void* arg);
-
 }  // namespace tenancy::pg
 
 // Defines an SQL-callable C function `name` whose body is C++ run inside the

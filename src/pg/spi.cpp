@@ -111,17 +111,6 @@ void SpiConnection::close_cursor(Portal cursor) {
     call([&] { SPI_cursor_close(cursor); });
 }
 
-std::optional<std::string> SpiConnection::text_value(std::uint64_t row, int column) const {
-    if (SPI_tuptable == nullptr || row >= SPI_processed) {
-        throw std::out_of_range("SpiConnection::text_value: no such row");
-    }
-    HeapTuple tuple = SPI_tuptable->vals[row];
-    TupleDesc desc = SPI_tuptable->tupdesc;
-    char* text = call([&] { return SPI_getvalue(tuple, desc, column); });
-    if (text == nullptr) return std::nullopt;
-    return std::string(text);
-}
-
 Datum SpiConnection::copied_value(std::uint64_t row, int column, bool* is_null) const {
     if (SPI_tuptable == nullptr || row >= SPI_processed) {
         throw std::out_of_range("SpiConnection::copied_value: no such row");

@@ -58,9 +58,6 @@ public:
     // Runs a one-off statement without arguments.
     std::uint64_t execute(const char* sql, bool read_only, long row_limit = 0);
 
-    // Column `column` (1-based) of result row `row`, as text; nullopt for NULL.
-    std::optional<std::string> text_value(std::uint64_t row, int column) const;
-
     // Column of result row as a Datum copied into the caller's memory context
     // (the one current when this connection was opened), so it survives
     // the connection; is_null reports SQL NULL.

@@ -25,14 +25,6 @@ TEST(MemberRole, NamesMatchTheSqlEnumInOrder) {
     EXPECT_FALSE(parse_member_role("superuser"));
 }
 
-TEST(MemberRole, StaffAndManagers) {
-    EXPECT_TRUE(is_staff(MemberRole::teacher));
-    EXPECT_FALSE(is_staff(MemberRole::student));
-    EXPECT_TRUE(is_manager(MemberRole::admin));
-    EXPECT_TRUE(is_manager(MemberRole::owner));
-    EXPECT_FALSE(is_manager(MemberRole::teacher));
-}
-
 TEST(TenantContext, RoundTripsThroughTheSettingText) {
     for (int i = 0; i < kMemberRoleCount; ++i) {
         TenantContext context = sample(static_cast<MemberRole>(i));
