@@ -140,9 +140,16 @@ DELETE FROM tenancy.file_access_log;
 RESET session_replication_role;
 
 -- Log rows survive their file; they go with their organization.
+-- Versions go with their file (deleted by the files trigger: file_versions
+-- has no foreign key since 1.2).
 SELECT count(*) AS log_rows_before FROM tenancy.file_access_log;
+SELECT count(*) AS versions_before FROM tenancy.file_versions;
 DELETE FROM tenancy.files WHERE path LIKE 'bulk/%';
 SELECT count(*) AS log_rows_after_file_delete FROM tenancy.file_access_log;
+SELECT count(*) AS versions_after_file_delete FROM tenancy.file_versions;
+SELECT count(*) AS versions_without_file FROM tenancy.file_versions v
+WHERE NOT EXISTS (SELECT 1 FROM tenancy.files f
+                  WHERE f.organization_id = v.organization_id AND f.id = v.file_id);
 
 -- Retention: only through purge, which is itself recorded.
 SELECT tenancy.purge_file_access_log(NULL);
@@ -179,5 +186,24 @@ SELECT action, bytes FROM tenancy.file_access_log
 WHERE file_id = 'c0000000-0000-4000-8000-0000000000c1';
 SELECT version, size_bytes FROM tenancy.file_versions
 WHERE file_id = 'c0000000-0000-4000-8000-0000000000c1';
+-- The log's CHECK constraints hold for the triggers' rows, including one
+-- added after this session's first append (compiled checks are cached per
+-- backend and recompiled when the table's constraints change).
+\set VERBOSITY terse
+BEGIN;
+ALTER TABLE tenancy.file_access_log ADD CONSTRAINT bytes_below_12 CHECK (bytes < 12);
+UPDATE tenancy.files SET size_bytes = 12 WHERE id = 'c0000000-0000-4000-8000-0000000000c1';
+ROLLBACK;
+\set VERBOSITY default
+UPDATE tenancy.files SET size_bytes = 12 WHERE id = 'c0000000-0000-4000-8000-0000000000c1'
+RETURNING version;
+-- TRUNCATE of files (owner or superuser) takes the versions along; the log stays.
+BEGIN;
+SELECT count(*) AS versions_before_truncate FROM tenancy.file_versions;
+TRUNCATE tenancy.files;
+SELECT count(*) AS versions_after_truncate FROM tenancy.file_versions;
+SELECT count(*) > 0 AS log_kept FROM tenancy.file_access_log;
+ROLLBACK;
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f2';
+SELECT count(*) AS versions_left FROM tenancy.file_versions;
 DROP VIEW log_as_seen;

@@ -328,14 +328,30 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
     log.finish();
 }
 
+// Lets the statements of an open SPI connection read the trigger's
+// transition tables by name (old_rows, new_rows).
+void register_transition_tables(TriggerData* trigger) {
+    int rc = pg::call([&] { return SPI_register_trigger_data(trigger); });
+    if (rc < 0) throw pg::Error(ERRCODE_INTERNAL_ERROR, "SPI_register_trigger_data failed");
+}
+
 // Hard deletes are logged unless the organization itself is going (cascade
-// from organizations): its log goes with it.
+// from organizations): its log goes with it. The file's versions go in any
+// case: file_versions has no foreign key to files (these triggers are its
+// only writer, and an RI check per version row was most of what a content
+// update cost), so the cascade is done here.
 void audit_deletes(TriggerData* trigger, const FileColumns& cols) {
     static pg::CachedPlan organization_exists(
         "SELECT 1 FROM tenancy.organizations WHERE id = $1", {UUIDOID});
+    static pg::CachedPlan delete_versions(
+        "DELETE FROM tenancy.file_versions v USING old_rows o"
+        " WHERE v.organization_id = o.organization_id AND v.file_id = o.id",
+        {});
     Datum hard_delete = file_action_datum("delete");
     AccessLogWriter log;
     pg::SpiConnection spi;
+    register_transition_tables(trigger);
+    spi.execute(delete_versions, {}, false);
     std::unordered_set<std::string> live_orgs, gone_orgs;
     TransitionTableReader rows(trigger->tg_oldtable, RelationGetDescr(trigger->tg_relation));
     while (rows.next()) {
@@ -430,6 +446,13 @@ TENANCY_SQL_FUNCTION(tenancy_files_audit) {
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                         "files_audit must fire AFTER, FOR EACH STATEMENT");
     }
+    if (TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event)) {
+        // TRUNCATE tenancy.files (owner or superuser): versions go with the
+        // files, as they do for a DELETE; the log stays.
+        pg::SpiConnection spi;
+        spi.execute("TRUNCATE tenancy.file_versions", false);
+        return PointerGetDatum(nullptr);
+    }
     if (restoring_files(trigger)) return PointerGetDatum(nullptr);
     const FileColumns& cols = file_columns(fcinfo, trigger->tg_relation);
     if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && trigger->tg_newtable != nullptr) {
@@ -472,9 +495,7 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     static pg::CachedPlan delete_events(
         "DELETE FROM tenancy.events e USING old_rows o WHERE e.organization_id = o.id", {});
     pg::SpiConnection spi;
-    TriggerData* data = trigger;
-    int rc = pg::call([&] { return SPI_register_trigger_data(data); });
-    if (rc < 0) throw pg::Error(ERRCODE_INTERNAL_ERROR, "SPI_register_trigger_data failed");
+    register_transition_tables(trigger);
     LogMaintenanceScope maintenance;
     spi.execute(delete_log, {}, false);
     spi.execute(delete_events, {}, false);

@@ -47,6 +47,9 @@ extern "C" {
 #include "catalog/indexing.h"
 #include "rewrite/rowsecurity.h"
 #include "mb/pg_wchar.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "access/transam.h"
 }
 
 // c.h defines these as macros; they break <algorithm> and friends.

@@ -1,0 +1,14 @@
+-------------------------------------------------------------------------------
+-- file_versions loses its foreign key to files. The files triggers are the
+-- only writer of versions, and write them only for a row they have just
+-- updated (and so hold locked): the key's check, a query per version row,
+-- proved nothing and was most of what a content update cost. What the key's
+-- ON DELETE CASCADE did, the files triggers now do themselves: a DELETE of
+-- files removes the files' versions (src/file_audit.cpp, audit_deletes), and
+-- a TRUNCATE of files truncates file_versions.
+-------------------------------------------------------------------------------
+ALTER TABLE tenancy.file_versions DROP CONSTRAINT file_versions_file_fkey;
+
+CREATE TRIGGER files_truncate_versions
+    AFTER TRUNCATE ON tenancy.files
+    FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit_delete();
