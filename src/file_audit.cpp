@@ -74,15 +74,29 @@ struct FileColumns {
     }
 };
 
-// Resolved once per query (fn_extra lives as long as the trigger's flinfo).
-const FileColumns& file_columns(FunctionCallInfo fcinfo, Relation files) {
-    if (fcinfo->flinfo->fn_extra == nullptr) {
-        FileColumns resolved = FileColumns::resolve(files);
-        MemoryContext context = fcinfo->flinfo->fn_mcxt;
-        void* memory = pg::call([&] { return MemoryContextAlloc(context, sizeof(FileColumns)); });
-        fcinfo->flinfo->fn_extra = new (memory) FileColumns(resolved);
+// Resolved once per backend and table: a statement-level trigger's fn_extra
+// lasts one query only, and thirteen lookups by name were a visible part of a
+// one-row statement. Dropped when the table's relcache entry is invalidated
+// (ALTER TABLE, DROP/CREATE EXTENSION).
+const FileColumns& file_columns(Relation files) {
+    static Oid resolved_for = InvalidOid;
+    static FileColumns resolved{};
+    static bool invalidation_registered = false;
+    if (!invalidation_registered) {
+        pg::call([] {
+            CacheRegisterRelcacheCallback(
+                [](Datum, Oid relid) {
+                    if (!OidIsValid(relid) || relid == resolved_for) resolved_for = InvalidOid;
+                },
+                PointerGetDatum(nullptr));
+        });
+        invalidation_registered = true;
     }
-    return *static_cast<const FileColumns*>(fcinfo->flinfo->fn_extra);
+    if (resolved_for != RelationGetRelid(files)) {
+        resolved = FileColumns::resolve(files);
+        resolved_for = RelationGetRelid(files);
+    }
+    return resolved;
 }
 
 TriggerData* trigger_data(FunctionCallInfo fcinfo, const char* name) {
@@ -410,7 +424,7 @@ TENANCY_SQL_FUNCTION(tenancy_files_before_update) {
     }
     Relation files = trigger->tg_relation;
     TupleDesc desc = RelationGetDescr(files);
-    const FileColumns& cols = file_columns(fcinfo, files);
+    const FileColumns& cols = file_columns(files);
     HeapTuple old_tuple = trigger->tg_trigtuple;
     HeapTuple tuple = trigger->tg_newtuple;
     auto before = [&](int attnum) { return column_of(old_tuple, desc, attnum); };
@@ -454,7 +468,7 @@ TENANCY_SQL_FUNCTION(tenancy_files_audit) {
         return PointerGetDatum(nullptr);
     }
     if (restoring_files(trigger)) return PointerGetDatum(nullptr);
-    const FileColumns& cols = file_columns(fcinfo, trigger->tg_relation);
+    const FileColumns& cols = file_columns(trigger->tg_relation);
     if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && trigger->tg_newtable != nullptr) {
         audit_inserts(trigger, cols);
     } else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) && trigger->tg_oldtable != nullptr &&

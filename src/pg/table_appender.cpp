@@ -107,8 +107,12 @@ TableAppender::TableAppender(const char* schema, const char* table) {
         estate->es_output_cid = GetCurrentCommandId(true);
         ExecOpenIndices(result_relation, false);
         slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(relation), &TTSOpsVirtual);
-        AfterTriggerBeginQuery();
     });
+    // Only AFTER ROW INSERT triggers (a foreign key's check, a DBA's own)
+    // queue events: without them there is no trigger query level to open.
+    fires_after_triggers_ =
+        relation->trigdesc != nullptr && relation->trigdesc->trig_insert_after_row;
+    if (fires_after_triggers_) call([] { AfterTriggerBeginQuery(); });
     relation_ = relation;
     estate_ = estate;
     result_relation_ = result_relation;
@@ -189,9 +193,10 @@ void TableAppender::finish() {
     Relation relation = relation_;
     EState* estate = estate_;
     ResultRelInfo* result_relation = result_relation_;
+    bool fires_after_triggers = fires_after_triggers_;
     call([&] {
         ExecCloseIndices(result_relation);
-        AfterTriggerEndQuery(estate);
+        if (fires_after_triggers) AfterTriggerEndQuery(estate);
         ExecResetTupleTable(estate->es_tupleTable, false);
         FreeExecutorState(estate);
         table_close(relation, NoLock);

@@ -37,6 +37,7 @@ private:
     ResultRelInfo* result_relation_ = nullptr;
     TupleTableSlot* slot_ = nullptr;
     Oid identity_sequence_ = InvalidOid;
+    bool fires_after_triggers_ = false;
     bool finished_ = false;
 };
 

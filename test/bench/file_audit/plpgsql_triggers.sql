@@ -26,6 +26,8 @@ BEGIN
         VALUES (NEW.organization_id, NEW.id, tenancy.current_user_id(), 'upload', NEW.size_bytes);
         RETURN NULL;
     ELSIF TG_OP = 'DELETE' THEN
+        DELETE FROM bench.file_versions_plpgsql
+        WHERE organization_id = OLD.organization_id AND file_id = OLD.id;
         INSERT INTO bench.file_access_log_plpgsql (organization_id, file_id, user_id, action)
         VALUES (OLD.organization_id, OLD.id, tenancy.current_user_id(), 'delete');
         RETURN NULL;
