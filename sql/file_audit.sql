@@ -204,6 +204,19 @@ TRUNCATE tenancy.files;
 SELECT count(*) AS versions_after_truncate FROM tenancy.file_versions;
 SELECT count(*) > 0 AS log_kept FROM tenancy.file_access_log;
 ROLLBACK;
+-- The application's DELETE takes the versions along too, though it has no
+-- privilege on file_versions (the files trigger does it, as the extension).
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f2',
+                           '00000000-0000-4000-b000-0000000000f9');
+DELETE FROM tenancy.files WHERE id = 'c0000000-0000-4000-8000-0000000000c1';
+COMMIT;
+\c - postgres
+SELECT count(*) AS versions_after_app_delete FROM tenancy.file_versions
+WHERE file_id = 'c0000000-0000-4000-8000-0000000000c1';
+SELECT action FROM tenancy.file_access_log
+WHERE file_id = 'c0000000-0000-4000-8000-0000000000c1' ORDER BY id DESC LIMIT 1;
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f2';
 SELECT count(*) AS versions_left FROM tenancy.file_versions;
 DROP VIEW log_as_seen;
