@@ -204,6 +204,17 @@ TRUNCATE tenancy.files;
 SELECT count(*) AS versions_after_truncate FROM tenancy.file_versions;
 SELECT count(*) > 0 AS log_kept FROM tenancy.file_access_log;
 ROLLBACK;
+-- Naming both tables (what the foreign key required before 1.2) works too,
+-- and so does a TRUNCATE applied by a replication subscriber.
+BEGIN;
+TRUNCATE tenancy.files, tenancy.file_versions;
+SELECT count(*) AS versions_after_truncating_both FROM tenancy.file_versions;
+ROLLBACK;
+BEGIN;
+SET LOCAL session_replication_role = replica;
+TRUNCATE tenancy.files;
+SELECT count(*) AS versions_after_replica_truncate FROM tenancy.file_versions;
+ROLLBACK;
 -- The application's DELETE takes the versions along too, though it has no
 -- privilege on file_versions (the files trigger does it, as the extension).
 \c - tenancy_test_app

@@ -78,7 +78,7 @@ struct FileColumns {
 // lasts one query only, and thirteen lookups by name were a visible part of a
 // one-row statement. Dropped when the table's relcache entry is invalidated
 // (ALTER TABLE, DROP/CREATE EXTENSION).
-const FileColumns& file_columns(Relation files) {
+FileColumns file_columns(Relation files) {
     static Oid resolved_for = InvalidOid;
     static FileColumns resolved{};
     static bool invalidation_registered = false;
@@ -357,15 +357,17 @@ void register_transition_tables(TriggerData* trigger) {
 void audit_deletes(TriggerData* trigger, const FileColumns& cols) {
     static pg::CachedPlan organization_exists(
         "SELECT 1 FROM tenancy.organizations WHERE id = $1", {UUIDOID});
-    static pg::CachedPlan delete_versions(
+    // Planned per statement, not kept: the plan depends on how many rows
+    // old_rows holds (an index probe per file, or a hash join for an
+    // organization's thousands).
+    const char* delete_versions =
         "DELETE FROM tenancy.file_versions v USING old_rows o"
-        " WHERE v.organization_id = o.organization_id AND v.file_id = o.id",
-        {});
+        " WHERE v.organization_id = o.organization_id AND v.file_id = o.id";
     Datum hard_delete = file_action_datum("delete");
     AccessLogWriter log;
     pg::SpiConnection spi;
     register_transition_tables(trigger);
-    spi.execute(delete_versions, {}, false);
+    spi.execute(delete_versions, false);
     std::unordered_set<std::string> live_orgs, gone_orgs;
     TransitionTableReader rows(trigger->tg_oldtable, RelationGetDescr(trigger->tg_relation));
     while (rows.next()) {
@@ -424,7 +426,7 @@ TENANCY_SQL_FUNCTION(tenancy_files_before_update) {
     }
     Relation files = trigger->tg_relation;
     TupleDesc desc = RelationGetDescr(files);
-    const FileColumns& cols = file_columns(files);
+    const FileColumns cols = file_columns(files);
     HeapTuple old_tuple = trigger->tg_trigtuple;
     HeapTuple tuple = trigger->tg_newtuple;
     auto before = [&](int attnum) { return column_of(old_tuple, desc, attnum); };
@@ -462,13 +464,25 @@ TENANCY_SQL_FUNCTION(tenancy_files_audit) {
     }
     if (TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event)) {
         // TRUNCATE tenancy.files (owner or superuser): versions go with the
-        // files, as they do for a DELETE; the log stays.
+        // files, as they do for a DELETE; the log stays. When the statement
+        // itself holds file_versions open (TRUNCATE tenancy.files,
+        // tenancy.file_versions), a nested TRUNCATE would be refused as "in
+        // use": a DELETE removes what is left instead.
+        bool versions_in_use = pg::call([] {
+            Oid versions = get_relname_relid("file_versions", get_namespace_oid("tenancy", false));
+            if (!OidIsValid(versions)) return false;
+            Relation relation = RelationIdGetRelation(versions);
+            bool in_use = relation != nullptr && relation->rd_refcnt > 1;
+            if (relation != nullptr) RelationClose(relation);
+            return in_use;
+        });
         pg::SpiConnection spi;
-        spi.execute("TRUNCATE tenancy.file_versions", false);
+        spi.execute(versions_in_use ? "DELETE FROM tenancy.file_versions" : "TRUNCATE tenancy.file_versions",
+                    false);
         return PointerGetDatum(nullptr);
     }
     if (restoring_files(trigger)) return PointerGetDatum(nullptr);
-    const FileColumns& cols = file_columns(trigger->tg_relation);
+    const FileColumns cols = file_columns(trigger->tg_relation);
     if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && trigger->tg_newtable != nullptr) {
         audit_inserts(trigger, cols);
     } else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) && trigger->tg_oldtable != nullptr &&

@@ -19,6 +19,8 @@ namespace {
 // text, or gives a recreated table another OID), and only for expressions
 // that call built-in functions alone: a user-defined function may keep
 // per-transaction state in its FmgrInfo, which lives as long as the entry.
+// (Built-in functions are EXECUTE-able by PUBLIC unless a DBA revokes it;
+// a compiled entry does not repeat that permission check per statement.)
 struct CompiledChecks {
     std::vector<std::string> sources;  // pg_constraint.conbin of each, in order
     MemoryContext memory = nullptr;
@@ -27,7 +29,13 @@ struct CompiledChecks {
 
 bool outside_builtins(Node* node, void*) {
     if (node == nullptr) return false;
-    if (IsA(node, CoerceToDomain) || IsA(node, SubLink)) return true;
+    // Nodes that call support functions check_functions_in_node does not
+    // see (comparison for GREATEST/LEAST, subscripting handlers) or run
+    // checks of their own (domains), and subqueries.
+    if (IsA(node, CoerceToDomain) || IsA(node, SubLink) || IsA(node, MinMaxExpr) ||
+        IsA(node, SubscriptingRef)) {
+        return true;
+    }
     if (check_functions_in_node(node, [](Oid function, void*) { return function >= FirstNormalObjectId; },
                                 nullptr)) {
         return true;

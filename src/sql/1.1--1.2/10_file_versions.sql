@@ -12,3 +12,7 @@ ALTER TABLE tenancy.file_versions DROP CONSTRAINT file_versions_file_fkey;
 CREATE TRIGGER files_truncate_versions
     AFTER TRUNCATE ON tenancy.files
     FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit_delete();
+-- ALWAYS: a TRUNCATE applied under session_replication_role = replica (a
+-- logical replication subscriber) takes the versions along as well; the
+-- foreign key used to refuse such a TRUNCATE outright.
+ALTER TABLE tenancy.files ENABLE ALWAYS TRIGGER files_truncate_versions;
