@@ -77,26 +77,20 @@ struct FileColumns {
 // Resolved once per backend and table: a statement-level trigger's fn_extra
 // lasts one query only, and thirteen lookups by name were a visible part of a
 // one-row statement. Dropped when the table's relcache entry is invalidated
-// (ALTER TABLE, DROP/CREATE EXTENSION).
+// (ALTER TABLE, DROP/CREATE EXTENSION; see register_file_audit_callbacks).
+Oid g_file_columns_of = InvalidOid;
+FileColumns g_file_columns{};
+
+void forget_file_columns(Datum, Oid relid) {
+    if (!OidIsValid(relid) || relid == g_file_columns_of) g_file_columns_of = InvalidOid;
+}
+
 FileColumns file_columns(Relation files) {
-    static Oid resolved_for = InvalidOid;
-    static FileColumns resolved{};
-    static bool invalidation_registered = false;
-    if (!invalidation_registered) {
-        pg::call([] {
-            CacheRegisterRelcacheCallback(
-                [](Datum, Oid relid) {
-                    if (!OidIsValid(relid) || relid == resolved_for) resolved_for = InvalidOid;
-                },
-                PointerGetDatum(nullptr));
-        });
-        invalidation_registered = true;
+    if (g_file_columns_of != RelationGetRelid(files)) {
+        g_file_columns = FileColumns::resolve(files);
+        g_file_columns_of = RelationGetRelid(files);
     }
-    if (resolved_for != RelationGetRelid(files)) {
-        resolved = FileColumns::resolve(files);
-        resolved_for = RelationGetRelid(files);
-    }
-    return resolved;
+    return g_file_columns;
 }
 
 TriggerData* trigger_data(FunctionCallInfo fcinfo, const char* name) {
@@ -411,6 +405,9 @@ bool restoring_files(TriggerData* trigger) {
 
 void register_file_audit_callbacks() {
     RegisterXactCallback(reset_maintenance_at_transaction_end, nullptr);
+    // At load, not lazily: a backend has only ten relcache callback slots,
+    // and running out mid-query is FATAL.
+    CacheRegisterRelcacheCallback(forget_file_columns, PointerGetDatum(nullptr));
 }
 
 }  // namespace tenancy

@@ -1,5 +1,6 @@
 // Module entry: settings, hooks and the reserved "tenancy." prefix.
 #include "context.hpp"
+#include "pg/table_appender.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -82,5 +83,6 @@ void _PG_init(void) {
     // strict-mode hook or the transaction callback out.
     tenancy::install_context_hooks();
     tenancy::register_file_audit_callbacks();
+    tenancy::pg::TableAppender::register_invalidation();
     reapply_stored_settings();
 }

@@ -46,6 +46,19 @@ bool outside_builtins(Node* node, void*) {
     return expression_tree_walker(node, walker, nullptr);
 }
 
+// Identity sequences by (table, column). pg_depend is scanned once per
+// backend and table, not per statement; ALTER TABLE … DROP/ADD IDENTITY
+// replaces the sequence, so a table's entries go when its relcache entry is
+// invalidated (TableAppender::register_invalidation).
+std::map<std::pair<Oid, int>, Oid> g_known_sequences;
+
+void forget_sequences(Datum, Oid relid) {
+    for (auto it = g_known_sequences.begin(); it != g_known_sequences.end();) {
+        it = (!OidIsValid(relid) || it->first.first == relid) ? g_known_sequences.erase(it)
+                                                              : std::next(it);
+    }
+}
+
 ExprState** compiled_checks(Relation relation) {
     TupleConstr* constraints = RelationGetDescr(relation)->constr;
     if (constraints == nullptr || constraints->num_check == 0) return nullptr;
@@ -133,6 +146,10 @@ TableAppender::~TableAppender() {
     // executor state and the pending after-trigger query level.
 }
 
+void TableAppender::register_invalidation() {
+    CacheRegisterRelcacheCallback(forget_sequences, PointerGetDatum(nullptr));
+}
+
 int TableAppender::column(const char* name) const {
     return attribute_number(RelationGetDescr(relation_), name, RelationGetRelationName(relation_));
 }
@@ -141,36 +158,15 @@ int TableAppender::column_count() const { return RelationGetDescr(relation_)->na
 
 int64 TableAppender::next_identity(int attnum) {
     if (!OidIsValid(identity_sequence_)) {
-        // pg_depend is scanned once per backend and table, not per statement
-        // (table OIDs are not reused while the table lives, and a new table
-        // after DROP/CREATE EXTENSION has a new OID).
-        static std::map<std::pair<Oid, int>, Oid> known_sequences;
-        static bool invalidation_registered = false;
-        if (!invalidation_registered) {
-            // ALTER TABLE … DROP/ADD IDENTITY replaces the sequence: forget the
-            // entries of a relation whenever its relcache entry is invalidated.
-            call([] {
-                CacheRegisterRelcacheCallback(
-                    [](Datum, Oid relid) {
-                        for (auto it = known_sequences.begin(); it != known_sequences.end();) {
-                            it = (!OidIsValid(relid) || it->first.first == relid)
-                                     ? known_sequences.erase(it)
-                                     : std::next(it);
-                        }
-                    },
-                    PointerGetDatum(nullptr));
-            });
-            invalidation_registered = true;
-        }
         Oid relid = RelationGetRelid(relation_);
-        auto known = known_sequences.find({relid, attnum});
-        if (known != known_sequences.end()) {
+        auto known = g_known_sequences.find({relid, attnum});
+        if (known != g_known_sequences.end()) {
             identity_sequence_ = known->second;
         } else {
             identity_sequence_ = call([&] {
                 return getIdentitySequence(relid, static_cast<AttrNumber>(attnum), false);
             });
-            known_sequences.emplace(std::make_pair(relid, attnum), identity_sequence_);
+            g_known_sequences.emplace(std::make_pair(relid, attnum), identity_sequence_);
         }
     }
     Oid sequence = identity_sequence_;

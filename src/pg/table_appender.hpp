@@ -12,6 +12,10 @@ class TableAppender {
 public:
     TableAppender(const char* schema, const char* table);
     ~TableAppender();
+    // Registers the relcache callback behind the per-backend caches; once,
+    // from _PG_init.
+    static void register_invalidation();
+
     TableAppender(const TableAppender&) = delete;
     TableAppender& operator=(const TableAppender&) = delete;
 
