@@ -2,13 +2,16 @@
 # file_audit: what the file-audit triggers cost on writes.
 #
 # Dataset (file_audit/load.sql): 1,000 organizations, 100,000 files in each of
-# three tables of the same shape (keys, indexes, checks, foreign key):
+# four tables of the same shape (keys, indexes, checks, foreign keys):
 #   cpp       tenancy.files with pg_tenancy's C++ triggers (version bump per
 #             row without SQL; audit and version rows appended per statement)
 #   none      bench.files_none: no triggers, the limit
 #   plpgsql   bench.files_plpgsql: equivalent PL/pgSQL row triggers (the anchor,
 #             file_audit/plpgsql_triggers.sql) writing copies of the log and
 #             versions tables (same indexes)
+#   sql_rows  bench.files_sql_rows: no trigger; the statement writes the same
+#             audit and version rows itself (writable CTE), into its own
+#             copies: what the rows cost without any trigger machinery
 # Single-row INSERT and content UPDATE, one statement per transaction, as the
 # superuser (no policy in the way: the trigger cost alone), variants
 # interleaved in the same pgbench runs (lib/common.sh). Then a 10,000-row
@@ -23,14 +26,17 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib/common.sh"
 dir="$here/file_audit"
 
-bench_log "loading 1,000 organizations and 3 x 100,000 files"
+median() { sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+bench_log "loading 1,000 organizations and 4 x 100,000 files"
 bench_psql -f "$dir/load.sql"
 
 for shape in insert update; do
   bench_mix "$shape" "$PGUSER" \
     "$shape.none=$dir/$shape.none.pgbench" \
     "$shape.cpp=$dir/$shape.cpp.pgbench" \
-    "$shape.plpgsql=$dir/$shape.plpgsql.pgbench"
+    "$shape.plpgsql=$dir/$shape.plpgsql.pgbench" \
+    "$shape.sql_rows=$dir/$shape.sql_rows.pgbench"
 done
 bench_measure insert update
 
@@ -45,9 +51,17 @@ for shape in insert update; do
     for ((round = 1; round <= BENCH_ROUNDS; round++)); do
       awk -v n="${BENCH_LAT[$none.$round]}" -v c="${BENCH_LAT[$cpp.$round]}" \
         -v p="${BENCH_LAT[$plpgsql.$round]}" 'BEGIN { printf "%.6f\n", (c - n) / (p - n) }'
-    done | sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')")"
+    done | median)")"
   bench_row "file_audit.$shape.overhead_share" "$share" "<= 0.5" \
     "single-row $shape: C++ trigger overhead / PL/pgSQL trigger overhead (extra µs over no triggers: $(bench_extra_us "$none" "$cpp") vs $(bench_extra_us "$none" "$plpgsql"))"
+  sql_rows="$shape.sql_rows"
+  floor="$(printf '%.3f' "$(
+    for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+      awk -v n="${BENCH_LAT[$none.$round]}" -v c="${BENCH_LAT[$sql_rows.$round]}" \
+        -v p="${BENCH_LAT[$plpgsql.$round]}" 'BEGIN { printf "%.6f\n", (c - n) / (p - n) }'
+    done | median)")"
+  bench_row "file_audit.$shape.rows_alone_share" "$floor" "-" \
+    "single-row $shape: no trigger, the statement writes the same rows itself (writable CTE) / PL/pgSQL trigger overhead (extra µs: $(bench_extra_us "$none" "$sql_rows")): the floor of any trigger's share"
 done
 
 bench_log "10,000-row statements"
@@ -65,7 +79,6 @@ bulk_sql() {  # bulk_sql SHAPE TABLE
       WHERE t.organization_id = md5('org' || (g % 1000 + 1))::uuid AND t.id = md5('file' || g)::uuid" ;;
   esac
 }
-median() { sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A bulk_runs=() insert_ms=() update_ms=()
 for ((run = 1; run <= BENCH_BULK_RUNS; run++)); do
   for shape in insert update; do

@@ -28,12 +28,23 @@ CREATE TABLE bench.file_access_log_plpgsql (LIKE tenancy.file_access_log INCLUDI
 
 \ir plpgsql_triggers.sql
 
+-- The floor: no trigger at all, the statement itself writes the same audit
+-- and version rows (insert.sql_rows / update.sql_rows, writable CTEs) into
+-- its own copies of the tables. What any trigger adds can only be compared
+-- with this much of the PL/pgSQL overhead being the rows themselves.
+CREATE TABLE bench.files_sql_rows (LIKE tenancy.files INCLUDING ALL);
+ALTER TABLE bench.files_sql_rows ADD FOREIGN KEY (organization_id)
+    REFERENCES tenancy.organizations (id) ON DELETE CASCADE;
+CREATE TABLE bench.file_versions_sql_rows (LIKE tenancy.file_versions INCLUDING ALL);
+CREATE TABLE bench.file_access_log_sql_rows (LIKE tenancy.file_access_log INCLUDING ALL);
+
 INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
 SELECT md5('org' || (n % 1000 + 1))::uuid, md5('file' || n)::uuid,
        md5('owner' || (n % 1000 + 1))::uuid, 'p/' || n, 'f' || n, n
 FROM generate_series(1, 100000) n;
 INSERT INTO bench.files_none SELECT * FROM tenancy.files;
 INSERT INTO bench.files_plpgsql SELECT * FROM tenancy.files;
+INSERT INTO bench.files_sql_rows SELECT * FROM tenancy.files;
 
 \ir ../lib/statement_ms.sql
 
