@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_set>
 #include <vector>
 
@@ -161,8 +162,7 @@ public:
     // is what makes a 10,000-row statement cheap. Ids follow that order.
     void finish() {
         std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-            if (a.org.bytes != b.org.bytes) return a.org.bytes < b.org.bytes;
-            return a.file.bytes < b.file.bytes;
+            return std::tie(a.org.bytes, a.file.bytes) < std::tie(b.org.bytes, b.file.bytes);
         });
         for (const Pending& row : pending_) {
             set(col_org_, pg::uuid_to_datum(row.org));
@@ -264,6 +264,88 @@ void audit_inserts(TriggerData* trigger, const FileColumns& cols) {
 // Old content becomes a file_versions row; the log gets update, delete
 // (soft delete) or restore. The old and new transition tables hold the
 // statement's row pairs in the same order.
+// Appends the superseded versions of one statement to tenancy.file_versions,
+// sorted by its primary key like the audit rows (see AccessLogWriter).
+class VersionWriter {
+public:
+    VersionWriter()
+        : versions_("tenancy", "file_versions"),
+          col_org_(versions_.column("organization_id")),
+          col_file_(versions_.column("file_id")),
+          col_version_(versions_.column("version")),
+          col_path_(versions_.column("path")),
+          col_size_(versions_.column("size_bytes")),
+          col_checksum_(versions_.column("checksum")),
+          col_created_at_(versions_.column("created_at")),
+          col_created_by_(versions_.column("created_by")),
+          values_(versions_.column_count(), Datum(0)),
+          nulls_(versions_.column_count(), true),
+          superseded_at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {
+        // Who superseded it: the tenant context's user, as for the audit row.
+        const auto& context = current_context();
+        if (context) superseded_by_ = pg::uuid_to_datum(context->user_id);
+    }
+
+    // Buffers the old content of a file (from the old transition row, whose
+    // slot moves on: variable-length values are copied).
+    void append(TupleTableSlot* before, const FileColumns& cols) {
+        Value path = column_of(before, cols.path);
+        Value checksum = column_of(before, cols.checksum);
+        pg::call([&] {
+            if (!path.is_null) path.datum = datumCopy(path.datum, false, -1);
+            if (!checksum.is_null) checksum.datum = datumCopy(checksum.datum, false, -1);
+        });
+        pending_.push_back(Pending{pg::uuid_from_datum(column_of(before, cols.organization_id).datum),
+                                   pg::uuid_from_datum(column_of(before, cols.id).datum),
+                                   DatumGetInt32(column_of(before, cols.version).datum), path,
+                                   column_of(before, cols.size_bytes), checksum});
+    }
+
+    void finish() {
+        std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+            return std::tie(a.org.bytes, a.file.bytes, a.version) <
+                   std::tie(b.org.bytes, b.file.bytes, b.version);
+        });
+        for (const Pending& row : pending_) {
+            set(col_org_, {pg::uuid_to_datum(row.org), false});
+            set(col_file_, {pg::uuid_to_datum(row.file), false});
+            set(col_version_, {Int32GetDatum(row.version), false});
+            set(col_path_, row.path);
+            set(col_size_, row.size);
+            set(col_checksum_, row.checksum);
+            set(col_created_at_, {superseded_at_, false});
+            set(col_created_by_, {superseded_by_, superseded_by_ == Datum(0)});
+            versions_.append(values_.data(), reinterpret_cast<const bool*>(nulls_.data()));
+        }
+        pending_.clear();
+        versions_.finish();
+    }
+
+private:
+    void set(int attnum, const Value& v) {
+        values_[attnum - 1] = v.datum;
+        nulls_[attnum - 1] = v.is_null;
+    }
+
+    struct Pending {
+        core::Uuid org;
+        core::Uuid file;
+        int32 version;
+        Value path;
+        Value size;  // bigint: by value
+        Value checksum;
+    };
+
+    pg::TableAppender versions_;
+    int col_org_, col_file_, col_version_, col_path_, col_size_, col_checksum_, col_created_at_,
+        col_created_by_;
+    std::vector<Datum> values_;
+    std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
+    std::vector<Pending> pending_;
+    Datum superseded_at_;
+    Datum superseded_by_ = Datum(0);
+};
+
 void audit_updates(TriggerData* trigger, const FileColumns& cols) {
     Datum update = file_action_datum("update");
     Datum soft_delete = file_action_datum("delete");
@@ -271,19 +353,7 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
     TupleDesc desc = RelationGetDescr(trigger->tg_relation);
 
     AccessLogWriter log;
-    pg::TableAppender versions("tenancy", "file_versions");
-    const int v_org = versions.column("organization_id"), v_file = versions.column("file_id"),
-              v_version = versions.column("version"), v_path = versions.column("path"),
-              v_size = versions.column("size_bytes"), v_checksum = versions.column("checksum"),
-              v_created_at = versions.column("created_at"),
-              v_created_by = versions.column("created_by");
-    std::vector<Datum> version_values(versions.column_count(), Datum(0));
-    std::vector<char> version_nulls(versions.column_count(), true);
-    const auto& context = current_context();
-    Datum superseded_by = Datum(0);
-    if (context) superseded_by = pg::uuid_to_datum(context->user_id);
-    Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-
+    VersionWriter versions;
     TransitionTableReader old_rows(trigger->tg_oldtable, desc);
     TransitionTableReader new_rows(trigger->tg_newtable, desc);
     while (old_rows.next()) {
@@ -302,25 +372,7 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
         if (!content_changed && !cols.metadata_changed(differs)) {
             continue;  // UPDATE … SET x = x: nothing to audit
         }
-
-        Value org = column_of(after, cols.organization_id);
-        Value id = column_of(after, cols.id);
-        if (content_changed) {
-            auto put = [&](int attnum, const Value& v) {
-                version_values[attnum - 1] = v.datum;
-                version_nulls[attnum - 1] = v.is_null;
-            };
-            put(v_org, org);
-            put(v_file, id);
-            put(v_version, column_of(before, cols.version));
-            put(v_path, column_of(before, cols.path));
-            put(v_size, column_of(before, cols.size_bytes));
-            put(v_checksum, column_of(before, cols.checksum));
-            put(v_created_at, Value{now, false});
-            put(v_created_by, Value{superseded_by, superseded_by == Datum(0)});
-            versions.append(version_values.data(),
-                            reinterpret_cast<const bool*>(version_nulls.data()));
-        }
+        if (content_changed) versions.append(before, cols);
 
         bool was_deleted = !column_of(before, cols.deleted_at).is_null;
         bool is_deleted = !column_of(after, cols.deleted_at).is_null;
@@ -330,7 +382,8 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
         std::optional<Datum> bytes;
         Value size = column_of(after, cols.size_bytes);
         if (content_changed && !size.is_null) bytes = size.datum;
-        log.append(org.datum, id.datum, action, bytes);
+        log.append(column_of(after, cols.organization_id).datum, column_of(after, cols.id).datum,
+                   action, bytes);
     }
     versions.finish();
     log.finish();
