@@ -33,8 +33,27 @@ SELECT p.oid::regprocedure AS function,
 FROM pg_proc p WHERE p.pronamespace = 'tenancy'::regnamespace
 ORDER BY p.oid::regprocedure::text;
 
+-- The audit triggers keep per-backend caches (enum labels, column numbers,
+-- identity sequences, compiled checks): fill them in this session...
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-0000000000e1', 'cache-warm', 'Cache warm');
+INSERT INTO tenancy.files (organization_id, owner_id, path, name, size_bytes)
+VALUES ('00000000-0000-4000-a000-0000000000e1', gen_random_uuid(), 'a', 'a', 1);
+UPDATE tenancy.files SET size_bytes = 2;
+
 -- DROP EXTENSION leaves the cluster role; a second CREATE reuses it.
 DROP EXTENSION pg_tenancy;
 SELECT count(*) AS tenancy_app_roles FROM pg_roles WHERE rolname = 'tenancy_app';
 CREATE EXTENSION pg_tenancy;
 SELECT extname FROM pg_extension WHERE extname = 'pg_tenancy';
+
+-- ...and the same session writes correct rows into the new extension's
+-- tables, whose types, columns and sequences all have new OIDs.
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-0000000000e1', 'cache-warm', 'Cache warm');
+INSERT INTO tenancy.files (organization_id, owner_id, path, name, size_bytes)
+VALUES ('00000000-0000-4000-a000-0000000000e1', gen_random_uuid(), 'a', 'a', 1);
+UPDATE tenancy.files SET size_bytes = 2;
+SELECT id, action, bytes FROM tenancy.file_access_log ORDER BY id;
+SELECT version, path, size_bytes FROM tenancy.file_versions;
+DELETE FROM tenancy.organizations;
