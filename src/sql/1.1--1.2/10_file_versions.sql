@@ -16,3 +16,11 @@ CREATE TRIGGER files_truncate_versions
 -- logical replication subscriber) takes the versions along as well; the
 -- foreign key used to refuse such a TRUNCATE outright.
 ALTER TABLE tenancy.files ENABLE ALWAYS TRIGGER files_truncate_versions;
+
+-------------------------------------------------------------------------------
+-- The log has no primary key (appends stay cheap), so for logical replication
+-- it identifies rows by their whole content: without this, a publication that
+-- publishes deletes would make purge_file_access_log and the deletion of an
+-- organization fail. Costs nothing unless wal_level = logical.
+-------------------------------------------------------------------------------
+ALTER TABLE tenancy.file_access_log REPLICA IDENTITY FULL;
