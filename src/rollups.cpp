@@ -116,12 +116,14 @@ std::uint64_t scan(pg::SpiConnection& spi, const std::string& sql, const RowFilt
 // The first `count` columns of a result row, deformed in one pass.
 template <int count>
 struct Row {
-    Datum values[count];
-    bool nulls[count];
+    const Datum* values;
+    const bool* nulls;
 
-    Row(HeapTuple tuple, TupleDesc desc) {
+    explicit Row(TupleTableSlot* slot) {
         // Result rows of the scans below have exactly `count` columns.
-        heap_deform_tuple(tuple, desc, values, nulls);
+        pg::call([&] { slot_getsomeattrs(slot, count); });
+        values = slot->tts_values;
+        nulls = slot->tts_isnull;
     }
     std::optional<core::Uuid> uuid(int i) const {
         if (nulls[i]) return std::nullopt;
@@ -132,8 +134,8 @@ struct Row {
 void read_events(pg::SpiConnection& spi, const RowFilter& filter, EventRollupBatch& batch) {
     std::string sql = "SELECT organization_id, at, kind, value, user_id FROM tenancy.events" +
                       filter_sql(filter);
-    scan(spi, sql, filter, [&](HeapTuple tuple, TupleDesc desc) {
-        Row<5> row(tuple, desc);
+    scan(spi, sql, filter, [&](TupleTableSlot* slot) {
+        Row<5> row(slot);
         batch.add(pg::uuid_from_datum(row.values[0]), DatumGetTimestampTz(row.values[1]),
                   pg::varlena_bytes(row.values[2]),
                   row.nulls[3] ? std::nullopt : std::optional<double>(DatumGetFloat8(row.values[3])),
@@ -146,8 +148,8 @@ void read_file_accesses(pg::SpiConnection& spi, const RowFilter& filter, FileRol
     const Datum download = enum_label("file_action", "download");
     std::string sql = "SELECT organization_id, at, action, bytes, user_id FROM tenancy.file_access_log" +
                       filter_sql(filter);
-    scan(spi, sql, filter, [&](HeapTuple tuple, TupleDesc desc) {
-        Row<5> row(tuple, desc);
+    scan(spi, sql, filter, [&](TupleTableSlot* slot) {
+        Row<5> row(slot);
         core::FileAction kind = row.values[2] == upload     ? core::FileAction::upload
                                 : row.values[2] == download ? core::FileAction::download
                                                             : core::FileAction::view;

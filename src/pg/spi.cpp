@@ -77,38 +77,91 @@ std::uint64_t SpiConnection::execute(const char* sql, bool read_only, long row_l
 
 std::uint64_t SpiConnection::row_count() const { return SPI_processed; }
 
-Portal SpiConnection::open_cursor(const char* sql, std::initializer_list<SpiArg> args,
-                                  bool read_only) {
+namespace {
+
+// A DestReceiver that hands each row to a C++ callback. The callback runs
+// inside the executor, so nothing may unwind through it: an exception is
+// caught here, stops the statement (receiveSlot returns false) and is
+// rethrown by stream_rows once the executor has returned.
+struct RowReceiver {
+    DestReceiver base;  // first: the executor sees a DestReceiver*
+    void* target;
+    void (*callback)(void* target, TupleTableSlot* slot);
+    MemoryContext row_memory;
+    std::uint64_t rows;
+    std::exception_ptr error;
+};
+
+bool receive_row(TupleTableSlot* slot, DestReceiver* self) {
+    auto* receiver = reinterpret_cast<RowReceiver*>(self);
+    MemoryContext old = MemoryContextSwitchTo(receiver->row_memory);
+    bool go_on = true;
+    try {
+        receiver->callback(receiver->target, slot);
+        ++receiver->rows;
+    } catch (...) {
+        receiver->error = std::current_exception();
+        go_on = false;
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(receiver->row_memory);
+    return go_on;
+}
+
+void receiver_startup(DestReceiver*, int, TupleDesc) {}
+void receiver_shutdown(DestReceiver*) {}
+void receiver_destroy(DestReceiver*) {}
+
+}  // namespace
+
+std::uint64_t SpiConnection::stream_rows(const char* sql, std::initializer_list<SpiArg> args,
+                                         bool read_only, RowSink sink) {
     if (args.size() > kMaxSpiArgs) throw std::logic_error("SpiConnection: too many arguments");
     Oid types[kMaxSpiArgs];
-    Datum values[kMaxSpiArgs];
-    char nulls[kMaxSpiArgs];
     int n = 0;
-    for (const SpiArg& arg : args) {
-        types[n] = arg.type;
-        values[n] = arg.value;
-        nulls[n] = arg.is_null ? 'n' : ' ';
-        ++n;
-    }
-    Portal cursor = call([&] {
-        return SPI_cursor_open_with_args(nullptr, sql, n, types, values, nulls, read_only, 0);
+    for (const SpiArg& arg : args) types[n++] = arg.type;
+
+    RowReceiver receiver{};
+    receiver.base.receiveSlot = receive_row;
+    receiver.base.rStartup = receiver_startup;
+    receiver.base.rShutdown = receiver_shutdown;
+    receiver.base.rDestroy = receiver_destroy;
+    receiver.base.mydest = DestNone;
+    receiver.target = sink.target;
+    receiver.callback = sink.call;
+    call([&] {
+        receiver.row_memory = AllocSetContextCreate(CurrentMemoryContext, "pg_tenancy row stream",
+                                                    ALLOCSET_DEFAULT_SIZES);
+        // Prepared unsaved and run once: its first (and only) execution gets
+        // a custom plan for these argument values.
+        SPIPlanPtr plan = SPI_prepare(sql, n, types);
+        if (plan == nullptr) {
+            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                            errmsg("SPI_prepare failed: %s", SPI_result_code_string(SPI_result))));
+        }
+        ParamListInfo params = makeParamList(n);
+        int i = 0;
+        for (const SpiArg& arg : args) {
+            ParamExternData& param = params->params[i++];
+            param.value = arg.value;
+            param.isnull = arg.is_null;
+            param.pflags = PARAM_FLAG_CONST;
+            param.ptype = arg.type;
+        }
+        SPIExecuteOptions options{};
+        options.params = params;
+        options.read_only = read_only;
+        options.dest = &receiver.base;
+        int rc = SPI_execute_plan_extended(plan, &options);
+        if (rc < 0 && !receiver.error) {
+            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                            errmsg("SPI_execute_plan_extended failed: %s", SPI_result_code_string(rc))));
+        }
+        SPI_freeplan(plan);
+        MemoryContextDelete(receiver.row_memory);
     });
-    if (cursor == nullptr) check_spi_result(SPI_result, "SPI_cursor_open_with_args");
-    return cursor;
-}
-
-std::uint64_t SpiConnection::fetch(Portal cursor, long batch) {
-    call([&] { SPI_cursor_fetch(cursor, true, batch); });
-    return SPI_processed;
-}
-
-void SpiConnection::release_batch() {
-    SPITupleTable* table = SPI_tuptable;
-    call([&] { SPI_freetuptable(table); });
-}
-
-void SpiConnection::close_cursor(Portal cursor) {
-    call([&] { SPI_cursor_close(cursor); });
+    if (receiver.error) std::rethrow_exception(receiver.error);
+    return receiver.rows;
 }
 
 Datum SpiConnection::copied_value(std::uint64_t row, int column, bool* is_null) const {

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "pg/error_barrier.hpp"
 
@@ -65,21 +66,25 @@ public:
 
     std::uint64_t row_count() const;
 
-    // Streams the rows of a query through a cursor, `batch` rows at a time,
-    // calling on_row(tuple, desc) for each; planned with the actual argument
-    // values (a custom plan). read_only: run in the active snapshot. Returns
-    // the number of rows.
+    // Streams the rows of a query to on_row(slot), one at a time, as the
+    // executor produces them: no row is copied into an SPI tuple table. The
+    // statement is planned with the actual argument values (a custom plan).
+    // read_only: run in the active snapshot. on_row may throw; the statement
+    // then stops and the exception is rethrown here. Memory on_row allocates
+    // in the current context is released after each row. Returns the number
+    // of rows.
     template <typename OnRow>
     std::uint64_t for_each_row(const char* sql, std::initializer_list<SpiArg> args,
-                               bool read_only, OnRow&& on_row, long batch = 10000);
-
+                               bool read_only, OnRow&& on_row);
 
 private:
-    Portal open_cursor(const char* sql, std::initializer_list<SpiArg> args, bool read_only);
-    // Fetches the next batch into SPI_tuptable; returns its row count.
-    std::uint64_t fetch(Portal cursor, long batch);
-    void release_batch();
-    void close_cursor(Portal cursor);
+    // Type-erased row callback for the receiver (stream_rows is not a template).
+    struct RowSink {
+        void* target;
+        void (*call)(void* target, TupleTableSlot* slot);
+    };
+    std::uint64_t stream_rows(const char* sql, std::initializer_list<SpiArg> args,
+                              bool read_only, RowSink sink);
 
     MemoryContext caller_context_;
     bool connected_ = false;
@@ -87,19 +92,11 @@ private:
 
 template <typename OnRow>
 std::uint64_t SpiConnection::for_each_row(const char* sql, std::initializer_list<SpiArg> args,
-                                          bool read_only, OnRow&& on_row, long batch) {
-    Portal cursor = open_cursor(sql, args, read_only);
-    std::uint64_t total = 0;
-    for (;;) {
-        std::uint64_t n = fetch(cursor, batch);
-        if (n == 0) break;
-        SPITupleTable* table = SPI_tuptable;
-        for (std::uint64_t i = 0; i < n; ++i) on_row(table->vals[i], table->tupdesc);
-        total += n;
-        release_batch();
-    }
-    close_cursor(cursor);
-    return total;
+                                          bool read_only, OnRow&& on_row) {
+    RowSink sink{&on_row, [](void* target, TupleTableSlot* slot) {
+                     (*static_cast<std::remove_reference_t<OnRow>*>(target))(slot);
+                 }};
+    return stream_rows(sql, args, read_only, sink);
 }
 
 }  // namespace tenancy::pg
