@@ -6,6 +6,8 @@ CREATE FUNCTION probe_cxx_error(text) RETURNS text
     LANGUAGE C AS 'pg_tenancy', 'tenancy_probe_cxx_error';
 CREATE FUNCTION probe_pg_error(text) RETURNS bigint
     LANGUAGE C AS 'pg_tenancy', 'tenancy_probe_pg_error';
+CREATE FUNCTION probe_stream(text, int, text) RETURNS bigint
+    LANGUAGE C AS 'pg_tenancy', 'tenancy_probe_stream';
 CREATE FUNCTION probe_unwound_frames() RETURNS int
     LANGUAGE C AS 'pg_tenancy', 'tenancy_probe_unwound_frames';
 
@@ -54,4 +56,16 @@ SELECT left(outcome(format($$SELECT probe_pg_error(%L)$$,
                            'SELECT ' || quote_literal(repeat('z', 100000)) || '::int')), 60) AS outcome;
 SELECT 1 AS still_alive;
 
-DROP FUNCTION probe_cxx_error(text), probe_pg_error(text), probe_unwound_frames(), outcome(text);
+-- Rows streamed to a C++ callback inside the executor (how run_rollups reads
+-- the raw rows): all of them arrive; a C++ error in the callback stops the
+-- statement and surfaces with its SQLSTATE; a PostgreSQL error met in the
+-- callback stays that error; an error of the query itself too.
+SELECT probe_stream('SELECT g FROM generate_series(1, 100000) g', 0, 'none');
+SELECT outcome($$SELECT probe_stream('SELECT g FROM generate_series(1, 1000) g', 500, 'cxx')$$);
+SELECT outcome($$SELECT probe_stream('SELECT g FROM generate_series(1, 1000) g', 500, 'pg')$$);
+SELECT outcome($$SELECT probe_stream('SELECT 1 / (500 - g) FROM generate_series(1, 1000) g', 0, 'none')$$);
+SELECT probe_stream('SELECT g FROM generate_series(1, 10) g', 0, 'none');
+SELECT 1 AS still_alive;
+
+DROP FUNCTION probe_cxx_error(text), probe_pg_error(text), probe_stream(text, int, text),
+    probe_unwound_frames(), outcome(text);

@@ -59,3 +59,28 @@ TENANCY_SQL_FUNCTION(tenancy_probe_pg_error) {
 TENANCY_SQL_FUNCTION(tenancy_probe_unwound_frames) {
     PG_RETURN_INT32(g_destroyed_guards);
 }
+
+// tenancy_probe_stream(sql text, fail_at int, kind text): streams the rows of
+// sql to a C++ callback (SpiConnection::for_each_row) and, at row fail_at,
+// throws from the callback a pg::Error (kind 'cxx') or meets a PostgreSQL
+// error under pg::call (kind 'pg': division by zero). Returns the rows seen.
+TENANCY_SQL_FUNCTION(tenancy_probe_stream) {
+    DestructorWitness witness;
+    std::string sql = text_arg(fcinfo, 0);
+    int fail_at = PG_GETARG_INT32(1);
+    std::string kind = text_arg(fcinfo, 2);
+    tenancy::pg::SpiConnection spi;
+    int64 seen = 0;
+    spi.for_each_row(sql.c_str(), {}, true, [&](TupleTableSlot*) {
+        auto owned = std::make_unique<std::string>("owned by the callback");
+        if (++seen == fail_at) {
+            if (kind == "cxx") {
+                throw tenancy::pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "probe: C++ error in a row");
+            }
+            if (kind == "pg") {
+                tenancy::pg::call([] { DirectFunctionCall2(int4div, Int32GetDatum(1), Int32GetDatum(0)); });
+            }
+        }
+    });
+    PG_RETURN_INT64(seen);
+}

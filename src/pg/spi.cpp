@@ -80,9 +80,11 @@ std::uint64_t SpiConnection::row_count() const { return SPI_processed; }
 namespace {
 
 // A DestReceiver that hands each row to a C++ callback. The callback runs
-// inside the executor, so nothing may unwind through it: an exception is
-// caught here, stops the statement (receiveSlot returns false) and is
-// rethrown by stream_rows once the executor has returned.
+// inside the executor, so no C++ exception may unwind through it. A C++
+// exception is caught here, stops the statement (receiveSlot returns false)
+// and is rethrown by stream_rows once the executor has returned. A
+// PostgreSQL error the callback met (PgError) is raised again as the ERROR it
+// was, once the C++ frames are gone, so the executor unwinds as for any other.
 struct RowReceiver {
     DestReceiver base;  // first: the executor sees a DestReceiver*
     void* target;
@@ -96,14 +98,18 @@ bool receive_row(TupleTableSlot* slot, DestReceiver* self) {
     auto* receiver = reinterpret_cast<RowReceiver*>(self);
     MemoryContext old = MemoryContextSwitchTo(receiver->row_memory);
     bool go_on = true;
+    ErrorData* postgres_error = nullptr;
     try {
         receiver->callback(receiver->target, slot);
         ++receiver->rows;
+    } catch (const PgError& error) {
+        postgres_error = error.data();  // kept in the transaction's memory
     } catch (...) {
         receiver->error = std::current_exception();
         go_on = false;
     }
     MemoryContextSwitchTo(old);
+    if (postgres_error != nullptr) ReThrowError(postgres_error);
     MemoryContextReset(receiver->row_memory);
     return go_on;
 }
