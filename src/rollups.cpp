@@ -137,7 +137,7 @@ void read_events(pg::SpiConnection& spi, const RowFilter& filter, EventRollupBat
     scan(spi, sql, filter, [&](TupleTableSlot* slot) {
         Row<5> row(slot);
         batch.add(pg::uuid_from_datum(row.values[0]), DatumGetTimestampTz(row.values[1]),
-                  pg::varlena_bytes(row.values[2]),
+                  pg::varlena_view(row.values[2]),
                   row.nulls[3] ? std::nullopt : std::optional<double>(DatumGetFloat8(row.values[3])),
                   row.uuid(4));
     });

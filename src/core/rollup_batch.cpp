@@ -21,10 +21,11 @@ void add_saturating(std::int64_t& total, std::int64_t n) {
 
 }  // namespace
 
-std::size_t EventBucketKeyHash::operator()(const EventBucketKey& key) const {
-    std::size_t h = hash_id(key.organization_id.bytes);
-    h ^= std::hash<std::int64_t>{}(key.hour) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    h ^= std::hash<std::string>{}(key.kind) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+std::size_t EventBucketKeyHash::hash(const Uuid& organization_id, std::int64_t hour,
+                                     std::string_view kind) {
+    std::size_t h = hash_id(organization_id.bytes);
+    h ^= std::hash<std::int64_t>{}(hour) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= std::hash<std::string_view>{}(kind) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
     return h;
 }
 
@@ -33,9 +34,14 @@ std::size_t FileBucketKeyHash::operator()(const FileBucketKey& key) const {
     return h ^ (std::hash<std::int64_t>{}(key.hour) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
-void EventRollupBatch::add(const Uuid& org, std::int64_t at, const std::string& kind,
+void EventRollupBatch::add(const Uuid& org, std::int64_t at, std::string_view kind,
                            std::optional<double> value, const std::optional<Uuid>& user) {
-    EventBucket& bucket = buckets_[EventBucketKey{org, hour_bucket(at), kind}];
+    std::int64_t hour = hour_bucket(at);
+    auto found = buckets_.find(EventBucketProbe{org, hour, kind});
+    if (found == buckets_.end()) {
+        found = buckets_.emplace(EventBucketKey{org, hour, std::string(kind)}, EventBucket{}).first;
+    }
+    EventBucket& bucket = found->second;
     ++bucket.events;
     if (value && std::isfinite(*value)) {
         ++bucket.value_count;

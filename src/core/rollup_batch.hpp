@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -31,8 +32,33 @@ struct EventBucketKey {
     }
 };
 
+// A bucket key as read from a raw row: the kind still points into the row,
+// so finding an existing bucket copies no string.
+struct EventBucketProbe {
+    const Uuid& organization_id;
+    std::int64_t hour;
+    std::string_view kind;
+};
+
+// Hash and equality that also take a probe (heterogeneous lookup).
 struct EventBucketKeyHash {
-    std::size_t operator()(const EventBucketKey& key) const;
+    using is_transparent = void;
+    std::size_t operator()(const EventBucketKey& key) const {
+        return hash(key.organization_id, key.hour, key.kind);
+    }
+    std::size_t operator()(const EventBucketProbe& probe) const {
+        return hash(probe.organization_id, probe.hour, probe.kind);
+    }
+    static std::size_t hash(const Uuid& organization_id, std::int64_t hour, std::string_view kind);
+};
+
+struct EventBucketKeyEqual {
+    using is_transparent = void;
+    bool operator()(const EventBucketKey& a, const EventBucketKey& b) const { return a == b; }
+    bool operator()(const EventBucketProbe& a, const EventBucketKey& b) const {
+        return a.hour == b.hour && a.organization_id == b.organization_id && a.kind == b.kind;
+    }
+    bool operator()(const EventBucketKey& a, const EventBucketProbe& b) const { return (*this)(b, a); }
 };
 
 struct EventBucket {
@@ -49,16 +75,16 @@ class EventRollupBatch {
 public:
     // at: timestamptz microseconds. A non-finite value counts as an event
     // without a value (the table forbids them; this is the second fence).
-    void add(const Uuid& org, std::int64_t at, const std::string& kind,
+    void add(const Uuid& org, std::int64_t at, std::string_view kind,
              std::optional<double> value, const std::optional<Uuid>& user);
 
-    const boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash>& buckets() const {
+    const boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash, EventBucketKeyEqual>& buckets() const {
         return buckets_;
     }
     std::uint64_t rows() const { return rows_; }
 
 private:
-    boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash> buckets_;
+    boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash, EventBucketKeyEqual> buckets_;
     std::uint64_t rows_ = 0;
 };
 

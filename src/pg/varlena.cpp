@@ -14,10 +14,12 @@ Datum new_varlena(std::string_view bytes) {
 
 }  // namespace
 
-std::string varlena_bytes(Datum value) {
+std::string_view varlena_view(Datum value) {
     struct varlena* detoasted = call([&] { return PG_DETOAST_DATUM_PACKED(value); });
-    return std::string(VARDATA_ANY(detoasted), VARSIZE_ANY_EXHDR(detoasted));
+    return std::string_view(VARDATA_ANY(detoasted), VARSIZE_ANY_EXHDR(detoasted));
 }
+
+std::string varlena_bytes(Datum value) { return std::string(varlena_view(value)); }
 
 Datum bytes_to_bytea(std::string_view bytes) { return new_varlena(bytes); }
 
