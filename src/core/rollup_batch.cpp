@@ -36,22 +36,53 @@ std::size_t FileBucketKeyHash::operator()(const FileBucketKey& key) const {
 
 void EventRollupBatch::add(const Uuid& org, std::int64_t at, std::string_view kind,
                            std::optional<double> value, const std::optional<Uuid>& user) {
-    std::int64_t hour = hour_bucket(at);
-    auto found = buckets_.find(EventBucketProbe{org, hour, kind});
-    if (found == buckets_.end()) {
-        found = buckets_.emplace(EventBucketKey{org, hour, std::string(kind)}, EventBucket{}).first;
-    }
-    EventBucket& bucket = found->second;
-    ++bucket.events;
-    if (value && std::isfinite(*value)) {
-        ++bucket.value_count;
-        bucket.value_sum += *value;
-        bucket.value_min = std::min(bucket.value_min, *value);
-        bucket.value_max = std::max(bucket.value_max, *value);
-        bucket.values.add(*value);
-    }
-    if (user) bucket.users.add(user->bytes);
+    bool has_value = value && std::isfinite(*value);
+    pending_.push_back(Pending{org, hour_bucket(at), std::string(kind), has_value,
+                               has_value ? *value : 0.0, user.has_value(),
+                               user ? hash_id(user->bytes) : 0});
     ++rows_;
+    if (pending_.size() == kGroup) apply_pending();
+}
+
+void EventRollupBatch::apply_pending() const {
+    if (pending_.empty()) return;
+    // 1. Find every event's bucket; a new bucket may move the others.
+    targets_.resize(pending_.size());
+    bool moved = false;
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+        const Pending& event = pending_[i];
+        EventBucketProbe probe{event.organization_id, event.hour, event.kind};
+        auto found = buckets_.find(probe);
+        if (found == buckets_.end()) {
+            buckets_.emplace(EventBucketKey{event.organization_id, event.hour, event.kind},
+                             EventBucket{});
+            moved = true;
+        } else {
+            targets_[i] = &found->second;
+        }
+    }
+    if (moved) {
+        for (std::size_t i = 0; i < pending_.size(); ++i) {
+            const Pending& event = pending_[i];
+            targets_[i] =
+                &buckets_.find(EventBucketProbe{event.organization_id, event.hour, event.kind})->second;
+        }
+    }
+    // 2. Count them in.
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+        const Pending& event = pending_[i];
+        EventBucket& bucket = *targets_[i];
+        ++bucket.events;
+        if (event.has_value) {
+            ++bucket.value_count;
+            bucket.value_sum += event.value;
+            bucket.value_min = std::min(bucket.value_min, event.value);
+            bucket.value_max = std::max(bucket.value_max, event.value);
+            bucket.values.add(event.value);
+        }
+        if (event.has_user) bucket.users.add_hash(event.user_hash);
+    }
+    pending_.clear();
 }
 
 void FileRollupBatch::add(const Uuid& org, std::int64_t at, FileAction action,

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -73,18 +74,42 @@ struct EventBucket {
 
 class EventRollupBatch {
 public:
+    using Buckets =
+        boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash, EventBucketKeyEqual>;
+
     // at: timestamptz microseconds. A non-finite value counts as an event
     // without a value (the table forbids them; this is the second fence).
     void add(const Uuid& org, std::int64_t at, std::string_view kind,
              std::optional<double> value, const std::optional<Uuid>& user);
 
-    const boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash, EventBucketKeyEqual>& buckets() const {
+    // Every event added so far is in its bucket when this returns.
+    const Buckets& buckets() const {
+        apply_pending();
         return buckets_;
     }
     std::uint64_t rows() const { return rows_; }
 
 private:
-    boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash, EventBucketKeyEqual> buckets_;
+    // Events are applied in groups. A million events land on their buckets
+    // at random, and each lookup and sketch update waits on memory; done a
+    // group at a time, the group's lookups are independent of each other and
+    // their cache misses overlap instead of queueing.
+    static constexpr std::size_t kGroup = 64;
+    struct Pending {
+        Uuid organization_id;
+        std::int64_t hour;
+        std::string kind;
+        bool has_value;
+        double value;
+        bool has_user;
+        std::uint64_t user_hash;
+    };
+    void apply_pending() const;
+
+    // mutable: buckets() applies what is pending; that changes no result.
+    mutable Buckets buckets_;
+    mutable std::vector<Pending> pending_;
+    mutable std::vector<EventBucket*> targets_;
     std::uint64_t rows_ = 0;
 };
 
