@@ -140,8 +140,6 @@ public:
           col_bytes_(log_.column("bytes")),
           col_at_(log_.column("at")),
           col_txid_(log_.column("txid")),
-          values_(log_.column_count(), Datum(0)),
-          nulls_(log_.column_count(), true),
           at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {
         // The actor comes from the tenant context, never from the statement.
         const auto& context = current_context();
@@ -165,34 +163,21 @@ public:
             return std::tie(a.org.bytes, a.file.bytes) < std::tie(b.org.bytes, b.file.bytes);
         });
         for (const Pending& row : pending_) {
-            set(col_org_, pg::uuid_to_datum(row.org));
-            set(col_id_, Int64GetDatum(log_.next_identity(col_id_)));
-            set(col_file_, pg::uuid_to_datum(row.file));
-            if (actor_) {
-                set(col_user_, actor_datum());
-            } else {
-                nulls_[col_user_ - 1] = true;
-            }
-            set(col_action_, row.action);
-            if (row.has_bytes) {
-                set(col_bytes_, Int64GetDatum(row.bytes));
-            } else {
-                nulls_[col_bytes_ - 1] = true;
-            }
-            set(col_at_, at_);
-            set(col_txid_, txid_);
-            log_.append(values_.data(), reinterpret_cast<const bool*>(nulls_.data()));
+            log_.set(col_org_, pg::uuid_to_datum(row.org));
+            log_.set(col_id_, Int64GetDatum(log_.next_identity(col_id_)));
+            log_.set(col_file_, pg::uuid_to_datum(row.file));
+            if (actor_) log_.set(col_user_, actor_datum());
+            log_.set(col_action_, row.action);
+            if (row.has_bytes) log_.set(col_bytes_, Int64GetDatum(row.bytes));
+            log_.set(col_at_, at_);
+            log_.set(col_txid_, txid_);
+            log_.append_row();
         }
         pending_.clear();
         log_.finish();
     }
 
 private:
-    void set(int attnum, Datum value) {
-        values_[attnum - 1] = value;
-        nulls_[attnum - 1] = false;
-    }
-
     Datum actor_datum() {
         if (actor_datum_ == Datum(0)) actor_datum_ = pg::uuid_to_datum(*actor_);
         return actor_datum_;
@@ -209,8 +194,6 @@ private:
     pg::TableAppender log_;
     std::vector<Pending> pending_;
     int col_org_, col_id_, col_file_, col_user_, col_action_, col_bytes_, col_at_, col_txid_;
-    std::vector<Datum> values_;
-    std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
     Datum at_;
     Datum txid_ = Datum(0);
     std::optional<core::Uuid> actor_;
@@ -261,9 +244,6 @@ void audit_inserts(TriggerData* trigger, const FileColumns& cols) {
     log.finish();
 }
 
-// Old content becomes a file_versions row; the log gets update, delete
-// (soft delete) or restore. The old and new transition tables hold the
-// statement's row pairs in the same order.
 // Appends the superseded versions of one statement to tenancy.file_versions,
 // sorted by its primary key like the audit rows (see AccessLogWriter).
 class VersionWriter {
@@ -278,8 +258,6 @@ public:
           col_checksum_(versions_.column("checksum")),
           col_created_at_(versions_.column("created_at")),
           col_created_by_(versions_.column("created_by")),
-          values_(versions_.column_count(), Datum(0)),
-          nulls_(versions_.column_count(), true),
           superseded_at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {
         // Who superseded it: the tenant context's user, as for the audit row.
         const auto& context = current_context();
@@ -315,17 +293,14 @@ public:
             set(col_checksum_, row.checksum);
             set(col_created_at_, {superseded_at_, false});
             set(col_created_by_, {superseded_by_, superseded_by_ == Datum(0)});
-            versions_.append(values_.data(), reinterpret_cast<const bool*>(nulls_.data()));
+            versions_.append_row();
         }
         pending_.clear();
         versions_.finish();
     }
 
 private:
-    void set(int attnum, const Value& v) {
-        values_[attnum - 1] = v.datum;
-        nulls_[attnum - 1] = v.is_null;
-    }
+    void set(int attnum, const Value& v) { versions_.set(attnum, v.datum, v.is_null); }
 
     struct Pending {
         core::Uuid org;
@@ -339,13 +314,14 @@ private:
     pg::TableAppender versions_;
     int col_org_, col_file_, col_version_, col_path_, col_size_, col_checksum_, col_created_at_,
         col_created_by_;
-    std::vector<Datum> values_;
-    std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
     std::vector<Pending> pending_;
     Datum superseded_at_;
     Datum superseded_by_ = Datum(0);
 };
 
+// Old content becomes a file_versions row; the log gets update, delete
+// (soft delete) or restore. The old and new transition tables hold the
+// statement's row pairs in the same order.
 void audit_updates(TriggerData* trigger, const FileColumns& cols) {
     Datum update = file_action_datum("update");
     Datum soft_delete = file_action_datum("delete");

@@ -404,13 +404,7 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
         }
     }
     pg::TableAppender events("tenancy", "events");
-    std::vector<Datum> values(events.column_count(), Datum(0));
-    std::vector<char> nulls(events.column_count(), true);
-    auto set = [&](const char* column, Datum datum) {
-        int attnum = events.column(column);
-        values[attnum - 1] = datum;
-        nulls[attnum - 1] = false;
-    };
+    auto set = [&](const char* column, Datum datum) { events.set(events.column(column), datum); };
     set("organization_id", pg::uuid_to_datum(context->org_id));
     set("id", Int64GetDatum(events.next_identity(events.column("id"))));
     set("user_id", pg::uuid_to_datum(context->user_id));
@@ -418,7 +412,7 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
     if (value) set("value", Float8GetDatum(*value));
     set("at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()));
     set("txid", pg::call([] { return FullTransactionIdGetDatum(GetTopFullTransactionId()); }));
-    events.append(values.data(), reinterpret_cast<const bool*>(nulls.data()));
+    events.append_row();
     events.finish();
     PG_RETURN_VOID();
 }

@@ -1,5 +1,6 @@
 #include "pg/table_appender.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <map>
 #include <string>
@@ -135,6 +136,8 @@ TableAppender::TableAppender(const char* schema, const char* table) {
         relation->trigdesc != nullptr && relation->trigdesc->trig_insert_after_row;
     if (fires_after_triggers_) call([] { AfterTriggerBeginQuery(); });
     relation_ = relation;
+    values_.assign(RelationGetDescr(relation)->natts, Datum(0));
+    nulls_.assign(RelationGetDescr(relation)->natts, true);
     estate_ = estate;
     result_relation_ = result_relation;
     slot_ = slot;
@@ -173,23 +176,26 @@ int64 TableAppender::next_identity(int attnum) {
     return call([&] { return nextval_internal(sequence, false); });
 }
 
-void TableAppender::append(const Datum* values, const bool* nulls) {
+void TableAppender::append_row() {
     int natts = column_count();
     EState* estate = estate_;
     ResultRelInfo* result_relation = result_relation_;
     TupleTableSlot* slot = slot_;
+    const Datum* values = values_.data();
+    const char* nulls = nulls_.data();
     call([&] {
         MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
         ExecClearTuple(slot);
         for (int i = 0; i < natts; ++i) {
             slot->tts_values[i] = values[i];
-            slot->tts_isnull[i] = nulls[i];
+            slot->tts_isnull[i] = nulls[i] != 0;
         }
         ExecStoreVirtualTuple(slot);
         ExecSimpleRelationInsert(result_relation, estate, slot);
         MemoryContextSwitchTo(old);
         ResetPerTupleExprContext(estate);
     });
+    std::fill(nulls_.begin(), nulls_.end(), true);
 }
 
 void TableAppender::finish() {

@@ -4,6 +4,8 @@
 // extension itself is the writer (audit rows the application cannot write).
 #pragma once
 
+#include <vector>
+
 #include "pg/error_barrier.hpp"
 
 namespace tenancy::pg {
@@ -27,8 +29,13 @@ public:
     // per appender: the sequence is looked up once).
     int64 next_identity(int attnum);
 
-    // values/nulls hold column_count() entries, in attribute order.
-    void append(const Datum* values, const bool* nulls);
+    // The row being built: every column starts NULL, set() fills one, and
+    // append_row() writes the row and starts the next one all NULL again.
+    void set(int attnum, Datum value, bool is_null = false) {
+        values_[attnum - 1] = value;
+        nulls_[attnum - 1] = is_null;
+    }
+    void append_row();
 
     // Closes indexes, fires queued after-row triggers (foreign key checks)
     // and releases the relation. Must be called on the success path; on the
@@ -41,6 +48,8 @@ private:
     ResultRelInfo* result_relation_ = nullptr;
     TupleTableSlot* slot_ = nullptr;
     Oid identity_sequence_ = InvalidOid;
+    std::vector<Datum> values_;
+    std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
     bool fires_after_triggers_ = false;
     bool finished_ = false;
 };

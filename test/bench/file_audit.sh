@@ -28,6 +28,17 @@ dir="$here/file_audit"
 
 median() { sort -g | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# overhead_share BASE VARIANT ANCHOR: (variant - base) / (anchor - base) of
+# the mean latencies, taken within each round, median over the rounds.
+overhead_share() {
+  local base="$1" variant="$2" anchor="$3" round
+  printf '%.3f' "$(
+    for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+      awk -v n="${BENCH_LAT[$base.$round]}" -v c="${BENCH_LAT[$variant.$round]}" \
+        -v p="${BENCH_LAT[$anchor.$round]}" 'BEGIN { printf "%.6f\n", (c - n) / (p - n) }'
+    done | median)"
+}
+
 bench_log "loading 1,000 organizations and 4 x 100,000 files"
 bench_psql -f "$dir/load.sql"
 
@@ -46,20 +57,11 @@ for shape in insert update; do
     "single-row $shape: C++ triggers vs no triggers; latency $(bench_latency "$cpp") vs $(bench_latency "$none") µs/txn"
   bench_row "file_audit.$shape.plpgsql_vs_limit" "$(bench_ratio "$none" "$plpgsql")" "-" \
     "single-row $shape: PL/pgSQL triggers vs no triggers; latency $(bench_latency "$plpgsql") µs/txn"
-  # Overhead share: (cpp - none) / (plpgsql - none), median over the rounds.
-  share="$(printf '%.3f' "$(
-    for ((round = 1; round <= BENCH_ROUNDS; round++)); do
-      awk -v n="${BENCH_LAT[$none.$round]}" -v c="${BENCH_LAT[$cpp.$round]}" \
-        -v p="${BENCH_LAT[$plpgsql.$round]}" 'BEGIN { printf "%.6f\n", (c - n) / (p - n) }'
-    done | median)")"
+  share="$(overhead_share "$none" "$cpp" "$plpgsql")"
   bench_row "file_audit.$shape.overhead_share" "$share" "<= 0.5" \
     "single-row $shape: C++ trigger overhead / PL/pgSQL trigger overhead (extra µs over no triggers: $(bench_extra_us "$none" "$cpp") vs $(bench_extra_us "$none" "$plpgsql"))"
   sql_rows="$shape.sql_rows"
-  floor="$(printf '%.3f' "$(
-    for ((round = 1; round <= BENCH_ROUNDS; round++)); do
-      awk -v n="${BENCH_LAT[$none.$round]}" -v c="${BENCH_LAT[$sql_rows.$round]}" \
-        -v p="${BENCH_LAT[$plpgsql.$round]}" 'BEGIN { printf "%.6f\n", (c - n) / (p - n) }'
-    done | median)")"
+  floor="$(overhead_share "$none" "$sql_rows" "$plpgsql")"
   bench_row "file_audit.$shape.rows_alone_share" "$floor" "-" \
     "single-row $shape: no trigger, the statement writes the same rows itself (writable CTE) / PL/pgSQL trigger overhead (extra µs: $(bench_extra_us "$none" "$sql_rows")): the floor of any trigger's share"
 done
