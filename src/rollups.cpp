@@ -113,17 +113,14 @@ std::uint64_t scan(pg::SpiConnection& spi, const std::string& sql, const RowFilt
         true, on_row);
 }
 
-// The first `count` columns of a result row, deformed in one pass.
+// The columns of a result row (for_each_row hands it over deformed).
 template <int count>
 struct Row {
     const Datum* values;
     const bool* nulls;
 
-    explicit Row(TupleTableSlot* slot) {
-        // Result rows of the scans below have exactly `count` columns.
-        pg::call([&] { slot_getsomeattrs(slot, count); });
-        values = slot->tts_values;
-        nulls = slot->tts_isnull;
+    explicit Row(TupleTableSlot* slot) : values(slot->tts_values), nulls(slot->tts_isnull) {
+        Assert(slot->tts_nvalid >= count);
     }
     std::optional<core::Uuid> uuid(int i) const {
         if (nulls[i]) return std::nullopt;

@@ -97,6 +97,11 @@ struct RowReceiver {
 bool receive_row(TupleTableSlot* slot, DestReceiver* self) {
     auto* receiver = reinterpret_cast<RowReceiver*>(self);
     MemoryContext old = MemoryContextSwitchTo(receiver->row_memory);
+    // The row is deformed here, before any C++ frame with a destructor is
+    // live: an error it raises unwinds as from any C function, and the
+    // callback reads tts_values/tts_isnull without a pg::call (a setjmp) per
+    // row, which was a visible part of a million-row scan.
+    slot_getallattrs(slot);
     bool go_on = true;
     ErrorData* postgres_error = nullptr;
     try {

@@ -71,7 +71,8 @@ public:
     // statement is planned with the actual argument values (a custom plan).
     // read_only: run in the active snapshot. on_row may throw; the statement
     // then stops and the exception is rethrown here. Memory on_row allocates
-    // in the current context is released after each row. Returns the number
+    // in the current context is released after each row. The slot arrives
+    // deformed: tts_values/tts_isnull hold every column. Returns the number
     // of rows.
     template <typename OnRow>
     std::uint64_t for_each_row(const char* sql, std::initializer_list<SpiArg> args,

@@ -15,7 +15,12 @@ Datum new_varlena(std::string_view bytes) {
 }  // namespace
 
 std::string_view varlena_view(Datum value) {
-    struct varlena* detoasted = call([&] { return PG_DETOAST_DATUM_PACKED(value); });
+    struct varlena* detoasted = reinterpret_cast<struct varlena*>(DatumGetPointer(value));
+    // Inline and uncompressed (the usual short text): readable as it is,
+    // without a pg::call per value. Otherwise PostgreSQL detoasts it.
+    if (VARATT_IS_EXTERNAL(detoasted) || VARATT_IS_COMPRESSED(detoasted)) {
+        detoasted = call([&] { return PG_DETOAST_DATUM_PACKED(value); });
+    }
     return std::string_view(VARDATA_ANY(detoasted), VARSIZE_ANY_EXHDR(detoasted));
 }
 
