@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 
 #include "core/time_bucket.hpp"
 
@@ -36,53 +37,62 @@ std::size_t FileBucketKeyHash::operator()(const FileBucketKey& key) const {
 
 void EventRollupBatch::add(const Uuid& org, std::int64_t at, std::string_view kind,
                            std::optional<double> value, const std::optional<Uuid>& user) {
+    std::int64_t hour = hour_bucket(at);
+    std::uint32_t number;
+    auto found = index_.find(EventBucketProbe{org, hour, kind});
+    if (found != index_.end()) {
+        number = found->second;
+    } else {
+        if (buckets_.size() >= std::numeric_limits<std::uint32_t>::max()) {
+            throw std::length_error("EventRollupBatch: too many buckets in one run");
+        }
+        number = static_cast<std::uint32_t>(buckets_.size());
+        EventBucketKey key{org, hour, std::string(kind)};
+        index_.emplace(key, number);
+        buckets_.emplace_back(std::move(key), EventBucket{});
+    }
     bool has_value = value && std::isfinite(*value);
-    pending_.push_back(Pending{org, hour_bucket(at), std::string(kind), has_value,
-                               has_value ? *value : 0.0, user.has_value(),
-                               user ? hash_id(user->bytes) : 0});
+    staged_.push_back(Staged{number, has_value, user.has_value(), has_value ? *value : 0.0,
+                             user ? hash_id(user->bytes) : 0});
     ++rows_;
-    if (pending_.size() == kGroup) apply_pending();
+    if (staged_.size() >= staged_limit_) apply_staged();
 }
 
-void EventRollupBatch::apply_pending() const {
-    if (pending_.empty()) return;
-    // 1. Find every event's bucket; a new bucket may move the others.
-    targets_.resize(pending_.size());
-    bool moved = false;
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
-        const Pending& event = pending_[i];
-        EventBucketProbe probe{event.organization_id, event.hour, event.kind};
-        auto found = buckets_.find(probe);
-        if (found == buckets_.end()) {
-            buckets_.emplace(EventBucketKey{event.organization_id, event.hour, event.kind},
-                             EventBucket{});
-            moved = true;
-        } else {
-            targets_[i] = &found->second;
+const EventBucket& EventRollupBatch::bucket(const EventBucketKey& key) const {
+    apply_staged();
+    auto found = index_.find(key);
+    if (found == index_.end()) throw std::out_of_range("EventRollupBatch: no such bucket");
+    return buckets_[found->second].second;
+}
+
+void EventRollupBatch::apply_staged() const {
+    if (staged_.empty()) return;
+    // Counting sort by bucket: starts_[b] is where bucket b's events begin.
+    starts_.assign(buckets_.size() + 1, 0);
+    for (const Staged& event : staged_) ++starts_[event.bucket + 1];
+    for (std::size_t b = 1; b < starts_.size(); ++b) starts_[b] += starts_[b - 1];
+    sorted_.resize(staged_.size());
+    {
+        std::vector<std::uint32_t> next(starts_.begin(), starts_.end() - 1);
+        for (const Staged& event : staged_) sorted_[next[event.bucket]++] = event;
+    }
+    for (std::size_t b = 0; b + 1 < starts_.size(); ++b) {
+        if (starts_[b] == starts_[b + 1]) continue;
+        EventBucket& bucket = buckets_[b].second;
+        for (std::uint32_t i = starts_[b]; i < starts_[b + 1]; ++i) {
+            const Staged& event = sorted_[i];
+            ++bucket.events;
+            if (event.has_value) {
+                ++bucket.value_count;
+                bucket.value_sum += event.value;
+                bucket.value_min = std::min(bucket.value_min, event.value);
+                bucket.value_max = std::max(bucket.value_max, event.value);
+                bucket.values.add(event.value);
+            }
+            if (event.has_user) bucket.users.add_hash(event.user_hash);
         }
     }
-    if (moved) {
-        for (std::size_t i = 0; i < pending_.size(); ++i) {
-            const Pending& event = pending_[i];
-            targets_[i] =
-                &buckets_.find(EventBucketProbe{event.organization_id, event.hour, event.kind})->second;
-        }
-    }
-    // 2. Count them in.
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
-        const Pending& event = pending_[i];
-        EventBucket& bucket = *targets_[i];
-        ++bucket.events;
-        if (event.has_value) {
-            ++bucket.value_count;
-            bucket.value_sum += event.value;
-            bucket.value_min = std::min(bucket.value_min, event.value);
-            bucket.value_max = std::max(bucket.value_max, event.value);
-            bucket.values.add(event.value);
-        }
-        if (event.has_user) bucket.users.add_hash(event.user_hash);
-    }
-    pending_.clear();
+    staged_.clear();
 }
 
 void FileRollupBatch::add(const Uuid& org, std::int64_t at, FileAction action,

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -74,42 +75,52 @@ struct EventBucket {
 
 class EventRollupBatch {
 public:
-    using Buckets =
-        boost::unordered_flat_map<EventBucketKey, EventBucket, EventBucketKeyHash, EventBucketKeyEqual>;
+    using Bucket = std::pair<EventBucketKey, EventBucket>;
+
+    // staged_limit: events held before they are applied (24 bytes each), so
+    // a run over any number of rows holds a bounded amount of memory.
+    explicit EventRollupBatch(std::size_t staged_limit = std::size_t{1} << 20)
+        : staged_limit_(staged_limit == 0 ? 1 : staged_limit) {}
 
     // at: timestamptz microseconds. A non-finite value counts as an event
     // without a value (the table forbids them; this is the second fence).
     void add(const Uuid& org, std::int64_t at, std::string_view kind,
              std::optional<double> value, const std::optional<Uuid>& user);
 
-    // Every event added so far is in its bucket when this returns.
-    const Buckets& buckets() const {
-        apply_pending();
+    // Every bucket with every event added so far, in the order the buckets
+    // first appeared.
+    const std::vector<Bucket>& buckets() const {
+        apply_staged();
         return buckets_;
     }
+    // One bucket; std::out_of_range if no event fell into it.
+    const EventBucket& bucket(const EventBucketKey& key) const;
     std::uint64_t rows() const { return rows_; }
 
 private:
-    // Events are applied in groups. A million events land on their buckets
-    // at random, and each lookup and sketch update waits on memory; done a
-    // group at a time, the group's lookups are independent of each other and
-    // their cache misses overlap instead of queueing.
-    static constexpr std::size_t kGroup = 64;
-    struct Pending {
-        Uuid organization_id;
-        std::int64_t hour;
-        std::string kind;
+    // An event waiting for its bucket: which one, and what it brings.
+    struct Staged {
+        std::uint32_t bucket;
         bool has_value;
-        double value;
         bool has_user;
+        double value;
         std::uint64_t user_hash;
     };
-    void apply_pending() const;
+    // Events are not applied as they arrive. A million events land on tens
+    // of thousands of buckets at random, and every sketch update would wait
+    // on memory. They are staged, put in bucket order (a stable counting
+    // sort: a bucket's events keep their order, so sums are the same), and
+    // each bucket then takes all its events while its sketches are in cache.
+    void apply_staged() const;
 
-    // mutable: buckets() applies what is pending; that changes no result.
-    mutable Buckets buckets_;
-    mutable std::vector<Pending> pending_;
-    mutable std::vector<EventBucket*> targets_;
+    boost::unordered_flat_map<EventBucketKey, std::uint32_t, EventBucketKeyHash, EventBucketKeyEqual>
+        index_;
+    std::size_t staged_limit_;
+    // mutable: buckets() applies what is staged; that changes no result.
+    mutable std::vector<Bucket> buckets_;
+    mutable std::vector<Staged> staged_;
+    mutable std::vector<Staged> sorted_;
+    mutable std::vector<std::uint32_t> starts_;
     std::uint64_t rows_ = 0;
 };
 

@@ -13,14 +13,27 @@ SELECT md5('org' || g)::uuid, md5('user' || g || '-' || u)::uuid,
        CASE WHEN u = 1 THEN 'owner' ELSE 'student' END::tenancy.member_role
 FROM generate_series(1, 1000) g, generate_series(1, 50) u;
 
+-- The kind and whether an event has a value must not follow from i % 1000
+-- (the organization): with i % 5 each organization logged a single kind,
+-- and a million events fell into 3,550 buckets instead of every kind of
+-- every organization in every hour (about 18,750).
 CREATE FUNCTION bench.add_events(n bigint, hours int) RETURNS void LANGUAGE sql AS $$
     INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
     SELECT md5('org' || (i % 1000 + 1))::uuid,
            md5('user' || (i % 1000 + 1) || '-' || (i / 1000 % 50 + 1))::uuid,
-           (ARRAY['login', 'lesson_viewed', 'quiz_submitted', 'video_played', 'file_opened'])[i % 5 + 1],
-           CASE WHEN i % 5 = 0 THEN NULL ELSE (i * 7919 % 1000) / 10.0 END,
+           (ARRAY['login', 'lesson_viewed', 'quiz_submitted', 'video_played', 'file_opened'])
+               [abs(hashint8(i) % 5) + 1],
+           CASE WHEN abs(hashint8(i + n) % 5) = 0 THEN NULL ELSE (i * 7919 % 1000) / 10.0 END,
            now() - (i % (hours * 60)) * interval '1 minute'
     FROM generate_series(1, n) i
+$$;
+
+-- Hourly buckets the rollups of the events not rolled up yet will fill.
+CREATE FUNCTION bench.new_event_buckets() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(DISTINCT (organization_id, date_trunc('hour', at), kind))
+    FROM tenancy.events e,
+         (SELECT coalesce((SELECT last_snapshot FROM tenancy.rollup_state), '3:3:') AS snap) s
+    WHERE txid >= pg_snapshot_xmin(s.snap) AND NOT pg_visible_in_snapshot(txid, s.snap)
 $$;
 
 -- The recipe's target: what users write by hand (quantiles and distinct
