@@ -151,3 +151,93 @@ SELECT count(*) AS events_left FROM tenancy.events
 WHERE organization_id = '00000000-0000-4000-a000-0000000000e2';
 SELECT count(*) AS rollups_left FROM tenancy.event_rollups
 WHERE organization_id = '00000000-0000-4000-a000-0000000000e2';
+SELECT count(*) AS file_rollups_left FROM tenancy.file_rollups
+WHERE organization_id = '00000000-0000-4000-a000-0000000000e2';
+
+-- The rollup tables have no foreign key to organizations (1.3): a run locks
+-- the organizations it writes for instead, once per run. A deletion that
+-- meets a run waits for it, then removes what it wrote (READ COMMITTED) or
+-- fails as a serialization failure (REPEATABLE READ): what the foreign key's
+-- ON DELETE CASCADE did. Two more sessions through dblink.
+CREATE EXTENSION dblink;
+CREATE FUNCTION pg_temp.connect(name text) RETURNS text LANGUAGE sql AS $$
+    SELECT dblink_connect(name, format('host=%s port=%s dbname=%s',
+        split_part(current_setting('unix_socket_directories'), ',', 1),
+        current_setting('port'), current_database()))
+$$;
+-- Returns once the deleter waits on a lock (up to 10 s).
+CREATE FUNCTION pg_temp.deleter_waits() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. 1000 LOOP
+        IF EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                   AND query LIKE 'DELETE FROM tenancy.organizations%') THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.01);
+        PERFORM pg_stat_clear_snapshot();
+    END LOOP;
+    RETURN false;
+END
+$$;
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-0000000000e5', 'race-a', 'Race A'),
+    ('00000000-0000-4000-a000-0000000000e6', 'race-b', 'Race B');
+INSERT INTO tenancy.events (organization_id, user_id, kind, at) VALUES
+    ('00000000-0000-4000-a000-0000000000e5', '00000000-0000-4000-b000-0000000000e5', 'login', '2026-01-05 10:00+00'),
+    ('00000000-0000-4000-a000-0000000000e6', '00000000-0000-4000-b000-0000000000e6', 'login', '2026-01-05 10:00+00');
+SELECT pg_temp.connect('runner'), pg_temp.connect('deleter');
+SELECT dblink_exec('runner', 'BEGIN');
+SELECT * FROM dblink('runner', 'SELECT source, rows_read, buckets_written FROM tenancy.run_rollups()')
+    AS t(source text, rows_read bigint, buckets_written bigint);
+SELECT dblink_send_query('deleter',
+    'DELETE FROM tenancy.organizations WHERE id = ''00000000-0000-4000-a000-0000000000e5''');
+SELECT pg_temp.deleter_waits();
+SELECT dblink_exec('runner', 'COMMIT');
+SELECT * FROM dblink_get_result('deleter') AS t(status text);
+SELECT * FROM dblink_get_result('deleter') AS t(status text);
+SELECT count(*) AS rollups_of_deleted_org FROM tenancy.event_rollups
+WHERE organization_id = '00000000-0000-4000-a000-0000000000e5';
+
+-- REPEATABLE READ: the deleter's snapshot predates the run's commit.
+INSERT INTO tenancy.events (organization_id, user_id, kind, at) VALUES
+    ('00000000-0000-4000-a000-0000000000e6', '00000000-0000-4000-b000-0000000000e6', 'login', '2026-01-05 10:30+00');
+SELECT dblink_exec('deleter', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
+SELECT * FROM dblink('deleter', 'SELECT count(*) FROM tenancy.organizations') AS t(n bigint);
+SELECT dblink_exec('runner', 'BEGIN');
+SELECT * FROM dblink('runner', 'SELECT source, rows_read, buckets_written FROM tenancy.run_rollups()')
+    AS t(source text, rows_read bigint, buckets_written bigint);
+SELECT dblink_send_query('deleter',
+    'DELETE FROM tenancy.organizations WHERE id = ''00000000-0000-4000-a000-0000000000e6''');
+SELECT pg_temp.deleter_waits();
+SELECT dblink_exec('runner', 'COMMIT');
+SELECT * FROM dblink_get_result('deleter', false) AS t(status text);
+SELECT dblink_error_message('deleter');
+SELECT * FROM dblink_get_result('deleter', false) AS t(status text);
+SELECT dblink_exec('deleter', 'ROLLBACK');
+SELECT count(*) AS org_kept FROM tenancy.organizations
+WHERE id = '00000000-0000-4000-a000-0000000000e6';
+SELECT events AS rollup_kept FROM tenancy.event_rollups
+WHERE organization_id = '00000000-0000-4000-a000-0000000000e6';
+SELECT dblink_disconnect('runner'), dblink_disconnect('deleter');
+DROP EXTENSION dblink;
+
+-- TRUNCATE of organizations (CASCADE, for members and files) empties what
+-- has no foreign key to it as well: raw events, the file access log and
+-- the rollups. Also when the statement names some of them itself.
+BEGIN;
+TRUNCATE tenancy.organizations CASCADE;
+SELECT (SELECT count(*) FROM tenancy.events) AS events,
+       (SELECT count(*) FROM tenancy.file_access_log) AS log_rows,
+       (SELECT count(*) FROM tenancy.event_rollups) AS event_rollups,
+       (SELECT count(*) FROM tenancy.file_rollups) AS file_rollups;
+ROLLBACK;
+BEGIN;
+TRUNCATE tenancy.organizations, tenancy.events, tenancy.event_rollups CASCADE;
+SELECT (SELECT count(*) FROM tenancy.events) AS events,
+       (SELECT count(*) FROM tenancy.file_access_log) AS log_rows,
+       (SELECT count(*) FROM tenancy.event_rollups) AS event_rollups,
+       (SELECT count(*) FROM tenancy.file_rollups) AS file_rollups;
+ROLLBACK;
+-- The log's own guard still holds outside that door.
+TRUNCATE tenancy.file_access_log;
+SELECT count(*) > 0 AS log_kept FROM tenancy.file_access_log;

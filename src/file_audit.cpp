@@ -430,6 +430,22 @@ bool restoring_files(TriggerData* trigger) {
     return false;
 }
 
+// Empties tenancy.<table> from a TRUNCATE trigger. When the statement itself
+// holds the table open (TRUNCATE tenancy.files, tenancy.file_versions), a
+// nested TRUNCATE would be refused as "in use": a DELETE removes what is left
+// instead.
+void remove_all_rows(pg::SpiConnection& spi, const std::string& table) {
+    bool in_use = pg::call([&] {
+        Oid relid = get_relname_relid(table.c_str(), get_namespace_oid("tenancy", false));
+        if (!OidIsValid(relid)) return false;
+        Relation relation = RelationIdGetRelation(relid);
+        bool open_elsewhere = relation != nullptr && relation->rd_refcnt > 1;
+        if (relation != nullptr) RelationClose(relation);
+        return open_elsewhere;
+    });
+    spi.execute(((in_use ? "DELETE FROM tenancy." : "TRUNCATE tenancy.") + table).c_str(), false);
+}
+
 }  // namespace
 
 void register_file_audit_callbacks() {
@@ -490,21 +506,9 @@ TENANCY_SQL_FUNCTION(tenancy_files_audit) {
     }
     if (TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event)) {
         // TRUNCATE tenancy.files (owner or superuser): versions go with the
-        // files, as they do for a DELETE; the log stays. When the statement
-        // itself holds file_versions open (TRUNCATE tenancy.files,
-        // tenancy.file_versions), a nested TRUNCATE would be refused as "in
-        // use": a DELETE removes what is left instead.
-        bool versions_in_use = pg::call([] {
-            Oid versions = get_relname_relid("file_versions", get_namespace_oid("tenancy", false));
-            if (!OidIsValid(versions)) return false;
-            Relation relation = RelationIdGetRelation(versions);
-            bool in_use = relation != nullptr && relation->rd_refcnt > 1;
-            if (relation != nullptr) RelationClose(relation);
-            return in_use;
-        });
+        // files, as they do for a DELETE; the log stays.
         pg::SpiConnection spi;
-        spi.execute(versions_in_use ? "DELETE FROM tenancy.file_versions" : "TRUNCATE tenancy.file_versions",
-                    false);
+        remove_all_rows(spi, "file_versions");
         return PointerGetDatum(nullptr);
     }
     if (restoring_files(trigger)) return PointerGetDatum(nullptr);
@@ -538,21 +542,41 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_guard) {
 
 TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     TriggerData* trigger = trigger_data(fcinfo, "organizations_audit_cleanup");
+    if (TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event)) {
+        // TRUNCATE tenancy.organizations … CASCADE: the tables that keep
+        // organization rows without a foreign key go as well.
+        pg::SpiConnection spi;
+        LogMaintenanceScope maintenance;
+        for (const char* table : {"file_access_log", "events", "event_rollups", "file_rollups"}) {
+            remove_all_rows(spi, table);
+        }
+        return PointerGetDatum(nullptr);
+    }
     if (trigger->tg_oldtable == nullptr) {
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                         "organizations_audit_cleanup needs REFERENCING OLD TABLE AS old_rows");
     }
-    // Neither table has a foreign key (appends stay cheap): their rows go here.
+    // Neither raw table has a foreign key (appends stay cheap): their rows go here.
     static pg::CachedPlan delete_log(
         "DELETE FROM tenancy.file_access_log l USING old_rows o WHERE l.organization_id = o.id",
         {});
     static pg::CachedPlan delete_events(
         "DELETE FROM tenancy.events e USING old_rows o WHERE e.organization_id = o.id", {});
+    // Nor, since 1.3, the rollups (a foreign-key check per bucket was a fifth
+    // of a run). run_rollups locks the organizations it writes for (KEY
+    // SHARE), so a delete waits for its commit; the rows it committed are
+    // then seen here as a cascade would see them.
+    static pg::CachedPlan delete_event_rollups(
+        "DELETE FROM tenancy.event_rollups r USING old_rows o WHERE r.organization_id = o.id", {});
+    static pg::CachedPlan delete_file_rollups(
+        "DELETE FROM tenancy.file_rollups r USING old_rows o WHERE r.organization_id = o.id", {});
     pg::SpiConnection spi;
     register_transition_tables(trigger);
     LogMaintenanceScope maintenance;
     spi.execute(delete_log, {}, false);
     spi.execute(delete_events, {}, false);
+    spi.execute_seeing_concurrent(delete_event_rollups, {});
+    spi.execute_seeing_concurrent(delete_file_rollups, {});
     return PointerGetDatum(nullptr);
 }
 

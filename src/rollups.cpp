@@ -14,6 +14,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "context.hpp"
@@ -174,8 +175,35 @@ struct ArrayColumn {
     }
 };
 
-std::uint64_t write_event_buckets(pg::SpiConnection& spi, const EventRollupBatch& batch) {
-    if (batch.buckets().empty()) return 0;
+// The organizations a run writes buckets for, locked FOR KEY SHARE until it
+// commits: what a foreign key's check did per bucket row, done once per run
+// (the rollup tables have no foreign key since 1.3). A concurrent delete of
+// one of them waits for the run, and its cleanup (organizations_audit_cleanup)
+// then removes what the run wrote. Buckets of an organization deleted before
+// (events committed by a transaction that was open while it went) have
+// nowhere to go and are skipped.
+using LiveOrganizations = std::unordered_set<core::Uuid, core::UuidHash>;
+
+LiveOrganizations lock_organizations(pg::SpiConnection& spi, const EventRollupBatch& events,
+                                     const FileRollupBatch& files) {
+    LiveOrganizations wanted;
+    for (const auto& [key, bucket] : events.buckets()) wanted.insert(key.organization_id);
+    for (const auto& [key, bucket] : files.buckets()) wanted.insert(key.organization_id);
+    LiveOrganizations live;
+    if (wanted.empty()) return live;
+    ArrayColumn ids{UUIDOID};
+    for (const core::Uuid& id : wanted) ids.push(pg::uuid_to_datum(id));
+    // In id order, so that two transactions lock them in the same order.
+    spi.for_each_row("SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
+                     " ORDER BY id FOR KEY SHARE",
+                     {ids.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
+                         live.insert(pg::uuid_from_datum(slot->tts_values[0]));
+                     });
+    return live;
+}
+
+std::uint64_t write_event_buckets(pg::SpiConnection& spi, const EventRollupBatch& batch,
+                                  const LiveOrganizations& live) {
     static pg::CachedPlan upsert(
         "INSERT INTO tenancy.event_rollups AS r (organization_id, hour, kind, events, value_count,"
         "  value_sum, value_min, value_max, value_sketch, user_sketch)"
@@ -183,9 +211,6 @@ std::uint64_t write_event_buckets(pg::SpiConnection& spi, const EventRollupBatch
         "  $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::bytea[], $10::bytea[])"
         "  AS b(organization_id, hour, kind, events, value_count, value_sum, value_min,"
         "       value_max, value_sketch, user_sketch)"
-        // Rows of a deleted organization (committed by a transaction that was
-        // open while it was deleted) have nowhere to go.
-        " WHERE EXISTS (SELECT FROM tenancy.organizations o WHERE o.id = b.organization_id)"
         " ON CONFLICT (organization_id, hour, kind) DO UPDATE SET"
         "  events = r.events + excluded.events,"
         "  value_count = r.value_count + excluded.value_count,"
@@ -200,6 +225,7 @@ std::uint64_t write_event_buckets(pg::SpiConnection& spi, const EventRollupBatch
         value_count{INT8OID}, value_sum{FLOAT8OID}, value_min{FLOAT8OID}, value_max{FLOAT8OID},
         value_sketch{BYTEAOID}, user_sketch{BYTEAOID};
     for (const auto& [key, bucket] : batch.buckets()) {
+        if (live.count(key.organization_id) == 0) continue;
         org.push(pg::uuid_to_datum(key.organization_id));
         hour.push(TimestampTzGetDatum(key.hour));
         kind.push(pg::string_to_text(key.kind));
@@ -212,6 +238,7 @@ std::uint64_t write_event_buckets(pg::SpiConnection& spi, const EventRollupBatch
         value_sketch.push(pg::bytes_to_bytea(bucket.values.serialize()));
         user_sketch.push(pg::bytes_to_bytea(bucket.users.serialize()));
     }
+    if (org.values.empty()) return 0;
     spi.execute(upsert,
                 {org.arg(UUIDARRAYOID), hour.arg(TIMESTAMPTZARRAYOID), kind.arg(TEXTARRAYOID),
                  events.arg(INT8ARRAYOID), value_count.arg(INT8ARRAYOID),
@@ -219,11 +246,11 @@ std::uint64_t write_event_buckets(pg::SpiConnection& spi, const EventRollupBatch
                  value_max.arg(FLOAT8ARRAYOID), value_sketch.arg(BYTEAARRAYOID),
                  user_sketch.arg(BYTEAARRAYOID)},
                 false);
-    return batch.buckets().size();
+    return org.values.size();
 }
 
-std::uint64_t write_file_buckets(pg::SpiConnection& spi, const FileRollupBatch& batch) {
-    if (batch.buckets().empty()) return 0;
+std::uint64_t write_file_buckets(pg::SpiConnection& spi, const FileRollupBatch& batch,
+                                 const LiveOrganizations& live) {
     static pg::CachedPlan upsert(
         "INSERT INTO tenancy.file_rollups AS r (organization_id, hour, uploads, downloads,"
         "  bytes_uploaded, bytes_downloaded, user_sketch)"
@@ -231,7 +258,6 @@ std::uint64_t write_file_buckets(pg::SpiConnection& spi, const FileRollupBatch& 
         "  $5::bigint[], $6::bigint[], $7::bytea[])"
         "  AS b(organization_id, hour, uploads, downloads, bytes_uploaded, bytes_downloaded,"
         "       user_sketch)"
-        " WHERE EXISTS (SELECT FROM tenancy.organizations o WHERE o.id = b.organization_id)"
         " ON CONFLICT (organization_id, hour) DO UPDATE SET"
         "  uploads = r.uploads + excluded.uploads,"
         "  downloads = r.downloads + excluded.downloads,"
@@ -246,6 +272,7 @@ std::uint64_t write_file_buckets(pg::SpiConnection& spi, const FileRollupBatch& 
     ArrayColumn org{UUIDOID}, hour{TIMESTAMPTZOID}, uploads{INT8OID}, downloads{INT8OID},
         bytes_up{INT8OID}, bytes_down{INT8OID}, user_sketch{BYTEAOID};
     for (const auto& [key, bucket] : batch.buckets()) {
+        if (live.count(key.organization_id) == 0) continue;
         org.push(pg::uuid_to_datum(key.organization_id));
         hour.push(TimestampTzGetDatum(key.hour));
         uploads.push(Int64GetDatum(bucket.uploads));
@@ -254,12 +281,13 @@ std::uint64_t write_file_buckets(pg::SpiConnection& spi, const FileRollupBatch& 
         bytes_down.push(Int64GetDatum(bucket.bytes_downloaded));
         user_sketch.push(pg::bytes_to_bytea(bucket.users.serialize()));
     }
+    if (org.values.empty()) return 0;
     spi.execute(upsert,
                 {org.arg(UUIDARRAYOID), hour.arg(TIMESTAMPTZARRAYOID), uploads.arg(INT8ARRAYOID),
                  downloads.arg(INT8ARRAYOID), bytes_up.arg(INT8ARRAYOID),
                  bytes_down.arg(INT8ARRAYOID), user_sketch.arg(BYTEAARRAYOID)},
                 false);
-    return batch.buckets().size();
+    return org.values.size();
 }
 
 // Both sources, read under one snapshot, then written.
@@ -278,12 +306,13 @@ std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowF
     if (snapshot_to_release != nullptr) snapshot_to_release->pop();
 
     Stopwatch events_write;
+    LiveOrganizations live = lock_organizations(spi, event_batch, file_batch);
     events.rows_read = event_batch.rows();
-    events.buckets_written = write_event_buckets(spi, event_batch);
+    events.buckets_written = write_event_buckets(spi, event_batch, live);
     events.milliseconds = events_read_ms + events_write.milliseconds();
     Stopwatch files_write;
     files.rows_read = file_batch.rows();
-    files.buckets_written = write_file_buckets(spi, file_batch);
+    files.buckets_written = write_file_buckets(spi, file_batch, live);
     files.milliseconds = files_read_ms + files_write.milliseconds();
     return {events, files};
 }

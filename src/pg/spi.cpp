@@ -50,22 +50,54 @@ SpiConnection::~SpiConnection() {
     MemoryContextSwitchTo(caller_context_);
 }
 
-std::uint64_t SpiConnection::execute(CachedPlan& plan, std::initializer_list<SpiArg> args,
-                                     bool read_only, long row_limit) {
-    if (static_cast<int>(args.size()) != plan.arg_count()) {
-        throw std::logic_error("SpiConnection::execute: wrong number of arguments");
-    }
+namespace {
+
+// A kept plan's arguments in the form SPI takes them.
+struct PlanArguments {
     Datum values[kMaxSpiArgs];
     char nulls[kMaxSpiArgs];
-    int i = 0;
-    for (const SpiArg& arg : args) {
-        values[i] = arg.value;
-        nulls[i] = arg.is_null ? 'n' : ' ';
-        ++i;
+
+    PlanArguments(const CachedPlan& plan, std::initializer_list<SpiArg> args) {
+        if (static_cast<int>(args.size()) != plan.arg_count()) {
+            throw std::logic_error("SpiConnection::execute: wrong number of arguments");
+        }
+        int i = 0;
+        for (const SpiArg& arg : args) {
+            values[i] = arg.value;
+            nulls[i] = arg.is_null ? 'n' : ' ';
+            ++i;
+        }
     }
+};
+
+}  // namespace
+
+std::uint64_t SpiConnection::execute(CachedPlan& plan, std::initializer_list<SpiArg> args,
+                                     bool read_only, long row_limit) {
+    PlanArguments arguments(plan, args);
     SPIPlanPtr prepared = plan.get();
-    int rc = call([&] { return SPI_execute_plan(prepared, values, nulls, read_only, row_limit); });
+    int rc = call([&] {
+        return SPI_execute_plan(prepared, arguments.values, arguments.nulls, read_only, row_limit);
+    });
     check_spi_result(rc, "SPI_execute_plan");
+    return SPI_processed;
+}
+
+std::uint64_t SpiConnection::execute_seeing_concurrent(CachedPlan& plan,
+                                                       std::initializer_list<SpiArg> args) {
+    PlanArguments arguments(plan, args);
+    SPIPlanPtr prepared = plan.get();
+    int rc = call([&] {
+        // What ri_triggers.c does for a foreign key's ON DELETE action. Under
+        // READ COMMITTED each statement has a fresh snapshot already.
+        if (!IsolationUsesXactSnapshot()) {
+            return SPI_execute_plan(prepared, arguments.values, arguments.nulls, false, 0);
+        }
+        CommandCounterIncrement();
+        return SPI_execute_snapshot(prepared, arguments.values, arguments.nulls, GetLatestSnapshot(),
+                                    GetTransactionSnapshot(), false, true, 0);
+    });
+    check_spi_result(rc, "SPI_execute_snapshot");
     return SPI_processed;
 }
 

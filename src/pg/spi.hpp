@@ -56,6 +56,13 @@ public:
     std::uint64_t execute(CachedPlan& plan, std::initializer_list<SpiArg> args,
                           bool read_only, long row_limit = 0);
 
+    // Runs a kept plan that writes, seeing rows committed after this
+    // transaction's snapshot as a foreign key's ON DELETE CASCADE does: under
+    // REPEATABLE READ or SERIALIZABLE it runs on the latest snapshot, and a
+    // row the transaction's own snapshot cannot see is a serialization
+    // failure. Under READ COMMITTED it is execute(plan, args, false).
+    std::uint64_t execute_seeing_concurrent(CachedPlan& plan, std::initializer_list<SpiArg> args);
+
     // Runs a one-off statement without arguments.
     std::uint64_t execute(const char* sql, bool read_only, long row_limit = 0);
 

@@ -1,0 +1,24 @@
+-------------------------------------------------------------------------------
+-- The rollup tables lose their foreign keys to organizations. run_rollups is
+-- their only writer; the key's check was a query per bucket row, a fifth of a
+-- run that writes tens of thousands of buckets. What the key did is done per
+-- run and per organization instead (src/rollups.cpp, src/file_audit.cpp):
+--   - run_rollups locks the organizations it writes for (FOR KEY SHARE, in
+--     one statement), and skips the buckets of one that is gone;
+--   - deleting an organization deletes its rollups in organizations_audit_cleanup,
+--     on the latest snapshot as the key's ON DELETE CASCADE did, so a run that
+--     committed meanwhile leaves nothing behind;
+--   - TRUNCATE of organizations (CASCADE) takes the rollups along below, as
+--     it does the raw events and the file access log.
+-------------------------------------------------------------------------------
+ALTER TABLE tenancy.event_rollups DROP CONSTRAINT event_rollups_organization_fkey;
+ALTER TABLE tenancy.file_rollups DROP CONSTRAINT file_rollups_organization_fkey;
+
+-- TRUNCATE tenancy.organizations … CASCADE empties what has no foreign key to
+-- it: the raw events, the file access log (through the log's retention door)
+-- and the rollups. ALWAYS, as files_truncate_versions: a TRUNCATE applied
+-- under session_replication_role = replica takes them along too.
+CREATE TRIGGER organizations_truncate_cleanup
+    AFTER TRUNCATE ON tenancy.organizations
+    FOR EACH STATEMENT EXECUTE FUNCTION tenancy.organizations_audit_cleanup();
+ALTER TABLE tenancy.organizations ENABLE ALWAYS TRIGGER organizations_truncate_cleanup;
