@@ -13,17 +13,19 @@ SELECT md5('org' || g)::uuid, md5('user' || g || '-' || u)::uuid,
        CASE WHEN u = 1 THEN 'owner' ELSE 'student' END::tenancy.member_role
 FROM generate_series(1, 1000) g, generate_series(1, 50) u;
 
--- The kind and whether an event has a value must not follow from i % 1000
--- (the organization): with i % 5 each organization logged a single kind,
--- and a million events fell into 3,550 buckets instead of every kind of
--- every organization in every hour (about 18,750).
+-- The kind, whether an event has a value and the value must not follow from
+-- i % 1000 (the organization): with i % 5 each organization logged a single
+-- kind with a single value, and a million events fell into 3,550 buckets
+-- with one-value quantile sketches, instead of every kind of every
+-- organization in every hour (about 19,000), each with a spread of values.
 CREATE FUNCTION bench.add_events(n bigint, hours int) RETURNS void LANGUAGE sql AS $$
     INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
     SELECT md5('org' || (i % 1000 + 1))::uuid,
            md5('user' || (i % 1000 + 1) || '-' || (i / 1000 % 50 + 1))::uuid,
            (ARRAY['login', 'lesson_viewed', 'quiz_submitted', 'video_played', 'file_opened'])
                [abs(hashint8(i) % 5) + 1],
-           CASE WHEN abs(hashint8(i + n) % 5) = 0 THEN NULL ELSE (i * 7919 % 1000) / 10.0 END,
+           CASE WHEN abs(hashint8(i + n) % 5) = 0 THEN NULL
+                ELSE abs(hashint8(-i) % 1000) / 10.0 END,
            now() - (i % (hours * 60)) * interval '1 minute'
     FROM generate_series(1, n) i
 $$;
