@@ -12,7 +12,7 @@ using tenancy::core::QuantileSketch;
 
 template <typename Sketch>
 Sketch sketch_arg(FunctionCallInfo fcinfo, int index, const char* what) {
-    auto sketch = Sketch::deserialize(tenancy::pg::varlena_bytes(PG_GETARG_DATUM(index)));
+    auto sketch = Sketch::deserialize(tenancy::pg::varlena_view(PG_GETARG_DATUM(index)));
     if (!sketch) {
         throw tenancy::pg::Error(ERRCODE_INVALID_BINARY_REPRESENTATION,
                                  std::string("invalid ") + what);

@@ -87,6 +87,7 @@ std::uint64_t DistinctSketch::estimate() const {
 
 std::string DistinctSketch::serialize() const {
     std::string out;
+    out.reserve(registers_.empty() ? 12 + 8 * hashes_.size() : 2 + registers_.size());
     out.push_back(static_cast<char>(kFormatVersion));
     if (registers_.empty()) {
         out.push_back(static_cast<char>(kExact));
@@ -94,8 +95,10 @@ std::string DistinctSketch::serialize() const {
         // Sorted: one set, one byte string, whatever the insertion order.
         std::vector<std::uint64_t> sorted(hashes_.begin(), hashes_.end());
         std::sort(sorted.begin(), sorted.end());
+        std::size_t at = out.size();
+        out.resize(at + 8 * sorted.size());
         for (std::uint64_t hash : sorted) {
-            for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(hash >> (8 * i)));
+            for (int i = 0; i < 8; ++i) out[at++] = static_cast<char>(hash >> (8 * i));
         }
     } else {
         out.push_back(static_cast<char>(kHyperLogLog));
