@@ -107,10 +107,12 @@ cluster_stop_all() {
 # Prints lines of the server log that no test run should produce.
 cluster_log_problems() {
   local dir="${CLUSTER_DIR[$1]}"
-  # "could not" is for the server's own failures (files, sockets, processes);
-  # a serialization failure is an ordinary SQL error a test provokes on purpose.
+  # "could not" is for the server's own failures (files, sockets, processes).
+  # One serialization failure is provoked on purpose: sql/analytics.sql
+  # deletes an organization under REPEATABLE READ while a run adds to it.
   grep -E 'PANIC|TRAP:|terminated by signal|server process .* was terminated|memory leak|WARNING:  (leaked|problem in)|could not' \
-    "$dir/server.log" | grep -v 'ERROR:  could not serialize access due to concurrent' || true
+    "$dir/server.log" |
+    grep -v '@tenancy_regression ERROR:  could not serialize access due to concurrent update' || true
 }
 
 cluster_psql() {

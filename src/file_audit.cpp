@@ -543,13 +543,13 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_guard) {
 TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     TriggerData* trigger = trigger_data(fcinfo, "organizations_audit_cleanup");
     if (TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event)) {
-        // TRUNCATE tenancy.organizations … CASCADE: the tables that keep
-        // organization rows without a foreign key go as well.
+        // TRUNCATE tenancy.organizations (organizations_truncate_cleanup, as
+        // the caller): the rollups go, as the foreign keys they had until 1.3
+        // took them. The raw events and the append-only log are left alone,
+        // as before.
         pg::SpiConnection spi;
-        LogMaintenanceScope maintenance;
-        for (const char* table : {"file_access_log", "events", "event_rollups", "file_rollups"}) {
-            remove_all_rows(spi, table);
-        }
+        remove_all_rows(spi, "event_rollups");
+        remove_all_rows(spi, "file_rollups");
         return PointerGetDatum(nullptr);
     }
     if (trigger->tg_oldtable == nullptr) {

@@ -193,7 +193,8 @@ LiveOrganizations lock_organizations(pg::SpiConnection& spi, const EventRollupBa
     if (wanted.empty()) return live;
     ArrayColumn ids{UUIDOID};
     for (const core::Uuid& id : wanted) ids.push(pg::uuid_to_datum(id));
-    // In id order, so that two transactions lock them in the same order.
+    // KEY SHARE locks do not conflict with each other (and runs take turns
+    // on rollup_state anyway); what waits on them is a deletion.
     spi.for_each_row("SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
                      " ORDER BY id FOR KEY SHARE",
                      {ids.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {

@@ -47,9 +47,9 @@ void EventRollupBatch::add(const Uuid& org, std::int64_t at, std::string_view ki
             throw std::length_error("EventRollupBatch: too many buckets in one run");
         }
         number = static_cast<std::uint32_t>(buckets_.size());
-        EventBucketKey key{org, hour, std::string(kind)};
-        index_.emplace(key, number);
-        buckets_.emplace_back(std::move(key), EventBucket{});
+        // The bucket first: if either throws, the index points at nothing new.
+        buckets_.emplace_back(EventBucketKey{org, hour, std::string(kind)}, EventBucket{});
+        index_.emplace(buckets_.back().first, number);
     }
     bool has_value = value && std::isfinite(*value);
     staged_.push_back(Staged{number, has_value, user.has_value(), has_value ? *value : 0.0,

@@ -5,6 +5,7 @@
 // which are order-independent.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -77,10 +78,11 @@ class EventRollupBatch {
 public:
     using Bucket = std::pair<EventBucketKey, EventBucket>;
 
-    // staged_limit: events held before they are applied (24 bytes each), so
-    // a run over any number of rows holds a bounded amount of memory.
+    // staged_limit: events held before they are applied, so that a run over
+    // any number of rows holds a bounded amount of memory: 24 bytes per
+    // event, twice (staged and sorted), 48 MB by default, in the C++ heap.
     explicit EventRollupBatch(std::size_t staged_limit = std::size_t{1} << 20)
-        : staged_limit_(staged_limit == 0 ? 1 : staged_limit) {}
+        : staged_limit_(std::clamp<std::size_t>(staged_limit, 1, std::size_t{1} << 30)) {}
 
     // at: timestamptz microseconds. A non-finite value counts as an event
     // without a value (the table forbids them; this is the second fence).

@@ -85,14 +85,12 @@ std::uint64_t SpiConnection::execute(CachedPlan& plan, std::initializer_list<Spi
 
 std::uint64_t SpiConnection::execute_seeing_concurrent(CachedPlan& plan,
                                                        std::initializer_list<SpiArg> args) {
+    // Under READ COMMITTED each statement has a fresh snapshot already.
+    if (!IsolationUsesXactSnapshot()) return execute(plan, args, false);
     PlanArguments arguments(plan, args);
     SPIPlanPtr prepared = plan.get();
     int rc = call([&] {
-        // What ri_triggers.c does for a foreign key's ON DELETE action. Under
-        // READ COMMITTED each statement has a fresh snapshot already.
-        if (!IsolationUsesXactSnapshot()) {
-            return SPI_execute_plan(prepared, arguments.values, arguments.nulls, false, 0);
-        }
+        // What ri_triggers.c does for a foreign key's ON DELETE action.
         CommandCounterIncrement();
         return SPI_execute_snapshot(prepared, arguments.values, arguments.nulls, GetLatestSnapshot(),
                                     GetTransactionSnapshot(), false, true, 0);

@@ -8,19 +8,22 @@
 --   - deleting an organization deletes its rollups in organizations_audit_cleanup,
 --     on the latest snapshot as the key's ON DELETE CASCADE did, so a run that
 --     committed meanwhile leaves nothing behind;
---   - TRUNCATE of organizations (CASCADE) takes the rollups along below, as
---     it does the raw events and the file access log.
+--   - TRUNCATE of organizations takes the rollups along (below).
 -------------------------------------------------------------------------------
 ALTER TABLE tenancy.event_rollups DROP CONSTRAINT event_rollups_organization_fkey;
 ALTER TABLE tenancy.file_rollups DROP CONSTRAINT file_rollups_organization_fkey;
 
--- TRUNCATE tenancy.organizations … CASCADE empties what has no foreign key to
--- it: the raw events, the file access log (through the log's retention door)
--- and the rollups. ALWAYS, as files_truncate_versions: a TRUNCATE applied
--- under session_replication_role = replica takes them along too.
+-- TRUNCATE of organizations takes the rollups along, as the foreign keys
+-- did (they made it cascade, or refuse without CASCADE). The function runs as
+-- the caller (not SECURITY DEFINER): truncating the rollups takes the
+-- caller's own TRUNCATE privilege on them, as the cascade did. ALWAYS, as
+-- files_truncate_versions: a TRUNCATE applied under
+-- session_replication_role = replica takes them along too.
+CREATE FUNCTION tenancy.organizations_truncate_cleanup() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'tenancy_organizations_audit_cleanup';
 CREATE TRIGGER organizations_truncate_cleanup
     AFTER TRUNCATE ON tenancy.organizations
-    FOR EACH STATEMENT EXECUTE FUNCTION tenancy.organizations_audit_cleanup();
+    FOR EACH STATEMENT EXECUTE FUNCTION tenancy.organizations_truncate_cleanup();
 ALTER TABLE tenancy.organizations ENABLE ALWAYS TRIGGER organizations_truncate_cleanup;
 
 -- A run updates the buckets of the hours it touches again and again (every
@@ -30,3 +33,4 @@ ALTER TABLE tenancy.organizations ENABLE ALWAYS TRIGGER organizations_truncate_c
 -- written from now on; VACUUM FULL applies it to the existing ones.
 ALTER TABLE tenancy.event_rollups SET (fillfactor = 70);
 ALTER TABLE tenancy.file_rollups SET (fillfactor = 70);
+REVOKE ALL ON FUNCTION tenancy.organizations_truncate_cleanup() FROM PUBLIC;
