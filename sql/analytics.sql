@@ -174,18 +174,30 @@ CREATE FUNCTION pg_temp.connect(name text) RETURNS text LANGUAGE sql AS $$
         split_part(current_setting('unix_socket_directories'), ',', 1),
         current_setting('port'), current_database()))
 $$;
--- Returns once the deleter waits on a lock (up to 10 s).
-CREATE FUNCTION pg_temp.deleter_waits() RETURNS boolean LANGUAGE plpgsql AS $$
+-- The runner runs the rollups in a transaction; the deleter then deletes
+-- the organization; the runner commits once the deleter waits on a lock (up
+-- to 10 s). Returns the run's rows_read/buckets_written and whether the
+-- deleter waited. The deleter's outcome is read by the caller.
+CREATE FUNCTION pg_temp.run_meets_delete(org uuid) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    run text;
+    waited boolean := false;
 BEGIN
+    PERFORM dblink_exec('runner', 'BEGIN');
+    SELECT string_agg(format('%s %s/%s', source, rows_read, buckets_written), ', ' ORDER BY source)
+    INTO run
+    FROM dblink('runner', 'SELECT source, rows_read, buckets_written FROM tenancy.run_rollups()')
+        AS t(source text, rows_read bigint, buckets_written bigint);
+    PERFORM dblink_send_query('deleter', format('DELETE FROM tenancy.organizations WHERE id = %L', org));
     FOR i IN 1 .. 1000 LOOP
-        IF EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock'
-                   AND query LIKE 'DELETE FROM tenancy.organizations%') THEN
-            RETURN true;
-        END IF;
+        waited := EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                          AND query LIKE 'DELETE FROM tenancy.organizations%');
+        EXIT WHEN waited;
         PERFORM pg_sleep(0.01);
         PERFORM pg_stat_clear_snapshot();
     END LOOP;
-    RETURN false;
+    PERFORM dblink_exec('runner', 'COMMIT');
+    RETURN format('run: %s; deleter waited: %s', run, waited);
 END
 $$;
 INSERT INTO tenancy.organizations (id, slug, name) VALUES
@@ -195,13 +207,7 @@ INSERT INTO tenancy.events (organization_id, user_id, kind, at) VALUES
     ('00000000-0000-4000-a000-0000000000e5', '00000000-0000-4000-b000-0000000000e5', 'login', '2026-01-05 10:00+00'),
     ('00000000-0000-4000-a000-0000000000e6', '00000000-0000-4000-b000-0000000000e6', 'login', '2026-01-05 10:00+00');
 SELECT pg_temp.connect('runner'), pg_temp.connect('deleter');
-SELECT dblink_exec('runner', 'BEGIN');
-SELECT * FROM dblink('runner', 'SELECT source, rows_read, buckets_written FROM tenancy.run_rollups()')
-    AS t(source text, rows_read bigint, buckets_written bigint);
-SELECT dblink_send_query('deleter',
-    'DELETE FROM tenancy.organizations WHERE id = ''00000000-0000-4000-a000-0000000000e5''');
-SELECT pg_temp.deleter_waits();
-SELECT dblink_exec('runner', 'COMMIT');
+SELECT pg_temp.run_meets_delete('00000000-0000-4000-a000-0000000000e5');
 SELECT * FROM dblink_get_result('deleter') AS t(status text);
 SELECT * FROM dblink_get_result('deleter') AS t(status text);
 SELECT count(*) AS rollups_of_deleted_org FROM tenancy.event_rollups
@@ -214,13 +220,7 @@ INSERT INTO tenancy.events (organization_id, user_id, kind, at) VALUES
     ('00000000-0000-4000-a000-0000000000e6', '00000000-0000-4000-b000-0000000000e6', 'login', '2026-01-05 11:30+00');
 SELECT dblink_exec('deleter', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
 SELECT * FROM dblink('deleter', 'SELECT count(*) FROM tenancy.organizations') AS t(n bigint);
-SELECT dblink_exec('runner', 'BEGIN');
-SELECT * FROM dblink('runner', 'SELECT source, rows_read, buckets_written FROM tenancy.run_rollups()')
-    AS t(source text, rows_read bigint, buckets_written bigint);
-SELECT dblink_send_query('deleter',
-    'DELETE FROM tenancy.organizations WHERE id = ''00000000-0000-4000-a000-0000000000e6''');
-SELECT pg_temp.deleter_waits();
-SELECT dblink_exec('runner', 'COMMIT');
+SELECT pg_temp.run_meets_delete('00000000-0000-4000-a000-0000000000e6');
 SELECT * FROM dblink_get_result('deleter', false) AS t(status text);
 SELECT dblink_error_message('deleter');
 SELECT * FROM dblink_get_result('deleter', false) AS t(status text);
