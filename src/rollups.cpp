@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -203,92 +204,176 @@ LiveOrganizations lock_organizations(pg::SpiConnection& spi, const EventRollupBa
     return live;
 }
 
-std::uint64_t write_event_buckets(pg::SpiConnection& spi, const EventRollupBatch& batch,
-                                  const LiveOrganizations& live) {
-    static pg::CachedPlan upsert(
-        "INSERT INTO tenancy.event_rollups AS r (organization_id, hour, kind, events, value_count,"
-        "  value_sum, value_min, value_max, value_sketch, user_sketch)"
-        " SELECT b.* FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::bigint[],"
-        "  $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::bytea[], $10::bytea[])"
-        "  AS b(organization_id, hour, kind, events, value_count, value_sum, value_min,"
-        "       value_max, value_sketch, user_sketch)"
-        " ON CONFLICT (organization_id, hour, kind) DO UPDATE SET"
-        "  events = r.events + excluded.events,"
-        "  value_count = r.value_count + excluded.value_count,"
-        "  value_sum = r.value_sum + excluded.value_sum,"
-        "  value_min = least(r.value_min, excluded.value_min),"
-        "  value_max = greatest(r.value_max, excluded.value_max),"
-        "  value_sketch = tenancy.quantile_sketch_merge(r.value_sketch, excluded.value_sketch),"
-        "  user_sketch = tenancy.distinct_sketch_merge(r.user_sketch, excluded.user_sketch)",
-        {UUIDARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
-         FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID});
-    ArrayColumn org{UUIDOID}, hour{TIMESTAMPTZOID}, kind{TEXTOID}, events{INT8OID},
-        value_count{INT8OID}, value_sum{FLOAT8OID}, value_min{FLOAT8OID}, value_max{FLOAT8OID},
-        value_sketch{BYTEAOID}, user_sketch{BYTEAOID};
-    for (const auto& [key, bucket] : batch.buckets()) {
-        if (live.count(key.organization_id) == 0) continue;
-        org.push(pg::uuid_to_datum(key.organization_id));
-        hour.push(TimestampTzGetDatum(key.hour));
-        kind.push(pg::string_to_text(key.kind));
-        events.push(Int64GetDatum(bucket.events));
-        value_count.push(Int64GetDatum(bucket.value_count));
-        value_sum.push(Float8GetDatum(bucket.value_sum));
-        bool no_values = bucket.value_count == 0;
-        value_min.push(Float8GetDatum(bucket.value_min), no_values);
-        value_max.push(Float8GetDatum(bucket.value_max), no_values);
-        value_sketch.push(pg::bytes_to_bytea(bucket.values.serialize()));
-        user_sketch.push(pg::bytes_to_bytea(bucket.users.serialize()));
+// Memory for one bucket's values, released before the next bucket.
+class BucketMemory {
+public:
+    BucketMemory()
+        : memory_(pg::call([] {
+              return AllocSetContextCreate(CurrentMemoryContext, "pg_tenancy bucket",
+                                           ALLOCSET_DEFAULT_SIZES);
+          })) {}
+    ~BucketMemory() {
+        // On the error path the transaction's abort releases it.
+        if (std::uncaught_exceptions() == 0) MemoryContextDelete(memory_);
     }
-    if (org.values.empty()) return 0;
-    spi.execute(upsert,
-                {org.arg(UUIDARRAYOID), hour.arg(TIMESTAMPTZARRAYOID), kind.arg(TEXTARRAYOID),
-                 events.arg(INT8ARRAYOID), value_count.arg(INT8ARRAYOID),
-                 value_sum.arg(FLOAT8ARRAYOID), value_min.arg(FLOAT8ARRAYOID),
-                 value_max.arg(FLOAT8ARRAYOID), value_sketch.arg(BYTEAARRAYOID),
-                 user_sketch.arg(BYTEAARRAYOID)},
-                false);
-    return org.values.size();
+    BucketMemory(const BucketMemory&) = delete;
+    BucketMemory& operator=(const BucketMemory&) = delete;
+
+    // Makes it current until the scope ends, then empties it.
+    class Scope {
+    public:
+        explicit Scope(BucketMemory& owner)
+            : memory_(owner.memory_), previous_(MemoryContextSwitchTo(owner.memory_)) {}
+        ~Scope() {
+            MemoryContextSwitchTo(previous_);
+            if (std::uncaught_exceptions() == 0) MemoryContextReset(memory_);
+        }
+        Scope(const Scope&) = delete;
+        Scope& operator=(const Scope&) = delete;
+
+    private:
+        MemoryContext memory_;
+        MemoryContext previous_;
+    };
+
+private:
+    MemoryContext memory_;
+};
+
+// A stored sketch column; a value that is not a sketch stops the run (as
+// the SQL merge functions refuse it) rather than being overwritten.
+template <typename Sketch>
+Sketch stored_sketch(Datum value, const char* what) {
+    auto sketch = Sketch::deserialize(pg::varlena_view(value));
+    if (!sketch) {
+        throw pg::Error(ERRCODE_INVALID_BINARY_REPRESENTATION,
+                        std::string("invalid ") + what + " in a stored rollup row");
+    }
+    return std::move(*sketch);
 }
 
-std::uint64_t write_file_buckets(pg::SpiConnection& spi, const FileRollupBatch& batch,
-                                 const LiveOrganizations& live) {
-    static pg::CachedPlan upsert(
-        "INSERT INTO tenancy.file_rollups AS r (organization_id, hour, uploads, downloads,"
-        "  bytes_uploaded, bytes_downloaded, user_sketch)"
-        " SELECT b.* FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::bigint[],"
-        "  $5::bigint[], $6::bigint[], $7::bytea[])"
-        "  AS b(organization_id, hour, uploads, downloads, bytes_uploaded, bytes_downloaded,"
-        "       user_sketch)"
-        " ON CONFLICT (organization_id, hour) DO UPDATE SET"
-        "  uploads = r.uploads + excluded.uploads,"
-        "  downloads = r.downloads + excluded.downloads,"
-        // Saturating, like the C++ totals: a failed merge would stop every run.
-        "  bytes_uploaded = least(r.bytes_uploaded::numeric + excluded.bytes_uploaded,"
-        "                         9223372036854775807)::bigint,"
-        "  bytes_downloaded = least(r.bytes_downloaded::numeric + excluded.bytes_downloaded,"
-        "                           9223372036854775807)::bigint,"
-        "  user_sketch = tenancy.distinct_sketch_merge(r.user_sketch, excluded.user_sketch)",
-        {UUIDARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
-         INT8ARRAYOID, BYTEAARRAYOID});
-    ArrayColumn org{UUIDOID}, hour{TIMESTAMPTZOID}, uploads{INT8OID}, downloads{INT8OID},
-        bytes_up{INT8OID}, bytes_down{INT8OID}, user_sketch{BYTEAOID};
+// The columns of a stored rollup row, deformed.
+struct StoredRow {
+    const Datum* values;
+    const bool* nulls;
+
+    explicit StoredRow(TupleTableSlot* slot) {
+        pg::call([&] { slot_getallattrs(slot); });
+        values = slot->tts_values;
+        nulls = slot->tts_isnull;
+    }
+    Datum operator[](int attnum) const { return values[attnum - 1]; }
+    bool is_null(int attnum) const { return nulls[attnum - 1]; }
+};
+
+// How the buckets of tenancy.event_rollups map to its columns.
+struct EventRollupTable {
+    static constexpr const char* name = "event_rollups";
+    int org, hour, kind, events, value_count, value_sum, value_min, value_max, value_sketch,
+        user_sketch;
+
+    explicit EventRollupTable(const pg::TableAppender& table)
+        : org(table.column("organization_id")), hour(table.column("hour")),
+          kind(table.column("kind")), events(table.column("events")),
+          value_count(table.column("value_count")), value_sum(table.column("value_sum")),
+          value_min(table.column("value_min")), value_max(table.column("value_max")),
+          value_sketch(table.column("value_sketch")), user_sketch(table.column("user_sketch")) {}
+
+    void set_key(pg::TableAppender& table, const core::EventBucketKey& key) const {
+        table.set(org, pg::uuid_to_datum(key.organization_id));
+        table.set(hour, TimestampTzGetDatum(key.hour));
+        table.set(kind, pg::string_to_text(key.kind));
+    }
+    core::EventBucket stored(const StoredRow& row) const {
+        core::EventBucket bucket;
+        bucket.events = DatumGetInt64(row[events]);
+        bucket.value_count = DatumGetInt64(row[value_count]);
+        bucket.value_sum = DatumGetFloat8(row[value_sum]);
+        if (!row.is_null(value_min)) bucket.value_min = DatumGetFloat8(row[value_min]);
+        if (!row.is_null(value_max)) bucket.value_max = DatumGetFloat8(row[value_max]);
+        bucket.values = stored_sketch<core::QuantileSketch>(row[value_sketch], "quantile sketch");
+        bucket.users = stored_sketch<core::DistinctSketch>(row[user_sketch], "distinct sketch");
+        return bucket;
+    }
+    void set_figures(pg::TableAppender& table, const core::EventBucket& bucket) const {
+        table.set(events, Int64GetDatum(bucket.events));
+        table.set(value_count, Int64GetDatum(bucket.value_count));
+        table.set(value_sum, Float8GetDatum(bucket.value_sum));
+        // No value yet: NULL extremes (the sentinels are infinities).
+        bool no_values = bucket.value_count == 0;
+        table.set(value_min, Float8GetDatum(bucket.value_min), no_values);
+        table.set(value_max, Float8GetDatum(bucket.value_max), no_values);
+        table.set(value_sketch, pg::bytes_to_bytea(bucket.values.serialize()));
+        table.set(user_sketch, pg::bytes_to_bytea(bucket.users.serialize()));
+    }
+};
+
+// How the buckets of tenancy.file_rollups map to its columns.
+struct FileRollupTable {
+    static constexpr const char* name = "file_rollups";
+    int org, hour, uploads, downloads, bytes_uploaded, bytes_downloaded, user_sketch;
+
+    explicit FileRollupTable(const pg::TableAppender& table)
+        : org(table.column("organization_id")), hour(table.column("hour")),
+          uploads(table.column("uploads")), downloads(table.column("downloads")),
+          bytes_uploaded(table.column("bytes_uploaded")),
+          bytes_downloaded(table.column("bytes_downloaded")),
+          user_sketch(table.column("user_sketch")) {}
+
+    void set_key(pg::TableAppender& table, const core::FileBucketKey& key) const {
+        table.set(org, pg::uuid_to_datum(key.organization_id));
+        table.set(hour, TimestampTzGetDatum(key.hour));
+    }
+    core::FileBucket stored(const StoredRow& row) const {
+        core::FileBucket bucket;
+        bucket.uploads = DatumGetInt64(row[uploads]);
+        bucket.downloads = DatumGetInt64(row[downloads]);
+        bucket.bytes_uploaded = DatumGetInt64(row[bytes_uploaded]);
+        bucket.bytes_downloaded = DatumGetInt64(row[bytes_downloaded]);
+        bucket.users = stored_sketch<core::DistinctSketch>(row[user_sketch], "distinct sketch");
+        return bucket;
+    }
+    void set_figures(pg::TableAppender& table, const core::FileBucket& bucket) const {
+        table.set(uploads, Int64GetDatum(bucket.uploads));
+        table.set(downloads, Int64GetDatum(bucket.downloads));
+        table.set(bytes_uploaded, Int64GetDatum(bucket.bytes_uploaded));
+        table.set(bytes_downloaded, Int64GetDatum(bucket.bytes_downloaded));
+        table.set(user_sketch, pg::bytes_to_bytea(bucket.users.serialize()));
+    }
+};
+
+// Buckets are written straight into a rollup table (pg::TableAppender):
+// each bucket's stored row is found by its primary key and locked, merged
+// with the run's figures in C++ and updated; a new bucket is inserted as
+// the run counted it. The SQL this replaces (INSERT … SELECT FROM unnest(…)
+// ON CONFLICT DO UPDATE with the merge functions) spent more on
+// materializing its input, speculative insertion and the merge functions'
+// calls than on the rows. Runs take turns (rollup_state), so no other run
+// inserts the same key meanwhile. Returns the buckets written.
+template <typename Table, typename Batch>
+std::uint64_t write_buckets(const Batch& batch, const LiveOrganizations& live) {
+    pg::TableAppender rollups("tenancy", Table::name);
+    const Table table(rollups);
+    BucketMemory memory;
+    std::uint64_t written = 0;
     for (const auto& [key, bucket] : batch.buckets()) {
         if (live.count(key.organization_id) == 0) continue;
-        org.push(pg::uuid_to_datum(key.organization_id));
-        hour.push(TimestampTzGetDatum(key.hour));
-        uploads.push(Int64GetDatum(bucket.uploads));
-        downloads.push(Int64GetDatum(bucket.downloads));
-        bytes_up.push(Int64GetDatum(bucket.bytes_uploaded));
-        bytes_down.push(Int64GetDatum(bucket.bytes_downloaded));
-        user_sketch.push(pg::bytes_to_bytea(bucket.users.serialize()));
+        BucketMemory::Scope scope(memory);
+        table.set_key(rollups, key);
+        TupleTableSlot* stored = rollups.find_by_primary_key();
+        if (stored == nullptr) {
+            table.set_figures(rollups, bucket);
+            rollups.append_row();
+        } else {
+            auto merged = table.stored(StoredRow(stored));
+            merged.merge(bucket);
+            table.set_figures(rollups, merged);
+            rollups.update_row(stored);
+        }
+        ++written;
     }
-    if (org.values.empty()) return 0;
-    spi.execute(upsert,
-                {org.arg(UUIDARRAYOID), hour.arg(TIMESTAMPTZARRAYOID), uploads.arg(INT8ARRAYOID),
-                 downloads.arg(INT8ARRAYOID), bytes_up.arg(INT8ARRAYOID),
-                 bytes_down.arg(INT8ARRAYOID), user_sketch.arg(BYTEAARRAYOID)},
-                false);
-    return org.values.size();
+    rollups.finish();
+    return written;
 }
 
 // Both sources, read under one snapshot, then written.
@@ -309,11 +394,11 @@ std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowF
     Stopwatch events_write;
     LiveOrganizations live = lock_organizations(spi, event_batch, file_batch);
     events.rows_read = event_batch.rows();
-    events.buckets_written = write_event_buckets(spi, event_batch, live);
+    events.buckets_written = write_buckets<EventRollupTable>(event_batch, live);
     events.milliseconds = events_read_ms + events_write.milliseconds();
     Stopwatch files_write;
     files.rows_read = file_batch.rows();
-    files.buckets_written = write_file_buckets(spi, file_batch, live);
+    files.buckets_written = write_buckets<FileRollupTable>(file_batch, live);
     files.milliseconds = files_read_ms + files_write.milliseconds();
     return {events, files};
 }

@@ -95,6 +95,24 @@ void EventRollupBatch::apply_staged() const {
     staged_.clear();
 }
 
+void EventBucket::merge(const EventBucket& other) {
+    add_saturating(events, other.events);
+    add_saturating(value_count, other.value_count);
+    value_sum += other.value_sum;
+    value_min = std::min(value_min, other.value_min);
+    value_max = std::max(value_max, other.value_max);
+    values.merge(other.values);
+    users.merge(other.users);
+}
+
+void FileBucket::merge(const FileBucket& other) {
+    add_saturating(uploads, other.uploads);
+    add_saturating(downloads, other.downloads);
+    add_saturating(bytes_uploaded, other.bytes_uploaded);
+    add_saturating(bytes_downloaded, other.bytes_downloaded);
+    users.merge(other.users);
+}
+
 void FileRollupBatch::add(const Uuid& org, std::int64_t at, FileAction action,
                           std::optional<std::int64_t> bytes, const std::optional<Uuid>& user) {
     FileBucket& bucket = buckets_[FileBucketKey{org, hour_bucket(at)}];

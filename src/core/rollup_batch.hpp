@@ -72,6 +72,11 @@ struct EventBucket {
     double value_max = -std::numeric_limits<double>::infinity();
     QuantileSketch values;
     DistinctSketch users;
+
+    // Adds another batch's figures for the same hour (a stored row and a
+    // run's new events). Counts saturate rather than overflow, as byte totals
+    // do: one absurd figure must not stop every later run.
+    void merge(const EventBucket& other);
 };
 
 class EventRollupBatch {
@@ -146,6 +151,9 @@ struct FileBucket {
     std::int64_t bytes_uploaded = 0;
     std::int64_t bytes_downloaded = 0;
     DistinctSketch users;  // everyone who touched a file in the hour
+
+    // As EventBucket::merge.
+    void merge(const FileBucket& other);
 };
 
 class FileRollupBatch {

@@ -130,10 +130,11 @@ TableAppender::TableAppender(const char* schema, const char* table) {
         ExecOpenIndices(result_relation, false);
         slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(relation), &TTSOpsVirtual);
     });
-    // Only AFTER ROW INSERT triggers (a foreign key's check, a DBA's own)
-    // queue events: without them there is no trigger query level to open.
-    fires_after_triggers_ =
-        relation->trigdesc != nullptr && relation->trigdesc->trig_insert_after_row;
+    // Only AFTER ROW triggers (a foreign key's check, a DBA's own) queue
+    // events: without them there is no trigger query level to open.
+    fires_after_triggers_ = relation->trigdesc != nullptr &&
+                            (relation->trigdesc->trig_insert_after_row ||
+                             relation->trigdesc->trig_update_after_row);
     if (fires_after_triggers_) call([] { AfterTriggerBeginQuery(); });
     relation_ = relation;
     values_.assign(RelationGetDescr(relation)->natts, Datum(0));
@@ -176,22 +177,84 @@ int64 TableAppender::next_identity(int attnum) {
     return call([&] { return nextval_internal(sequence, false); });
 }
 
+void TableAppender::store_row() {
+    TupleTableSlot* slot = slot_;
+    ExecClearTuple(slot);
+    for (int i = 0; i < column_count(); ++i) {
+        slot->tts_values[i] = values_[i];
+        slot->tts_isnull[i] = nulls_[i] != 0;
+    }
+    ExecStoreVirtualTuple(slot);
+}
+
 void TableAppender::append_row() {
-    int natts = column_count();
     EState* estate = estate_;
     ResultRelInfo* result_relation = result_relation_;
     TupleTableSlot* slot = slot_;
-    const Datum* values = values_.data();
-    const char* nulls = nulls_.data();
     call([&] {
         MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
-        ExecClearTuple(slot);
-        for (int i = 0; i < natts; ++i) {
-            slot->tts_values[i] = values[i];
-            slot->tts_isnull[i] = nulls[i] != 0;
-        }
-        ExecStoreVirtualTuple(slot);
+        store_row();
         ExecSimpleRelationInsert(result_relation, estate, slot);
+        MemoryContextSwitchTo(old);
+        ResetPerTupleExprContext(estate);
+    });
+    std::fill(nulls_.begin(), nulls_.end(), true);
+}
+
+TupleTableSlot* TableAppender::find_by_primary_key() {
+    if (!OidIsValid(primary_key_)) {
+        Relation relation = relation_;
+        EState* estate = estate_;
+        Oid index = call([&] { return RelationGetPrimaryKeyIndex(relation); });
+        if (!OidIsValid(index)) {
+            throw Error(ERRCODE_INTERNAL_ERROR, std::string("pg_tenancy: table ") +
+                                                    RelationGetRelationName(relation) +
+                                                    " has no primary key");
+        }
+        // In the executor state's memory, as the appender's own slot: the
+        // caller's current memory may be a per-row one.
+        stored_slot_ = call([&] {
+            MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+            TupleTableSlot* slot = table_slot_create(relation, &estate->es_tupleTable);
+            MemoryContextSwitchTo(old);
+            return slot;
+        });
+        primary_key_ = index;
+    }
+    Relation relation = relation_;
+    EState* estate = estate_;
+    Oid index = primary_key_;
+    TupleTableSlot* search = slot_;
+    TupleTableSlot* stored = stored_slot_;
+    bool found = call([&] {
+        // The scan's own allocations go with the row (reset by the next write).
+        MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+        store_row();
+        bool any = RelationFindReplTupleByIndex(relation, index, LockTupleExclusive, search, stored);
+        MemoryContextSwitchTo(old);
+        return any;
+    });
+    return found ? stored : nullptr;
+}
+
+void TableAppender::update_row(TupleTableSlot* stored) {
+    EState* estate = estate_;
+    ResultRelInfo* result_relation = result_relation_;
+    TupleTableSlot* slot = slot_;
+    if (epq_ == nullptr) {
+        epq_ = call([&] {
+            MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+            auto* epq = static_cast<EPQState*>(palloc0(sizeof(EPQState)));
+            EvalPlanQualInit(epq, estate, nullptr, NIL, -1);
+            MemoryContextSwitchTo(old);
+            return epq;
+        });
+    }
+    EPQState* epq = epq_;
+    call([&] {
+        MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+        store_row();
+        ExecSimpleRelationUpdate(result_relation, estate, epq, stored, slot);
         MemoryContextSwitchTo(old);
         ResetPerTupleExprContext(estate);
     });
@@ -204,7 +267,9 @@ void TableAppender::finish() {
     EState* estate = estate_;
     ResultRelInfo* result_relation = result_relation_;
     bool fires_after_triggers = fires_after_triggers_;
+    EPQState* epq = epq_;
     call([&] {
+        if (epq != nullptr) EvalPlanQualEnd(epq);
         ExecCloseIndices(result_relation);
         if (fires_after_triggers) AfterTriggerEndQuery(estate);
         ExecResetTupleTable(estate->es_tupleTable, false);

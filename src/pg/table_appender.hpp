@@ -1,7 +1,8 @@
-// Appends rows to one table without SQL: heap insert, index entries,
-// constraint checks and the table's own triggers (foreign keys included), as
-// logical replication's apply worker does. No RLS and no privilege check: the
-// extension itself is the writer (audit rows the application cannot write).
+// Writes rows to one table without SQL: heap insert (or update), index
+// entries, constraint checks and the table's own triggers (foreign keys
+// included), as logical replication's apply worker does. No RLS and no
+// privilege check: the extension itself is the writer (audit rows and
+// rollups, which the application cannot write).
 #pragma once
 
 #include <vector>
@@ -37,17 +38,32 @@ public:
     }
     void append_row();
 
+    // The stored row whose primary key equals the key columns of the row
+    // being built, locked FOR UPDATE (after waiting for a concurrent writer
+    // of it, as the apply worker does), or nullptr. Valid until the next
+    // row. The row being built keeps its values.
+    TupleTableSlot* find_by_primary_key();
+    // Writes the row being built over `stored` (from find_by_primary_key)
+    // and starts the next one all NULL again.
+    void update_row(TupleTableSlot* stored);
+
     // Closes indexes, fires queued after-row triggers (foreign key checks)
     // and releases the relation. Must be called on the success path; on the
     // error path the transaction abort releases everything instead.
     void finish();
 
 private:
+    // The row being built, as a virtual tuple in slot_.
+    void store_row();
+
     Relation relation_ = nullptr;
     EState* estate_ = nullptr;
     ResultRelInfo* result_relation_ = nullptr;
     TupleTableSlot* slot_ = nullptr;
     Oid identity_sequence_ = InvalidOid;
+    Oid primary_key_ = InvalidOid;
+    TupleTableSlot* stored_slot_ = nullptr;
+    EPQState* epq_ = nullptr;  // for BEFORE UPDATE row triggers, made on the first update
     std::vector<Datum> values_;
     std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
     bool fires_after_triggers_ = false;

@@ -125,3 +125,49 @@ TEST(EventRollupBatch, StagingInChunksGivesTheSameBuckets) {
     EXPECT_EQ(chunked.rows(), 5000u);
     EXPECT_THROW(chunked.bucket(EventBucketKey{org(50), kDay9000, "login"}), std::out_of_range);
 }
+
+// A stored bucket merged with a run's: sums add, extremes widen, sketches
+// merge, and counts saturate instead of overflowing.
+TEST(EventBucket, MergeAddsFiguresAndSketches) {
+    EventRollupBatch first, second;
+    first.add(org(1), kDay9000, "quiz", 10.0, user(1));
+    first.add(org(1), kDay9000, "quiz", std::nullopt, user(2));
+    second.add(org(1), kDay9000, "quiz", 30.0, user(2));
+    second.add(org(1), kDay9000, "quiz", 20.0, user(3));
+    EventBucketKey key{org(1), kDay9000, "quiz"};
+    EventBucket merged = first.bucket(key);
+    merged.merge(second.bucket(key));
+    EXPECT_EQ(merged.events, 4);
+    EXPECT_EQ(merged.value_count, 3);
+    EXPECT_DOUBLE_EQ(merged.value_sum, 60.0);
+    EXPECT_DOUBLE_EQ(merged.value_min, 10.0);
+    EXPECT_DOUBLE_EQ(merged.value_max, 30.0);
+    EXPECT_EQ(merged.values.count(), 3u);
+    EXPECT_EQ(merged.users.estimate(), 3u);
+
+    EventBucket empty;  // no values: the extremes stay infinite
+    empty.merge(EventBucket{});
+    EXPECT_EQ(empty.value_min, std::numeric_limits<double>::infinity());
+
+    EventBucket huge;
+    huge.events = std::numeric_limits<std::int64_t>::max() - 1;
+    huge.merge(merged);
+    EXPECT_EQ(huge.events, std::numeric_limits<std::int64_t>::max());
+}
+
+TEST(FileBucket, MergeSaturates) {
+    FileBucket stored;
+    stored.uploads = 2;
+    stored.bytes_uploaded = std::numeric_limits<std::int64_t>::max() - 5;
+    stored.users.add(user(1).bytes);
+    FileBucket run;
+    run.uploads = 3;
+    run.downloads = 1;
+    run.bytes_uploaded = 100;
+    run.users.add(user(2).bytes);
+    stored.merge(run);
+    EXPECT_EQ(stored.uploads, 5);
+    EXPECT_EQ(stored.downloads, 1);
+    EXPECT_EQ(stored.bytes_uploaded, std::numeric_limits<std::int64_t>::max());
+    EXPECT_EQ(stored.users.estimate(), 2u);
+}
