@@ -8,8 +8,8 @@
 #   (3) 10,000 new rows on top of 5,000,000 rolled up vs 10,000 rows on an
 #       empty history: the cost must follow the new rows, not the history.
 # 1,000,000 events over 1,000 organizations, every one using all 5 kinds, in
-# the last 3 hours (about 20,000 hourly buckets: the minutes span 4 clock
-# hours; the row prints the count). Each time is the median of 5 runs, each rolled back so all start
+# the 3 whole hours before the current one (15,000 hourly buckets; the row
+# prints the count). Each time is the median of 5 runs, each rolled back so all start
 # from the same state (lib/statement_ms.sql).
 # Targets: (1) <= 2x the floor; (2) >= 2x faster than the recipe; (3) <= 1.5x.
 set -euo pipefail

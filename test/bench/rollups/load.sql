@@ -17,7 +17,7 @@ FROM generate_series(1, 1000) g, generate_series(1, 50) u;
 -- i % 1000 (the organization): with i % 5 each organization logged a single
 -- kind with a single value, and a million events fell into 3,550 buckets
 -- with one-value quantile sketches, instead of every kind of every
--- organization in every hour (about 20,000), each with a spread of values.
+-- organization in every hour (15,000), each with a spread of values.
 CREATE FUNCTION bench.add_events(n bigint, hours int) RETURNS void LANGUAGE sql AS $$
     INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
     SELECT md5('org' || (i % 1000 + 1))::uuid,
@@ -26,7 +26,10 @@ CREATE FUNCTION bench.add_events(n bigint, hours int) RETURNS void LANGUAGE sql 
                [abs(hashint8(i) % 5) + 1],
            CASE WHEN abs(hashint8(i + n) % 5) = 0 THEN NULL
                 ELSE abs(hashint8(-i) % 1000) / 10.0 END,
-           now() - (i % (hours * 60)) * interval '1 minute'
+           -- The `hours` whole UTC hours before the current one: the bucket
+           -- count does not depend on the minute the benchmark starts.
+           date_bin('1 hour', now(), '2000-01-01 00:00+00')
+               - (i % (hours * 60) + 1) * interval '1 minute'
     FROM generate_series(1, n) i
 $$;
 
