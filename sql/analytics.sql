@@ -103,6 +103,22 @@ FROM tenancy.event_stats_hourly WHERE organization_id = '00000000-0000-4000-a000
 SELECT day, kind, events, value_sum, users FROM tenancy.event_stats_daily
 WHERE organization_id = '00000000-0000-4000-a000-0000000000e1' ORDER BY kind;
 
+-- A stored bucket without values gets its first one (NULL extremes become
+-- the value), and a late download lands in a file bucket already stored.
+INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
+VALUES ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e4',
+        'login', 5, '2026-03-02 09:30:00+00');
+INSERT INTO tenancy.file_access_log (organization_id, file_id, user_id, action, bytes)
+SELECT organization_id, id, '00000000-0000-4000-b000-0000000000e2', 'download', 1000
+FROM tenancy.files WHERE path = 'notes.pdf';
+SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
+SELECT hour AT TIME ZONE 'UTC' AS utc_hour, events, value_count, value_sum, value_min, value_max
+FROM tenancy.event_rollups
+WHERE organization_id = '00000000-0000-4000-a000-0000000000e1' AND kind = 'login';
+SELECT uploads, downloads, bytes_uploaded, bytes_downloaded,
+       tenancy.sketch_distinct_count(user_sketch) AS users
+FROM tenancy.file_rollups WHERE organization_id = '00000000-0000-4000-a000-0000000000e1';
+
 -- Rebuilding from the raw rows gives exactly what the incremental runs gave.
 CREATE TEMP TABLE incremental AS SELECT * FROM tenancy.event_rollups;
 SELECT source, rows_read, buckets_written FROM tenancy.rebuild_rollups();

@@ -6,7 +6,7 @@
 //      run's snapshot did not see (txid-based, so rows of transactions that
 //      were still open last time are found now, whatever their ids);
 //   3. aggregate them in C++ into hourly buckets (src/core/rollup_batch);
-//   4. merge the buckets into the rollup tables in one statement per source;
+//   4. merge the buckets into the rollup tables (row by row, by primary key);
 //   5. store S.
 // Killed or failed part-way, the transaction rolls back: nothing half-done.
 #include <chrono>
@@ -159,7 +159,7 @@ void read_file_accesses(pg::SpiConnection& spi, const RowFilter& filter, FileRol
     });
 }
 
-// Columns of one upsert, filled bucket by bucket.
+// One array argument of a statement, filled element by element.
 struct ArrayColumn {
     explicit ArrayColumn(Oid type) : elem_type(type) {}
 
@@ -241,13 +241,17 @@ private:
 };
 
 // A stored sketch column; a value that is not a sketch stops the run (as
-// the SQL merge functions refuse it) rather than being overwritten.
-template <typename Sketch>
-Sketch stored_sketch(Datum value, const char* what) {
+// the SQL merge functions refuse it) rather than being overwritten. `row`
+// names the row for the message.
+template <typename Sketch, typename Key>
+Sketch stored_sketch(Datum value, const char* what, const Key& row) {
     auto sketch = Sketch::deserialize(pg::varlena_view(value));
     if (!sketch) {
         throw pg::Error(ERRCODE_INVALID_BINARY_REPRESENTATION,
-                        std::string("invalid ") + what + " in a stored rollup row");
+                        std::string("invalid ") + what + " in a stored rollup row",
+                        "organization " + row.organization_id.to_string() + ", hour " +
+                            std::to_string(row.hour) + " (timestamptz microseconds)",
+                        "rebuild_rollups(organization) recomputes the organization's rollups.");
     }
     return std::move(*sketch);
 }
@@ -284,25 +288,25 @@ struct EventRollupTable {
         table.set(hour, TimestampTzGetDatum(key.hour));
         table.set(kind, pg::string_to_text(key.kind));
     }
-    core::EventBucket stored(const StoredRow& row) const {
+    core::EventBucket stored(const StoredRow& row, const core::EventBucketKey& key) const {
         core::EventBucket bucket;
         bucket.events = DatumGetInt64(row[events]);
         bucket.value_count = DatumGetInt64(row[value_count]);
         bucket.value_sum = DatumGetFloat8(row[value_sum]);
         if (!row.is_null(value_min)) bucket.value_min = DatumGetFloat8(row[value_min]);
         if (!row.is_null(value_max)) bucket.value_max = DatumGetFloat8(row[value_max]);
-        bucket.values = stored_sketch<core::QuantileSketch>(row[value_sketch], "quantile sketch");
-        bucket.users = stored_sketch<core::DistinctSketch>(row[user_sketch], "distinct sketch");
+        bucket.values = stored_sketch<core::QuantileSketch>(row[value_sketch], "quantile sketch", key);
+        bucket.users = stored_sketch<core::DistinctSketch>(row[user_sketch], "distinct sketch", key);
         return bucket;
     }
     void set_figures(pg::TableAppender& table, const core::EventBucket& bucket) const {
         table.set(events, Int64GetDatum(bucket.events));
         table.set(value_count, Int64GetDatum(bucket.value_count));
         table.set(value_sum, Float8GetDatum(bucket.value_sum));
-        // No value yet: NULL extremes (the sentinels are infinities).
-        bool no_values = bucket.value_count == 0;
-        table.set(value_min, Float8GetDatum(bucket.value_min), no_values);
-        table.set(value_max, Float8GetDatum(bucket.value_max), no_values);
+        // No value yet: NULL extremes (the sentinels are infinities; values
+        // are finite, so an infinite extreme is one that was never set).
+        table.set(value_min, Float8GetDatum(bucket.value_min), !std::isfinite(bucket.value_min));
+        table.set(value_max, Float8GetDatum(bucket.value_max), !std::isfinite(bucket.value_max));
         table.set(value_sketch, pg::bytes_to_bytea(bucket.values.serialize()));
         table.set(user_sketch, pg::bytes_to_bytea(bucket.users.serialize()));
     }
@@ -324,13 +328,13 @@ struct FileRollupTable {
         table.set(org, pg::uuid_to_datum(key.organization_id));
         table.set(hour, TimestampTzGetDatum(key.hour));
     }
-    core::FileBucket stored(const StoredRow& row) const {
+    core::FileBucket stored(const StoredRow& row, const core::FileBucketKey& key) const {
         core::FileBucket bucket;
         bucket.uploads = DatumGetInt64(row[uploads]);
         bucket.downloads = DatumGetInt64(row[downloads]);
         bucket.bytes_uploaded = DatumGetInt64(row[bytes_uploaded]);
         bucket.bytes_downloaded = DatumGetInt64(row[bytes_downloaded]);
-        bucket.users = stored_sketch<core::DistinctSketch>(row[user_sketch], "distinct sketch");
+        bucket.users = stored_sketch<core::DistinctSketch>(row[user_sketch], "distinct sketch", key);
         return bucket;
     }
     void set_figures(pg::TableAppender& table, const core::FileBucket& bucket) const {
@@ -352,6 +356,16 @@ struct FileRollupTable {
 // inserts the same key meanwhile. Returns the buckets written.
 template <typename Table, typename Batch>
 std::uint64_t write_buckets(const Batch& batch, const LiveOrganizations& live) {
+    // Nothing to write: the table is not even opened (an idle run under
+    // pg_cron takes no lock on it).
+    bool any = false;
+    for (const auto& [key, bucket] : batch.buckets()) {
+        if (live.count(key.organization_id) != 0) {
+            any = true;
+            break;
+        }
+    }
+    if (!any) return 0;
     pg::TableAppender rollups("tenancy", Table::name);
     const Table table(rollups);
     BucketMemory memory;
@@ -365,7 +379,7 @@ std::uint64_t write_buckets(const Batch& batch, const LiveOrganizations& live) {
             table.set_figures(rollups, bucket);
             rollups.append_row();
         } else {
-            auto merged = table.stored(StoredRow(stored));
+            auto merged = table.stored(StoredRow(stored), key);
             merged.merge(bucket);
             table.set_figures(rollups, merged);
             rollups.update_row(stored);

@@ -118,6 +118,13 @@ TableAppender::TableAppender(const char* schema, const char* table) {
         rte->relid = relid;
         rte->relkind = relation->rd_rel->relkind;
         rte->rellockmode = RowExclusiveLock;
+        // Every column counts as written: column-specific triggers (UPDATE
+        // OF …) see the writes, as logical replication's apply fills them in.
+        for (int i = 1; i <= RelationGetDescr(relation)->natts; ++i) {
+            int column = i - FirstLowInvalidHeapAttributeNumber;
+            rte->insertedCols = bms_add_member(rte->insertedCols, column);
+            rte->updatedCols = bms_add_member(rte->updatedCols, column);
+        }
         ExecInitRangeTable(estate, list_make1(rte));
 
         result_relation = makeNode(ResultRelInfo);
@@ -139,6 +146,7 @@ TableAppender::TableAppender(const char* schema, const char* table) {
     relation_ = relation;
     values_.assign(RelationGetDescr(relation)->natts, Datum(0));
     nulls_.assign(RelationGetDescr(relation)->natts, true);
+    assigned_.assign(RelationGetDescr(relation)->natts, false);
     estate_ = estate;
     result_relation_ = result_relation;
     slot_ = slot;
@@ -198,7 +206,12 @@ void TableAppender::append_row() {
         MemoryContextSwitchTo(old);
         ResetPerTupleExprContext(estate);
     });
+    start_row();
+}
+
+void TableAppender::start_row() {
     std::fill(nulls_.begin(), nulls_.end(), true);
+    std::fill(assigned_.begin(), assigned_.end(), false);
 }
 
 TupleTableSlot* TableAppender::find_by_primary_key() {
@@ -229,8 +242,13 @@ TupleTableSlot* TableAppender::find_by_primary_key() {
     bool found = call([&] {
         // The scan's own allocations go with the row (reset by the next write).
         MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+        // Unpinned first: a pin of ours on the page would keep the lookup
+        // from pruning it (HOT chains), as ON CONFLICT clears its slot too.
+        ExecClearTuple(stored);
         store_row();
-        bool any = RelationFindReplTupleByIndex(relation, index, LockTupleExclusive, search, stored);
+        // The key does not change: NO KEY UPDATE, as ON CONFLICT DO UPDATE.
+        bool any = RelationFindReplTupleByIndex(relation, index, LockTupleNoKeyExclusive, search,
+                                                stored);
         MemoryContextSwitchTo(old);
         return any;
     });
@@ -253,12 +271,21 @@ void TableAppender::update_row(TupleTableSlot* stored) {
     EPQState* epq = epq_;
     call([&] {
         MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+        // Columns the row being built left unset keep their stored values.
+        slot_getallattrs(stored);
+        for (int i = 0; i < column_count(); ++i) {
+            if (!assigned_[i]) {
+                values_[i] = stored->tts_values[i];
+                nulls_[i] = stored->tts_isnull[i];
+            }
+        }
         store_row();
         ExecSimpleRelationUpdate(result_relation, estate, epq, stored, slot);
+        ExecClearTuple(stored);
         MemoryContextSwitchTo(old);
         ResetPerTupleExprContext(estate);
     });
-    std::fill(nulls_.begin(), nulls_.end(), true);
+    start_row();
 }
 
 void TableAppender::finish() {

@@ -1,8 +1,10 @@
 // Writes rows to one table without SQL: heap insert (or update), index
-// entries, constraint checks and the table's own triggers (foreign keys
+// entries, constraint checks and the table's own row triggers (foreign keys
 // included), as logical replication's apply worker does. No RLS and no
 // privilege check: the extension itself is the writer (audit rows and
-// rollups, which the application cannot write).
+// rollups, which the application cannot write). Unlike a SQL statement, no
+// statement-level trigger or rule fires and executor hooks (pg_stat_statements,
+// pgaudit) do not see the writes.
 #pragma once
 
 #include <vector>
@@ -31,10 +33,12 @@ public:
     int64 next_identity(int attnum);
 
     // The row being built: every column starts NULL, set() fills one, and
-    // append_row() writes the row and starts the next one all NULL again.
+    // append_row() writes the row and starts the next one all NULL again
+    // (column defaults do not apply).
     void set(int attnum, Datum value, bool is_null = false) {
         values_[attnum - 1] = value;
         nulls_[attnum - 1] = is_null;
+        assigned_[attnum - 1] = true;
     }
     void append_row();
 
@@ -43,8 +47,9 @@ public:
     // of it, as the apply worker does), or nullptr. Valid until the next
     // row. The row being built keeps its values.
     TupleTableSlot* find_by_primary_key();
-    // Writes the row being built over `stored` (from find_by_primary_key)
-    // and starts the next one all NULL again.
+    // Writes the row being built over `stored` (from find_by_primary_key);
+    // columns it did not set keep their stored values. Then starts the next
+    // row all NULL again.
     void update_row(TupleTableSlot* stored);
 
     // Closes indexes, fires queued after-row triggers (foreign key checks)
@@ -55,6 +60,7 @@ public:
 private:
     // The row being built, as a virtual tuple in slot_.
     void store_row();
+    void start_row();
 
     Relation relation_ = nullptr;
     EState* estate_ = nullptr;
@@ -66,6 +72,7 @@ private:
     EPQState* epq_ = nullptr;  // for BEFORE UPDATE row triggers, made on the first update
     std::vector<Datum> values_;
     std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
+    std::vector<char> assigned_;  // set() since the row began
     bool fires_after_triggers_ = false;
     bool finished_ = false;
 };

@@ -35,3 +35,13 @@ SELECT tenancy.track('lesson_viewed', g) FROM generate_series(1, 30) g;
 COMMIT;
 RESET ROLE;
 SELECT count(*) > 0 AS rolled_up FROM tenancy.run_rollups();
+-- A second run merges into buckets the first one wrote (updates, not
+-- inserts): on the older versions, through their rollups' foreign keys.
+SET ROLE tenancy_test_app;
+BEGIN;
+SELECT tenancy.set_context('d0000000-0000-4000-8000-00000000000b',
+                           'd1000000-0000-4000-8000-000000000003');
+SELECT tenancy.track('lesson_viewed', g) FROM generate_series(31, 40) g;
+COMMIT;
+RESET ROLE;
+SELECT count(*) > 0 AS rolled_up_again FROM tenancy.run_rollups();
