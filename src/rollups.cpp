@@ -614,7 +614,15 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
         "DELETE FROM tenancy.file_rollups WHERE ($1::uuid IS NULL OR organization_id = $1)"
         " AND ($2::timestamptz IS NULL OR hour >= $2)",
         {UUIDOID, TIMESTAMPTZOID});
+    // The organizations before their rollups, in the order a run locks them:
+    // a deletion of one of them (which deletes its rollups too) then waits
+    // for this rebuild instead of deadlocking with it on the rollup rows.
+    static pg::CachedPlan lock_organizations_in_scope(
+        "SELECT FROM tenancy.organizations WHERE ($1::uuid IS NULL OR id = $1)"
+        " ORDER BY id FOR KEY SHARE",
+        {UUIDOID});
     pg::SpiArg org_arg{UUIDOID, organization.value_or(Datum(0)), !organization};
+    spi.execute(lock_organizations_in_scope, {org_arg}, false);
     spi.execute(clear_events, {org_arg, {TIMESTAMPTZOID, events_from, events_from_null}}, false);
     spi.execute(clear_files, {org_arg, {TIMESTAMPTZOID, files_from, files_from_null}}, false);
 
