@@ -105,6 +105,15 @@ WHERE organization_id = '00000000-0000-4000-a000-0000000000e1' ORDER BY kind;
 
 -- A stored bucket without values gets its first one (NULL extremes become
 -- the value), and a late download lands in a file bucket already stored.
+-- A DBA's UPDATE OF trigger on the rollups sees the run's update.
+CREATE FUNCTION public.rollup_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'rollup of % updated: % -> % events', NEW.kind, OLD.events, NEW.events;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER rollup_updated AFTER UPDATE OF events ON tenancy.event_rollups
+    FOR EACH ROW EXECUTE FUNCTION public.rollup_updated();
 INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
 VALUES ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e4',
         'login', 5, '2026-03-02 09:30:00+00');
@@ -112,6 +121,8 @@ INSERT INTO tenancy.file_access_log (organization_id, file_id, user_id, action, 
 SELECT organization_id, id, '00000000-0000-4000-b000-0000000000e2', 'download', 1000
 FROM tenancy.files WHERE path = 'notes.pdf';
 SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
+DROP TRIGGER rollup_updated ON tenancy.event_rollups;
+DROP FUNCTION public.rollup_updated();
 SELECT hour AT TIME ZONE 'UTC' AS utc_hour, events, value_count, value_sum, value_min, value_max
 FROM tenancy.event_rollups
 WHERE organization_id = '00000000-0000-4000-a000-0000000000e1' AND kind = 'login';

@@ -118,13 +118,6 @@ TableAppender::TableAppender(const char* schema, const char* table) {
         rte->relid = relid;
         rte->relkind = relation->rd_rel->relkind;
         rte->rellockmode = RowExclusiveLock;
-        // Every column counts as written: column-specific triggers (UPDATE
-        // OF …) see the writes, as logical replication's apply fills them in.
-        for (int i = 1; i <= RelationGetDescr(relation)->natts; ++i) {
-            int column = i - FirstLowInvalidHeapAttributeNumber;
-            rte->insertedCols = bms_add_member(rte->insertedCols, column);
-            rte->updatedCols = bms_add_member(rte->updatedCols, column);
-        }
         ExecInitRangeTable(estate, list_make1(rte));
 
         result_relation = makeNode(ResultRelInfo);
@@ -260,10 +253,19 @@ void TableAppender::update_row(TupleTableSlot* stored) {
     ResultRelInfo* result_relation = result_relation_;
     TupleTableSlot* slot = slot_;
     if (epq_ == nullptr) {
+        int natts = column_count();
         epq_ = call([&] {
             MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
             auto* epq = static_cast<EPQState*>(palloc0(sizeof(EPQState)));
             EvalPlanQualInit(epq, estate, nullptr, NIL, -1);
+            // Every column counts as updated: column-specific triggers
+            // (UPDATE OF …) see the writes, as logical replication's apply
+            // fills them in. Set on the first update only, so appends pay
+            // nothing for it.
+            RangeTblEntry* rte = exec_rt_fetch(1, estate);
+            for (int i = 1; i <= natts; ++i) {
+                rte->updatedCols = bms_add_member(rte->updatedCols, i - FirstLowInvalidHeapAttributeNumber);
+            }
             MemoryContextSwitchTo(old);
             return epq;
         });
