@@ -181,10 +181,17 @@ WHERE organization_id = '00000000-0000-4000-a000-0000000000e2';
 SELECT count(*) AS file_rollups_left FROM tenancy.file_rollups
 WHERE organization_id = '00000000-0000-4000-a000-0000000000e2';
 
--- Events of an organization that does not exist (the events table has no
--- foreign key) are read, but no bucket is written for them.
+-- Events of an organization that does not exist are refused: events have
+-- no foreign key, but their writers lock the organization as one would (1.4).
 INSERT INTO tenancy.events (organization_id, user_id, kind, at) VALUES
     ('00000000-0000-4000-a000-0000000000ee', '00000000-0000-4000-b000-0000000000e1', 'login', '2026-01-05 10:00+00');
+-- Rows written before 1.4, or applied by logical replication (the trigger is
+-- not ENABLE ALWAYS), can still name one: they are read, but no bucket is
+-- written for them.
+SET session_replication_role = replica;
+INSERT INTO tenancy.events (organization_id, user_id, kind, at) VALUES
+    ('00000000-0000-4000-a000-0000000000ee', '00000000-0000-4000-b000-0000000000e1', 'login', '2026-01-05 10:00+00');
+RESET session_replication_role;
 SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
 SELECT count(*) AS rollups_of_unknown_org FROM tenancy.event_rollups
 WHERE organization_id = '00000000-0000-4000-a000-0000000000ee';
@@ -201,20 +208,18 @@ CREATE FUNCTION pg_temp.connect(name text) RETURNS text LANGUAGE sql AS $$
         split_part(current_setting('unix_socket_directories'), ',', 1),
         current_setting('port'), current_database()))
 $$;
--- The runner runs the rollups in a transaction; the deleter then deletes
--- the organization; the runner commits once the deleter waits on a lock (up
--- to 10 s). Returns the run's rows_read/buckets_written and whether the
--- deleter waited. The deleter's outcome is read by the caller.
-CREATE FUNCTION pg_temp.run_meets_delete(org uuid) RETURNS text LANGUAGE plpgsql AS $$
+-- The runner runs runner_sql (one text value) in a transaction; the deleter
+-- then deletes the organization; the runner commits once the deleter waits on
+-- a lock (up to 10 s). Returns runner_sql's value and whether the deleter
+-- waited. The deleter's outcome is read by the caller.
+CREATE FUNCTION pg_temp.write_meets_delete(org uuid, runner_sql text) RETURNS text
+    LANGUAGE plpgsql AS $$
 DECLARE
-    run text;
+    wrote text;
     waited boolean := false;
 BEGIN
     PERFORM dblink_exec('runner', 'BEGIN');
-    SELECT string_agg(format('%s %s/%s', source, rows_read, buckets_written), ', ' ORDER BY source)
-    INTO run
-    FROM dblink('runner', 'SELECT source, rows_read, buckets_written FROM tenancy.run_rollups()')
-        AS t(source text, rows_read bigint, buckets_written bigint);
+    SELECT t.wrote INTO wrote FROM dblink('runner', runner_sql) AS t(wrote text);
     PERFORM dblink_send_query('deleter', format('DELETE FROM tenancy.organizations WHERE id = %L', org));
     FOR i IN 1 .. 1000 LOOP
         waited := EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock'
@@ -224,8 +229,14 @@ BEGIN
         PERFORM pg_stat_clear_snapshot();
     END LOOP;
     PERFORM dblink_exec('runner', 'COMMIT');
-    RETURN format('run: %s; deleter waited: %s', run, waited);
+    RETURN format('runner: %s; deleter waited: %s', wrote, waited);
 END
+$$;
+-- The runner runs the rollups: rows_read/buckets_written per source.
+CREATE FUNCTION pg_temp.run_meets_delete(org uuid) RETURNS text LANGUAGE sql AS $$
+    SELECT pg_temp.write_meets_delete(org, $run$
+        SELECT string_agg(format('%s %s/%s', source, rows_read, buckets_written), ', ' ORDER BY source)
+        FROM tenancy.run_rollups()$run$)
 $$;
 INSERT INTO tenancy.organizations (id, slug, name) VALUES
     ('00000000-0000-4000-a000-0000000000e5', 'race-a', 'Race A'),
@@ -256,6 +267,30 @@ SELECT count(*) AS org_kept FROM tenancy.organizations
 WHERE id = '00000000-0000-4000-a000-0000000000e6';
 SELECT hour, events FROM tenancy.event_rollups
 WHERE organization_id = '00000000-0000-4000-a000-0000000000e6' ORDER BY hour;
+
+-- Events and the log have no foreign key either: track() and
+-- record_file_access() lock the organization as one would (1.4). A deletion
+-- that meets them waits, then takes their rows along; before 1.4 it did not
+-- wait, and their rows outlived the organization.
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-0000000000e7', 'race-c', 'Race C');
+INSERT INTO tenancy.members (organization_id, user_id, role)
+VALUES ('00000000-0000-4000-a000-0000000000e7', '00000000-0000-4000-b000-0000000000e7', 'owner');
+INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
+VALUES ('00000000-0000-4000-a000-0000000000e7', 'c0000000-0000-4000-8000-0000000000e7',
+        '00000000-0000-4000-b000-0000000000e7', 'race.pdf', 'race.pdf', 10);
+SELECT pg_temp.write_meets_delete('00000000-0000-4000-a000-0000000000e7', $write$
+    SELECT 'read logged, event tracked'
+    FROM tenancy.set_context('00000000-0000-4000-a000-0000000000e7',
+                             '00000000-0000-4000-b000-0000000000e7') c,
+         tenancy.record_file_access('c0000000-0000-4000-8000-0000000000e7') r,
+         tenancy.track('race') t$write$);
+SELECT * FROM dblink_get_result('deleter') AS t(status text);
+SELECT * FROM dblink_get_result('deleter') AS t(status text);
+SELECT (SELECT count(*) FROM tenancy.file_access_log
+        WHERE organization_id = '00000000-0000-4000-a000-0000000000e7') AS log_rows_left,
+       (SELECT count(*) FROM tenancy.events
+        WHERE organization_id = '00000000-0000-4000-a000-0000000000e7') AS events_left;
 SELECT dblink_disconnect('runner'), dblink_disconnect('deleter');
 DROP EXTENSION dblink;
 
@@ -285,3 +320,41 @@ ROLLBACK;
 -- The log itself stays append-only: a TRUNCATE of it is refused.
 TRUNCATE tenancy.file_access_log;
 SELECT count(*) > 0 AS log_kept FROM tenancy.file_access_log;
+
+-- CHECK constraints a DBA adds to events hold for track() too, statement
+-- after statement: the appender plans them once per backend but builds their
+-- executable state per statement (a whole-row reference and a hashed list
+-- keep things in the statement's memory; a kept state read them after free).
+ALTER TABLE tenancy.events
+    ADD CONSTRAINT events_whole_row CHECK (row_to_json(events) IS NOT NULL),
+    ADD CONSTRAINT events_kind_not_reserved
+        CHECK (kind <> ALL (ARRAY['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9', 'r10']));
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e1',
+                           '00000000-0000-4000-b000-0000000000e3');
+SELECT tenancy.track('checked');
+SELECT tenancy.track('checked', 1);
+SELECT tenancy.track('checked', 2);
+SAVEPOINT s;
+SELECT tenancy.track('r9');
+ROLLBACK;
+\c - postgres
+ALTER TABLE tenancy.events DROP CONSTRAINT events_whole_row,
+    DROP CONSTRAINT events_kind_not_reserved;
+
+-- Daily figures saturate as the hourly ones do (1.4), instead of failing
+-- every dashboard query that reaches the day.
+BEGIN;
+INSERT INTO tenancy.file_rollups
+SELECT organization_id, '2030-01-01 00:00+00'::timestamptz + n * interval '1 hour',
+       9223372036854775807, 1, 0, 9223372036854775807, user_sketch
+FROM (SELECT * FROM tenancy.file_rollups LIMIT 1) r, generate_series(0, 1) n;
+INSERT INTO tenancy.event_rollups (organization_id, hour, kind, events, value_count, value_sum,
+                                   value_sketch, user_sketch)
+SELECT organization_id, '2030-01-01 00:00+00'::timestamptz + n * interval '1 hour', 'busy',
+       9223372036854775807, 0, 0, value_sketch, user_sketch
+FROM (SELECT * FROM tenancy.event_rollups LIMIT 1) r, generate_series(0, 1) n;
+SELECT day, uploads, downloads, bytes_downloaded FROM tenancy.file_stats_daily WHERE day = '2030-01-01';
+SELECT day, kind, events FROM tenancy.event_stats_daily WHERE day = '2030-01-01';
+ROLLBACK;

@@ -154,11 +154,16 @@ WHERE NOT EXISTS (SELECT 1 FROM tenancy.files f
 -- Retention: only through purge, which is itself recorded.
 SELECT tenancy.purge_file_access_log(NULL);
 SELECT tenancy.purge_file_access_log('0 seconds');
+-- Only rows the rollups have counted go: before their first run, none.
+SELECT tenancy.purge_file_access_log('1 microsecond');
+SELECT source, rows_read > 0 AS counted FROM tenancy.run_rollups() ORDER BY source;
 -- Every row so far is older than this transaction's start.
 SELECT tenancy.purge_file_access_log('1 day');
 SELECT tenancy.purge_file_access_log('1 microsecond');
 SELECT count(*) AS log_rows_left FROM tenancy.file_access_log;
 SELECT older_than, rows_purged > 0 AS removed FROM tenancy.file_access_log_purges ORDER BY id;
+-- analytics.sql starts before any run: forget this one and what it marked.
+TRUNCATE tenancy.rollup_state, tenancy.event_rollups, tenancy.file_rollups;
 \c - tenancy_test_app
 SELECT tenancy.purge_file_access_log('1 day');
 
@@ -238,3 +243,42 @@ WHERE file_id = 'c0000000-0000-4000-8000-0000000000c1' ORDER BY id DESC LIMIT 1;
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f2';
 SELECT count(*) AS versions_left FROM tenancy.file_versions;
 DROP VIEW log_as_seen;
+
+-- The caller's search_path cannot change what the extension's statements
+-- mean (1.4). An operator = of the caller's own, put before pg_catalog, made
+-- record_file_access find any file (and log one the caller cannot see).
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-0000000000f3', 'files-west', 'Files West');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    ('00000000-0000-4000-a000-0000000000f3', '00000000-0000-4000-b000-0000000000f1', 'owner'),
+    ('00000000-0000-4000-a000-0000000000f3', '00000000-0000-4000-b000-0000000000f3', 'student');
+INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
+VALUES ('00000000-0000-4000-a000-0000000000f3', 'c0000000-0000-4000-8000-0000000000f3',
+        '00000000-0000-4000-b000-0000000000f1', 'west/owner.pdf', 'owner.pdf', 300);
+CREATE SCHEMA app_owned AUTHORIZATION tenancy_test_app;
+\c - tenancy_test_app
+CREATE FUNCTION app_owned.always(uuid, uuid) RETURNS boolean
+    LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE OPERATOR app_owned.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = app_owned.always);
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f3',
+                           '00000000-0000-4000-b000-0000000000f3');
+SET LOCAL search_path = app_owned, pg_catalog;
+SAVEPOINT s;
+SELECT tenancy.record_file_access('00000000-0000-4000-c000-000000000000');
+ROLLBACK TO s;
+-- ... and the caller's own setting is back afterwards.
+SHOW search_path;
+ROLLBACK;
+\c - postgres
+DROP SCHEMA app_owned CASCADE;
+
+-- A file at the highest version number: its next content update is refused
+-- (22003) rather than wrapped around.
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE tenancy.files SET version = 2147483647 WHERE path = 'west/owner.pdf';
+SET LOCAL session_replication_role = origin;
+UPDATE tenancy.files SET size_bytes = 2 WHERE path = 'west/owner.pdf';
+ROLLBACK;
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f3';

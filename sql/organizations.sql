@@ -66,3 +66,39 @@ SELECT tenancy.delete_organization(:'east');
 COMMIT;
 \c - postgres
 SELECT count(*) AS members_left FROM tenancy.members WHERE organization_id = :'east';
+
+-- Two owners demoting each other at once, under REPEATABLE READ: each
+-- snapshot still shows the other as an owner, so counting alone let both
+-- through and left the organization without one. The guard locks the other
+-- owners' rows before counting them (1.4): the second is a serialization
+-- failure. Two sessions through dblink.
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-0000000000e9', 'two-owners', 'Two Owners');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    ('00000000-0000-4000-a000-0000000000e9', '00000000-0000-4000-b000-0000000000e1', 'owner'),
+    ('00000000-0000-4000-a000-0000000000e9', '00000000-0000-4000-b000-0000000000e2', 'owner');
+CREATE EXTENSION dblink;
+CREATE FUNCTION pg_temp.owner_session(name text, owner uuid) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM dblink_connect(name, format('host=%s port=%s dbname=%s',
+        split_part(current_setting('unix_socket_directories'), ',', 1),
+        current_setting('port'), current_database()));
+    PERFORM dblink_exec(name, 'BEGIN ISOLATION LEVEL REPEATABLE READ');
+    PERFORM * FROM dblink(name, format('SELECT tenancy.set_context(%L, %L)',
+                                       '00000000-0000-4000-a000-0000000000e9', owner)) AS t(role text);
+    RETURN name;
+END
+$$;
+SELECT pg_temp.owner_session('first', '00000000-0000-4000-b000-0000000000e1'),
+       pg_temp.owner_session('second', '00000000-0000-4000-b000-0000000000e2');
+SELECT dblink_exec('first', $$UPDATE tenancy.members SET role = 'admin'
+                             WHERE user_id = '00000000-0000-4000-b000-0000000000e2'$$);
+SELECT dblink_exec('first', 'COMMIT');
+SELECT dblink_exec('second', $$UPDATE tenancy.members SET role = 'admin'
+                              WHERE user_id = '00000000-0000-4000-b000-0000000000e1'$$, false);
+SELECT dblink_error_message('second');
+SELECT dblink_exec('second', 'ROLLBACK');
+SELECT dblink_disconnect('first'), dblink_disconnect('second');
+DROP EXTENSION dblink;
+SELECT user_id, role FROM tenancy.members
+WHERE organization_id = '00000000-0000-4000-a000-0000000000e9' ORDER BY user_id;

@@ -9,6 +9,8 @@
 //  organizations_audit_cleanup   log rows go with their organization.
 //  record_file_access / purge_file_access_log.
 #include <algorithm>
+#include <exception>
+#include <limits>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "context.hpp"
+#include "organization_lock.hpp"
 #include "pg/error_barrier.hpp"
 #include "pg/spi.hpp"
 #include "pg/table_appender.hpp"
@@ -32,10 +35,13 @@ bool g_log_maintenance = false;
 
 class LogMaintenanceScope {
 public:
-    LogMaintenanceScope() { g_log_maintenance = true; }
-    ~LogMaintenanceScope() { g_log_maintenance = false; }
+    LogMaintenanceScope() : outer_(g_log_maintenance) { g_log_maintenance = true; }
+    ~LogMaintenanceScope() { g_log_maintenance = outer_; }
     LogMaintenanceScope(const LogMaintenanceScope&) = delete;
     LogMaintenanceScope& operator=(const LogMaintenanceScope&) = delete;
+
+private:
+    bool outer_;  // nested scopes restore what they found
 };
 
 // Belt and braces: whatever happens, the flag does not outlive its transaction.
@@ -213,12 +219,17 @@ public:
             return slot;
         });
     }
-    ~TransitionTableReader() { ExecDropSingleTupleTableSlot(slot_); }
+    ~TransitionTableReader() {
+        // On the error path the transaction abort releases the slot; a
+        // PostgreSQL error raised here then would escape the unwinding.
+        if (std::uncaught_exceptions() == 0) ExecDropSingleTupleTableSlot(slot_);
+    }
     TransitionTableReader(const TransitionTableReader&) = delete;
     TransitionTableReader& operator=(const TransitionTableReader&) = delete;
 
     // Advances to the next row; false at the end.
     bool next() {
+        pg::check_for_interrupts();
         Tuplestorestate* store = store_;
         TupleTableSlot* slot = slot_;
         return pg::call([&] { return tuplestore_gettupleslot(store, true, false, slot); });
@@ -411,25 +422,6 @@ void audit_deletes(TriggerData* trigger, const FileColumns& cols) {
     log.finish();
 }
 
-// COPY tenancy.files FROM … by a superuser: how pg_restore brings files back
-// together with their own audit rows, which must not be logged a second time.
-// (RLS refuses COPY FROM to everyone else; COPY (UPDATE …) TO is audited.)
-bool restoring_files(TriggerData* trigger) {
-    if (!TRIGGER_FIRED_BY_INSERT(trigger->tg_event) || ActivePortal == nullptr ||
-        ActivePortal->commandTag != CMDTAG_COPY || !superuser()) {
-        return false;
-    }
-    ListCell* cell;
-    foreach (cell, ActivePortal->stmts) {
-        auto* statement = static_cast<PlannedStmt*>(lfirst(cell));
-        if (statement->utilityStmt != nullptr && IsA(statement->utilityStmt, CopyStmt) &&
-            reinterpret_cast<CopyStmt*>(statement->utilityStmt)->is_from) {
-            return true;
-        }
-    }
-    return false;
-}
-
 // Empties tenancy.<table> from a TRUNCATE trigger. When the statement itself
 // holds the table open (TRUNCATE tenancy.files, tenancy.file_versions), a
 // nested TRUNCATE would be refused as "in use": a DELETE removes what is left
@@ -484,6 +476,13 @@ TENANCY_SQL_FUNCTION(tenancy_files_before_update) {
     bool anything_changed = content_changed || cols.metadata_changed(differs);
     // Version and timestamps belong to the trigger, whatever the statement set.
     int32 old_version = DatumGetInt32(before(cols.version).datum);
+    if (content_changed && old_version == std::numeric_limits<int32>::max()) {
+        throw pg::Error(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                        "file " + pg::uuid_from_datum(before(cols.id).datum).to_string() +
+                            " has reached the highest version number",
+                        "A file has at most 2147483647 versions.",
+                        "Store the new content as a new file.");
+    }
     int replace_columns[3] = {cols.version, cols.created_at, cols.updated_at};
     Datum replace_values[3] = {
         Int32GetDatum(content_changed ? old_version + 1 : old_version),
@@ -511,7 +510,11 @@ TENANCY_SQL_FUNCTION(tenancy_files_audit) {
         remove_all_rows(spi, "file_versions");
         return PointerGetDatum(nullptr);
     }
-    if (restoring_files(trigger)) return PointerGetDatum(nullptr);
+    // COPY tenancy.files FROM … by a superuser: how pg_restore brings files
+    // back together with their own audit rows, which must not be logged a
+    // second time. (RLS refuses COPY FROM to everyone else; COPY (UPDATE …)
+    // TO is audited.)
+    if (restoring_by_copy(trigger)) return PointerGetDatum(nullptr);
     const FileColumns cols = file_columns(trigger->tg_relation);
     if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && trigger->tg_newtable != nullptr) {
         audit_inserts(trigger, cols);
@@ -636,6 +639,9 @@ TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
     } else if (ObjectIdGetDatum(action) == download && !size_null) {
         logged_bytes = size;
     }
+    // The log has no foreign key: the organization is locked as one would
+    // lock it, so that a deletion of it waits for this row and takes it along.
+    lock_organization(pg::uuid_from_datum(org_id));
     AccessLogWriter log;
     log.append(org_id, file_id, ObjectIdGetDatum(action), logged_bytes);
     log.finish();
@@ -657,7 +663,7 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
     // rollups learn from when the raw log is no longer complete.
     static pg::CachedPlan purge(
         "DELETE FROM tenancy.file_access_log WHERE at < now() - $1"
-        " AND ($2::pg_snapshot IS NULL OR pg_visible_in_snapshot(txid, $2::pg_snapshot))",
+        " AND pg_visible_in_snapshot(txid, $2::pg_snapshot)",
         {INTERVALOID, TEXTOID});
     static pg::CachedPlan record(
         "INSERT INTO tenancy.file_access_log_purges (older_than, rows_purged) VALUES ($1, $2)",
@@ -672,14 +678,24 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
     if (spi.execute("SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE", false, 1) > 0) {
         counted = spi.copied_value(0, 1, &no_state);
     }
-    uint64 removed;
-    {
+    uint64 removed = 0;
+    if (no_state) {
+        // No run yet: no row is counted, and a purge now would leave the
+        // rollups short without a trace (there is no state to mark).
+        pg::call([] {
+            ereport(NOTICE, (errmsg("no file access log row has been counted by the rollups yet;"
+                                    " nothing is purged"),
+                             errhint("Run tenancy.run_rollups() first.")));
+        });
+    } else {
         LogMaintenanceScope maintenance;
-        removed = spi.execute(purge, {{INTERVALOID, older_than}, {TEXTOID, counted, no_state}}, false);
+        removed = spi.execute(purge, {{INTERVALOID, older_than}, {TEXTOID, counted}}, false);
     }
     if (removed > 0) spi.execute(mark_incomplete, {{INTERVALOID, older_than}}, false);
     spi.execute(record, {{INTERVALOID, older_than}, {INT8OID, Int64GetDatum(removed)}}, false);
-    ereport(LOG, (errmsg("pg_tenancy: purged %llu file access log rows",
-                         static_cast<unsigned long long>(removed))));
+    pg::call([&] {
+        ereport(LOG, (errmsg("pg_tenancy: purged %llu file access log rows",
+                             static_cast<unsigned long long>(removed))));
+    });
     PG_RETURN_INT64(static_cast<int64>(removed));
 }

@@ -1,5 +1,6 @@
 // Module entry: settings, hooks and the reserved "tenancy." prefix.
 #include "context.hpp"
+#include "organization_lock.hpp"
 #include "pg/table_appender.hpp"
 #include "pg/postgres.hpp"
 
@@ -83,6 +84,7 @@ void _PG_init(void) {
     // strict-mode hook or the transaction callback out.
     tenancy::install_context_hooks();
     tenancy::register_file_audit_callbacks();
+    tenancy::register_organization_lock_callbacks();
     tenancy::pg::TableAppender::register_invalidation();
     reapply_stored_settings();
 }

@@ -22,6 +22,7 @@
 #include "core/rollup_batch.hpp"
 #include "core/snapshot_text.hpp"
 #include "core/time_bucket.hpp"
+#include "organization_lock.hpp"
 #include "pg/array.hpp"
 #include "pg/varlena.hpp"
 #include "pg/error_barrier.hpp"
@@ -541,6 +542,34 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
     events.append_row();
     events.finish();
     PG_RETURN_VOID();
+}
+
+// BEFORE INSERT ON tenancy.events FOR EACH ROW (track() and direct INSERTs):
+// events have no foreign key, so the organization is locked as one would
+// lock it, and a deletion of it waits for the new rows and takes them along.
+TENANCY_SQL_FUNCTION(tenancy_events_lock_organization) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "events_lock_organization must be called as a trigger");
+    }
+    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (!TRIGGER_FIRED_BEFORE(trigger->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ||
+        !TRIGGER_FIRED_BY_INSERT(trigger->tg_event)) {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "events_lock_organization must fire BEFORE INSERT, FOR EACH ROW");
+    }
+    HeapTuple row = trigger->tg_trigtuple;
+    // pg_restore's COPY may bring events back before their organizations.
+    if (restoring_by_copy(trigger)) return PointerGetDatum(row);
+    Relation relation = trigger->tg_relation;
+    bool is_null = true;
+    Datum organization_id = pg::call([&] {
+        AttrNumber column = get_attnum(RelationGetRelid(relation), "organization_id");
+        return heap_getattr(row, column, RelationGetDescr(relation), &is_null);
+    });
+    // NOT NULL is checked after BEFORE triggers: leave a NULL to it.
+    if (!is_null) lock_organization(pg::uuid_from_datum(organization_id));
+    return PointerGetDatum(row);
 }
 
 // tenancy.run_rollups(wait boolean DEFAULT false)

@@ -20,6 +20,7 @@ TENANCY_MODULE_SOURCES = \
 	src/pg/uuid.cpp \
 	src/pg/varlena.cpp \
 	src/context.cpp \
+	src/organization_lock.cpp \
 	src/file_audit.cpp \
 	src/rollups.cpp \
 	src/sketch_functions.cpp \

@@ -63,7 +63,10 @@ namespace detail {
 ErrorData* capture_error(MemoryContext caller_context) {
     // CopyErrorData copies into the current context, which must not be
     // ErrorContext (FlushErrorState resets it).
-    MemoryContext keep = TopTransactionContext != nullptr ? TopTransactionContext : caller_context;
+    // The (sub)transaction's own memory: a PL/pgSQL loop that catches errors
+    // in subtransactions does not pile copies up until the top one ends, and
+    // the barrier's ReThrowError copies it again before any abort.
+    MemoryContext keep = CurTransactionContext != nullptr ? CurTransactionContext : caller_context;
     MemoryContextSwitchTo(keep);
     ErrorData* data = CopyErrorData();
     FlushErrorState();

@@ -110,6 +110,13 @@ auto call(Fn&& fn) -> decltype(fn()) {
     }
 }
 
+// CHECK_FOR_INTERRUPTS for loops in C++ over rows or buckets: a cancel or a
+// statement_timeout stops them between two rows, as it stops the executor.
+// The common case (nothing pending) is one read of a flag.
+inline void check_for_interrupts() {
+    if (unlikely(INTERRUPTS_PENDING_CONDITION())) call([] { ProcessInterrupts(); });
+}
+
 // Runs an SQL-callable function's body; see the file comment. Never returns
 // normally when the body throws.
 Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo));

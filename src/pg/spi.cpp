@@ -14,6 +14,14 @@ void check_spi_result(int rc, const char* what) {
     }
 }
 
+// Only the last statement's rows are read (copied_value); the ones before
+// would otherwise stay until the connection closes, which for a statement
+// run once per organization of a bulk DELETE was a leak per organization.
+void release_previous_result() {
+    SPI_freetuptable(SPI_tuptable);
+    SPI_tuptable = nullptr;
+}
+
 }  // namespace
 
 CachedPlan::CachedPlan(const char* sql, std::initializer_list<Oid> arg_types)
@@ -37,6 +45,17 @@ SPIPlanPtr CachedPlan::get() {
 SpiConnection::SpiConnection() : caller_context_(CurrentMemoryContext) {
     check_spi_result(call([] { return SPI_connect(); }), "SPI_connect");
     connected_ = true;
+    // Statements here name tables by schema, but operators and functions
+    // such as = or count() are looked up on the caller's search_path, and a
+    // function that runs as its caller (record_file_access, the triggers)
+    // would otherwise resolve them in a schema the caller put first. Pinned
+    // for the life of the connection, as a function's SET search_path pins it.
+    guc_nest_level_ = call([] {
+        int level = NewGUCNestLevel();
+        (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+                                 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+        return level;
+    });
 }
 
 SpiConnection::~SpiConnection() {
@@ -46,6 +65,7 @@ SpiConnection::~SpiConnection() {
     // a nested SPI user that failed, and would delete the memory the error
     // was raised in.
     if (std::uncaught_exceptions() > 0) return;
+    AtEOXact_GUC(false, guc_nest_level_);  // the caller's search_path again
     SPI_finish();  // reports failures by return code, never by ereport
     MemoryContextSwitchTo(caller_context_);
 }
@@ -77,6 +97,7 @@ std::uint64_t SpiConnection::execute(CachedPlan& plan, std::initializer_list<Spi
     PlanArguments arguments(plan, args);
     SPIPlanPtr prepared = plan.get();
     int rc = call([&] {
+        release_previous_result();
         return SPI_execute_plan(prepared, arguments.values, arguments.nulls, read_only, row_limit);
     });
     check_spi_result(rc, "SPI_execute_plan");
@@ -90,6 +111,7 @@ std::uint64_t SpiConnection::execute_seeing_concurrent(CachedPlan& plan,
     PlanArguments arguments(plan, args);
     SPIPlanPtr prepared = plan.get();
     int rc = call([&] {
+        release_previous_result();
         // What ri_triggers.c does for a foreign key's ON DELETE action.
         CommandCounterIncrement();
         return SPI_execute_snapshot(prepared, arguments.values, arguments.nulls, GetLatestSnapshot(),
@@ -100,7 +122,10 @@ std::uint64_t SpiConnection::execute_seeing_concurrent(CachedPlan& plan,
 }
 
 std::uint64_t SpiConnection::execute(const char* sql, bool read_only, long row_limit) {
-    int rc = call([&] { return SPI_execute(sql, read_only, row_limit); });
+    int rc = call([&] {
+        release_previous_result();
+        return SPI_execute(sql, read_only, row_limit);
+    });
     check_spi_result(rc, "SPI_execute");
     return SPI_processed;
 }

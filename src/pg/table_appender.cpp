@@ -12,20 +12,21 @@
 namespace tenancy::pg {
 namespace {
 
-// CHECK constraints compiled once per backend instead of once per statement.
-// ExecRelCheck parses and plans every constraint of a table for each new
-// ResultRelInfo, i.e. for each statement that appends: for a one-row audit
-// append that was about a third of the append. An entry is reused while the
-// table's constraint expressions are the same text (ALTER TABLE changes the
-// text, or gives a recreated table another OID), and only for expressions
-// that call built-in functions alone: a user-defined function may keep
-// per-transaction state in its FmgrInfo, which lives as long as the entry.
-// (Built-in functions are EXECUTE-able by PUBLIC unless a DBA revokes it;
-// a compiled entry does not repeat that permission check per statement.)
-struct CompiledChecks {
+// CHECK constraints parsed and planned once per backend instead of once per
+// statement. ExecRelCheck parses and plans every constraint of a table for
+// each new ResultRelInfo, i.e. for each statement that appends: for a one-row
+// audit append that was about a third of the append. Only the planned
+// expression is kept; its executable state is built per statement in the
+// statement's memory (ExecInitExpr), because evaluation caches things there
+// (a whole-row reference its row type, a hashed IN list its table). An entry
+// is reused while the table's constraint expressions are the same text (ALTER
+// TABLE changes the text, or gives a recreated table another OID), and only
+// for expressions that call built-in functions alone: planning inlines a SQL
+// function's body, which CREATE OR REPLACE FUNCTION can change.
+struct PlannedChecks {
     std::vector<std::string> sources;  // pg_constraint.conbin of each, in order
     MemoryContext memory = nullptr;
-    ExprState** states = nullptr;      // nullptr: not cacheable, build per statement
+    Expr** planned = nullptr;          // nullptr: not cacheable, plan per statement
 };
 
 bool outside_builtins(Node* node, void*) {
@@ -60,41 +61,54 @@ void forget_sequences(Datum, Oid relid) {
     }
 }
 
-ExprState** compiled_checks(Relation relation) {
+Expr** planned_checks(Relation relation) {
     TupleConstr* constraints = RelationGetDescr(relation)->constr;
-    if (constraints == nullptr || constraints->num_check == 0) return nullptr;
-    static std::map<Oid, CompiledChecks> cache;
-    CompiledChecks& entry = cache[RelationGetRelid(relation)];
+    static std::map<Oid, PlannedChecks> cache;
+    PlannedChecks& entry = cache[RelationGetRelid(relation)];
     bool same = entry.sources.size() == constraints->num_check;
     for (std::size_t i = 0; same && i < entry.sources.size(); ++i) {
         same = entry.sources[i] == constraints->check[i].ccbin;
     }
-    if (same) return entry.states;
+    if (same) return entry.planned;
 
     if (entry.memory != nullptr) MemoryContextDelete(entry.memory);
-    entry = CompiledChecks{};
+    entry = PlannedChecks{};
     for (int i = 0; i < constraints->num_check; ++i) entry.sources.emplace_back(constraints->check[i].ccbin);
     // Made under the statement's memory and moved to the cache once complete,
     // so an error half-way leaks nothing.
-    MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext, "pg_tenancy compiled checks",
+    MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext, "pg_tenancy planned checks",
                                                  ALLOCSET_SMALL_SIZES);
     MemoryContext old = MemoryContextSwitchTo(memory);
-    auto** states = static_cast<ExprState**>(palloc(constraints->num_check * sizeof(ExprState*)));
+    auto** planned = static_cast<Expr**>(palloc(constraints->num_check * sizeof(Expr*)));
     bool cacheable = true;
     for (int i = 0; cacheable && i < constraints->num_check; ++i) {
         auto* expression = static_cast<Expr*>(stringToNode(constraints->check[i].ccbin));
         cacheable = !outside_builtins(reinterpret_cast<Node*>(expression), nullptr);
-        if (cacheable) states[i] = ExecInitExpr(expression_planner(expression), nullptr);
+        if (cacheable) planned[i] = expression_planner(expression);
     }
     MemoryContextSwitchTo(old);
     if (cacheable) {
         MemoryContextSetParent(memory, CacheMemoryContext);
         entry.memory = memory;
-        entry.states = states;
+        entry.planned = planned;
     } else {
         MemoryContextDelete(memory);
     }
-    return entry.states;
+    return entry.planned;
+}
+
+// The executable CHECK constraints for one statement's appends, in its
+// memory; nullptr leaves them to ExecRelCheck.
+ExprState** compiled_checks(Relation relation, EState* estate) {
+    TupleConstr* constraints = RelationGetDescr(relation)->constr;
+    if (constraints == nullptr || constraints->num_check == 0) return nullptr;
+    Expr** planned = planned_checks(relation);
+    if (planned == nullptr) return nullptr;
+    MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+    auto** states = static_cast<ExprState**>(palloc(constraints->num_check * sizeof(ExprState*)));
+    for (int i = 0; i < constraints->num_check; ++i) states[i] = ExecInitExpr(planned[i], nullptr);
+    MemoryContextSwitchTo(old);
+    return states;
 }
 
 }  // namespace
@@ -122,7 +136,7 @@ TableAppender::TableAppender(const char* schema, const char* table) {
 
         result_relation = makeNode(ResultRelInfo);
         InitResultRelInfo(result_relation, relation, 1, nullptr, 0);
-        result_relation->ri_ConstraintExprs = compiled_checks(relation);
+        result_relation->ri_ConstraintExprs = compiled_checks(relation, estate);
         // Lets ExecGetTriggerResultRel find it when foreign-key triggers fire.
         estate->es_opened_result_relations =
             lappend(estate->es_opened_result_relations, result_relation);
@@ -189,6 +203,7 @@ void TableAppender::store_row() {
 }
 
 void TableAppender::append_row() {
+    check_for_interrupts();
     EState* estate = estate_;
     ResultRelInfo* result_relation = result_relation_;
     TupleTableSlot* slot = slot_;
@@ -249,6 +264,7 @@ TupleTableSlot* TableAppender::find_by_primary_key() {
 }
 
 void TableAppender::update_row(TupleTableSlot* stored) {
+    check_for_interrupts();
     EState* estate = estate_;
     ResultRelInfo* result_relation = result_relation_;
     TupleTableSlot* slot = slot_;

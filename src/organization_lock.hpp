@@ -1,0 +1,25 @@
+// Raw rows without a foreign key (events, the file-access log) still go with
+// their organization: their writers lock the organization row as a foreign
+// key check would, so a deletion waits for them and its cleanup then sees
+// what they wrote.
+#pragma once
+
+#include "core/uuid.hpp"
+#include "pg/error_barrier.hpp"
+
+namespace tenancy {
+
+// Locks the organization's row FOR KEY SHARE, once per transaction (again
+// after a rollback to a savepoint that released it). A missing or deleted
+// organization is an error, 23503.
+void lock_organization(const core::Uuid& organization_id);
+
+// Registers the transaction callbacks behind lock_organization; once, from
+// _PG_init.
+void register_organization_lock_callbacks();
+
+// True while a superuser's COPY … FROM fires the trigger: how pg_restore
+// brings rows back, before the organizations they belong to in some cases.
+bool restoring_by_copy(const TriggerData* trigger);
+
+}  // namespace tenancy
