@@ -246,15 +246,16 @@ DROP VIEW log_as_seen;
 
 -- The caller's search_path cannot change what the extension's statements
 -- mean (1.4). An operator = of the caller's own, put before pg_catalog, made
--- record_file_access find any file (and log one the caller cannot see).
+-- record_file_access take any file it can see (here the owner's, shared with
+-- the organization) for the one asked for, and log a file that does not exist.
 INSERT INTO tenancy.organizations (id, slug, name)
 VALUES ('00000000-0000-4000-a000-0000000000f3', 'files-west', 'Files West');
 INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
     ('00000000-0000-4000-a000-0000000000f3', '00000000-0000-4000-b000-0000000000f1', 'owner'),
     ('00000000-0000-4000-a000-0000000000f3', '00000000-0000-4000-b000-0000000000f3', 'student');
-INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
+INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes, visibility)
 VALUES ('00000000-0000-4000-a000-0000000000f3', 'c0000000-0000-4000-8000-0000000000f3',
-        '00000000-0000-4000-b000-0000000000f1', 'west/owner.pdf', 'owner.pdf', 300);
+        '00000000-0000-4000-b000-0000000000f1', 'west/owner.pdf', 'owner.pdf', 300, 'org');
 CREATE SCHEMA app_owned AUTHORIZATION tenancy_test_app;
 \c - tenancy_test_app
 CREATE FUNCTION app_owned.always(uuid, uuid) RETURNS boolean
