@@ -358,3 +358,15 @@ FROM (SELECT * FROM tenancy.event_rollups LIMIT 1) r, generate_series(0, 1) n;
 SELECT day, uploads, downloads, bytes_downloaded FROM tenancy.file_stats_daily WHERE day = '2030-01-01';
 SELECT day, kind, events FROM tenancy.event_stats_daily WHERE day = '2030-01-01';
 ROLLBACK;
+
+-- In a read-only transaction the writers say so (25006), by name.
+\c - tenancy_test_app
+BEGIN READ ONLY;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e1',
+                           '00000000-0000-4000-b000-0000000000e3');
+SAVEPOINT s;
+SELECT tenancy.track('login');
+ROLLBACK TO s;
+SELECT tenancy.record_file_access(id) FROM tenancy.files WHERE path = 'notes.pdf';
+ROLLBACK;
+\c - postgres

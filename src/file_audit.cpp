@@ -606,6 +606,7 @@ TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
     if (bytes && (*bytes < 0 || *bytes > 1000000000000000LL)) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "bytes must be between 0 and 1e15");
     }
+    refuse_read_only("tenancy.record_file_access");
 
     // Runs as the caller, under the files policies: a file the caller cannot
     // see is not found, exactly like a file that does not exist.

@@ -1,6 +1,7 @@
 #include "organization_lock.hpp"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -87,6 +88,14 @@ void lock_organization(const core::Uuid& organization_id) {
                         " this one may have been deleted by a concurrent transaction.");
     }
     g_locked.emplace_back(organization_id, GetCurrentSubTransactionId());
+}
+
+void refuse_read_only(const char* function) {
+    if (XactReadOnly) {
+        throw pg::Error(ERRCODE_READ_ONLY_SQL_TRANSACTION,
+                        std::string(function) + "() cannot run in a read-only transaction",
+                        {}, "It writes a row: call it in a read-write transaction on the primary.");
+    }
 }
 
 bool restoring_by_copy(const TriggerData* trigger) {

@@ -14,6 +14,11 @@ namespace tenancy {
 // organization is an error, 23503.
 void lock_organization(const core::Uuid& organization_id);
 
+// Raises 25006 naming the function in a read-only transaction (and on a
+// standby), before the first write would fail on some internal step such as
+// nextval().
+void refuse_read_only(const char* function);
+
 // Registers the transaction callbacks behind lock_organization; once, from
 // _PG_init.
 void register_organization_lock_callbacks();

@@ -513,6 +513,7 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
                         {}, "Call tenancy.set_context(org_id, user_id) first.");
     }
     if (PG_ARGISNULL(0)) throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "kind must not be NULL");
+    refuse_read_only("tenancy.track");
     Datum kind = PG_GETARG_DATUM(0);
     int kind_length = pg::call([&] {
         text* t = reinterpret_cast<text*>(PG_DETOAST_DATUM_PACKED(kind));

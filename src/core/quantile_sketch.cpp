@@ -88,8 +88,23 @@ double QuantileSketch::value_of(int bucket) {
     return 2.0 * std::pow(kGamma, bucket) / (kGamma + 1.0);
 }
 
+std::uint64_t BucketCounts::halve() {
+    std::uint64_t total = 0;
+    for (std::uint64_t& n : counts_) {
+        n -= n / 2;
+        total += n;
+    }
+    return total;
+}
+
+void QuantileSketch::halve() {
+    zero_ -= zero_ / 2;
+    count_ = zero_ + positive_.halve() + negative_.halve();
+}
+
 bool QuantileSketch::add(double value) {
     if (!std::isfinite(value)) return false;
+    if (count_ == std::numeric_limits<std::uint64_t>::max()) halve();
     double magnitude = std::fabs(value);
     if (magnitude < kMinMagnitude) {
         ++zero_;
@@ -103,6 +118,18 @@ bool QuantileSketch::add(double value) {
 }
 
 void QuantileSketch::merge(const QuantileSketch& other) {
+    if (count_ > std::numeric_limits<std::uint64_t>::max() - other.count_) {
+        // Past 2^64 values in all (only crafted sketches get here): both
+        // sides are halved until the sum fits, which keeps the shape of the
+        // distribution and so every quantile; wrapping counts did not.
+        QuantileSketch incoming = other;
+        while (count_ > std::numeric_limits<std::uint64_t>::max() - incoming.count_) {
+            halve();
+            incoming.halve();
+        }
+        merge(incoming);
+        return;
+    }
     for (const BucketCounts* side : {&other.positive_, &other.negative_}) {
         if (side->empty()) continue;
         BucketCounts& mine = side == &other.positive_ ? positive_ : negative_;

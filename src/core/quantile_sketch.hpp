@@ -31,6 +31,9 @@ public:
         return counts_[static_cast<std::size_t>(bucket - offset_)];
     }
     std::size_t occupied() const;
+    // Halves every count, rounding up (an occupied bucket stays occupied);
+    // returns the new total.
+    std::uint64_t halve();
     friend bool operator==(const BucketCounts& a, const BucketCounts& b) {
         return a.offset_ == b.offset_ && a.counts_ == b.counts_;
     }
@@ -66,6 +69,9 @@ public:
 private:
     static int bucket_of(double magnitude);
     static double value_of(int bucket);
+    // Halves every count (see BucketCounts::halve): what keeps the total
+    // within 64 bits, as deserialize requires, past 2^64 values.
+    void halve();
 
     BucketCounts positive_;  // values > 0, by bucket
     BucketCounts negative_;  // values < 0, by bucket of |value|

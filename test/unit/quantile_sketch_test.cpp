@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 using tenancy::core::QuantileSketch;
@@ -120,4 +121,27 @@ TEST(QuantileSketch, RejectsMalformedBytes) {
     EXPECT_FALSE(QuantileSketch::deserialize(std::string("\x01\xff\xff\xff\xff\x00\x00\x00", 8)));
     // A bucket with a zero count is not something serialize() writes.
     EXPECT_FALSE(QuantileSketch::deserialize(std::string("\x01\x00\x01\x02\x00\x00", 6)));
+}
+
+TEST(QuantileSketch, MergePastTwoToTheSixtyFourKeepsTheShape) {
+    // Version 1, 2^64 - 1 zeros, no buckets: the most a stored sketch holds.
+    const std::string all_zeros("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00", 13);
+    auto full = QuantileSketch::deserialize(all_zeros);
+    ASSERT_TRUE(full.has_value());
+    QuantileSketch positives;
+    for (int i = 0; i < 3; ++i) positives.add(10.0);
+    QuantileSketch merged = *full;
+    merged.merge(positives);
+    // Halved, not wrapped: still almost all zeros, the positives kept.
+    EXPECT_GT(merged.count(), std::numeric_limits<std::uint64_t>::max() / 4);
+    EXPECT_EQ(merged.quantile(0.5), 0.0);
+    EXPECT_NEAR(*merged.quantile(1.0), 10.0, 10.0 * QuantileSketch::kRelativeAccuracy);
+    // And it is still a sketch deserialize accepts.
+    auto again = QuantileSketch::deserialize(merged.serialize());
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(*again, merged);
+    // A value added at the limit halves first, too.
+    QuantileSketch at_limit = *full;
+    EXPECT_TRUE(at_limit.add(-1.0));
+    EXPECT_TRUE(QuantileSketch::deserialize(at_limit.serialize()).has_value());
 }
