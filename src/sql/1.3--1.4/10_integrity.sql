@@ -95,3 +95,23 @@ FROM (SELECT organization_id, (hour AT TIME ZONE 'UTC')::date AS day,
              tenancy.distinct_sketch_union(user_sketch) AS user_sketch
       FROM tenancy.file_rollups
       GROUP BY 1, 2) daily;
+
+-------------------------------------------------------------------------------
+-- The analytics policies read the role through a sub-select, which PostgreSQL
+-- runs once, at its first use, and ordered before the organization equality
+-- (it is cheaper). A caller's own leakproof condition runs first of all, so
+-- whether the sub-select ran (EXPLAIN ANALYZE: "never executed") told whether
+-- any row of any organization matched it: another organization's event kinds,
+-- and by bisection its ids. The role now chooses the organization to compare
+-- with, in one expression without a sub-select; it is still an index
+-- condition, evaluated once per scan.
+-------------------------------------------------------------------------------
+ALTER POLICY events_select ON tenancy.events
+    USING (organization_id = CASE WHEN tenancy.current_member_role() IN ('owner', 'admin', 'teacher')
+                                  THEN tenancy.current_org_id() END);
+ALTER POLICY event_rollups_select ON tenancy.event_rollups
+    USING (organization_id = CASE WHEN tenancy.current_member_role() IN ('owner', 'admin', 'teacher')
+                                  THEN tenancy.current_org_id() END);
+ALTER POLICY file_rollups_select ON tenancy.file_rollups
+    USING (organization_id = CASE WHEN tenancy.current_member_role() IN ('owner', 'admin', 'teacher')
+                                  THEN tenancy.current_org_id() END);
