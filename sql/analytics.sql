@@ -291,8 +291,62 @@ SELECT (SELECT count(*) FROM tenancy.file_access_log
         WHERE organization_id = '00000000-0000-4000-a000-0000000000e7') AS log_rows_left,
        (SELECT count(*) FROM tenancy.events
         WHERE organization_id = '00000000-0000-4000-a000-0000000000e7') AS events_left;
+-- The same under REPEATABLE READ: the deleter's snapshot predates the
+-- writer's commit; deleting on it alone would leave the rows behind, so the
+-- deletion fails as a foreign key's cascade would (40001).
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-0000000000e8', 'race-d', 'Race D');
+INSERT INTO tenancy.members (organization_id, user_id, role)
+VALUES ('00000000-0000-4000-a000-0000000000e8', '00000000-0000-4000-b000-0000000000e8', 'owner');
+INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
+VALUES ('00000000-0000-4000-a000-0000000000e8', 'c0000000-0000-4000-8000-0000000000e8',
+        '00000000-0000-4000-b000-0000000000e8', 'race.pdf', 'race.pdf', 10);
+SELECT dblink_exec('deleter', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
+SELECT * FROM dblink('deleter', 'SELECT count(*) > 0 FROM tenancy.organizations') AS t(snapshot_taken boolean);
+SELECT pg_temp.write_meets_delete('00000000-0000-4000-a000-0000000000e8', $write$
+    SELECT 'read logged, event tracked'
+    FROM tenancy.set_context('00000000-0000-4000-a000-0000000000e8',
+                             '00000000-0000-4000-b000-0000000000e8') c,
+         tenancy.record_file_access('c0000000-0000-4000-8000-0000000000e8') r,
+         tenancy.track('race') t$write$);
+SELECT * FROM dblink_get_result('deleter', false) AS t(status text);
+SELECT dblink_error_message('deleter');
+SELECT * FROM dblink_get_result('deleter', false) AS t(status text);
+SELECT dblink_exec('deleter', 'ROLLBACK');
+SELECT (SELECT count(*) FROM tenancy.organizations
+        WHERE id = '00000000-0000-4000-a000-0000000000e8') AS org_kept,
+       (SELECT count(*) FROM tenancy.events
+        WHERE organization_id = '00000000-0000-4000-a000-0000000000e8') AS events_kept;
+
+-- The lock is a foreign key's: an update that keeps the key (a rename, still
+-- open in another session) does not hold up a writer of events.
+SELECT dblink_exec('deleter', 'BEGIN');
+SELECT dblink_exec('deleter', $$UPDATE tenancy.organizations SET name = 'Race D renamed'
+                                WHERE id = '00000000-0000-4000-a000-0000000000e8'$$);
+BEGIN;
+SET LOCAL lock_timeout = '5s';
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000e8',
+                           '00000000-0000-4000-b000-0000000000e8');
+SELECT tenancy.track('while-renamed');
+COMMIT;
+SELECT dblink_exec('deleter', 'COMMIT');
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000e8';
 SELECT dblink_disconnect('runner'), dblink_disconnect('deleter');
 DROP EXTENSION dblink;
+
+-- A transaction that deletes its organization cannot go on writing events
+-- for it, though it locked the organization for an earlier one.
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.create_organization('gone-midway', 'Gone Midway', '00000000-0000-4000-b000-0000000000ea') AS gone \gset
+SELECT tenancy.set_context(:'gone', '00000000-0000-4000-b000-0000000000ea');
+SELECT tenancy.track('before');
+SELECT tenancy.delete_organization(:'gone');
+\set VERBOSITY sqlstate
+SELECT tenancy.track('after');
+\set VERBOSITY default
+ROLLBACK;
+\c - postgres
 
 -- TRUNCATE of organizations takes the rollups along, as the foreign keys
 -- they had until 1.3 did; the raw events and the append-only log stay.

@@ -553,6 +553,7 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
         pg::SpiConnection spi;
         remove_all_rows(spi, "event_rollups");
         remove_all_rows(spi, "file_rollups");
+        forget_locked_organizations();
         return PointerGetDatum(nullptr);
     }
     if (trigger->tg_oldtable == nullptr) {
@@ -573,11 +574,17 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
         "DELETE FROM tenancy.event_rollups r USING old_rows o WHERE r.organization_id = o.id", {});
     static pg::CachedPlan delete_file_rollups(
         "DELETE FROM tenancy.file_rollups r USING old_rows o WHERE r.organization_id = o.id", {});
+    // Writers of events and log rows lock their organization (1.4): this
+    // deletion has waited for them, and sees what they committed as a
+    // cascade would (a serialization failure under REPEATABLE READ).
     pg::SpiConnection spi;
     register_transition_tables(trigger);
     LogMaintenanceScope maintenance;
-    spi.execute(delete_log, {}, false);
-    spi.execute(delete_events, {}, false);
+    spi.execute_seeing_concurrent(delete_log, {});
+    spi.execute_seeing_concurrent(delete_events, {});
+    // A later insert in this transaction for a deleted organization must
+    // look again, and fail.
+    forget_locked_organizations();
     spi.execute_seeing_concurrent(delete_event_rollups, {});
     spi.execute_seeing_concurrent(delete_file_rollups, {});
     return PointerGetDatum(nullptr);

@@ -1,19 +1,23 @@
-#include "organization_lock.hpp"
-
-#include <algorithm>
 #include <string>
-#include <utility>
-#include <vector>
+#include <unordered_map>
 
+#include "core/distinct_sketch.hpp"
+#include "organization_lock.hpp"
+#include "pg/spi.hpp"
 #include "pg/uuid.hpp"
 
 namespace tenancy {
 namespace {
 
+struct UuidHash {
+    std::size_t operator()(const core::Uuid& id) const { return core::hash_id(id.bytes); }
+};
+
 // Organizations locked by the current transaction, each with the
 // subtransaction that locked it: a rollback to a savepoint releases the row
-// locks taken since, and forgets them here too.
-std::vector<std::pair<core::Uuid, SubTransactionId>> g_locked;
+// locks taken since, and forgets them here too. A hash map: a bulk INSERT of
+// events may name tens of thousands of organizations.
+std::unordered_map<core::Uuid, SubTransactionId, UuidHash> g_locked;
 
 void forget_at_transaction_end(XactEvent event, void*) {
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
@@ -27,43 +31,46 @@ void forget_at_subtransaction_abort(SubXactEvent event, SubTransactionId aborted
                                     SubTransactionId, void*) {
     if (event != SUBXACT_EVENT_ABORT_SUB) return;
     // Every subtransaction begun since `aborted` is one of its own.
-    g_locked.erase(std::remove_if(g_locked.begin(), g_locked.end(),
-                                  [&](const auto& entry) { return entry.second >= aborted; }),
-                   g_locked.end());
-}
-
-Oid organizations_relation() {
-    Oid relation = get_relname_relid("organizations", get_namespace_oid("tenancy", false));
-    if (!OidIsValid(relation)) {
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                        errmsg("pg_tenancy: table tenancy.organizations is missing")));
+    for (auto it = g_locked.begin(); it != g_locked.end();) {
+        it = it->second >= aborted ? g_locked.erase(it) : std::next(it);
     }
-    return relation;
 }
 
-// The row lock itself, as the logical replication apply worker finds and
-// locks a row: by primary key, on the latest committed version, waiting for
-// a concurrent writer of it. Past RLS and privileges: the caller writes its
-// own rows; it does not read the organization.
-bool lock_row_by_primary_key(Datum organization_id) {
-    Relation relation = table_open(organizations_relation(), RowShareLock);
-    Oid primary_key = RelationGetPrimaryKeyIndex(relation);
-    TupleDesc desc = RelationGetDescr(relation);
-    AttrNumber id_column = get_attnum(RelationGetRelid(relation), "id");
-    TupleTableSlot* search = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
-    TupleTableSlot* found = table_slot_create(relation, nullptr);
-    ExecClearTuple(search);
-    for (int i = 0; i < desc->natts; ++i) search->tts_isnull[i] = true;
-    search->tts_values[id_column - 1] = organization_id;
-    search->tts_isnull[id_column - 1] = false;
-    ExecStoreVirtualTuple(search);
-    bool locked = OidIsValid(primary_key) &&
-                  RelationFindReplTupleByIndex(relation, primary_key, LockTupleKeyShare, search,
-                                               found);
-    ExecDropSingleTupleTableSlot(found);
-    ExecDropSingleTupleTableSlot(search);
-    table_close(relation, NoLock);  // the lock is held to the end of the transaction
-    return locked;
+// The lock as a foreign key's check takes it (ri_triggers.c): a query FOR KEY
+// SHARE, run as the owner of the table with its FORCE ROW LEVEL SECURITY set
+// aside. It waits for a deletion in progress but not for an update that keeps
+// the key (an organization renamed), follows such updates, and under
+// REPEATABLE READ a deletion committed after the snapshot is a serialization
+// failure (40001), raised by the executor. False when no row is found.
+bool lock_organization_row(Datum organization_id) {
+    static pg::CachedPlan lock(
+        "SELECT 1 FROM ONLY tenancy.organizations x WHERE x.id = $1 FOR KEY SHARE OF x",
+        {UUIDOID});
+    Oid owner = pg::call([] {
+        Oid relation = get_relname_relid("organizations", get_namespace_oid("tenancy", false));
+        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relation));
+        if (!HeapTupleIsValid(tuple)) {
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                            errmsg("pg_tenancy: table tenancy.organizations is missing")));
+        }
+        Oid relowner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
+        ReleaseSysCache(tuple);
+        return relowner;
+    });
+    Oid caller;
+    int caller_context;
+    GetUserIdAndSecContext(&caller, &caller_context);
+    // Restored below on success; on an error the (sub)transaction abort
+    // restores it, as for RI checks.
+    SetUserIdAndSecContext(owner, caller_context | SECURITY_LOCAL_USERID_CHANGE |
+                                      SECURITY_NOFORCE_RLS);
+    std::uint64_t found;
+    {
+        pg::SpiConnection spi;
+        found = spi.execute(lock, {{UUIDOID, organization_id}}, false, 1);
+    }
+    SetUserIdAndSecContext(caller, caller_context);
+    return found > 0;
 }
 
 }  // namespace
@@ -74,21 +81,19 @@ void register_organization_lock_callbacks() {
 }
 
 void lock_organization(const core::Uuid& organization_id) {
-    auto known = std::find_if(g_locked.begin(), g_locked.end(),
-                              [&](const auto& entry) { return entry.first == organization_id; });
-    if (known != g_locked.end()) return;
-    Datum id = pg::uuid_to_datum(organization_id);
-    if (!pg::call([&] { return lock_row_by_primary_key(id); })) {
+    if (g_locked.count(organization_id) != 0) return;
+    if (!lock_organization_row(pg::uuid_to_datum(organization_id))) {
         // 23503, as the foreign key these tables do not have would say. Not a
-        // serialization failure even under REPEATABLE READ: a retry would meet
-        // the same missing row, not succeed.
+        // serialization failure: a retry would meet the same missing row.
         throw pg::Error(ERRCODE_FOREIGN_KEY_VIOLATION,
                         "organization " + organization_id.to_string() + " does not exist",
                         "Events and file access rows belong to an existing organization;"
                         " this one may have been deleted by a concurrent transaction.");
     }
-    g_locked.emplace_back(organization_id, GetCurrentSubTransactionId());
+    g_locked.emplace(organization_id, GetCurrentSubTransactionId());
 }
+
+void forget_locked_organizations() { g_locked.clear(); }
 
 void refuse_read_only(const char* function) {
     if (XactReadOnly) {
@@ -103,15 +108,22 @@ bool restoring_by_copy(const TriggerData* trigger) {
         ActivePortal->commandTag != CMDTAG_COPY || !superuser()) {
         return false;
     }
-    ListCell* cell;
-    foreach (cell, ActivePortal->stmts) {
-        auto* statement = static_cast<PlannedStmt*>(lfirst(cell));
-        if (statement->utilityStmt != nullptr && IsA(statement->utilityStmt, CopyStmt) &&
-            reinterpret_cast<CopyStmt*>(statement->utilityStmt)->is_from) {
-            return true;
+    Oid target = RelationGetRelid(trigger->tg_relation);
+    return pg::call([&] {
+        ListCell* cell;
+        foreach (cell, ActivePortal->stmts) {
+            auto* statement = static_cast<PlannedStmt*>(lfirst(cell));
+            if (statement->utilityStmt == nullptr || !IsA(statement->utilityStmt, CopyStmt)) continue;
+            auto* copy = reinterpret_cast<CopyStmt*>(statement->utilityStmt);
+            // Only a COPY into this very table: not one into another table
+            // whose own trigger happens to write here.
+            if (copy->is_from && copy->relation != nullptr &&
+                RangeVarGetRelid(copy->relation, NoLock, true) == target) {
+                return true;
+            }
         }
-    }
-    return false;
+        return false;
+    });
 }
 
 }  // namespace tenancy

@@ -14,6 +14,10 @@ namespace tenancy {
 // organization is an error, 23503.
 void lock_organization(const core::Uuid& organization_id);
 
+// Forgets every lock taken: the transaction deleted organizations (their
+// cleanup), and an insert for one of them must look again and fail.
+void forget_locked_organizations();
+
 // Raises 25006 naming the function in a read-only transaction (and on a
 // standby), before the first write would fail on some internal step such as
 // nextval().

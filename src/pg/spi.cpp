@@ -14,6 +14,24 @@ void check_spi_result(int rc, const char* what) {
     }
 }
 
+// Statements here name tables by schema, but operators and functions such
+// as = or count() are looked up on the search_path, and a function that runs
+// as its caller (record_file_access, the triggers) would otherwise resolve
+// them in a schema the caller put first. So every statement is parsed,
+// planned (and replanned) and run with search_path = pg_catalog, pg_temp, as
+// under a function's SET search_path, and the caller's comes back after it:
+// pin, then unpin with AtEOXact_GUC(true, level), which keeps what user code
+// run meanwhile SET for the session, as a function's SET clause does. Called
+// inside pg::call; on an error the (sub)transaction abort restores it.
+int pin_search_path() {
+    int level = NewGUCNestLevel();
+    (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_SAVE, true, 0, false);
+    return level;
+}
+
+void unpin_search_path(int level) { AtEOXact_GUC(true, level); }
+
 // Only the last statement's rows are read (copied_value); the ones before
 // would otherwise stay until the connection closes, which for a statement
 // run once per organization of a bulk DELETE was a leak per organization.
@@ -35,7 +53,12 @@ SPIPlanPtr CachedPlan::get() {
     const char* sql = sql_;
     Oid* types = arg_types_;
     int nargs = arg_count_;
-    SPIPlanPtr plan = call([&] { return SPI_prepare(sql, nargs, types); });
+    SPIPlanPtr plan = call([&] {
+        int pinned = pin_search_path();
+        SPIPlanPtr prepared = SPI_prepare(sql, nargs, types);
+        unpin_search_path(pinned);
+        return prepared;
+    });
     if (plan == nullptr) check_spi_result(SPI_result, "SPI_prepare");
     check_spi_result(call([&] { return SPI_keepplan(plan); }), "SPI_keepplan");
     plan_ = plan;
@@ -45,17 +68,6 @@ SPIPlanPtr CachedPlan::get() {
 SpiConnection::SpiConnection() : caller_context_(CurrentMemoryContext) {
     check_spi_result(call([] { return SPI_connect(); }), "SPI_connect");
     connected_ = true;
-    // Statements here name tables by schema, but operators and functions
-    // such as = or count() are looked up on the caller's search_path, and a
-    // function that runs as its caller (record_file_access, the triggers)
-    // would otherwise resolve them in a schema the caller put first. Pinned
-    // for the life of the connection, as a function's SET search_path pins it.
-    guc_nest_level_ = call([] {
-        int level = NewGUCNestLevel();
-        (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-                                 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-        return level;
-    });
 }
 
 SpiConnection::~SpiConnection() {
@@ -65,7 +77,6 @@ SpiConnection::~SpiConnection() {
     // a nested SPI user that failed, and would delete the memory the error
     // was raised in.
     if (std::uncaught_exceptions() > 0) return;
-    AtEOXact_GUC(false, guc_nest_level_);  // the caller's search_path again
     SPI_finish();  // reports failures by return code, never by ereport
     MemoryContextSwitchTo(caller_context_);
 }
@@ -98,7 +109,10 @@ std::uint64_t SpiConnection::execute(CachedPlan& plan, std::initializer_list<Spi
     SPIPlanPtr prepared = plan.get();
     int rc = call([&] {
         release_previous_result();
-        return SPI_execute_plan(prepared, arguments.values, arguments.nulls, read_only, row_limit);
+        int pinned = pin_search_path();
+        int result = SPI_execute_plan(prepared, arguments.values, arguments.nulls, read_only, row_limit);
+        unpin_search_path(pinned);
+        return result;
     });
     check_spi_result(rc, "SPI_execute_plan");
     return SPI_processed;
@@ -114,8 +128,12 @@ std::uint64_t SpiConnection::execute_seeing_concurrent(CachedPlan& plan,
         release_previous_result();
         // What ri_triggers.c does for a foreign key's ON DELETE action.
         CommandCounterIncrement();
-        return SPI_execute_snapshot(prepared, arguments.values, arguments.nulls, GetLatestSnapshot(),
-                                    GetTransactionSnapshot(), false, true, 0);
+        int pinned = pin_search_path();
+        int result = SPI_execute_snapshot(prepared, arguments.values, arguments.nulls,
+                                          GetLatestSnapshot(), GetTransactionSnapshot(), false,
+                                          true, 0);
+        unpin_search_path(pinned);
+        return result;
     });
     check_spi_result(rc, "SPI_execute_snapshot");
     return SPI_processed;
@@ -124,7 +142,10 @@ std::uint64_t SpiConnection::execute_seeing_concurrent(CachedPlan& plan,
 std::uint64_t SpiConnection::execute(const char* sql, bool read_only, long row_limit) {
     int rc = call([&] {
         release_previous_result();
-        return SPI_execute(sql, read_only, row_limit);
+        int pinned = pin_search_path();
+        int result = SPI_execute(sql, read_only, row_limit);
+        unpin_search_path(pinned);
+        return result;
     });
     check_spi_result(rc, "SPI_execute");
     return SPI_processed;
@@ -198,6 +219,7 @@ std::uint64_t SpiConnection::stream_rows(const char* sql, std::initializer_list<
     call([&] {
         receiver.row_memory = AllocSetContextCreate(CurrentMemoryContext, "pg_tenancy row stream",
                                                     ALLOCSET_DEFAULT_SIZES);
+        int pinned = pin_search_path();
         // Prepared unsaved and run once: its first (and only) execution gets
         // a custom plan for these argument values.
         SPIPlanPtr plan = SPI_prepare(sql, n, types);
@@ -224,6 +246,7 @@ std::uint64_t SpiConnection::stream_rows(const char* sql, std::initializer_list<
                             errmsg("SPI_execute_plan_extended failed: %s", SPI_result_code_string(rc))));
         }
         SPI_freeplan(plan);
+        unpin_search_path(pinned);
         MemoryContextDelete(receiver.row_memory);
     });
     if (receiver.error) std::rethrow_exception(receiver.error);

@@ -96,7 +96,6 @@ private:
 
     MemoryContext caller_context_;
     bool connected_ = false;
-    int guc_nest_level_ = 0;  // search_path pinned while connected
 };
 
 template <typename OnRow>

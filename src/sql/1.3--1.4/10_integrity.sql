@@ -44,9 +44,11 @@ BEGIN
         RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
     END IF;
 
-    -- An active owner is being removed, demoted or deactivated.
+    -- An active owner is being removed, demoted or deactivated. NO KEY
+    -- UPDATE: guards take turns and a deletion waits, but the KEY SHARE locks
+    -- of transactions writing events (below) do not block it.
     SELECT true INTO org_exists FROM tenancy.organizations
-        WHERE id = OLD.organization_id FOR UPDATE;
+        WHERE id = OLD.organization_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         -- The organization itself is being deleted (cascade): let it go.
         RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
