@@ -13,7 +13,14 @@
 --   (5) a protected or tenant table without an index leading with the tenant
 --       column: warning;
 --   (6) a protected table changed since: isolation policy dropped, tenant
---       column default dropped or replaced, tenant column dropped: error.
+--       column default dropped or replaced, tenant column dropped or
+--       renamed, a permissive policy for a role an application login
+--       belongs to: error;
+--   (7) a partition of a tenant table the application reaches directly,
+--       without row level security of its own: error;
+--   (8) a tenant table inheriting from another table: error;
+--   (9) a materialized view of a tenant table the application can read;
+--   (10) a view of one run as an owner who bypasses RLS: error.
 -- The fix column is checked by running it: where a finding's fix is SQL,
 -- executing it must succeed and clear the finding. Every finding in the
 -- database has a non-empty fix.
@@ -25,7 +32,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(79);
+SELECT plan(98);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -386,6 +393,79 @@ SELECT is(pg_temp.findings(:'s' || '.alt_column'), '',
 -- The suggested fix is unprotect(): the table is no longer protected.
 SELECT ok(NOT EXISTS (SELECT FROM tenancy.protected_tables WHERE relid = 'alt_column'::regclass),
           '(6) tenant column dropped: after unprotect the table is no longer protected');
+
+-------------------------------------------------------------------------------
+-- 1.4: what the application reaches around the policies.
+-------------------------------------------------------------------------------
+-- (6) A policy for a role an application login belongs to (not a member of
+-- tenancy_app, but a role above one) adds up with the isolation policy too.
+SELECT 'cf_readers_' || :'r' AS role_readers, 'cf_login_' || :'r' AS role_login \gset
+CREATE ROLE :"role_login" NOLOGIN IN ROLE tenancy_app;
+CREATE ROLE :"role_readers" NOLOGIN;
+GRANT :"role_readers" TO :"role_login";
+CREATE TABLE via_group (organization_id uuid NOT NULL, v int);
+CREATE INDEX ON via_group (organization_id);
+SELECT tenancy.protect('via_group');
+CREATE POLICY group_reads ON via_group TO :"role_readers" USING (true);
+SELECT ok(pg_temp.has_finding(:'s' || '.via_group', 'error', 'policy group_reads also admits rows%'),
+          '(6) a permissive policy for a role an application login belongs to: error');
+DROP POLICY group_reads ON via_group;
+
+-- (6) A renamed tenant column is reported as renamed; the fix protects the
+-- table under the new name (it no longer suggests unprotect, which opened it).
+CREATE TABLE renamed_col (organization_id uuid NOT NULL, v int);
+CREATE INDEX ON renamed_col (organization_id);
+SELECT tenancy.protect('renamed_col');
+ALTER TABLE renamed_col RENAME organization_id TO org_uuid;
+SELECT is(pg_temp.findings(:'s' || '.renamed_col'),
+          'error: tenant column "organization_id" was renamed to org_uuid',
+          '(6) a renamed tenant column: error, named');
+SELECT is(pg_temp.apply_fixes(:'s' || '.renamed_col'), 'ok', '(6) renamed: the fix runs');
+SELECT is(pg_temp.findings(:'s' || '.renamed_col'), '', '(6) renamed: no finding left');
+SELECT is((SELECT tenant_column::text FROM tenancy.protected_tables WHERE relid = 'renamed_col'::regclass),
+          'org_uuid', '(6) renamed: protected under the new name');
+
+-- (7) Partitions the application can read directly, without RLS of their own.
+CREATE TABLE parted (organization_id uuid NOT NULL, v int) PARTITION BY HASH (organization_id);
+CREATE TABLE parted_0 PARTITION OF parted FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE INDEX ON parted (organization_id);
+SELECT tenancy.protect('parted');
+SELECT is(pg_temp.findings(:'s' || '.parted_0'), '', '(7) a partition the application cannot reach: no finding');
+GRANT SELECT ON parted_0 TO tenancy_app;
+SELECT ok(pg_temp.has_finding(:'s' || '.parted_0', 'error', 'partition readable directly%'),
+          '(7) a partition the application can read directly, without RLS: error');
+SELECT is(pg_temp.apply_fixes(:'s' || '.parted_0'), 'ok', '(7) the fix runs');
+SELECT is(pg_temp.findings(:'s' || '.parted_0'), '', '(7) no finding left');
+
+-- (8) A tenant table that inherits from another table.
+CREATE TABLE plain_parent (v int);
+CREATE TABLE heir (organization_id uuid NOT NULL, v int);
+CREATE INDEX ON heir (organization_id);
+SELECT tenancy.protect('heir');
+ALTER TABLE heir INHERIT plain_parent;
+SELECT ok(pg_temp.has_finding(:'s' || '.heir', 'error', 'inherits from %'),
+          '(8) a tenant table with an inheritance parent: error');
+SELECT is(pg_temp.apply_fixes(:'s' || '.heir'), 'ok', '(8) the fix runs');
+SELECT is(pg_temp.findings(:'s' || '.heir'), '', '(8) no finding left');
+
+-- (9) A materialized view of a tenant table that the application can read.
+CREATE MATERIALIZED VIEW clean_counts AS SELECT organization_id, count(*) FROM heir GROUP BY 1;
+GRANT SELECT ON clean_counts TO :"role_readers";
+SELECT ok(pg_temp.has_finding(:'s' || '.clean_counts', 'error', 'materialized view of tenant table%'),
+          '(9) a materialized view of a tenant table the application can read: error');
+SELECT is(pg_temp.apply_fixes(:'s' || '.clean_counts'), 'ok', '(9) the fix runs');
+SELECT is(pg_temp.findings(:'s' || '.clean_counts'), '', '(9) no finding left');
+
+-- (10) A view of a tenant table, owned by the superuser, without
+-- security_invoker, that the application can read.
+CREATE VIEW heir_view AS SELECT * FROM heir;
+SELECT is(pg_temp.findings(:'s' || '.heir_view'), '', '(10) a view the application cannot read: no finding');
+GRANT SELECT ON heir_view TO tenancy_app;
+SELECT ok(pg_temp.has_finding(:'s' || '.heir_view', 'error', 'view of tenant table % runs as its owner %'),
+          '(10) a view run as an owner who bypasses RLS, readable by the application: error');
+SELECT is(pg_temp.apply_fixes(:'s' || '.heir_view'), 'ok', '(10) the fix runs');
+SELECT is(pg_temp.findings(:'s' || '.heir_view'), '', '(10) no finding left');
 
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');
