@@ -24,7 +24,7 @@
 -- a schema of its own with a random name; the child session rolls back too.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(133);
+SELECT plan(134);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        'ptt-' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS slug,
@@ -474,6 +474,11 @@ SELECT throws_ok($$SELECT tenancy.unprotect(NULL)$$, '22004', NULL, 'unprotect(N
 SELECT throws_ok($$SELECT tenancy.protect('tenancy.files')$$, '42809', NULL, 'a table of pg_tenancy: 42809');
 SELECT throws_ok($$SELECT tenancy.protect('tenancy.protected_tables', 'tenant_column')$$, '42809', NULL,
                  'pg_tenancy''s own catalog: 42809');
+-- Another extension's table: that extension creates, updates and drops it.
+CREATE TABLE ext_owned (organization_id uuid);
+ALTER EXTENSION pgtap ADD TABLE ext_owned;
+SELECT throws_ok($$SELECT tenancy.protect('ext_owned')$$, '42809', NULL, 'a table of another extension: 42809');
+ALTER EXTENSION pgtap DROP TABLE ext_owned;
 SELECT throws_ok($$SELECT tenancy.unprotect('t_err')$$, '22023', NULL, 'unprotect of a table never protected: 22023');
 SELECT is(pg_temp.snapshot('t_err'), pg_temp.before('t_err'), 'failed calls leave the table as it was');
 SELECT ok(NOT pg_temp.is_protected('t_err'), 'failed calls leave no catalog row');
