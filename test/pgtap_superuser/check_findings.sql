@@ -20,7 +20,9 @@
 --       without row level security of its own: error;
 --   (8) a tenant table inheriting from another table: error;
 --   (9) a materialized view of a tenant table the application can read;
---   (10) a view of one run as an owner who bypasses RLS: error.
+--   (10) a view of one run as an owner who bypasses RLS: error;
+--   (11) pg_tenancy's own triggers disabled, or its guards not ENABLE
+--       ALWAYS: error.
 -- The fix column is checked by running it: where a finding's fix is SQL,
 -- executing it must succeed and clear the finding. Every finding in the
 -- database has a non-empty fix.
@@ -32,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(98);
+SELECT plan(102);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -466,6 +468,22 @@ SELECT ok(pg_temp.has_finding(:'s' || '.heir_view', 'error', 'view of tenant tab
           '(10) a view run as an owner who bypasses RLS, readable by the application: error');
 SELECT is(pg_temp.apply_fixes(:'s' || '.heir_view'), 'ok', '(10) the fix runs');
 SELECT is(pg_temp.findings(:'s' || '.heir_view'), '', '(10) no finding left');
+
+-- (11) pg_tenancy's own guard trigger turned into a plain ENABLE one (what a
+-- data-only pg_restore --disable-triggers leaves behind), or disabled.
+ALTER TABLE tenancy.file_access_log ENABLE TRIGGER file_access_log_append_only;
+SELECT is(pg_temp.findings('trigger file_access_log_append_only on tenancy.file_access_log'),
+          'error: pg_tenancy guard trigger does not fire under session_replication_role = replica',
+          '(11) the log''s guard trigger no longer ENABLE ALWAYS: error');
+ALTER TABLE tenancy.files DISABLE TRIGGER files_audit_insert;
+SELECT is(pg_temp.findings('trigger files_audit_insert on tenancy.files'),
+          'error: pg_tenancy trigger is disabled', '(11) an audit trigger disabled: error');
+SELECT is(pg_temp.apply_fixes('trigger file_access_log_append_only on tenancy.file_access_log')
+          || ' ' || pg_temp.apply_fixes('trigger files_audit_insert on tenancy.files'), 'ok ok',
+          '(11) the fixes run');
+SELECT is((SELECT string_agg(tgname || '=' || tgenabled::text, ', ' ORDER BY tgname) FROM pg_trigger
+           WHERE tgname IN ('file_access_log_append_only', 'files_audit_insert')),
+          'file_access_log_append_only=A, files_audit_insert=O', '(11) the triggers are as installed again');
 
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');

@@ -2,7 +2,8 @@
 -- tenancy.check() sees more (1.4): policies for roles an application login
 -- belongs to (pg_database_owner included), partitions and inheritance
 -- children of tenant tables, views and materialized views over them, and a
--- renamed tenant column (its fix no longer opens the table).
+-- renamed tenant column (its fix no longer opens the table), and its own
+-- triggers disabled or no longer ENABLE ALWAYS.
 -------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION tenancy.check()
     RETURNS TABLE (severity text, object text, finding text, fix text)
@@ -232,6 +233,25 @@ JOIN pg_roles o ON o.oid = tv.relowner
 WHERE tv.relkind = 'v' AND (o.rolsuper OR o.rolbypassrls)
   AND NOT coalesce('security_invoker=true' = ANY (tv.reloptions)
                    OR 'security_invoker=on' = ANY (tv.reloptions), false)
+UNION ALL
+-- (11) pg_tenancy's own triggers disabled, or its guards no longer ENABLE
+-- ALWAYS (firing under session_replication_role = replica too). A data-only
+-- pg_restore --disable-triggers leaves them plain ENABLE, for one.
+SELECT 'error', format('trigger %I on %s', tg.tgname, tg.tgrelid::regclass),
+       CASE WHEN tg.tgenabled = 'D' THEN 'pg_tenancy trigger is disabled'
+            ELSE 'pg_tenancy guard trigger does not fire under session_replication_role = replica' END,
+       format('ALTER TABLE %s ENABLE %sTRIGGER %I;', tg.tgrelid::regclass,
+              CASE WHEN w.always THEN 'ALWAYS ' ELSE '' END, tg.tgname)
+FROM pg_trigger tg
+JOIN pg_class c ON c.oid = tg.tgrelid AND c.relnamespace = 'tenancy'::regnamespace
+CROSS JOIN LATERAL (
+    SELECT tg.tgname IN ('file_access_log_append_only', 'file_access_log_no_truncate',
+                         'files_truncate_versions', 'organizations_truncate_cleanup') AS always) w
+WHERE NOT tg.tgisinternal
+  AND EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+              AND d.deptype = 'e'
+              AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_tenancy'))
+  AND (tg.tgenabled = 'D' OR (w.always AND tg.tgenabled <> 'A'))
 $$;
 COMMENT ON FUNCTION tenancy.check() IS
     'Findings that undermine tenant isolation, with severity and fix; zero rows when all is well.';
