@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(102);
+SELECT plan(111);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -440,12 +440,14 @@ SELECT ok(pg_temp.has_finding(:'s' || '.parted_0', 'error', 'partition readable 
 SELECT is(pg_temp.apply_fixes(:'s' || '.parted_0'), 'ok', '(7) the fix runs');
 SELECT is(pg_temp.findings(:'s' || '.parted_0'), '', '(7) no finding left');
 
--- (8) A tenant table that inherits from another table.
+-- (8) A tenant table that inherits from a plain table the application can read.
 CREATE TABLE plain_parent (v int);
 CREATE TABLE heir (organization_id uuid NOT NULL, v int);
 CREATE INDEX ON heir (organization_id);
 SELECT tenancy.protect('heir');
 ALTER TABLE heir INHERIT plain_parent;
+SELECT is(pg_temp.findings(:'s' || '.heir'), '', '(8) a parent the application cannot read: no finding');
+GRANT SELECT ON plain_parent TO tenancy_app;
 SELECT ok(pg_temp.has_finding(:'s' || '.heir', 'error', 'inherits from %'),
           '(8) a tenant table with an inheritance parent: error');
 SELECT is(pg_temp.apply_fixes(:'s' || '.heir'), 'ok', '(8) the fix runs');
@@ -468,6 +470,49 @@ SELECT ok(pg_temp.has_finding(:'s' || '.heir_view', 'error', 'view of tenant tab
           '(10) a view run as an owner who bypasses RLS, readable by the application: error');
 SELECT is(pg_temp.apply_fixes(:'s' || '.heir_view'), 'ok', '(10) the fix runs');
 SELECT is(pg_temp.findings(:'s' || '.heir_view'), '', '(10) no finding left');
+
+-- (10) Reached through another view: a view the application reads, owned by
+-- a role that does not bypass RLS but runs as that owner, reads an inner view
+-- that runs as the superuser. The inner one is the leak.
+SELECT 'cf_plain_' || :'r' AS role_plain \gset
+CREATE ROLE :"role_plain" NOLOGIN;
+GRANT USAGE ON SCHEMA :"s" TO :"role_plain";
+CREATE VIEW inner_view AS SELECT * FROM heir;
+GRANT SELECT ON inner_view TO :"role_plain";
+CREATE VIEW middle_view AS SELECT * FROM inner_view;
+ALTER VIEW middle_view OWNER TO :"role_plain";
+GRANT SELECT ON middle_view TO tenancy_app;
+SELECT ok(pg_temp.has_finding(:'s' || '.inner_view', 'error', 'view of tenant table % runs as its owner %'),
+          '(10) a view reached through another view run as its owner: error');
+SELECT is(pg_temp.findings(:'s' || '.middle_view'), '',
+          '(10) the outer view, run as an owner who does not bypass RLS: no finding');
+-- A grant on one column is enough to read through a view.
+CREATE VIEW column_view AS SELECT organization_id, v FROM heir;
+GRANT SELECT (v) ON column_view TO tenancy_app;
+SELECT ok(pg_temp.has_finding(:'s' || '.column_view', 'error', 'view of tenant table %'),
+          '(10) a view the application reads through a column grant: error');
+-- security_invoker spelled as 1 is security_invoker.
+CREATE VIEW invoker_view WITH (security_invoker = 1) AS SELECT * FROM heir;
+GRANT SELECT ON invoker_view TO tenancy_app;
+SELECT is(pg_temp.findings(:'s' || '.invoker_view'), '', '(10) security_invoker = 1: no finding');
+DROP VIEW middle_view, inner_view, column_view, invoker_view;
+
+-- (8) A tenant table inheriting from a protected tenant table: the parent's
+-- isolation policy covers the child's rows; nothing to report.
+CREATE TABLE heir_archive (organization_id uuid NOT NULL, v int);
+CREATE INDEX ON heir_archive (organization_id);
+SELECT tenancy.protect('heir_archive');
+ALTER TABLE heir_archive INHERIT heir;
+SELECT is(pg_temp.findings(:'s' || '.heir_archive'), '', '(8) inheriting from a protected table: no finding');
+
+-- (4) An application login that belongs to a superuser role can SET ROLE to it.
+SELECT 'cf_su_' || :'r' AS role_su \gset
+CREATE ROLE :"role_su" NOLOGIN SUPERUSER;
+GRANT :"role_su" TO :"role_login";
+SELECT ok(pg_temp.has_finding(:'role_su', 'error', 'superuser role that application logins belong to%'),
+          '(4) a superuser role an application login belongs to: error');
+SELECT is(pg_temp.apply_fixes(:'role_su'), 'ok', '(4) the fix runs');
+SELECT is(pg_temp.findings(:'role_su'), '', '(4) no finding left');
 
 -- (11) pg_tenancy's own guard trigger turned into a plain ENABLE one (what a
 -- data-only pg_restore --disable-triggers leaves behind), or disabled.

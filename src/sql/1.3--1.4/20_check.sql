@@ -47,20 +47,6 @@ WITH app_tables AS (
     SELECT r.oid AS roleid FROM pg_roles r
     WHERE EXISTS (SELECT FROM app_members m JOIN pg_roles mr ON mr.oid = m.roleid
                   WHERE NOT mr.rolsuper AND pg_has_role(m.roleid, r.oid, 'MEMBER'))
-), app_reachable AS (
-    -- Relations an application role can read or write directly, by grant or
-    -- by ownership, with the grantees to revoke from (PUBLIC included).
-    SELECT c.oid, c.relkind,
-           (SELECT string_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
-                                            ELSE quote_ident(a.grantee::regrole::text) END, ', ')
-            FROM aclexplode(c.relacl) a
-            WHERE a.grantee = 0 OR a.grantee IN (SELECT roleid FROM app_roles)) AS grantees,
-           c.relowner IN (SELECT roleid FROM app_roles) AS app_owned
-    FROM pg_class c
-    WHERE c.relkind IN ('r', 'p', 'v', 'm')
-      AND EXISTS (SELECT FROM app_members m JOIN pg_roles mr ON mr.oid = m.roleid
-                  WHERE NOT mr.rolsuper
-                    AND has_table_privilege(m.roleid, c.oid, 'SELECT, INSERT, UPDATE, DELETE'))
 ), tenant_partitions AS (
     -- Partitions, at any depth, of tenant tables: a query on a partition
     -- itself applies its own policies, not its partitioned table's.
@@ -69,15 +55,65 @@ WITH app_tables AS (
     WHERE c.relispartition
       AND pg_partition_root(c.oid) IN (SELECT oid FROM live_tenant_tables)
 ), tenant_views AS (
-    -- Views and materialized views that read a tenant table.
-    SELECT DISTINCT v.oid, v.oid::regclass AS view, v.relkind, v.relowner, v.reloptions,
-           t.tbl AS reads
-    FROM pg_class v
-    JOIN pg_rewrite rw ON rw.ev_class = v.oid
-    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
-                    AND d.refclassid = 'pg_class'::regclass
-    JOIN live_tenant_tables t ON t.oid = d.refobjid
-    WHERE v.relkind IN ('v', 'm') AND v.oid <> t.oid
+    -- Views and materialized views that read a tenant table or one of its
+    -- partitions, directly or through other views.
+    WITH RECURSIVE reads(oid, source) AS (
+        SELECT oid, tbl FROM live_tenant_tables
+        UNION
+        SELECT oid, tbl FROM tenant_partitions
+        UNION
+        SELECT rw.ev_class, reads.source
+        FROM reads
+        JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = reads.oid
+                        AND d.classid = 'pg_rewrite'::regclass
+        JOIN pg_rewrite rw ON rw.oid = d.objid
+        JOIN pg_class v ON v.oid = rw.ev_class AND v.relkind IN ('v', 'm')
+        WHERE rw.ev_class <> reads.oid)
+    SELECT DISTINCT ON (v.oid) v.oid, v.oid::regclass AS view, v.relkind, v.relowner,
+           coalesce((SELECT option_value::boolean FROM pg_options_to_table(v.reloptions)
+                     WHERE option_name = 'security_invoker'), false) AS security_invoker,
+           r.source AS reads
+    FROM reads r JOIN pg_class v ON v.oid = r.oid AND v.relkind IN ('v', 'm')
+    ORDER BY v.oid, r.source::text
+), inheritance_parents AS (
+    -- Plain tables a tenant table inherits from, unless protected themselves.
+    SELECT t.oid AS child, t.tbl, i.inhparent AS oid
+    FROM live_tenant_tables t
+    JOIN pg_inherits i ON i.inhrelid = t.oid
+    JOIN pg_class parent ON parent.oid = i.inhparent AND parent.relkind = 'r'
+    WHERE i.inhparent NOT IN (SELECT relid FROM tenancy.protected_tables)
+), app_reachable AS (
+    -- Which of those the application can read or write directly, by grant
+    -- (on any column) or by ownership, with the grantees to revoke from
+    -- (PUBLIC included). Only these candidates: privilege checks per role
+    -- and relation are what makes a catalog walk slow.
+    SELECT c.oid,
+           (SELECT string_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                            ELSE quote_ident(a.grantee::regrole::text) END, ', ')
+            FROM aclexplode(c.relacl) a
+            WHERE a.grantee = 0 OR a.grantee IN (SELECT roleid FROM app_roles)) AS grantees
+    FROM pg_class c
+    WHERE c.oid IN (SELECT oid FROM tenant_partitions UNION SELECT oid FROM tenant_views
+                    UNION SELECT oid FROM inheritance_parents)
+      AND EXISTS (SELECT FROM app_members m JOIN pg_roles mr ON mr.oid = m.roleid
+                  WHERE NOT mr.rolsuper
+                    AND (has_table_privilege(m.roleid, c.oid, 'SELECT, INSERT, UPDATE, DELETE')
+                         OR has_any_column_privilege(m.roleid, c.oid, 'SELECT, INSERT, UPDATE')))
+), reachable_views AS (
+    -- Views of tenant tables the application reaches: by privilege, or
+    -- through a view it reaches that runs as its owner (not security_invoker),
+    -- which reads the next one with the owner's rights.
+    WITH RECURSIVE reached(oid) AS (
+        SELECT oid FROM app_reachable WHERE oid IN (SELECT oid FROM tenant_views)
+        UNION
+        SELECT inner_view.oid
+        FROM reached
+        JOIN tenant_views outer_view ON outer_view.oid = reached.oid AND NOT outer_view.security_invoker
+        JOIN pg_rewrite rw ON rw.ev_class = outer_view.oid
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+                        AND d.refclassid = 'pg_class'::regclass
+        JOIN tenant_views inner_view ON inner_view.oid = d.refobjid AND inner_view.oid <> outer_view.oid)
+    SELECT oid FROM reached
 ), app_policies AS (
     SELECT p.polrelid::regclass AS tbl, p.polname, p.polqual, p.polwithcheck
     FROM pg_policy p
@@ -123,13 +159,25 @@ WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                   AND d.objid = p.oid AND d.deptype = 'e'
                   AND d.refobjid <> (SELECT oid FROM pg_extension WHERE extname = 'pg_tenancy'))
 UNION ALL
--- (4) Roles in tenancy_app that bypass row level security.
+-- (4) Roles in tenancy_app that bypass row level security, and roles that do
+-- which an application login can SET ROLE to (it belongs to them).
 SELECT 'error', r.rolname::text,
        CASE WHEN r.rolsuper THEN 'superuser member of tenancy_app (bypasses row level security)'
             ELSE 'BYPASSRLS member of tenancy_app' END,
        format('ALTER ROLE %I NOSUPERUSER NOBYPASSRLS;', r.rolname)
 FROM pg_roles r
 WHERE r.oid IN (SELECT roleid FROM app_members) AND (r.rolsuper OR r.rolbypassrls)
+UNION ALL
+SELECT 'error', r.rolname::text,
+       format('%s role that application logins belong to (SET ROLE %I bypasses row level security)',
+              CASE WHEN r.rolsuper THEN 'superuser' ELSE 'BYPASSRLS' END, r.rolname),
+       format('REVOKE %I FROM %s;', r.rolname,
+              (SELECT string_agg(DISTINCT quote_ident(m.member::regrole::text), ', ')
+               FROM pg_auth_members m
+               WHERE m.roleid = r.oid AND m.member IN (SELECT roleid FROM app_roles)))
+FROM pg_roles r
+WHERE r.oid IN (SELECT roleid FROM app_roles) AND r.oid NOT IN (SELECT roleid FROM app_members)
+  AND (r.rolsuper OR r.rolbypassrls)
 UNION ALL
 -- (5) Tenant tables without an index that leads with the tenant column.
 SELECT 'warning', t.tbl::text,
@@ -157,7 +205,7 @@ CROSS JOIN LATERAL (
     UNION ALL SELECT NULL LIMIT 1) r
 CROSS JOIN LATERAL (
     SELECT format('tenant column "%s" was renamed to %s', p.tenant_column, r.renamed_to) AS finding,
-           format('SELECT tenancy.unprotect(%L); SELECT tenancy.protect(%L, %L);',
+           format('DO $fix$ BEGIN PERFORM tenancy.unprotect(%L); PERFORM tenancy.protect(%L, %L); END $fix$;',
                   p.relid::text, p.relid::text, trim(both '"' from r.renamed_to)) AS fix
     WHERE NOT s.has_column AND r.renamed_to IS NOT NULL
     UNION ALL
@@ -202,37 +250,39 @@ SELECT 'error', tp.tbl::text,
 FROM tenant_partitions tp JOIN app_reachable ar ON ar.oid = tp.oid
 WHERE NOT (tp.relrowsecurity AND tp.relforcerowsecurity)
 UNION ALL
--- (8) Tenant tables that inherit from another table: a query on the parent
--- reads their rows under the parent's policies, not theirs.
-SELECT 'error', t.tbl::text,
+-- (8) Tenant tables that inherit from a plain table the application can
+-- reach: a query on the parent reads their rows under the parent's policies,
+-- not theirs (a protected parent is fine).
+SELECT 'error', ip.tbl::text,
        format('inherits from %s: a query on it reads this table''s rows without this table''s policies',
-              i.inhparent::regclass),
-       format('ALTER TABLE %s NO INHERIT %s;', t.tbl, i.inhparent::regclass)
-FROM live_tenant_tables t
-JOIN pg_inherits i ON i.inhrelid = t.oid
-JOIN pg_class parent ON parent.oid = i.inhparent AND parent.relkind = 'r'
+              ip.oid::regclass),
+       format('ALTER TABLE %s NO INHERIT %s;', ip.tbl, ip.oid::regclass)
+FROM inheritance_parents ip JOIN app_reachable ar ON ar.oid = ip.oid
 UNION ALL
 -- (9) Materialized views of tenant tables the application can read: their
 -- rows were stored by whoever refreshed them, under that one's policies.
 SELECT 'error', tv.view::text,
        format('materialized view of tenant table %s readable by the application (its rows were stored without the reader''s policies)', tv.reads),
-       CASE WHEN ar.grantees IS NOT NULL THEN format('REVOKE ALL ON %s FROM %s;', tv.view, ar.grantees)
-            ELSE format('ALTER MATERIALIZED VIEW %s OWNER TO %s;', tv.view,
-                        (SELECT c.relowner::regrole::text FROM pg_class c WHERE c.oid = tv.reads::oid)) END
+       concat_ws(' ',
+                 CASE WHEN ar.grantees IS NOT NULL
+                      THEN format('REVOKE ALL ON %s FROM %s;', tv.view, ar.grantees) END,
+                 CASE WHEN tv.relowner IN (SELECT roleid FROM app_roles)
+                      THEN format('ALTER MATERIALIZED VIEW %s OWNER TO %s;', tv.view,
+                                  (SELECT c.relowner::regrole::text FROM pg_class c
+                                   WHERE c.oid = tv.reads::oid)) END)
 FROM tenant_views tv JOIN app_reachable ar ON ar.oid = tv.oid
 WHERE tv.relkind = 'm'
 UNION ALL
--- (10) Views of tenant tables the application can read that run as an owner
--- who bypasses row level security.
+-- (10) Views of tenant tables the application reaches (directly, or through
+-- views run as their owners) that run as an owner who bypasses row level
+-- security.
 SELECT 'error', tv.view::text,
        format('view of tenant table %s runs as its owner %s, who bypasses row level security',
               tv.reads, tv.relowner::regrole),
        format('ALTER VIEW %s SET (security_invoker = true);', tv.view)
-FROM tenant_views tv JOIN app_reachable ar ON ar.oid = tv.oid
+FROM tenant_views tv JOIN reachable_views rv ON rv.oid = tv.oid
 JOIN pg_roles o ON o.oid = tv.relowner
-WHERE tv.relkind = 'v' AND (o.rolsuper OR o.rolbypassrls)
-  AND NOT coalesce('security_invoker=true' = ANY (tv.reloptions)
-                   OR 'security_invoker=on' = ANY (tv.reloptions), false)
+WHERE tv.relkind = 'v' AND (o.rolsuper OR o.rolbypassrls) AND NOT tv.security_invoker
 UNION ALL
 -- (11) pg_tenancy's own triggers disabled, or its guards no longer ENABLE
 -- ALWAYS (firing under session_replication_role = replica too). A data-only
