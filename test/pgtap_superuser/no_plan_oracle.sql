@@ -1,11 +1,14 @@
--- What a plan shows must not depend on another organization's rows.
--- EXPLAIN ANALYZE reports which parts of a plan ran. A policy's sub-select
+-- What a plan shows must not depend on another organization's rows because
+-- of pg_tenancy's own policies. EXPLAIN ANALYZE reports which parts of a plan
+-- ran. A policy's sub-select
 -- (an InitPlan, run at its first use) that PostgreSQL evaluates before the
 -- organization equality runs as soon as any row, of any organization, passes
 -- the caller's own leakproof condition: "never executed" or "rows=1" then
 -- told the caller whether another organization has an event of some kind,
 -- and by bisection its ids (1.4 fixes the analytics policies).
--- For every tenant table and view, from a student's and a teacher's context
+-- (A caller's own sub-select in its condition opens the same channel; no
+-- policy can close it. README, "Security notes".)
+-- For every tenant table and hourly view, from a student's and a teacher's context
 -- in organization B, with index scans off (a sequential scan meets every
 -- organization's rows): the plan for a value that only organization A has
 -- must read exactly as the plan for a value nobody has.
