@@ -50,10 +50,12 @@ WITH app_tables AS (
 ), tenant_partitions AS (
     -- Partitions, at any depth, of tenant tables: a query on a partition
     -- itself applies its own policies, not its partitioned table's.
-    SELECT c.oid, c.oid::regclass AS tbl, c.relrowsecurity, c.relforcerowsecurity
-    FROM pg_class c
-    WHERE c.relispartition
-      AND pg_partition_root(c.oid) IN (SELECT oid FROM live_tenant_tables)
+    SELECT p.oid, p.tbl, p.relrowsecurity, p.relforcerowsecurity
+    FROM (SELECT c.oid, c.oid::regclass AS tbl, c.relrowsecurity, c.relforcerowsecurity,
+                 pg_partition_root(c.oid)::oid AS root
+          FROM pg_class c WHERE c.relispartition
+          OFFSET 0) p  -- the root once per partition, then a hash join
+    JOIN live_tenant_tables t ON t.oid = p.root
 ), tenant_views AS (
     -- Views and materialized views that read a tenant table or one of its
     -- partitions, directly or through other views.
@@ -82,23 +84,28 @@ WITH app_tables AS (
     JOIN pg_inherits i ON i.inhrelid = t.oid
     JOIN pg_class parent ON parent.oid = i.inhparent AND parent.relkind = 'r'
     WHERE i.inhparent NOT IN (SELECT relid FROM tenancy.protected_tables)
+), app_grantees AS (
+    SELECT roleid FROM app_roles UNION SELECT 0::oid  -- 0: PUBLIC
 ), app_reachable AS (
-    -- Which of those the application can read or write directly, by grant
-    -- (on any column) or by ownership, with the grantees to revoke from
-    -- (PUBLIC included). Only these candidates: privilege checks per role
-    -- and relation are what makes a catalog walk slow.
+    -- Which of those the application can read or write directly: one of its
+    -- roles (or PUBLIC) holds a table or column privilege on it, or owns it.
+    -- Read from the ACLs, with the grantees to revoke from, rather than with
+    -- a privilege check per role and relation, which is what made this slow.
     SELECT c.oid,
            (SELECT string_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
                                             ELSE quote_ident(a.grantee::regrole::text) END, ', ')
             FROM aclexplode(c.relacl) a
-            WHERE a.grantee = 0 OR a.grantee IN (SELECT roleid FROM app_roles)) AS grantees
+            WHERE a.grantee IN (SELECT roleid FROM app_grantees)) AS grantees
     FROM pg_class c
     WHERE c.oid IN (SELECT oid FROM tenant_partitions UNION SELECT oid FROM tenant_views
                     UNION SELECT oid FROM inheritance_parents)
-      AND EXISTS (SELECT FROM app_members m JOIN pg_roles mr ON mr.oid = m.roleid
-                  WHERE NOT mr.rolsuper
-                    AND (has_table_privilege(m.roleid, c.oid, 'SELECT, INSERT, UPDATE, DELETE')
-                         OR has_any_column_privilege(m.roleid, c.oid, 'SELECT, INSERT, UPDATE')))
+      AND (c.relowner IN (SELECT roleid FROM app_roles)
+           OR EXISTS (SELECT FROM aclexplode(c.relacl) a
+                      WHERE a.grantee IN (SELECT roleid FROM app_grantees)
+                        AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+           OR EXISTS (SELECT FROM pg_attribute att, aclexplode(att.attacl) a
+                      WHERE att.attrelid = c.oid AND att.attacl IS NOT NULL
+                        AND a.grantee IN (SELECT roleid FROM app_grantees)))
 ), reachable_views AS (
     -- Views of tenant tables the application reaches: by privilege, or
     -- through a view it reaches that runs as its owner (not security_invoker),
