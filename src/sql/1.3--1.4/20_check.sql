@@ -233,7 +233,7 @@ CROSS JOIN LATERAL (
                OR pg_get_expr(polwithcheck, polrelid) IS DISTINCT FROM s.isolation_expr
                OR polcmd <> '*' OR NOT polpermissive))
     UNION ALL
-    SELECT format('policy %I also admits rows for tenancy_app (permissive policies add up)', pol.polname),
+    SELECT format('policy %I also admits rows for the application (permissive policies add up)', pol.polname),
            format('Make it AS RESTRICTIVE, or drop it: DROP POLICY %I ON %s;', pol.polname, p.relid)
     FROM pg_policy pol
     WHERE s.has_column AND pol.polrelid = p.relid AND pol.polpermissive
