@@ -24,7 +24,7 @@
 -- a schema of its own with a random name; the child session rolls back too.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(134);
+SELECT plan(135);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        'ptt-' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS slug,
@@ -459,6 +459,9 @@ SELECT throws_ok($$SELECT tenancy.protect('t_err', 'id')$$, '42804', NULL,
                  'tenant column not uuid (integer): 42804');
 SELECT throws_ok($$SELECT tenancy.protect('t_err', 'org_text')$$, '42804', NULL,
                  'tenant column not uuid (text): 42804');
+CREATE TABLE t_generated (src uuid, organization_id uuid GENERATED ALWAYS AS (src) STORED);
+SELECT throws_ok($$SELECT tenancy.protect('t_generated')$$, '0A000', NULL,
+                 'a generated tenant column: 0A000');
 SELECT throws_ok($$SELECT tenancy.protect('v_err')$$, '42809', NULL, 'a view: 42809');
 SELECT throws_ok($$SELECT tenancy.protect('mv_err')$$, '42809', NULL, 'a materialized view: 42809');
 SELECT throws_ok($$SELECT tenancy.protect('s_err')$$, '42809', NULL, 'a sequence: 42809');

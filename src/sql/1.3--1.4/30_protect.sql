@@ -1,6 +1,8 @@
 -------------------------------------------------------------------------------
 -- protect() refuses a table of another extension (42809), as the README said
--- it did: that extension creates, updates and drops it, policies included.
+-- it did: that extension creates, updates and drops it, policies included;
+-- and a generated tenant column (0A000) with a message of its own, where
+-- ALTER … SET DEFAULT failed with a bare 42601.
 -------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION tenancy.protect(tbl regclass, tenant_column name DEFAULT 'organization_id')
     RETURNS void
@@ -71,6 +73,11 @@ BEGIN
         RAISE EXCEPTION 'column "%" of % is of type %, not uuid', tenant_column, tbl,
                         format_type(column_type, NULL)
             USING ERRCODE = '42804';
+    END IF;
+    IF (SELECT attgenerated FROM pg_attribute WHERE attrelid = tbl AND attname = tenant_column) <> '' THEN
+        RAISE EXCEPTION 'column "%" of % is a generated column', tenant_column, tbl
+            USING ERRCODE = '0A000',
+                  DETAIL = 'The tenant column takes its value from the context (a default), which a generated column cannot have.';
     END IF;
 
     SELECT * INTO known FROM tenancy.protected_tables WHERE relid = tbl;
