@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(111);
+SELECT plan(112);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -437,6 +437,12 @@ SELECT is(pg_temp.findings(:'s' || '.parted_0'), '', '(7) a partition the applic
 GRANT SELECT ON parted_0 TO tenancy_app;
 SELECT ok(pg_temp.has_finding(:'s' || '.parted_0', 'error', 'partition readable directly%'),
           '(7) a partition the application can read directly, without RLS: error');
+REVOKE SELECT ON parted_0 FROM tenancy_app;
+GRANT pg_read_all_data TO :"role_readers";
+SELECT ok(pg_temp.has_finding(:'s' || '.parted_1', 'error', 'partition readable directly%'),
+          '(7) a partition the application reads through pg_read_all_data: error');
+REVOKE pg_read_all_data FROM :"role_readers";
+GRANT SELECT ON parted_0 TO tenancy_app;
 SELECT is(pg_temp.apply_fixes(:'s' || '.parted_0'), 'ok', '(7) the fix runs');
 SELECT is(pg_temp.findings(:'s' || '.parted_0'), '', '(7) no finding left');
 

@@ -100,6 +100,9 @@ WITH app_tables AS (
     WHERE c.oid IN (SELECT oid FROM tenant_partitions UNION SELECT oid FROM tenant_views
                     UNION SELECT oid FROM inheritance_parents)
       AND (c.relowner IN (SELECT roleid FROM app_roles)
+           -- predefined roles that read or write every table without a grant
+           OR EXISTS (SELECT FROM app_roles
+                      WHERE roleid IN ('pg_read_all_data'::regrole, 'pg_write_all_data'::regrole))
            OR EXISTS (SELECT FROM aclexplode(c.relacl) a
                       WHERE a.grantee IN (SELECT roleid FROM app_grantees)
                         AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
