@@ -271,20 +271,31 @@ WHERE organization_id = '00000000-0000-4000-a000-0000000000e6' ORDER BY hour;
 -- Events and the log have no foreign key either: track() and
 -- record_file_access() lock the organization as one would (1.4). A deletion
 -- that meets them waits, then takes their rows along; before 1.4 it did not
--- wait, and their rows outlived the organization.
-INSERT INTO tenancy.organizations (id, slug, name)
-VALUES ('00000000-0000-4000-a000-0000000000e7', 'race-c', 'Race C');
-INSERT INTO tenancy.members (organization_id, user_id, role)
-VALUES ('00000000-0000-4000-a000-0000000000e7', '00000000-0000-4000-b000-0000000000e7', 'owner');
-INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
-VALUES ('00000000-0000-4000-a000-0000000000e7', 'c0000000-0000-4000-8000-0000000000e7',
-        '00000000-0000-4000-b000-0000000000e7', 'race.pdf', 'race.pdf', 10);
-SELECT pg_temp.write_meets_delete('00000000-0000-4000-a000-0000000000e7', $write$
-    SELECT 'read logged, event tracked'
-    FROM tenancy.set_context('00000000-0000-4000-a000-0000000000e7',
-                             '00000000-0000-4000-b000-0000000000e7') c,
-         tenancy.record_file_access('c0000000-0000-4000-8000-0000000000e7') r,
-         tenancy.track('race') t$write$);
+-- wait, and their rows outlived the organization. race_organization(n)
+-- makes an organization with an owner and a file, ids ending in n;
+-- writer_meets_delete(n) has the runner log a read of that file and track an
+-- event, and meet the deleter.
+CREATE FUNCTION pg_temp.race_organization(n text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO tenancy.organizations (id, slug, name)
+    VALUES (('00000000-0000-4000-a000-0000000000' || n)::uuid, 'race-' || n, 'Race ' || n);
+    INSERT INTO tenancy.members (organization_id, user_id, role)
+    VALUES (('00000000-0000-4000-a000-0000000000' || n)::uuid,
+            ('00000000-0000-4000-b000-0000000000' || n)::uuid, 'owner');
+    INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
+    VALUES (('00000000-0000-4000-a000-0000000000' || n)::uuid,
+            ('c0000000-0000-4000-8000-0000000000' || n)::uuid,
+            ('00000000-0000-4000-b000-0000000000' || n)::uuid, 'race.pdf', 'race.pdf', 10);
+$$;
+CREATE FUNCTION pg_temp.writer_meets_delete(n text) RETURNS text LANGUAGE sql AS $$
+    SELECT pg_temp.write_meets_delete(('00000000-0000-4000-a000-0000000000' || n)::uuid, format($write$
+        SELECT 'read logged, event tracked'
+        FROM tenancy.set_context(%L, %L) c, tenancy.record_file_access(%L) r,
+             tenancy.track('race') t$write$,
+        '00000000-0000-4000-a000-0000000000' || n, '00000000-0000-4000-b000-0000000000' || n,
+        'c0000000-0000-4000-8000-0000000000' || n))
+$$;
+SELECT pg_temp.race_organization('e7');
+SELECT pg_temp.writer_meets_delete('e7');
 SELECT * FROM dblink_get_result('deleter') AS t(status text);
 SELECT * FROM dblink_get_result('deleter') AS t(status text);
 SELECT (SELECT count(*) FROM tenancy.file_access_log
@@ -294,21 +305,10 @@ SELECT (SELECT count(*) FROM tenancy.file_access_log
 -- The same under REPEATABLE READ: the deleter's snapshot predates the
 -- writer's commit; deleting on it alone would leave the rows behind, so the
 -- deletion fails as a foreign key's cascade would (40001).
-INSERT INTO tenancy.organizations (id, slug, name)
-VALUES ('00000000-0000-4000-a000-0000000000e8', 'race-d', 'Race D');
-INSERT INTO tenancy.members (organization_id, user_id, role)
-VALUES ('00000000-0000-4000-a000-0000000000e8', '00000000-0000-4000-b000-0000000000e8', 'owner');
-INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
-VALUES ('00000000-0000-4000-a000-0000000000e8', 'c0000000-0000-4000-8000-0000000000e8',
-        '00000000-0000-4000-b000-0000000000e8', 'race.pdf', 'race.pdf', 10);
+SELECT pg_temp.race_organization('e8');
 SELECT dblink_exec('deleter', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
 SELECT * FROM dblink('deleter', 'SELECT count(*) > 0 FROM tenancy.organizations') AS t(snapshot_taken boolean);
-SELECT pg_temp.write_meets_delete('00000000-0000-4000-a000-0000000000e8', $write$
-    SELECT 'read logged, event tracked'
-    FROM tenancy.set_context('00000000-0000-4000-a000-0000000000e8',
-                             '00000000-0000-4000-b000-0000000000e8') c,
-         tenancy.record_file_access('c0000000-0000-4000-8000-0000000000e8') r,
-         tenancy.track('race') t$write$);
+SELECT pg_temp.writer_meets_delete('e8');
 SELECT * FROM dblink_get_result('deleter', false) AS t(status text);
 SELECT dblink_error_message('deleter');
 SELECT * FROM dblink_get_result('deleter', false) AS t(status text);
