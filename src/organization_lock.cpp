@@ -9,15 +9,11 @@
 namespace tenancy {
 namespace {
 
-struct UuidHash {
-    std::size_t operator()(const core::Uuid& id) const { return core::hash_id(id.bytes); }
-};
-
 // Organizations locked by the current transaction, each with the
 // subtransaction that locked it: a rollback to a savepoint releases the row
 // locks taken since, and forgets them here too. A hash map: a bulk INSERT of
 // events may name tens of thousands of organizations.
-std::unordered_map<core::Uuid, SubTransactionId, UuidHash> g_locked;
+std::unordered_map<core::Uuid, SubTransactionId, core::UuidHash> g_locked;
 
 void forget_at_transaction_end(XactEvent event, void*) {
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||

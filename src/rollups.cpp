@@ -545,6 +545,26 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
     PG_RETURN_VOID();
 }
 
+// The organization_id column of the events table, by number: found by name
+// in the tuple descriptor once, then only checked on each row (a dropped and
+// re-added column moves), with no catalog lookup per row.
+static AttrNumber organization_column(Relation relation) {
+    static AttrNumber known = InvalidAttrNumber;
+    TupleDesc desc = RelationGetDescr(relation);
+    auto matches = [desc](AttrNumber attnum) {
+        if (attnum < 1 || attnum > desc->natts) return false;
+        Form_pg_attribute attribute = TupleDescAttr(desc, attnum - 1);
+        return !attribute->attisdropped &&
+               std::strcmp(NameStr(attribute->attname), "organization_id") == 0;
+    };
+    if (matches(known)) return known;
+    for (AttrNumber attnum = 1; attnum <= desc->natts; ++attnum) {
+        if (matches(attnum)) return known = attnum;
+    }
+    throw pg::Error(ERRCODE_UNDEFINED_COLUMN,
+                    std::string(RelationGetRelationName(relation)) + " has no organization_id column");
+}
+
 // BEFORE INSERT ON tenancy.events FOR EACH ROW (track() and direct INSERTs):
 // events have no foreign key, so the organization is locked as one would
 // lock it, and a deletion of it waits for the new rows and takes them along.
@@ -563,11 +583,10 @@ TENANCY_SQL_FUNCTION(tenancy_events_lock_organization) {
     // pg_restore's COPY may bring events back before their organizations.
     if (restoring_by_copy(trigger)) return PointerGetDatum(row);
     Relation relation = trigger->tg_relation;
+    AttrNumber column = organization_column(relation);
     bool is_null = true;
-    Datum organization_id = pg::call([&] {
-        AttrNumber column = get_attnum(RelationGetRelid(relation), "organization_id");
-        return heap_getattr(row, column, RelationGetDescr(relation), &is_null);
-    });
+    Datum organization_id =
+        pg::call([&] { return heap_getattr(row, column, RelationGetDescr(relation), &is_null); });
     // NOT NULL is checked after BEFORE triggers: leave a NULL to it.
     if (!is_null) lock_organization(pg::uuid_from_datum(organization_id));
     return PointerGetDatum(row);

@@ -21,10 +21,17 @@
 
 #include <boost/unordered/unordered_flat_set.hpp>
 
+#include "core/uuid.hpp"
+
 namespace tenancy::core {
 
 // 64-bit hash of a 16-byte id (uuid), well mixed in every bit.
 std::uint64_t hash_id(const std::array<std::uint8_t, 16>& id);
+
+// For hash containers keyed by a Uuid.
+struct UuidHash {
+    std::size_t operator()(const Uuid& id) const { return hash_id(id.bytes); }
+};
 
 class DistinctSketch {
 public:

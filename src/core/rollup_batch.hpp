@@ -22,10 +22,6 @@
 
 namespace tenancy::core {
 
-struct UuidHash {
-    std::size_t operator()(const Uuid& id) const { return hash_id(id.bytes); }
-};
-
 struct EventBucketKey {
     Uuid organization_id;
     std::int64_t hour = 0;  // timestamptz microseconds, hour-aligned

@@ -43,7 +43,7 @@ public:
     void append_row();
 
     // The stored row whose primary key equals the key columns of the row
-    // being built, locked FOR UPDATE (after waiting for a concurrent writer
+    // being built, locked FOR NO KEY UPDATE (after waiting for a concurrent writer
     // of it, as the apply worker does), or nullptr. Valid until the next
     // row. The row being built keeps its values.
     TupleTableSlot* find_by_primary_key();
@@ -71,7 +71,7 @@ private:
     TupleTableSlot* stored_slot_ = nullptr;
     EPQState* epq_ = nullptr;  // for BEFORE UPDATE row triggers, made on the first update
     std::vector<Datum> values_;
-    std::vector<char> nulls_;  // bool storage; vector<bool> has no data()
+    std::vector<char> nulls_;  // bool storage (vector<bool> packs bits)
     std::vector<char> assigned_;  // set() since the row began
     bool fires_after_triggers_ = false;
     bool finished_ = false;
