@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "context.hpp"
+#include "log_partitions.hpp"
 #include "organization_lock.hpp"
 #include "pg/error_barrier.hpp"
 #include "pg/spi.hpp"
@@ -28,29 +29,6 @@
 
 namespace tenancy {
 namespace {
-
-// Set while the extension itself removes log rows (retention purge, deleting
-// an organization). Backend-local C++ state: no SQL can set it.
-bool g_log_maintenance = false;
-
-class LogMaintenanceScope {
-public:
-    LogMaintenanceScope() : outer_(g_log_maintenance) { g_log_maintenance = true; }
-    ~LogMaintenanceScope() { g_log_maintenance = outer_; }
-    LogMaintenanceScope(const LogMaintenanceScope&) = delete;
-    LogMaintenanceScope& operator=(const LogMaintenanceScope&) = delete;
-
-private:
-    bool outer_;  // nested scopes restore what they found
-};
-
-// Belt and braces: whatever happens, the flag does not outlive its transaction.
-void reset_maintenance_at_transaction_end(XactEvent event, void*) {
-    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
-        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT) {
-        g_log_maintenance = false;
-    }
-}
 
 // Attribute numbers of tenancy.files' columns.
 struct FileColumns {
@@ -170,7 +148,7 @@ public:
         });
         for (const Pending& row : pending_) {
             log_.set(col_org_, pg::uuid_to_datum(row.org));
-            log_.set(col_id_, Int64GetDatum(log_.next_identity(col_id_)));
+            log_.set(col_id_, Int64GetDatum(log_.next_sequence_value(col_id_)));
             log_.set(col_file_, pg::uuid_to_datum(row.file));
             if (actor_) log_.set(col_user_, actor_datum());
             log_.set(col_action_, row.action);
@@ -441,7 +419,7 @@ void remove_all_rows(pg::SpiConnection& spi, const std::string& table) {
 }  // namespace
 
 void register_file_audit_callbacks() {
-    RegisterXactCallback(reset_maintenance_at_transaction_end, nullptr);
+    register_log_maintenance_callbacks();
     // At load, not lazily: a backend has only ten relcache callback slots,
     // and running out mid-query is FATAL.
     CacheRegisterRelcacheCallback(forget_file_columns, PointerGetDatum(nullptr));
@@ -534,7 +512,7 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_guard) {
     TriggerData* trigger = trigger_data(fcinfo, "file_access_log_guard");
     bool removing = TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ||
                     TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event);
-    if (removing && g_log_maintenance) {
+    if (removing && in_log_maintenance()) {
         return TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ? PointerGetDatum(trigger->tg_trigtuple)
                                                         : PointerGetDatum(nullptr);
     }
@@ -696,8 +674,11 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
                              errhint("Run tenancy.run_rollups() first.")));
         });
     } else {
+        // Whole months first (a DROP TABLE each, which takes ACCESS
+        // EXCLUSIVE on the log for a moment), then the rest row by row.
+        removed = drop_purgeable_log_partitions(spi, older_than, counted);
         LogMaintenanceScope maintenance;
-        removed = spi.execute(purge, {{INTERVALOID, older_than}, {TEXTOID, counted}}, false);
+        removed += spi.execute(purge, {{INTERVALOID, older_than}, {TEXTOID, counted}}, false);
     }
     if (removed > 0) spi.execute(mark_incomplete, {{INTERVALOID, older_than}}, false);
     spi.execute(record, {{INTERVALOID, older_than}, {INT8OID, Int64GetDatum(removed)}}, false);

@@ -23,6 +23,7 @@
 #include "core/snapshot_text.hpp"
 #include "core/time_bucket.hpp"
 #include "organization_lock.hpp"
+#include "log_partitions.hpp"
 #include "pg/array.hpp"
 #include "pg/varlena.hpp"
 #include "pg/error_barrier.hpp"
@@ -534,7 +535,7 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
     pg::TableAppender events("tenancy", "events");
     auto set = [&](const char* column, Datum datum) { events.set(events.column(column), datum); };
     set("organization_id", pg::uuid_to_datum(context->org_id));
-    set("id", Int64GetDatum(events.next_identity(events.column("id"))));
+    set("id", Int64GetDatum(events.next_sequence_value(events.column("id"))));
     set("user_id", pg::uuid_to_datum(context->user_id));
     set("kind", kind);
     if (value) set("value", Float8GetDatum(*value));
@@ -628,6 +629,9 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
         " runs = runs + 1",
         {TEXTOID});
     spi.execute(save_state, {{TEXTOID, current}}, false);
+    // The scheduled job that keeps the rollups current keeps the log's
+    // months ahead of the clock too.
+    maintain_file_access_log(kLogMonthsAhead);
     return_reports(fcinfo, reports);
     PG_RETURN_NULL();
 }

@@ -22,6 +22,7 @@ TENANCY_MODULE_SOURCES = \
 	src/context.cpp \
 	src/organization_lock.cpp \
 	src/file_audit.cpp \
+	src/log_partitions.cpp \
 	src/rollups.cpp \
 	src/sketch_functions.cpp \
 	src/check_functions.cpp \

@@ -50,6 +50,10 @@ extern "C" {
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "access/transam.h"
+#include "access/tupconvert.h"
+#include "catalog/partition.h"
+#include "commands/event_trigger.h"
+#include "executor/execPartition.h"
 }
 
 // c.h defines these as macros; they break <algorithm> and friends.

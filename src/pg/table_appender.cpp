@@ -61,6 +61,25 @@ void forget_sequences(Datum, Oid relid) {
     }
 }
 
+// The sequence of an identity column, or the one a column owns (OWNED BY,
+// as serial makes); an error if there is none.
+Oid column_sequence(Oid relid, int attnum) {
+    Oid identity = getIdentitySequence(relid, static_cast<AttrNumber>(attnum), true);
+    if (OidIsValid(identity)) return identity;
+    ListCell* cell = nullptr;
+    foreach (cell, getOwnedSequences(relid)) {
+        Oid owner = InvalidOid;
+        int32 column = 0;
+        if (sequenceIsOwned(lfirst_oid(cell), DEPENDENCY_AUTO, &owner, &column) && column == attnum) {
+            return lfirst_oid(cell);
+        }
+    }
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("column %d of relation \"%s\" has no sequence", attnum,
+                           get_rel_name(relid))));
+    return InvalidOid;
+}
+
 Expr** planned_checks(Relation relation) {
     TupleConstr* constraints = RelationGetDescr(relation)->constr;
     static std::map<Oid, PlannedChecks> cache;
@@ -111,6 +130,23 @@ ExprState** compiled_checks(Relation relation, EState* estate) {
     return states;
 }
 
+// Inserts a row of a partitioned table into its partition (opened, with its
+// indexes, on the first row that goes there), converted to the partition's
+// row type where its columns differ (a table attached with dropped columns).
+void insert_routed(ModifyTableState* routing_state, ResultRelInfo* root,
+                   PartitionTupleRouting* routing, TupleTableSlot* slot, EState* estate) {
+    ResultRelInfo* partition = ExecFindPartition(routing_state, root, routing, slot, estate);
+    if (partition->ri_ConstraintExprs == nullptr) {
+        partition->ri_ConstraintExprs = compiled_checks(partition->ri_RelationDesc, estate);
+    }
+    TupleTableSlot* stored = slot;
+    if (partition->ri_RootToPartitionMap != nullptr) {
+        stored = execute_attr_map_slot(partition->ri_RootToPartitionMap->attrMap, slot,
+                                       partition->ri_PartitionTupleSlot);
+    }
+    ExecSimpleRelationInsert(partition, estate, stored);
+}
+
 }  // namespace
 
 TableAppender::TableAppender(const char* schema, const char* table) {
@@ -144,6 +180,15 @@ TableAppender::TableAppender(const char* schema, const char* table) {
         ExecOpenIndices(result_relation, false);
         slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(relation), &TTSOpsVirtual);
     });
+    if (relation->rd_rel->relkind == RELKIND_PARTITIONED_TABLE) {
+        call([&] {
+            routing_ = ExecSetupPartitionTupleRouting(estate, relation);
+            routing_state_ = makeNode(ModifyTableState);
+            routing_state_->ps.state = estate;
+            routing_state_->operation = CMD_INSERT;
+            routing_state_->resultRelInfo = result_relation;
+        });
+    }
     // Only AFTER ROW triggers (a foreign key's check, a DBA's own) queue
     // events: without them there is no trigger query level to open.
     fires_after_triggers_ = relation->trigdesc != nullptr &&
@@ -175,20 +220,18 @@ int TableAppender::column(const char* name) const {
 
 int TableAppender::column_count() const { return RelationGetDescr(relation_)->natts; }
 
-int64 TableAppender::next_identity(int attnum) {
-    if (!OidIsValid(identity_sequence_)) {
+int64 TableAppender::next_sequence_value(int attnum) {
+    if (!OidIsValid(sequence_)) {
         Oid relid = RelationGetRelid(relation_);
         auto known = g_known_sequences.find({relid, attnum});
         if (known != g_known_sequences.end()) {
-            identity_sequence_ = known->second;
+            sequence_ = known->second;
         } else {
-            identity_sequence_ = call([&] {
-                return getIdentitySequence(relid, static_cast<AttrNumber>(attnum), false);
-            });
-            g_known_sequences.emplace(std::make_pair(relid, attnum), identity_sequence_);
+            sequence_ = call([&] { return column_sequence(relid, attnum); });
+            g_known_sequences.emplace(std::make_pair(relid, attnum), sequence_);
         }
     }
-    Oid sequence = identity_sequence_;
+    Oid sequence = sequence_;
     return call([&] { return nextval_internal(sequence, false); });
 }
 
@@ -207,10 +250,16 @@ void TableAppender::append_row() {
     EState* estate = estate_;
     ResultRelInfo* result_relation = result_relation_;
     TupleTableSlot* slot = slot_;
+    PartitionTupleRouting* routing = routing_;
+    ModifyTableState* routing_state = routing_state_;
     call([&] {
         MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
         store_row();
-        ExecSimpleRelationInsert(result_relation, estate, slot);
+        if (routing == nullptr) {
+            ExecSimpleRelationInsert(result_relation, estate, slot);
+        } else {
+            insert_routed(routing_state, result_relation, routing, slot, estate);
+        }
         MemoryContextSwitchTo(old);
         ResetPerTupleExprContext(estate);
     });
@@ -223,6 +272,11 @@ void TableAppender::start_row() {
 }
 
 TupleTableSlot* TableAppender::find_by_primary_key() {
+    if (routing_ != nullptr) {
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+                    std::string("pg_tenancy: rows of partitioned table ") +
+                        RelationGetRelationName(relation_) + " are only appended");
+    }
     if (!OidIsValid(primary_key_)) {
         Relation relation = relation_;
         EState* estate = estate_;
@@ -313,8 +367,11 @@ void TableAppender::finish() {
     ResultRelInfo* result_relation = result_relation_;
     bool fires_after_triggers = fires_after_triggers_;
     EPQState* epq = epq_;
+    PartitionTupleRouting* routing = routing_;
+    ModifyTableState* routing_state = routing_state_;
     call([&] {
         if (epq != nullptr) EvalPlanQualEnd(epq);
+        if (routing != nullptr) ExecCleanupTupleRouting(routing_state, routing);
         ExecCloseIndices(result_relation);
         if (fires_after_triggers) AfterTriggerEndQuery(estate);
         ExecResetTupleTable(estate->es_tupleTable, false);

@@ -1,6 +1,7 @@
 // Writes rows to one table without SQL: heap insert (or update), index
 // entries, constraint checks and the table's own row triggers (foreign keys
-// included), as logical replication's apply worker does. No RLS and no
+// included), as logical replication's apply worker does. Appends to a
+// partitioned table are routed to their partitions, as COPY routes them. No RLS and no
 // privilege check: the extension itself is the writer (audit rows and
 // rollups, which the application cannot write). Unlike a SQL statement, no
 // statement-level trigger or rule fires and executor hooks (pg_stat_statements,
@@ -28,9 +29,10 @@ public:
     int column(const char* name) const;
     int column_count() const;
 
-    // The next value of the sequence behind an identity column (one column
-    // per appender: the sequence is looked up once).
-    int64 next_identity(int attnum);
+    // The next value of the sequence behind a column: an identity column's,
+    // or the one the column owns (OWNED BY). One column per appender: the
+    // sequence is looked up once.
+    int64 next_sequence_value(int attnum);
 
     // The row being built: every column starts NULL, set() fills one, and
     // append_row() writes the row and starts the next one all NULL again
@@ -42,6 +44,7 @@ public:
     }
     void append_row();
 
+    // (Not for a partitioned table: its rows are only appended.)
     // The stored row whose primary key equals the key columns of the row
     // being built, locked FOR NO KEY UPDATE (after waiting for a concurrent writer
     // of it, as the apply worker does), or nullptr. Valid until the next
@@ -66,7 +69,11 @@ private:
     EState* estate_ = nullptr;
     ResultRelInfo* result_relation_ = nullptr;
     TupleTableSlot* slot_ = nullptr;
-    Oid identity_sequence_ = InvalidOid;
+    Oid sequence_ = InvalidOid;
+    // Routing, for a partitioned table: a ModifyTableState stands in for the
+    // plan, as in the apply worker.
+    PartitionTupleRouting* routing_ = nullptr;
+    ModifyTableState* routing_state_ = nullptr;
     Oid primary_key_ = InvalidOid;
     TupleTableSlot* stored_slot_ = nullptr;
     EPQState* epq_ = nullptr;  // for BEFORE UPDATE row triggers, made on the first update

@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(112);
+SELECT plan(118);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -533,8 +533,28 @@ SELECT is(pg_temp.apply_fixes('trigger file_access_log_append_only on tenancy.fi
           || ' ' || pg_temp.apply_fixes('trigger files_audit_insert on tenancy.files'), 'ok ok',
           '(11) the fixes run');
 SELECT is((SELECT string_agg(tgname || '=' || tgenabled::text, ', ' ORDER BY tgname) FROM pg_trigger
-           WHERE tgname IN ('file_access_log_append_only', 'files_audit_insert')),
+           WHERE tgname IN ('file_access_log_append_only', 'files_audit_insert')
+             AND tgrelid IN ('tenancy.file_access_log'::regclass, 'tenancy.files'::regclass)),
           'file_access_log_append_only=A, files_audit_insert=O', '(11) the triggers are as installed again');
+-- The log's partitions are not extension members, and are checked as well:
+-- their clone of the row guard (back to ALWAYS with its parent's) and their
+-- own TRUNCATE guard.
+SELECT is((SELECT count(*) FROM pg_trigger
+           WHERE tgrelid IN (SELECT relid FROM pg_partition_tree('tenancy.file_access_log'))
+             AND tgenabled <> 'A'), 0::bigint, '(11) every trigger of the log''s partitions is ALWAYS again');
+ALTER TABLE tenancy.file_access_log_default DISABLE TRIGGER file_access_log_no_truncate;
+SELECT is(pg_temp.findings('trigger file_access_log_no_truncate on tenancy.file_access_log_default'),
+          'error: pg_tenancy trigger is disabled', '(11) a partition''s TRUNCATE guard disabled: error');
+SELECT is(pg_temp.apply_fixes('trigger file_access_log_no_truncate on tenancy.file_access_log_default'),
+          'ok', '(11) its fix runs');
+ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ENABLE;
+SELECT is(pg_temp.findings('event trigger pg_tenancy_file_access_log_ddl_guard'),
+          'error: pg_tenancy event trigger does not fire under session_replication_role = replica',
+          '(11) the event trigger guarding the log''s partitions no longer ALWAYS: error');
+SELECT is(pg_temp.apply_fixes('event trigger pg_tenancy_file_access_log_ddl_guard'), 'ok',
+          '(11) its fix runs');
+SELECT is(pg_temp.findings('tenancy.file_access_log'), '',
+          '(5) the partitioned log, indexed per partition: no finding');
 
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');

@@ -1,0 +1,245 @@
+// The file access log's monthly partitions (1.5): maintenance, retention by
+// dropping whole months, and the event trigger that keeps everyone else from
+// dropping or detaching them. The layout is described in
+// src/sql/1.4--1.5/10_log_partitions.sql.
+#include "log_partitions.hpp"
+
+#include <string>
+#include <vector>
+
+#include "organization_lock.hpp"
+#include "pg/error_barrier.hpp"
+
+namespace tenancy {
+namespace {
+
+bool g_log_maintenance = false;
+
+// Belt and braces: whatever happens, the flag does not outlive its transaction.
+void reset_maintenance_at_transaction_end(XactEvent event, void*) {
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
+        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT) {
+        g_log_maintenance = false;
+    }
+}
+
+std::string text_of(Datum value) {
+    return pg::call([&] { return TextDatumGetCString(value); });
+}
+
+// The rows of a query, every column as text (none may be NULL).
+std::vector<std::vector<std::string>> text_rows(pg::SpiConnection& spi, pg::CachedPlan& plan,
+                                                std::initializer_list<pg::SpiArg> args,
+                                                int columns) {
+    std::uint64_t count = spi.execute(plan, args, false);
+    std::vector<std::vector<std::string>> rows(count);
+    for (std::uint64_t row = 0; row < count; ++row) {
+        for (int column = 1; column <= columns; ++column) {
+            bool is_null = false;
+            rows[row].push_back(text_of(spi.copied_value(row, column, &is_null)));
+        }
+    }
+    return rows;
+}
+
+// The partitions to create: name, then the statements that create, fill and
+// attach it. Months are UTC; bounds are ISO literals with their offset, read
+// back the same under any DateStyle or TimeZone.
+pg::CachedPlan& missing_months_plan() {
+    static pg::CachedPlan plan(
+        "WITH wanted AS ("
+        "  SELECT generate_series(m, m + make_interval(months => $1), interval '1 month') AS month"
+        "  FROM date_trunc('month', now() AT TIME ZONE 'UTC') m"
+        "  UNION"
+        "  SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'UTC')"
+        "  FROM ONLY tenancy.file_access_log_default),"
+        " named AS ("
+        "  SELECT month, 'file_access_log_' || to_char(month, 'YYYY_MM') AS name,"
+        "         to_char(month, 'YYYY-MM-DD') || ' 00:00:00+00' AS from_at,"
+        "         to_char(month + interval '1 month', 'YYYY-MM-DD') || ' 00:00:00+00' AS to_at"
+        "  FROM wanted w"
+        "  WHERE NOT EXISTS (SELECT FROM tenancy.file_access_log_partitions() p"
+        "                    WHERE NOT p.is_default"
+        "                      AND p.from_at < (w.month + interval '1 month') AT TIME ZONE 'UTC'"
+        "                      AND p.to_at > w.month AT TIME ZONE 'UTC'))"
+        " SELECT name,"
+        "   format('CREATE TABLE tenancy.%I (LIKE tenancy.file_access_log INCLUDING CONSTRAINTS)',"
+        "          name),"
+        "   format('WITH moved AS (DELETE FROM ONLY tenancy.file_access_log_default"
+        "           WHERE at >= %L AND at < %L RETURNING *) INSERT INTO tenancy.%I SELECT * FROM moved',"
+        "          from_at, to_at, name),"
+        "   format('ALTER TABLE tenancy.file_access_log ATTACH PARTITION tenancy.%I"
+        "           FOR VALUES FROM (%L) TO (%L)', name, from_at, to_at)"
+        " FROM named ORDER BY month",
+        {INT4OID});
+    return plan;
+}
+
+Oid log_relation() {
+    Oid schema = get_namespace_oid("tenancy", true);
+    return OidIsValid(schema) ? get_relname_relid("file_access_log", schema) : InvalidOid;
+}
+
+// Before 1.5 (the library serves every installed version) the log is one
+// plain table: nothing to maintain.
+bool log_is_partitioned() {
+    return pg::call([] {
+        Oid log = log_relation();
+        return OidIsValid(log) && get_rel_relkind(log) == RELKIND_PARTITIONED_TABLE;
+    });
+}
+
+bool is_log_partition(Oid relid, Oid log) {
+    return OidIsValid(relid) && get_rel_relispartition(relid) &&
+           get_partition_parent(relid, true) == log;
+}
+
+[[noreturn]] void refuse_partition_ddl(const std::string& what) {
+    throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                    "cannot " + what + ": tenancy.file_access_log is append-only",
+                    "Its partitions hold audit rows; no role drops or detaches them.",
+                    "Old rows are removed with tenancy.purge_file_access_log(older_than), which "
+                    "drops whole months.");
+}
+
+}  // namespace
+
+LogMaintenanceScope::LogMaintenanceScope() : outer_(g_log_maintenance) { g_log_maintenance = true; }
+LogMaintenanceScope::~LogMaintenanceScope() { g_log_maintenance = outer_; }
+
+bool in_log_maintenance() { return g_log_maintenance; }
+
+void register_log_maintenance_callbacks() {
+    RegisterXactCallback(reset_maintenance_at_transaction_end, nullptr);
+}
+
+int maintain_file_access_log(int months_ahead) {
+    if (!log_is_partitioned()) return 0;
+    pg::SpiConnection spi;
+    pg::SpiArg ahead{INT4OID, Int32GetDatum(months_ahead)};
+    // Most calls (every run_rollups) find nothing to do, and take no lock.
+    if (spi.execute(missing_months_plan(), {ahead}, false) == 0) return 0;
+    // One maintenance at a time; appends (ROW EXCLUSIVE) go on meanwhile.
+    // The plan is made again under the lock: another one may have just
+    // created the months.
+    spi.execute("LOCK TABLE tenancy.file_access_log_default IN SHARE UPDATE EXCLUSIVE MODE", false);
+    static pg::CachedPlan partition_ddl("SELECT tenancy.file_access_log_partition_ddl($1)",
+                                        {NAMEOID});
+    auto months = text_rows(spi, missing_months_plan(), {ahead}, 4);
+    for (const auto& month : months) {
+        const std::string& name = month[0];
+        spi.execute(month[1].c_str(), false);
+        Datum name_datum = pg::call([&] { return DirectFunctionCall1(namein, CStringGetDatum(name.c_str())); });
+        for (const auto& statement : text_rows(spi, partition_ddl, {{NAMEOID, name_datum}}, 1)) {
+            spi.execute(statement[0].c_str(), false);
+        }
+        {
+            LogMaintenanceScope maintenance;
+            spi.execute(month[2].c_str(), false);
+        }
+        // Checks the new partition's rows and the default partition's rest
+        // against the bounds (ACCESS EXCLUSIVE on the default partition
+        // meanwhile, which holds only rows no month had yet).
+        spi.execute(month[3].c_str(), false);
+        pg::call([&] {
+            ereport(LOG, (errmsg("pg_tenancy: created file access log partition tenancy.%s",
+                                 name.c_str())));
+        });
+    }
+    return static_cast<int>(months.size());
+}
+
+std::uint64_t drop_purgeable_log_partitions(pg::SpiConnection& spi, Datum older_than,
+                                            Datum counted) {
+    if (!log_is_partitioned()) return 0;
+    static pg::CachedPlan old_partitions(
+        "SELECT partition::text FROM tenancy.file_access_log_partitions()"
+        " WHERE NOT is_default AND to_at <= now() - $1 ORDER BY from_at",
+        {INTERVALOID});
+    std::uint64_t dropped = 0;
+    for (const auto& row : text_rows(spi, old_partitions, {{INTERVALOID, older_than}}, 1)) {
+        const std::string& partition = row[0];
+        // Rows written before the counted snapshot's xmin are all counted;
+        // the BRIN index on txid finds the rest, if any, cheaply.
+        std::string uncounted =
+            "SELECT EXISTS (SELECT FROM ONLY " + partition +
+            " WHERE txid >= pg_snapshot_xmin($1::pg_snapshot)"
+            " AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot))";
+        bool pending = false;
+        spi.for_each_row(uncounted.c_str(), {{TEXTOID, counted}}, true, [&](TupleTableSlot* slot) {
+            bool is_null = false;
+            pending = DatumGetBool(slot_getattr(slot, 1, &is_null));
+        });
+        if (pending) continue;  // its counted rows go row by row, with the rest
+        std::uint64_t rows = 0;
+        spi.for_each_row(("SELECT count(*) FROM ONLY " + partition).c_str(), {}, true,
+                         [&](TupleTableSlot* slot) {
+                             bool is_null = false;
+                             rows = static_cast<std::uint64_t>(DatumGetInt64(slot_getattr(slot, 1, &is_null)));
+                         });
+        LogMaintenanceScope maintenance;
+        spi.execute(("DROP TABLE " + partition).c_str(), false);
+        dropped += rows;
+    }
+    return dropped;
+}
+
+}  // namespace tenancy
+
+using namespace tenancy;
+
+// tenancy.maintain_file_access_log(months_ahead integer) -> partitions created
+TENANCY_SQL_FUNCTION(tenancy_maintain_file_access_log) {
+    if (PG_ARGISNULL(0)) {
+        throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "months_ahead must not be NULL");
+    }
+    int months_ahead = PG_GETARG_INT32(0);
+    if (months_ahead < 0 || months_ahead > 120) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "months_ahead must be between 0 and 120");
+    }
+    refuse_read_only("tenancy.maintain_file_access_log");
+    PG_RETURN_INT32(maintain_file_access_log(months_ahead));
+}
+
+// Event trigger, ddl_command_start on DROP TABLE and ALTER TABLE.
+TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
+    if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "file_access_log_ddl_guard must be called as an event trigger");
+    }
+    if (in_log_maintenance()) PG_RETURN_VOID();
+    auto* event = reinterpret_cast<EventTriggerData*>(fcinfo->context);
+    Node* statement = event->parsetree;
+    // What the statement would do to the log, if anything (looked up without
+    // a lock, as the statement itself has not run yet).
+    const char* refused = pg::call([&]() -> const char* {
+        Oid log = log_relation();
+        if (!OidIsValid(log)) return nullptr;
+        if (IsA(statement, DropStmt)) {
+            auto* drop = castNode(DropStmt, statement);
+            if (drop->removeType != OBJECT_TABLE) return nullptr;
+            ListCell* cell = nullptr;
+            foreach (cell, drop->objects) {
+                auto* names = static_cast<List*>(lfirst(cell));
+                if (is_log_partition(RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true),
+                                     log)) {
+                    return psprintf("drop table %s", NameListToString(names));
+                }
+            }
+        } else if (IsA(statement, AlterTableStmt)) {
+            auto* alter = castNode(AlterTableStmt, statement);
+            ListCell* cell = nullptr;
+            foreach (cell, alter->cmds) {
+                auto* command = static_cast<AlterTableCmd*>(lfirst(cell));
+                if ((command->subtype == AT_DetachPartition ||
+                     command->subtype == AT_DetachPartitionFinalize) &&
+                    RangeVarGetRelid(alter->relation, NoLock, true) == log) {
+                    return "detach a partition of tenancy.file_access_log";
+                }
+            }
+        }
+        return nullptr;
+    });
+    if (refused != nullptr) refuse_partition_ddl(refused);
+    PG_RETURN_VOID();
+}

@@ -1,0 +1,46 @@
+// The file access log's monthly partitions, and the one way log rows are
+// removed: the extension's own maintenance (retention purge, deleting an
+// organization, moving rows out of the default partition).
+#pragma once
+
+#include <cstdint>
+
+#include "pg/spi.hpp"
+
+namespace tenancy {
+
+// While one is alive, the log's guards let the extension remove rows and
+// drop or detach partitions. Backend-local C++ state: no SQL can set it, and
+// it does not outlive its transaction.
+class LogMaintenanceScope {
+public:
+    LogMaintenanceScope();
+    ~LogMaintenanceScope();
+    LogMaintenanceScope(const LogMaintenanceScope&) = delete;
+    LogMaintenanceScope& operator=(const LogMaintenanceScope&) = delete;
+
+private:
+    bool outer_;  // nested scopes restore what they found
+};
+
+bool in_log_maintenance();
+
+// Creates the missing partitions: the current month and months_ahead more
+// (UTC), and every month that has rows in the default partition, whose rows
+// move there. Returns how many it created.
+int maintain_file_access_log(int months_ahead);
+
+// How far ahead run_rollups keeps months (the SQL function's default too).
+inline constexpr int kLogMonthsAhead = 2;
+
+// purge_file_access_log's first step: drops every partition whose whole
+// range is older than older_than and whose rows the rollups have all counted
+// (visible in the `counted` snapshot, text). Returns the rows dropped.
+std::uint64_t drop_purgeable_log_partitions(pg::SpiConnection& spi, Datum older_than,
+                                            Datum counted);
+
+// Registers the transaction callback that clears the maintenance flag; once,
+// from _PG_init.
+void register_log_maintenance_callbacks();
+
+}  // namespace tenancy
