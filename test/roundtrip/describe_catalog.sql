@@ -36,7 +36,10 @@ FROM pg_type t WHERE t.typnamespace = 'tenancy'::regnamespace AND t.typtype IN (
   AND NOT EXISTS (SELECT FROM pg_class c WHERE c.reltype = t.oid)
 UNION ALL
 SELECT 'relation', c.oid::regclass::text,
-       concat_ws(' ', c.relkind, c.relrowsecurity, c.relforcerowsecurity, c.relacl::text,
+       -- No ACL is the owner's default one (a restore writes it so).
+       concat_ws(' ', c.relkind, c.relrowsecurity, c.relforcerowsecurity,
+                 coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char",
+                                               c.relowner))::text,
                  c.reloptions::text)
 FROM pg_class c WHERE c.relnamespace = 'tenancy'::regnamespace
   AND c.oid NOT IN (SELECT oid FROM runtime_partitions)
