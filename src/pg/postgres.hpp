@@ -53,7 +53,9 @@ extern "C" {
 #include "access/tupconvert.h"
 #include "catalog/partition.h"
 #include "commands/event_trigger.h"
-#include "executor/execPartition.h"
+#include "partitioning/partbounds.h"
+#include "partitioning/partdesc.h"
+#include "utils/partcache.h"
 }
 
 // c.h defines these as macros; they break <algorithm> and friends.

@@ -54,7 +54,7 @@ bool outside_builtins(Node* node, void*) {
 // invalidated (TableAppender::register_invalidation).
 std::map<std::pair<Oid, int>, Oid> g_known_sequences;
 
-void forget_sequences(Datum, Oid relid) {
+void forget_sequences(Oid relid) {
     for (auto it = g_known_sequences.begin(); it != g_known_sequences.end();) {
         it = (!OidIsValid(relid) || it->first.first == relid) ? g_known_sequences.erase(it)
                                                               : std::next(it);
@@ -130,21 +130,90 @@ ExprState** compiled_checks(Relation relation, EState* estate) {
     return states;
 }
 
-// Inserts a row of a partitioned table into its partition (opened, with its
-// indexes, on the first row that goes there), converted to the partition's
-// row type where its columns differ (a table attached with dropped columns).
-void insert_routed(ModifyTableState* routing_state, ResultRelInfo* root,
-                   PartitionTupleRouting* routing, TupleTableSlot* slot, EState* estate) {
-    ResultRelInfo* partition = ExecFindPartition(routing_state, root, routing, slot, estate);
-    if (partition->ri_ConstraintExprs == nullptr) {
-        partition->ri_ConstraintExprs = compiled_checks(partition->ri_RelationDesc, estate);
+// A partition's constraint (its bounds), planned once per backend like the
+// CHECK constraints above. PostgreSQL plans it for each new ResultRelInfo,
+// i.e. for every statement that appends. An entry is planned again after its
+// partition's relcache entry was invalidated (ATTACH/DETACH change the bounds).
+struct PlannedPartitionCheck {
+    bool stale = true;
+    MemoryContext memory = nullptr;
+    List* planned = nullptr;
+};
+std::map<Oid, PlannedPartitionCheck> g_partition_checks;
+
+// Relcache invalidation: what the caches hold of a relation (of every one
+// for InvalidOid) is looked up again on next use. A planned check is only
+// marked: an appender of the running statement may still evaluate it.
+void forget_relation(Datum, Oid relid) {
+    forget_sequences(relid);
+    for (auto& [partition, entry] : g_partition_checks) {
+        if (!OidIsValid(relid) || partition == relid) entry.stale = true;
     }
-    TupleTableSlot* stored = slot;
-    if (partition->ri_RootToPartitionMap != nullptr) {
-        stored = execute_attr_map_slot(partition->ri_RootToPartitionMap->attrMap, slot,
-                                       partition->ri_PartitionTupleSlot);
+}
+
+ExprState* compiled_partition_check(Relation partition, EState* estate) {
+    PlannedPartitionCheck& entry = g_partition_checks[RelationGetRelid(partition)];
+    if (entry.stale) {
+        if (entry.memory != nullptr) MemoryContextDelete(entry.memory);
+        entry = PlannedPartitionCheck{};
+        MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext,
+                                                     "pg_tenancy planned partition check",
+                                                     ALLOCSET_SMALL_SIZES);
+        MemoryContext old = MemoryContextSwitchTo(memory);
+        auto* planned = reinterpret_cast<List*>(
+            expression_planner(reinterpret_cast<Expr*>(RelationGetPartitionQual(partition))));
+        MemoryContextSwitchTo(old);
+        MemoryContextSetParent(memory, CacheMemoryContext);
+        entry.memory = memory;
+        entry.planned = planned;
+        entry.stale = false;
     }
-    ExecSimpleRelationInsert(partition, estate, stored);
+    MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+    ExprState* state = ExecInitCheck(entry.planned, nullptr);
+    MemoryContextSwitchTo(old);
+    return state;
+}
+
+// The partition of a range-partitioned table that takes a row with these key
+// values: what get_partition_for_tuple does for one level of RANGE
+// partitioning on columns (the log's layout), without the executor's
+// per-statement routing set-up. An error when no partition takes it.
+Oid range_partition_for(Relation parent, TupleTableSlot* row) {
+    PartitionKey key = RelationGetPartitionKey(parent);
+    if (key->strategy != PARTITION_STRATEGY_RANGE) {
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("pg_tenancy appends only to range-partitioned tables, not to \"%s\"",
+                               RelationGetRelationName(parent))));
+    }
+    Datum values[PARTITION_MAX_KEYS];
+    bool has_null = false;
+    for (int i = 0; i < key->partnatts; ++i) {
+        if (key->partattrs[i] == 0) {
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("pg_tenancy appends only to tables partitioned by columns, not "
+                                   "by expressions (\"%s\")",
+                                   RelationGetRelationName(parent))));
+        }
+        bool is_null = false;
+        values[i] = slot_getattr(row, key->partattrs[i], &is_null);
+        has_null = has_null || is_null;
+    }
+    PartitionDesc partitions = RelationGetPartitionDesc(parent, true);
+    PartitionBoundInfo bounds = partitions->boundinfo;
+    int index = -1;
+    if (!has_null && bounds != nullptr && bounds->ndatums > 0) {
+        bool equal = false;
+        int offset = partition_range_datum_bsearch(key->partsupfunc, key->partcollation, bounds,
+                                                   key->partnatts, values, &equal);
+        index = bounds->indexes[offset + 1];
+    }
+    if (index < 0 && bounds != nullptr) index = bounds->default_index;
+    if (index < 0) {
+        ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
+                        errmsg("no partition of relation \"%s\" found for row",
+                               RelationGetRelationName(parent))));
+    }
+    return partitions->oids[index];
 }
 
 }  // namespace
@@ -180,15 +249,7 @@ TableAppender::TableAppender(const char* schema, const char* table) {
         ExecOpenIndices(result_relation, false);
         slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(relation), &TTSOpsVirtual);
     });
-    if (relation->rd_rel->relkind == RELKIND_PARTITIONED_TABLE) {
-        call([&] {
-            routing_ = ExecSetupPartitionTupleRouting(estate, relation);
-            routing_state_ = makeNode(ModifyTableState);
-            routing_state_->ps.state = estate;
-            routing_state_->operation = CMD_INSERT;
-            routing_state_->resultRelInfo = result_relation;
-        });
-    }
+    partitioned_ = relation->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
     // Only AFTER ROW triggers (a foreign key's check, a DBA's own) queue
     // events: without them there is no trigger query level to open.
     fires_after_triggers_ = relation->trigdesc != nullptr &&
@@ -211,7 +272,41 @@ TableAppender::~TableAppender() {
 }
 
 void TableAppender::register_invalidation() {
-    CacheRegisterRelcacheCallback(forget_sequences, PointerGetDatum(nullptr));
+    CacheRegisterRelcacheCallback(forget_relation, PointerGetDatum(nullptr));
+}
+
+const TableAppender::Partition& TableAppender::partition_for(TupleTableSlot* row) {
+    Relation parent = relation_;
+    Oid relid = call([&] { return range_partition_for(parent, row); });
+    for (const Partition& known : partitions_) {
+        if (known.relid == relid) return known;
+    }
+    EState* estate = estate_;
+    ResultRelInfo* root = result_relation_;
+    Partition opened{relid, nullptr, nullptr, nullptr};
+    call([&] {
+        Relation relation = table_open(relid, RowExclusiveLock);
+        if (relation->rd_rel->relkind != RELKIND_RELATION) {
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("pg_tenancy appends only to partitions that are tables, not "
+                                   "to \"%s\"", RelationGetRelationName(relation))));
+        }
+        MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+        ResultRelInfo* result_relation = makeNode(ResultRelInfo);
+        InitResultRelInfo(result_relation, relation, 0, root, 0);
+        result_relation->ri_ConstraintExprs = compiled_checks(relation, estate);
+        result_relation->ri_PartitionCheckExpr = compiled_partition_check(relation, estate);
+        ExecOpenIndices(result_relation, false);
+        // Found again when its row triggers fire, as a routed relation is.
+        estate->es_tuple_routing_result_relations =
+            lappend(estate->es_tuple_routing_result_relations, result_relation);
+        opened.map = convert_tuples_by_name(RelationGetDescr(parent), RelationGetDescr(relation));
+        if (opened.map != nullptr) opened.slot = table_slot_create(relation, &estate->es_tupleTable);
+        MemoryContextSwitchTo(old);
+        opened.result_relation = result_relation;
+    });
+    partitions_.push_back(opened);
+    return partitions_.back();
 }
 
 int TableAppender::column(const char* name) const {
@@ -250,16 +345,20 @@ void TableAppender::append_row() {
     EState* estate = estate_;
     ResultRelInfo* result_relation = result_relation_;
     TupleTableSlot* slot = slot_;
-    PartitionTupleRouting* routing = routing_;
-    ModifyTableState* routing_state = routing_state_;
+    if (partitioned_) {
+        call([&] { store_row(); });
+        const Partition& partition = partition_for(slot);
+        result_relation = partition.result_relation;
+        if (partition.map != nullptr) {
+            slot = call([&] {
+                return execute_attr_map_slot(partition.map->attrMap, slot_, partition.slot);
+            });
+        }
+    }
     call([&] {
         MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
-        store_row();
-        if (routing == nullptr) {
-            ExecSimpleRelationInsert(result_relation, estate, slot);
-        } else {
-            insert_routed(routing_state, result_relation, routing, slot, estate);
-        }
+        if (!partitioned_) store_row();
+        ExecSimpleRelationInsert(result_relation, estate, slot);
         MemoryContextSwitchTo(old);
         ResetPerTupleExprContext(estate);
     });
@@ -272,7 +371,7 @@ void TableAppender::start_row() {
 }
 
 TupleTableSlot* TableAppender::find_by_primary_key() {
-    if (routing_ != nullptr) {
+    if (partitioned_) {
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
                     std::string("pg_tenancy: rows of partitioned table ") +
                         RelationGetRelationName(relation_) + " are only appended");
@@ -367,11 +466,13 @@ void TableAppender::finish() {
     ResultRelInfo* result_relation = result_relation_;
     bool fires_after_triggers = fires_after_triggers_;
     EPQState* epq = epq_;
-    PartitionTupleRouting* routing = routing_;
-    ModifyTableState* routing_state = routing_state_;
+    const std::vector<Partition>& partitions = partitions_;
     call([&] {
         if (epq != nullptr) EvalPlanQualEnd(epq);
-        if (routing != nullptr) ExecCleanupTupleRouting(routing_state, routing);
+        for (const Partition& partition : partitions) {
+            ExecCloseIndices(partition.result_relation);
+            table_close(partition.result_relation->ri_RelationDesc, NoLock);
+        }
         ExecCloseIndices(result_relation);
         if (fires_after_triggers) AfterTriggerEndQuery(estate);
         ExecResetTupleTable(estate->es_tupleTable, false);

@@ -70,10 +70,17 @@ private:
     ResultRelInfo* result_relation_ = nullptr;
     TupleTableSlot* slot_ = nullptr;
     Oid sequence_ = InvalidOid;
-    // Routing, for a partitioned table: a ModifyTableState stands in for the
-    // plan, as in the apply worker.
-    PartitionTupleRouting* routing_ = nullptr;
-    ModifyTableState* routing_state_ = nullptr;
+    // For a partitioned table: the partitions written so far, each opened on
+    // its first row.
+    struct Partition {
+        Oid relid;
+        ResultRelInfo* result_relation;
+        TupleConversionMap* map;  // nullptr: same row type as the parent
+        TupleTableSlot* slot;     // the converted row, when there is a map
+    };
+    bool partitioned_ = false;
+    std::vector<Partition> partitions_;
+    const Partition& partition_for(TupleTableSlot* row);
     Oid primary_key_ = InvalidOid;
     TupleTableSlot* stored_slot_ = nullptr;
     EPQState* epq_ = nullptr;  // for BEFORE UPDATE row triggers, made on the first update
