@@ -119,10 +119,11 @@ int maintain_file_access_log(int months_ahead) {
     pg::SpiArg ahead{INT4OID, Int32GetDatum(months_ahead)};
     // Most calls (every run_rollups) find nothing to do, and take no lock.
     if (spi.execute(missing_months_plan(), {ahead}, false) == 0) return 0;
-    // One maintenance at a time; appends (ROW EXCLUSIVE) go on meanwhile.
-    // The plan is made again under the lock: another one may have just
-    // created the months.
-    spi.execute("LOCK TABLE tenancy.file_access_log_default IN SHARE UPDATE EXCLUSIVE MODE", false);
+    // One maintenance at a time, and no append to the default partition
+    // meanwhile: a row it took after the move would fail the ATTACH. Appends
+    // to the months (almost all of them) go on. The plan is made again under
+    // the lock: another maintenance may have just created the months.
+    spi.execute("LOCK TABLE tenancy.file_access_log_default IN SHARE ROW EXCLUSIVE MODE", false);
     static pg::CachedPlan partition_ddl("SELECT tenancy.file_access_log_partition_ddl($1)",
                                         {NAMEOID});
     auto months = text_rows(spi, missing_months_plan(), {ahead}, 4);

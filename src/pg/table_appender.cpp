@@ -241,12 +241,16 @@ TableAppender::TableAppender(const char* schema, const char* table) {
 
         result_relation = makeNode(ResultRelInfo);
         InitResultRelInfo(result_relation, relation, 1, nullptr, 0);
-        result_relation->ri_ConstraintExprs = compiled_checks(relation, estate);
         // Lets ExecGetTriggerResultRel find it when foreign-key triggers fire.
         estate->es_opened_result_relations =
             lappend(estate->es_opened_result_relations, result_relation);
         estate->es_output_cid = GetCurrentCommandId(true);
-        ExecOpenIndices(result_relation, false);
+        // A partitioned table's rows are checked and indexed in their
+        // partitions (partition_for).
+        if (relation->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) {
+            result_relation->ri_ConstraintExprs = compiled_checks(relation, estate);
+            ExecOpenIndices(result_relation, false);
+        }
         slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(relation), &TTSOpsVirtual);
     });
     partitioned_ = relation->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
