@@ -15,7 +15,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction
 -- that is rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(64);
+SELECT plan(73);
 
 -------------------------------------------------------------------------------
 -- The guard, in the catalog.
@@ -316,6 +316,52 @@ SELECT is((SELECT count(*) FROM (SELECT * FROM log_before EXCEPT ALL SELECT * FR
           'deleting another organization removed none of A''s log rows');
 SELECT is((SELECT count(*) FROM tenancy.file_access_log), 9::bigint,
           'A''s log holds its 9 rows after B was deleted');
+
+-------------------------------------------------------------------------------
+-- The log's partitions (1.5): each carries the guards, none is open to the
+-- application, and an event trigger keeps them from being dropped or
+-- detached.
+-------------------------------------------------------------------------------
+SELECT ok((SELECT count(*) FROM pg_partition_tree('tenancy.file_access_log') WHERE level = 1) >= 1,
+          'the log has partitions (at least its default one)');
+SELECT is((SELECT count(*) FROM pg_partition_tree('tenancy.file_access_log') t
+           WHERE t.level = 1
+             AND NOT EXISTS (SELECT FROM pg_trigger g
+                             WHERE g.tgrelid = t.relid AND g.tgname = 'file_access_log_append_only'
+                               AND g.tgenabled = 'A' AND g.tgparentid <> 0
+                               AND g.tgfoid = 'tenancy.file_access_log_guard()'::regprocedure)),
+          0::bigint, 'every partition has the row guard, cloned from the log, ENABLED ALWAYS');
+SELECT is((SELECT count(*) FROM pg_partition_tree('tenancy.file_access_log') t
+           WHERE t.level = 1
+             AND NOT EXISTS (SELECT FROM pg_trigger g
+                             WHERE g.tgrelid = t.relid AND g.tgname = 'file_access_log_no_truncate'
+                               AND g.tgenabled = 'A' AND (g.tgtype & 32) <> 0
+                               AND g.tgfoid = 'tenancy.file_access_log_guard()'::regprocedure)),
+          0::bigint, 'every partition has its own TRUNCATE guard (statement triggers are not cloned), ENABLED ALWAYS');
+SELECT is((SELECT count(*) FROM pg_partition_tree('tenancy.file_access_log') t
+           WHERE t.level = 1
+             AND (has_table_privilege('tenancy_app', t.relid, 'SELECT')
+                  OR has_table_privilege('tenancy_app', t.relid, 'INSERT')
+                  OR has_table_privilege('tenancy_app', t.relid, 'UPDATE')
+                  OR has_table_privilege('tenancy_app', t.relid, 'DELETE')
+                  OR has_table_privilege('tenancy_app', t.relid, 'TRUNCATE'))),
+          0::bigint, 'tenancy_app has no privilege on any partition: it reads the log through its policy only');
+SELECT is((SELECT count(*) FROM pg_partition_tree('tenancy.file_access_log') t
+           JOIN pg_class c ON c.oid = t.relid
+           WHERE t.level = 1 AND NOT (c.relrowsecurity AND c.relforcerowsecurity)),
+          0::bigint, 'row level security is enabled and forced on every partition (no policy: nothing shows)');
+SELECT throws_ok('SELECT count(*) FROM tenancy.file_access_log_default', '42501', NULL,
+                 'reading the default partition directly: permission denied');
+SELECT throws_ok('DELETE FROM tenancy.file_access_log_default', '42501', NULL,
+                 'deleting from the default partition: permission denied');
+SELECT throws_ok('DROP TABLE tenancy.file_access_log_default', '42501', NULL,
+                 'dropping the default partition: refused');
+SELECT results_eq(
+    $$SELECT evtevent::text COLLATE "default", evtenabled::text, evtfoid::regproc::text COLLATE "default",
+             evttags::text COLLATE "default"
+      FROM pg_event_trigger WHERE evtname = 'pg_tenancy_file_access_log_ddl_guard'$$,
+    $$VALUES ('ddl_command_start', 'A', 'tenancy.file_access_log_ddl_guard', '{"DROP TABLE","ALTER TABLE"}')$$,
+    'the event trigger guarding the partitions fires ALWAYS at the start of DROP TABLE and ALTER TABLE');
 
 SELECT * FROM finish();
 ROLLBACK;
