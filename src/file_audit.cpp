@@ -557,6 +557,7 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     // cascade would (a serialization failure under REPEATABLE READ).
     pg::SpiConnection spi;
     register_transition_tables(trigger);
+    hold_log_partitions_steady(spi);
     LogMaintenanceScope maintenance;
     spi.execute_seeing_concurrent(delete_log, {});
     spi.execute_seeing_concurrent(delete_events, {});
@@ -659,6 +660,7 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         " greatest(file_log_complete_since, now() - $1)",
         {INTERVALOID});
     pg::SpiConnection spi;
+    hold_log_partitions_steady(spi);
     bool no_state = true;
     Datum counted = Datum(0);
     if (spi.execute("SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE", false, 1) > 0) {

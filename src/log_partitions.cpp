@@ -27,16 +27,32 @@ std::string text_of(Datum value) {
     return pg::call([&] { return TextDatumGetCString(value); });
 }
 
-// The rows of a query, every column as text (none may be NULL).
+// The rows of a query whose columns are all text and never NULL.
 std::vector<std::vector<std::string>> text_rows(pg::SpiConnection& spi, pg::CachedPlan& plan,
                                                 std::initializer_list<pg::SpiArg> args,
                                                 int columns) {
     std::uint64_t count = spi.execute(plan, args, false);
+    bool all_text = pg::call([&] {
+        if (SPI_tuptable == nullptr || SPI_tuptable->tupdesc->natts != columns) return false;
+        for (int column = 1; column <= columns; ++column) {
+            if (SPI_gettypeid(SPI_tuptable->tupdesc, column) != TEXTOID) return false;
+        }
+        return true;
+    });
+    if (!all_text) {
+        throw pg::Error(ERRCODE_INTERNAL_ERROR, "pg_tenancy: a maintenance query returned other "
+                                                "than " + std::to_string(columns) + " text columns");
+    }
     std::vector<std::vector<std::string>> rows(count);
     for (std::uint64_t row = 0; row < count; ++row) {
         for (int column = 1; column <= columns; ++column) {
             bool is_null = false;
-            rows[row].push_back(text_of(spi.copied_value(row, column, &is_null)));
+            Datum value = spi.copied_value(row, column, &is_null);
+            if (is_null) {
+                throw pg::Error(ERRCODE_INTERNAL_ERROR,
+                                "pg_tenancy: a maintenance query returned NULL");
+            }
+            rows[row].push_back(text_of(value));
         }
     }
     return rows;
@@ -51,8 +67,11 @@ pg::CachedPlan& missing_months_plan() {
         "  SELECT generate_series(m, m + make_interval(months => $1), interval '1 month') AS month"
         "  FROM date_trunc('month', now() AT TIME ZONE 'UTC') m"
         "  UNION"
+        // Rows dated 'infinity' or before the year 1 stay in the default
+        // partition: their months have no name of the YYYY_MM kind.
         "  SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'UTC')"
-        "  FROM ONLY tenancy.file_access_log_default),"
+        "  FROM ONLY tenancy.file_access_log_default"
+        "  WHERE isfinite(at) AND at >= '0001-01-01 00:00:00+00'),"
         " named AS ("
         "  SELECT month, 'file_access_log_' || to_char(month, 'YYYY_MM') AS name,"
         "         to_char(month, 'YYYY-MM-DD') || ' 00:00:00+00' AS from_at,"
@@ -62,7 +81,7 @@ pg::CachedPlan& missing_months_plan() {
         "                    WHERE NOT p.is_default"
         "                      AND p.from_at < (w.month + interval '1 month') AT TIME ZONE 'UTC'"
         "                      AND p.to_at > w.month AT TIME ZONE 'UTC'))"
-        " SELECT name,"
+        " SELECT name, (to_regclass(format('tenancy.%I', name)) IS NOT NULL)::text,"
         "   format('CREATE TABLE tenancy.%I (LIKE tenancy.file_access_log INCLUDING CONSTRAINTS)',"
         "          name),"
         "   format('WITH moved AS (DELETE FROM ONLY tenancy.file_access_log_default"
@@ -89,9 +108,19 @@ bool log_is_partitioned() {
     });
 }
 
-bool is_log_partition(Oid relid, Oid log) {
+// A partitioned table of pg_tenancy's own: the log, whatever it is called
+// by now (a rename of it or of its schema must not open a way around the
+// guard).
+bool is_extension_partitioned_table(Oid relid) {
+    Oid extension = get_extension_oid("pg_tenancy", true);
+    return OidIsValid(relid) && OidIsValid(extension) &&
+           get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE &&
+           getExtensionOfObject(RelationRelationId, relid) == extension;
+}
+
+bool is_log_partition(Oid relid) {
     return OidIsValid(relid) && get_rel_relispartition(relid) &&
-           get_partition_parent(relid, true) == log;
+           is_extension_partitioned_table(get_partition_parent(relid, true));
 }
 
 [[noreturn]] void refuse_partition_ddl(const std::string& what) {
@@ -123,31 +152,52 @@ int maintain_file_access_log(int months_ahead) {
     // meanwhile: a row it took after the move would fail the ATTACH. Appends
     // to the months (almost all of them) go on. The plan is made again under
     // the lock: another maintenance may have just created the months.
-    spi.execute("LOCK TABLE tenancy.file_access_log_default IN SHARE ROW EXCLUSIVE MODE", false);
+    spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN SHARE ROW EXCLUSIVE MODE",
+                false);
     static pg::CachedPlan partition_ddl("SELECT tenancy.file_access_log_partition_ddl($1)",
                                         {NAMEOID});
-    auto months = text_rows(spi, missing_months_plan(), {ahead}, 4);
-    for (const auto& month : months) {
+    int created = 0;
+    for (const auto& month : text_rows(spi, missing_months_plan(), {ahead}, 5)) {
         const std::string& name = month[0];
-        spi.execute(month[1].c_str(), false);
-        Datum name_datum = pg::call([&] { return DirectFunctionCall1(namein, CStringGetDatum(name.c_str())); });
+        if (month[1] == "true") {
+            // A table of that name that is not a partition of the log: a
+            // DBA's, or a detached month. Its month stays in the default
+            // partition; the other months are still made.
+            pg::call([&] {
+                ereport(WARNING,
+                        (errmsg("pg_tenancy: cannot create file access log partition tenancy.%s:"
+                                " a table of that name exists",
+                                name.c_str()),
+                         errhint("Rename that table, then call tenancy.maintain_file_access_log().")));
+            });
+            continue;
+        }
+        spi.execute(month[2].c_str(), false);
+        Datum name_datum =
+            pg::call([&] { return DirectFunctionCall1(namein, CStringGetDatum(name.c_str())); });
         for (const auto& statement : text_rows(spi, partition_ddl, {{NAMEOID, name_datum}}, 1)) {
             spi.execute(statement[0].c_str(), false);
         }
         {
             LogMaintenanceScope maintenance;
-            spi.execute(month[2].c_str(), false);
+            spi.execute(month[3].c_str(), false);
         }
         // Checks the new partition's rows and the default partition's rest
         // against the bounds (ACCESS EXCLUSIVE on the default partition
         // meanwhile, which holds only rows no month had yet).
-        spi.execute(month[3].c_str(), false);
+        spi.execute(month[4].c_str(), false);
         pg::call([&] {
             ereport(LOG, (errmsg("pg_tenancy: created file access log partition tenancy.%s",
                                  name.c_str())));
         });
+        ++created;
     }
-    return static_cast<int>(months.size());
+    return created;
+}
+
+void hold_log_partitions_steady(pg::SpiConnection& spi) {
+    if (!log_is_partitioned()) return;
+    spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ROW EXCLUSIVE MODE", false);
 }
 
 std::uint64_t drop_purgeable_log_partitions(pg::SpiConnection& spi, Datum older_than,
@@ -160,6 +210,10 @@ std::uint64_t drop_purgeable_log_partitions(pg::SpiConnection& spi, Datum older_
     std::uint64_t dropped = 0;
     for (const auto& row : text_rows(spi, old_partitions, {{INTERVALOID, older_than}}, 1)) {
         const std::string& partition = row[0];
+        // A writer of this month that has not committed yet is waited for,
+        // and no new one comes in, before its rows are looked at: what is
+        // counted here is what is dropped.
+        spi.execute(("LOCK TABLE ONLY " + partition + " IN SHARE MODE").c_str(), false);
         // Rows written before the counted snapshot's xmin are all counted;
         // the BRIN index on txid finds the rest, if any, cheaply.
         std::string uncounted =
@@ -198,7 +252,14 @@ TENANCY_SQL_FUNCTION(tenancy_maintain_file_access_log) {
     if (months_ahead < 0 || months_ahead > 120) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "months_ahead must be between 0 and 120");
     }
-    refuse_read_only("tenancy.maintain_file_access_log");
+    refuse_read_only("tenancy.maintain_file_access_log", "partitions");
+    if (IsolationUsesXactSnapshot()) {
+        // Its plan would be read on the transaction's snapshot, and a row a
+        // writer committed since would then fail the ATTACH.
+        throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+                        "tenancy.maintain_file_access_log() runs under READ COMMITTED only",
+                        {}, "Call it in a READ COMMITTED transaction.");
+    }
     PG_RETURN_INT32(maintain_file_access_log(months_ahead));
 }
 
@@ -214,16 +275,14 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
     // What the statement would do to the log, if anything (looked up without
     // a lock, as the statement itself has not run yet).
     const char* refused = pg::call([&]() -> const char* {
-        Oid log = log_relation();
-        if (!OidIsValid(log)) return nullptr;
         if (IsA(statement, DropStmt)) {
             auto* drop = castNode(DropStmt, statement);
             if (drop->removeType != OBJECT_TABLE) return nullptr;
             ListCell* cell = nullptr;
             foreach (cell, drop->objects) {
                 auto* names = static_cast<List*>(lfirst(cell));
-                if (is_log_partition(RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true),
-                                     log)) {
+                if (is_log_partition(
+                        RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true))) {
                     return psprintf("drop table %s", NameListToString(names));
                 }
             }
@@ -234,7 +293,8 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                 auto* command = static_cast<AlterTableCmd*>(lfirst(cell));
                 if ((command->subtype == AT_DetachPartition ||
                      command->subtype == AT_DetachPartitionFinalize) &&
-                    RangeVarGetRelid(alter->relation, NoLock, true) == log) {
+                    is_extension_partitioned_table(
+                        RangeVarGetRelid(alter->relation, NoLock, true))) {
                     return "detach a partition of tenancy.file_access_log";
                 }
             }

@@ -33,6 +33,13 @@ int maintain_file_access_log(int months_ahead);
 // How far ahead run_rollups keeps months (the SQL function's default too).
 inline constexpr int kLogMonthsAhead = 2;
 
+// Takes ROW EXCLUSIVE on the default partition, which maintenance locks
+// (SHARE ROW EXCLUSIVE) before it moves rows out of it: a statement planned
+// after this over the whole log finds every row, none in a month attached
+// meanwhile. For deletions of log rows (an organization's, a purge's); also
+// keeps purge and maintenance in one lock order. Nothing before 1.5.
+void hold_log_partitions_steady(pg::SpiConnection& spi);
+
 // purge_file_access_log's first step: drops every partition whose whole
 // range is older than older_than and whose rows the rollups have all counted
 // (visible in the `counted` snapshot, text). Returns the rows dropped.

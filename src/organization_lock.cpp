@@ -91,11 +91,12 @@ void lock_organization(const core::Uuid& organization_id) {
 
 void forget_locked_organizations() { g_locked.clear(); }
 
-void refuse_read_only(const char* function) {
+void refuse_read_only(const char* function, const char* what) {
     if (XactReadOnly) {
         throw pg::Error(ERRCODE_READ_ONLY_SQL_TRANSACTION,
                         std::string(function) + "() cannot run in a read-only transaction",
-                        {}, "It writes a row: call it in a read-write transaction on the primary.");
+                        {}, std::string("It writes ") + what +
+                                ": call it in a read-write transaction on the primary.");
     }
 }
 

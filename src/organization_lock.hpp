@@ -20,8 +20,8 @@ void forget_locked_organizations();
 
 // Raises 25006 naming the function in a read-only transaction (and on a
 // standby), before the first write would fail on some internal step such as
-// nextval().
-void refuse_read_only(const char* function);
+// nextval(). `what` says what it writes, for the hint.
+void refuse_read_only(const char* function, const char* what = "a row");
 
 // Registers the transaction callbacks behind lock_organization; once, from
 // _PG_init.

@@ -224,12 +224,11 @@ TableAppender::TableAppender(const char* schema, const char* table) {
     ResultRelInfo* result_relation = nullptr;
     TupleTableSlot* slot = nullptr;
     call([&] {
-        Oid relid = get_relname_relid(table, get_namespace_oid(schema, false));
-        if (!OidIsValid(relid)) {
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                            errmsg("relation \"%s.%s\" does not exist", schema, table)));
-        }
-        relation = table_open(relid, RowExclusiveLock);
+        // By name, then locked, then by name again if that changed meanwhile
+        // (an upgrade that replaced the table commits while this waits).
+        relation = table_openrv(makeRangeVar(const_cast<char*>(schema), const_cast<char*>(table), -1),
+                                RowExclusiveLock);
+        Oid relid = RelationGetRelid(relation);
         estate = CreateExecutorState();
 
         RangeTblEntry* rte = makeNode(RangeTblEntry);
@@ -285,11 +284,24 @@ const TableAppender::Partition& TableAppender::partition_for(TupleTableSlot* row
     for (const Partition& known : partitions_) {
         if (known.relid == relid) return known;
     }
+    // Locked, then routed again: a month attached while this waited for the
+    // lock (maintenance holds the default partition meanwhile) takes the row
+    // now, where PostgreSQL's own routing would fail on the default
+    // partition's new constraint.
+    for (;;) {
+        call([&] { LockRelationOid(relid, RowExclusiveLock); });
+        Oid again = call([&] { return range_partition_for(parent, row); });
+        if (again == relid) break;
+        relid = again;
+        for (const Partition& known : partitions_) {
+            if (known.relid == relid) return known;
+        }
+    }
     EState* estate = estate_;
     ResultRelInfo* root = result_relation_;
     Partition opened{relid, nullptr, nullptr, nullptr};
     call([&] {
-        Relation relation = table_open(relid, RowExclusiveLock);
+        Relation relation = table_open(relid, NoLock);  // locked above
         if (relation->rd_rel->relkind != RELKIND_RELATION) {
             ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                             errmsg("pg_tenancy appends only to partitions that are tables, not "

@@ -30,10 +30,15 @@
 -- for the default partition below and for maintain_file_access_log.
 CREATE FUNCTION tenancy.file_access_log_partition_ddl(partition name)
     RETURNS SETOF text
-    LANGUAGE sql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
 SELECT format(statement, partition, left(partition, 50) || '_file_idx',
-              left(partition, 50) || '_at_idx', left(partition, 50) || '_txid_idx')
+              left(partition, 50) || '_at_idx', left(partition, 50) || '_txid_idx',
+              (SELECT relowner::regrole::text FROM pg_class
+               WHERE oid = 'tenancy.file_access_log'::regclass))
 FROM unnest(ARRAY[
+    -- The log's owner, not whoever ran maintenance: DROP OWNED BY that role
+    -- must not take a month along.
+    'ALTER TABLE tenancy.%1$I OWNER TO %5$s',
     'CREATE INDEX %2$I ON tenancy.%1$I (organization_id, file_id, at)',
     'CREATE INDEX %3$I ON tenancy.%1$I USING brin (at)',
     'CREATE INDEX %4$I ON tenancy.%1$I USING brin (txid tenancy.xid8_minmax_ops)',
@@ -45,6 +50,46 @@ FROM unnest(ARRAY[
     'ALTER TABLE tenancy.%1$I ENABLE ALWAYS TRIGGER file_access_log_no_truncate'
 ]) WITH ORDINALITY AS s(statement, n)
 ORDER BY n
+$$;
+
+-- What a DBA built on the old table would stay with it, and so with the old
+-- rows only (new rows go to the new partitioned log): views, publications
+-- that list it, grants and policies for other roles, triggers of their own.
+-- The upgrade refuses rather than leave them looking at the past.
+DO $$
+DECLARE
+    log_oid oid := 'tenancy.file_access_log'::regclass;
+    found text;
+BEGIN
+    SELECT string_agg(what, '; ' ORDER BY what) INTO found FROM (
+        SELECT DISTINCT format('view %s', r.ev_class::regclass) AS what
+        FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+        WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+          AND d.refobjid = log_oid AND r.ev_class <> log_oid
+        UNION ALL
+        SELECT format('publication %I', p.pubname)
+        FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+        WHERE pr.prrelid = log_oid
+        UNION ALL
+        SELECT format('policy %I', polname) FROM pg_policy
+        WHERE polrelid = log_oid AND polname <> 'file_access_log_select'
+        UNION ALL
+        SELECT format('trigger %I', tgname) FROM pg_trigger
+        WHERE tgrelid = log_oid AND NOT tgisinternal
+          AND tgname NOT IN ('file_access_log_append_only', 'file_access_log_no_truncate')
+        UNION ALL
+        SELECT DISTINCT format('privileges of %s', CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                                        ELSE a.grantee::regrole::text END)
+        FROM pg_class c, aclexplode(c.relacl) a
+        WHERE c.oid = log_oid AND a.grantee <> c.relowner
+          AND a.grantee <> 'tenancy_app'::regrole) objects;
+    IF found IS NOT NULL THEN
+        RAISE EXCEPTION 'tenancy.file_access_log has objects of yours that 1.5 cannot carry over: %', found
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = '1.5 replaces the log by a partitioned table; these would stay on a partition holding the old rows only.',
+                  HINT = 'Drop them (or remove the log from the publication), run ALTER EXTENSION pg_tenancy UPDATE, then create them again on tenancy.file_access_log.';
+    END IF;
+END
 $$;
 
 -- The old table steps aside; what becomes of it is decided below.
@@ -123,7 +168,9 @@ $$;
 DO $$
 DECLARE
     next_month timestamp := date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month';
-    name text := 'file_access_log_until_' || to_char(next_month, 'YYYY_MM');
+    last_at timestamptz;
+    upper_bound text;
+    name text;
 BEGIN
     -- Out of the extension either way, which takes it off pg_dump's list.
     ALTER EXTENSION pg_tenancy DROP TABLE tenancy.file_access_log_until;
@@ -131,12 +178,27 @@ BEGIN
         DROP TABLE tenancy.file_access_log_until;
         RETURN;
     END IF;
+    -- Rows dated past next month (a clock set wrong, rows written by hand)
+    -- stay with the old ones: the bound moves past them. The BRIN index on
+    -- `at` answers whether there are any without reading the table.
+    IF EXISTS (SELECT FROM tenancy.file_access_log_until
+               WHERE at >= next_month AT TIME ZONE 'UTC') THEN
+        SELECT max(at) INTO last_at FROM tenancy.file_access_log_until;
+        IF NOT isfinite(last_at) THEN
+            next_month := NULL;  -- MAXVALUE: every row, then and later, goes here
+        ELSE
+            next_month := greatest(next_month,
+                                   date_trunc('month', last_at AT TIME ZONE 'UTC') + interval '1 month');
+        END IF;
+    END IF;
+    name := 'file_access_log_until_' || coalesce(to_char(next_month, 'YYYY_MM'), 'end');
+    upper_bound := coalesce(quote_literal(next_month AT TIME ZONE 'UTC'), 'MAXVALUE');
     EXECUTE format('ALTER TABLE tenancy.file_access_log_until RENAME TO %I', name);
     EXECUTE format('ALTER INDEX tenancy.file_access_log_file_idx RENAME TO %I', name || '_file_idx');
     EXECUTE format('ALTER INDEX tenancy.file_access_log_at_idx RENAME TO %I', name || '_at_idx');
     EXECUTE format('ALTER INDEX tenancy.file_access_log_txid_idx RENAME TO %I', name || '_txid_idx');
     EXECUTE format('ALTER TABLE tenancy.file_access_log ATTACH PARTITION tenancy.%I'
-                   ' FOR VALUES FROM (MINVALUE) TO (%L)', name, next_month AT TIME ZONE 'UTC');
+                   ' FOR VALUES FROM (MINVALUE) TO (%s)', name, upper_bound);
 END
 $$;
 

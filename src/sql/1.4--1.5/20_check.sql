@@ -1,9 +1,9 @@
 -------------------------------------------------------------------------------
 -- tenancy.check() and the partitioned log (1.5): an index that leads with the
--- tenant column counts on a partitioned table when every partition has one
--- (the log's indexes are per partition); pg_tenancy's triggers are checked on
--- the log's partitions too, which are not extension members; and its event
--- trigger must be enabled ALWAYS.
+-- tenant column counts on a partitioned table when every partition has one;
+-- pg_tenancy's triggers are checked on the log's partitions too, which are
+-- not extension members; its event trigger must be enabled ALWAYS; and each
+-- of the log's partitions needs its TRUNCATE guard, its btree and logging.
 -------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION tenancy.check()
     RETURNS TABLE (severity text, object text, finding text, fix text)
@@ -198,6 +198,8 @@ FROM live_tenant_tables t
 WHERE NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a
                   ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                   WHERE i.indrelid = t.oid AND a.attname = t.tenant_column)
+  -- The log's partitions have indexes of their own: finding (12).
+  AND t.oid <> 'tenancy.file_access_log'::regclass
   -- A partitioned table without an index of its own: each partition's.
   AND NOT (t.relkind = 'p'
            AND NOT EXISTS (SELECT FROM pg_partition_tree(t.oid) pt
@@ -330,6 +332,37 @@ SELECT 'error', format('event trigger %I', e.evtname),
        format('ALTER EVENT TRIGGER %I ENABLE ALWAYS;', e.evtname)
 FROM pg_event_trigger e
 WHERE e.evtname = 'pg_tenancy_file_access_log_ddl_guard' AND e.evtenabled <> 'A'
+UNION ALL
+-- (12) Each partition of the log needs its own TRUNCATE guard (statement
+-- triggers are not cloned from the log), its own btree (the partitioned log
+-- has none: an index on it would break the restore of dumped months), and
+-- to be logged.
+SELECT f.severity, format('partition %s of tenancy.file_access_log', pt.relid::regclass),
+       f.finding, f.fix
+FROM pg_partition_tree('tenancy.file_access_log') pt
+JOIN pg_class c ON c.oid = pt.relid
+CROSS JOIN LATERAL (
+    SELECT 'error' AS severity,
+           'partition has no TRUNCATE guard: a TRUNCATE of it removes audit rows' AS finding,
+           format('CREATE TRIGGER file_access_log_no_truncate BEFORE TRUNCATE ON %1$s'
+                  ' FOR EACH STATEMENT EXECUTE FUNCTION tenancy.file_access_log_guard();'
+                  ' ALTER TABLE %1$s ENABLE ALWAYS TRIGGER file_access_log_no_truncate;',
+                  pt.relid::regclass) AS fix
+    WHERE NOT EXISTS (SELECT FROM pg_trigger g
+                      WHERE g.tgrelid = pt.relid AND (g.tgtype & 32) <> 0
+                        AND g.tgfoid = 'tenancy.file_access_log_guard()'::regprocedure)
+    UNION ALL
+    SELECT 'error', 'partition is unlogged: its audit rows are lost in a crash',
+           format('ALTER TABLE %s SET LOGGED;', pt.relid::regclass)
+    WHERE c.relpersistence = 'u'
+    UNION ALL
+    SELECT 'warning',
+           'partition has no index that leads with "organization_id": per-organization and per-file reads scan it',
+           format('CREATE INDEX ON %s (organization_id, file_id, at);', pt.relid::regclass)
+    WHERE NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a
+                      ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                      WHERE i.indrelid = pt.relid AND a.attname = 'organization_id')) f
+WHERE pt.level > 0
 $$;
 COMMENT ON FUNCTION tenancy.check() IS
     'Findings that undermine tenant isolation, with severity and fix; zero rows when all is well.';
