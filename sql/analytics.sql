@@ -202,35 +202,13 @@ DELETE FROM tenancy.events WHERE organization_id = '00000000-0000-4000-a000-0000
 -- meets a run waits for it, then removes what it wrote (READ COMMITTED) or
 -- fails as a serialization failure (REPEATABLE READ): what the foreign key's
 -- ON DELETE CASCADE did. Two more sessions through dblink.
-CREATE EXTENSION dblink;
-CREATE FUNCTION pg_temp.connect(name text) RETURNS text LANGUAGE sql AS $$
-    SELECT dblink_connect(name, format('host=%s port=%s dbname=%s',
-        split_part(current_setting('unix_socket_directories'), ',', 1),
-        current_setting('port'), current_database()))
-$$;
+\i sql/include/two_sessions.sql
 -- The runner runs runner_sql (one text value) in a transaction; the deleter
--- then deletes the organization; the runner commits once the deleter waits on
--- a lock (up to 10 s). Returns runner_sql's value and whether the deleter
--- waited. The deleter's outcome is read by the caller.
+-- then deletes the organization, and the runner commits once it waits.
 CREATE FUNCTION pg_temp.write_meets_delete(org uuid, runner_sql text) RETURNS text
-    LANGUAGE plpgsql AS $$
-DECLARE
-    wrote text;
-    waited boolean := false;
-BEGIN
-    PERFORM dblink_exec('runner', 'BEGIN');
-    SELECT t.wrote INTO wrote FROM dblink('runner', runner_sql) AS t(wrote text);
-    PERFORM dblink_send_query('deleter', format('DELETE FROM tenancy.organizations WHERE id = %L', org));
-    FOR i IN 1 .. 1000 LOOP
-        waited := EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock'
-                          AND query LIKE 'DELETE FROM tenancy.organizations%');
-        EXIT WHEN waited;
-        PERFORM pg_sleep(0.01);
-        PERFORM pg_stat_clear_snapshot();
-    END LOOP;
-    PERFORM dblink_exec('runner', 'COMMIT');
-    RETURN format('runner: %s; deleter waited: %s', wrote, waited);
-END
+    LANGUAGE sql AS $$
+    SELECT pg_temp.hold_while('runner', runner_sql, 'deleter',
+                              format('DELETE FROM tenancy.organizations WHERE id = %L', org))
 $$;
 -- The runner runs the rollups: rows_read/buckets_written per source.
 CREATE FUNCTION pg_temp.run_meets_delete(org uuid) RETURNS text LANGUAGE sql AS $$

@@ -69,13 +69,81 @@ DROP TABLE tenancy.file_access_log_2020_01;
 DROP TABLE IF EXISTS public.nothing_here, tenancy.file_access_log_2020_02;
 ALTER TABLE tenancy.file_access_log DETACH PARTITION tenancy.file_access_log_2020_01;
 DROP TABLE tenancy.file_access_log_default;
+-- The guard knows the log by what it is, not by its name.
+BEGIN;
+ALTER TABLE tenancy.file_access_log RENAME TO file_access_log_renamed;
+DROP TABLE tenancy.file_access_log_2020_01;
+ROLLBACK;
+BEGIN;
+ALTER SCHEMA tenancy RENAME TO tenancy_renamed;
+ALTER TABLE tenancy_renamed.file_access_log DETACH PARTITION tenancy_renamed.file_access_log_2020_01;
+ROLLBACK;
 \set VERBOSITY default
+-- Months belong to the log's owner, whoever made them: dropping what the
+-- maintainer owns leaves them.
+CREATE ROLE tenancy_months_maintainer SUPERUSER;
+SET ROLE tenancy_months_maintainer;
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
+    ('00000000-0000-4000-a000-00000000aa01', '00000000-0000-4000-c000-00000000aa01', 'view',
+     '2020-11-11 11:00+00');
+SELECT tenancy.maintain_file_access_log();
+RESET ROLE;
+SELECT relowner::regrole AS owner FROM pg_class WHERE oid = 'tenancy.file_access_log_2020_11'::regclass;
+DROP OWNED BY tenancy_months_maintainer;
+DROP ROLE tenancy_months_maintainer;
+SELECT count(*) AS rows_of_2020_11 FROM tenancy.file_access_log_2020_11;
+-- A table that already has a month's name: that month stays in the default
+-- partition, with a warning, until the name is free.
+CREATE TABLE tenancy.file_access_log_2020_12 (note text);
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
+    ('00000000-0000-4000-a000-00000000aa01', '00000000-0000-4000-c000-00000000aa01', 'view',
+     '2020-12-24 18:00+00');
+SET client_min_messages = notice;
+SELECT tenancy.maintain_file_access_log();
+SET client_min_messages = warning;
+DROP TABLE tenancy.file_access_log_2020_12;
+SELECT tenancy.maintain_file_access_log();
+-- Rows dated 'infinity' or before the year 1 have no month to go to: they
+-- stay in the default partition, and maintenance goes on.
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
+    ('00000000-0000-4000-a000-00000000aa01', '00000000-0000-4000-c000-00000000aa01', 'view', 'infinity'),
+    ('00000000-0000-4000-a000-00000000aa01', '00000000-0000-4000-c000-00000000aa01', 'view',
+     '0044-03-15 12:00+00 BC');
+SELECT tenancy.maintain_file_access_log();
+SELECT count(*) AS left_in_default FROM ONLY tenancy.file_access_log_default;
+-- Maintenance reads the catalog on a fresh snapshot each time: not under
+-- REPEATABLE READ (run_rollups there leaves it to its next run).
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT tenancy.maintain_file_access_log();
+ROLLBACK;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) >= 0 AS ran FROM tenancy.run_rollups();
+ROLLBACK;
 -- Other tables' DDL is not in the way.
 CREATE TABLE public.months_scratch (v int);
 ALTER TABLE public.months_scratch ADD COLUMN w int;
 DROP TABLE public.months_scratch;
 -- pg_tenancy's own checks see nothing wrong with the log.
 SELECT count(*) AS log_findings FROM tenancy.check() WHERE object LIKE '%file_access_log%';
+
+-- Deleting an organization while maintenance moves its rows out of the
+-- default partition: the deletion waits, then finds them in their month.
+\i sql/include/two_sessions.sql
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-00000000aa02', 'months-race', 'Months race');
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
+    ('00000000-0000-4000-a000-00000000aa02', '00000000-0000-4000-c000-00000000aa02', 'view',
+     '2020-09-10 00:00+00'),
+    ('00000000-0000-4000-a000-00000000aa02', '00000000-0000-4000-c000-00000000aa02', 'view',
+     '2020-09-11 00:00+00');
+SELECT pg_temp.connect('maintainer'), pg_temp.connect('deleter');
+SELECT pg_temp.hold_while('maintainer', 'SELECT tenancy.maintain_file_access_log()::text',
+                          'deleter', $$DELETE FROM tenancy.organizations
+                                       WHERE id = '00000000-0000-4000-a000-00000000aa02'$$);
+SELECT * FROM dblink_get_result('deleter') AS t(status text);
+SELECT * FROM dblink_get_result('deleter') AS t(status text);
+SELECT count(*) AS log_rows_of_deleted_organization FROM tenancy.file_access_log
+WHERE organization_id = '00000000-0000-4000-a000-00000000aa02';
 
 -- Retention drops whole months once the rollups have counted all their
 -- rows; a month with a row not yet counted waits for the next purge.
@@ -90,9 +158,31 @@ SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
 SELECT tenancy.purge_file_access_log('1 year') AS purged;
 SELECT partition FROM tenancy.file_access_log_partitions() WHERE from_at < '2021-01-01';
 SELECT older_than, rows_purged FROM tenancy.file_access_log_purges ORDER BY id DESC LIMIT 2;
--- This month's rows stay.
-SELECT count(*) AS left_this_month FROM tenancy.file_access_log
-WHERE file_id = '00000000-0000-4000-c000-00000000aa01';
+-- A purge that meets a writer of a month it would drop waits for it, and
+-- then keeps the month for the row it has not counted yet.
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
+    ('00000000-0000-4000-a000-00000000aa01', '00000000-0000-4000-c000-00000000aa01', 'view',
+     '2020-10-01 00:00+00');
+SELECT tenancy.maintain_file_access_log();
+SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
+SELECT pg_temp.hold_while('maintainer', $$INSERT INTO tenancy.file_access_log
+                                            (organization_id, file_id, action, at)
+                                          VALUES ('00000000-0000-4000-a000-00000000aa01',
+                                                  '00000000-0000-4000-c000-00000000aa01', 'view',
+                                                  '2020-10-20 00:00+00')
+                                          RETURNING 'written'::text$$,
+                          'deleter', $$SELECT tenancy.purge_file_access_log('1 year')$$);
+SELECT * FROM dblink_get_result('deleter') AS t(purged bigint);
+SELECT * FROM dblink_get_result('deleter') AS t(purged bigint);
+SELECT partition, (SELECT count(*) FROM tenancy.file_access_log l WHERE l.tableoid = p.partition)
+FROM tenancy.file_access_log_partitions() p WHERE from_at < '2021-01-01';
+SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
+SELECT tenancy.purge_file_access_log('1 year') AS purged;
+SELECT dblink_disconnect('maintainer'), dblink_disconnect('deleter');
+-- This month's rows stay (and the one dated 'infinity').
+SELECT count(*) FILTER (WHERE isfinite(at)) AS left_this_month,
+       count(*) FILTER (WHERE NOT isfinite(at)) AS left_infinite
+FROM tenancy.file_access_log WHERE file_id = '00000000-0000-4000-c000-00000000aa01';
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000aa01';
 SELECT count(*) AS left_after_organization FROM tenancy.file_access_log
 WHERE organization_id = '00000000-0000-4000-a000-00000000aa01';

@@ -202,7 +202,10 @@ void hold_log_partitions_steady(pg::SpiConnection& spi) {
 
 std::uint64_t drop_purgeable_log_partitions(pg::SpiConnection& spi, Datum older_than,
                                             Datum counted) {
-    if (!log_is_partitioned()) return 0;
+    // Under REPEATABLE READ a row committed while this waited for its lock
+    // would stay unseen, and go with its month: there every row goes by
+    // DELETE, which leaves what it cannot see.
+    if (!log_is_partitioned() || IsolationUsesXactSnapshot()) return 0;
     static pg::CachedPlan old_partitions(
         "SELECT partition::text FROM tenancy.file_access_log_partitions()"
         " WHERE NOT is_default AND to_at <= now() - $1 ORDER BY from_at",
@@ -221,13 +224,14 @@ std::uint64_t drop_purgeable_log_partitions(pg::SpiConnection& spi, Datum older_
             " WHERE txid >= pg_snapshot_xmin($1::pg_snapshot)"
             " AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot))";
         bool pending = false;
-        spi.for_each_row(uncounted.c_str(), {{TEXTOID, counted}}, true, [&](TupleTableSlot* slot) {
+        // Not read-only: a fresh snapshot, which sees what the lock waited for.
+        spi.for_each_row(uncounted.c_str(), {{TEXTOID, counted}}, false, [&](TupleTableSlot* slot) {
             bool is_null = false;
             pending = DatumGetBool(slot_getattr(slot, 1, &is_null));
         });
         if (pending) continue;  // its counted rows go row by row, with the rest
         std::uint64_t rows = 0;
-        spi.for_each_row(("SELECT count(*) FROM ONLY " + partition).c_str(), {}, true,
+        spi.for_each_row(("SELECT count(*) FROM ONLY " + partition).c_str(), {}, false,
                          [&](TupleTableSlot* slot) {
                              bool is_null = false;
                              rows = static_cast<std::uint64_t>(DatumGetInt64(slot_getattr(slot, 1, &is_null)));
