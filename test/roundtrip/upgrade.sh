@@ -29,7 +29,7 @@ default="$("${psql[@]}" -At -d postgres -c \
 mapfile -t older < <("${psql[@]}" -At -d postgres -c \
   "SELECT version FROM pg_available_extension_versions
    WHERE name = 'pg_tenancy' AND version <> '$default' ORDER BY string_to_array(version, '.')::int[]")
-echo "1..$((1 + 4 * ${#older[@]}))"
+echo "1..$((3 + 4 * ${#older[@]}))"
 
 "${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
   -c "DROP DATABASE IF EXISTS tenancy_upgrade_fresh" -c "CREATE DATABASE tenancy_upgrade_fresh" >/dev/null
@@ -97,4 +97,27 @@ SQL
   "${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
 done
 "${psql[@]}" -d postgres -c "DROP DATABASE tenancy_upgrade_fresh" >/dev/null
+
+# 1.5 replaces the log by a partitioned table. What a DBA built on the old one
+# (a view here) would stay with the old rows: the upgrade refuses, changes
+# nothing, and goes through once it is dropped.
+db=tenancy_upgrade_refused
+"${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
+  -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+"${psql[@]}" -d "$db" -c "CREATE EXTENSION pg_tenancy VERSION '1.4'" \
+  -c "CREATE VIEW public.recent_reads AS SELECT * FROM tenancy.file_access_log" >/dev/null
+refused="$("${psql[@]}" -d "$db" -c "ALTER EXTENSION pg_tenancy UPDATE" 2>&1)"
+if [[ "$refused" == *"ERROR:  tenancy.file_access_log has objects of yours that 1.5 cannot carry over: view public.recent_reads"* &&
+      "$("${psql[@]}" -At -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_tenancy'")" == 1.4 ]]; then
+  ok "1.4 -> $default refused while a view reads the log, nothing changed"
+else
+  echo "# got: $refused"
+  not_ok "1.4 -> $default refused while a view reads the log, nothing changed"
+fi
+if "${psql[@]}" -d "$db" -c "DROP VIEW public.recent_reads" -c "ALTER EXTENSION pg_tenancy UPDATE" >/dev/null; then
+  ok "1.4 -> $default once the view is dropped"
+else
+  not_ok "1.4 -> $default once the view is dropped"
+fi
+"${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
 exit $failed
