@@ -195,6 +195,20 @@ int maintain_file_access_log(int months_ahead) {
     return created;
 }
 
+void maintain_file_access_log_if_allowed() {
+    if (IsolationUsesXactSnapshot()) return;
+    bool allowed = pg::call([] {
+        Oid log = log_relation();
+        if (!OidIsValid(log)) return false;
+        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(log));
+        if (!HeapTupleIsValid(tuple)) return false;
+        Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
+        ReleaseSysCache(tuple);
+        return has_privs_of_role(GetUserId(), owner);
+    });
+    if (allowed) maintain_file_access_log(kLogMonthsAhead);
+}
+
 void hold_log_partitions_steady(pg::SpiConnection& spi) {
     if (!log_is_partitioned()) return;
     spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ROW EXCLUSIVE MODE", false);

@@ -33,6 +33,12 @@ int maintain_file_access_log(int months_ahead);
 // How far ahead run_rollups keeps months (the SQL function's default too).
 inline constexpr int kLogMonthsAhead = 2;
 
+// run_rollups' share of the maintenance: maintain_file_access_log when the
+// caller acts as the log's owner (a superuser, the owner or a member of its
+// role: whoever may create its partitions) under READ COMMITTED. Otherwise
+// nothing: rows of a month without a partition wait in the default one.
+void maintain_file_access_log_if_allowed();
+
 // Takes ROW EXCLUSIVE on the default partition, which maintenance locks
 // (SHARE ROW EXCLUSIVE) before it moves rows out of it: a statement planned
 // after this over the whole log finds every row, none in a month attached

@@ -630,9 +630,9 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
         {TEXTOID});
     spi.execute(save_state, {{TEXTOID, current}}, false);
     // The scheduled job that keeps the rollups current keeps the log's
-    // months ahead of the clock too (under READ COMMITTED, as the job runs;
-    // a run under REPEATABLE READ leaves them to the next one).
-    if (!IsolationUsesXactSnapshot()) maintain_file_access_log(kLogMonthsAhead);
+    // months ahead of the clock too (under READ COMMITTED, as the job runs,
+    // and as a role that may create them).
+    maintain_file_access_log_if_allowed();
     return_reports(fcinfo, reports);
     PG_RETURN_NULL();
 }

@@ -56,6 +56,8 @@ extern "C" {
 #include "commands/extension.h"
 #include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
+#include "catalog/pg_class.h"
+#include "utils/acl.h"
 #include "partitioning/partbounds.h"
 #include "partitioning/partdesc.h"
 #include "utils/partcache.h"
