@@ -648,10 +648,6 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
     }
     // Only rows the rollups have counted go (as for purge_events), and the
     // rollups learn from when the raw log is no longer complete.
-    static pg::CachedPlan purge(
-        "DELETE FROM tenancy.file_access_log WHERE at < now() - $1"
-        " AND pg_visible_in_snapshot(txid, $2::pg_snapshot)",
-        {INTERVALOID, TEXTOID});
     static pg::CachedPlan record(
         "INSERT INTO tenancy.file_access_log_purges (older_than, rows_purged) VALUES ($1, $2)",
         {INTERVALOID, INT8OID});
@@ -660,9 +656,10 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         " greatest(file_log_complete_since, now() - $1)",
         {INTERVALOID});
     pg::SpiConnection spi;
-    hold_log_partitions_steady(spi);
     bool no_state = true;
     Datum counted = Datum(0);
+    // The state row first: purges and rollup runs (which make months) take
+    // their turns on it before any lock on the log.
     if (spi.execute("SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE", false, 1) > 0) {
         counted = spi.copied_value(0, 1, &no_state);
     }
@@ -676,11 +673,7 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
                              errhint("Run tenancy.run_rollups() first.")));
         });
     } else {
-        // Whole months first (a DROP TABLE each, which takes ACCESS
-        // EXCLUSIVE on the log for a moment), then the rest row by row.
-        removed = drop_purgeable_log_partitions(spi, older_than, counted);
-        LogMaintenanceScope maintenance;
-        removed += spi.execute(purge, {{INTERVALOID, older_than}, {TEXTOID, counted}}, false);
+        removed = purge_counted_log_rows(spi, older_than, counted);
     }
     if (removed > 0) spi.execute(mark_incomplete, {{INTERVALOID, older_than}}, false);
     spi.execute(record, {{INTERVALOID, older_than}, {INT8OID, Int64GetDatum(removed)}}, false);

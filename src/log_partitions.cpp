@@ -67,11 +67,12 @@ pg::CachedPlan& missing_months_plan() {
         "  SELECT generate_series(m, m + make_interval(months => $1), interval '1 month') AS month"
         "  FROM date_trunc('month', now() AT TIME ZONE 'UTC') m"
         "  UNION"
-        // Rows dated 'infinity' or before the year 1 stay in the default
-        // partition: their months have no name of the YYYY_MM kind.
+        // Rows dated 'infinity', before the year 1 or after 9999 stay in the
+        // default partition: their months have no name of the YYYY_MM kind
+        // (or no end PostgreSQL can represent).
         "  SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'UTC')"
         "  FROM ONLY tenancy.file_access_log_default"
-        "  WHERE isfinite(at) AND at >= '0001-01-01 00:00:00+00'),"
+        "  WHERE at >= '0001-01-01 00:00:00+00' AND at < '10000-01-01 00:00:00+00'),"
         " named AS ("
         "  SELECT month, 'file_access_log_' || to_char(month, 'YYYY_MM') AS name,"
         "         to_char(month, 'YYYY-MM-DD') || ' 00:00:00+00' AS from_at,"
@@ -81,7 +82,10 @@ pg::CachedPlan& missing_months_plan() {
         "                    WHERE NOT p.is_default"
         "                      AND p.from_at < (w.month + interval '1 month') AT TIME ZONE 'UTC'"
         "                      AND p.to_at > w.month AT TIME ZONE 'UTC'))"
-        " SELECT name, (to_regclass(format('tenancy.%I', name)) IS NOT NULL)::text,"
+        " SELECT name,"
+        "   (EXISTS (SELECT FROM unnest(ARRAY[name, left(name, 50) || '_file_idx',"
+        "                                     left(name, 50) || '_at_idx', left(name, 50) || '_txid_idx']) n"
+        "            WHERE to_regclass(format('tenancy.%I', n)) IS NOT NULL))::text,"
         "   format('CREATE TABLE tenancy.%I (LIKE tenancy.file_access_log INCLUDING CONSTRAINTS)',"
         "          name),"
         "   format('WITH moved AS (DELETE FROM ONLY tenancy.file_access_log_default"
@@ -142,33 +146,41 @@ void register_log_maintenance_callbacks() {
     RegisterXactCallback(reset_maintenance_at_transaction_end, nullptr);
 }
 
-int maintain_file_access_log(int months_ahead) {
+int maintain_file_access_log(int months_ahead, bool wait) {
     if (!log_is_partitioned()) return 0;
-    pg::SpiConnection spi;
-    pg::SpiArg ahead{INT4OID, Int32GetDatum(months_ahead)};
-    // Most calls (every run_rollups) find nothing to do, and take no lock.
-    if (spi.execute(missing_months_plan(), {ahead}, false) == 0) return 0;
     // One maintenance at a time, and no append to the default partition
     // meanwhile: a row it took after the move would fail the ATTACH. Appends
-    // to the months (almost all of them) go on. The plan is made again under
-    // the lock: another maintenance may have just created the months.
-    spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN SHARE ROW EXCLUSIVE MODE",
-                false);
+    // to the months (almost all of them) go on. Taken before anything reads
+    // the default partition (the lock order in log_partitions.hpp).
+    bool locked = pg::call([&] {
+        Oid default_partition = get_relname_relid("file_access_log_default",
+                                                  get_namespace_oid("tenancy", false));
+        if (!OidIsValid(default_partition)) {
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                            errmsg("relation \"tenancy.file_access_log_default\" does not exist")));
+        }
+        if (!wait) return ConditionalLockRelationOid(default_partition, ShareRowExclusiveLock);
+        LockRelationOid(default_partition, ShareRowExclusiveLock);
+        return true;
+    });
+    if (!locked) return 0;
+    pg::SpiConnection spi;
+    pg::SpiArg ahead{INT4OID, Int32GetDatum(months_ahead)};
     static pg::CachedPlan partition_ddl("SELECT tenancy.file_access_log_partition_ddl($1)",
                                         {NAMEOID});
     int created = 0;
     for (const auto& month : text_rows(spi, missing_months_plan(), {ahead}, 5)) {
         const std::string& name = month[0];
         if (month[1] == "true") {
-            // A table of that name that is not a partition of the log: a
-            // DBA's, or a detached month. Its month stays in the default
-            // partition; the other months are still made.
+            // A table (or index) of its name that is not the log's: a DBA's.
+            // Its month stays in the default partition; the other months are
+            // still made.
             pg::call([&] {
                 ereport(WARNING,
                         (errmsg("pg_tenancy: cannot create file access log partition tenancy.%s:"
-                                " a table of that name exists",
+                                " a relation of that name or of one of its indexes exists",
                                 name.c_str()),
-                         errhint("Rename that table, then call tenancy.maintain_file_access_log().")));
+                         errhint("Rename that relation, then call tenancy.maintain_file_access_log().")));
             });
             continue;
         }
@@ -206,7 +218,9 @@ void maintain_file_access_log_if_allowed() {
         ReleaseSysCache(tuple);
         return has_privs_of_role(GetUserId(), owner);
     });
-    if (allowed) maintain_file_access_log(kLogMonthsAhead);
+    // Without waiting: a run that meets another maintenance, a purge or an
+    // organization's deletion leaves the months to its next run.
+    if (allowed) maintain_file_access_log(kLogMonthsAhead, false);
 }
 
 void hold_log_partitions_steady(pg::SpiConnection& spi) {
@@ -214,47 +228,73 @@ void hold_log_partitions_steady(pg::SpiConnection& spi) {
     spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ROW EXCLUSIVE MODE", false);
 }
 
-std::uint64_t drop_purgeable_log_partitions(pg::SpiConnection& spi, Datum older_than,
-                                            Datum counted) {
-    // Under REPEATABLE READ a row committed while this waited for its lock
-    // would stay unseen, and go with its month: there every row goes by
-    // DELETE, which leaves what it cannot see.
-    if (!log_is_partitioned() || IsolationUsesXactSnapshot()) return 0;
-    static pg::CachedPlan old_partitions(
+std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, Datum counted) {
+    pg::SpiArg cutoff{INTERVALOID, older_than};
+    pg::SpiArg snapshot{TEXTOID, counted};
+    LogMaintenanceScope maintenance;
+    // Before 1.5, and under REPEATABLE READ (a row committed while this waits
+    // for a lock would stay unseen, and go with its month): row by row only,
+    // which leaves what it cannot see.
+    if (!log_is_partitioned() || IsolationUsesXactSnapshot()) {
+        static pg::CachedPlan purge_all(
+            "DELETE FROM tenancy.file_access_log WHERE at < now() - $1"
+            " AND pg_visible_in_snapshot(txid, $2::pg_snapshot)",
+            {INTERVALOID, TEXTOID});
+        return spi.execute(purge_all, {cutoff, snapshot}, false);
+    }
+    hold_log_partitions_steady(spi);
+    // The months that go whole (or, with rows not yet counted, row by row
+    // on their own below); pg_get_expr there takes no lock on them.
+    static pg::CachedPlan old_months(
         "SELECT partition::text FROM tenancy.file_access_log_partitions()"
         " WHERE NOT is_default AND to_at <= now() - $1 ORDER BY from_at",
         {INTERVALOID});
-    std::uint64_t dropped = 0;
-    for (const auto& row : text_rows(spi, old_partitions, {{INTERVALOID, older_than}}, 1)) {
-        const std::string& partition = row[0];
-        // A writer of this month that has not committed yet is waited for,
-        // and no new one comes in, before its rows are looked at: what is
-        // counted here is what is dropped.
-        spi.execute(("LOCK TABLE ONLY " + partition + " IN SHARE MODE").c_str(), false);
-        // Rows written before the counted snapshot's xmin are all counted;
-        // the BRIN index on txid finds the rest, if any, cheaply.
-        std::string uncounted =
-            "SELECT EXISTS (SELECT FROM ONLY " + partition +
-            " WHERE txid >= pg_snapshot_xmin($1::pg_snapshot)"
-            " AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot))";
+    auto months = text_rows(spi, old_months, {cutoff}, 1);
+    static pg::CachedPlan purge_rest(
+        "DELETE FROM tenancy.file_access_log WHERE at < now() - $1"
+        " AND pg_visible_in_snapshot(txid, $2::pg_snapshot)"
+        " AND tableoid <> ALL (ARRAY(SELECT partition FROM tenancy.file_access_log_partitions()"
+        "                            WHERE NOT is_default AND to_at <= now() - $1))",
+        {INTERVALOID, TEXTOID});
+    std::uint64_t removed = spi.execute(purge_rest, {cutoff, snapshot}, false);
+    if (months.empty()) return removed;
+
+    // DROP TABLE of a partition locks the log, the default partition and the
+    // partition ACCESS EXCLUSIVE; taken here in the lock order, once, and
+    // held until commit: appends wait from here to the end of the purge.
+    spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ACCESS EXCLUSIVE MODE", false);
+    spi.execute("LOCK TABLE ONLY tenancy.file_access_log IN ACCESS EXCLUSIVE MODE", false);
+    for (const auto& row : months) {
+        const std::string& month = row[0];
+        // On a fresh snapshot (not read-only), which sees every writer the
+        // locks waited for. Rows written before the counted snapshot's xmin
+        // are all counted; the BRIN index on txid finds the rest cheaply.
         bool pending = false;
-        // Not read-only: a fresh snapshot, which sees what the lock waited for.
-        spi.for_each_row(uncounted.c_str(), {{TEXTOID, counted}}, false, [&](TupleTableSlot* slot) {
-            bool is_null = false;
-            pending = DatumGetBool(slot_getattr(slot, 1, &is_null));
-        });
-        if (pending) continue;  // its counted rows go row by row, with the rest
+        spi.for_each_row(("SELECT EXISTS (SELECT FROM ONLY " + month +
+                          " WHERE txid >= pg_snapshot_xmin($1::pg_snapshot)"
+                          " AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot))").c_str(),
+                         {snapshot}, false, [&](TupleTableSlot* slot) {
+                             bool is_null = false;
+                             pending = DatumGetBool(slot_getattr(slot, 1, &is_null));
+                         });
+        if (pending) {
+            removed += spi.execute(("DELETE FROM ONLY " + month +
+                                    " WHERE pg_visible_in_snapshot(txid, '" +
+                                    text_of(counted) + "'::pg_snapshot)").c_str(),
+                                   false);
+            continue;
+        }
         std::uint64_t rows = 0;
-        spi.for_each_row(("SELECT count(*) FROM ONLY " + partition).c_str(), {}, false,
+        spi.for_each_row(("SELECT count(*) FROM ONLY " + month).c_str(), {}, false,
                          [&](TupleTableSlot* slot) {
                              bool is_null = false;
-                             rows = static_cast<std::uint64_t>(DatumGetInt64(slot_getattr(slot, 1, &is_null)));
+                             rows = static_cast<std::uint64_t>(
+                                 DatumGetInt64(slot_getattr(slot, 1, &is_null)));
                          });
-        LogMaintenanceScope maintenance;
-        spi.execute(("DROP TABLE " + partition).c_str(), false);
-        dropped += rows;
+        spi.execute(("DROP TABLE " + month).c_str(), false);
+        removed += rows;
     }
-    return dropped;
+    return removed;
 }
 
 }  // namespace tenancy

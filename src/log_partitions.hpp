@@ -28,7 +28,9 @@ bool in_log_maintenance();
 // Creates the missing partitions: the current month and months_ahead more
 // (UTC), and every month that has rows in the default partition, whose rows
 // move there. Returns how many it created.
-int maintain_file_access_log(int months_ahead);
+// `wait`: wait for the default partition's lock; otherwise (run_rollups)
+// do nothing if another transaction holds it.
+int maintain_file_access_log(int months_ahead, bool wait = true);
 
 // How far ahead run_rollups keeps months (the SQL function's default too).
 inline constexpr int kLogMonthsAhead = 2;
@@ -39,18 +41,24 @@ inline constexpr int kLogMonthsAhead = 2;
 // nothing: rows of a month without a partition wait in the default one.
 void maintain_file_access_log_if_allowed();
 
+// Lock order, for everything that changes the log's layout or removes its
+// rows (maintenance, purge, organization deletion): the rollup state row
+// (purge, run_rollups), then the default partition, then the log, then its
+// months. Writers lock the log, then the partition a row goes to.
+
 // Takes ROW EXCLUSIVE on the default partition, which maintenance locks
 // (SHARE ROW EXCLUSIVE) before it moves rows out of it: a statement planned
 // after this over the whole log finds every row, none in a month attached
-// meanwhile. For deletions of log rows (an organization's, a purge's); also
-// keeps purge and maintenance in one lock order. Nothing before 1.5.
+// meanwhile. For deletions of an organization's log rows. Nothing before 1.5.
 void hold_log_partitions_steady(pg::SpiConnection& spi);
 
-// purge_file_access_log's first step: drops every partition whose whole
-// range is older than older_than and whose rows the rollups have all counted
-// (visible in the `counted` snapshot, text). Returns the rows dropped.
-std::uint64_t drop_purgeable_log_partitions(pg::SpiConnection& spi, Datum older_than,
-                                            Datum counted);
+// purge_file_access_log's work, under the rollup state row's lock: removes
+// the rows older than older_than that the rollups have counted (visible in
+// the `counted` snapshot, text). A month whose whole range is that old goes
+// as one DROP TABLE when all its rows are counted (under READ COMMITTED),
+// at the end, under ACCESS EXCLUSIVE on the log until commit; every other
+// row goes by DELETE. Returns the rows removed.
+std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, Datum counted);
 
 // Registers the transaction callback that clears the maintenance flag; once,
 // from _PG_init.

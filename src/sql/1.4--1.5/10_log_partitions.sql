@@ -53,8 +53,10 @@ ORDER BY n
 $$;
 
 -- What a DBA built on the old table would stay with it, and so with the old
--- rows only (new rows go to the new partitioned log): views, publications
--- that list it, grants and policies for other roles, triggers of their own.
+-- rows only (new rows go to the new partitioned log): views, rules,
+-- functions with a BEGIN ATOMIC body, publications that list it, grants
+-- (column grants too) and policies for other roles, triggers of their own.
+-- (Indexes of their own stay on the old rows' partition, harmlessly.)
 -- The upgrade refuses rather than leave them looking at the past.
 DO $$
 DECLARE
@@ -66,6 +68,21 @@ BEGIN
         FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
         WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
           AND d.refobjid = log_oid AND r.ev_class <> log_oid
+        UNION ALL
+        SELECT DISTINCT format('rule %I', r.rulename)
+        FROM pg_rewrite r WHERE r.ev_class = log_oid
+        UNION ALL
+        SELECT DISTINCT format('function %s', d.objid::regprocedure)
+        FROM pg_depend d
+        WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_class'::regclass
+          AND d.refobjid = log_oid
+        UNION ALL
+        SELECT DISTINCT format('column privileges of %s', CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                                               ELSE a.grantee::regrole::text END)
+        FROM pg_attribute att, aclexplode(att.attacl) a
+        WHERE att.attrelid = log_oid AND att.attacl IS NOT NULL
+          AND a.grantee <> 'tenancy_app'::regrole
+          AND a.grantee <> (SELECT relowner FROM pg_class WHERE oid = log_oid)
         UNION ALL
         SELECT format('publication %I', p.pubname)
         FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
@@ -167,10 +184,10 @@ $$;
 -- its data) finds it empty and drops it.
 DO $$
 DECLARE
-    next_month timestamp := date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month';
-    last_at timestamptz;
-    upper_bound text;
-    name text;
+    next_month timestamptz :=
+        (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC';
+    name text := 'file_access_log_until_'
+                 || to_char(date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month', 'YYYY_MM');
 BEGIN
     -- Out of the extension either way, which takes it off pg_dump's list.
     ALTER EXTENSION pg_tenancy DROP TABLE tenancy.file_access_log_until;
@@ -178,27 +195,20 @@ BEGIN
         DROP TABLE tenancy.file_access_log_until;
         RETURN;
     END IF;
-    -- Rows dated past next month (a clock set wrong, rows written by hand)
-    -- stay with the old ones: the bound moves past them. The BRIN index on
-    -- `at` answers whether there are any without reading the table.
-    IF EXISTS (SELECT FROM tenancy.file_access_log_until
-               WHERE at >= next_month AT TIME ZONE 'UTC') THEN
-        SELECT max(at) INTO last_at FROM tenancy.file_access_log_until;
-        IF NOT isfinite(last_at) THEN
-            next_month := NULL;  -- MAXVALUE: every row, then and later, goes here
-        ELSE
-            next_month := greatest(next_month,
-                                   date_trunc('month', last_at AT TIME ZONE 'UTC') + interval '1 month');
-        END IF;
-    END IF;
-    name := 'file_access_log_until_' || coalesce(to_char(next_month, 'YYYY_MM'), 'end');
-    upper_bound := coalesce(quote_literal(next_month AT TIME ZONE 'UTC'), 'MAXVALUE');
+    -- Rows dated next month or later (a clock set wrong, rows written by
+    -- hand) move to the default partition, whence maintenance gives them
+    -- their months: the old rows' bound stays at next month, so months can
+    -- follow it. The BRIN index on `at` finds them without reading the
+    -- table. (The old table's row guard is gone already.)
+    WITH moved AS (
+        DELETE FROM tenancy.file_access_log_until WHERE at >= next_month RETURNING *)
+    INSERT INTO tenancy.file_access_log_default SELECT * FROM moved;
     EXECUTE format('ALTER TABLE tenancy.file_access_log_until RENAME TO %I', name);
     EXECUTE format('ALTER INDEX tenancy.file_access_log_file_idx RENAME TO %I', name || '_file_idx');
     EXECUTE format('ALTER INDEX tenancy.file_access_log_at_idx RENAME TO %I', name || '_at_idx');
     EXECUTE format('ALTER INDEX tenancy.file_access_log_txid_idx RENAME TO %I', name || '_txid_idx');
     EXECUTE format('ALTER TABLE tenancy.file_access_log ATTACH PARTITION tenancy.%I'
-                   ' FOR VALUES FROM (MINVALUE) TO (%s)', name, upper_bound);
+                   ' FOR VALUES FROM (MINVALUE) TO (%L)', name, next_month);
 END
 $$;
 
@@ -216,7 +226,7 @@ SELECT c.oid::regclass,
        b IS NULL
 FROM pg_inherits i
 JOIN pg_class c ON c.oid = i.inhrelid
-CROSS JOIN LATERAL regexp_match(pg_get_expr(c.relpartbound, c.oid),
+CROSS JOIN LATERAL regexp_match(pg_get_expr(c.relpartbound, 0),
                                 '^FOR VALUES FROM \((.*)\) TO \((.*)\)$') b
 WHERE i.inhparent = 'tenancy.file_access_log'::regclass
 ORDER BY b IS NULL, 2
