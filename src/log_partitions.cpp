@@ -98,6 +98,39 @@ pg::CachedPlan& missing_months_plan() {
     return plan;
 }
 
+// How many of the current month and the next $1 have no partition: from the
+// catalog alone (file_access_log_partitions locks no partition).
+pg::CachedPlan& months_ahead_missing_plan() {
+    static pg::CachedPlan plan(
+        "SELECT count(*)::text FROM generate_series(date_trunc('month', now() AT TIME ZONE 'UTC'),"
+        "  date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => $1),"
+        "  interval '1 month') w(month)"
+        " WHERE NOT EXISTS (SELECT FROM tenancy.file_access_log_partitions() p"
+        "                   WHERE NOT p.is_default"
+        "                     AND p.from_at < (w.month + interval '1 month') AT TIME ZONE 'UTC'"
+        "                     AND p.to_at > w.month AT TIME ZONE 'UTC')",
+        {INT4OID});
+    return plan;
+}
+
+// Whether the default partition holds any row, on a fresh snapshot. Its
+// lock is let go at once: held to the end of the transaction it would keep
+// this very maintenance (or a purge) from its ACCESS EXCLUSIVE lock later.
+bool default_partition_has_rows(Oid default_partition) {
+    LockRelationOid(default_partition, AccessShareLock);
+    Relation relation = table_open(default_partition, NoLock);
+    Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+    TableScanDesc scan = table_beginscan(relation, snapshot, 0, nullptr);
+    TupleTableSlot* slot = table_slot_create(relation, nullptr);
+    bool any = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+    ExecDropSingleTupleTableSlot(slot);
+    table_endscan(scan);
+    UnregisterSnapshot(snapshot);
+    table_close(relation, NoLock);
+    UnlockRelationOid(default_partition, AccessShareLock);
+    return any;
+}
+
 Oid log_relation() {
     Oid schema = get_namespace_oid("tenancy", true);
     return OidIsValid(schema) ? get_relname_relid("file_access_log", schema) : InvalidOid;
@@ -148,24 +181,35 @@ void register_log_maintenance_callbacks() {
 
 int maintain_file_access_log(int months_ahead, bool wait) {
     if (!log_is_partitioned()) return 0;
-    // One maintenance at a time, and no append to the default partition
-    // meanwhile: a row it took after the move would fail the ATTACH. Appends
-    // to the months (almost all of them) go on. Taken before anything reads
-    // the default partition (the lock order in log_partitions.hpp).
-    bool locked = pg::call([&] {
-        Oid default_partition = get_relname_relid("file_access_log_default",
-                                                  get_namespace_oid("tenancy", false));
-        if (!OidIsValid(default_partition)) {
+    Oid default_partition = pg::call([] {
+        Oid relid = get_relname_relid("file_access_log_default", get_namespace_oid("tenancy", false));
+        if (!OidIsValid(relid)) {
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                             errmsg("relation \"tenancy.file_access_log_default\" does not exist")));
         }
-        if (!wait) return ConditionalLockRelationOid(default_partition, ShareRowExclusiveLock);
-        LockRelationOid(default_partition, ShareRowExclusiveLock);
+        return relid;
+    });
+    pg::SpiConnection spi;
+    pg::SpiArg ahead{INT4OID, Int32GetDatum(months_ahead)};
+    // Most calls (every run_rollups) find nothing to do, and keep no lock.
+    bool months_missing = text_rows(spi, months_ahead_missing_plan(), {ahead}, 1).at(0).at(0) != "0";
+    if (!months_missing && !pg::call([&] { return default_partition_has_rows(default_partition); })) {
+        return 0;
+    }
+    // The default partition, ACCESS EXCLUSIVE from the start: one
+    // maintenance at a time, no append to it between the move and the
+    // ATTACH, and no lock upgrade later (a transaction that read the log and
+    // then deletes an organization would deadlock with one; waiting for the
+    // strongest lock, this lets such a holder go first). Appends to the
+    // months (almost all of them) go on; reads of the log that do not prune
+    // the default partition wait a moment. The lock order is in
+    // log_partitions.hpp.
+    bool locked = pg::call([&] {
+        if (!wait) return ConditionalLockRelationOid(default_partition, AccessExclusiveLock);
+        LockRelationOid(default_partition, AccessExclusiveLock);
         return true;
     });
     if (!locked) return 0;
-    pg::SpiConnection spi;
-    pg::SpiArg ahead{INT4OID, Int32GetDatum(months_ahead)};
     static pg::CachedPlan partition_ddl("SELECT tenancy.file_access_log_partition_ddl($1)",
                                         {NAMEOID});
     int created = 0;
@@ -225,6 +269,7 @@ void maintain_file_access_log_if_allowed() {
 
 void hold_log_partitions_steady(pg::SpiConnection& spi) {
     if (!log_is_partitioned()) return;
+    spi.execute("LOCK TABLE ONLY tenancy.file_access_log IN ROW EXCLUSIVE MODE", false);
     spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ROW EXCLUSIVE MODE", false);
 }
 
@@ -260,10 +305,10 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
     if (months.empty()) return removed;
 
     // DROP TABLE of a partition locks the log, the default partition and the
-    // partition ACCESS EXCLUSIVE; taken here in the lock order, once, and
-    // held until commit: appends wait from here to the end of the purge.
-    spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ACCESS EXCLUSIVE MODE", false);
+    // partition ACCESS EXCLUSIVE; taken here in that order (the lock order),
+    // once, and held until commit: appends wait from here to the end.
     spi.execute("LOCK TABLE ONLY tenancy.file_access_log IN ACCESS EXCLUSIVE MODE", false);
+    spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ACCESS EXCLUSIVE MODE", false);
     for (const auto& row : months) {
         const std::string& month = row[0];
         // On a fresh snapshot (not read-only), which sees every writer the
@@ -311,6 +356,12 @@ TENANCY_SQL_FUNCTION(tenancy_maintain_file_access_log) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "months_ahead must be between 0 and 120");
     }
     refuse_read_only("tenancy.maintain_file_access_log", "partitions");
+    {
+        // In turn with purges and rollup runs (which maintain as well), by
+        // the rollup state row: the first step of the lock order.
+        pg::SpiConnection spi;
+        spi.execute("SELECT FROM tenancy.rollup_state FOR UPDATE", false);
+    }
     if (IsolationUsesXactSnapshot()) {
         // Its plan would be read on the transaction's snapshot, and a row a
         // writer committed since would then fail the ATTACH.

@@ -42,12 +42,19 @@ inline constexpr int kLogMonthsAhead = 2;
 void maintain_file_access_log_if_allowed();
 
 // Lock order, for everything that changes the log's layout or removes its
-// rows (maintenance, purge, organization deletion): the rollup state row
-// (purge, run_rollups), then the default partition, then the log, then its
-// months. Writers lock the log, then the partition a row goes to.
+// rows, and for writers:
+//   1. the rollup state row (purge, maintenance, run_rollups take turns);
+//   2. the log (writers, organization deletion and purge: ROW EXCLUSIVE,
+//      purge later ACCESS EXCLUSIVE);
+//   3. the default partition (maintenance takes ACCESS EXCLUSIVE at once and
+//      only then SHARE UPDATE EXCLUSIVE on the log to ATTACH, which conflicts
+//      with none of the locks others hold on the log meanwhile);
+//   4. the months.
+// A lock a transaction will need stronger later is taken at its strongest
+// where others may hold weaker ones, so that it waits instead of deadlocking.
 
 // Takes ROW EXCLUSIVE on the default partition, which maintenance locks
-// (SHARE ROW EXCLUSIVE) before it moves rows out of it: a statement planned
+// (ACCESS EXCLUSIVE) before it moves rows out of it: a statement planned
 // after this over the whole log finds every row, none in a month attached
 // meanwhile. For deletions of an organization's log rows. Nothing before 1.5.
 void hold_log_partitions_steady(pg::SpiConnection& spi);
