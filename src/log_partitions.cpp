@@ -323,9 +323,12 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
                              pending = DatumGetBool(slot_getattr(slot, 1, &is_null));
                          });
         if (pending) {
+            std::string counted_literal = pg::call([&] {
+                return quote_literal_cstr(TextDatumGetCString(counted));
+            });
             removed += spi.execute(("DELETE FROM ONLY " + month +
-                                    " WHERE pg_visible_in_snapshot(txid, '" +
-                                    text_of(counted) + "'::pg_snapshot)").c_str(),
+                                    " WHERE pg_visible_in_snapshot(txid, " + counted_literal +
+                                    "::pg_snapshot)").c_str(),
                                    false);
             continue;
         }
