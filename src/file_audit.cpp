@@ -660,7 +660,7 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
     Datum counted = Datum(0);
     // The state row first: purges and rollup runs (which make months) take
     // their turns on it before any lock on the log.
-    if (spi.execute("SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE", false, 1) > 0) {
+    if (spi.execute(rollup_state_lock_statement("last_snapshot::text").c_str(), false, 1) > 0) {
         counted = spi.copied_value(0, 1, &no_state);
     }
     uint64 removed = 0;

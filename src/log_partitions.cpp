@@ -113,9 +113,10 @@ pg::CachedPlan& months_ahead_missing_plan() {
     return plan;
 }
 
-// Whether the default partition holds any row, on a fresh snapshot. Its
-// lock is let go at once: held to the end of the transaction it would keep
-// this very maintenance (or a purge) from its ACCESS EXCLUSIVE lock later.
+// Whether the default partition holds any row, on a fresh snapshot. The lock
+// taken for it is let go at once (one that the transaction held before stays
+// held): kept, it would have to be upgraded to the ACCESS EXCLUSIVE lock
+// maintenance takes next, and a lock upgrade is how deadlocks start.
 bool default_partition_has_rows(Oid default_partition) {
     LockRelationOid(default_partition, AccessShareLock);
     Relation relation = table_open(default_partition, NoLock);
@@ -202,10 +203,17 @@ int maintain_file_access_log(int months_ahead, bool wait) {
     // then deletes an organization would deadlock with one; waiting for the
     // strongest lock, this lets such a holder go first). Appends to the
     // months (almost all of them) go on; reads of the log that do not prune
-    // the default partition wait a moment. The lock order is in
-    // log_partitions.hpp.
+    // the default partition wait a moment.
+    // First the log, SHARE UPDATE EXCLUSIVE as the ATTACH needs it (writers'
+    // ROW EXCLUSIVE goes on; an ANALYZE of the log waits), then the default
+    // partition: the lock order.
+    Oid log = pg::call([] { return log_relation(); });
     bool locked = pg::call([&] {
-        if (!wait) return ConditionalLockRelationOid(default_partition, AccessExclusiveLock);
+        if (!wait) {
+            return ConditionalLockRelationOid(log, ShareUpdateExclusiveLock) &&
+                   ConditionalLockRelationOid(default_partition, AccessExclusiveLock);
+        }
+        LockRelationOid(log, ShareUpdateExclusiveLock);
         LockRelationOid(default_partition, AccessExclusiveLock);
         return true;
     });
@@ -251,6 +259,24 @@ int maintain_file_access_log(int months_ahead, bool wait) {
     return created;
 }
 
+std::string rollup_state_lock_statement(const char* columns) {
+    // A transaction that already holds a lock on the log (it read it) would
+    // break the lock order by waiting for the state row: it asks without
+    // waiting (55P03 when another purge, maintenance or run holds it).
+    bool holds_log = pg::call([] {
+        Oid log = log_relation();
+        if (!OidIsValid(log)) return false;
+        LOCKTAG tag;
+        SET_LOCKTAG_RELATION(tag, MyDatabaseId, log);
+        for (LOCKMODE mode = AccessShareLock; mode <= MaxLockMode; ++mode) {
+            if (LockHeldByMe(&tag, mode)) return true;
+        }
+        return false;
+    });
+    return std::string("SELECT ") + columns + " FROM tenancy.rollup_state FOR UPDATE" +
+           (holds_log ? " NOWAIT" : "");
+}
+
 void maintain_file_access_log_if_allowed() {
     if (IsolationUsesXactSnapshot()) return;
     bool allowed = pg::call([] {
@@ -287,21 +313,43 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
             {INTERVALOID, TEXTOID});
         return spi.execute(purge_all, {cutoff, snapshot}, false);
     }
-    hold_log_partitions_steady(spi);
     // The months that go whole (or, with rows not yet counted, row by row
-    // on their own below); pg_get_expr there takes no lock on them.
-    static pg::CachedPlan old_months(
-        "SELECT partition::text FROM tenancy.file_access_log_partitions()"
-        " WHERE NOT is_default AND to_at <= now() - $1 ORDER BY from_at",
+    // on their own below), and the partitions that may hold other rows old
+    // enough; pg_get_expr there takes no lock on them.
+    static pg::CachedPlan old_partitions(
+        "SELECT partition::text, (NOT is_default AND to_at <= now() - $1)::text"
+        " FROM tenancy.file_access_log_partitions()"
+        " WHERE is_default OR from_at < now() - $1 ORDER BY from_at",
         {INTERVALOID});
-    auto months = text_rows(spi, old_months, {cutoff}, 1);
-    static pg::CachedPlan purge_rest(
-        "DELETE FROM tenancy.file_access_log WHERE at < now() - $1"
-        " AND pg_visible_in_snapshot(txid, $2::pg_snapshot)"
-        " AND tableoid <> ALL (ARRAY(SELECT partition FROM tenancy.file_access_log_partitions()"
-        "                            WHERE NOT is_default AND to_at <= now() - $1))",
-        {INTERVALOID, TEXTOID});
-    std::uint64_t removed = spi.execute(purge_rest, {cutoff, snapshot}, false);
+    std::vector<std::string> months, others;
+    for (const auto& row : text_rows(spi, old_partitions, {cutoff}, 2)) {
+        (row[1] == "true" ? months : others).push_back(row[0]);
+    }
+    if (!months.empty()) {
+        // An organization's deletion meeting this purge's row locks while it
+        // holds the log would deadlock with the ACCESS EXCLUSIVE lock below:
+        // deletions wait at their organization's row instead, as a foreign
+        // key's check makes them.
+        spi.execute("SELECT FROM tenancy.organizations FOR KEY SHARE", false);
+    }
+    hold_log_partitions_steady(spi);
+    // Partition by partition (a DELETE over the whole log would read the
+    // months about to be dropped as well).
+    std::string before = pg::call([&] {
+        Datum cutoff_at = DirectFunctionCall2(timestamptz_mi_interval,
+                                              TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+                                              older_than);
+        return quote_literal_cstr(DatumGetCString(DirectFunctionCall1(timestamptz_out, cutoff_at)));
+    });
+    std::string counted_literal =
+        pg::call([&] { return quote_literal_cstr(TextDatumGetCString(counted)); });
+    std::uint64_t removed = 0;
+    for (const std::string& partition : others) {
+        removed += spi.execute(("DELETE FROM ONLY " + partition + " WHERE at < " + before +
+                                "::timestamptz AND pg_visible_in_snapshot(txid, " +
+                                counted_literal + "::pg_snapshot)").c_str(),
+                               false);
+    }
     if (months.empty()) return removed;
 
     // DROP TABLE of a partition locks the log, the default partition and the
@@ -309,8 +357,7 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
     // once, and held until commit: appends wait from here to the end.
     spi.execute("LOCK TABLE ONLY tenancy.file_access_log IN ACCESS EXCLUSIVE MODE", false);
     spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ACCESS EXCLUSIVE MODE", false);
-    for (const auto& row : months) {
-        const std::string& month = row[0];
+    for (const std::string& month : months) {
         // On a fresh snapshot (not read-only), which sees every writer the
         // locks waited for. Rows written before the counted snapshot's xmin
         // are all counted; the BRIN index on txid finds the rest cheaply.
@@ -323,9 +370,6 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
                              pending = DatumGetBool(slot_getattr(slot, 1, &is_null));
                          });
         if (pending) {
-            std::string counted_literal = pg::call([&] {
-                return quote_literal_cstr(TextDatumGetCString(counted));
-            });
             removed += spi.execute(("DELETE FROM ONLY " + month +
                                     " WHERE pg_visible_in_snapshot(txid, " + counted_literal +
                                     "::pg_snapshot)").c_str(),
@@ -363,7 +407,7 @@ TENANCY_SQL_FUNCTION(tenancy_maintain_file_access_log) {
         // In turn with purges and rollup runs (which maintain as well), by
         // the rollup state row: the first step of the lock order.
         pg::SpiConnection spi;
-        spi.execute("SELECT FROM tenancy.rollup_state FOR UPDATE", false);
+        spi.execute(rollup_state_lock_statement("").c_str(), false);
     }
     if (IsolationUsesXactSnapshot()) {
         // Its plan would be read on the transaction's snapshot, and a row a

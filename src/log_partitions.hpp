@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "pg/spi.hpp"
 
@@ -58,6 +59,11 @@ void maintain_file_access_log_if_allowed();
 // after this over the whole log finds every row, none in a month attached
 // meanwhile. For deletions of an organization's log rows. Nothing before 1.5.
 void hold_log_partitions_steady(pg::SpiConnection& spi);
+
+// The statement that locks the rollup state row FOR UPDATE (selecting
+// `columns`): the first step of the lock order. NOWAIT in a transaction that
+// already holds a lock on the log, which waiting would turn into a deadlock.
+std::string rollup_state_lock_statement(const char* columns);
 
 // purge_file_access_log's work, under the rollup state row's lock: removes
 // the rows older than older_than that the rollups have counted (visible in
