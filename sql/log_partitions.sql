@@ -180,6 +180,17 @@ SELECT partition, (SELECT count(*) FROM tenancy.file_access_log l WHERE l.tableo
 FROM tenancy.file_access_log_partitions() p WHERE from_at < '2021-01-01';
 SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
 SELECT tenancy.purge_file_access_log('1 year') AS purged;
+-- A transaction that has already read the log does not wait for the
+-- rollup state row (waiting there would break the lock order): 55P03.
+SELECT dblink_exec('maintainer', 'BEGIN');
+SELECT * FROM dblink('maintainer', 'SELECT true FROM tenancy.rollup_state FOR UPDATE') AS t(locked boolean);
+BEGIN;
+SELECT count(*) >= 0 AS read_the_log FROM tenancy.file_access_log;
+\set VERBOSITY terse
+SELECT tenancy.purge_file_access_log('1 year');
+\set VERBOSITY default
+ROLLBACK;
+SELECT dblink_exec('maintainer', 'COMMIT');
 SELECT dblink_disconnect('maintainer'), dblink_disconnect('deleter');
 -- This month's rows stay (and the ones dated 'infinity' and in 294276).
 SELECT count(*) FILTER (WHERE at < '3000-01-01') AS left_this_month,
