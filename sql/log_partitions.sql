@@ -192,6 +192,20 @@ SELECT tenancy.purge_file_access_log('1 year');
 ROLLBACK;
 SELECT dblink_exec('maintainer', 'COMMIT');
 SELECT dblink_disconnect('maintainer'), dblink_disconnect('deleter');
+-- The cutoff is exact whatever the session's settings (Asia/Kolkata's IST
+-- would read back as Israel's through a text literal).
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at)
+SELECT '00000000-0000-4000-a000-00000000aa01', '00000000-0000-4000-c000-00000000aa02', 'view',
+       now() - interval '10 days' + h * interval '1 hour'
+FROM unnest(ARRAY[-2, -1, 1, 2, 3]) h;
+SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
+SET TimeZone = 'Asia/Kolkata';
+SET DateStyle = 'SQL, DMY';
+SELECT tenancy.purge_file_access_log('10 days') AS purged;
+RESET TimeZone;
+RESET DateStyle;
+SELECT count(*) AS inside_the_window FROM tenancy.file_access_log
+WHERE file_id = '00000000-0000-4000-c000-00000000aa02';
 -- This month's rows stay (and the ones dated 'infinity' and in 294276).
 SELECT count(*) FILTER (WHERE at < '3000-01-01') AS left_this_month,
        count(*) FILTER (WHERE at >= '3000-01-01') AS left_far_future

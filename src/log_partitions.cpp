@@ -325,31 +325,24 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
     for (const auto& row : text_rows(spi, old_partitions, {cutoff}, 2)) {
         (row[1] == "true" ? months : others).push_back(row[0]);
     }
-    if (!months.empty()) {
-        // An organization's deletion meeting this purge's row locks while it
-        // holds the log would deadlock with the ACCESS EXCLUSIVE lock below:
-        // deletions wait at their organization's row instead, as a foreign
-        // key's check makes them.
-        spi.execute("SELECT FROM tenancy.organizations FOR KEY SHARE", false);
-    }
     hold_log_partitions_steady(spi);
     // Partition by partition (a DELETE over the whole log would read the
-    // months about to be dropped as well).
-    std::string before = pg::call([&] {
-        Datum cutoff_at = DirectFunctionCall2(timestamptz_mi_interval,
-                                              TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-                                              older_than);
-        return quote_literal_cstr(DatumGetCString(DirectFunctionCall1(timestamptz_out, cutoff_at)));
-    });
-    std::string counted_literal =
-        pg::call([&] { return quote_literal_cstr(TextDatumGetCString(counted)); });
+    // months about to be dropped as well), with typed arguments (a cutoff
+    // written out as text would be read back through the session's time
+    // zone abbreviations). Each deleted row is counted as it streams by.
+    pg::SpiArg before{TIMESTAMPTZOID, pg::call([&] {
+                          return DirectFunctionCall2(
+                              timestamptz_mi_interval,
+                              TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), older_than);
+                      })};
+    auto delete_counted = [&](const std::string& partition, const char* condition) {
+        return spi.for_each_row(("DELETE FROM ONLY " + partition + " WHERE " + condition +
+                                 " AND pg_visible_in_snapshot(txid, $2::pg_snapshot) RETURNING 1")
+                                    .c_str(),
+                                {before, snapshot}, false, [](TupleTableSlot*) {});
+    };
     std::uint64_t removed = 0;
-    for (const std::string& partition : others) {
-        removed += spi.execute(("DELETE FROM ONLY " + partition + " WHERE at < " + before +
-                                "::timestamptz AND pg_visible_in_snapshot(txid, " +
-                                counted_literal + "::pg_snapshot)").c_str(),
-                               false);
-    }
+    for (const std::string& partition : others) removed += delete_counted(partition, "at < $1");
     if (months.empty()) return removed;
 
     // DROP TABLE of a partition locks the log, the default partition and the
@@ -370,10 +363,7 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
                              pending = DatumGetBool(slot_getattr(slot, 1, &is_null));
                          });
         if (pending) {
-            removed += spi.execute(("DELETE FROM ONLY " + month +
-                                    " WHERE pg_visible_in_snapshot(txid, " + counted_literal +
-                                    "::pg_snapshot)").c_str(),
-                                   false);
+            removed += delete_counted(month, "$1 IS NOT NULL");  // the whole month is old
             continue;
         }
         std::uint64_t rows = 0;
