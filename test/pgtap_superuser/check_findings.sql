@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(118);
+SELECT plan(121);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -555,6 +555,13 @@ SELECT is(pg_temp.apply_fixes('event trigger pg_tenancy_file_access_log_ddl_guar
           '(11) its fix runs');
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '',
           '(5) the partitioned log, indexed per partition: no finding');
+-- (13) The log taken out of the extension, which lets its months be dropped.
+ALTER EXTENSION pg_tenancy DROP TABLE tenancy.file_access_log;
+SELECT is(pg_temp.findings('tenancy.file_access_log'),
+          'error: the file access log is no longer a member of the extension pg_tenancy: nothing keeps its partitions from being dropped',
+          '(13) the log out of the extension: error');
+SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(13) its fix runs');
+SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(13) no finding left');
 
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');

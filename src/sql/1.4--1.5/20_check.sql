@@ -2,8 +2,9 @@
 -- tenancy.check() and the partitioned log (1.5): an index that leads with the
 -- tenant column counts on a partitioned table when every partition has one;
 -- pg_tenancy's triggers are checked on the log's partitions too, which are
--- not extension members; its event trigger must be enabled ALWAYS; and each
--- of the log's partitions needs its TRUNCATE guard, its btree and logging.
+-- not extension members; its event trigger must be enabled ALWAYS; each of
+-- the log's partitions needs its TRUNCATE guard, its btree and logging; and
+-- the log must stay in the extension.
 -------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION tenancy.check()
     RETURNS TABLE (severity text, object text, finding text, fix text)
@@ -363,6 +364,17 @@ CROSS JOIN LATERAL (
                       ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                       WHERE i.indrelid = pt.relid AND a.attname = 'organization_id')) f
 WHERE pt.level > 0
+UNION ALL
+-- (13) The log taken out of the extension: the extension's dependency no
+-- longer keeps it, and the DDL guard, which knows it as the extension's, no
+-- longer keeps its months from being dropped or detached.
+SELECT 'error', 'tenancy.file_access_log',
+       'the file access log is no longer a member of the extension pg_tenancy: nothing keeps its partitions from being dropped',
+       'ALTER EXTENSION pg_tenancy ADD TABLE tenancy.file_access_log;'
+WHERE to_regclass('tenancy.file_access_log') IS NOT NULL
+  AND NOT EXISTS (SELECT FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass
+                    AND d.objid = to_regclass('tenancy.file_access_log') AND d.deptype = 'e')
 $$;
 COMMENT ON FUNCTION tenancy.check() IS
     'Findings that undermine tenant isolation, with severity and fix; zero rows when all is well.';
