@@ -58,7 +58,16 @@ std::vector<std::vector<std::string>> text_rows(pg::SpiConnection& spi, pg::Cach
     return rows;
 }
 
-// The partitions to create: name, then the statements that create, fill and
+// A condition on w.month (a month's start, UTC, as timestamp): no partition
+// of the log but the default one overlaps it.
+#define TENANCY_MONTH_WITHOUT_PARTITION                                              \
+    " NOT EXISTS (SELECT FROM tenancy.file_access_log_partitions() p"                \
+    "             WHERE NOT p.is_default"                                            \
+    "               AND p.from_at < (w.month + interval '1 month') AT TIME ZONE 'UTC'" \
+    "               AND p.to_at > w.month AT TIME ZONE 'UTC')"
+
+// The partitions to create: name, whether a relation already has its name or
+// one of its indexes' names, then the statements that create, fill and
 // attach it. Months are UTC; bounds are ISO literals with their offset, read
 // back the same under any DateStyle or TimeZone.
 pg::CachedPlan& missing_months_plan() {
@@ -77,11 +86,7 @@ pg::CachedPlan& missing_months_plan() {
         "  SELECT month, 'file_access_log_' || to_char(month, 'YYYY_MM') AS name,"
         "         to_char(month, 'YYYY-MM-DD') || ' 00:00:00+00' AS from_at,"
         "         to_char(month + interval '1 month', 'YYYY-MM-DD') || ' 00:00:00+00' AS to_at"
-        "  FROM wanted w"
-        "  WHERE NOT EXISTS (SELECT FROM tenancy.file_access_log_partitions() p"
-        "                    WHERE NOT p.is_default"
-        "                      AND p.from_at < (w.month + interval '1 month') AT TIME ZONE 'UTC'"
-        "                      AND p.to_at > w.month AT TIME ZONE 'UTC'))"
+        "  FROM wanted w WHERE" TENANCY_MONTH_WITHOUT_PARTITION ")"
         " SELECT name,"
         "   (EXISTS (SELECT FROM unnest(ARRAY[name, left(name, 50) || '_file_idx',"
         "                                     left(name, 50) || '_at_idx', left(name, 50) || '_txid_idx']) n"
@@ -105,10 +110,7 @@ pg::CachedPlan& months_ahead_missing_plan() {
         "SELECT count(*)::text FROM generate_series(date_trunc('month', now() AT TIME ZONE 'UTC'),"
         "  date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => $1),"
         "  interval '1 month') w(month)"
-        " WHERE NOT EXISTS (SELECT FROM tenancy.file_access_log_partitions() p"
-        "                   WHERE NOT p.is_default"
-        "                     AND p.from_at < (w.month + interval '1 month') AT TIME ZONE 'UTC'"
-        "                     AND p.to_at > w.month AT TIME ZONE 'UTC')",
+        " WHERE" TENANCY_MONTH_WITHOUT_PARTITION,
         {INT4OID});
     return plan;
 }
