@@ -29,8 +29,8 @@ bool in_log_maintenance();
 // Creates the missing partitions: the current month and months_ahead more
 // (UTC), and every month that has rows in the default partition, whose rows
 // move there. Returns how many it created.
-// `wait`: wait for the default partition's lock; otherwise (run_rollups)
-// do nothing if another transaction holds it.
+// `wait`: wait for its locks on the log and the default partition;
+// otherwise (run_rollups) do nothing if another transaction holds them.
 int maintain_file_access_log(int months_ahead, bool wait = true);
 
 // How far ahead run_rollups keeps months (the SQL function's default too).
@@ -46,18 +46,18 @@ void maintain_file_access_log_if_allowed();
 // rows, and for writers:
 //   1. the rollup state row (purge, maintenance, run_rollups take turns);
 //   2. the log (writers, organization deletion and purge: ROW EXCLUSIVE,
-//      purge later ACCESS EXCLUSIVE);
-//   3. the default partition (maintenance takes ACCESS EXCLUSIVE at once and
-//      only then SHARE UPDATE EXCLUSIVE on the log to ATTACH, which conflicts
-//      with none of the locks others hold on the log meanwhile);
+//      purge later ACCESS EXCLUSIVE; maintenance SHARE UPDATE EXCLUSIVE, as
+//      its ATTACH needs, which writers' locks do not conflict with);
+//   3. the default partition (maintenance takes ACCESS EXCLUSIVE at once);
 //   4. the months.
 // A lock a transaction will need stronger later is taken at its strongest
 // where others may hold weaker ones, so that it waits instead of deadlocking.
 
-// Takes ROW EXCLUSIVE on the default partition, which maintenance locks
-// (ACCESS EXCLUSIVE) before it moves rows out of it: a statement planned
-// after this over the whole log finds every row, none in a month attached
-// meanwhile. For deletions of an organization's log rows. Nothing before 1.5.
+// Takes ROW EXCLUSIVE on the log, then on its default partition, which
+// maintenance locks (ACCESS EXCLUSIVE) before it moves rows out of it: a
+// statement planned after this over the whole log finds every row, none in
+// a month attached meanwhile. For deletions of log rows (an organization's,
+// a purge's). Nothing before 1.5.
 void hold_log_partitions_steady(pg::SpiConnection& spi);
 
 // The statement that locks the rollup state row FOR UPDATE (selecting
