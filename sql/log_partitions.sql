@@ -213,3 +213,43 @@ FROM tenancy.file_access_log WHERE file_id = '00000000-0000-4000-c000-00000000aa
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000aa01';
 SELECT count(*) AS left_after_organization FROM tenancy.file_access_log
 WHERE organization_id = '00000000-0000-4000-a000-00000000aa01';
+-- A run_rollups whose maintenance fails keeps the rollups it counted: the
+-- failure is a WARNING, and the month waits for a run that succeeds.
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-00000000aa03', 'months-refused', 'Months refused');
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
+    ('00000000-0000-4000-a000-00000000aa03', '00000000-0000-4000-c000-00000000aa03', 'view',
+     '2019-04-04 04:00+00');
+CREATE FUNCTION public.refuse_new_tables() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'no new tables today' USING ERRCODE = 'P0001', DETAIL = 'a DBA''s event trigger';
+END
+$$;
+CREATE EVENT TRIGGER refuse_new_tables ON ddl_command_start WHEN TAG IN ('CREATE TABLE')
+    EXECUTE FUNCTION public.refuse_new_tables();
+SELECT runs AS runs_before FROM tenancy.rollup_state \gset
+SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
+SELECT runs - :runs_before AS runs_saved,
+       (SELECT count(*) FROM ONLY tenancy.file_access_log_default
+        WHERE organization_id = '00000000-0000-4000-a000-00000000aa03') AS waiting_in_default,
+       to_regclass('tenancy.file_access_log_2019_04') AS month
+FROM tenancy.rollup_state;
+-- Called by itself, maintenance raises the error.
+\set VERBOSITY terse
+SELECT tenancy.maintain_file_access_log();
+-- A statement timeout there cancels the whole run, as it would without
+-- maintenance.
+CREATE OR REPLACE FUNCTION public.refuse_new_tables() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_sleep(30);
+END
+$$;
+SET statement_timeout = '300ms';
+SELECT count(*) >= 0 AS ran FROM tenancy.run_rollups();
+RESET statement_timeout;
+\set VERBOSITY default
+DROP EVENT TRIGGER refuse_new_tables;
+DROP FUNCTION public.refuse_new_tables();
+SELECT count(*) >= 0 AS ran FROM tenancy.run_rollups();
+SELECT count(*) AS rows_of_2019_04 FROM tenancy.file_access_log_2019_04;
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000aa03';

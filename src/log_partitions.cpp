@@ -9,6 +9,7 @@
 
 #include "organization_lock.hpp"
 #include "pg/error_barrier.hpp"
+#include "pg/subtransaction.hpp"
 
 namespace tenancy {
 namespace {
@@ -290,9 +291,21 @@ void maintain_file_access_log_if_allowed() {
         ReleaseSysCache(tuple);
         return has_privs_of_role(GetUserId(), owner);
     });
+    if (!allowed) return;
     // Without waiting: a run that meets another maintenance, a purge or an
     // organization's deletion leaves the months to its next run.
-    if (allowed) maintain_file_access_log(kLogMonthsAhead, false);
+    auto failed =
+        pg::try_in_subtransaction([] { maintain_file_access_log(kLogMonthsAhead, false); });
+    if (!failed) return;
+    pg::call([&] {
+        ereport(WARNING,
+                (errcode(failed->sqlstate),
+                 errmsg("the file access log's months were not made: %s", failed->message.c_str()),
+                 failed->detail.empty() ? 0 : errdetail("%s", failed->detail.c_str()),
+                 errhint("The rollups are saved. Until the months are made, rows of a month "
+                         "without a partition go to the default partition; "
+                         "tenancy.maintain_file_access_log() makes them.")));
+    });
 }
 
 void hold_log_partitions_steady(pg::SpiConnection& spi) {

@@ -40,6 +40,9 @@ inline constexpr int kLogMonthsAhead = 2;
 // caller acts as the log's owner (a superuser, the owner or a member of its
 // role: whoever may create its partitions) under READ COMMITTED. Otherwise
 // nothing: rows of a month without a partition wait in the default one.
+// It runs in a subtransaction: when it fails (a DBA's event trigger, a full
+// disk) its work is rolled back and the error becomes a WARNING, so that the
+// rollups the caller counted are kept. A cancel still cancels.
 void maintain_file_access_log_if_allowed();
 
 // Lock order, for everything that changes the log's layout or removes its

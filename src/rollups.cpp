@@ -631,7 +631,8 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     spi.execute(save_state, {{TEXTOID, current}}, false);
     // The scheduled job that keeps the rollups current keeps the log's
     // months ahead of the clock too (under READ COMMITTED, as the job runs,
-    // and as a role that may create them).
+    // and as a role that may create them). A failure there is a WARNING:
+    // it costs the months, not the rollups just counted.
     maintain_file_access_log_if_allowed();
     return_reports(fcinfo, reports);
     PG_RETURN_NULL();

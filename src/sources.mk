@@ -15,6 +15,7 @@ TENANCY_MODULE_SOURCES = \
 	src/pg/error_barrier.cpp \
 	src/pg/guc.cpp \
 	src/pg/spi.cpp \
+	src/pg/subtransaction.cpp \
 	src/pg/table_appender.cpp \
 	src/pg/tuple.cpp \
 	src/pg/uuid.cpp \
