@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(121);
+SELECT plan(126);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -81,7 +81,10 @@ $$;
 
 -------------------------------------------------------------------------------
 -- Baseline: pg_tenancy's own objects and a freshly protected table are clean.
+-- The other files log file access without a run_rollups() to make the log's
+-- months, which finding (14) would report: maintenance first.
 -------------------------------------------------------------------------------
+SELECT cmp_ok(tenancy.maintain_file_access_log(), '>=', 0, 'baseline: the log''s months made');
 SELECT is((SELECT count(*) FROM tenancy.check()
            WHERE object LIKE 'tenancy.%' OR object LIKE 'policy % on tenancy.%' OR object = 'tenancy_app'),
           0::bigint, 'baseline: no finding about pg_tenancy''s own objects or tenancy_app');
@@ -562,6 +565,24 @@ SELECT is(pg_temp.findings('tenancy.file_access_log'),
           '(13) the log out of the extension: error');
 SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(13) its fix runs');
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(13) no finding left');
+
+-- (14) The log's months not kept ahead of the clock: next month's partition
+-- gone (the DDL guard set aside for it), as if maintenance had stopped.
+SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) months ahead: no finding');
+ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard DISABLE;
+DO $$
+BEGIN
+    EXECUTE (SELECT format('DROP TABLE %s', partition) FROM tenancy.file_access_log_partitions()
+             WHERE from_at = (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month')
+                             AT TIME ZONE 'UTC');
+END
+$$;
+ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ENABLE ALWAYS;
+SELECT is(pg_temp.findings('tenancy.file_access_log'),
+          'warning: no partition of the file access log covers this month or the next: its appends go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)',
+          '(14) next month without a partition: warning');
+SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(14) its fix runs');
+SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left');
 
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');
