@@ -213,30 +213,38 @@ FROM tenancy.file_access_log WHERE file_id = '00000000-0000-4000-c000-00000000aa
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000aa01';
 SELECT count(*) AS left_after_organization FROM tenancy.file_access_log
 WHERE organization_id = '00000000-0000-4000-a000-00000000aa01';
--- A run_rollups whose maintenance fails keeps the rollups it counted: the
--- failure is a WARNING, and the month waits for a run that succeeds.
+-- A month that cannot be made (a DBA's event trigger refuses its CREATE
+-- TABLE here) is rolled back alone, with a WARNING; its rows wait in the
+-- default partition, and run_rollups keeps the rollups it counted.
 INSERT INTO tenancy.organizations (id, slug, name) VALUES
     ('00000000-0000-4000-a000-00000000aa03', 'months-refused', 'Months refused');
 INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
     ('00000000-0000-4000-a000-00000000aa03', '00000000-0000-4000-c000-00000000aa03', 'view',
-     '2019-04-04 04:00+00');
+     '2019-04-04 04:00+00'),
+    ('00000000-0000-4000-a000-00000000aa03', '00000000-0000-4000-c000-00000000aa03', 'view',
+     '2019-05-05 05:00+00');
+-- It refuses the first table only (the sequence is not rolled back with
+-- the month): April's, the earliest month missing.
+CREATE SEQUENCE public.tables_refused;
 CREATE FUNCTION public.refuse_new_tables() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'no new tables today' USING ERRCODE = 'P0001', DETAIL = 'a DBA''s event trigger';
+    IF nextval('public.tables_refused') = 1 THEN
+        RAISE EXCEPTION 'no new table this time' USING ERRCODE = 'P0001', DETAIL = 'a DBA''s event trigger';
+    END IF;
 END
 $$;
 CREATE EVENT TRIGGER refuse_new_tables ON ddl_command_start WHEN TAG IN ('CREATE TABLE')
     EXECUTE FUNCTION public.refuse_new_tables();
 SELECT runs AS runs_before FROM tenancy.rollup_state \gset
 SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
-SELECT runs - :runs_before AS runs_saved,
+SELECT runs - :runs_before AS runs_kept,
        (SELECT count(*) FROM ONLY tenancy.file_access_log_default
         WHERE organization_id = '00000000-0000-4000-a000-00000000aa03') AS waiting_in_default,
-       to_regclass('tenancy.file_access_log_2019_04') AS month
+       to_regclass('tenancy.file_access_log_2019_04') AS april,
+       to_regclass('tenancy.file_access_log_2019_05') AS may
 FROM tenancy.rollup_state;
--- Called by itself, maintenance raises the error.
-\set VERBOSITY terse
-SELECT tenancy.maintain_file_access_log();
+-- check() reports the rows left waiting.
+SELECT severity, finding FROM tenancy.check() WHERE object = 'tenancy.file_access_log';
 -- A statement timeout there cancels the whole run, as it would without
 -- maintenance.
 CREATE OR REPLACE FUNCTION public.refuse_new_tables() RETURNS event_trigger LANGUAGE plpgsql AS $$
@@ -245,11 +253,31 @@ BEGIN
 END
 $$;
 SET statement_timeout = '300ms';
+\set VERBOSITY terse
 SELECT count(*) >= 0 AS ran FROM tenancy.run_rollups();
-RESET statement_timeout;
 \set VERBOSITY default
+RESET statement_timeout;
 DROP EVENT TRIGGER refuse_new_tables;
 DROP FUNCTION public.refuse_new_tables();
-SELECT count(*) >= 0 AS ran FROM tenancy.run_rollups();
+DROP SEQUENCE public.tables_refused;
+-- A type of a month's name keeps that month from being made (a table's row
+-- type takes its name), as a relation of that name does.
+CREATE DOMAIN tenancy.file_access_log_2019_04 AS int;
+SET client_min_messages = notice;
+SELECT tenancy.maintain_file_access_log();
+SET client_min_messages = warning;
+DROP DOMAIN tenancy.file_access_log_2019_04;
+SELECT tenancy.maintain_file_access_log();
 SELECT count(*) AS rows_of_2019_04 FROM tenancy.file_access_log_2019_04;
+SELECT severity, finding FROM tenancy.check() WHERE object = 'tenancy.file_access_log';
+-- A failure of maintenance outside any one month (here its default
+-- partition renamed away) is a WARNING of run_rollups, which keeps its
+-- rollups.
+BEGIN;
+ALTER TABLE tenancy.file_access_log_default RENAME TO file_access_log_elsewhere;
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
+    ('00000000-0000-4000-a000-00000000aa03', '00000000-0000-4000-c000-00000000aa03', 'view',
+     '2018-08-08 08:00+00');
+SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
+ROLLBACK;
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000aa03';

@@ -67,8 +67,8 @@ std::vector<std::vector<std::string>> text_rows(pg::SpiConnection& spi, pg::Cach
     "               AND p.from_at < (w.month + interval '1 month') AT TIME ZONE 'UTC'" \
     "               AND p.to_at > w.month AT TIME ZONE 'UTC')"
 
-// The partitions to create: name, whether a relation already has its name or
-// one of its indexes' names, then the statements that create, fill and
+// The partitions to create: name, whether a relation or a type already has
+// its name or a relation one of its indexes' names, then the statements that create, fill and
 // attach it. Months are UTC; bounds are ISO literals with their offset, read
 // back the same under any DateStyle or TimeZone.
 pg::CachedPlan& missing_months_plan() {
@@ -91,7 +91,9 @@ pg::CachedPlan& missing_months_plan() {
         " SELECT name,"
         "   (EXISTS (SELECT FROM unnest(ARRAY[name, left(name, 50) || '_file_idx',"
         "                                     left(name, 50) || '_at_idx', left(name, 50) || '_txid_idx']) n"
-        "            WHERE to_regclass(format('tenancy.%I', n)) IS NOT NULL))::text,"
+        "            WHERE to_regclass(format('tenancy.%I', n)) IS NOT NULL)"
+        // A table's row type takes its name too (a domain of that name, say).
+        "    OR to_regtype(format('tenancy.%I', name)) IS NOT NULL)::text,"
         "   format('CREATE TABLE tenancy.%I (LIKE tenancy.file_access_log INCLUDING CONSTRAINTS)',"
         "          name),"
         "   format('WITH moved AS (DELETE FROM ONLY tenancy.file_access_log_default"
@@ -133,6 +135,18 @@ bool default_partition_has_rows(Oid default_partition) {
     table_close(relation, NoLock);
     UnlockRelationOid(default_partition, AccessShareLock);
     return any;
+}
+
+// A WARNING for an error that a subtransaction caught and rolled back: its
+// message after `what`, its SQLSTATE and detail as the detail (a warning
+// keeps a warning's SQLSTATE: log readers count errors by theirs).
+void warn_caught(const std::string& what, const pg::CaughtError& caught, const char* hint) {
+    pg::call([&] {
+        ereport(WARNING, (errmsg("%s: %s", what.c_str(), caught.message.c_str()),
+                          errdetail("SQLSTATE %s%s%s", unpack_sql_state(caught.sqlstate),
+                                    caught.detail.empty() ? "" : ". ", caught.detail.c_str()),
+                          errhint("%s", hint)));
+    });
 }
 
 Oid log_relation() {
@@ -213,8 +227,12 @@ int maintain_file_access_log(int months_ahead, bool wait) {
     Oid log = pg::call([] { return log_relation(); });
     bool locked = pg::call([&] {
         if (!wait) {
-            return ConditionalLockRelationOid(log, ShareUpdateExclusiveLock) &&
-                   ConditionalLockRelationOid(default_partition, AccessExclusiveLock);
+            if (!ConditionalLockRelationOid(log, ShareUpdateExclusiveLock)) return false;
+            if (ConditionalLockRelationOid(default_partition, AccessExclusiveLock)) return true;
+            // Not kept for the rest of the caller's transaction (run_rollups'):
+            // its next run tries again.
+            UnlockRelationOid(log, ShareUpdateExclusiveLock);
+            return false;
         }
         LockRelationOid(log, ShareUpdateExclusiveLock);
         LockRelationOid(default_partition, AccessExclusiveLock);
@@ -227,32 +245,44 @@ int maintain_file_access_log(int months_ahead, bool wait) {
     for (const auto& month : text_rows(spi, missing_months_plan(), {ahead}, 5)) {
         const std::string& name = month[0];
         if (month[1] == "true") {
-            // A table (or index) of its name that is not the log's: a DBA's.
-            // Its month stays in the default partition; the other months are
-            // still made.
+            // A table, type or index of its name that is not the log's: a
+            // DBA's. Its month stays in the default partition; the other
+            // months are still made.
             pg::call([&] {
                 ereport(WARNING,
                         (errmsg("pg_tenancy: cannot create file access log partition tenancy.%s:"
-                                " a relation of that name or of one of its indexes exists",
+                                " a relation or type of that name (or of one of its indexes) exists",
                                 name.c_str()),
-                         errhint("Rename that relation, then call tenancy.maintain_file_access_log().")));
+                         errhint("Rename it, then call tenancy.maintain_file_access_log().")));
             });
             continue;
         }
-        spi.execute(month[2].c_str(), false);
-        Datum name_datum =
-            pg::call([&] { return DirectFunctionCall1(namein, CStringGetDatum(name.c_str())); });
-        for (const auto& statement : text_rows(spi, partition_ddl, {{NAMEOID, name_datum}}, 1)) {
-            spi.execute(statement[0].c_str(), false);
+        // Each month in a subtransaction of its own: one that fails (a DBA's
+        // event trigger, a lock timeout) is rolled back alone and the others
+        // are still made.
+        auto failed = pg::try_in_subtransaction([&] {
+            spi.execute(month[2].c_str(), false);
+            Datum name_datum =
+                pg::call([&] { return DirectFunctionCall1(namein, CStringGetDatum(name.c_str())); });
+            for (const auto& statement : text_rows(spi, partition_ddl, {{NAMEOID, name_datum}}, 1)) {
+                spi.execute(statement[0].c_str(), false);
+            }
+            {
+                LogMaintenanceScope maintenance;
+                spi.execute(month[3].c_str(), false);
+            }
+            // Checks the new partition's rows and the default partition's
+            // rest against the bounds (ACCESS EXCLUSIVE on the default
+            // partition meanwhile, which holds only rows no month had yet).
+            spi.execute(month[4].c_str(), false);
+        });
+        if (failed) {
+            warn_caught("pg_tenancy: cannot create file access log partition tenancy." + name,
+                        *failed,
+                        "Its rows stay in the default partition; the other months were made. "
+                        "tenancy.maintain_file_access_log() tries again.");
+            continue;
         }
-        {
-            LogMaintenanceScope maintenance;
-            spi.execute(month[3].c_str(), false);
-        }
-        // Checks the new partition's rows and the default partition's rest
-        // against the bounds (ACCESS EXCLUSIVE on the default partition
-        // meanwhile, which holds only rows no month had yet).
-        spi.execute(month[4].c_str(), false);
         pg::call([&] {
             ereport(LOG, (errmsg("pg_tenancy: created file access log partition tenancy.%s",
                                  name.c_str())));
@@ -296,16 +326,12 @@ void maintain_file_access_log_if_allowed() {
     // organization's deletion leaves the months to its next run.
     auto failed =
         pg::try_in_subtransaction([] { maintain_file_access_log(kLogMonthsAhead, false); });
-    if (!failed) return;
-    pg::call([&] {
-        ereport(WARNING,
-                (errcode(failed->sqlstate),
-                 errmsg("the file access log's months were not made: %s", failed->message.c_str()),
-                 failed->detail.empty() ? 0 : errdetail("%s", failed->detail.c_str()),
-                 errhint("The rollups are saved. Until the months are made, rows of a month "
-                         "without a partition go to the default partition; "
-                         "tenancy.maintain_file_access_log() makes them.")));
-    });
+    if (failed) {
+        warn_caught("pg_tenancy: the file access log's months were not made", *failed,
+                    "The rollups are kept. Until the months are made, rows of a month without a "
+                    "partition go to the default partition; tenancy.maintain_file_access_log() "
+                    "makes them.");
+    }
 }
 
 void hold_log_partitions_steady(pg::SpiConnection& spi) {

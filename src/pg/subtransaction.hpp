@@ -41,9 +41,10 @@ CaughtError describe(const PgError& error);
 }  // namespace detail
 
 // Runs fn in a subtransaction. Returns nothing when fn succeeded (its work
-// is kept); otherwise rolls back its work and returns the error, except a
-// cancel or a statement timeout (57014), raised again as PL/pgSQL does, and a
-// C++ failure that is not an SQL error (a bug, out of memory), rethrown.
+// is kept); otherwise rolls back its work and returns the error (any SQL
+// error, PostgreSQL's out of memory included), except a cancel or a
+// statement timeout (57014), raised again as PL/pgSQL does, and a C++
+// failure that is not an SQL error (a bug, std::bad_alloc), rethrown.
 template <typename Fn>
 std::optional<CaughtError> try_in_subtransaction(Fn&& fn) {
     detail::Subtransaction subtransaction;

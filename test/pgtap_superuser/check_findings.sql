@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(126);
+SELECT plan(129);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -583,6 +583,14 @@ SELECT is(pg_temp.findings('tenancy.file_access_log'),
           '(14) next month without a partition: warning');
 SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(14) its fix runs');
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left');
+-- ... and a row waiting in the default partition for a month that has none.
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at)
+VALUES (gen_random_uuid(), gen_random_uuid(), 'view', '2013-03-03 03:00+00');
+SELECT is(pg_temp.findings('tenancy.file_access_log'),
+          'warning: the default partition of the file access log holds rows of months that have no partition of their own: maintenance has not moved them (see its WARNINGs in the server log)',
+          '(14) a row waiting in the default partition: warning');
+SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(14) its fix runs');
+SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left: the row has its month');
 
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');

@@ -2,8 +2,32 @@
 -- tenancy.check() (1.6): as in 1.5, and (14) the log's months not kept ahead
 -- of the clock, which the scheduled run_rollups() does when it runs as the
 -- log's owner and its maintenance succeeds (a failure there is only a
--- WARNING since 1.6's library).
+-- WARNING since 1.6's library), or rows left waiting in its default partition.
 -------------------------------------------------------------------------------
+-- For check() (14): whether the log's default partition holds rows that
+-- maintenance would move to a month of their own. Invoker's rights, and
+-- false unless the caller may read the partition: a query of it in check()
+-- itself would fail for a DBA who may not (privileges are checked when the
+-- statement starts, whatever its WHERE clause).
+CREATE FUNCTION tenancy.file_access_log_rows_waiting()
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    waiting boolean := false;
+BEGIN
+    IF to_regclass('tenancy.file_access_log_default') IS NOT NULL
+       AND has_table_privilege('tenancy.file_access_log_default', 'SELECT') THEN
+        SELECT EXISTS (SELECT FROM ONLY tenancy.file_access_log_default
+                       WHERE at >= '0001-01-01 00:00:00+00' AND at < '10000-01-01 00:00:00+00')
+        INTO waiting;
+    END IF;
+    RETURN waiting;
+END
+$$;
+REVOKE ALL ON FUNCTION tenancy.file_access_log_rows_waiting() FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION tenancy.check()
     RETURNS TABLE (severity text, object text, finding text, fix text)
     LANGUAGE sql STABLE
@@ -392,6 +416,15 @@ FROM (SELECT count(*) FILTER (WHERE NOT is_default) AS months,
 WHERE to_regclass('tenancy.file_access_log_default') IS NOT NULL
   AND (p.this_month = 0 OR p.next_month = 0)
   AND (p.months > 0 OR pg_relation_size(to_regclass('tenancy.file_access_log_default')) > 0)
+UNION ALL
+-- ... and rows that wait in the default partition for their month (a month
+-- whose creation fails or whose name is taken). Only a role that reads the
+-- default partition's rows sees them: a superuser (forced row level
+-- security with no policy hides them from its owner too).
+SELECT 'warning', 'tenancy.file_access_log',
+       'the default partition of the file access log holds rows of months that have no partition of their own: maintenance has not moved them (see its WARNINGs in the server log)',
+       'SELECT tenancy.maintain_file_access_log();'
+WHERE tenancy.file_access_log_rows_waiting()
 $$;
 COMMENT ON FUNCTION tenancy.check() IS
     'Findings that undermine tenant isolation, with severity and fix; zero rows when all is well.';
