@@ -279,5 +279,7 @@ INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUE
     ('00000000-0000-4000-a000-00000000aa03', '00000000-0000-4000-c000-00000000aa03', 'view',
      '2018-08-08 08:00+00');
 SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
+-- check() finds the default partition by what it is, not by its name.
+SELECT severity, finding FROM tenancy.check() WHERE object = 'tenancy.file_access_log';
 ROLLBACK;
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000aa03';

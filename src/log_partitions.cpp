@@ -279,8 +279,8 @@ int maintain_file_access_log(int months_ahead, bool wait) {
         if (failed) {
             warn_caught("pg_tenancy: cannot create file access log partition tenancy." + name,
                         *failed,
-                        "Its rows stay in the default partition; the other months were made. "
-                        "tenancy.maintain_file_access_log() tries again.");
+                        "Its rows stay in the default partition, and maintenance goes on with "
+                        "the next month; tenancy.maintain_file_access_log() tries this one again.");
             continue;
         }
         pg::call([&] {

@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(129);
+SELECT plan(130);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -591,6 +591,15 @@ SELECT is(pg_temp.findings('tenancy.file_access_log'),
           '(14) a row waiting in the default partition: warning');
 SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(14) its fix runs');
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left: the row has its month');
+-- A DBA who is no superuser, granted check() (and what it calls that is not
+-- everyone's), still runs it: (14)'s helper is everyone's.
+SELECT 'cf_dba_' || :'r' AS role_dba \gset
+CREATE ROLE :"role_dba" NOLOGIN IN ROLE pg_read_all_data;
+GRANT USAGE ON SCHEMA tenancy TO :"role_dba";
+GRANT EXECUTE ON FUNCTION tenancy.check(), tenancy.file_access_log_partitions() TO :"role_dba";
+SET ROLE :"role_dba";
+SELECT lives_ok('SELECT count(*) FROM tenancy.check()', 'a DBA granted check(), no superuser, runs it');
+RESET ROLE;
 
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');

@@ -4,29 +4,33 @@
 -- log's owner and its maintenance succeeds (a failure there is only a
 -- WARNING since 1.6's library), or rows left waiting in its default partition.
 -------------------------------------------------------------------------------
--- For check() (14): whether the log's default partition holds rows that
--- maintenance would move to a month of their own. Invoker's rights, and
--- false unless the caller may read the partition: a query of it in check()
--- itself would fail for a DBA who may not (privileges are checked when the
--- statement starts, whatever its WHERE clause).
+-- For check() (14): whether the log's default partition (whatever its name:
+-- the catalog's partdefid) holds rows that maintenance would move to a month
+-- of their own. Invoker's rights, and false unless the caller may read the
+-- partition: a query of it in check() itself would fail for a DBA who may
+-- not (privileges are checked when a statement starts, whatever its WHERE
+-- clause). Executable by everyone, as it tells nothing the caller could not
+-- read: a DBA granted check() needs no grant of it.
 CREATE FUNCTION tenancy.file_access_log_rows_waiting()
     RETURNS boolean
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
+    default_partition regclass;
     waiting boolean := false;
 BEGIN
-    IF to_regclass('tenancy.file_access_log_default') IS NOT NULL
-       AND has_table_privilege('tenancy.file_access_log_default', 'SELECT') THEN
-        SELECT EXISTS (SELECT FROM ONLY tenancy.file_access_log_default
-                       WHERE at >= '0001-01-01 00:00:00+00' AND at < '10000-01-01 00:00:00+00')
+    SELECT nullif(partdefid, 0)::regclass INTO default_partition
+    FROM pg_partitioned_table WHERE partrelid = to_regclass('tenancy.file_access_log');
+    IF default_partition IS NOT NULL AND has_table_privilege(default_partition, 'SELECT') THEN
+        EXECUTE format('SELECT EXISTS (SELECT FROM ONLY %s WHERE at >= %L AND at < %L)',
+                       default_partition, '0001-01-01 00:00:00+00', '10000-01-01 00:00:00+00')
         INTO waiting;
     END IF;
     RETURN waiting;
 END
 $$;
-REVOKE ALL ON FUNCTION tenancy.file_access_log_rows_waiting() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.file_access_log_rows_waiting() TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION tenancy.check()
     RETURNS TABLE (severity text, object text, finding text, fix text)
@@ -413,9 +417,10 @@ FROM (SELECT count(*) FILTER (WHERE NOT is_default) AS months,
       FROM tenancy.file_access_log_partitions(),
            (SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month')
                    AT TIME ZONE 'UTC' AS next_month) m) p
-WHERE to_regclass('tenancy.file_access_log_default') IS NOT NULL
-  AND (p.this_month = 0 OR p.next_month = 0)
-  AND (p.months > 0 OR pg_relation_size(to_regclass('tenancy.file_access_log_default')) > 0)
+WHERE (p.this_month = 0 OR p.next_month = 0)
+  AND (p.months > 0
+       OR (SELECT pg_relation_size(nullif(partdefid, 0)) > 0 FROM pg_partitioned_table
+           WHERE partrelid = to_regclass('tenancy.file_access_log')))
 UNION ALL
 -- ... and rows that wait in the default partition for their month (a month
 -- whose creation fails or whose name is taken). Only a role that reads the
