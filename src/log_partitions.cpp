@@ -68,8 +68,8 @@ std::vector<std::vector<std::string>> text_rows(pg::SpiConnection& spi, pg::Cach
     "               AND p.to_at > w.month AT TIME ZONE 'UTC')"
 
 // The partitions to create: name, whether a relation or a type already has
-// its name or a relation one of its indexes' names, then the statements that create, fill and
-// attach it. Months are UTC; bounds are ISO literals with their offset, read
+// its name (or a relation one of its indexes' names), then the statements
+// that create, fill and attach it. Months are UTC; bounds are ISO literals with their offset, read
 // back the same under any DateStyle or TimeZone.
 pg::CachedPlan& missing_months_plan() {
     static pg::CachedPlan plan(
