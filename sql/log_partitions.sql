@@ -283,3 +283,57 @@ SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
 SELECT severity, finding FROM tenancy.check() WHERE object = 'tenancy.file_access_log';
 ROLLBACK;
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000aa03';
+-- A purge waits for the log's lock (to drop whole months) only so long
+-- (tenancy.purge_lock_timeout), since file writes queue behind it while it
+-- waits. Without the lock in time it leaves those months for the next
+-- purge, with a WARNING, and keeps the rest of its work.
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-00000000aa04', 'months-busy', 'Months busy');
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
+    ('00000000-0000-4000-a000-00000000aa04', '00000000-0000-4000-c000-00000000aa04', 'view',
+     '2017-07-07 07:00+00'),
+    ('00000000-0000-4000-a000-00000000aa04', '00000000-0000-4000-c000-00000000aa04', 'view',
+     '0044-03-15 12:00+00 BC');
+SELECT tenancy.maintain_file_access_log();
+SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
+SELECT pg_temp.connect('reader'), pg_temp.connect('purger');
+SELECT dblink_exec('reader', 'BEGIN');
+SELECT * FROM dblink('reader', 'SELECT count(*) > 0 FROM tenancy.file_access_log') AS t(read_the_log boolean);
+SET tenancy.purge_lock_timeout = '100ms';
+SET client_min_messages = notice;
+SELECT tenancy.purge_file_access_log('1 year') AS purged;
+SET client_min_messages = warning;
+RESET tenancy.purge_lock_timeout;
+SELECT partition, (SELECT count(*) FROM tenancy.file_access_log l WHERE l.tableoid = p.partition)
+FROM tenancy.file_access_log_partitions() p WHERE to_at <= '2020-01-01';
+SELECT dblink_exec('reader', 'COMMIT');
+SELECT tenancy.purge_file_access_log('1 year') AS purged;
+SELECT count(*) AS months_before_2020 FROM tenancy.file_access_log_partitions()
+WHERE to_at <= '2020-01-01';
+-- A purge that would deadlock for that lock gives way in the same manner:
+-- here with a transaction that has read the log, then deletes an
+-- organization whose row the purge has deleted (it waits for the purge),
+-- which goes on.
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at) VALUES
+    ('00000000-0000-4000-a000-00000000aa04', '00000000-0000-4000-c000-00000000aa04', 'view',
+     '2016-06-06 06:00+00'),
+    ('00000000-0000-4000-a000-00000000aa04', '00000000-0000-4000-c000-00000000aa04', 'view',
+     '0044-03-15 12:00+00 BC');
+SELECT tenancy.maintain_file_access_log();
+SELECT count(*) > 0 AS counted FROM tenancy.run_rollups();
+SELECT dblink_exec('purger', 'SET tenancy.purge_lock_timeout = 0'),
+       dblink_exec('purger', $$SET deadlock_timeout = '1s'$$);
+BEGIN;
+SET LOCAL deadlock_timeout = '60s';
+SELECT count(*) > 0 AS read_the_log FROM tenancy.file_access_log;
+SELECT dblink_send_query('purger', $$SELECT tenancy.purge_file_access_log('1 year')$$);
+SELECT pg_temp.waits_on_lock($$SELECT tenancy.purge_file_access_log('1 year')$$) AS purge_waits;
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000aa04';
+COMMIT;
+SELECT * FROM dblink_get_result('purger') AS t(purged bigint);
+SELECT * FROM dblink_get_result('purger') AS t(purged bigint);
+SELECT partition, (SELECT count(*) FROM tenancy.file_access_log l WHERE l.tableoid = p.partition)
+FROM tenancy.file_access_log_partitions() p WHERE to_at <= '2020-01-01';
+SELECT count(*) AS left_after_organization FROM tenancy.file_access_log
+WHERE organization_id = '00000000-0000-4000-a000-00000000aa04';
+SELECT dblink_disconnect('reader'), dblink_disconnect('purger');

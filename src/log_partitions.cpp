@@ -16,6 +16,9 @@ namespace {
 
 bool g_log_maintenance = false;
 
+// tenancy.purge_lock_timeout (ms; 0: no limit of its own).
+int g_purge_lock_timeout_ms = 1000;
+
 // Belt and braces: whatever happens, the flag does not outlive its transaction.
 void reset_maintenance_at_transaction_end(XactEvent event, void*) {
     if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
@@ -340,6 +343,60 @@ void hold_log_partitions_steady(pg::SpiConnection& spi) {
     spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ROW EXCLUSIVE MODE", false);
 }
 
+namespace {
+
+// DROP TABLE of a partition locks the log, the default partition and the
+// partition ACCESS EXCLUSIVE; taken here in that order (the lock order),
+// once, and held until commit: appends wait from here to the end, and,
+// while this waits for the transactions that use the log, behind it. So the
+// wait is bounded (tenancy.purge_lock_timeout, or lock_timeout if shorter),
+// in a subtransaction: a purge that does not get the locks in time, or
+// would deadlock for them, leaves the months whole for the next purge and
+// keeps the rows it has deleted. Returns whether it holds the locks.
+bool lock_log_to_drop_months(pg::SpiConnection& spi, std::size_t months) {
+    auto busy = pg::try_in_subtransaction([&] {
+        int level = pg::call([] {
+            int level = NewGUCNestLevel();
+            if (g_purge_lock_timeout_ms > 0 &&
+                (LockTimeout == 0 || g_purge_lock_timeout_ms < LockTimeout)) {
+                std::string wait = std::to_string(g_purge_lock_timeout_ms);
+                (void)set_config_option("lock_timeout", wait.c_str(), PGC_USERSET, PGC_S_SESSION,
+                                        GUC_ACTION_SAVE, true, 0, false);
+            }
+            return level;
+        });
+        spi.execute("LOCK TABLE ONLY tenancy.file_access_log IN ACCESS EXCLUSIVE MODE", false);
+        spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ACCESS EXCLUSIVE MODE",
+                    false);
+        pg::call([&] { AtEOXact_GUC(true, level); });
+    });
+    if (!busy) return true;
+    if (busy->sqlstate != ERRCODE_LOCK_NOT_AVAILABLE &&
+        busy->sqlstate != ERRCODE_T_R_DEADLOCK_DETECTED) {
+        throw pg::Error(busy->sqlstate, busy->message, busy->detail);
+    }
+    warn_caught("pg_tenancy: " + std::to_string(months) +
+                    (months == 1 ? " month" : " months") +
+                    " of the file access log left for the next purge",
+                *busy,
+                "The log was in use. Their rows are kept, and the rest of the purge is done; "
+                "purge again when the log is quieter, or with a longer "
+                "tenancy.purge_lock_timeout.");
+    return false;
+}
+
+}  // namespace
+
+void define_log_settings() {
+    DefineCustomIntVariable(
+        "tenancy.purge_lock_timeout",
+        "How long tenancy.purge_file_access_log() waits for the log's lock to drop whole months.",
+        "File writes wait behind a purge that waits for it. A purge that does not get it in "
+        "time leaves those months for the next purge. 0: as long as lock_timeout allows.",
+        &g_purge_lock_timeout_ms, 1000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
+        nullptr);
+}
+
 std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, Datum counted) {
     pg::SpiArg cutoff{INTERVALOID, older_than};
     pg::SpiArg snapshot{TEXTOID, counted};
@@ -386,11 +443,7 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
     for (const std::string& partition : others) removed += delete_counted(partition, "at < $1");
     if (months.empty()) return removed;
 
-    // DROP TABLE of a partition locks the log, the default partition and the
-    // partition ACCESS EXCLUSIVE; taken here in that order (the lock order),
-    // once, and held until commit: appends wait from here to the end.
-    spi.execute("LOCK TABLE ONLY tenancy.file_access_log IN ACCESS EXCLUSIVE MODE", false);
-    spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ACCESS EXCLUSIVE MODE", false);
+    if (!lock_log_to_drop_months(spi, months.size())) return removed;
     for (const std::string& month : months) {
         // On a fresh snapshot (not read-only), which sees every writer the
         // locks waited for. Rows written before the counted snapshot's xmin

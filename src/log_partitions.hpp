@@ -72,9 +72,14 @@ std::string rollup_state_lock_statement(const char* columns);
 // the rows older than older_than that the rollups have counted (visible in
 // the `counted` snapshot, text). A month whose whole range is that old goes
 // as one DROP TABLE when all its rows are counted (under READ COMMITTED),
-// at the end, under ACCESS EXCLUSIVE on the log until commit; every other
-// row goes by DELETE. Returns the rows removed.
+// at the end, under ACCESS EXCLUSIVE on the log until commit (if it gets
+// that lock within tenancy.purge_lock_timeout; otherwise a WARNING, and the
+// months stay for the next purge); every other row goes by DELETE. Returns
+// the rows removed.
 std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, Datum counted);
+
+// Defines tenancy.purge_lock_timeout; once, from _PG_init.
+void define_log_settings();
 
 // Registers the transaction callback that clears the maintenance flag; once,
 // from _PG_init.

@@ -1,5 +1,6 @@
 // Module entry: settings, hooks and the reserved "tenancy." prefix.
 #include "context.hpp"
+#include "log_partitions.hpp"
 #include "organization_lock.hpp"
 #include "pg/table_appender.hpp"
 #include "pg/postgres.hpp"
@@ -76,6 +77,7 @@ void reapply_stored_settings() {
 // Plain C flow: nothing here owns a C++ object, so an ereport may pass.
 void _PG_init(void) {
     tenancy::define_context_settings();
+    tenancy::define_log_settings();
     // After this, SET tenancy.<anything unknown> is an error instead of a
     // placeholder that could shadow a setting defined later.
     MarkGUCPrefixReserved("tenancy");
