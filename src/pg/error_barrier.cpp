@@ -73,6 +73,22 @@ ErrorData* capture_error(MemoryContext caller_context) {
     MemoryContextSwitchTo(caller_context);
     return data;
 }
+
+ErrorData* copy_error(ErrorData* data, MemoryContext into) {
+    MemoryContext caller_context = CurrentMemoryContext;
+    ErrorData* volatile copy = nullptr;
+    PG_TRY();
+    { ReThrowError(data); }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(into);
+        copy = CopyErrorData();
+        FlushErrorState();
+        MemoryContextSwitchTo(caller_context);
+    }
+    PG_END_TRY();
+    return copy;
+}
 }  // namespace detail
 
 Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {

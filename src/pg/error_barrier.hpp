@@ -61,6 +61,11 @@ namespace detail {
 // unwinding deletes (an SPI connection's) before the barrier re-throws.
 ErrorData* capture_error(MemoryContext caller_context);
 
+// A copy of a caught error in `into`, made by PostgreSQL's own CopyErrorData
+// (raised again and caught at once), for an error that must outlive the
+// (sub)transaction memory it was captured in.
+ErrorData* copy_error(ErrorData* data, MemoryContext into);
+
 // Runs fn inside PG_TRY, keeping a C++ exception it throws from leaving
 // PG_TRY's scope (which would leave PostgreSQL's error stack pointing into a
 // dead frame); returns it to rethrow after PG_END_TRY.

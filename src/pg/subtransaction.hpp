@@ -43,7 +43,7 @@ CaughtError describe(const PgError& error);
 // Runs fn in a subtransaction. Returns nothing when fn succeeded (its work
 // is kept); otherwise rolls back its work and returns the error (any SQL
 // error, PostgreSQL's out of memory included), except a cancel or a
-// statement timeout (57014), raised again as PL/pgSQL does, and a C++
+// statement timeout (57014), raised again unchanged as PL/pgSQL does, and a C++
 // failure that is not an SQL error (a bug, std::bad_alloc), rethrown.
 template <typename Fn>
 std::optional<CaughtError> try_in_subtransaction(Fn&& fn) {
@@ -52,6 +52,13 @@ std::optional<CaughtError> try_in_subtransaction(Fn&& fn) {
     try {
         fn();
     } catch (const PgError& e) {
+        if (e.data() != nullptr && e.data()->sqlerrcode == ERRCODE_QUERY_CANCELED) {
+            // Raised again as it is (its CONTEXT lines say where it struck),
+            // from memory that the rollback does not free.
+            PgError cancel(detail::copy_error(e.data(), TopTransactionContext));
+            subtransaction.roll_back();
+            throw cancel;
+        }
         caught = detail::describe(e);
     } catch (const Error& e) {
         caught = CaughtError{e.sqlstate(), e.what(), e.detail()};
