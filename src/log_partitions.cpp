@@ -181,6 +181,12 @@ bool is_log_partition(Oid relid) {
            is_extension_partitioned_table(get_partition_parent(relid, true));
 }
 
+// The default partition keeps its name: maintenance and purges name it.
+bool is_log_default_partition(Oid relid) {
+    return is_log_partition(relid) &&
+           get_default_partition_oid(get_partition_parent(relid, true)) == relid;
+}
+
 [[noreturn]] void refuse_partition_ddl(const std::string& what) {
     throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
                     "cannot " + what + ": tenancy.file_access_log is append-only",
@@ -514,6 +520,7 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
     Node* statement = event->parsetree;
     // What the statement would do to the log, if anything (looked up without
     // a lock, as the statement itself has not run yet).
+    bool renames = false;
     const char* refused = pg::call([&]() -> const char* {
         if (IsA(statement, DropStmt)) {
             auto* drop = castNode(DropStmt, statement);
@@ -538,9 +545,28 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                     return "detach a partition of tenancy.file_access_log";
                 }
             }
+        } else if (IsA(statement, RenameStmt) || IsA(statement, AlterObjectSchemaStmt)) {
+            // ALTER TABLE … RENAME [COLUMN …] TO, ALTER TABLE … SET SCHEMA.
+            bool is_rename = IsA(statement, RenameStmt);
+            RangeVar* relation = is_rename ? castNode(RenameStmt, statement)->relation
+                                           : castNode(AlterObjectSchemaStmt, statement)->relation;
+            ObjectType type = is_rename ? castNode(RenameStmt, statement)->renameType
+                                        : castNode(AlterObjectSchemaStmt, statement)->objectType;
+            if (type == OBJECT_TABLE && relation != nullptr &&
+                is_log_default_partition(RangeVarGetRelid(relation, NoLock, true))) {
+                renames = true;
+                return is_rename ? "rename" : "move";
+            }
         }
         return nullptr;
     });
+    if (renames) {
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        std::string("cannot ") + refused +
+                            " tenancy.file_access_log_default: pg_tenancy finds it by that name",
+                        "Rows of a month without a partition wait there until maintenance "
+                        "moves them to their month; purges remove its old rows.");
+    }
     if (refused != nullptr) refuse_partition_ddl(refused);
     PG_RETURN_VOID();
 }
