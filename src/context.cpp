@@ -14,6 +14,7 @@
 
 #include <cstdlib>
 
+#include "open_tenant_queries.hpp"
 #include "pg/error_barrier.hpp"
 #include "pg/guc.hpp"
 #include "pg/spi.hpp"
@@ -31,6 +32,7 @@ std::optional<core::TenantContext> g_context;
 
 bool g_require_context = false;
 ExecutorStart_hook_type g_previous_executor_start = nullptr;
+ExecutorEnd_hook_type g_previous_executor_end = nullptr;
 
 bool check_context_setting(char** new_value, void** extra, GucSource) {
     core::DecodedContext decoded;
@@ -221,6 +223,16 @@ void executor_start(QueryDesc* query, int eflags) {
     } else {
         standard_ExecutorStart(query, eflags);
     }
+    note_query_started(query);
+}
+
+void executor_end(QueryDesc* query) {
+    note_query_ended(query);
+    if (g_previous_executor_end != nullptr) {
+        g_previous_executor_end(query);
+    } else {
+        standard_ExecutorEnd(query);
+    }
 }
 
 }  // namespace
@@ -246,6 +258,9 @@ void define_context_settings() {
 void install_context_hooks() {
     g_previous_executor_start = ExecutorStart_hook;
     ExecutorStart_hook = executor_start;
+    g_previous_executor_end = ExecutorEnd_hook;
+    ExecutorEnd_hook = executor_end;
+    register_open_query_callbacks();
 }
 
 }  // namespace tenancy
@@ -257,6 +272,20 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
     Datum org_id = required_arg(fcinfo, 0, "org_id");
     Datum user_id = required_arg(fcinfo, 1, "user_id");
     bool is_local = PG_NARGS() < 3 || DatumGetBool(required_arg(fcinfo, 2, "is_local"));
+
+    const auto& current = current_context();
+    bool changes = !current || current->org_id != pg::uuid_from_datum(org_id) ||
+                   current->user_id != pg::uuid_from_datum(user_id);
+    if (changes && tenant_queries_open()) {
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "cannot change the tenant context while a query that reads tenant rows "
+                        "is open",
+                        "An open cursor or loop, or the statement that calls "
+                        "tenancy.set_context(), reads a table under row level security; the rest "
+                        "of its rows would be read partly under each context.",
+                        "Close the cursor first, and call tenancy.set_context() in a statement "
+                        "of its own.");
+    }
 
     auto role = lookup_membership(org_id, user_id);
     if (!role) {

@@ -21,6 +21,7 @@ TENANCY_MODULE_SOURCES = \
 	src/pg/uuid.cpp \
 	src/pg/varlena.cpp \
 	src/context.cpp \
+	src/open_tenant_queries.cpp \
 	src/organization_lock.cpp \
 	src/file_audit.cpp \
 	src/log_partitions.cpp \

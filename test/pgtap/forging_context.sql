@@ -220,12 +220,13 @@ SELECT current_user AS role_now,
        pg_temp.sqlstate_of('SET ROLE postgres') AS role_to_superuser
 \gset
 SELECT pg_temp.context() AS role_context,
-       (SELECT string_agg(id::text, ',') FROM tenancy.organizations) AS role_orgs,
-       pg_temp.sqlstate_of(format('SELECT tenancy.set_context(%L, %L)', :'org_b', :'a_student')) AS role_other_school
+       (SELECT string_agg(id::text, ',') FROM tenancy.organizations) AS role_orgs
+\gset
+SELECT pg_temp.sqlstate_of(format('SELECT tenancy.set_context(%L, %L)', :'org_b', :'a_student')) AS role_other_school
 \gset
 BEGIN;
-SELECT tenancy.set_context(:'org_a', :'a_owner')::text AS role_owner_role,
-       (SELECT string_agg(id::text, ',') FROM tenancy.organizations) AS role_owner_orgs,
+SELECT tenancy.set_context(:'org_a', :'a_owner')::text AS role_owner_role \gset
+SELECT (SELECT string_agg(id::text, ',') FROM tenancy.organizations) AS role_owner_orgs,
        (SELECT count(*) FROM tenancy.organizations WHERE id = :'org_b') AS role_owner_sees_b
 \gset
 COMMIT;

@@ -1,0 +1,28 @@
+// The queries that read rows under row level security and have not ended:
+// a cursor, a PL/pgSQL FOR loop over a query, or the statement that calls a
+// function. tenancy.set_context() refuses to change the context while one is
+// open. Such a query reads some of the context once (an index condition on
+// organization_id is computed when its scan starts) and the rest row by row,
+// so a context changed mid-scan would have it read one organization's rows
+// under the role of another context of the same session.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+namespace tenancy {
+
+// From the ExecutorStart and ExecutorEnd hooks (C flow: they may longjmp).
+// Started after the query's executor started, ended before it ends.
+void note_query_started(QueryDesc* query);
+void note_query_ended(QueryDesc* query);
+
+// Whether a query that reads a table under row level security is open in
+// this transaction. Errs on the side of true: a cursor whose fetch failed
+// inside a rolled-back subtransaction is never ended by PostgreSQL, and
+// counts until the transaction ends.
+bool tenant_queries_open();
+
+// Registers the (sub)transaction callbacks; once, from _PG_init.
+void register_open_query_callbacks();
+
+}  // namespace tenancy
