@@ -309,6 +309,16 @@ RESET tenancy.purge_lock_timeout;
 SELECT partition, (SELECT count(*) FROM tenancy.file_access_log l WHERE l.tableoid = p.partition)
 FROM tenancy.file_access_log_partitions() p WHERE to_at <= '2020-01-01';
 SELECT dblink_exec('reader', 'COMMIT');
+-- The same when only one of those months is in use (here by a reader of it
+-- alone): the purge does not wait for it with the log locked.
+SELECT dblink_exec('reader', 'BEGIN');
+SELECT * FROM dblink('reader', 'SELECT count(*) FROM ONLY tenancy.file_access_log_2017_07') AS t(rows_of_2017_07 bigint);
+SET tenancy.purge_lock_timeout = '100ms';
+SET client_min_messages = notice;
+SELECT tenancy.purge_file_access_log('1 year') AS purged;
+SET client_min_messages = warning;
+RESET tenancy.purge_lock_timeout;
+SELECT dblink_exec('reader', 'COMMIT');
 SELECT tenancy.purge_file_access_log('1 year') AS purged;
 SELECT count(*) AS months_before_2020 FROM tenancy.file_access_log_partitions()
 WHERE to_at <= '2020-01-01';

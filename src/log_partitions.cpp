@@ -352,42 +352,59 @@ void hold_log_partitions_steady(pg::SpiConnection& spi) {
 namespace {
 
 // DROP TABLE of a partition locks the log, the default partition and the
-// partition ACCESS EXCLUSIVE; taken here in that order (the lock order),
-// once, and held until commit: appends wait from here to the end, and,
-// while this waits for the transactions that use the log, behind it. So the
-// wait is bounded (tenancy.purge_lock_timeout, or lock_timeout if shorter),
-// in a subtransaction: a purge that does not get the locks in time, or
-// would deadlock for them, leaves the months whole for the next purge and
-// keeps the rows it has deleted. Returns whether it holds the locks.
-bool lock_log_to_drop_months(pg::SpiConnection& spi, std::size_t months) {
-    auto busy = pg::try_in_subtransaction([&] {
-        int level = pg::call([] {
-            int level = NewGUCNestLevel();
-            if (g_purge_lock_timeout_ms > 0 &&
-                (LockTimeout == 0 || g_purge_lock_timeout_ms < LockTimeout)) {
-                std::string wait = std::to_string(g_purge_lock_timeout_ms);
-                (void)set_config_option("lock_timeout", wait.c_str(), PGC_USERSET, PGC_S_SESSION,
-                                        GUC_ACTION_SAVE, true, 0, false);
+// partition ACCESS EXCLUSIVE; taken here in that order (the lock order), the
+// months oldest first, once, and held until commit: appends wait from here to
+// the end, and, while this waits for the transactions that use the log or a
+// month (a reader of an old month, a VACUUM of it), behind it. So the wait is
+// bounded (tenancy.purge_lock_timeout, or lock_timeout if shorter), in a
+// subtransaction: a purge that does not get the locks in time, or would
+// deadlock for them, leaves the months whole for the next purge and keeps
+// the rows it has deleted. Returns whether it holds the locks.
+bool lock_log_to_drop_months(pg::SpiConnection& spi, const std::vector<std::string>& months) {
+    int wait_ms = g_purge_lock_timeout_ms;
+    if (LockTimeout > 0 && (wait_ms == 0 || LockTimeout < wait_ms)) wait_ms = LockTimeout;
+    auto busy = pg::try_in_subtransaction(
+        [&] {
+            int level = pg::call([&] {
+                int level = NewGUCNestLevel();
+                if (wait_ms != LockTimeout) {
+                    std::string wait = std::to_string(wait_ms);
+                    (void)set_config_option("lock_timeout", wait.c_str(), PGC_USERSET,
+                                            PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+                }
+                return level;
+            });
+            spi.execute("LOCK TABLE ONLY tenancy.file_access_log IN ACCESS EXCLUSIVE MODE", false);
+            spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ACCESS EXCLUSIVE MODE",
+                        false);
+            for (const std::string& month : months) {
+                spi.execute(("LOCK TABLE ONLY " + month + " IN ACCESS EXCLUSIVE MODE").c_str(),
+                            false);
             }
-            return level;
+            pg::call([&] { AtEOXact_GUC(true, level); });
+        },
+        [](int sqlstate) {
+            return sqlstate == ERRCODE_LOCK_NOT_AVAILABLE ||
+                   sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
         });
-        spi.execute("LOCK TABLE ONLY tenancy.file_access_log IN ACCESS EXCLUSIVE MODE", false);
-        spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ACCESS EXCLUSIVE MODE",
-                    false);
-        pg::call([&] { AtEOXact_GUC(true, level); });
-    });
     if (!busy) return true;
-    if (busy->sqlstate != ERRCODE_LOCK_NOT_AVAILABLE &&
-        busy->sqlstate != ERRCODE_T_R_DEADLOCK_DETECTED) {
-        throw pg::Error(busy->sqlstate, busy->message, busy->detail);
-    }
-    warn_caught("pg_tenancy: " + std::to_string(months) +
-                    (months == 1 ? " month" : " months") +
-                    " of the file access log left for the next purge",
-                *busy,
-                "The log was in use. Their rows are kept, and the rest of the purge is done; "
-                "purge again when the log is quieter, or with a longer "
-                "tenancy.purge_lock_timeout.");
+    std::string left = std::to_string(months.size()) + (months.size() == 1 ? " month" : " months") +
+                       " of the file access log left for the next purge";
+    bool deadlock = busy->sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
+    std::string why = deadlock ? "Locking the log and those months would have deadlocked"
+                               : "The log and those months were still in use after " +
+                                     std::to_string(wait_ms) + " ms";
+    pg::call([&] {
+        ereport(WARNING,
+                (errmsg("pg_tenancy: %s", left.c_str()),
+                 errdetail("%s (SQLSTATE %s).", why.c_str(), unpack_sql_state(busy->sqlstate)),
+                 errhint(deadlock ? "Their rows are kept, and the rest of the purge is done. "
+                                    "Purge again in a transaction of its own."
+                                  : "Their rows are kept, and the rest of the purge is done. "
+                                    "Purge again when the log is quieter, or allow a longer "
+                                    "wait (tenancy.purge_lock_timeout, and lock_timeout if it "
+                                    "is shorter).")));
+    });
     return false;
 }
 
@@ -449,7 +466,7 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
     for (const std::string& partition : others) removed += delete_counted(partition, "at < $1");
     if (months.empty()) return removed;
 
-    if (!lock_log_to_drop_months(spi, months.size())) return removed;
+    if (!lock_log_to_drop_months(spi, months)) return removed;
     for (const std::string& month : months) {
         // On a fresh snapshot (not read-only), which sees every writer the
         // locks waited for. Rows written before the counted snapshot's xmin

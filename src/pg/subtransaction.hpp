@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "pg/error_barrier.hpp"
 
@@ -41,26 +42,34 @@ CaughtError describe(const PgError& error);
 }  // namespace detail
 
 // Runs fn in a subtransaction. Returns nothing when fn succeeded (its work
-// is kept); otherwise rolls back its work and returns the error (any SQL
-// error, PostgreSQL's out of memory included), except a cancel or a
-// statement timeout (57014), raised again unchanged as PL/pgSQL does, and a C++
-// failure that is not an SQL error (a bug, std::bad_alloc), rethrown.
-template <typename Fn>
-std::optional<CaughtError> try_in_subtransaction(Fn&& fn) {
+// is kept). When it fails with an SQL error whose SQLSTATE `handles` accepts,
+// rolls back its work and returns the error; any other error is rolled back
+// and raised again unchanged (a C++ failure that is not an SQL error, a bug
+// or std::bad_alloc, is rethrown).
+template <typename Fn, typename Handles>
+std::optional<CaughtError> try_in_subtransaction(Fn&& fn, Handles&& handles) {
     detail::Subtransaction subtransaction;
     std::optional<CaughtError> caught;
     try {
         fn();
     } catch (const PgError& e) {
-        if (e.data() != nullptr && e.data()->sqlerrcode == ERRCODE_QUERY_CANCELED) {
+        if (e.data() == nullptr || !handles(e.data()->sqlerrcode)) {
             // Raised again as it is (its CONTEXT lines say where it struck),
             // from memory that the rollback does not free.
-            PgError cancel(detail::copy_error(e.data(), TopTransactionContext));
+            if (e.data() == nullptr) {
+                subtransaction.roll_back();
+                throw;
+            }
+            PgError kept(detail::copy_error(e.data(), TopTransactionContext));
             subtransaction.roll_back();
-            throw cancel;
+            throw kept;
         }
         caught = detail::describe(e);
     } catch (const Error& e) {
+        if (!handles(e.sqlstate())) {
+            subtransaction.roll_back();
+            throw;
+        }
         caught = CaughtError{e.sqlstate(), e.what(), e.detail()};
     } catch (...) {
         subtransaction.roll_back();
@@ -71,10 +80,15 @@ std::optional<CaughtError> try_in_subtransaction(Fn&& fn) {
         return std::nullopt;
     }
     subtransaction.roll_back();
-    if (caught->sqlstate == ERRCODE_QUERY_CANCELED) {
-        throw Error(caught->sqlstate, caught->message, caught->detail);
-    }
     return caught;
+}
+
+// The same for every SQL error (PostgreSQL's out of memory included) except
+// a cancel or a statement timeout (57014), raised again as PL/pgSQL does.
+template <typename Fn>
+std::optional<CaughtError> try_in_subtransaction(Fn&& fn) {
+    return try_in_subtransaction(std::forward<Fn>(fn),
+                                 [](int sqlstate) { return sqlstate != ERRCODE_QUERY_CANCELED; });
 }
 
 }  // namespace tenancy::pg
