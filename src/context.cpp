@@ -32,6 +32,7 @@ std::optional<core::TenantContext> g_context;
 
 bool g_require_context = false;
 ExecutorStart_hook_type g_previous_executor_start = nullptr;
+ExecutorRun_hook_type g_previous_executor_run = nullptr;
 ExecutorEnd_hook_type g_previous_executor_end = nullptr;
 
 bool check_context_setting(char** new_value, void** extra, GucSource) {
@@ -226,6 +227,15 @@ void executor_start(QueryDesc* query, int eflags) {
     note_query_started(query);
 }
 
+void executor_run(QueryDesc* query, ScanDirection direction, uint64 count, bool execute_once) {
+    note_query_running(query);
+    if (g_previous_executor_run != nullptr) {
+        g_previous_executor_run(query, direction, count, execute_once);
+    } else {
+        standard_ExecutorRun(query, direction, count, execute_once);
+    }
+}
+
 void executor_end(QueryDesc* query) {
     note_query_ended(query);
     if (g_previous_executor_end != nullptr) {
@@ -258,6 +268,8 @@ void define_context_settings() {
 void install_context_hooks() {
     g_previous_executor_start = ExecutorStart_hook;
     ExecutorStart_hook = executor_start;
+    g_previous_executor_run = ExecutorRun_hook;
+    ExecutorRun_hook = executor_run;
     g_previous_executor_end = ExecutorEnd_hook;
     ExecutorEnd_hook = executor_end;
     register_open_query_callbacks();

@@ -1,5 +1,6 @@
 // Module entry: settings, hooks and the reserved "tenancy." prefix.
 #include "context.hpp"
+#include "lock_guard.hpp"
 #include "log_partitions.hpp"
 #include "organization_lock.hpp"
 #include "pg/table_appender.hpp"
@@ -85,6 +86,7 @@ void _PG_init(void) {
     // this session (the settings exist already), so it must not leave the
     // strict-mode hook or the transaction callback out.
     tenancy::install_context_hooks();
+    tenancy::install_lock_guard();
     tenancy::register_file_audit_callbacks();
     tenancy::register_organization_lock_callbacks();
     tenancy::pg::TableAppender::register_invalidation();

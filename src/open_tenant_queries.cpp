@@ -53,15 +53,30 @@ void forget_rolled_back(SubXactEvent event, SubTransactionId rolled_back, SubTra
     g_open_count = kept;
 }
 
-}  // namespace
+bool is_noted(const QueryDesc* query) {
+    for (int i = 0; i < g_open_count; ++i) {
+        if (g_open[i].query == query) return true;
+    }
+    return false;
+}
 
-void note_query_started(QueryDesc* query) {
+void note(const QueryDesc* query, SubTransactionId started_in) {
     if (!reads_rows_under_rls(query)) return;
     if (g_open_count == kMaxOpenQueries) {
         g_overflowed = true;
         return;
     }
-    g_open[g_open_count++] = OpenQuery{query, GetCurrentSubTransactionId()};
+    g_open[g_open_count++] = OpenQuery{query, started_in};
+}
+
+}  // namespace
+
+void note_query_started(QueryDesc* query) { note(query, GetCurrentSubTransactionId()); }
+
+void note_query_running(QueryDesc* query) {
+    // Started before the library was loaded, maybe in an outer subtransaction
+    // that is not known here: kept until it ends or the transaction does.
+    if (!is_noted(query)) note(query, TopSubTransactionId);
 }
 
 void note_query_ended(QueryDesc* query) {

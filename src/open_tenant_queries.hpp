@@ -11,9 +11,16 @@
 
 namespace tenancy {
 
-// From the ExecutorStart and ExecutorEnd hooks (C flow: they may longjmp).
-// Started after the query's executor started, ended before it ends.
+// From the ExecutorStart, ExecutorRun and ExecutorEnd hooks (C flow: they
+// may longjmp). Started: after the query's executor started. Running: each
+// time it runs: a query started before this library was loaded is noted at
+// its first run, before it has read the context. (The library usually loads
+// while the first such query is planned, when the planner evaluates the
+// policy's getters to estimate selectivity; were it loaded only by the
+// executor start of a cursor, that start would not have been seen.) Ended:
+// before its executor ends.
 void note_query_started(QueryDesc* query);
+void note_query_running(QueryDesc* query);
 void note_query_ended(QueryDesc* query);
 
 // Whether a query that reads a table under row level security is open in

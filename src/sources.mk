@@ -22,6 +22,7 @@ TENANCY_MODULE_SOURCES = \
 	src/pg/varlena.cpp \
 	src/context.cpp \
 	src/open_tenant_queries.cpp \
+	src/lock_guard.cpp \
 	src/organization_lock.cpp \
 	src/file_audit.cpp \
 	src/log_partitions.cpp \

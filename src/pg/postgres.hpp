@@ -62,6 +62,7 @@ extern "C" {
 #include "partitioning/partbounds.h"
 #include "partitioning/partdesc.h"
 #include "utils/partcache.h"
+#include "tcop/utility.h"
 }
 
 // c.h defines these as macros; they break <algorithm> and friends.

@@ -12,7 +12,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction
 -- that is rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(30);
+SELECT plan(35);
 
 -------------------------------------------------------------------------------
 -- Fixtures: schools A and B, and C, whose owner is A's student (anyone may
@@ -214,6 +214,21 @@ SELECT throws_ok(format('SELECT tenancy.set_context(%L, %L)', pg_temp.org('c'), 
                  '55000', NULL, 'a cursor WITH HOLD holds the context while its transaction is open');
 CLOSE held_files;
 SELECT is(pg_temp.act_as('c_owner'), 'owner', 'and lets it go once closed');
+
+-------------------------------------------------------------------------------
+-- LOCK TABLE: what would stall every tenant is the owner's only.
+-------------------------------------------------------------------------------
+SELECT throws_ok('LOCK TABLE tenancy.members IN ACCESS EXCLUSIVE MODE', '42501',
+                 'permission denied to lock table tenancy.members in ACCESS EXCLUSIVE mode',
+                 'the application cannot lock members ACCESS EXCLUSIVE (42501)');
+SELECT throws_ok('LOCK TABLE tenancy.files IN SHARE MODE', '42501', NULL,
+                 'nor files in SHARE mode, which would block every writer');
+SELECT throws_ok('LOCK TABLE tenancy.events, tenancy.organizations IN EXCLUSIVE MODE', '42501', NULL,
+                 'nor organizations in a list of tables');
+SELECT lives_ok('LOCK TABLE tenancy.members IN ROW EXCLUSIVE MODE',
+                'ROW EXCLUSIVE (what its own writes take) is allowed');
+SELECT lives_ok('LOCK TABLE fx IN ACCESS EXCLUSIVE MODE',
+                'its own tables are none of pg_tenancy''s business');
 
 SELECT * FROM finish();
 ROLLBACK;

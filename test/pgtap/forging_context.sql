@@ -7,7 +7,7 @@
 -- No wrapping transaction: second connections (dblink) must see the fixtures,
 -- so they are committed, created under unique slugs and deleted at the end.
 -- Runs as tenancy_test_app; pg_prove passes --set tcp_port=<port>.
-SELECT plan(69);
+SELECT plan(70);
 
 -- SQLSTATE of a command, '00000' when it succeeds. For checks that cannot
 -- use pgTAP directly (under SET ROLE tenancy_app the pgTAP temp tables,
@@ -319,6 +319,17 @@ SELECT is(pg_temp.fresh_backend(:'conn_app', NULL,
                                 $$SELECT coalesce(tenancy.current_org_id()::text, 'NULL')$$),
           'NULL',
           'a new connection of the application login starts with no context');
+
+-- A cursor declared first thing in a new connection (the library loads while
+-- its query is planned or started, for the policy's getters) holds the
+-- context, as any other does (1.7).
+SELECT is(pg_temp.fresh_backend(:'conn_app',
+                                format('BEGIN; DECLARE early CURSOR FOR SELECT id FROM tenancy.organizations; '
+                                       'SELECT tenancy.set_context(%L, %L); MOVE 1 IN early',
+                                       :'org_a', :'a_student'),
+                                format('SELECT tenancy.set_context(%L, %L)::text', :'org_a', :'a_owner')),
+          'error 55000: cannot change the tenant context while a query that reads tenant rows is open',
+          'a cursor declared first thing in a new connection holds the context');
 
 -- A login outside tenancy_app cannot even call set_context.
 SELECT is(pg_temp.fresh_backend(:'conn_outsider', NULL,
