@@ -3,18 +3,23 @@
 namespace tenancy {
 namespace {
 
-// A started query, known by its address (never dereferenced once noted: a
-// failed one's memory goes with its portal), and the subtransaction that
-// started it.
+// A started query, known by its address (never dereferenced once noted),
+// and the resource owner its executor started under: a portal's (a cursor,
+// the statement being run, a PL/pgSQL loop's), or a subtransaction's. A query
+// ends with ExecutorEnd, or, when it fails or its portal is dropped in a
+// rollback, with the release of that owner, whichever comes first. (By
+// owner, not by subtransaction: a cursor opened outside a savepoint may start
+// an inner query, a set-returning function's, during a FETCH inside it; that
+// query lives on with the cursor when the savepoint is rolled back.)
 struct OpenQuery {
     const QueryDesc* query;
-    SubTransactionId started_in;
+    ResourceOwner owner;
 };
 
 // Queries nest (a function's statements run inside the statement that calls
 // it) and cursors stay open side by side; a handful at a time is the rule.
 // Beyond the array the transaction counts as having one open until it ends.
-constexpr int kMaxOpenQueries = 64;
+constexpr int kMaxOpenQueries = 1024;
 OpenQuery g_open[kMaxOpenQueries];
 int g_open_count = 0;
 bool g_overflowed = false;
@@ -31,6 +36,22 @@ bool reads_rows_under_rls(const QueryDesc* query) {
     return false;
 }
 
+bool is_noted(const QueryDesc* query) {
+    for (int i = 0; i < g_open_count; ++i) {
+        if (g_open[i].query == query) return true;
+    }
+    return false;
+}
+
+void note(const QueryDesc* query) {
+    if (!reads_rows_under_rls(query)) return;
+    if (g_open_count == kMaxOpenQueries) {
+        g_overflowed = true;
+        return;
+    }
+    g_open[g_open_count++] = OpenQuery{query, CurrentResourceOwner};
+}
+
 void forget_all(XactEvent event, void*) {
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
         event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
@@ -40,43 +61,21 @@ void forget_all(XactEvent event, void*) {
     }
 }
 
-// A rolled-back subtransaction takes the queries it started with it (their
-// portals are dropped without ExecutorEnd), and those of the ones begun
-// inside it.
-void forget_rolled_back(SubXactEvent event, SubTransactionId rolled_back, SubTransactionId,
-                        void*) {
-    if (event != SUBXACT_EVENT_ABORT_SUB) return;
+// Called for each resource owner being released, current while it is.
+void forget_released(ResourceReleasePhase, bool, bool, void*) {
     int kept = 0;
     for (int i = 0; i < g_open_count; ++i) {
-        if (g_open[i].started_in < rolled_back) g_open[kept++] = g_open[i];
+        if (g_open[i].owner != CurrentResourceOwner) g_open[kept++] = g_open[i];
     }
     g_open_count = kept;
 }
 
-bool is_noted(const QueryDesc* query) {
-    for (int i = 0; i < g_open_count; ++i) {
-        if (g_open[i].query == query) return true;
-    }
-    return false;
-}
-
-void note(const QueryDesc* query, SubTransactionId started_in) {
-    if (!reads_rows_under_rls(query)) return;
-    if (g_open_count == kMaxOpenQueries) {
-        g_overflowed = true;
-        return;
-    }
-    g_open[g_open_count++] = OpenQuery{query, started_in};
-}
-
 }  // namespace
 
-void note_query_started(QueryDesc* query) { note(query, GetCurrentSubTransactionId()); }
+void note_query_started(QueryDesc* query) { note(query); }
 
 void note_query_running(QueryDesc* query) {
-    // Started before the library was loaded, maybe in an outer subtransaction
-    // that is not known here: kept until it ends or the transaction does.
-    if (!is_noted(query)) note(query, TopSubTransactionId);
+    if (!is_noted(query)) note(query);
 }
 
 void note_query_ended(QueryDesc* query) {
@@ -92,7 +91,7 @@ bool tenant_queries_open() { return g_open_count > 0 || g_overflowed; }
 
 void register_open_query_callbacks() {
     RegisterXactCallback(forget_all, nullptr);
-    RegisterSubXactCallback(forget_rolled_back, nullptr);
+    RegisterResourceReleaseCallback(forget_released, nullptr);
 }
 
 }  // namespace tenancy

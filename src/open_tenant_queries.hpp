@@ -23,13 +23,13 @@ void note_query_started(QueryDesc* query);
 void note_query_running(QueryDesc* query);
 void note_query_ended(QueryDesc* query);
 
-// Whether a query that reads a table under row level security is open in
-// this transaction. Errs on the side of true: a cursor whose fetch failed
-// inside a rolled-back subtransaction is never ended by PostgreSQL, and
-// counts until the transaction ends.
+// Whether a query that reads a table under row level security (any such
+// table: an application's own policies may read the context too) is open in
+// this transaction.
 bool tenant_queries_open();
 
-// Registers the (sub)transaction callbacks; once, from _PG_init.
+// Registers the transaction and resource release callbacks; once, from
+// _PG_init.
 void register_open_query_callbacks();
 
 }  // namespace tenancy

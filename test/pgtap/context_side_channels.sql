@@ -12,7 +12,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction
 -- that is rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(35);
+SELECT plan(40);
 
 -------------------------------------------------------------------------------
 -- Fixtures: schools A and B, and C, whose owner is A's student (anyone may
@@ -201,6 +201,33 @@ SELECT throws_ok($$INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('s
                  '23514', NULL, '(a failed statement over files)');
 SELECT is(pg_temp.act_as('c_owner'), 'owner',
           'after a finished and a failed statement over files, the switch is allowed');
+-- A query a cursor starts during a FETCH inside a savepoint (here the next
+-- run of a set-returning function in its select list) lives on with the
+-- cursor when the savepoint is rolled back, and holds the context as well.
+CREATE FUNCTION pg_temp.lazy_files() RETURNS SETOF text LANGUAGE sql AS
+$$ SELECT name FROM tenancy.files ORDER BY name $$;
+SELECT pg_temp.act_as('a_student') AS ctx \gset
+DECLARE lazy CURSOR FOR SELECT g, pg_temp.lazy_files() FROM generate_series(1, 2) g;
+MOVE 1 IN lazy;
+SAVEPOINT next_run;
+MOVE 1 IN lazy;
+ROLLBACK TO SAVEPOINT next_run;
+SELECT throws_ok(format('SELECT tenancy.set_context(%L, %L)', pg_temp.org('c'), pg_temp.uid('c_owner')),
+                 '55000', NULL,
+                 'a query started by a cursor inside a rolled-back savepoint still holds the context');
+CLOSE lazy;
+SELECT is(pg_temp.act_as('c_owner'), 'owner', 'and lets it go once the cursor is closed');
+SELECT pg_temp.act_as('a_student') AS ctx \gset
+-- A cursor whose FETCH failed inside a rolled-back savepoint can no longer
+-- be read, and holds nothing.
+DECLARE failing CURSOR FOR SELECT 1 / (size_bytes - 100) FROM tenancy.files;
+SAVEPOINT failing_fetch;
+SELECT throws_ok('FETCH 1 FROM failing', '22012', NULL, '(a FETCH that fails: division by zero)');
+ROLLBACK TO SAVEPOINT failing_fetch;
+SELECT throws_ok('FETCH 1 FROM failing', '55000', NULL, '(the failed cursor cannot be read again)');
+SELECT is(pg_temp.act_as('c_owner'), 'owner', 'a cursor whose FETCH failed holds nothing');
+CLOSE failing;
+SELECT pg_temp.act_as('a_student') AS ctx \gset
 -- A cursor over a table without row level security holds nothing.
 DECLARE fixture_rows CURSOR FOR SELECT label FROM fx;
 MOVE 1 IN fixture_rows;
