@@ -1,7 +1,28 @@
 #include "open_tenant_queries.hpp"
 
+#include "context.hpp"
+
 namespace tenancy {
 namespace {
+
+// Whose context a query reads under: the organization and user (the role
+// follows from them). Plain data, kept in a static array.
+struct ContextKey {
+    bool set = false;
+    core::Uuid org_id;
+    core::Uuid user_id;
+
+    bool operator==(const ContextKey& other) const {
+        return set == other.set &&
+               (!set || (org_id == other.org_id && user_id == other.user_id));
+    }
+};
+
+ContextKey current_key() {
+    const auto& context = current_context();
+    if (!context) return ContextKey{};
+    return ContextKey{true, context->org_id, context->user_id};
+}
 
 // A started query, known by its address (never dereferenced once noted),
 // and the resource owner its executor started under: a portal's (a cursor,
@@ -14,6 +35,7 @@ namespace {
 struct OpenQuery {
     const QueryDesc* query;
     ResourceOwner owner;
+    ContextKey context;  // in effect when it was noted
 };
 
 // Queries nest (a function's statements run inside the statement that calls
@@ -36,11 +58,11 @@ bool reads_rows_under_rls(const QueryDesc* query) {
     return false;
 }
 
-bool is_noted(const QueryDesc* query) {
+const OpenQuery* find(const QueryDesc* query) {
     for (int i = 0; i < g_open_count; ++i) {
-        if (g_open[i].query == query) return true;
+        if (g_open[i].query == query) return &g_open[i];
     }
-    return false;
+    return nullptr;
 }
 
 void note(const QueryDesc* query) {
@@ -49,7 +71,7 @@ void note(const QueryDesc* query) {
         g_overflowed = true;
         return;
     }
-    g_open[g_open_count++] = OpenQuery{query, CurrentResourceOwner};
+    g_open[g_open_count++] = OpenQuery{query, CurrentResourceOwner, current_key()};
 }
 
 void forget_all(XactEvent event, void*) {
@@ -75,7 +97,24 @@ void forget_released(ResourceReleasePhase, bool, bool, void*) {
 void note_query_started(QueryDesc* query) { note(query); }
 
 void note_query_running(QueryDesc* query) {
-    if (!is_noted(query)) note(query);
+    const OpenQuery* open = find(query);
+    if (open == nullptr) {
+        note(query);
+        return;
+    }
+    // set_context refuses a change under an open query, but a rollback to a
+    // savepoint, clear_context() or RESET ALL restores or ends the context
+    // without it.
+    if (!(open->context == current_key())) {
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("the tenant context changed while a query that reads tenant rows was "
+                        "open"),
+                 errdetail("The query started under another context (a rollback to a savepoint, "
+                           "clear_context() or RESET ALL changed it since); it would read the "
+                           "rest of its rows partly under each."),
+                 errhint("Close the cursor and run the query again.")));
+    }
 }
 
 void note_query_ended(QueryDesc* query) {

@@ -12,7 +12,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction
 -- that is rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(40);
+SELECT plan(44);
 
 -------------------------------------------------------------------------------
 -- Fixtures: schools A and B, and C, whose owner is A's student (anyone may
@@ -217,6 +217,29 @@ SELECT throws_ok(format('SELECT tenancy.set_context(%L, %L)', pg_temp.org('c'), 
                  'a query started by a cursor inside a rolled-back savepoint still holds the context');
 CLOSE lazy;
 SELECT is(pg_temp.act_as('c_owner'), 'owner', 'and lets it go once the cursor is closed');
+SELECT pg_temp.act_as('a_student') AS ctx \gset
+-- A rollback to a savepoint restores an earlier context without
+-- set_context: a query that began under the context rolled away cannot read
+-- on (55000). Here the next run of a set-returning function, begun by a
+-- FETCH inside the savepoint as A's student, is read on as C's owner.
+CREATE FUNCTION pg_temp.lazy_names() RETURNS SETOF text LANGUAGE sql AS
+$$ SELECT name FROM tenancy.files ORDER BY name $$;
+SELECT pg_temp.act_as('c_owner') AS ctx \gset
+DECLARE lateral_files CURSOR FOR
+    SELECT g, s.n FROM generate_series(1, 3) g
+    LEFT JOIN LATERAL (SELECT pg_temp.lazy_names() AS n WHERE g <> 2) s ON true;
+SELECT results_eq('FETCH 2 FROM lateral_files', $$VALUES (1, 'c_owner_org'), (2, NULL)$$,
+                  '(C''s owner reads C''s file; at g = 2 no run of the function is open)');
+SAVEPOINT switched;
+SELECT pg_temp.act_as('a_student') AS ctx \gset
+SELECT results_eq('FETCH 1 FROM lateral_files', $$VALUES (3, 'a_student_org')$$,
+                  '(a run begins as A''s student)');
+ROLLBACK TO SAVEPOINT switched;
+SELECT throws_ok('FETCH ALL FROM lateral_files', '55000',
+                 'the tenant context changed while a query that reads tenant rows was open',
+                 'a query begun under a context a savepoint rollback took away cannot read on (55000)');
+CLOSE lateral_files;
+SELECT is(tenancy.current_member_role()::text, 'owner', '(the context is C''s owner''s again)');
 SELECT pg_temp.act_as('a_student') AS ctx \gset
 -- A cursor whose FETCH failed inside a rolled-back savepoint can no longer
 -- be read, and holds nothing.
