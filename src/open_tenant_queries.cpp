@@ -39,12 +39,12 @@ struct OpenQuery {
 };
 
 // Queries nest (a function's statements run inside the statement that calls
-// it) and cursors stay open side by side; a handful at a time is the rule.
-// Beyond the array the transaction counts as having one open until it ends.
-constexpr int kMaxOpenQueries = 1024;
-OpenQuery g_open[kMaxOpenQueries];
+// it) and cursors stay open side by side; a handful at a time is the rule,
+// but there is no limit (a cap would let a query go unnoted). Plain data in
+// TopMemoryContext, grown by doubling.
+OpenQuery* g_open = nullptr;
 int g_open_count = 0;
-bool g_overflowed = false;
+int g_open_capacity = 0;
 
 bool reads_rows_under_rls(const QueryDesc* query) {
     ListCell* cell;
@@ -65,11 +65,25 @@ const OpenQuery* find(const QueryDesc* query) {
     return nullptr;
 }
 
+void forget(const QueryDesc* query) {
+    for (int i = g_open_count - 1; i >= 0; --i) {
+        if (g_open[i].query == query) g_open[i] = g_open[--g_open_count];
+    }
+}
+
 void note(const QueryDesc* query) {
     if (!reads_rows_under_rls(query)) return;
-    if (g_open_count == kMaxOpenQueries) {
-        g_overflowed = true;
-        return;
+    // An entry at this address is left from a query that ended without
+    // ExecutorEnd (PostgreSQL restarted a SQL function): a live query's
+    // address is not reused.
+    forget(query);
+    if (g_open_count == g_open_capacity) {
+        int capacity = g_open_capacity == 0 ? 16 : g_open_capacity * 2;
+        std::size_t bytes = sizeof(OpenQuery) * static_cast<std::size_t>(capacity);
+        g_open = static_cast<OpenQuery*>(
+            g_open == nullptr ? MemoryContextAlloc(TopMemoryContext, bytes)
+                              : repalloc(g_open, bytes));
+        g_open_capacity = capacity;
     }
     g_open[g_open_count++] = OpenQuery{query, CurrentResourceOwner, current_key()};
 }
@@ -79,7 +93,6 @@ void forget_all(XactEvent event, void*) {
         event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
         event == XACT_EVENT_PREPARE) {
         g_open_count = 0;
-        g_overflowed = false;
     }
 }
 
@@ -103,30 +116,26 @@ void note_query_running(QueryDesc* query) {
         return;
     }
     // set_context refuses a change under an open query, but a rollback to a
-    // savepoint, clear_context() or RESET ALL restores or ends the context
-    // without it.
-    if (!(open->context == current_key())) {
+    // savepoint restores an earlier context without it. Going without a
+    // context (clear_context(), RESET ALL, or a savepoint's rollback) only
+    // narrows what the query sees: its organization and role become NULL,
+    // and a WITH HOLD cursor is still stored at COMMIT.
+    ContextKey now = current_key();
+    if (now.set && !(open->context == now)) {
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                  errmsg("the tenant context changed while a query that reads tenant rows was "
                         "open"),
-                 errdetail("The query started under another context (a rollback to a savepoint, "
-                           "clear_context() or RESET ALL changed it since); it would read the "
-                           "rest of its rows partly under each."),
+                 errdetail("The query began under another context, which a rollback to a "
+                           "savepoint has since replaced; it would read the rest of its rows "
+                           "partly under each."),
                  errhint("Close the cursor and run the query again.")));
     }
 }
 
-void note_query_ended(QueryDesc* query) {
-    for (int i = g_open_count - 1; i >= 0; --i) {
-        if (g_open[i].query == query) {
-            g_open[i] = g_open[--g_open_count];
-            return;
-        }
-    }
-}
+void note_query_ended(QueryDesc* query) { forget(query); }
 
-bool tenant_queries_open() { return g_open_count > 0 || g_overflowed; }
+bool tenant_queries_open() { return g_open_count > 0; }
 
 void register_open_query_callbacks() {
     RegisterXactCallback(forget_all, nullptr);

@@ -228,12 +228,13 @@ SELECT pg_temp.act_as('c_owner') AS ctx \gset
 DECLARE lateral_files CURSOR FOR
     SELECT g, s.n FROM generate_series(1, 3) g
     LEFT JOIN LATERAL (SELECT pg_temp.lazy_names() AS n WHERE g <> 2) s ON true;
-SELECT results_eq('FETCH 2 FROM lateral_files', $$VALUES (1, 'c_owner_org'), (2, NULL)$$,
-                  '(C''s owner reads C''s file; at g = 2 no run of the function is open)');
+-- Plain MOVEs, outside any pgTAP function: a FETCH inside one of its
+-- exception blocks would leave the function's cache to a subtransaction
+-- that ends, and PostgreSQL would start the function afresh.
+MOVE 2 IN lateral_files;  -- (1, c_owner_org) as C's owner; at g = 2 no run is open
 SAVEPOINT switched;
 SELECT pg_temp.act_as('a_student') AS ctx \gset
-SELECT results_eq('FETCH 1 FROM lateral_files', $$VALUES (3, 'a_student_org')$$,
-                  '(a run begins as A''s student)');
+MOVE 1 IN lateral_files;  -- g = 3: a run begins as A's student
 ROLLBACK TO SAVEPOINT switched;
 SELECT throws_ok('FETCH ALL FROM lateral_files', '55000',
                  'the tenant context changed while a query that reads tenant rows was open',
@@ -250,6 +251,19 @@ ROLLBACK TO SAVEPOINT failing_fetch;
 SELECT throws_ok('FETCH 1 FROM failing', '55000', NULL, '(the failed cursor cannot be read again)');
 SELECT is(pg_temp.act_as('c_owner'), 'owner', 'a cursor whose FETCH failed holds nothing');
 CLOSE failing;
+SELECT pg_temp.act_as('a_student') AS ctx \gset
+-- However many queries are open (no cap: one beyond it would go unnoted).
+DO $$
+BEGIN
+    FOR i IN 1 .. 40 LOOP
+        EXECUTE format('DECLARE many_%s CURSOR FOR SELECT name FROM tenancy.files', i);
+    END LOOP;
+END
+$$;
+SELECT throws_ok(format('SELECT tenancy.set_context(%L, %L)', pg_temp.org('c'), pg_temp.uid('c_owner')),
+                 '55000', NULL, 'with 40 cursors open the switch is refused');
+CLOSE ALL;
+SELECT is(pg_temp.act_as('c_owner'), 'owner', 'and allowed once they are all closed');
 SELECT pg_temp.act_as('a_student') AS ctx \gset
 -- A cursor over a table without row level security holds nothing.
 DECLARE fixture_rows CURSOR FOR SELECT label FROM fx;

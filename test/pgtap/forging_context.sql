@@ -7,7 +7,7 @@
 -- No wrapping transaction: second connections (dblink) must see the fixtures,
 -- so they are committed, created under unique slugs and deleted at the end.
 -- Runs as tenancy_test_app; pg_prove passes --set tcp_port=<port>.
-SELECT plan(70);
+SELECT plan(71);
 
 -- SQLSTATE of a command, '00000' when it succeeds. For checks that cannot
 -- use pgTAP directly (under SET ROLE tenancy_app the pgTAP temp tables,
@@ -330,6 +330,18 @@ SELECT is(pg_temp.fresh_backend(:'conn_app',
                                 format('SELECT tenancy.set_context(%L, %L)::text', :'org_a', :'a_owner')),
           'error 55000: cannot change the tenant context while a query that reads tenant rows is open',
           'a cursor declared first thing in a new connection holds the context');
+
+-- Ending the context before COMMIT (a request's clean-up) with a WITH HOLD
+-- cursor open: the cursor is stored at COMMIT, under the narrower nothing,
+-- and the transaction commits.
+SELECT is(pg_temp.fresh_backend(:'conn_app',
+                                format('BEGIN; SELECT tenancy.set_context(%L, %L); '
+                                       'DECLARE held CURSOR WITH HOLD FOR SELECT id FROM tenancy.organizations; '
+                                       'SELECT tenancy.clear_context(); COMMIT',
+                                       :'org_a', :'a_student'),
+                                'FETCH ALL FROM held'),
+          NULL,
+          'clear_context() under an open WITH HOLD cursor: COMMIT stores it (nothing visible without a context)');
 
 -- A login outside tenancy_app cannot even call set_context.
 SELECT is(pg_temp.fresh_backend(:'conn_outsider', NULL,
