@@ -133,9 +133,11 @@ Membership read_membership(Datum org_id, Datum user_id) {
         ScanKeyData keys[2];
         ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_UUID_EQ, org_id);
         ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_UUID_EQ, user_id);
-        // The calling statement's snapshot (a new one only outside a query).
-        Snapshot snapshot = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
-                                                                 : GetTransactionSnapshot());
+        // The latest committed state (and this transaction's own changes),
+        // as a foreign key check reads it: under REPEATABLE READ the
+        // transaction's snapshot would still show a member deactivated
+        // since it was taken.
+        Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
         SysScanDesc scan = systable_beginscan(members, index_oid, true, snapshot, 2, keys);
         HeapTuple tuple = systable_getnext(scan);
         if (HeapTupleIsValid(tuple)) {

@@ -7,7 +7,7 @@
 -- No wrapping transaction: second connections (dblink) must see the fixtures,
 -- so they are committed, created under unique slugs and deleted at the end.
 -- Runs as tenancy_test_app; pg_prove passes --set tcp_port=<port>.
-SELECT plan(71);
+SELECT plan(72);
 
 -- SQLSTATE of a command, '00000' when it succeeds. For checks that cannot
 -- use pgTAP directly (under SET ROLE tenancy_app the pgTAP temp tables,
@@ -342,6 +342,29 @@ SELECT is(pg_temp.fresh_backend(:'conn_app',
                                 'FETCH ALL FROM held'),
           NULL,
           'clear_context() under an open WITH HOLD cursor: COMMIT stores it (nothing visible without a context)');
+
+-- A member deactivated after a REPEATABLE READ transaction took its snapshot
+-- gets no context in it: set_context reads the latest committed state, as a
+-- foreign key check does (1.7 library).
+SELECT dblink_connect('rr_probe', :'conn_app') AS ignored \gset
+SELECT dblink_exec('rr_probe', 'BEGIN ISOLATION LEVEL REPEATABLE READ') AS ignored \gset
+SELECT v AS ignored FROM dblink('rr_probe', 'SELECT count(*)::text FROM pg_class') AS t(v text) \gset
+BEGIN;
+SELECT tenancy.set_context(:'org_a', :'a_owner') AS ignored \gset
+UPDATE tenancy.members SET deactivated_at = now()
+WHERE organization_id = :'org_a' AND user_id = :'a_student';
+COMMIT;
+SELECT is(pg_temp.sqlstate_of(format('SELECT * FROM dblink(%L, %L) AS t(v text)', 'rr_probe',
+                                     format('SELECT tenancy.set_context(%L, %L)::text', :'org_a', :'a_student'))),
+          '42501',
+          'under REPEATABLE READ, a member deactivated after the snapshot gets no context');
+SELECT dblink_exec('rr_probe', 'ROLLBACK') AS ignored \gset
+SELECT dblink_disconnect('rr_probe') AS ignored \gset
+BEGIN;
+SELECT tenancy.set_context(:'org_a', :'a_owner') AS ignored \gset
+UPDATE tenancy.members SET deactivated_at = NULL
+WHERE organization_id = :'org_a' AND user_id = :'a_student';
+COMMIT;
 
 -- A login outside tenancy_app cannot even call set_context.
 SELECT is(pg_temp.fresh_backend(:'conn_outsider', NULL,
