@@ -1,12 +1,14 @@
 #include "open_tenant_queries.hpp"
 
+#include <type_traits>
+
 #include "context.hpp"
 
 namespace tenancy {
 namespace {
 
 // Whose context a query reads under: the organization and user (the role
-// follows from them). Plain data, kept in a static array.
+// follows from them).
 struct ContextKey {
     bool set = false;
     core::Uuid org_id;
@@ -37,6 +39,8 @@ struct OpenQuery {
     ResourceOwner owner;
     ContextKey context;  // in effect when it was noted
 };
+// Kept in memory from PostgreSQL's allocator, copied by assignment.
+static_assert(std::is_trivially_copyable_v<OpenQuery>);
 
 // Queries nest (a function's statements run inside the statement that calls
 // it) and cursors stay open side by side; a handful at a time is the rule,
