@@ -268,8 +268,10 @@ DROP DOMAIN tenancy.file_access_log_2019_04;
 SELECT tenancy.maintain_file_access_log();
 SELECT count(*) AS rows_of_2019_04 FROM tenancy.file_access_log_2019_04;
 SELECT severity, finding FROM tenancy.check() WHERE object = 'tenancy.file_access_log';
--- The default partition keeps its name and schema (42501).
+-- The default partition keeps its name and schema (42501), ALTER INDEX …
+-- RENAME (which renames tables too) included.
 ALTER TABLE tenancy.file_access_log_default RENAME TO file_access_log_elsewhere;
+ALTER INDEX tenancy.file_access_log_default RENAME TO file_access_log_elsewhere;
 ALTER TABLE IF EXISTS tenancy.file_access_log_default SET SCHEMA public;
 -- A failure of maintenance outside any one month (here its default
 -- partition renamed away, by a superuser who disabled the guard) is a
@@ -310,7 +312,8 @@ SELECT partition, (SELECT count(*) FROM tenancy.file_access_log l WHERE l.tableo
 FROM tenancy.file_access_log_partitions() p WHERE to_at <= '2020-01-01';
 SELECT dblink_exec('reader', 'COMMIT');
 -- The same when only one of those months is in use (here by a reader of it
--- alone): the purge does not wait for it with the log locked.
+-- alone): the purge waits for it no longer than for the log, then lets the
+-- log go too.
 SELECT dblink_exec('reader', 'BEGIN');
 SELECT * FROM dblink('reader', 'SELECT count(*) FROM ONLY tenancy.file_access_log_2017_07') AS t(rows_of_2017_07 bigint);
 SET tenancy.purge_lock_timeout = '100ms';

@@ -356,29 +356,34 @@ namespace {
 // months oldest first, once, and held until commit: appends wait from here to
 // the end, and, while this waits for the transactions that use the log or a
 // month (a reader of an old month, a VACUUM of it), behind it. So the wait is
-// bounded (tenancy.purge_lock_timeout, or lock_timeout if shorter), in a
-// subtransaction: a purge that does not get the locks in time, or would
+// bounded, all locks together (tenancy.purge_lock_timeout, or lock_timeout if
+// shorter), in a subtransaction: a purge that does not get the locks in time, or would
 // deadlock for them, leaves the months whole for the next purge and keeps
 // the rows it has deleted. Returns whether it holds the locks.
 bool lock_log_to_drop_months(pg::SpiConnection& spi, const std::vector<std::string>& months) {
     int wait_ms = g_purge_lock_timeout_ms;
     if (LockTimeout > 0 && (wait_ms == 0 || LockTimeout < wait_ms)) wait_ms = LockTimeout;
+    std::vector<std::string> locks = {"tenancy.file_access_log", "tenancy.file_access_log_default"};
+    locks.insert(locks.end(), months.begin(), months.end());
+    // One deadline for all of them: each LOCK waits what is left of it.
+    TimestampTz deadline = GetCurrentTimestamp() + static_cast<TimestampTz>(wait_ms) * 1000;
     auto busy = pg::try_in_subtransaction(
         [&] {
-            int level = pg::call([&] {
-                int level = NewGUCNestLevel();
-                if (wait_ms != LockTimeout) {
-                    std::string wait = std::to_string(wait_ms);
-                    (void)set_config_option("lock_timeout", wait.c_str(), PGC_USERSET,
-                                            PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+            int level = pg::call([] { return NewGUCNestLevel(); });
+            for (const std::string& table : locks) {
+                if (wait_ms > 0) {
+                    TimestampTz left_us = deadline - GetCurrentTimestamp();
+                    if (left_us <= 0) {
+                        throw pg::Error(ERRCODE_LOCK_NOT_AVAILABLE,
+                                        "canceling statement due to lock timeout");
+                    }
+                    std::string left_ms = std::to_string((left_us + 999) / 1000);
+                    pg::call([&] {
+                        (void)set_config_option("lock_timeout", left_ms.c_str(), PGC_USERSET,
+                                                PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+                    });
                 }
-                return level;
-            });
-            spi.execute("LOCK TABLE ONLY tenancy.file_access_log IN ACCESS EXCLUSIVE MODE", false);
-            spi.execute("LOCK TABLE ONLY tenancy.file_access_log_default IN ACCESS EXCLUSIVE MODE",
-                        false);
-            for (const std::string& month : months) {
-                spi.execute(("LOCK TABLE ONLY " + month + " IN ACCESS EXCLUSIVE MODE").c_str(),
+                spi.execute(("LOCK TABLE ONLY " + table + " IN ACCESS EXCLUSIVE MODE").c_str(),
                             false);
             }
             pg::call([&] { AtEOXact_GUC(true, level); });
@@ -388,15 +393,16 @@ bool lock_log_to_drop_months(pg::SpiConnection& spi, const std::vector<std::stri
                    sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
         });
     if (!busy) return true;
-    std::string left = std::to_string(months.size()) + (months.size() == 1 ? " month" : " months") +
-                       " of the file access log left for the next purge";
+    int left = static_cast<int>(months.size());
     bool deadlock = busy->sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
     std::string why = deadlock ? "Locking the log and those months would have deadlocked"
                                : "The log and those months were still in use after " +
                                      std::to_string(wait_ms) + " ms";
     pg::call([&] {
         ereport(WARNING,
-                (errmsg("pg_tenancy: %s", left.c_str()),
+                (errmsg_plural("pg_tenancy: %d month of the file access log left for the next purge",
+                               "pg_tenancy: %d months of the file access log left for the next purge",
+                               left, left),
                  errdetail("%s (SQLSTATE %s).", why.c_str(), unpack_sql_state(busy->sqlstate)),
                  errhint(deadlock ? "Their rows are kept, and the rest of the purge is done. "
                                     "Purge again in a transaction of its own."
@@ -413,8 +419,9 @@ bool lock_log_to_drop_months(pg::SpiConnection& spi, const std::vector<std::stri
 void define_log_settings() {
     DefineCustomIntVariable(
         "tenancy.purge_lock_timeout",
-        "How long tenancy.purge_file_access_log() waits for the log's lock to drop whole months.",
-        "File writes wait behind a purge that waits for it. A purge that does not get it in "
+        "How long tenancy.purge_file_access_log() waits, in all, for the locks to drop whole "
+        "months.",
+        "File writes wait behind a purge that waits for them. A purge that does not get them in "
         "time leaves those months for the next purge. 0: as long as lock_timeout allows.",
         &g_purge_lock_timeout_ms, 1000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
         nullptr);
@@ -526,7 +533,7 @@ TENANCY_SQL_FUNCTION(tenancy_maintain_file_access_log) {
     PG_RETURN_INT32(maintain_file_access_log(months_ahead));
 }
 
-// Event trigger, ddl_command_start on DROP TABLE and ALTER TABLE.
+// Event trigger, ddl_command_start on DROP TABLE, ALTER TABLE and (1.7) ALTER INDEX.
 TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
@@ -563,13 +570,15 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                 }
             }
         } else if (IsA(statement, RenameStmt) || IsA(statement, AlterObjectSchemaStmt)) {
-            // ALTER TABLE … RENAME [COLUMN …] TO, ALTER TABLE … SET SCHEMA.
+            // ALTER TABLE … RENAME TO, ALTER INDEX … RENAME TO (which renames a
+            // table as well), ALTER TABLE … SET SCHEMA.
             bool is_rename = IsA(statement, RenameStmt);
             RangeVar* relation = is_rename ? castNode(RenameStmt, statement)->relation
                                            : castNode(AlterObjectSchemaStmt, statement)->relation;
             ObjectType type = is_rename ? castNode(RenameStmt, statement)->renameType
                                         : castNode(AlterObjectSchemaStmt, statement)->objectType;
-            if (type == OBJECT_TABLE && relation != nullptr &&
+            if ((type == OBJECT_TABLE || (is_rename && type == OBJECT_INDEX)) &&
+                relation != nullptr &&
                 is_log_default_partition(RangeVarGetRelid(relation, NoLock, true))) {
                 renames = true;
                 return is_rename ? "rename" : "move";

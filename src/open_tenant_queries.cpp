@@ -7,23 +7,21 @@
 namespace tenancy {
 namespace {
 
-// Whose context a query reads under: the organization and user (the role
-// follows from them).
+// The context a query reads under: organization, user and role (set_context
+// for the same member again re-reads the role, which may have changed).
 struct ContextKey {
     bool set = false;
-    core::Uuid org_id;
-    core::Uuid user_id;
+    core::TenantContext context;
 
     bool operator==(const ContextKey& other) const {
-        return set == other.set &&
-               (!set || (org_id == other.org_id && user_id == other.user_id));
+        return set == other.set && (!set || context == other.context);
     }
 };
 
 ContextKey current_key() {
     const auto& context = current_context();
     if (!context) return ContextKey{};
-    return ContextKey{true, context->org_id, context->user_id};
+    return ContextKey{true, *context};
 }
 
 // A started query, known by its address (never dereferenced once noted),
@@ -38,6 +36,7 @@ struct OpenQuery {
     const QueryDesc* query;
     ResourceOwner owner;
     ContextKey context;  // in effect when it was noted
+    bool reads_rls;      // false: noted only so that each run need not look again
 };
 // Kept in memory from PostgreSQL's allocator, copied by assignment.
 static_assert(std::is_trivially_copyable_v<OpenQuery>);
@@ -54,8 +53,9 @@ bool reads_rows_under_rls(const QueryDesc* query) {
     ListCell* cell;
     foreach (cell, query->plannedstmt->rtable) {
         auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+        // As the executor checks it: a view's tables as the view's owner.
         if (rte->rtekind == RTE_RELATION &&
-            check_enable_rls(rte->relid, InvalidOid, true) == RLS_ENABLED) {
+            check_enable_rls(rte->relid, rte->checkAsUser, true) == RLS_ENABLED) {
             return true;
         }
     }
@@ -76,11 +76,11 @@ void forget(const QueryDesc* query) {
 }
 
 void note(const QueryDesc* query) {
-    if (!reads_rows_under_rls(query)) return;
     // An entry at this address is left from a query that ended without
     // ExecutorEnd (PostgreSQL restarted a SQL function): a live query's
     // address is not reused.
     forget(query);
+    bool reads_rls = reads_rows_under_rls(query);
     if (g_open_count == g_open_capacity) {
         int capacity = g_open_capacity == 0 ? 16 : g_open_capacity * 2;
         std::size_t bytes = sizeof(OpenQuery) * static_cast<std::size_t>(capacity);
@@ -89,7 +89,7 @@ void note(const QueryDesc* query) {
                               : repalloc(g_open, bytes));
         g_open_capacity = capacity;
     }
-    g_open[g_open_count++] = OpenQuery{query, CurrentResourceOwner, current_key()};
+    g_open[g_open_count++] = OpenQuery{query, CurrentResourceOwner, current_key(), reads_rls};
 }
 
 void forget_all(XactEvent event, void*) {
@@ -125,21 +125,27 @@ void note_query_running(QueryDesc* query) {
     // narrows what the query sees: its organization and role become NULL,
     // and a WITH HOLD cursor is still stored at COMMIT.
     ContextKey now = current_key();
-    if (now.set && !(open->context == now)) {
+    if (open->reads_rls && now.set && !(open->context == now)) {
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                  errmsg("the tenant context changed while a query that reads tenant rows was "
                         "open"),
                  errdetail("The query began under another context, which a rollback to a "
-                           "savepoint has since replaced; it would read the rest of its rows "
-                           "partly under each."),
+                           "savepoint (or of a PL/pgSQL block with an exception handler) has "
+                           "since replaced; it would read the rest of its rows partly under "
+                           "each."),
                  errhint("Close the cursor and run the query again.")));
     }
 }
 
 void note_query_ended(QueryDesc* query) { forget(query); }
 
-bool tenant_queries_open() { return g_open_count > 0; }
+bool tenant_queries_open() {
+    for (int i = 0; i < g_open_count; ++i) {
+        if (g_open[i].reads_rls) return true;
+    }
+    return false;
+}
 
 void register_open_query_callbacks() {
     RegisterXactCallback(forget_all, nullptr);

@@ -63,6 +63,13 @@ extern "C" {
 #include "partitioning/partdesc.h"
 #include "utils/partcache.h"
 #include "tcop/utility.h"
+#include "rewrite/rewriteHandler.h"
+}
+
+// PostgreSQL 15 declares a node tree walker as bool (*)(); void (*)() is the
+// blessed intermediate for a function pointer cast.
+inline bool (*as_tree_walker(bool (*walker)(Node*, void*)))() {
+    return reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(walker));
 }
 
 // c.h defines these as macros; they break <algorithm> and friends.

@@ -42,10 +42,7 @@ bool outside_builtins(Node* node, void*) {
                                 nullptr)) {
         return true;
     }
-    // PostgreSQL 15 declares the walker as bool (*)(); void (*)() is the
-    // blessed intermediate for a function pointer cast.
-    auto walker = reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(outside_builtins));
-    return expression_tree_walker(node, walker, nullptr);
+    return expression_tree_walker(node, as_tree_walker(outside_builtins), nullptr);
 }
 
 // Identity sequences by (table, column). pg_depend is scanned once per

@@ -12,7 +12,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction
 -- that is rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(44);
+SELECT plan(47);
 
 -------------------------------------------------------------------------------
 -- Fixtures: schools A and B, and C, whose owner is A's student (anyone may
@@ -248,7 +248,8 @@ DECLARE failing CURSOR FOR SELECT 1 / (size_bytes - 100) FROM tenancy.files;
 SAVEPOINT failing_fetch;
 SELECT throws_ok('FETCH 1 FROM failing', '22012', NULL, '(a FETCH that fails: division by zero)');
 ROLLBACK TO SAVEPOINT failing_fetch;
-SELECT throws_ok('FETCH 1 FROM failing', '55000', NULL, '(the failed cursor cannot be read again)');
+SELECT throws_ok('FETCH 1 FROM failing', '55000', 'portal "failing" cannot be run',
+                 '(the failed cursor cannot be read again)');
 SELECT is(pg_temp.act_as('c_owner'), 'owner', 'a cursor whose FETCH failed holds nothing');
 CLOSE failing;
 SELECT pg_temp.act_as('a_student') AS ctx \gset
@@ -268,9 +269,10 @@ SELECT pg_temp.act_as('a_student') AS ctx \gset
 -- A cursor over a table without row level security holds nothing.
 DECLARE fixture_rows CURSOR FOR SELECT label FROM fx;
 MOVE 1 IN fixture_rows;
-SELECT is(pg_temp.act_as('a_student'), 'student',
+SELECT is(pg_temp.act_as('c_owner'), 'owner',
           'a cursor over a table without row level security does not hold the context');
 CLOSE fixture_rows;
+SELECT pg_temp.act_as('a_student') AS ctx \gset
 -- A cursor WITH HOLD holds the context until its transaction ends (at the
 -- commit its rows are read and stored, under the context it was opened in).
 DECLARE held_files CURSOR WITH HOLD FOR SELECT name FROM tenancy.files;
@@ -287,12 +289,23 @@ SELECT throws_ok('LOCK TABLE tenancy.members IN ACCESS EXCLUSIVE MODE', '42501',
                  'the application cannot lock members ACCESS EXCLUSIVE (42501)');
 SELECT throws_ok('LOCK TABLE tenancy.files IN SHARE MODE', '42501', NULL,
                  'nor files in SHARE mode, which would block every writer');
-SELECT throws_ok('LOCK TABLE tenancy.events, tenancy.organizations IN EXCLUSIVE MODE', '42501', NULL,
-                 'nor organizations in a list of tables');
+SELECT throws_ok('LOCK TABLE fx, tenancy.organizations IN EXCLUSIVE MODE', '42501',
+                 'permission denied to lock table tenancy.organizations in EXCLUSIVE mode',
+                 'nor organizations, second in a list of tables');
+CREATE TEMP VIEW members_view AS SELECT * FROM tenancy.members;
+CREATE TEMP VIEW members_view_view AS SELECT m.* FROM members_view m JOIN fx ON true;
+SELECT throws_ok('LOCK TABLE members_view IN ACCESS EXCLUSIVE MODE', '42501',
+                 'permission denied to lock table tenancy.members in ACCESS EXCLUSIVE mode',
+                 'nor through a view of its own over members (LOCK TABLE locks the view''s tables too)');
+SELECT throws_ok('LOCK TABLE members_view_view IN SHARE MODE', '42501',
+                 'permission denied to lock table tenancy.members in SHARE mode',
+                 'nor through a view over that view');
 SELECT lives_ok('LOCK TABLE tenancy.members IN ROW EXCLUSIVE MODE',
                 'ROW EXCLUSIVE (what its own writes take) is allowed');
 SELECT lives_ok('LOCK TABLE fx IN ACCESS EXCLUSIVE MODE',
                 'its own tables are none of pg_tenancy''s business');
+SELECT lives_ok('LOCK TABLE members_view IN ROW EXCLUSIVE MODE',
+                'and a view in ROW EXCLUSIVE mode is allowed');
 
 SELECT * FROM finish();
 ROLLBACK;
