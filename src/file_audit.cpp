@@ -503,7 +503,7 @@ TENANCY_SQL_FUNCTION(tenancy_files_audit) {
         audit_deletes(trigger, cols);
     } else {
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
-                        "files_audit needs its transition tables (REFERENCING … AS …)");
+                        "files_audit needs its transition tables (REFERENCING ... AS ...)");
     }
     return PointerGetDatum(nullptr);
 }

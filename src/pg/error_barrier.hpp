@@ -56,9 +56,11 @@ private:
 
 namespace detail {
 // Copies the pending PostgreSQL error out of the error state, which it
-// clears. Only for use inside PG_CATCH. The copy lives in the transaction's
-// top memory context: the context current at the call may be one that
-// unwinding deletes (an SPI connection's) before the barrier re-throws.
+// clears. Only for use inside PG_CATCH. The copy lives in the current
+// (sub)transaction's memory (CurTransactionContext): the context current at
+// the call may be one that unwinding deletes (an SPI connection's) before the
+// barrier re-throws. An error that must outlive a subtransaction's rollback
+// is copied again (copy_error).
 ErrorData* capture_error(MemoryContext caller_context);
 
 // A copy of a caught error in `into`, made by PostgreSQL's own CopyErrorData
