@@ -273,6 +273,8 @@ SELECT severity, finding FROM tenancy.check() WHERE object = 'tenancy.file_acces
 ALTER TABLE tenancy.file_access_log_default RENAME TO file_access_log_elsewhere;
 ALTER INDEX tenancy.file_access_log_default RENAME TO file_access_log_elsewhere;
 ALTER TABLE IF EXISTS tenancy.file_access_log_default SET SCHEMA public;
+-- Nor may a month change owner (DROP OWNED BY its new owner would drop it).
+ALTER TABLE tenancy.file_access_log_2019_04 OWNER TO CURRENT_USER;
 -- A failure of maintenance outside any one month (here its default
 -- partition renamed away, by a superuser who disabled the guard) is a
 -- WARNING of run_rollups, which keeps its rollups.

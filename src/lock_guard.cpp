@@ -7,6 +7,9 @@ namespace {
 
 ProcessUtility_hook_type g_previous_process_utility = nullptr;
 
+// Everything here runs in a hook, in C flow: ereport may longjmp through it,
+// and no C++ object with a destructor is alive.
+
 const char* lock_mode_name(int mode) {
     switch (mode) {
         case ShareUpdateExclusiveLock: return "SHARE UPDATE EXCLUSIVE";
@@ -17,8 +20,39 @@ const char* lock_mode_name(int mode) {
     }
 }
 
-// C flow (a hook): ereport may longjmp through it.
-void refuse_if_extension_table(Oid relid, int mode, List* expanding_views);
+char* qualified_name(Oid relid) {
+    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+                                      get_rel_name(relid));
+}
+
+// A table of pg_tenancy's own that the current user may not lock strongly:
+// one it does not act as the owner of.
+bool is_guarded_table(Oid relid) {
+    Oid extension = get_extension_oid("pg_tenancy", true);
+    if (!OidIsValid(extension) || getExtensionOfObject(RelationRelationId, relid) != extension) {
+        return false;
+    }
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(tuple)) return false;
+    auto* form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
+    bool table = form->relkind == RELKIND_RELATION || form->relkind == RELKIND_PARTITIONED_TABLE;
+    Oid owner = form->relowner;
+    ReleaseSysCache(tuple);
+    return table && !has_privs_of_role(GetUserId(), owner);
+}
+
+[[noreturn]] void refuse_lock(Oid relid, int mode) {
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("permission denied to lock table %s in %s mode", qualified_name(relid),
+                    lock_mode_name(mode)),
+             errdetail("A lock of pg_tenancy's tables stronger than ROW EXCLUSIVE, named or "
+                       "under a view, is their owner's only: it would stall every tenant."),
+             errhint("Lock rows (SELECT ... FOR UPDATE) instead.")));
+    pg_unreachable();
+}
+
+void refuse_if_guarded(Oid relid, int mode, List* expanding_views);
 
 // The tables under a view, at any depth (LOCK TABLE locks them too, checking
 // privileges as the view's owner, whom a session can be by creating a
@@ -41,14 +75,14 @@ bool refuse_tables_under(Node* node, void* walk_arg) {
                 list_member_oid(walk->expanding_views, rte->relid)) {
                 continue;
             }
-            refuse_if_extension_table(rte->relid, walk->mode, walk->expanding_views);
+            refuse_if_guarded(rte->relid, walk->mode, walk->expanding_views);
         }
         return query_tree_walker(query, as_tree_walker(refuse_tables_under), walk_arg, 0);
     }
     return expression_tree_walker(node, as_tree_walker(refuse_tables_under), walk_arg);
 }
 
-void refuse_if_extension_table(Oid relid, int mode, List* expanding_views) {
+void refuse_if_guarded(Oid relid, int mode, List* expanding_views) {
     if (get_rel_relkind(relid) == RELKIND_VIEW) {
         // Briefly: LOCK TABLE takes its own lock on it next.
         Relation view = table_open(relid, AccessShareLock);
@@ -58,44 +92,134 @@ void refuse_if_extension_table(Oid relid, int mode, List* expanding_views) {
         refuse_tables_under(reinterpret_cast<Node*>(query), &walk);
         return;
     }
+    if (is_guarded_table(relid)) refuse_lock(relid, mode);
+}
+
+// The extension's tables (its member relations).
+List* extension_tables() {
     Oid extension = get_extension_oid("pg_tenancy", true);
-    if (!OidIsValid(extension) || getExtensionOfObject(RelationRelationId, relid) != extension) {
-        return;
+    if (!OidIsValid(extension)) return NIL;
+    List* tables = NIL;
+    Relation depend = table_open(DependRelationId, AccessShareLock);
+    ScanKeyData keys[2];
+    ScanKeyInit(&keys[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+                ObjectIdGetDatum(ExtensionRelationId));
+    ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+                ObjectIdGetDatum(extension));
+    SysScanDesc scan = systable_beginscan(depend, DependReferenceIndexId, true, nullptr, 2, keys);
+    HeapTuple tuple;
+    while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+        auto* form = reinterpret_cast<Form_pg_depend>(GETSTRUCT(tuple));
+        if (form->classid == RelationRelationId && form->deptype == DEPENDENCY_EXTENSION) {
+            tables = lappend_oid(tables, form->objid);
+        }
     }
-    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-    if (!HeapTupleIsValid(tuple)) return;
-    Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
-    ReleaseSysCache(tuple);
-    if (has_privs_of_role(GetUserId(), owner)) return;
+    systable_endscan(scan);
+    table_close(depend, AccessShareLock);
+    return tables;
+}
+
+// The strongest lock above ROW EXCLUSIVE this transaction holds on relid, or
+// NoLock.
+LOCKMODE strong_lock_held(Oid relid) {
+    LOCKTAG tag;
+    SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+    for (LOCKMODE mode = AccessExclusiveLock; mode > RowExclusiveLock; --mode) {
+        if (LockHeldByMe(&tag, mode)) return mode;
+    }
+    return NoLock;
+}
+
+// LOCK TABLE looks its names up again, and while it waits for a lock it
+// follows a rename or a new object of the name: what it locked in the end
+// may not be what was checked before. So after it, every strong lock on the
+// extension's tables that the statement took is checked too (failing
+// releases it with the transaction).
+struct LocksBefore {
+    List* tables;  // the extension's tables the user may not lock strongly
+    List* held;    // of those, the ones already locked strongly before
+};
+
+LocksBefore note_strong_locks() {
+    LocksBefore before{NIL, NIL};
+    ListCell* cell;
+    List* tables = extension_tables();
+    foreach (cell, tables) {
+        Oid relid = lfirst_oid(cell);
+        if (!is_guarded_table(relid)) continue;
+        before.tables = lappend_oid(before.tables, relid);
+        if (strong_lock_held(relid) != NoLock) before.held = lappend_oid(before.held, relid);
+    }
+    return before;
+}
+
+void refuse_new_strong_locks(const LocksBefore& before) {
+    ListCell* cell;
+    foreach (cell, before.tables) {
+        Oid relid = lfirst_oid(cell);
+        if (list_member_oid(before.held, relid)) continue;
+        LOCKMODE mode = strong_lock_held(relid);
+        if (mode != NoLock) refuse_lock(relid, mode);
+    }
+}
+
+// Statements that lock a table strongly before PostgreSQL checks whether the
+// user may change it (CREATE TRIGGER, CREATE RULE, a foreign key that
+// references it): refused at once for the extension's tables, instead of
+// queueing for the lock, which stalls every tenant behind it, and failing
+// only once it is granted.
+[[noreturn]] void refuse_change(Oid relid, const char* what) {
     ereport(ERROR,
             (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-             errmsg("permission denied to lock table %s in %s mode",
-                    quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-                                               get_rel_name(relid)),
-                    lock_mode_name(mode)),
-             errdetail("A lock of pg_tenancy's tables stronger than ROW EXCLUSIVE, named or "
-                       "under a view, is their owner's only: it would stall every tenant."),
-             errhint("Lock rows (SELECT ... FOR UPDATE) instead.")));
+             errmsg("must be owner of table %s", qualified_name(relid)),
+             errdetail("%s on pg_tenancy's tables is their owner's only; it is refused before "
+                       "PostgreSQL locks the table, which would stall every tenant.",
+                       what)));
+    pg_unreachable();
 }
 
-void refuse_strong_locks_on_extension_tables(const LockStmt* lock) {
-    if (lock->mode <= RowExclusiveLock) return;
+void refuse_if_guarded_name(const RangeVar* relation, const char* what) {
+    if (relation == nullptr) return;
+    Oid relid = RangeVarGetRelid(relation, NoLock, true);
+    if (OidIsValid(relid) && is_guarded_table(relid)) refuse_change(relid, what);
+}
+
+void refuse_foreign_keys_to_guarded(List* constraints) {
     ListCell* cell;
-    foreach (cell, lock->relations) {
-        auto* relation = static_cast<RangeVar*>(lfirst(cell));
-        // Looked up without a lock: LOCK TABLE itself locks and checks it.
-        Oid relid = RangeVarGetRelid(relation, NoLock, true);
-        if (OidIsValid(relid)) refuse_if_extension_table(relid, lock->mode, NIL);
+    foreach (cell, constraints) {
+        Node* node = static_cast<Node*>(lfirst(cell));
+        if (IsA(node, ColumnDef)) {
+            refuse_foreign_keys_to_guarded(castNode(ColumnDef, node)->constraints);
+        } else if (IsA(node, Constraint) && castNode(Constraint, node)->contype == CONSTR_FOREIGN) {
+            refuse_if_guarded_name(castNode(Constraint, node)->pktable,
+                                   "A foreign key that references one");
+        }
     }
 }
 
-void process_utility(PlannedStmt* statement, const char* query, bool read_only_tree,
-                     ProcessUtilityContext context, ParamListInfo params,
-                     QueryEnvironment* environment, DestReceiver* destination,
-                     QueryCompletion* completion) {
-    if (IsA(statement->utilityStmt, LockStmt)) {
-        refuse_strong_locks_on_extension_tables(castNode(LockStmt, statement->utilityStmt));
+void refuse_early_locking_statements(Node* statement) {
+    if (IsA(statement, CreateTrigStmt)) {
+        auto* trigger = castNode(CreateTrigStmt, statement);
+        refuse_if_guarded_name(trigger->relation, "A trigger");
+        refuse_if_guarded_name(trigger->constrrel, "A constraint trigger");
+    } else if (IsA(statement, RuleStmt)) {
+        refuse_if_guarded_name(castNode(RuleStmt, statement)->relation, "A rule");
+    } else if (IsA(statement, CreateStmt)) {
+        refuse_foreign_keys_to_guarded(castNode(CreateStmt, statement)->tableElts);
+        refuse_foreign_keys_to_guarded(castNode(CreateStmt, statement)->constraints);
+    } else if (IsA(statement, AlterTableStmt)) {
+        ListCell* cell;
+        foreach (cell, castNode(AlterTableStmt, statement)->cmds) {
+            auto* command = static_cast<AlterTableCmd*>(lfirst(cell));
+            if (command->def != nullptr) refuse_foreign_keys_to_guarded(list_make1(command->def));
+        }
     }
+}
+
+void run_standard(PlannedStmt* statement, const char* query, bool read_only_tree,
+                  ProcessUtilityContext context, ParamListInfo params,
+                  QueryEnvironment* environment, DestReceiver* destination,
+                  QueryCompletion* completion) {
     if (g_previous_process_utility != nullptr) {
         g_previous_process_utility(statement, query, read_only_tree, context, params, environment,
                                    destination, completion);
@@ -103,6 +227,31 @@ void process_utility(PlannedStmt* statement, const char* query, bool read_only_t
         standard_ProcessUtility(statement, query, read_only_tree, context, params, environment,
                                 destination, completion);
     }
+}
+
+void process_utility(PlannedStmt* statement, const char* query, bool read_only_tree,
+                     ProcessUtilityContext context, ParamListInfo params,
+                     QueryEnvironment* environment, DestReceiver* destination,
+                     QueryCompletion* completion) {
+    Node* utility = statement->utilityStmt;
+    if (!IsA(utility, LockStmt) || castNode(LockStmt, utility)->mode <= RowExclusiveLock) {
+        refuse_early_locking_statements(utility);
+        run_standard(statement, query, read_only_tree, context, params, environment, destination,
+                     completion);
+        return;
+    }
+    auto* lock = castNode(LockStmt, utility);
+    ListCell* cell;
+    foreach (cell, lock->relations) {
+        // Looked up without a lock, as a first check; LOCK TABLE itself locks
+        // and checks it, and what it locked is checked again after it.
+        Oid relid = RangeVarGetRelid(static_cast<RangeVar*>(lfirst(cell)), NoLock, true);
+        if (OidIsValid(relid)) refuse_if_guarded(relid, lock->mode, NIL);
+    }
+    LocksBefore before = note_strong_locks();
+    run_standard(statement, query, read_only_tree, context, params, environment, destination,
+                 completion);
+    refuse_new_strong_locks(before);
 }
 
 }  // namespace

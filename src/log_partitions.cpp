@@ -568,6 +568,12 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                         RangeVarGetRelid(alter->relation, NoLock, true))) {
                     return "detach a partition of tenancy.file_access_log";
                 }
+                // The months belong to the log's owner, so that DROP OWNED BY
+                // another role leaves them.
+                if (command->subtype == AT_ChangeOwner &&
+                    is_log_partition(RangeVarGetRelid(alter->relation, NoLock, true))) {
+                    return "change the owner of a partition of tenancy.file_access_log";
+                }
             }
         } else if (IsA(statement, RenameStmt) || IsA(statement, AlterObjectSchemaStmt)) {
             // ALTER TABLE … RENAME TO, ALTER INDEX … RENAME TO (which renames a

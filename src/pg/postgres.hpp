@@ -64,6 +64,8 @@ extern "C" {
 #include "utils/partcache.h"
 #include "tcop/utility.h"
 #include "rewrite/rewriteHandler.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
 }
 
 // PostgreSQL 15 declares a node tree walker as bool (*)(); void (*)() is the

@@ -12,7 +12,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction
 -- that is rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(47);
+SELECT plan(51);
 
 -------------------------------------------------------------------------------
 -- Fixtures: schools A and B, and C, whose owner is A's student (anyone may
@@ -306,6 +306,21 @@ SELECT lives_ok('LOCK TABLE fx IN ACCESS EXCLUSIVE MODE',
                 'its own tables are none of pg_tenancy''s business');
 SELECT lives_ok('LOCK TABLE members_view IN ROW EXCLUSIVE MODE',
                 'and a view in ROW EXCLUSIVE mode is allowed');
+-- Statements that PostgreSQL lets queue for a strong lock before it checks
+-- that they may change the table are refused at once.
+SELECT throws_ok($$CREATE TRIGGER t AFTER INSERT ON tenancy.members
+                   FOR EACH ROW EXECUTE FUNCTION tenancy.files_audit()$$,
+                 '42501', 'must be owner of table tenancy.members',
+                 'CREATE TRIGGER on members is refused before it locks (42501)');
+SELECT throws_ok('CREATE RULE r AS ON INSERT TO tenancy.files DO ALSO NOTIFY x',
+                 '42501', 'must be owner of table tenancy.files',
+                 'CREATE RULE on files is refused before it locks');
+SELECT throws_ok('CREATE TEMP TABLE fk_probe (o uuid REFERENCES tenancy.organizations)',
+                 '42501', 'must be owner of table tenancy.organizations',
+                 'a new table''s foreign key to organizations is refused before it locks');
+SELECT throws_ok('ALTER TABLE fx ADD COLUMN o uuid REFERENCES tenancy.organizations',
+                 '42501', 'must be owner of table tenancy.organizations',
+                 'and so is one added to an existing table');
 
 SELECT * FROM finish();
 ROLLBACK;
