@@ -164,24 +164,25 @@ void refuse_new_strong_locks(const LocksBefore& before) {
 }
 
 // Statements that lock a table strongly before PostgreSQL checks whether the
-// user may change it (CREATE TRIGGER, CREATE RULE, a foreign key that
-// references it): refused at once for the extension's tables, instead of
-// queueing for the lock, which stalls every tenant behind it, and failing
-// only once it is granted.
-[[noreturn]] void refuse_change(Oid relid, const char* what) {
-    ereport(ERROR,
-            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-             errmsg("must be owner of table %s", qualified_name(relid)),
-             errdetail("%s on pg_tenancy's tables is their owner's only; it is refused before "
-                       "PostgreSQL locks the table, which would stall every tenant.",
-                       what)));
-    pg_unreachable();
-}
-
-void refuse_if_guarded_name(const RangeVar* relation, const char* what) {
+// user may do them (CREATE TRIGGER, CREATE RULE, a foreign key that
+// references it): for the extension's tables, the same check is made first,
+// instead of queueing for the lock, which stalls every tenant behind it, and
+// failing only once it is granted. `needed`: the privilege PostgreSQL asks
+// for (a DBA may grant REFERENCES on organizations to a migration role, for
+// instance), or 0 for the owner's alone.
+void refuse_unless_allowed(const RangeVar* relation, AclMode needed, const char* what) {
     if (relation == nullptr) return;
     Oid relid = RangeVarGetRelid(relation, NoLock, true);
-    if (OidIsValid(relid) && is_guarded_table(relid)) refuse_change(relid, what);
+    if (!OidIsValid(relid) || !is_guarded_table(relid)) return;
+    if (needed != 0 && pg_class_aclcheck(relid, GetUserId(), needed) == ACLCHECK_OK) return;
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("permission denied for table %s", qualified_name(relid)),
+             errdetail("%s on pg_tenancy's table needs %s; it is refused before PostgreSQL "
+                       "locks the table, which would stall every tenant.",
+                       what, needed == ACL_REFERENCES ? "the REFERENCES privilege"
+                             : needed == ACL_TRIGGER  ? "the TRIGGER privilege"
+                                                      : "its owner")));
 }
 
 void refuse_foreign_keys_to_guarded(List* constraints) {
@@ -191,8 +192,8 @@ void refuse_foreign_keys_to_guarded(List* constraints) {
         if (IsA(node, ColumnDef)) {
             refuse_foreign_keys_to_guarded(castNode(ColumnDef, node)->constraints);
         } else if (IsA(node, Constraint) && castNode(Constraint, node)->contype == CONSTR_FOREIGN) {
-            refuse_if_guarded_name(castNode(Constraint, node)->pktable,
-                                   "A foreign key that references one");
+            refuse_unless_allowed(castNode(Constraint, node)->pktable, ACL_REFERENCES,
+                                  "A foreign key that references a table");
         }
     }
 }
@@ -200,10 +201,10 @@ void refuse_foreign_keys_to_guarded(List* constraints) {
 void refuse_early_locking_statements(Node* statement) {
     if (IsA(statement, CreateTrigStmt)) {
         auto* trigger = castNode(CreateTrigStmt, statement);
-        refuse_if_guarded_name(trigger->relation, "A trigger");
-        refuse_if_guarded_name(trigger->constrrel, "A constraint trigger");
+        refuse_unless_allowed(trigger->relation, ACL_TRIGGER, "A trigger");
+        refuse_unless_allowed(trigger->constrrel, ACL_REFERENCES, "A constraint trigger from a table");
     } else if (IsA(statement, RuleStmt)) {
-        refuse_if_guarded_name(castNode(RuleStmt, statement)->relation, "A rule");
+        refuse_unless_allowed(castNode(RuleStmt, statement)->relation, 0, "A rule");
     } else if (IsA(statement, CreateStmt)) {
         refuse_foreign_keys_to_guarded(castNode(CreateStmt, statement)->tableElts);
         refuse_foreign_keys_to_guarded(castNode(CreateStmt, statement)->constraints);

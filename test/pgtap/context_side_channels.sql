@@ -310,16 +310,16 @@ SELECT lives_ok('LOCK TABLE members_view IN ROW EXCLUSIVE MODE',
 -- that they may change the table are refused at once.
 SELECT throws_ok($$CREATE TRIGGER t AFTER INSERT ON tenancy.members
                    FOR EACH ROW EXECUTE FUNCTION tenancy.files_audit()$$,
-                 '42501', 'must be owner of table tenancy.members',
+                 '42501', 'permission denied for table tenancy.members',
                  'CREATE TRIGGER on members is refused before it locks (42501)');
 SELECT throws_ok('CREATE RULE r AS ON INSERT TO tenancy.files DO ALSO NOTIFY x',
-                 '42501', 'must be owner of table tenancy.files',
+                 '42501', 'permission denied for table tenancy.files',
                  'CREATE RULE on files is refused before it locks');
 SELECT throws_ok('CREATE TEMP TABLE fk_probe (o uuid REFERENCES tenancy.organizations)',
-                 '42501', 'must be owner of table tenancy.organizations',
+                 '42501', 'permission denied for table tenancy.organizations',
                  'a new table''s foreign key to organizations is refused before it locks');
 SELECT throws_ok('ALTER TABLE fx ADD COLUMN o uuid REFERENCES tenancy.organizations',
-                 '42501', 'must be owner of table tenancy.organizations',
+                 '42501', 'permission denied for table tenancy.organizations',
                  'and so is one added to an existing table');
 
 SELECT * FROM finish();

@@ -24,7 +24,7 @@
 -- a schema of its own with a random name; the child session rolls back too.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(135);
+SELECT plan(137);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        'ptt-' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS slug,
@@ -615,6 +615,24 @@ SELECT is(format('%s|%s|%s', current_user, tenancy.current_org_id(), current_set
 SELECT tenancy.unprotect('notes');
 SELECT matches(pg_temp.as_app(:'org_a', :'user_a', 'SELECT count(*) FROM notes'), '^error 42501: permission denied',
                'after unprotect the application has no privilege on the table again');
+
+-- A migration role that the DBA granted REFERENCES on organizations may give
+-- its own tables a foreign key to it: the 1.7 library's early check of such
+-- statements asks for that privilege, as PostgreSQL does, not for ownership.
+CREATE ROLE tenancy_test_migrator NOLOGIN;
+GRANT USAGE ON SCHEMA tenancy TO tenancy_test_migrator;
+GRANT CREATE ON SCHEMA public TO tenancy_test_migrator;
+SELECT tenancy.current_org_id() IS NULL AS library_loaded \gset
+SET ROLE tenancy_test_migrator;
+SELECT throws_ok('CREATE TABLE public.courses_probe (organization_id uuid REFERENCES tenancy.organizations)',
+                 '42501', 'permission denied for table tenancy.organizations',
+                 'without REFERENCES on organizations, a foreign key to it is refused before it locks');
+RESET ROLE;
+GRANT REFERENCES ON tenancy.organizations TO tenancy_test_migrator;
+SET ROLE tenancy_test_migrator;
+SELECT lives_ok('CREATE TABLE public.courses_probe (organization_id uuid REFERENCES tenancy.organizations)',
+                'with REFERENCES on organizations, a migration role may reference it');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
