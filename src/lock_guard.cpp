@@ -95,6 +95,27 @@ void refuse_if_guarded(Oid relid, int mode, List* expanding_views) {
     if (is_guarded_table(relid)) refuse_lock(relid, mode);
 }
 
+// What LOCK TABLE checks of a relation before it locks it (lockcmds.c:
+// which kinds can be locked, and with which privileges), and pg_tenancy's rule.
+void check_before_locking(const RangeVar* relation, Oid relid, Oid, void* mode_arg) {
+    if (!OidIsValid(relid)) return;  // missing: LOCK TABLE reports it
+    int mode = *static_cast<int*>(mode_arg);
+    char relkind = get_rel_relkind(relid);
+    if (relkind == '\0') return;  // dropped meanwhile
+    if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+        relkind != RELKIND_VIEW) {
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("cannot lock relation \"%s\"", relation->relname),
+                        errdetail_relkind_not_supported(relkind)));
+    }
+    AclMode privileges = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+    if (mode <= AccessShareLock) privileges |= ACL_SELECT;
+    if (mode <= RowExclusiveLock) privileges |= ACL_INSERT;
+    AclResult result = pg_class_aclcheck(relid, GetUserId(), privileges);
+    if (result != ACLCHECK_OK) aclcheck_error(result, get_relkind_objtype(relkind), relation->relname);
+    refuse_if_guarded(relid, mode, NIL);
+}
+
 // The extension's tables (its member relations).
 List* extension_tables() {
     Oid extension = get_extension_oid("pg_tenancy", true);
@@ -165,24 +186,39 @@ void refuse_new_strong_locks(const LocksBefore& before) {
 
 // Statements that lock a table strongly before PostgreSQL checks whether the
 // user may do them (CREATE TRIGGER, CREATE RULE, a foreign key that
-// references it): for the extension's tables, the same check is made first,
-// instead of queueing for the lock, which stalls every tenant behind it, and
-// failing only once it is granted. `needed`: the privilege PostgreSQL asks
-// for (a DBA may grant REFERENCES on organizations to a migration role, for
-// instance), or 0 for the owner's alone.
-void refuse_unless_allowed(const RangeVar* relation, AclMode needed, const char* what) {
+// references it, a table that inherits from it or is a partition of it,
+// ATTACH/DETACH of it): for the extension's tables, the same check is made
+// first, instead of queueing for the lock, which stalls every tenant behind
+// it, and failing only once it is granted.
+enum class Needs { owner, trigger, references };
+
+bool allowed(Oid relid, Needs needs) {
+    switch (needs) {
+        case Needs::trigger:
+            return pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) == ACLCHECK_OK;
+        case Needs::references:
+            // On the table, or (PostgreSQL checks the referenced columns) on
+            // any column here.
+            return pg_class_aclcheck(relid, GetUserId(), ACL_REFERENCES) == ACLCHECK_OK ||
+                   pg_attribute_aclcheck_all(relid, GetUserId(), ACL_REFERENCES, ACLMASK_ANY) ==
+                       ACLCHECK_OK;
+        case Needs::owner: break;
+    }
+    return false;  // is_guarded_table: not the owner
+}
+
+void refuse_unless_allowed(const RangeVar* relation, Needs needs, const char* what) {
     if (relation == nullptr) return;
     Oid relid = RangeVarGetRelid(relation, NoLock, true);
-    if (!OidIsValid(relid) || !is_guarded_table(relid)) return;
-    if (needed != 0 && pg_class_aclcheck(relid, GetUserId(), needed) == ACLCHECK_OK) return;
+    if (!OidIsValid(relid) || !is_guarded_table(relid) || allowed(relid, needs)) return;
     ereport(ERROR,
             (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
              errmsg("permission denied for table %s", qualified_name(relid)),
-             errdetail("%s on pg_tenancy's table needs %s; it is refused before PostgreSQL "
-                       "locks the table, which would stall every tenant.",
-                       what, needed == ACL_REFERENCES ? "the REFERENCES privilege"
-                             : needed == ACL_TRIGGER  ? "the TRIGGER privilege"
-                                                      : "its owner")));
+             errdetail("%s needs %s; it is refused before PostgreSQL locks the table, which "
+                       "would stall every tenant.",
+                       what, needs == Needs::references ? "the REFERENCES privilege on it"
+                             : needs == Needs::trigger  ? "the TRIGGER privilege on it"
+                                                        : "its owner")));
 }
 
 void refuse_foreign_keys_to_guarded(List* constraints) {
@@ -192,28 +228,59 @@ void refuse_foreign_keys_to_guarded(List* constraints) {
         if (IsA(node, ColumnDef)) {
             refuse_foreign_keys_to_guarded(castNode(ColumnDef, node)->constraints);
         } else if (IsA(node, Constraint) && castNode(Constraint, node)->contype == CONSTR_FOREIGN) {
-            refuse_unless_allowed(castNode(Constraint, node)->pktable, ACL_REFERENCES,
-                                  "A foreign key that references a table");
+            refuse_unless_allowed(castNode(Constraint, node)->pktable, Needs::references,
+                                  "A foreign key referencing it");
+        }
+    }
+}
+
+void refuse_early_locking_alter(const AlterTableStmt* alter) {
+    // ALTER TABLE IF EXISTS of a table that is not there: PostgreSQL skips it.
+    if (alter->missing_ok && !OidIsValid(RangeVarGetRelid(alter->relation, NoLock, true))) return;
+    ListCell* cell;
+    foreach (cell, alter->cmds) {
+        auto* command = static_cast<AlterTableCmd*>(lfirst(cell));
+        switch (command->subtype) {
+            case AT_AddConstraint:
+            case AT_AddColumn:
+                refuse_foreign_keys_to_guarded(list_make1(command->def));
+                break;
+            case AT_AttachPartition:
+            case AT_DetachPartition:
+            case AT_DetachPartitionFinalize:
+                refuse_unless_allowed(castNode(PartitionCmd, command->def)->name, Needs::owner,
+                                      "Attaching or detaching it as a partition");
+                break;
+            case AT_AddInherit:
+            case AT_DropInherit:
+                refuse_unless_allowed(castNode(RangeVar, command->def), Needs::owner,
+                                      "A table inheriting from it");
+                break;
+            default:
+                break;
         }
     }
 }
 
 void refuse_early_locking_statements(Node* statement) {
     if (IsA(statement, CreateTrigStmt)) {
-        auto* trigger = castNode(CreateTrigStmt, statement);
-        refuse_unless_allowed(trigger->relation, ACL_TRIGGER, "A trigger");
-        refuse_unless_allowed(trigger->constrrel, ACL_REFERENCES, "A constraint trigger from a table");
+        // (A constraint trigger's FROM table is only share-locked.)
+        refuse_unless_allowed(castNode(CreateTrigStmt, statement)->relation, Needs::trigger,
+                              "A trigger on it");
     } else if (IsA(statement, RuleStmt)) {
-        refuse_unless_allowed(castNode(RuleStmt, statement)->relation, 0, "A rule");
+        refuse_unless_allowed(castNode(RuleStmt, statement)->relation, Needs::owner,
+                              "A rule on it");
     } else if (IsA(statement, CreateStmt)) {
-        refuse_foreign_keys_to_guarded(castNode(CreateStmt, statement)->tableElts);
-        refuse_foreign_keys_to_guarded(castNode(CreateStmt, statement)->constraints);
-    } else if (IsA(statement, AlterTableStmt)) {
+        auto* create = castNode(CreateStmt, statement);
+        refuse_foreign_keys_to_guarded(create->tableElts);
+        refuse_foreign_keys_to_guarded(create->constraints);
         ListCell* cell;
-        foreach (cell, castNode(AlterTableStmt, statement)->cmds) {
-            auto* command = static_cast<AlterTableCmd*>(lfirst(cell));
-            if (command->def != nullptr) refuse_foreign_keys_to_guarded(list_make1(command->def));
+        foreach (cell, create->inhRelations) {
+            refuse_unless_allowed(static_cast<RangeVar*>(lfirst(cell)), Needs::owner,
+                                  "A table inheriting from it or a partition of it");
         }
+    } else if (IsA(statement, AlterTableStmt)) {
+        refuse_early_locking_alter(castNode(AlterTableStmt, statement));
     }
 }
 
@@ -242,14 +309,17 @@ void process_utility(PlannedStmt* statement, const char* query, bool read_only_t
         return;
     }
     auto* lock = castNode(LockStmt, utility);
+    LocksBefore before = note_strong_locks();
     ListCell* cell;
     foreach (cell, lock->relations) {
-        // Looked up without a lock, as a first check; LOCK TABLE itself locks
-        // and checks it, and what it locked is checked again after it.
-        Oid relid = RangeVarGetRelid(static_cast<RangeVar*>(lfirst(cell)), NoLock, true);
-        if (OidIsValid(relid)) refuse_if_guarded(relid, lock->mode, NIL);
+        // Looked up and locked here, each candidate checked before it is
+        // locked (a name can change while the lock is awaited); LOCK TABLE
+        // then finds the locks held. What it locked in the end is checked
+        // again after it.
+        int mode = lock->mode;
+        (void)RangeVarGetRelidExtended(static_cast<RangeVar*>(lfirst(cell)), lock->mode,
+                                       lock->nowait ? RVR_NOWAIT : 0, check_before_locking, &mode);
     }
-    LocksBefore before = note_strong_locks();
     run_standard(statement, query, read_only_tree, context, params, environment, destination,
                  completion);
     refuse_new_strong_locks(before);

@@ -12,7 +12,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction
 -- that is rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(51);
+SELECT plan(56);
 
 -------------------------------------------------------------------------------
 -- Fixtures: schools A and B, and C, whose owner is A's student (anyone may
@@ -321,6 +321,22 @@ SELECT throws_ok('CREATE TEMP TABLE fk_probe (o uuid REFERENCES tenancy.organiza
 SELECT throws_ok('ALTER TABLE fx ADD COLUMN o uuid REFERENCES tenancy.organizations',
                  '42501', 'permission denied for table tenancy.organizations',
                  'and so is one added to an existing table');
+SELECT lives_ok('ALTER TABLE IF EXISTS no_such_table ADD COLUMN o uuid REFERENCES tenancy.organizations',
+                '(ALTER TABLE IF EXISTS of a missing table is skipped, as PostgreSQL does)');
+SELECT throws_ok('CREATE TEMP TABLE inherit_probe () INHERITS (tenancy.members)',
+                 '42501', 'permission denied for table tenancy.members',
+                 'a table inheriting from members is refused before it locks');
+SELECT throws_ok('ALTER TABLE fx INHERIT tenancy.members',
+                 '42501', 'permission denied for table tenancy.members',
+                 'and so is ALTER TABLE … INHERIT members');
+CREATE TEMP TABLE parted (organization_id uuid, user_id uuid) PARTITION BY LIST (organization_id);
+SELECT throws_ok($$ALTER TABLE parted ATTACH PARTITION tenancy.members
+                   FOR VALUES IN ('00000000-0000-0000-0000-000000000000')$$,
+                 '42501', 'permission denied for table tenancy.members',
+                 'attaching members as a partition is refused before it locks');
+SELECT throws_ok('ALTER TABLE parted DETACH PARTITION tenancy.members',
+                 '42501', 'permission denied for table tenancy.members',
+                 'and so is detaching it (PostgreSQL would only say so after the lock)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -24,7 +24,7 @@
 -- a schema of its own with a random name; the child session rolls back too.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(137);
+SELECT plan(138);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        'ptt-' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS slug,
@@ -632,6 +632,12 @@ GRANT REFERENCES ON tenancy.organizations TO tenancy_test_migrator;
 SET ROLE tenancy_test_migrator;
 SELECT lives_ok('CREATE TABLE public.courses_probe (organization_id uuid REFERENCES tenancy.organizations)',
                 'with REFERENCES on organizations, a migration role may reference it');
+RESET ROLE;
+REVOKE REFERENCES ON tenancy.organizations FROM tenancy_test_migrator;
+GRANT REFERENCES (id) ON tenancy.organizations TO tenancy_test_migrator;
+SET ROLE tenancy_test_migrator;
+SELECT lives_ok('CREATE TABLE public.rooms_probe (organization_id uuid REFERENCES tenancy.organizations (id))',
+                'and so may it with REFERENCES on the referenced column only');
 RESET ROLE;
 
 SELECT * FROM finish();
