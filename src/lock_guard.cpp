@@ -52,13 +52,30 @@ bool is_guarded_table(Oid relid) {
     pg_unreachable();
 }
 
-void refuse_if_guarded(Oid relid, int mode, List* expanding_views);
+// How a LOCK TABLE goes: its mode and NOWAIT.
+struct LockRequest {
+    int mode;
+    bool nowait;
+};
+
+void refuse_if_guarded(Oid relid, const LockRequest& request, List* expanding_views);
+
+// LOCK TABLE's own privilege rule (lockcmds.c, LockTableAclCheck).
+AclResult lock_privilege(Oid relid, int mode, Oid user) {
+    AclMode privileges = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+    if (mode <= AccessShareLock) privileges |= ACL_SELECT;
+    if (mode <= RowExclusiveLock) privileges |= ACL_INSERT;
+    return pg_class_aclcheck(relid, user, privileges);
+}
 
 // The tables under a view, at any depth (LOCK TABLE locks them too, checking
 // privileges as the view's owner, whom a session can be by creating a
-// temporary view).
+// temporary view). The views under it are locked here, in the statement's
+// mode, once checked as LOCK TABLE checks them: so their definitions cannot
+// change before LOCK TABLE locks what is under them.
 struct ViewWalk {
-    int mode;
+    LockRequest request;
+    Oid view_owner;
     List* expanding_views;  // the views being expanded, outermost first
 };
 
@@ -75,31 +92,51 @@ bool refuse_tables_under(Node* node, void* walk_arg) {
                 list_member_oid(walk->expanding_views, rte->relid)) {
                 continue;
             }
-            refuse_if_guarded(rte->relid, walk->mode, walk->expanding_views);
+            if (rte->relkind == RELKIND_VIEW) {
+                // As LOCK TABLE will: checked as the outer view's owner. One
+                // it may not lock is left to LOCK TABLE to report.
+                if (lock_privilege(rte->relid, walk->request.mode, walk->view_owner) !=
+                    ACLCHECK_OK) {
+                    continue;
+                }
+                if (!walk->request.nowait) {
+                    LockRelationOid(rte->relid, walk->request.mode);
+                } else if (!ConditionalLockRelationOid(rte->relid, walk->request.mode)) {
+                    ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+                                    errmsg("could not obtain lock on relation \"%s\"",
+                                           get_rel_name(rte->relid))));
+                }
+            }
+            refuse_if_guarded(rte->relid, walk->request, walk->expanding_views);
         }
         return query_tree_walker(query, as_tree_walker(refuse_tables_under), walk_arg, 0);
     }
     return expression_tree_walker(node, as_tree_walker(refuse_tables_under), walk_arg);
 }
 
-void refuse_if_guarded(Oid relid, int mode, List* expanding_views) {
+void refuse_if_guarded(Oid relid, const LockRequest& request, List* expanding_views) {
     if (get_rel_relkind(relid) == RELKIND_VIEW) {
-        // Briefly: LOCK TABLE takes its own lock on it next.
-        Relation view = table_open(relid, AccessShareLock);
+        // Read without a lock of its own (the caller holds one, or will, and
+        // is called again if the view changed meantime): a reference keeps
+        // the relcache entry, copied before anything can invalidate it.
+        Relation view = RelationIdGetRelation(relid);
+        if (view == nullptr) return;
         auto* query = static_cast<Query*>(copyObjectImpl(get_view_query(view)));
-        table_close(view, AccessShareLock);
-        ViewWalk walk{mode, lappend_oid(list_copy(expanding_views), relid)};
+        Oid owner = view->rd_rel->relowner;
+        RelationClose(view);
+        ViewWalk walk{request, owner, lappend_oid(list_copy(expanding_views), relid)};
         refuse_tables_under(reinterpret_cast<Node*>(query), &walk);
         return;
     }
-    if (is_guarded_table(relid)) refuse_lock(relid, mode);
+    if (is_guarded_table(relid)) refuse_lock(relid, request.mode);
 }
 
 // What LOCK TABLE checks of a relation before it locks it (lockcmds.c:
 // which kinds can be locked, and with which privileges), and pg_tenancy's rule.
-void check_before_locking(const RangeVar* relation, Oid relid, Oid, void* mode_arg) {
+void check_before_locking(const RangeVar* relation, Oid relid, Oid, void* request_arg) {
     if (!OidIsValid(relid)) return;  // missing: LOCK TABLE reports it
-    int mode = *static_cast<int*>(mode_arg);
+    const auto& request = *static_cast<const LockRequest*>(request_arg);
+    int mode = request.mode;
     char relkind = get_rel_relkind(relid);
     if (relkind == '\0') return;  // dropped meanwhile
     if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
@@ -108,12 +145,9 @@ void check_before_locking(const RangeVar* relation, Oid relid, Oid, void* mode_a
                         errmsg("cannot lock relation \"%s\"", relation->relname),
                         errdetail_relkind_not_supported(relkind)));
     }
-    AclMode privileges = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
-    if (mode <= AccessShareLock) privileges |= ACL_SELECT;
-    if (mode <= RowExclusiveLock) privileges |= ACL_INSERT;
-    AclResult result = pg_class_aclcheck(relid, GetUserId(), privileges);
+    AclResult result = lock_privilege(relid, mode, GetUserId());
     if (result != ACLCHECK_OK) aclcheck_error(result, get_relkind_objtype(relkind), relation->relname);
-    refuse_if_guarded(relid, mode, NIL);
+    refuse_if_guarded(relid, request, NIL);
 }
 
 // The extension's tables (its member relations).
@@ -207,10 +241,24 @@ bool allowed(Oid relid, Needs needs) {
     return false;  // is_guarded_table: not the owner
 }
 
-void refuse_unless_allowed(const RangeVar* relation, Needs needs, const char* what) {
+// Pins a name to the schema it was found in, so that PostgreSQL, which looks
+// it up again later (after waiting for other locks, maybe), finds what was
+// checked here and not another relation of that name that a concurrent
+// transaction made visible earlier on the search_path. On the hook's own
+// copy of the statement.
+void pin_to_schema(RangeVar* relation, Oid relid) {
+    relation->catalogname = nullptr;
+    relation->schemaname = get_namespace_name(get_rel_namespace(relid));
+}
+
+void refuse_unless_allowed(RangeVar* relation, Needs needs, const char* what) {
     if (relation == nullptr) return;
     Oid relid = RangeVarGetRelid(relation, NoLock, true);
-    if (!OidIsValid(relid) || !is_guarded_table(relid) || allowed(relid, needs)) return;
+    if (!OidIsValid(relid)) return;
+    if (!is_guarded_table(relid) || allowed(relid, needs)) {
+        pin_to_schema(relation, relid);
+        return;
+    }
     ereport(ERROR,
             (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
              errmsg("permission denied for table %s", qualified_name(relid)),
@@ -297,18 +345,36 @@ void run_standard(PlannedStmt* statement, const char* query, bool read_only_tree
     }
 }
 
+bool checked_before_locking(const Node* utility) {
+    return IsA(utility, CreateTrigStmt) || IsA(utility, RuleStmt) || IsA(utility, CreateStmt) ||
+           IsA(utility, AlterTableStmt) ||
+           (IsA(utility, LockStmt) && castNode(LockStmt, utility)->mode > RowExclusiveLock);
+}
+
 void process_utility(PlannedStmt* statement, const char* query, bool read_only_tree,
                      ProcessUtilityContext context, ParamListInfo params,
                      QueryEnvironment* environment, DestReceiver* destination,
                      QueryCompletion* completion) {
+    if (!checked_before_locking(statement->utilityStmt)) {
+        run_standard(statement, query, read_only_tree, context, params, environment, destination,
+                     completion);
+        return;
+    }
+    // A copy of its own, whose names it may pin to the schemas it checked.
+    statement = static_cast<PlannedStmt*>(copyObjectImpl(statement));
+    read_only_tree = false;
     Node* utility = statement->utilityStmt;
-    if (!IsA(utility, LockStmt) || castNode(LockStmt, utility)->mode <= RowExclusiveLock) {
+    if (!IsA(utility, LockStmt)) {
         refuse_early_locking_statements(utility);
         run_standard(statement, query, read_only_tree, context, params, environment, destination,
                      completion);
         return;
     }
     auto* lock = castNode(LockStmt, utility);
+    // What PostgreSQL checks before LOCK TABLE locks anything.
+    PreventCommandDuringRecovery("LOCK TABLE");
+    PreventCommandIfParallelMode("LOCK TABLE");
+    RequireTransactionBlock(context == PROCESS_UTILITY_TOPLEVEL, "LOCK TABLE");
     LocksBefore before = note_strong_locks();
     ListCell* cell;
     foreach (cell, lock->relations) {
@@ -316,9 +382,11 @@ void process_utility(PlannedStmt* statement, const char* query, bool read_only_t
         // locked (a name can change while the lock is awaited); LOCK TABLE
         // then finds the locks held. What it locked in the end is checked
         // again after it.
-        int mode = lock->mode;
-        (void)RangeVarGetRelidExtended(static_cast<RangeVar*>(lfirst(cell)), lock->mode,
-                                       lock->nowait ? RVR_NOWAIT : 0, check_before_locking, &mode);
+        LockRequest request{lock->mode, lock->nowait};
+        auto* relation = static_cast<RangeVar*>(lfirst(cell));
+        Oid relid = RangeVarGetRelidExtended(relation, lock->mode, lock->nowait ? RVR_NOWAIT : 0,
+                                             check_before_locking, &request);
+        if (OidIsValid(relid)) pin_to_schema(relation, relid);
     }
     run_standard(statement, query, read_only_tree, context, params, environment, destination,
                  completion);
