@@ -32,13 +32,9 @@ bool is_guarded_table(Oid relid) {
     if (!OidIsValid(extension) || getExtensionOfObject(RelationRelationId, relid) != extension) {
         return false;
     }
-    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-    if (!HeapTupleIsValid(tuple)) return false;
-    auto* form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
-    bool table = form->relkind == RELKIND_RELATION || form->relkind == RELKIND_PARTITIONED_TABLE;
-    Oid owner = form->relowner;
-    ReleaseSysCache(tuple);
-    return table && !has_privs_of_role(GetUserId(), owner);
+    char relkind = get_rel_relkind(relid);
+    return (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+           !pg_class_ownercheck(relid, GetUserId());
 }
 
 [[noreturn]] void refuse_lock(Oid relid, int mode) {

@@ -323,12 +323,7 @@ void maintain_file_access_log_if_allowed() {
     if (IsolationUsesXactSnapshot()) return;
     bool allowed = pg::call([] {
         Oid log = log_relation();
-        if (!OidIsValid(log)) return false;
-        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(log));
-        if (!HeapTupleIsValid(tuple)) return false;
-        Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
-        ReleaseSysCache(tuple);
-        return has_privs_of_role(GetUserId(), owner);
+        return OidIsValid(log) && pg_class_ownercheck(log, GetUserId());
     });
     if (!allowed) return;
     // Without waiting: a run that meets another maintenance, a purge or an

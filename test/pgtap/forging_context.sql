@@ -7,7 +7,7 @@
 -- No wrapping transaction: second connections (dblink) must see the fixtures,
 -- so they are committed, created under unique slugs and deleted at the end.
 -- Runs as tenancy_test_app; pg_prove passes --set tcp_port=<port>.
-SELECT plan(72);
+SELECT plan(73);
 
 -- SQLSTATE of a command, '00000' when it succeeds. For checks that cannot
 -- use pgTAP directly (under SET ROLE tenancy_app the pgTAP temp tables,
@@ -365,6 +365,14 @@ SELECT tenancy.set_context(:'org_a', :'a_owner') AS ignored \gset
 UPDATE tenancy.members SET deactivated_at = NULL
 WHERE organization_id = :'org_a' AND user_id = :'a_student';
 COMMIT;
+
+-- LOCK TABLE outside a transaction block fails as in PostgreSQL (25P01),
+-- before the library's lock guard looks anything up or locks it.
+SELECT is(pg_temp.fresh_backend(:'conn_app',
+                                'DO $d$ BEGIN PERFORM tenancy.current_org_id(); END $d$',
+                                'LOCK TABLE tenancy.members IN SHARE MODE'),
+          'error 25P01: LOCK TABLE can only be used in transaction blocks',
+          'LOCK TABLE outside a transaction block: 25P01 first, as without the library');
 
 -- A login outside tenancy_app cannot even call set_context.
 SELECT is(pg_temp.fresh_backend(:'conn_outsider', NULL,
