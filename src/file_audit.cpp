@@ -20,6 +20,7 @@
 #include "context.hpp"
 #include "log_partitions.hpp"
 #include "organization_lock.hpp"
+#include "rollups.hpp"
 #include "pg/error_barrier.hpp"
 #include "pg/spi.hpp"
 #include "pg/table_appender.hpp"
@@ -531,6 +532,13 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
         pg::SpiConnection spi;
         remove_all_rows(spi, "event_rollups");
         remove_all_rows(spi, "file_rollups");
+        if (rollup_deferral_installed()) {
+            // DELETE, not TRUNCATE: a run that has read these tables waits
+            // for this transaction's lock on organizations, and a TRUNCATE
+            // here would wait for that run.
+            spi.execute("DELETE FROM tenancy.event_rollups_deferred", false);
+            spi.execute("DELETE FROM tenancy.file_rollups_deferred", false);
+        }
         forget_locked_organizations();
         return PointerGetDatum(nullptr);
     }
@@ -566,6 +574,10 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     forget_locked_organizations();
     spi.execute_seeing_concurrent(delete_event_rollups, {});
     spi.execute_seeing_concurrent(delete_file_rollups, {});
+    // Buckets a run deferred because the organization's row was locked (by
+    // this deletion, say) are left to the next run, which drops them: the
+    // organization is gone by then. Deleting them here could make a run wait
+    // on this transaction (for its deleted rows), which deferring avoids.
     return PointerGetDatum(nullptr);
 }
 

@@ -30,6 +30,7 @@
 #include "pg/spi.hpp"
 #include "pg/table_appender.hpp"
 #include "pg/uuid.hpp"
+#include "rollups.hpp"
 #include "tenancy_types.hpp"
 
 namespace tenancy {
@@ -43,6 +44,7 @@ struct SourceReport {
     std::uint64_t rows_read = 0;
     std::uint64_t buckets_written = 0;
     double milliseconds = 0;
+    std::uint64_t buckets_deferred = 0;  // waiting in the deferred table after the run
 };
 
 class Stopwatch {
@@ -185,25 +187,48 @@ struct ArrayColumn {
 // then removes what the run wrote. Buckets of an organization deleted before
 // (events committed by a transaction that was open while it went) have
 // nowhere to go and are skipped.
-using LiveOrganizations = std::unordered_set<core::Uuid, core::UuidHash>;
+using Organizations = std::unordered_set<core::Uuid, core::UuidHash>;
 
-LiveOrganizations lock_organizations(pg::SpiConnection& spi, const EventRollupBatch& events,
-                                     const FileRollupBatch& files) {
-    LiveOrganizations wanted;
-    for (const auto& [key, bucket] : events.buckets()) wanted.insert(key.organization_id);
-    for (const auto& [key, bucket] : files.buckets()) wanted.insert(key.organization_id);
-    LiveOrganizations live;
-    if (wanted.empty()) return live;
+struct OrganizationLocks {
+    Organizations live;  // locked: their buckets go into the rollups
+    Organizations busy;  // their row is locked by another transaction (deferring runs only)
+};
+
+ArrayColumn uuid_array(const Organizations& organizations) {
     ArrayColumn ids{UUIDOID};
-    for (const core::Uuid& id : wanted) ids.push(pg::uuid_to_datum(id));
+    for (const core::Uuid& id : organizations) ids.push(pg::uuid_to_datum(id));
+    return ids;
+}
+
+// defer_busy: take only the locks available at once (SKIP LOCKED), and tell
+// the organizations whose row another transaction holds (SELECT … FOR UPDATE,
+// a key update or a DELETE not yet committed) from those that are gone.
+// Otherwise wait for each lock, as rebuild_rollups does.
+OrganizationLocks lock_organizations(pg::SpiConnection& spi, const Organizations& wanted,
+                                     bool defer_busy) {
+    OrganizationLocks locks;
+    if (wanted.empty()) return locks;
+    ArrayColumn ids = uuid_array(wanted);
     // KEY SHARE locks do not conflict with each other (and runs take turns
     // on rollup_state anyway); what waits on them is a deletion.
-    spi.for_each_row("SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
-                     " ORDER BY id FOR KEY SHARE",
+    spi.for_each_row(defer_busy ? "SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
+                                  " ORDER BY id FOR KEY SHARE SKIP LOCKED"
+                                : "SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
+                                  " ORDER BY id FOR KEY SHARE",
                      {ids.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
-                         live.insert(pg::uuid_from_datum(slot->tts_values[0]));
+                         locks.live.insert(pg::uuid_from_datum(slot->tts_values[0]));
                      });
-    return live;
+    if (!defer_busy || locks.live.size() == wanted.size()) return locks;
+    Organizations skipped;
+    for (const core::Uuid& id : wanted) {
+        if (locks.live.count(id) == 0) skipped.insert(id);
+    }
+    ArrayColumn skipped_ids = uuid_array(skipped);
+    spi.for_each_row("SELECT id FROM tenancy.organizations WHERE id = ANY($1)",
+                     {skipped_ids.arg(UUIDARRAYOID)}, true, [&](TupleTableSlot* slot) {
+                         locks.busy.insert(pg::uuid_from_datum(slot->tts_values[0]));
+                     });
+    return locks;
 }
 
 // Memory for one bucket's values, released before the next bucket.
@@ -272,18 +297,41 @@ struct StoredRow {
     bool is_null(int attnum) const { return nulls[attnum - 1]; }
 };
 
-// How the buckets of tenancy.event_rollups map to its columns.
+// Column numbers by name: a table's attribute numbers, or positions in a
+// select list made of the names asked for, in the order asked.
+struct TableColumns {
+    const pg::TableAppender& table;
+    int operator()(const char* name) const { return table.column(name); }
+};
+struct SelectList {
+    std::string sql;
+    int count = 0;
+    int operator()(const char* name) {
+        sql += (count == 0 ? "" : ", ") + std::string(name);
+        return ++count;
+    }
+};
+
+// How the buckets of tenancy.event_rollups (and of the deferred table of the
+// same columns) map to its columns.
 struct EventRollupTable {
     static constexpr const char* name = "event_rollups";
+    static constexpr const char* deferred_name = "event_rollups_deferred";
     int org, hour, kind, events, value_count, value_sum, value_min, value_max, value_sketch,
         user_sketch;
 
-    explicit EventRollupTable(const pg::TableAppender& table)
-        : org(table.column("organization_id")), hour(table.column("hour")),
-          kind(table.column("kind")), events(table.column("events")),
-          value_count(table.column("value_count")), value_sum(table.column("value_sum")),
-          value_min(table.column("value_min")), value_max(table.column("value_max")),
-          value_sketch(table.column("value_sketch")), user_sketch(table.column("user_sketch")) {}
+    template <typename ColumnNumber>
+    explicit EventRollupTable(ColumnNumber&& number)
+        : org(number("organization_id")), hour(number("hour")), kind(number("kind")),
+          events(number("events")), value_count(number("value_count")),
+          value_sum(number("value_sum")), value_min(number("value_min")),
+          value_max(number("value_max")), value_sketch(number("value_sketch")),
+          user_sketch(number("user_sketch")) {}
+
+    core::EventBucketKey key(const StoredRow& row) const {
+        return {pg::uuid_from_datum(row[org]), DatumGetTimestampTz(row[hour]),
+                pg::varlena_bytes(row[kind])};
+    }
 
     void set_key(pg::TableAppender& table, const core::EventBucketKey& key) const {
         table.set(org, pg::uuid_to_datum(key.organization_id));
@@ -314,17 +362,22 @@ struct EventRollupTable {
     }
 };
 
-// How the buckets of tenancy.file_rollups map to its columns.
+// How the buckets of tenancy.file_rollups (and of its deferred table) map
+// to its columns.
 struct FileRollupTable {
     static constexpr const char* name = "file_rollups";
+    static constexpr const char* deferred_name = "file_rollups_deferred";
     int org, hour, uploads, downloads, bytes_uploaded, bytes_downloaded, user_sketch;
 
-    explicit FileRollupTable(const pg::TableAppender& table)
-        : org(table.column("organization_id")), hour(table.column("hour")),
-          uploads(table.column("uploads")), downloads(table.column("downloads")),
-          bytes_uploaded(table.column("bytes_uploaded")),
-          bytes_downloaded(table.column("bytes_downloaded")),
-          user_sketch(table.column("user_sketch")) {}
+    template <typename ColumnNumber>
+    explicit FileRollupTable(ColumnNumber&& number)
+        : org(number("organization_id")), hour(number("hour")), uploads(number("uploads")),
+          downloads(number("downloads")), bytes_uploaded(number("bytes_uploaded")),
+          bytes_downloaded(number("bytes_downloaded")), user_sketch(number("user_sketch")) {}
+
+    core::FileBucketKey key(const StoredRow& row) const {
+        return {pg::uuid_from_datum(row[org]), DatumGetTimestampTz(row[hour])};
+    }
 
     void set_key(pg::TableAppender& table, const core::FileBucketKey& key) const {
         table.set(org, pg::uuid_to_datum(key.organization_id));
@@ -355,30 +408,37 @@ struct FileRollupTable {
 // ON CONFLICT DO UPDATE with the merge functions) spent more on
 // materializing its input, speculative insertion and the merge functions'
 // calls than on the rows. Runs take turns (rollup_state), so no other run
-// inserts the same key meanwhile. Returns the buckets written.
+// inserts the same key meanwhile. Writes the buckets of `organizations`
+// only, into `relname`: the rollup table, or its deferred table, whose new
+// rows get `deferred_at` (a stored one keeps its own). Returns the buckets
+// written.
 template <typename Table, typename Batch>
-std::uint64_t write_buckets(const Batch& batch, const LiveOrganizations& live) {
+std::uint64_t write_buckets(const char* relname, const Batch& batch,
+                            const Organizations& organizations,
+                            std::optional<Datum> deferred_at = std::nullopt) {
     // Nothing to write: the table is not even opened (an idle run under
     // pg_cron takes no lock on it).
     bool any = false;
     for (const auto& [key, bucket] : batch.buckets()) {
-        if (live.count(key.organization_id) != 0) {
+        if (organizations.count(key.organization_id) != 0) {
             any = true;
             break;
         }
     }
     if (!any) return 0;
-    pg::TableAppender rollups("tenancy", Table::name);
-    const Table table(rollups);
+    pg::TableAppender rollups("tenancy", relname);
+    const Table table{TableColumns{rollups}};
+    const int deferred_at_column = deferred_at ? rollups.column("deferred_at") : 0;
     BucketMemory memory;
     std::uint64_t written = 0;
     for (const auto& [key, bucket] : batch.buckets()) {
-        if (live.count(key.organization_id) == 0) continue;
+        if (organizations.count(key.organization_id) == 0) continue;
         BucketMemory::Scope scope(memory);
         table.set_key(rollups, key);
         TupleTableSlot* stored = rollups.find_by_primary_key();
         if (stored == nullptr) {
             table.set_figures(rollups, bucket);
+            if (deferred_at) rollups.set(deferred_at_column, *deferred_at);
             rollups.append_row();
         } else {
             auto merged = table.stored(StoredRow(stored), key);
@@ -392,10 +452,52 @@ std::uint64_t write_buckets(const Batch& batch, const LiveOrganizations& live) {
     return written;
 }
 
-// Both sources, read under one snapshot, then written.
+// The organizations with buckets waiting in a deferred table.
+template <typename Table>
+void add_deferred_organizations(pg::SpiConnection& spi, Organizations& organizations) {
+    std::string sql =
+        std::string("SELECT DISTINCT organization_id FROM tenancy.") + Table::deferred_name;
+    spi.for_each_row(sql.c_str(), {}, true, [&](TupleTableSlot* slot) {
+        organizations.insert(pg::uuid_from_datum(slot->tts_values[0]));
+    });
+}
+
+// Takes the waiting buckets of every organization that is not busy out of
+// the deferred table: those of a locked one join this run's batch, those of
+// one that is gone go with it.
+template <typename Table, typename Batch>
+void take_deferred_buckets(pg::SpiConnection& spi, const OrganizationLocks& locks, Batch& batch) {
+    SelectList select;
+    const Table columns{select};
+    std::string sql = std::string("DELETE FROM tenancy.") + Table::deferred_name +
+                      " WHERE organization_id <> ALL($1) RETURNING " + select.sql;
+    ArrayColumn busy = uuid_array(locks.busy);
+    spi.for_each_row(sql.c_str(), {busy.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
+        StoredRow row(slot);
+        auto key = columns.key(row);
+        if (locks.live.count(key.organization_id) != 0) {
+            batch.merge_bucket(key, columns.stored(row, key));
+        }
+    });
+}
+
+template <typename Table>
+std::uint64_t count_deferred_buckets(pg::SpiConnection& spi) {
+    // Not read-only: the count must see what this run wrote.
+    std::string sql = std::string("SELECT count(*) FROM tenancy.") + Table::deferred_name;
+    spi.execute(sql.c_str(), false, 1);
+    bool is_null = false;
+    return static_cast<std::uint64_t>(DatumGetInt64(spi.copied_value(0, 1, &is_null)));
+}
+
+// Both sources, read under one snapshot, then written. defer_busy (a run,
+// once the schema has the deferred tables): buckets of organizations whose
+// row another transaction holds wait for a later run instead of the run
+// waiting for the lock, and buckets that waited join this run.
 std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowFilter& events_filter,
                                               const RowFilter& files_filter,
-                                              FreshSnapshot* snapshot_to_release) {
+                                              FreshSnapshot* snapshot_to_release,
+                                              bool defer_busy) {
     SourceReport events{"events"}, files{"file_access_log"};
     EventRollupBatch event_batch;
     FileRollupBatch file_batch;
@@ -408,14 +510,34 @@ std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowF
     if (snapshot_to_release != nullptr) snapshot_to_release->pop();
 
     Stopwatch events_write;
-    LiveOrganizations live = lock_organizations(spi, event_batch, file_batch);
+    Organizations wanted;
+    for (const auto& [key, bucket] : event_batch.buckets()) wanted.insert(key.organization_id);
+    for (const auto& [key, bucket] : file_batch.buckets()) wanted.insert(key.organization_id);
+    if (defer_busy) {
+        add_deferred_organizations<EventRollupTable>(spi, wanted);
+        add_deferred_organizations<FileRollupTable>(spi, wanted);
+    }
+    OrganizationLocks locks = lock_organizations(spi, wanted, defer_busy);
+    if (defer_busy) {
+        take_deferred_buckets<EventRollupTable>(spi, locks, event_batch);
+        take_deferred_buckets<FileRollupTable>(spi, locks, file_batch);
+    }
+    const Datum now = pg::call([] { return TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()); });
     events.rows_read = event_batch.rows();
-    events.buckets_written = write_buckets<EventRollupTable>(event_batch, live);
+    events.buckets_written =
+        write_buckets<EventRollupTable>(EventRollupTable::name, event_batch, locks.live);
+    write_buckets<EventRollupTable>(EventRollupTable::deferred_name, event_batch, locks.busy, now);
     events.milliseconds = events_read_ms + events_write.milliseconds();
     Stopwatch files_write;
     files.rows_read = file_batch.rows();
-    files.buckets_written = write_buckets<FileRollupTable>(file_batch, live);
+    files.buckets_written =
+        write_buckets<FileRollupTable>(FileRollupTable::name, file_batch, locks.live);
+    write_buckets<FileRollupTable>(FileRollupTable::deferred_name, file_batch, locks.busy, now);
     files.milliseconds = files_read_ms + files_write.milliseconds();
+    if (defer_busy) {
+        events.buckets_deferred = count_deferred_buckets<EventRollupTable>(spi);
+        files.buckets_deferred = count_deferred_buckets<FileRollupTable>(spi);
+    }
     return {events, files};
 }
 
@@ -430,13 +552,20 @@ void refuse_on_standby(const char* function) {
 
 void return_reports(FunctionCallInfo fcinfo, const std::vector<SourceReport>& reports) {
     auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    // run_rollups has a fifth column, buckets_deferred, since 1.8.
+    const int columns = result->setDesc->natts;
+    if (columns != 4 && columns != 5) {
+        throw pg::Error(ERRCODE_DATATYPE_MISMATCH,
+                        "pg_tenancy: unexpected result columns of a rollup function");
+    }
     for (const SourceReport& report : reports) {
-        Datum values[4] = {
+        Datum values[5] = {
             pg::string_to_text(report.source),
             Int64GetDatum(static_cast<int64>(report.rows_read)),
             Int64GetDatum(static_cast<int64>(report.buckets_written)),
-            Float8GetDatum(report.milliseconds)};
-        bool nulls[4] = {false, false, false, false};
+            Float8GetDatum(report.milliseconds),
+            Int64GetDatum(static_cast<int64>(report.buckets_deferred))};
+        bool nulls[5] = {false, false, false, false, false};
         pg::call([&] { tuplestore_putvalues(result->setResult, result->setDesc, values, nulls); });
     }
 }
@@ -503,6 +632,15 @@ void start_materialized_result(FunctionCallInfo fcinfo) {
 
 }  // namespace
 }  // namespace tenancy
+
+bool tenancy::rollup_deferral_installed() {
+    return pg::call([] {
+        Oid schema = get_namespace_oid("tenancy", true);
+        return OidIsValid(schema) &&
+               OidIsValid(get_relname_relid(EventRollupTable::deferred_name, schema)) &&
+               OidIsValid(get_relname_relid(FileRollupTable::deferred_name, schema));
+    });
+}
 
 using namespace tenancy;
 
@@ -622,7 +760,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     Datum own_xid = own_transaction_id();
     Datum current = stored_snapshot(spi.copied_value(0, 1, &is_null), own_xid);
     RowFilter fresh{RowFilter::Kind::new_since, previous, own_xid, std::nullopt, std::nullopt};
-    auto reports = aggregate_and_write(spi, fresh, fresh, &snapshot);
+    auto reports = aggregate_and_write(spi, fresh, fresh, &snapshot, rollup_deferral_installed());
 
     static pg::CachedPlan save_state(
         "UPDATE tenancy.rollup_state SET last_snapshot = $1::pg_snapshot, last_run_at = now(),"
@@ -680,6 +818,22 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     spi.execute(lock_organizations_in_scope, {org_arg}, false);
     spi.execute(clear_events, {org_arg, {TIMESTAMPTZOID, events_from, events_from_null}}, false);
     spi.execute(clear_files, {org_arg, {TIMESTAMPTZOID, files_from, files_from_null}}, false);
+    if (rollup_deferral_installed()) {
+        // Waiting buckets of the hours recomputed are recounted from the raw
+        // rows with the rest; those of earlier hours wait on.
+        static pg::CachedPlan clear_deferred_events(
+            "DELETE FROM tenancy.event_rollups_deferred WHERE ($1::uuid IS NULL OR organization_id = $1)"
+            " AND ($2::timestamptz IS NULL OR hour >= $2)",
+            {UUIDOID, TIMESTAMPTZOID});
+        static pg::CachedPlan clear_deferred_files(
+            "DELETE FROM tenancy.file_rollups_deferred WHERE ($1::uuid IS NULL OR organization_id = $1)"
+            " AND ($2::timestamptz IS NULL OR hour >= $2)",
+            {UUIDOID, TIMESTAMPTZOID});
+        spi.execute(clear_deferred_events,
+                    {org_arg, {TIMESTAMPTZOID, events_from, events_from_null}}, false);
+        spi.execute(clear_deferred_files, {org_arg, {TIMESTAMPTZOID, files_from, files_from_null}},
+                    false);
+    }
 
     auto optional_from = [](Datum from, bool from_null) {
         return from_null ? std::nullopt : std::optional<Datum>(from);
@@ -691,7 +845,7 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     // Read in a snapshot taken under the lock: a run we waited for may have
     // counted rows committed after this statement began.
     FreshSnapshot snapshot;
-    auto reports = aggregate_and_write(spi, events_filter, files_filter, &snapshot);
+    auto reports = aggregate_and_write(spi, events_filter, files_filter, &snapshot, false);
     return_reports(fcinfo, reports);
     PG_RETURN_NULL();
 }

@@ -35,27 +35,34 @@ std::size_t FileBucketKeyHash::operator()(const FileBucketKey& key) const {
     return h ^ (std::hash<std::int64_t>{}(key.hour) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
+std::uint32_t EventRollupBatch::bucket_number(const Uuid& org, std::int64_t hour,
+                                              std::string_view kind) {
+    auto found = index_.find(EventBucketProbe{org, hour, kind});
+    if (found != index_.end()) return found->second;
+    if (buckets_.size() >= std::numeric_limits<std::uint32_t>::max()) {
+        throw std::length_error("EventRollupBatch: too many buckets in one run");
+    }
+    auto number = static_cast<std::uint32_t>(buckets_.size());
+    // The bucket first: if either throws, the index points at nothing new.
+    buckets_.emplace_back(EventBucketKey{org, hour, std::string(kind)}, EventBucket{});
+    index_.emplace(buckets_.back().first, number);
+    return number;
+}
+
 void EventRollupBatch::add(const Uuid& org, std::int64_t at, std::string_view kind,
                            std::optional<double> value, const std::optional<Uuid>& user) {
-    std::int64_t hour = hour_bucket(at);
-    std::uint32_t number;
-    auto found = index_.find(EventBucketProbe{org, hour, kind});
-    if (found != index_.end()) {
-        number = found->second;
-    } else {
-        if (buckets_.size() >= std::numeric_limits<std::uint32_t>::max()) {
-            throw std::length_error("EventRollupBatch: too many buckets in one run");
-        }
-        number = static_cast<std::uint32_t>(buckets_.size());
-        // The bucket first: if either throws, the index points at nothing new.
-        buckets_.emplace_back(EventBucketKey{org, hour, std::string(kind)}, EventBucket{});
-        index_.emplace(buckets_.back().first, number);
-    }
+    std::uint32_t number = bucket_number(org, hour_bucket(at), kind);
     bool has_value = value && std::isfinite(*value);
     staged_.push_back(Staged{number, has_value, user.has_value(), has_value ? *value : 0.0,
                              user ? hash_id(user->bytes) : 0});
     ++rows_;
     if (staged_.size() >= staged_limit_) apply_staged();
+}
+
+void EventRollupBatch::merge_bucket(const EventBucketKey& key, const EventBucket& counted) {
+    std::uint32_t number = bucket_number(key.organization_id, key.hour, key.kind);
+    // Staged events keep their bucket numbers; merging is order-independent.
+    buckets_[number].second.merge(counted);
 }
 
 const EventBucket& EventRollupBatch::bucket(const EventBucketKey& key) const {

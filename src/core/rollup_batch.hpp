@@ -96,6 +96,10 @@ public:
         apply_staged();
         return buckets_;
     }
+    // Adds a bucket counted earlier (a run's buckets deferred to this one):
+    // merged into this batch's bucket of the same key, or a new bucket. Adds
+    // no row: its rows were read by the run that counted them.
+    void merge_bucket(const EventBucketKey& key, const EventBucket& counted);
     // One bucket; std::out_of_range if no event fell into it.
     const EventBucket& bucket(const EventBucketKey& key) const;
     std::uint64_t rows() const { return rows_; }
@@ -115,6 +119,8 @@ private:
     // sort: a bucket's events keep their order, so sums are the same), and
     // each bucket then takes all its events while its sketches are in cache.
     void apply_staged() const;
+    // The bucket's number, made (empty) if it is new.
+    std::uint32_t bucket_number(const Uuid& org, std::int64_t hour, std::string_view kind);
 
     boost::unordered_flat_map<EventBucketKey, std::uint32_t, EventBucketKeyHash, EventBucketKeyEqual>
         index_;
@@ -157,6 +163,10 @@ public:
     void add(const Uuid& org, std::int64_t at, FileAction action,
              std::optional<std::int64_t> bytes, const std::optional<Uuid>& user);
 
+    // As EventRollupBatch::merge_bucket.
+    void merge_bucket(const FileBucketKey& key, const FileBucket& counted) {
+        buckets_[key].merge(counted);
+    }
     const boost::unordered_flat_map<FileBucketKey, FileBucket, FileBucketKeyHash>& buckets() const {
         return buckets_;
     }

@@ -171,3 +171,48 @@ TEST(FileBucket, MergeSaturates) {
     EXPECT_EQ(stored.bytes_uploaded, std::numeric_limits<std::int64_t>::max());
     EXPECT_EQ(stored.users.estimate(), 2u);
 }
+
+// A run's buckets deferred to the next run: merged into that run's batch,
+// they give what one run over all the rows would have, and add no row.
+TEST(EventRollupBatch, MergedBucketsEqualOneRunOverAllRows) {
+    EventRollupBatch earlier, later, whole;
+    auto event = [](EventRollupBatch& batch, int n) {
+        batch.add(org(n % 3), kDay9000 + (n % 5) * kMicrosPerHour, n % 2 ? "quiz" : "login",
+                  n % 7 ? std::optional<double>(n * 1.5) : std::nullopt, user(n % 4));
+    };
+    for (int n = 0; n < 40; ++n) event(n < 25 ? earlier : later, n);
+    for (int n = 0; n < 40; ++n) event(whole, n);
+    for (const auto& [key, bucket] : earlier.buckets()) later.merge_bucket(key, bucket);
+    EXPECT_EQ(later.rows(), 15u);
+    ASSERT_EQ(later.buckets().size(), whole.buckets().size());
+    for (const auto& [key, expected] : whole.buckets()) {
+        const EventBucket& merged = later.bucket(key);
+        EXPECT_EQ(merged.events, expected.events);
+        EXPECT_EQ(merged.value_count, expected.value_count);
+        EXPECT_DOUBLE_EQ(merged.value_sum, expected.value_sum);
+        EXPECT_EQ(merged.value_min, expected.value_min);
+        EXPECT_EQ(merged.value_max, expected.value_max);
+        EXPECT_EQ(merged.values.count(), expected.values.count());
+        EXPECT_EQ(merged.users.estimate(), expected.users.estimate());
+    }
+}
+
+TEST(FileRollupBatch, MergedBucketsEqualOneRunOverAllRows) {
+    FileRollupBatch earlier, later, whole;
+    auto access = [](FileRollupBatch& batch, int n) {
+        batch.add(org(n % 2), kDay9000 + (n % 3) * kMicrosPerHour,
+                  n % 3 ? FileAction::download : FileAction::upload, n * 10, user(n % 5));
+    };
+    for (int n = 0; n < 30; ++n) access(n % 4 ? earlier : later, n);
+    for (int n = 0; n < 30; ++n) access(whole, n);
+    for (const auto& [key, bucket] : earlier.buckets()) later.merge_bucket(key, bucket);
+    ASSERT_EQ(later.buckets().size(), whole.buckets().size());
+    for (const auto& [key, expected] : whole.buckets()) {
+        const FileBucket& merged = later.buckets().at(key);
+        EXPECT_EQ(merged.uploads, expected.uploads);
+        EXPECT_EQ(merged.downloads, expected.downloads);
+        EXPECT_EQ(merged.bytes_uploaded, expected.bytes_uploaded);
+        EXPECT_EQ(merged.bytes_downloaded, expected.bytes_downloaded);
+        EXPECT_EQ(merged.users.estimate(), expected.users.estimate());
+    }
+}
