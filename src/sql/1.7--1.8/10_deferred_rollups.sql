@@ -55,11 +55,32 @@ SELECT pg_catalog.pg_extension_config_dump('tenancy.file_rollups_deferred', '');
 
 -- What a run did now includes what it left waiting: buckets_deferred is the
 -- number of buckets of the source waiting in its deferred table after the
--- run (0 when no organization's row was locked).
-DROP FUNCTION tenancy.run_rollups(boolean);
-CREATE FUNCTION tenancy.run_rollups(wait boolean DEFAULT false)
-    RETURNS TABLE (source text, rows_read bigint, buckets_written bigint,
-                   milliseconds double precision, buckets_deferred bigint)
-    LANGUAGE C VOLATILE
-    AS 'MODULE_PATHNAME', 'tenancy_run_rollups';
-REVOKE ALL ON FUNCTION tenancy.run_rollups(boolean) FROM PUBLIC;
+-- run (0 when no organization's row was locked). A new result type means a
+-- new function; the EXECUTE grants a DBA gave on the old one (to the role
+-- its pg_cron job runs as, say) are given again on the new one.
+DO $upgrade$
+DECLARE
+    grants text[];
+    grant_statement text;
+BEGIN
+    SELECT array_agg(format('GRANT EXECUTE ON FUNCTION tenancy.run_rollups(boolean) TO %s%s',
+                            CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                 ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                            CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END))
+    INTO grants
+    FROM pg_proc p, aclexplode(p.proacl) a
+    WHERE p.oid = 'tenancy.run_rollups(boolean)'::regprocedure
+      AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner;
+
+    DROP FUNCTION tenancy.run_rollups(boolean);
+    CREATE FUNCTION tenancy.run_rollups(wait boolean DEFAULT false)
+        RETURNS TABLE (source text, rows_read bigint, buckets_written bigint,
+                       milliseconds double precision, buckets_deferred bigint)
+        LANGUAGE C VOLATILE
+        AS 'MODULE_PATHNAME', 'tenancy_run_rollups';
+    REVOKE ALL ON FUNCTION tenancy.run_rollups(boolean) FROM PUBLIC;
+    FOREACH grant_statement IN ARRAY coalesce(grants, '{}') LOOP
+        EXECUTE grant_statement;
+    END LOOP;
+END
+$upgrade$;

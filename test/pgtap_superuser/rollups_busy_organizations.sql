@@ -1,0 +1,259 @@
+-- A rollup run does not wait for an organization whose row another
+-- transaction holds (schema 1.8, src/rollups.cpp). The holder here is the
+-- application login (tenancy_test_app, through dblink) acting as the
+-- organization's owner: SELECT … FOR UPDATE, a slug change or a DELETE left
+-- uncommitted. Until 1.8 the run waited for it, and with it every other
+-- organization's rollups. Now:
+--   - the run returns at once; other organizations' buckets are written;
+--   - the busy organization's buckets wait in the deferred tables, merged by
+--     key, and run_rollups reports them (buckets_deferred);
+--   - the next run that can lock the organization merges them: every raw row
+--     counted once, and the same rollups as rebuild_rollups();
+--   - an organization deleted meanwhile takes its waiting buckets along; one
+--     whose deletion rolls back gets them;
+--   - rebuild_rollups recounts waiting buckets instead of adding them twice;
+--   - TRUNCATE of organizations empties the deferred tables;
+--   - the application can neither read nor write them.
+--
+-- Runs as the superuser postgres, with psql variables host and port. Fixtures
+-- are organizations with unique slugs ('bzo-...'); assertions are about
+-- states, which any run leaves the same (pg_cron's job is scheduled only by
+-- the last file, zz_cron_runs_rollups.sql). lock_timeout: a run that waited would fail the file
+-- instead of hanging it.
+SET client_min_messages = warning;
+SET lock_timeout = '5s';
+SELECT plan(32);
+
+-------------------------------------------------------------------------------
+-- Helpers.
+-------------------------------------------------------------------------------
+-- Totals of an organization's rollups, of its deferred buckets, of its raw rows.
+CREATE FUNCTION pg_temp.totals(events_table text, files_table text, org uuid) RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    e bigint;
+    f bigint;
+    b bigint;
+BEGIN
+    EXECUTE format('SELECT coalesce(sum(events), 0) FROM %s WHERE organization_id = $1',
+                   events_table) INTO e USING org;
+    EXECUTE format('SELECT coalesce(sum(uploads + downloads), 0),'
+                   ' coalesce(sum(bytes_uploaded + bytes_downloaded), 0)'
+                   ' FROM %s WHERE organization_id = $1', files_table) INTO f, b USING org;
+    RETURN format('events=%s files=%s bytes=%s', e, f, b);
+END
+$$;
+CREATE FUNCTION pg_temp.rolled(org uuid) RETURNS text
+    LANGUAGE sql AS $$ SELECT pg_temp.totals('tenancy.event_rollups', 'tenancy.file_rollups', org) $$;
+CREATE FUNCTION pg_temp.deferred(org uuid) RETURNS text
+    LANGUAGE sql AS $$
+    SELECT pg_temp.totals('tenancy.event_rollups_deferred', 'tenancy.file_rollups_deferred', org)
+$$;
+CREATE FUNCTION pg_temp.raw(org uuid) RETURNS text
+    LANGUAGE sql AS $$
+    SELECT format('events=%s files=%s bytes=%s',
+        (SELECT count(*) FROM tenancy.events WHERE organization_id = org),
+        (SELECT count(*) FROM tenancy.file_access_log
+         WHERE organization_id = org AND action IN ('upload', 'download')),
+        (SELECT coalesce(sum(bytes), 0) FROM tenancy.file_access_log
+         WHERE organization_id = org AND action IN ('upload', 'download')))
+$$;
+-- n events and n upload/download log rows for an organization at a time.
+-- replica: without the organization lock of the events' trigger (as a
+-- logical replication apply writes them), so that rows arrive for an
+-- organization whose row is held.
+CREATE FUNCTION pg_temp.add(org uuid, n int, kind text, at timestamptz, replica boolean DEFAULT false)
+    RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF replica THEN
+        SET LOCAL session_replication_role = replica;
+    END IF;
+    INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
+    SELECT org, gen_random_uuid(), kind, g, at FROM generate_series(1, n) g;
+    IF NOT replica THEN
+        INSERT INTO tenancy.file_access_log (organization_id, file_id, user_id, action, bytes, at)
+        SELECT org, gen_random_uuid(), gen_random_uuid(),
+               (CASE WHEN g % 2 = 0 THEN 'upload' ELSE 'download' END)::tenancy.file_action,
+               100 * g, at
+        FROM generate_series(1, n) g;
+    END IF;
+    SET LOCAL session_replication_role = origin;
+END
+$$;
+-- A run: 'ok', or the error (a lock it waited for: 55P03 after lock_timeout).
+CREATE FUNCTION pg_temp.try_run() RETURNS text
+    LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM * FROM tenancy.run_rollups(wait => true);
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN 'error ' || SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+-- Runs one statement as the application login, in its open transaction (a
+-- SELECT as a PERFORM: dblink_exec takes no result rows).
+CREATE FUNCTION pg_temp.app(sql text) RETURNS text
+    LANGUAGE sql AS $$
+    SELECT dblink_exec('bzo_app', CASE WHEN sql LIKE 'SELECT %'
+                                       THEN format('DO $x$ BEGIN PERFORM %s; END $x$', substr(sql, 8))
+                                       ELSE sql END)
+$$;
+
+-------------------------------------------------------------------------------
+-- Fixtures.
+-------------------------------------------------------------------------------
+DELETE FROM tenancy.organizations WHERE slug LIKE 'bzo-%';
+SELECT 'bzo-' || left(md5(random()::text || clock_timestamp()::text), 10) AS run,
+       format('host=127.0.0.1 port=%s dbname=tenancy_test user=tenancy_test_app'
+              ' password=tenancy-test', :'port') AS app_connstr,
+       date_bin('1 hour', now(), '2000-01-01 00:00+00') - interval '3 hours' AS h0,
+       gen_random_uuid() AS owner
+\gset
+INSERT INTO tenancy.organizations (slug, name)
+SELECT :'run' || '-' || label, 'Busy ' || label
+FROM unnest(ARRAY['held', 'free', 'gone', 'kept']) label;
+SELECT max(id::text) FILTER (WHERE slug = :'run' || '-held') AS held,
+       max(id::text) FILTER (WHERE slug = :'run' || '-free') AS free,
+       max(id::text) FILTER (WHERE slug = :'run' || '-gone') AS gone,
+       max(id::text) FILTER (WHERE slug = :'run' || '-kept') AS kept
+FROM tenancy.organizations WHERE slug LIKE :'run' || '-%'
+\gset
+-- One owner of all four (a user may belong to several organizations).
+INSERT INTO tenancy.members (organization_id, user_id, role)
+SELECT id, :'owner', 'owner' FROM tenancy.organizations WHERE slug LIKE :'run' || '-%';
+SELECT pg_temp.add(:'held', 6, 'before', :'h0');
+SELECT pg_temp.add(:'free', 4, 'before', :'h0');
+SELECT dblink_connect('bzo_app', :'app_connstr') AS ignored \gset
+
+-------------------------------------------------------------------------------
+-- 1. The owner holds its organization's row (SELECT … FOR UPDATE).
+-------------------------------------------------------------------------------
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'held')) AS ignored \gset
+
+SELECT is(pg_temp.try_run(), 'ok', 'row held FOR UPDATE: the run does not wait for it');
+SELECT is(pg_temp.rolled(:'free'), pg_temp.raw(:'free'),
+          'row held: another organization''s rows are rolled up');
+SELECT is(pg_temp.rolled(:'held'), 'events=0 files=0 bytes=0',
+          'row held: nothing is written into its rollups');
+SELECT is(pg_temp.deferred(:'held'), pg_temp.raw(:'held'),
+          'row held: its buckets wait in the deferred tables');
+SELECT is((SELECT count(*) || ' ' || bool_and(deferred_at = (SELECT last_run_at FROM tenancy.rollup_state))
+           FROM tenancy.event_rollups_deferred WHERE organization_id = :'held'),
+          '1 true', 'row held: one events bucket waits, stamped with the time of the run that deferred it');
+
+-- Rows arriving for it while it is held (a replica's apply takes no
+-- organization lock) are merged into the waiting buckets, by key.
+SELECT pg_temp.add(:'held', 3, 'before', :'h0', replica => true);
+SELECT pg_temp.add(:'held', 2, 'during', :'h0'::timestamptz + interval '1 hour', replica => true);
+SELECT deferred_at AS first_deferred_at FROM tenancy.event_rollups_deferred
+WHERE organization_id = :'held' AND kind = 'before' \gset
+SELECT is(pg_temp.try_run(), 'ok', 'still held: the next run does not wait either');
+SELECT is(pg_temp.deferred(:'held'), pg_temp.raw(:'held'),
+          'still held: new rows join the waiting buckets');
+SELECT is((SELECT events || ' ' || (deferred_at = :'first_deferred_at')
+           FROM tenancy.event_rollups_deferred WHERE organization_id = :'held' AND kind = 'before'),
+          '9 true', 'still held: a bucket that waited is merged in place and keeps its deferred_at');
+SELECT is((SELECT sum(buckets_deferred) >= 3 FROM tenancy.run_rollups(wait => true)), true,
+          'still held: run_rollups reports the waiting buckets (buckets_deferred)');
+SELECT is(pg_temp.rolled(:'held'), 'events=0 files=0 bytes=0', 'still held: its rollups are untouched');
+
+SELECT pg_temp.app('COMMIT') AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'released: a run');
+SELECT is(pg_temp.rolled(:'held'), pg_temp.raw(:'held'),
+          'released: the waiting buckets are in its rollups, every row once');
+SELECT is(pg_temp.deferred(:'held'), 'events=0 files=0 bytes=0', 'released: nothing waits any more');
+
+-------------------------------------------------------------------------------
+-- 2. A slug change left uncommitted (a key update: it locks the row as
+--    FOR UPDATE does), then rolled back.
+-------------------------------------------------------------------------------
+SELECT pg_temp.add(:'held', 5, 'slug', :'h0');
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app(format('UPDATE tenancy.organizations SET slug = %L WHERE id = %L',
+                          :'run' || '-renamed', :'held')) AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'uncommitted slug change: the run does not wait for it');
+SELECT is(pg_temp.deferred(:'held'), 'events=5 files=5 bytes=1500',
+          'uncommitted slug change: the new rows wait');
+SELECT pg_temp.app('ROLLBACK') AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'slug change rolled back: a run');
+SELECT is(pg_temp.rolled(:'held'), pg_temp.raw(:'held'), 'slug change rolled back: every row counted once');
+
+-------------------------------------------------------------------------------
+-- 3. A DELETE left uncommitted: committed, the waiting buckets go with the
+--    organization; rolled back, they are rolled up.
+-------------------------------------------------------------------------------
+SELECT pg_temp.add(:'gone', 4, 'x', :'h0');
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'gone', :'owner')) AS ignored \gset
+SELECT pg_temp.app(format('DELETE FROM tenancy.organizations WHERE id = %L', :'gone')) AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'uncommitted DELETE: the run does not wait for it');
+SELECT is(pg_temp.deferred(:'gone'), 'events=4 files=4 bytes=1000',
+          'uncommitted DELETE: its buckets wait');
+SELECT pg_temp.app('COMMIT') AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'DELETE committed: a run');
+SELECT is(pg_temp.deferred(:'gone') || ' ' || pg_temp.rolled(:'gone'),
+          'events=0 files=0 bytes=0 events=0 files=0 bytes=0',
+          'DELETE committed: its waiting buckets went with it, into no rollup');
+
+SELECT pg_temp.add(:'kept', 3, 'x', :'h0');
+SELECT pg_temp.raw(:'kept') AS kept_raw \gset
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'kept', :'owner')) AS ignored \gset
+SELECT pg_temp.app(format('DELETE FROM tenancy.organizations WHERE id = %L', :'kept')) AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'another uncommitted DELETE: the run does not wait');
+SELECT is(pg_temp.deferred(:'kept'), :'kept_raw', 'another uncommitted DELETE: its buckets wait');
+SELECT pg_temp.app('ROLLBACK') AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'DELETE rolled back: a run');
+SELECT is(pg_temp.rolled(:'kept') || ' ' || pg_temp.deferred(:'kept'),
+          :'kept_raw' || ' events=0 files=0 bytes=0',
+          'DELETE rolled back: its rows are rolled up, once');
+
+-------------------------------------------------------------------------------
+-- 4. rebuild_rollups recounts waiting buckets from the raw rows.
+-------------------------------------------------------------------------------
+SELECT pg_temp.add(:'held', 2, 'rebuild', :'h0');
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'held')) AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'held again: a run');
+SELECT is(pg_temp.deferred(:'held'), 'events=2 files=2 bytes=300', 'held again: the new rows wait');
+SELECT pg_temp.app('COMMIT') AS ignored \gset
+SELECT count(*) AS ignored FROM tenancy.rebuild_rollups(:'held') \gset
+SELECT is(pg_temp.try_run(), 'ok', 'after rebuild_rollups(org): a run');
+SELECT is(pg_temp.rolled(:'held') || ' ' || pg_temp.deferred(:'held'),
+          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0',
+          'rebuild_rollups(org) counted the waiting rows once, and the next run did not add them again');
+
+-------------------------------------------------------------------------------
+-- 5. TRUNCATE of organizations empties the deferred tables (rolled back).
+-------------------------------------------------------------------------------
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'held')) AS ignored \gset
+SELECT pg_temp.add(:'held', 1, 'truncate', :'h0', replica => true);
+SELECT pg_temp.try_run() AS ignored \gset
+SELECT pg_temp.app('COMMIT') AS ignored \gset
+BEGIN;
+SELECT ok((SELECT count(*) FROM tenancy.event_rollups_deferred) > 0, 'before TRUNCATE: a bucket waits');
+TRUNCATE tenancy.organizations CASCADE;
+SELECT is((SELECT count(*) FROM tenancy.event_rollups_deferred)
+          + (SELECT count(*) FROM tenancy.file_rollups_deferred), 0::bigint,
+          'TRUNCATE tenancy.organizations empties the deferred tables');
+ROLLBACK;
+
+-------------------------------------------------------------------------------
+-- 6. The application reaches neither deferred table.
+-------------------------------------------------------------------------------
+SELECT is((SELECT count(*) FROM unnest(ARRAY['tenancy.event_rollups_deferred',
+                                             'tenancy.file_rollups_deferred']) t,
+                                unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+           WHERE has_table_privilege('tenancy_app', t, p)), 0::bigint,
+          'tenancy_app has no privilege on the deferred tables');
+
+SELECT dblink_disconnect('bzo_app') AS ignored \gset
+SELECT pg_temp.try_run() AS ignored \gset
+DELETE FROM tenancy.organizations WHERE slug LIKE 'bzo-%';
+SELECT * FROM finish();
