@@ -452,14 +452,15 @@ std::uint64_t write_buckets(const char* relname, const Batch& batch,
     return written;
 }
 
-// The organizations with buckets waiting in a deferred table.
+// Adds the organizations with buckets waiting in a deferred table; false if
+// none waits there.
 template <typename Table>
-void add_deferred_organizations(pg::SpiConnection& spi, Organizations& organizations) {
+bool add_deferred_organizations(pg::SpiConnection& spi, Organizations& organizations) {
     std::string sql =
         std::string("SELECT DISTINCT organization_id FROM tenancy.") + Table::deferred_name;
-    spi.for_each_row(sql.c_str(), {}, true, [&](TupleTableSlot* slot) {
-        organizations.insert(pg::uuid_from_datum(slot->tts_values[0]));
-    });
+    return spi.for_each_row(sql.c_str(), {}, true, [&](TupleTableSlot* slot) {
+               organizations.insert(pg::uuid_from_datum(slot->tts_values[0]));
+           }) > 0;
 }
 
 // Takes the waiting buckets of every organization that is not busy out of
@@ -513,15 +514,13 @@ std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowF
     Organizations wanted;
     for (const auto& [key, bucket] : event_batch.buckets()) wanted.insert(key.organization_id);
     for (const auto& [key, bucket] : file_batch.buckets()) wanted.insert(key.organization_id);
-    if (defer_busy) {
-        add_deferred_organizations<EventRollupTable>(spi, wanted);
-        add_deferred_organizations<FileRollupTable>(spi, wanted);
-    }
+    // Which deferred table has waiting buckets (a run with none, the usual
+    // case, touches neither again).
+    bool events_waiting = defer_busy && add_deferred_organizations<EventRollupTable>(spi, wanted);
+    bool files_waiting = defer_busy && add_deferred_organizations<FileRollupTable>(spi, wanted);
     OrganizationLocks locks = lock_organizations(spi, wanted, defer_busy);
-    if (defer_busy) {
-        take_deferred_buckets<EventRollupTable>(spi, locks, event_batch);
-        take_deferred_buckets<FileRollupTable>(spi, locks, file_batch);
-    }
+    if (events_waiting) take_deferred_buckets<EventRollupTable>(spi, locks, event_batch);
+    if (files_waiting) take_deferred_buckets<FileRollupTable>(spi, locks, file_batch);
     const Datum now = pg::call([] { return TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()); });
     events.rows_read = event_batch.rows();
     events.buckets_written =
@@ -534,7 +533,8 @@ std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowF
         write_buckets<FileRollupTable>(FileRollupTable::name, file_batch, locks.live);
     write_buckets<FileRollupTable>(FileRollupTable::deferred_name, file_batch, locks.busy, now);
     files.milliseconds = files_read_ms + files_write.milliseconds();
-    if (defer_busy) {
+    // Only busy organizations' buckets are left waiting.
+    if (!locks.busy.empty()) {
         events.buckets_deferred = count_deferred_buckets<EventRollupTable>(spi);
         files.buckets_deferred = count_deferred_buckets<FileRollupTable>(spi);
     }
