@@ -9,6 +9,7 @@
 
 #include "organization_lock.hpp"
 #include "pg/error_barrier.hpp"
+#include "pg/guc.hpp"
 #include "pg/subtransaction.hpp"
 
 namespace tenancy {
@@ -356,28 +357,16 @@ namespace {
 // deadlock for them, leaves the months whole for the next purge and keeps
 // the rows it has deleted. Returns whether it holds the locks.
 bool lock_log_to_drop_months(pg::SpiConnection& spi, const std::vector<std::string>& months) {
-    int wait_ms = g_purge_lock_timeout_ms;
-    if (LockTimeout > 0 && (wait_ms == 0 || LockTimeout < wait_ms)) wait_ms = LockTimeout;
     std::vector<std::string> locks = {"tenancy.file_access_log", "tenancy.file_access_log_default"};
     locks.insert(locks.end(), months.begin(), months.end());
     // One deadline for all of them: each LOCK waits what is left of it.
-    TimestampTz deadline = GetCurrentTimestamp() + static_cast<TimestampTz>(wait_ms) * 1000;
+    const pg::LockDeadline deadline(g_purge_lock_timeout_ms);
+    const int wait_ms = deadline.wait_ms();
     auto busy = pg::try_in_subtransaction(
         [&] {
             int level = pg::call([] { return NewGUCNestLevel(); });
             for (const std::string& table : locks) {
-                if (wait_ms > 0) {
-                    TimestampTz left_us = deadline - GetCurrentTimestamp();
-                    if (left_us <= 0) {
-                        throw pg::Error(ERRCODE_LOCK_NOT_AVAILABLE,
-                                        "canceling statement due to lock timeout");
-                    }
-                    std::string left_ms = std::to_string((left_us + 999) / 1000);
-                    pg::call([&] {
-                        (void)set_config_option("lock_timeout", left_ms.c_str(), PGC_USERSET,
-                                                PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-                    });
-                }
+                deadline.before_wait();
                 spi.execute(("LOCK TABLE ONLY " + table + " IN ACCESS EXCLUSIVE MODE").c_str(),
                             false);
             }

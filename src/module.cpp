@@ -3,6 +3,7 @@
 #include "lock_guard.hpp"
 #include "log_partitions.hpp"
 #include "organization_lock.hpp"
+#include "rollups.hpp"
 #include "pg/table_appender.hpp"
 #include "pg/postgres.hpp"
 
@@ -79,6 +80,7 @@ void reapply_stored_settings() {
 void _PG_init(void) {
     tenancy::define_context_settings();
     tenancy::define_log_settings();
+    tenancy::define_rollup_settings();
     // After this, SET tenancy.<anything unknown> is an error instead of a
     // placeholder that could shadow a setting defined later.
     MarkGUCPrefixReserved("tenancy");

@@ -9,6 +9,7 @@
 //   4. merge the buckets into the rollup tables (row by row, by primary key);
 //   5. store S.
 // Killed or failed part-way, the transaction rolls back: nothing half-done.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -27,7 +28,9 @@
 #include "pg/array.hpp"
 #include "pg/varlena.hpp"
 #include "pg/error_barrier.hpp"
+#include "pg/guc.hpp"
 #include "pg/spi.hpp"
+#include "pg/subtransaction.hpp"
 #include "pg/table_appender.hpp"
 #include "pg/uuid.hpp"
 #include "rollups.hpp"
@@ -35,6 +38,9 @@
 
 namespace tenancy {
 namespace {
+
+// tenancy.rollup_lock_timeout (ms).
+int g_rollup_lock_timeout_ms = 100;
 
 using core::EventRollupBatch;
 using core::FileRollupBatch;
@@ -44,7 +50,6 @@ struct SourceReport {
     std::uint64_t rows_read = 0;
     std::uint64_t buckets_written = 0;
     double milliseconds = 0;
-    std::uint64_t buckets_deferred = 0;  // waiting in the deferred table after the run
 };
 
 class Stopwatch {
@@ -200,32 +205,81 @@ ArrayColumn uuid_array(const Organizations& organizations) {
     return ids;
 }
 
-// defer_busy: take only the locks available at once (SKIP LOCKED), and tell
-// the organizations whose row another transaction holds (SELECT … FOR UPDATE,
-// a key update or a DELETE not yet committed) from those that are gone.
-// Otherwise wait for each lock, as rebuild_rollups does.
+// Locks those of `ids` that no other transaction holds (FOR KEY SHARE SKIP
+// LOCKED) and adds them to `locked`, in a subtransaction that waits at most
+// what is left of `deadline`. SKIP LOCKED does not skip everything: locking
+// a row whose newer version another transaction is writing (a name change
+// not yet committed) waits for that transaction. Returns false when that
+// wait ran out or would have deadlocked; then none of `ids` is locked.
+bool lock_free_organizations(pg::SpiConnection& spi, const pg::LockDeadline& deadline,
+                             const Organizations& ids, Organizations& locked) {
+    ArrayColumn array = uuid_array(ids);
+    Organizations got;
+    auto failed = pg::try_in_subtransaction(
+        [&] {
+            int level = pg::call([] { return NewGUCNestLevel(); });
+            deadline.before_wait();
+            spi.for_each_row("SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
+                             " ORDER BY id FOR KEY SHARE SKIP LOCKED",
+                             {array.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
+                                 got.insert(pg::uuid_from_datum(slot->tts_values[0]));
+                             });
+            pg::call([&] { AtEOXact_GUC(true, level); });
+        },
+        [](int sqlstate) {
+            return sqlstate == ERRCODE_LOCK_NOT_AVAILABLE ||
+                   sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
+        });
+    if (failed) return false;
+    locked.insert(got.begin(), got.end());
+    return true;
+}
+
+// defer_busy (a run): lock the organizations no other transaction holds,
+// waiting at most tenancy.rollup_lock_timeout in all, and tell those whose
+// row another transaction holds (SELECT … FOR UPDATE, a key update or a
+// DELETE not yet committed, a name change being written) from those that
+// are gone. Otherwise wait for each lock, as rebuild_rollups does.
 OrganizationLocks lock_organizations(pg::SpiConnection& spi, const Organizations& wanted,
                                      bool defer_busy) {
     OrganizationLocks locks;
     if (wanted.empty()) return locks;
-    ArrayColumn ids = uuid_array(wanted);
-    // KEY SHARE locks do not conflict with each other (and runs take turns
-    // on rollup_state anyway); what waits on them is a deletion.
-    spi.for_each_row(defer_busy ? "SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
-                                  " ORDER BY id FOR KEY SHARE SKIP LOCKED"
-                                : "SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
-                                  " ORDER BY id FOR KEY SHARE",
-                     {ids.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
-                         locks.live.insert(pg::uuid_from_datum(slot->tts_values[0]));
-                     });
-    if (!defer_busy || locks.live.size() == wanted.size()) return locks;
+    if (!defer_busy) {
+        ArrayColumn ids = uuid_array(wanted);
+        // KEY SHARE locks do not conflict with each other (and runs take
+        // turns on rollup_state anyway); what waits on them is a deletion.
+        spi.for_each_row("SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
+                         " ORDER BY id FOR KEY SHARE",
+                         {ids.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
+                             locks.live.insert(pg::uuid_from_datum(slot->tts_values[0]));
+                         });
+        return locks;
+    }
+    const pg::LockDeadline deadline(g_rollup_lock_timeout_ms);
+    if (!lock_free_organizations(spi, deadline, wanted, locks.live)) {
+        // Some organization's row is being written: one at a time, in id
+        // order, so that only those wait (what is left of the time, at
+        // least a millisecond each) and are deferred.
+        std::vector<core::Uuid> ordered(wanted.begin(), wanted.end());
+        std::sort(ordered.begin(), ordered.end(),
+                  [](const core::Uuid& a, const core::Uuid& b) { return a.bytes < b.bytes; });
+        for (const core::Uuid& id : ordered) {
+            if (!lock_free_organizations(spi, deadline, Organizations{id}, locks.live)) {
+                locks.busy.insert(id);
+            }
+        }
+    }
     Organizations skipped;
     for (const core::Uuid& id : wanted) {
-        if (locks.live.count(id) == 0) skipped.insert(id);
+        if (locks.live.count(id) == 0 && locks.busy.count(id) == 0) skipped.insert(id);
     }
+    if (skipped.empty()) return locks;
+    // Skipped: held by another transaction if the row is there now, else
+    // gone. Not read-only: in a snapshot taken now, not in the one of the
+    // statement that called the run (taken before it waited for the last run).
     ArrayColumn skipped_ids = uuid_array(skipped);
     spi.for_each_row("SELECT id FROM tenancy.organizations WHERE id = ANY($1)",
-                     {skipped_ids.arg(UUIDARRAYOID)}, true, [&](TupleTableSlot* slot) {
+                     {skipped_ids.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
                          locks.busy.insert(pg::uuid_from_datum(slot->tts_values[0]));
                      });
     return locks;
@@ -458,37 +512,35 @@ template <typename Table>
 bool add_deferred_organizations(pg::SpiConnection& spi, Organizations& organizations) {
     std::string sql =
         std::string("SELECT DISTINCT organization_id FROM tenancy.") + Table::deferred_name;
-    return spi.for_each_row(sql.c_str(), {}, true, [&](TupleTableSlot* slot) {
+    // Not read-only: in a snapshot taken now (see lock_organizations).
+    return spi.for_each_row(sql.c_str(), {}, false, [&](TupleTableSlot* slot) {
                organizations.insert(pg::uuid_from_datum(slot->tts_values[0]));
            }) > 0;
 }
 
-// Takes the waiting buckets of every organization that is not busy out of
-// the deferred table: those of a locked one join this run's batch, those of
-// one that is gone go with it.
+// Takes the waiting buckets of the organizations this run examined and
+// found not busy out of the deferred table: those of a locked one join this
+// run's batch, those of one that is gone go with it.
 template <typename Table, typename Batch>
-void take_deferred_buckets(pg::SpiConnection& spi, const OrganizationLocks& locks, Batch& batch) {
+void take_deferred_buckets(pg::SpiConnection& spi, const OrganizationLocks& locks,
+                           const Organizations& examined, Batch& batch) {
     SelectList select;
     const Table columns{select};
     std::string sql = std::string("DELETE FROM tenancy.") + Table::deferred_name +
-                      " WHERE organization_id <> ALL($1) RETURNING " + select.sql;
-    ArrayColumn busy = uuid_array(locks.busy);
-    spi.for_each_row(sql.c_str(), {busy.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
+                      " WHERE organization_id = ANY($1) RETURNING " + select.sql;
+    Organizations settled;
+    for (const core::Uuid& id : examined) {
+        if (locks.busy.count(id) == 0) settled.insert(id);
+    }
+    if (settled.empty()) return;
+    ArrayColumn settled_ids = uuid_array(settled);
+    spi.for_each_row(sql.c_str(), {settled_ids.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
         StoredRow row(slot);
         auto key = columns.key(row);
         if (locks.live.count(key.organization_id) != 0) {
             batch.merge_bucket(key, columns.stored(row, key));
         }
     });
-}
-
-template <typename Table>
-std::uint64_t count_deferred_buckets(pg::SpiConnection& spi) {
-    // Not read-only: the count must see what this run wrote.
-    std::string sql = std::string("SELECT count(*) FROM tenancy.") + Table::deferred_name;
-    spi.execute(sql.c_str(), false, 1);
-    bool is_null = false;
-    return static_cast<std::uint64_t>(DatumGetInt64(spi.copied_value(0, 1, &is_null)));
 }
 
 // Both sources, read under one snapshot, then written. defer_busy (a run,
@@ -519,8 +571,8 @@ std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowF
     bool events_waiting = defer_busy && add_deferred_organizations<EventRollupTable>(spi, wanted);
     bool files_waiting = defer_busy && add_deferred_organizations<FileRollupTable>(spi, wanted);
     OrganizationLocks locks = lock_organizations(spi, wanted, defer_busy);
-    if (events_waiting) take_deferred_buckets<EventRollupTable>(spi, locks, event_batch);
-    if (files_waiting) take_deferred_buckets<FileRollupTable>(spi, locks, file_batch);
+    if (events_waiting) take_deferred_buckets<EventRollupTable>(spi, locks, wanted, event_batch);
+    if (files_waiting) take_deferred_buckets<FileRollupTable>(spi, locks, wanted, file_batch);
     const Datum now = pg::call([] { return TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()); });
     events.rows_read = event_batch.rows();
     events.buckets_written =
@@ -533,10 +585,17 @@ std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowF
         write_buckets<FileRollupTable>(FileRollupTable::name, file_batch, locks.live);
     write_buckets<FileRollupTable>(FileRollupTable::deferred_name, file_batch, locks.busy, now);
     files.milliseconds = files_read_ms + files_write.milliseconds();
-    // Only busy organizations' buckets are left waiting.
     if (!locks.busy.empty()) {
-        events.buckets_deferred = count_deferred_buckets<EventRollupTable>(spi);
-        files.buckets_deferred = count_deferred_buckets<FileRollupTable>(spi);
+        int busy = static_cast<int>(locks.busy.size());
+        pg::call([&] {
+            ereport(NOTICE,
+                    (errmsg_plural("pg_tenancy: the rollups of %d organization wait for a later run",
+                                   "pg_tenancy: the rollups of %d organizations wait for a later run",
+                                   busy, busy),
+                     errdetail("Another transaction holds their row in tenancy.organizations."),
+                     errhint("SELECT * FROM tenancy.rollups_waiting shows them; the first run "
+                             "that can lock them merges them.")));
+        });
     }
     return {events, files};
 }
@@ -552,20 +611,13 @@ void refuse_on_standby(const char* function) {
 
 void return_reports(FunctionCallInfo fcinfo, const std::vector<SourceReport>& reports) {
     auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    // run_rollups has a fifth column, buckets_deferred, since 1.8.
-    const int columns = result->setDesc->natts;
-    if (columns != 4 && columns != 5) {
-        throw pg::Error(ERRCODE_DATATYPE_MISMATCH,
-                        "pg_tenancy: unexpected result columns of a rollup function");
-    }
     for (const SourceReport& report : reports) {
-        Datum values[5] = {
+        Datum values[4] = {
             pg::string_to_text(report.source),
             Int64GetDatum(static_cast<int64>(report.rows_read)),
             Int64GetDatum(static_cast<int64>(report.buckets_written)),
-            Float8GetDatum(report.milliseconds),
-            Int64GetDatum(static_cast<int64>(report.buckets_deferred))};
-        bool nulls[5] = {false, false, false, false, false};
+            Float8GetDatum(report.milliseconds)};
+        bool nulls[4] = {false, false, false, false};
         pg::call([&] { tuplestore_putvalues(result->setResult, result->setDesc, values, nulls); });
     }
 }
@@ -632,6 +684,18 @@ void start_materialized_result(FunctionCallInfo fcinfo) {
 
 }  // namespace
 }  // namespace tenancy
+
+void tenancy::define_rollup_settings() {
+    DefineCustomIntVariable(
+        "tenancy.rollup_lock_timeout",
+        "How long tenancy.run_rollups() waits, in all, for organization rows that other "
+        "transactions are writing.",
+        "A run defers the buckets of an organization whose row another transaction holds; it "
+        "waits only for a row being written, and this long at most, since every organization's "
+        "rollups wait with it.",
+        &g_rollup_lock_timeout_ms, 100, 1, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
+        nullptr);
+}
 
 bool tenancy::rollup_deferral_installed() {
     return pg::call([] {

@@ -9,4 +9,7 @@ namespace tenancy {
 // its buckets.
 bool rollup_deferral_installed();
 
+// Defines tenancy.rollup_lock_timeout; once, from _PG_init.
+void define_rollup_settings();
+
 }  // namespace tenancy

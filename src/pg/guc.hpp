@@ -15,4 +15,24 @@ enum class SettingScope { transaction, session };
 // functions that did their own checks.
 void set_internal_setting(const char* name, const std::string& value, SettingScope scope);
 
+// One deadline for a series of lock waits, each allowed what is left of it.
+class LockDeadline {
+public:
+    // wait_ms: what all the waits may take together; 0: no limit of its own.
+    // The session's lock_timeout, if shorter, wins.
+    explicit LockDeadline(int wait_ms);
+    int wait_ms() const { return wait_ms_; }
+
+    // Before each wait: sets lock_timeout to what is left, at least 1 ms (a
+    // lock free at once is still taken once the time is up). The caller
+    // restores lock_timeout:
+    // NewGUCNestLevel() before, AtEOXact_GUC() after, or a subtransaction's
+    // end, which does both.
+    void before_wait() const;
+
+private:
+    int wait_ms_;
+    TimestampTz deadline_;
+};
+
 }  // namespace tenancy::pg

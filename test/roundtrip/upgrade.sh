@@ -29,7 +29,7 @@ default="$("${psql[@]}" -At -d postgres -c \
 mapfile -t older < <("${psql[@]}" -At -d postgres -c \
   "SELECT version FROM pg_available_extension_versions
    WHERE name = 'pg_tenancy' AND version <> '$default' ORDER BY string_to_array(version, '.')::int[]")
-echo "1..$((4 + 4 * ${#older[@]}))"
+echo "1..$((3 + 4 * ${#older[@]}))"
 
 "${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
   -c "DROP DATABASE IF EXISTS tenancy_upgrade_fresh" -c "CREATE DATABASE tenancy_upgrade_fresh" >/dev/null
@@ -118,27 +118,6 @@ if "${psql[@]}" -d "$db" -c "DROP VIEW public.recent_reads" -c "ALTER EXTENSION 
   ok "1.4 -> $default once the view is dropped"
 else
   not_ok "1.4 -> $default once the view is dropped"
-fi
-"${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
-
-# 1.8 gives run_rollups a new result column, which takes a new function: the
-# EXECUTE a DBA granted on the old one (to its pg_cron job's role) is kept.
-db=tenancy_upgrade_grants
-"${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
-  -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-kept="$("${psql[@]}" -At -d "$db" \
-  -c "CREATE EXTENSION pg_tenancy VERSION '1.7'" \
-  -c "GRANT EXECUTE ON FUNCTION tenancy.run_rollups(boolean) TO tenancy_test_outsider WITH GRANT OPTION" \
-  -c "ALTER EXTENSION pg_tenancy UPDATE" \
-  -c "SELECT has_function_privilege('tenancy_test_outsider', 'tenancy.run_rollups(boolean)', 'EXECUTE WITH GRANT OPTION'),
-             has_function_privilege('tenancy_test_app', 'tenancy.run_rollups(boolean)', 'EXECUTE'),
-             (SELECT count(*) FROM pg_proc WHERE oid = 'tenancy.run_rollups(boolean)'::regprocedure
-                AND 'buckets_deferred' = ANY (proargnames))" 2>&1)"
-if [[ "$kept" == "t|f|1" ]]; then
-  ok "1.7 -> $default keeps the EXECUTE granted on run_rollups, and nobody else gets it"
-else
-  echo "# got: $kept"
-  not_ok "1.7 -> $default keeps the EXECUTE granted on run_rollups, and nobody else gets it"
 fi
 "${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
 exit $failed

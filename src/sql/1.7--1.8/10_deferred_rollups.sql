@@ -7,8 +7,10 @@
 -- or admin holding the organization's row (SELECT … FOR UPDATE, a slug change
 -- or a DELETE left uncommitted) stalled the rollups of every organization.
 --
--- With the 1.8 library a run takes the locks it can at once (SKIP LOCKED).
--- The buckets of an organization whose row is locked wait in these tables,
+-- With the 1.8 library a run takes the locks it can at once (SKIP LOCKED),
+-- and waits at most tenancy.rollup_lock_timeout in all for rows being
+-- written (which SKIP LOCKED does not skip: it follows their update).
+-- The buckets of an organization whose row is held wait in these tables,
 -- merged with any of its earlier ones, and the next run that can lock the
 -- organization merges them into the rollups; if the organization is gone by
 -- then, they go with it. The tables have the rollup tables' columns and key,
@@ -53,34 +55,15 @@ ALTER TABLE tenancy.file_rollups_deferred FORCE ROW LEVEL SECURITY;
 SELECT pg_catalog.pg_extension_config_dump('tenancy.event_rollups_deferred', '');
 SELECT pg_catalog.pg_extension_config_dump('tenancy.file_rollups_deferred', '');
 
--- What a run did now includes what it left waiting: buckets_deferred is the
--- number of buckets of the source waiting in its deferred table after the
--- run (0 when no organization's row was locked). A new result type means a
--- new function; the EXECUTE grants a DBA gave on the old one (to the role
--- its pg_cron job runs as, say) are given again on the new one.
-DO $upgrade$
-DECLARE
-    grants text[];
-    grant_statement text;
-BEGIN
-    SELECT array_agg(format('GRANT EXECUTE ON FUNCTION tenancy.run_rollups(boolean) TO %s%s',
-                            CASE WHEN a.grantee = 0 THEN 'PUBLIC'
-                                 ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
-                            CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END))
-    INTO grants
-    FROM pg_proc p, aclexplode(p.proacl) a
-    WHERE p.oid = 'tenancy.run_rollups(boolean)'::regprocedure
-      AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner;
-
-    DROP FUNCTION tenancy.run_rollups(boolean);
-    CREATE FUNCTION tenancy.run_rollups(wait boolean DEFAULT false)
-        RETURNS TABLE (source text, rows_read bigint, buckets_written bigint,
-                       milliseconds double precision, buckets_deferred bigint)
-        LANGUAGE C VOLATILE
-        AS 'MODULE_PATHNAME', 'tenancy_run_rollups';
-    REVOKE ALL ON FUNCTION tenancy.run_rollups(boolean) FROM PUBLIC;
-    FOREACH grant_statement IN ARRAY coalesce(grants, '{}') LOOP
-        EXECUTE grant_statement;
-    END LOOP;
-END
-$upgrade$;
+-- What waits, for the DBA: one row per organization and source. Like the
+-- tables, for superusers (no grants).
+CREATE VIEW tenancy.rollups_waiting AS
+SELECT 'events'::text AS source, organization_id, count(*) AS buckets,
+       min(hour) AS first_hour, max(hour) AS last_hour, min(deferred_at) AS waiting_since
+FROM tenancy.event_rollups_deferred
+GROUP BY organization_id
+UNION ALL
+SELECT 'file_access_log', organization_id, count(*), min(hour), max(hour), min(deferred_at)
+FROM tenancy.file_rollups_deferred
+GROUP BY organization_id;
+REVOKE ALL ON tenancy.rollups_waiting FROM PUBLIC;
