@@ -235,6 +235,24 @@ bool lock_free_organizations(pg::SpiConnection& spi, const pg::LockDeadline& dea
     return true;
 }
 
+// Locks the organizations of [first, last) (in id order) that no other
+// transaction holds. A part with a row that is being written waits until
+// the deadline (at least a millisecond after it), is rolled back and split
+// in halves, until the rows that wait are alone: those are busy. With k of
+// them among n organizations, about 2k·log2(n) tries, each a subtransaction.
+void lock_or_split(pg::SpiConnection& spi, const pg::LockDeadline& deadline,
+                   std::vector<core::Uuid>::const_iterator first,
+                   std::vector<core::Uuid>::const_iterator last, OrganizationLocks& locks) {
+    if (lock_free_organizations(spi, deadline, Organizations(first, last), locks.live)) return;
+    if (last - first == 1) {
+        locks.busy.insert(*first);
+        return;
+    }
+    auto middle = first + (last - first) / 2;
+    lock_or_split(spi, deadline, first, middle, locks);
+    lock_or_split(spi, deadline, middle, last, locks);
+}
+
 // defer_busy (a run): lock the organizations no other transaction holds,
 // waiting at most tenancy.rollup_lock_timeout in all, and tell those whose
 // row another transaction holds (SELECT … FOR UPDATE, a key update or a
@@ -256,19 +274,10 @@ OrganizationLocks lock_organizations(pg::SpiConnection& spi, const Organizations
         return locks;
     }
     const pg::LockDeadline deadline(g_rollup_lock_timeout_ms);
-    if (!lock_free_organizations(spi, deadline, wanted, locks.live)) {
-        // Some organization's row is being written: one at a time, in id
-        // order, so that only those wait (what is left of the time, at
-        // least a millisecond each) and are deferred.
-        std::vector<core::Uuid> ordered(wanted.begin(), wanted.end());
-        std::sort(ordered.begin(), ordered.end(),
-                  [](const core::Uuid& a, const core::Uuid& b) { return a.bytes < b.bytes; });
-        for (const core::Uuid& id : ordered) {
-            if (!lock_free_organizations(spi, deadline, Organizations{id}, locks.live)) {
-                locks.busy.insert(id);
-            }
-        }
-    }
+    std::vector<core::Uuid> ordered(wanted.begin(), wanted.end());
+    std::sort(ordered.begin(), ordered.end(),
+              [](const core::Uuid& a, const core::Uuid& b) { return a.bytes < b.bytes; });
+    lock_or_split(spi, deadline, ordered.begin(), ordered.end(), locks);
     Organizations skipped;
     for (const core::Uuid& id : wanted) {
         if (locks.live.count(id) == 0 && locks.busy.count(id) == 0) skipped.insert(id);

@@ -24,7 +24,7 @@
 -- instead of hanging it.
 SET client_min_messages = warning;
 SET lock_timeout = '5s';
-SELECT plan(37);
+SELECT plan(41);
 
 -------------------------------------------------------------------------------
 -- Helpers.
@@ -92,6 +92,21 @@ EXCEPTION WHEN OTHERS THEN
     RETURN 'error ' || SQLSTATE || ': ' || SQLERRM;
 END
 $$;
+-- Waits (up to 30 s) until a backend is blocked on a lock.
+CREATE FUNCTION pg_temp.blocked_on_lock(backend int) RETURNS boolean
+    LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..300 LOOP
+        IF EXISTS (SELECT FROM pg_stat_activity
+                   WHERE pid = backend AND wait_event_type = 'Lock') THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.1);
+        PERFORM pg_stat_clear_snapshot();
+    END LOOP;
+    RETURN false;
+END
+$$;
 -- Runs one statement as the application login, in its open transaction (a
 -- SELECT as a PERFORM: dblink_exec takes no result rows).
 CREATE FUNCTION pg_temp.app(sql text) RETURNS text
@@ -108,8 +123,10 @@ DELETE FROM tenancy.organizations WHERE slug LIKE 'bzo-%';
 SELECT 'bzo-' || left(md5(random()::text || clock_timestamp()::text), 10) AS run,
        format('host=127.0.0.1 port=%s dbname=tenancy_test user=tenancy_test_app'
               ' password=tenancy-test', :'port') AS app_connstr,
+       format('host=%s port=%s dbname=tenancy_test user=postgres', :'host', :'port') AS dba_connstr,
        date_bin('1 hour', now(), '2000-01-01 00:00+00') - interval '3 hours' AS h0,
-       gen_random_uuid() AS owner
+       gen_random_uuid() AS owner,
+       gen_random_uuid() AS late
 \gset
 INSERT INTO tenancy.organizations (slug, name)
 SELECT :'run' || '-' || label, 'Busy ' || label
@@ -126,6 +143,10 @@ SELECT id, :'owner', 'owner' FROM tenancy.organizations WHERE slug LIKE :'run' |
 SELECT pg_temp.add(:'held', 6, 'before', :'h0');
 SELECT pg_temp.add(:'free', 4, 'before', :'h0');
 SELECT dblink_connect('bzo_app', :'app_connstr') AS ignored \gset
+SELECT dblink_connect('bzo_run1', :'dba_connstr') AS ignored \gset
+SELECT dblink_connect('bzo_run2', :'dba_connstr') AS ignored \gset
+SELECT dblink_exec('bzo_run1', 'SET client_min_messages = warning') AS ignored \gset
+SELECT dblink_exec('bzo_run2', 'SET client_min_messages = warning') AS ignored \gset
 
 -------------------------------------------------------------------------------
 -- 1. The owner holds its organization's row (SELECT … FOR UPDATE).
@@ -167,6 +188,33 @@ SELECT is(pg_temp.try_run(), 'ok', 'released: a run');
 SELECT is(pg_temp.rolled(:'held'), pg_temp.raw(:'held'),
           'released: the waiting buckets are in its rollups, every row once');
 SELECT is(pg_temp.deferred(:'held'), 'events=0 files=0 bytes=0', 'released: nothing waits any more');
+
+-------------------------------------------------------------------------------
+-- 1b. A run that waited for another one (wait => true) decides which
+--     organizations are held, gone or waiting as they are once it has the
+--     lock, not as they were when its statement began: an organization made
+--     meanwhile, with rows, and held, has its buckets deferred, not dropped.
+-------------------------------------------------------------------------------
+SELECT dblink_exec('bzo_run1', 'BEGIN') AS ignored \gset
+SELECT count(*) AS ignored FROM dblink('bzo_run1', 'SELECT source FROM tenancy.run_rollups(wait => true)') AS t(source text) \gset
+SELECT pid AS run2_pid FROM dblink('bzo_run2', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+SELECT dblink_send_query('bzo_run2', 'SELECT sum(rows_read) FROM tenancy.run_rollups(wait => true)') AS ignored \gset
+SELECT ok(pg_temp.blocked_on_lock(:run2_pid), 'a run that waits for another one (wait => true)');
+INSERT INTO tenancy.organizations (id, slug, name) VALUES (:'late', :'run' || '-late', 'Busy late');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES (:'late', :'owner', 'owner');
+SELECT pg_temp.add(:'late', 3, 'late', :'h0');
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'late', :'owner')) AS ignored \gset
+SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'late')) AS ignored \gset
+SELECT dblink_exec('bzo_run1', 'COMMIT') AS ignored \gset
+SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(n numeric) \gset
+SELECT is(pg_temp.deferred(:'late'), 'events=3 files=3 bytes=600',
+          'a run that waited for another: a new organization held meanwhile has its rows deferred');
+SELECT pg_temp.app('COMMIT') AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'a run that waited for another: released, a run');
+SELECT is(pg_temp.rolled(:'late') || ' ' || pg_temp.deferred(:'late'),
+          pg_temp.raw(:'late') || ' events=0 files=0 bytes=0',
+          'a run that waited for another: every row of the new organization counted once');
 
 -------------------------------------------------------------------------------
 -- 2. A slug change left uncommitted (a key update: it locks the row as
@@ -285,6 +333,8 @@ SELECT is((SELECT count(*) FROM unnest(ARRAY['tenancy.event_rollups_deferred',
           'tenancy_app has no privilege on the deferred tables');
 
 SELECT dblink_disconnect('bzo_app') AS ignored \gset
+SELECT dblink_disconnect('bzo_run1') AS ignored \gset
+SELECT dblink_disconnect('bzo_run2') AS ignored \gset
 SELECT pg_temp.try_run() AS ignored \gset
 DELETE FROM tenancy.organizations WHERE slug LIKE 'bzo-%';
 SELECT * FROM finish();
