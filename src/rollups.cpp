@@ -205,34 +205,93 @@ ArrayColumn uuid_array(const Organizations& organizations) {
     return ids;
 }
 
-// Locks those of `ids` that no other transaction holds (FOR KEY SHARE SKIP
-// LOCKED) and adds them to `locked`, in a subtransaction that waits at most
-// what is left of `deadline`. SKIP LOCKED does not skip everything: locking
-// a row whose newer version another transaction is writing (a name change
-// not yet committed) waits for that transaction. Returns false when that
-// wait ran out or would have deadlocked; then none of `ids` is locked.
-bool lock_free_organizations(pg::SpiConnection& spi, const pg::LockDeadline& deadline,
-                             const Organizations& ids, Organizations& locked) {
-    ArrayColumn array = uuid_array(ids);
-    Organizations got;
+// Runs fn in a subtransaction whose lock waits end at `deadline` (lock
+// timeout). False when one ran out or would have deadlocked: then what fn
+// did is rolled back.
+template <typename Fn>
+bool within_deadline(const pg::LockDeadline& deadline, Fn&& fn) {
     auto failed = pg::try_in_subtransaction(
         [&] {
             int level = pg::call([] { return NewGUCNestLevel(); });
             deadline.before_wait();
-            spi.for_each_row("SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
-                             " ORDER BY id FOR KEY SHARE SKIP LOCKED",
-                             {array.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
-                                 got.insert(pg::uuid_from_datum(slot->tts_values[0]));
-                             });
+            fn();
             pg::call([&] { AtEOXact_GUC(true, level); });
         },
         [](int sqlstate) {
             return sqlstate == ERRCODE_LOCK_NOT_AVAILABLE ||
                    sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
         });
-    if (failed) return false;
+    return !failed;
+}
+
+// Locks those of `ids` that no other transaction holds (FOR KEY SHARE SKIP
+// LOCKED) and adds them to `locked`, waiting at most until `deadline`. SKIP
+// LOCKED does not skip everything: locking a row whose newer version another
+// transaction is writing follows the update and waits for that transaction
+// (rows_being_written finds those first; this is the backstop for one that
+// began meanwhile). False when that wait ran out: then none of `ids` is
+// locked.
+bool lock_free_organizations(pg::SpiConnection& spi, const pg::LockDeadline& deadline,
+                             const Organizations& ids, Organizations& locked) {
+    ArrayColumn array = uuid_array(ids);
+    Organizations got;
+    bool done = within_deadline(deadline, [&] {
+        spi.for_each_row("SELECT id FROM tenancy.organizations WHERE id = ANY($1)"
+                         " ORDER BY id FOR KEY SHARE SKIP LOCKED",
+                         {array.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
+                             got.insert(pg::uuid_from_datum(slot->tts_values[0]));
+                         });
+    });
+    if (!done) return false;
     locked.insert(got.begin(), got.end());
     return true;
+}
+
+// The organizations of `ids` whose row, as a statement sees it now, another
+// transaction that is still open has updated or deleted: locking such a row
+// would follow the update and wait. Read from the row versions' headers,
+// without locking any row, so that a tenant holding many rows that way costs
+// a run no wait and no subtransaction for each.
+Organizations rows_being_written(pg::SpiConnection& spi, const Organizations& ids) {
+    ArrayColumn array = uuid_array(ids);
+    std::vector<ItemPointerData> versions;
+    std::vector<core::Uuid> version_ids;
+    spi.for_each_row("SELECT ctid, id FROM tenancy.organizations WHERE id = ANY($1)",
+                     {array.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
+                         versions.push_back(*reinterpret_cast<ItemPointer>(DatumGetPointer(slot->tts_values[0])));
+                         version_ids.push_back(pg::uuid_from_datum(slot->tts_values[1]));
+                     });
+    std::vector<char> written(versions.size(), 0);
+    pg::call([&] {
+        Relation relation =
+            table_open(get_relname_relid("organizations", get_namespace_oid("tenancy", false)),
+                       AccessShareLock);
+        for (std::size_t i = 0; i < versions.size(); ++i) {
+            ItemPointer tid = &versions[i];
+            Buffer buffer = ReadBuffer(relation, ItemPointerGetBlockNumber(tid));
+            LockBuffer(buffer, BUFFER_LOCK_SHARE);
+            Page page = BufferGetPage(buffer);
+            OffsetNumber offset = ItemPointerGetOffsetNumber(tid);
+            if (offset <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, offset))) {
+                auto header =
+                    reinterpret_cast<HeapTupleHeader>(PageGetItem(page, PageGetItemId(page, offset)));
+                if (!(header->t_infomask & HEAP_XMAX_INVALID) &&
+                    !HEAP_XMAX_IS_LOCKED_ONLY(header->t_infomask)) {
+                    TransactionId writer = HeapTupleHeaderGetUpdateXid(header);
+                    written[i] = TransactionIdIsValid(writer) &&
+                                 !TransactionIdIsCurrentTransactionId(writer) &&
+                                 TransactionIdIsInProgress(writer);
+                }
+            }
+            UnlockReleaseBuffer(buffer);
+        }
+        table_close(relation, AccessShareLock);
+    });
+    Organizations result;
+    for (std::size_t i = 0; i < versions.size(); ++i) {
+        if (written[i]) result.insert(version_ids[i]);
+    }
+    return result;
 }
 
 // Locks the organizations of [first, last) (in id order) that no other
@@ -258,6 +317,8 @@ void lock_or_split(pg::SpiConnection& spi, const pg::LockDeadline& deadline,
 // row another transaction holds (SELECT … FOR UPDATE, a key update or a
 // DELETE not yet committed, a name change being written) from those that
 // are gone. Otherwise wait for each lock, as rebuild_rollups does.
+// Subtransactions: normally two (the table, then the rows); more only for a
+// row whose writing began after rows_being_written looked.
 OrganizationLocks lock_organizations(pg::SpiConnection& spi, const Organizations& wanted,
                                      bool defer_busy) {
     OrganizationLocks locks;
@@ -274,10 +335,22 @@ OrganizationLocks lock_organizations(pg::SpiConnection& spi, const Organizations
         return locks;
     }
     const pg::LockDeadline deadline(g_rollup_lock_timeout_ms);
-    std::vector<core::Uuid> ordered(wanted.begin(), wanted.end());
+    // The table first: with a DBA's ALTER TABLE queued on it, every row lock
+    // below would wait. Without it in time, all wait for a later run.
+    if (!within_deadline(deadline, [&] {
+            spi.execute("LOCK TABLE tenancy.organizations IN ROW SHARE MODE", false);
+        })) {
+        locks.busy = wanted;
+        return locks;
+    }
+    locks.busy = rows_being_written(spi, wanted);
+    std::vector<core::Uuid> ordered;
+    for (const core::Uuid& id : wanted) {
+        if (locks.busy.count(id) == 0) ordered.push_back(id);
+    }
     std::sort(ordered.begin(), ordered.end(),
               [](const core::Uuid& a, const core::Uuid& b) { return a.bytes < b.bytes; });
-    lock_or_split(spi, deadline, ordered.begin(), ordered.end(), locks);
+    if (!ordered.empty()) lock_or_split(spi, deadline, ordered.begin(), ordered.end(), locks);
     Organizations skipped;
     for (const core::Uuid& id : wanted) {
         if (locks.live.count(id) == 0 && locks.busy.count(id) == 0) skipped.insert(id);

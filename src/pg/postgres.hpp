@@ -66,6 +66,8 @@ extern "C" {
 #include "rewrite/rewriteHandler.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
+#include "storage/bufmgr.h"
+#include "storage/procarray.h"
 }
 
 // PostgreSQL 15 declares a node tree walker as bool (*)(); void (*)() is the

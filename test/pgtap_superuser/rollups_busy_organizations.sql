@@ -24,7 +24,7 @@
 -- instead of hanging it.
 SET client_min_messages = warning;
 SET lock_timeout = '5s';
-SELECT plan(41);
+SELECT plan(46);
 
 -------------------------------------------------------------------------------
 -- Helpers.
@@ -208,6 +208,7 @@ SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'late', :'owner
 SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'late')) AS ignored \gset
 SELECT dblink_exec('bzo_run1', 'COMMIT') AS ignored \gset
 SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(n numeric) \gset
+SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(n numeric) \gset
 SELECT is(pg_temp.deferred(:'late'), 'events=3 files=3 bytes=600',
           'a run that waited for another: a new organization held meanwhile has its rows deferred');
 SELECT pg_temp.app('COMMIT') AS ignored \gset
@@ -322,6 +323,31 @@ SELECT is((SELECT count(*) FROM tenancy.event_rollups_deferred)
           + (SELECT count(*) FROM tenancy.file_rollups_deferred), 0::bigint,
           'TRUNCATE tenancy.organizations empties the deferred tables');
 ROLLBACK;
+
+-------------------------------------------------------------------------------
+-- 5b. An ACCESS EXCLUSIVE lock queued on organizations (a DBA's ALTER TABLE
+--     behind a reader): every row lock would wait behind it. The run waits
+--     for the table tenancy.rollup_lock_timeout at most, then defers all
+--     it has, and a later run merges them.
+-------------------------------------------------------------------------------
+SELECT pg_temp.add(:'free', 3, 'queued', :'h0');
+SELECT dblink_exec('bzo_run1', 'BEGIN') AS ignored \gset
+SELECT count(*) AS ignored FROM dblink('bzo_run1', 'SELECT 1 FROM tenancy.organizations LIMIT 1') AS t(n int) \gset
+SELECT pid AS run2_pid FROM dblink('bzo_run2', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+SELECT dblink_exec('bzo_run2', 'BEGIN') AS ignored \gset
+SELECT dblink_send_query('bzo_run2', 'LOCK TABLE tenancy.organizations IN ACCESS EXCLUSIVE MODE') AS ignored \gset
+SELECT ok(pg_temp.blocked_on_lock(:run2_pid), 'a DBA''s exclusive lock queued on organizations');
+SELECT is(pg_temp.try_run(), 'ok', 'exclusive lock queued: the run does not wait for it');
+SELECT is(pg_temp.deferred(:'free'), 'events=3 files=3 bytes=600',
+          'exclusive lock queued: the new rows wait');
+SELECT dblink_exec('bzo_run1', 'COMMIT') AS ignored \gset
+SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(x text) \gset
+SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(x text) \gset
+SELECT dblink_exec('bzo_run2', 'ROLLBACK') AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', 'exclusive lock gone: a run');
+SELECT is(pg_temp.rolled(:'free') || ' ' || pg_temp.deferred(:'free'),
+          pg_temp.raw(:'free') || ' events=0 files=0 bytes=0',
+          'exclusive lock gone: every row counted once');
 
 -------------------------------------------------------------------------------
 -- 6. The application reaches neither deferred table.
