@@ -43,9 +43,10 @@ endif
 -include $(OBJS:.o=.d)
 $(OBJS:.o=.bc): %.bc: %.o
 
+# The directory too: removing a file from it changes its time, not the others'.
 .SECONDEXPANSION:
-pg_tenancy--%.sql: $$(sort $$(wildcard src/sql/$$*/*.sql))
-	cat $^ > $@
+pg_tenancy--%.sql: $$(sort $$(wildcard src/sql/$$*/*.sql)) src/sql/$$*
+	cat $(filter %.sql,$^) > $@
 
 .PHONY: deps test demo bench unit
 deps:

@@ -411,6 +411,10 @@ void define_log_settings() {
         nullptr);
 }
 
+// Rows another transaction is deleting (an organization's deletion, not yet
+// committed) are skipped, not waited for: the purge holds rollup_state, and
+// every rollup run would wait with it. They go with their organization, or
+// the next purge takes them.
 std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, Datum counted) {
     pg::SpiArg cutoff{INTERVALOID, older_than};
     pg::SpiArg snapshot{TEXTOID, counted};
@@ -419,9 +423,11 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
     // for a lock would stay unseen, and go with its month): row by row only,
     // which leaves what it cannot see.
     if (!log_is_partitioned() || IsolationUsesXactSnapshot()) {
+        // (tableoid, ctid): a ctid alone names a row only within one partition.
         static pg::CachedPlan purge_all(
-            "DELETE FROM tenancy.file_access_log WHERE at < now() - $1"
-            " AND pg_visible_in_snapshot(txid, $2::pg_snapshot)",
+            "DELETE FROM tenancy.file_access_log WHERE (tableoid, ctid) IN"
+            " (SELECT tableoid, ctid FROM tenancy.file_access_log WHERE at < now() - $1"
+            "  AND pg_visible_in_snapshot(txid, $2::pg_snapshot) FOR UPDATE SKIP LOCKED)",
             {INTERVALOID, TEXTOID});
         return spi.execute(purge_all, {cutoff, snapshot}, false);
     }
@@ -448,8 +454,10 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
                               TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), older_than);
                       })};
     auto delete_counted = [&](const std::string& partition, const char* condition) {
-        return spi.for_each_row(("DELETE FROM ONLY " + partition + " WHERE " + condition +
-                                 " AND pg_visible_in_snapshot(txid, $2::pg_snapshot) RETURNING 1")
+        return spi.for_each_row(("DELETE FROM ONLY " + partition + " WHERE ctid IN (SELECT ctid FROM ONLY " +
+                                 partition + " WHERE " + condition +
+                                 " AND pg_visible_in_snapshot(txid, $2::pg_snapshot)"
+                                 " FOR UPDATE SKIP LOCKED) RETURNING 1")
                                     .c_str(),
                                 {before, snapshot}, false, [](TupleTableSlot*) {});
     };

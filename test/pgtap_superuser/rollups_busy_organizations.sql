@@ -15,6 +15,7 @@
 --     whose deletion rolls back gets them;
 --   - rebuild_rollups recounts waiting buckets instead of adding them twice;
 --   - TRUNCATE of organizations empties the deferred tables;
+--   - the purges skip rows that an uncommitted deletion is removing;
 --   - the application can neither read nor write them.
 --
 -- Runs as the superuser postgres, with psql variables host and port. Fixtures
@@ -24,7 +25,7 @@
 -- instead of hanging it.
 SET client_min_messages = warning;
 SET lock_timeout = '5s';
-SELECT plan(46);
+SELECT plan(50);
 
 -------------------------------------------------------------------------------
 -- Helpers.
@@ -107,6 +108,16 @@ BEGIN
     RETURN false;
 END
 $$;
+-- Runs a statement: 'ok', or its error.
+CREATE FUNCTION pg_temp.try(sql text) RETURNS text
+    LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN 'error ' || SQLSTATE || ': ' || SQLERRM;
+END
+$$;
 -- Runs one statement as the application login, in its open transaction (a
 -- SELECT as a PERFORM: dblink_exec takes no result rows).
 CREATE FUNCTION pg_temp.app(sql text) RETURNS text
@@ -130,8 +141,9 @@ SELECT 'bzo-' || left(md5(random()::text || clock_timestamp()::text), 10) AS run
 \gset
 INSERT INTO tenancy.organizations (slug, name)
 SELECT :'run' || '-' || label, 'Busy ' || label
-FROM unnest(ARRAY['held', 'free', 'gone', 'kept']) label;
+FROM unnest(ARRAY['held', 'free', 'gone', 'kept', 'old']) label;
 SELECT max(id::text) FILTER (WHERE slug = :'run' || '-held') AS held,
+       max(id::text) FILTER (WHERE slug = :'run' || '-old') AS old,
        max(id::text) FILTER (WHERE slug = :'run' || '-free') AS free,
        max(id::text) FILTER (WHERE slug = :'run' || '-gone') AS gone,
        max(id::text) FILTER (WHERE slug = :'run' || '-kept') AS kept
@@ -348,6 +360,32 @@ SELECT is(pg_temp.try_run(), 'ok', 'exclusive lock gone: a run');
 SELECT is(pg_temp.rolled(:'free') || ' ' || pg_temp.deferred(:'free'),
           pg_temp.raw(:'free') || ' events=0 files=0 bytes=0',
           'exclusive lock gone: every row counted once');
+
+-------------------------------------------------------------------------------
+-- 5c. The purges skip rows that an uncommitted deletion of their
+--     organization is removing: they hold rollup_state, and every run would
+--     wait with them. (Rolled back: the purges would take other files' rows.)
+-------------------------------------------------------------------------------
+SELECT pg_temp.add(:'old', 4, 'old', now() - interval '3 days');
+SELECT pg_temp.try_run() AS ignored \gset
+UPDATE tenancy.organizations SET event_retention = interval '1 day' WHERE id = :'old';
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'old', :'owner')) AS ignored \gset
+SELECT pg_temp.app(format('DELETE FROM tenancy.organizations WHERE id = %L', :'old')) AS ignored \gset
+BEGIN;
+SELECT is(pg_temp.try('SELECT tenancy.purge_events()'), 'ok',
+          'uncommitted deletion: purge_events does not wait for its rows');
+SELECT is(pg_temp.try('SELECT tenancy.purge_file_access_log(''2 days'')'), 'ok',
+          'uncommitted deletion: purge_file_access_log does not wait for its rows');
+SELECT is(pg_temp.raw(:'old'), 'events=4 files=4 bytes=1000',
+          'uncommitted deletion: the purges left its rows to it');
+ROLLBACK;
+SELECT pg_temp.app('ROLLBACK') AS ignored \gset
+BEGIN;
+SELECT is(tenancy.purge_events() >= 4 AND tenancy.purge_file_access_log('2 days') >= 4
+          AND pg_temp.raw(:'old') = 'events=0 files=0 bytes=0', true,
+          'deletion rolled back: the next purges take those rows');
+ROLLBACK;
 
 -------------------------------------------------------------------------------
 -- 6. The application reaches neither deferred table.
