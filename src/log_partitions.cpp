@@ -411,25 +411,40 @@ void define_log_settings() {
         nullptr);
 }
 
+namespace {
+
 // Rows another transaction is deleting (an organization's deletion, not yet
-// committed) are skipped, not waited for: the purge holds rollup_state, and
-// every rollup run would wait with it. They go with their organization, or
-// the next purge takes them.
+// committed) must be skipped, not waited for: the purge holds rollup_state,
+// and every rollup run would wait with it. So the purge locks the
+// organizations (FOR NO KEY UPDATE SKIP LOCKED: a deletion of one then waits
+// for the purge, and a conflicting lock is skipped at once, without
+// following an update) and returns, as a uuid[], those another transaction
+// holds: their rows go with them, or to the next purge.
+Datum lock_organizations_to_purge(pg::SpiConnection& spi) {
+    spi.execute("WITH locked AS (SELECT id FROM tenancy.organizations FOR NO KEY UPDATE SKIP LOCKED)"
+                " SELECT coalesce(array_agg(o.id), '{}') FROM tenancy.organizations o"
+                " WHERE o.id NOT IN (SELECT id FROM locked)",
+                false, 1);
+    bool is_null = false;
+    return spi.copied_value(0, 1, &is_null);
+}
+
+}  // namespace
+
 std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, Datum counted) {
     pg::SpiArg cutoff{INTERVALOID, older_than};
     pg::SpiArg snapshot{TEXTOID, counted};
     LogMaintenanceScope maintenance;
+    pg::SpiArg busy{UUIDARRAYOID, lock_organizations_to_purge(spi)};
     // Before 1.5, and under REPEATABLE READ (a row committed while this waits
     // for a lock would stay unseen, and go with its month): row by row only,
     // which leaves what it cannot see.
     if (!log_is_partitioned() || IsolationUsesXactSnapshot()) {
-        // (tableoid, ctid): a ctid alone names a row only within one partition.
         static pg::CachedPlan purge_all(
-            "DELETE FROM tenancy.file_access_log WHERE (tableoid, ctid) IN"
-            " (SELECT tableoid, ctid FROM tenancy.file_access_log WHERE at < now() - $1"
-            "  AND pg_visible_in_snapshot(txid, $2::pg_snapshot) FOR UPDATE SKIP LOCKED)",
-            {INTERVALOID, TEXTOID});
-        return spi.execute(purge_all, {cutoff, snapshot}, false);
+            "DELETE FROM tenancy.file_access_log WHERE at < now() - $1"
+            " AND pg_visible_in_snapshot(txid, $2::pg_snapshot) AND organization_id <> ALL ($3)",
+            {INTERVALOID, TEXTOID, UUIDARRAYOID});
+        return spi.execute(purge_all, {cutoff, snapshot, busy}, false);
     }
     // The months that go whole (or, with rows not yet counted, row by row
     // on their own below), and the partitions that may hold other rows old
@@ -454,12 +469,11 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
                               TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), older_than);
                       })};
     auto delete_counted = [&](const std::string& partition, const char* condition) {
-        return spi.for_each_row(("DELETE FROM ONLY " + partition + " WHERE ctid IN (SELECT ctid FROM ONLY " +
-                                 partition + " WHERE " + condition +
+        return spi.for_each_row(("DELETE FROM ONLY " + partition + " WHERE " + condition +
                                  " AND pg_visible_in_snapshot(txid, $2::pg_snapshot)"
-                                 " FOR UPDATE SKIP LOCKED) RETURNING 1")
+                                 " AND organization_id <> ALL ($3) RETURNING 1")
                                     .c_str(),
-                                {before, snapshot}, false, [](TupleTableSlot*) {});
+                                {before, snapshot, busy}, false, [](TupleTableSlot*) {});
     };
     std::uint64_t removed = 0;
     for (const std::string& partition : others) removed += delete_counted(partition, "at < $1");

@@ -197,6 +197,7 @@ using Organizations = std::unordered_set<core::Uuid, core::UuidHash>;
 struct OrganizationLocks {
     Organizations live;  // locked: their buckets go into the rollups
     Organizations busy;  // their row is locked by another transaction (deferring runs only)
+    bool table_busy = false;  // the table itself was: every organization is busy
 };
 
 ArrayColumn uuid_array(const Organizations& organizations) {
@@ -341,6 +342,7 @@ OrganizationLocks lock_organizations(pg::SpiConnection& spi, const Organizations
             spi.execute("LOCK TABLE tenancy.organizations IN ROW SHARE MODE", false);
         })) {
         locks.busy = wanted;
+        locks.table_busy = true;
         return locks;
     }
     locks.busy = rows_being_written(spi, wanted);
@@ -674,7 +676,10 @@ std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowF
                     (errmsg_plural("pg_tenancy: the rollups of %d organization wait for a later run",
                                    "pg_tenancy: the rollups of %d organizations wait for a later run",
                                    busy, busy),
-                     errdetail("Another transaction holds their row in tenancy.organizations."),
+                     locks.table_busy
+                         ? errdetail("Another transaction holds a lock on tenancy.organizations "
+                                     "that conflicts with the run's, or waits for one.")
+                         : errdetail("Another transaction holds their row in tenancy.organizations."),
                      errhint("SELECT * FROM tenancy.rollups_waiting shows them; the first run "
                              "that can lock them merges them.")));
         });
