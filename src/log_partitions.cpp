@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "organization_lock.hpp"
+#include "rollups.hpp"
 #include "pg/error_barrier.hpp"
 #include "pg/guc.hpp"
 #include "pg/subtransaction.hpp"
@@ -411,31 +412,14 @@ void define_log_settings() {
         nullptr);
 }
 
-namespace {
-
 // Rows another transaction is deleting (an organization's deletion, not yet
-// committed) must be skipped, not waited for: the purge holds rollup_state,
-// and every rollup run would wait with it. So the purge locks the
-// organizations (FOR NO KEY UPDATE SKIP LOCKED: a deletion of one then waits
-// for the purge, and a conflicting lock is skipped at once, without
-// following an update) and returns, as a uuid[], those another transaction
-// holds: their rows go with them, or to the next purge.
-Datum lock_organizations_to_purge(pg::SpiConnection& spi) {
-    spi.execute("WITH locked AS (SELECT id FROM tenancy.organizations FOR NO KEY UPDATE SKIP LOCKED)"
-                " SELECT coalesce(array_agg(o.id), '{}') FROM tenancy.organizations o"
-                " WHERE o.id NOT IN (SELECT id FROM locked)",
-                false, 1);
-    bool is_null = false;
-    return spi.copied_value(0, 1, &is_null);
-}
-
-}  // namespace
-
+// committed) are left, not waited for: the purge holds rollup_state, and
+// every rollup run would wait with it (lock_organizations_for_purge).
 std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, Datum counted) {
     pg::SpiArg cutoff{INTERVALOID, older_than};
     pg::SpiArg snapshot{TEXTOID, counted};
     LogMaintenanceScope maintenance;
-    pg::SpiArg busy{UUIDARRAYOID, lock_organizations_to_purge(spi)};
+    pg::SpiArg busy{UUIDARRAYOID, uuid_array_datum(lock_organizations_for_purge(spi))};
     // Before 1.5, and under REPEATABLE READ (a row committed while this waits
     // for a lock would stay unseen, and go with its month): row by row only,
     // which leaves what it cannot see.

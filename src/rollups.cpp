@@ -784,6 +784,24 @@ void tenancy::define_rollup_settings() {
         nullptr);
 }
 
+std::vector<tenancy::core::Uuid> tenancy::lock_organizations_for_purge(pg::SpiConnection& spi) {
+    // Under REPEATABLE READ a lock on a row renamed since the snapshot fails
+    // (40001) whatever the mode: no locks there, as before 1.8.
+    if (IsolationUsesXactSnapshot()) return {};
+    Organizations all;
+    spi.for_each_row("SELECT id FROM tenancy.organizations", {}, false, [&](TupleTableSlot* slot) {
+        all.insert(pg::uuid_from_datum(slot->tts_values[0]));
+    });
+    Organizations busy = lock_organizations(spi, all, true).busy;
+    return {busy.begin(), busy.end()};
+}
+
+Datum tenancy::uuid_array_datum(const std::vector<core::Uuid>& ids) {
+    ArrayColumn array{UUIDOID};
+    for (const core::Uuid& id : ids) array.push(pg::uuid_to_datum(id));
+    return array.arg(UUIDARRAYOID).value;
+}
+
 bool tenancy::rollup_deferral_installed() {
     return pg::call([] {
         Oid schema = get_namespace_oid("tenancy", true);
@@ -794,6 +812,17 @@ bool tenancy::rollup_deferral_installed() {
 }
 
 using namespace tenancy;
+
+// tenancy.lock_organizations_for_purge() -> uuid[] (purge_events, 1.8)
+TENANCY_SQL_FUNCTION(tenancy_lock_organizations_for_purge) {
+    std::vector<core::Uuid> busy;
+    {
+        pg::SpiConnection spi;
+        busy = lock_organizations_for_purge(spi);
+    }
+    // Built once SPI's memory is gone: in the caller's.
+    PG_RETURN_DATUM(uuid_array_datum(busy));
+}
 
 // tenancy.track(kind text, value float8 DEFAULT NULL)
 TENANCY_SQL_FUNCTION(tenancy_track) {

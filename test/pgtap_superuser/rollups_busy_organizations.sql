@@ -25,7 +25,7 @@
 -- instead of hanging it.
 SET client_min_messages = warning;
 SET lock_timeout = '5s';
-SELECT plan(50);
+SELECT plan(51);
 
 -------------------------------------------------------------------------------
 -- Helpers.
@@ -386,6 +386,23 @@ SELECT is(tenancy.purge_events() >= 4 AND tenancy.purge_file_access_log('2 days'
           AND pg_temp.raw(:'old') = 'events=0 files=0 bytes=0', true,
           'deletion rolled back: the next purges take those rows');
 ROLLBACK;
+
+-------------------------------------------------------------------------------
+-- 5d. A purge in progress keeps only deletions of organizations waiting: an
+--     owner renames its organization meanwhile without waiting for it.
+-------------------------------------------------------------------------------
+SELECT dblink_exec('bzo_run1', 'BEGIN') AS ignored \gset
+SELECT count(*) AS ignored FROM dblink('bzo_run1', 'SELECT tenancy.purge_events()') AS t(n bigint) \gset
+SELECT count(*) AS ignored
+FROM dblink('bzo_run1', 'SELECT tenancy.purge_file_access_log(''100 years'')') AS t(n bigint) \gset
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app('SET LOCAL lock_timeout = ''2s''') AS ignored \gset
+SELECT is(dblink_exec('bzo_app', format('UPDATE tenancy.organizations SET name = %L WHERE id = %L',
+                                        'During a purge', :'held'), false),
+          'UPDATE 1', 'a purge in progress: an owner renames its organization without waiting');
+SELECT pg_temp.app('ROLLBACK') AS ignored \gset
+SELECT dblink_exec('bzo_run1', 'ROLLBACK') AS ignored \gset
 
 -------------------------------------------------------------------------------
 -- 6. The application reaches neither deferred table.

@@ -1,15 +1,21 @@
 -------------------------------------------------------------------------------
--- purge_events skips the events of organizations another transaction holds.
+-- purge_events leaves the events of organizations another transaction holds.
 --
 -- An owner's DELETE of its organization deletes the organization's events
 -- in the same transaction. Left uncommitted, it held purge_events, which
 -- waited for those rows while holding tenancy.rollup_state: every
 -- run_rollups meanwhile did nothing (or, with wait => true, waited too).
--- Now the purge locks the organizations whose events it removes (FOR NO KEY
--- UPDATE SKIP LOCKED: a deletion of one waits for the purge instead) and
--- leaves the events of those another transaction holds to the next purge.
--- A conflicting lock is skipped at once, without following an update.
+-- Now the purge first locks the organizations as a rollup run does
+-- (tenancy.lock_organizations_for_purge, src/rollups.cpp: FOR KEY SHARE, so
+-- that only a deletion waits for the purge; rows being written found from
+-- their headers; tenancy.rollup_lock_timeout at most) and leaves the events
+-- of those it could not lock to the next purge.
 -------------------------------------------------------------------------------
+CREATE FUNCTION tenancy.lock_organizations_for_purge() RETURNS uuid[]
+    LANGUAGE C VOLATILE
+    AS 'MODULE_PATHNAME', 'tenancy_lock_organizations_for_purge';
+REVOKE ALL ON FUNCTION tenancy.lock_organizations_for_purge() FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION tenancy.purge_events() RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -21,9 +27,7 @@ DECLARE
     cutoff timestamptz;
 BEGIN
     SELECT * INTO state FROM tenancy.rollup_state FOR UPDATE;
-    WITH locked AS (SELECT id FROM tenancy.organizations FOR NO KEY UPDATE SKIP LOCKED)
-    SELECT coalesce(array_agg(o.id), '{}') INTO busy
-    FROM tenancy.organizations o WHERE o.id NOT IN (SELECT id FROM locked);
+    busy := tenancy.lock_organizations_for_purge();
     DELETE FROM tenancy.events e
     USING tenancy.organizations o
     WHERE e.organization_id = o.id
