@@ -775,8 +775,8 @@ void start_materialized_result(FunctionCallInfo fcinfo) {
 void tenancy::define_rollup_settings() {
     DefineCustomIntVariable(
         "tenancy.rollup_lock_timeout",
-        "How long tenancy.run_rollups() waits, in all, for organization rows that other "
-        "transactions are writing.",
+        "How long tenancy.run_rollups() and the purges wait, in all, for organization rows "
+        "that other transactions are writing.",
         "A run defers the buckets of an organization whose row another transaction holds; it "
         "waits only for a row being written, and this long at most, since every organization's "
         "rollups wait with it.",
