@@ -785,14 +785,16 @@ void tenancy::define_rollup_settings() {
 }
 
 std::vector<tenancy::core::Uuid> tenancy::lock_organizations_for_purge(pg::SpiConnection& spi) {
-    // Under REPEATABLE READ a lock on a row renamed since the snapshot fails
-    // (40001) whatever the mode: no locks there, as before 1.8.
-    if (IsolationUsesXactSnapshot()) return {};
     Organizations all;
     spi.for_each_row("SELECT id FROM tenancy.organizations", {}, false, [&](TupleTableSlot* slot) {
         all.insert(pg::uuid_from_datum(slot->tts_values[0]));
     });
-    Organizations busy = lock_organizations(spi, all, true).busy;
+    // Under REPEATABLE READ a lock on a row renamed since the snapshot fails
+    // (40001) whatever the mode: no locks there, only the rows being written
+    // (a deletion in progress), from their headers. A deletion that begins
+    // after that look can still make the purge wait.
+    Organizations busy = IsolationUsesXactSnapshot() ? rows_being_written(spi, all)
+                                                     : lock_organizations(spi, all, true).busy;
     return {busy.begin(), busy.end()};
 }
 

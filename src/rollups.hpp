@@ -15,11 +15,12 @@ namespace tenancy {
 bool rollup_deferral_installed();
 
 // For a purge, which holds rollup_state while it deletes: locks every
-// organization as a rollup run does (FOR KEY SHARE: a deletion waits for
-// the purge; rows being written are found from their headers; waits at most
-// tenancy.rollup_lock_timeout) and returns those another transaction holds,
-// whose rows the purge leaves (an uncommitted deletion is removing them).
-// Under REPEATABLE READ it locks nothing and returns none.
+// organization as a rollup run does (FOR KEY SHARE: a deletion, a slug
+// change or a FOR UPDATE waits for the purge; rows being written are found
+// from their headers; waits at most tenancy.rollup_lock_timeout) and returns
+// those another transaction holds, whose rows the purge leaves (an
+// uncommitted deletion is removing them). Under REPEATABLE READ it locks
+// nothing and returns the rows being written only.
 std::vector<core::Uuid> lock_organizations_for_purge(pg::SpiConnection& spi);
 
 // The ids as a uuid[], in the current memory context.

@@ -25,7 +25,7 @@
 -- instead of hanging it.
 SET client_min_messages = warning;
 SET lock_timeout = '5s';
-SELECT plan(51);
+SELECT plan(52);
 
 -------------------------------------------------------------------------------
 -- Helpers.
@@ -403,6 +403,21 @@ SELECT is(dblink_exec('bzo_app', format('UPDATE tenancy.organizations SET name =
           'UPDATE 1', 'a purge in progress: an owner renames its organization without waiting');
 SELECT pg_temp.app('ROLLBACK') AS ignored \gset
 SELECT dblink_exec('bzo_run1', 'ROLLBACK') AS ignored \gset
+
+-- Under REPEATABLE READ the purges lock no organization (a lock fails there
+-- after any rename), but still leave the rows a deletion in progress is
+-- removing.
+SELECT pg_temp.add(:'old', 2, 'old-rr', now() - interval '3 days');
+SELECT pg_temp.try_run() AS ignored \gset
+SELECT pg_temp.app('BEGIN') AS ignored \gset
+SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'old', :'owner')) AS ignored \gset
+SELECT pg_temp.app(format('DELETE FROM tenancy.organizations WHERE id = %L', :'old')) AS ignored \gset
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT is(pg_temp.try('SELECT tenancy.purge_events()') || ' '
+          || pg_temp.try('SELECT tenancy.purge_file_access_log(''2 days'')'), 'ok ok',
+          'REPEATABLE READ: the purges do not wait for a deletion in progress');
+ROLLBACK;
+SELECT pg_temp.app('ROLLBACK') AS ignored \gset
 
 -------------------------------------------------------------------------------
 -- 6. The application reaches neither deferred table.

@@ -7,9 +7,9 @@
 -- run_rollups meanwhile did nothing (or, with wait => true, waited too).
 -- Now the purge first locks the organizations as a rollup run does
 -- (tenancy.lock_organizations_for_purge, src/rollups.cpp: FOR KEY SHARE, so
--- that only a deletion waits for the purge; rows being written found from
--- their headers; tenancy.rollup_lock_timeout at most) and leaves the events
--- of those it could not lock to the next purge.
+-- that a rename does not wait for the purge, a deletion does; rows being
+-- written found from their headers; tenancy.rollup_lock_timeout at most) and
+-- leaves the events of those it could not lock to the next purge.
 -------------------------------------------------------------------------------
 CREATE FUNCTION tenancy.lock_organizations_for_purge() RETURNS uuid[]
     LANGUAGE C VOLATILE
