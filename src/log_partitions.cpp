@@ -363,20 +363,12 @@ bool lock_log_to_drop_months(pg::SpiConnection& spi, const std::vector<std::stri
     // One deadline for all of them: each LOCK waits what is left of it.
     const pg::LockDeadline deadline(g_purge_lock_timeout_ms);
     const int wait_ms = deadline.wait_ms();
-    auto busy = pg::try_in_subtransaction(
-        [&] {
-            int level = pg::call([] { return NewGUCNestLevel(); });
-            for (const std::string& table : locks) {
-                deadline.before_wait();
-                spi.execute(("LOCK TABLE ONLY " + table + " IN ACCESS EXCLUSIVE MODE").c_str(),
-                            false);
-            }
-            pg::call([&] { AtEOXact_GUC(true, level); });
-        },
-        [](int sqlstate) {
-            return sqlstate == ERRCODE_LOCK_NOT_AVAILABLE ||
-                   sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
-        });
+    auto busy = pg::try_lock_waits([&] {
+        for (const std::string& table : locks) {
+            deadline.before_wait();
+            spi.execute(("LOCK TABLE ONLY " + table + " IN ACCESS EXCLUSIVE MODE").c_str(), false);
+        }
+    });
     if (!busy) return true;
     int left = static_cast<int>(months.size());
     bool deadlock = busy->sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;

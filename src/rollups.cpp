@@ -200,29 +200,21 @@ struct OrganizationLocks {
     bool table_busy = false;  // the table itself was: every organization is busy
 };
 
-ArrayColumn uuid_array(const Organizations& organizations) {
+template <typename Ids>
+ArrayColumn uuid_array(const Ids& organizations) {
     ArrayColumn ids{UUIDOID};
     for (const core::Uuid& id : organizations) ids.push(pg::uuid_to_datum(id));
     return ids;
 }
 
-// Runs fn in a subtransaction whose lock waits end at `deadline` (lock
-// timeout). False when one ran out or would have deadlocked: then what fn
-// did is rolled back.
+// Runs fn with its lock waits ending at `deadline`; false when one ran out
+// or would have deadlocked: then what fn did is rolled back.
 template <typename Fn>
 bool within_deadline(const pg::LockDeadline& deadline, Fn&& fn) {
-    auto failed = pg::try_in_subtransaction(
-        [&] {
-            int level = pg::call([] { return NewGUCNestLevel(); });
-            deadline.before_wait();
-            fn();
-            pg::call([&] { AtEOXact_GUC(true, level); });
-        },
-        [](int sqlstate) {
-            return sqlstate == ERRCODE_LOCK_NOT_AVAILABLE ||
-                   sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
-        });
-    return !failed;
+    return !pg::try_lock_waits([&] {
+        deadline.before_wait();
+        fn();
+    });
 }
 
 // Locks those of `ids` that no other transaction holds (FOR KEY SHARE SKIP
@@ -259,7 +251,8 @@ Organizations rows_being_written(pg::SpiConnection& spi, const Organizations& id
     std::vector<core::Uuid> version_ids;
     spi.for_each_row("SELECT ctid, id FROM tenancy.organizations WHERE id = ANY($1)",
                      {array.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
-                         versions.push_back(*reinterpret_cast<ItemPointer>(DatumGetPointer(slot->tts_values[0])));
+                         auto tid = reinterpret_cast<ItemPointer>(DatumGetPointer(slot->tts_values[0]));
+                         versions.push_back(*tid);
                          version_ids.push_back(pg::uuid_from_datum(slot->tts_values[1]));
                      });
     std::vector<char> written(versions.size(), 0);
@@ -799,9 +792,7 @@ std::vector<tenancy::core::Uuid> tenancy::lock_organizations_for_purge(pg::SpiCo
 }
 
 Datum tenancy::uuid_array_datum(const std::vector<core::Uuid>& ids) {
-    ArrayColumn array{UUIDOID};
-    for (const core::Uuid& id : ids) array.push(pg::uuid_to_datum(id));
-    return array.arg(UUIDARRAYOID).value;
+    return uuid_array(ids).arg(UUIDARRAYOID).value;
 }
 
 bool tenancy::rollup_deferral_installed() {

@@ -25,9 +25,7 @@ public:
 
     // Before each wait: sets lock_timeout to what is left, at least 1 ms (a
     // lock free at once is still taken once the time is up). The caller
-    // restores lock_timeout:
-    // NewGUCNestLevel() before, AtEOXact_GUC() after, or a subtransaction's
-    // end, which does both.
+    // restores lock_timeout (pg::try_lock_waits does).
     void before_wait() const;
 
 private:

@@ -91,4 +91,22 @@ std::optional<CaughtError> try_in_subtransaction(Fn&& fn) {
                                  [](int sqlstate) { return sqlstate != ERRCODE_QUERY_CANCELED; });
 }
 
+// Lock waits that may give up: fn runs in a subtransaction with a setting
+// level of its own (a lock_timeout fn sets, by LockDeadline::before_wait
+// say, ends with it), and a lock timeout (55P03) or a deadlock (40P01)
+// rolls fn back and is returned; any other error is raised again.
+template <typename Fn>
+std::optional<CaughtError> try_lock_waits(Fn&& fn) {
+    return try_in_subtransaction(
+        [&] {
+            int level = call([] { return NewGUCNestLevel(); });
+            fn();
+            call([&] { AtEOXact_GUC(true, level); });
+        },
+        [](int sqlstate) {
+            return sqlstate == ERRCODE_LOCK_NOT_AVAILABLE ||
+                   sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
+        });
+}
+
 }  // namespace tenancy::pg

@@ -28,9 +28,10 @@ SET lock_timeout = '5s';
 SELECT plan(52);
 
 -------------------------------------------------------------------------------
--- Helpers.
+-- Helpers (also raw, try_run, blocked_on_lock).
 -------------------------------------------------------------------------------
--- Totals of an organization's rollups, of its deferred buckets, of its raw rows.
+\ir lib/rollup_checks.sql
+-- Totals of an organization's rollups, and of its deferred buckets.
 CREATE FUNCTION pg_temp.totals(events_table text, files_table text, org uuid) RETURNS text
     LANGUAGE plpgsql AS $$
 DECLARE
@@ -51,15 +52,6 @@ CREATE FUNCTION pg_temp.rolled(org uuid) RETURNS text
 CREATE FUNCTION pg_temp.deferred(org uuid) RETURNS text
     LANGUAGE sql AS $$
     SELECT pg_temp.totals('tenancy.event_rollups_deferred', 'tenancy.file_rollups_deferred', org)
-$$;
-CREATE FUNCTION pg_temp.raw(org uuid) RETURNS text
-    LANGUAGE sql AS $$
-    SELECT format('events=%s files=%s bytes=%s',
-        (SELECT count(*) FROM tenancy.events WHERE organization_id = org),
-        (SELECT count(*) FROM tenancy.file_access_log
-         WHERE organization_id = org AND action IN ('upload', 'download')),
-        (SELECT coalesce(sum(bytes), 0) FROM tenancy.file_access_log
-         WHERE organization_id = org AND action IN ('upload', 'download')))
 $$;
 -- n events and n upload/download log rows for an organization at a time.
 -- replica: without the organization lock of the events' trigger (as a
@@ -83,31 +75,6 @@ BEGIN
     SET LOCAL session_replication_role = origin;
 END
 $$;
--- A run: 'ok', or the error (a lock it waited for: 55P03 after lock_timeout).
-CREATE FUNCTION pg_temp.try_run() RETURNS text
-    LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM * FROM tenancy.run_rollups(wait => true);
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN 'error ' || SQLSTATE || ': ' || SQLERRM;
-END
-$$;
--- Waits (up to 30 s) until a backend is blocked on a lock.
-CREATE FUNCTION pg_temp.blocked_on_lock(backend int) RETURNS boolean
-    LANGUAGE plpgsql AS $$
-BEGIN
-    FOR i IN 1..300 LOOP
-        IF EXISTS (SELECT FROM pg_stat_activity
-                   WHERE pid = backend AND wait_event_type = 'Lock') THEN
-            RETURN true;
-        END IF;
-        PERFORM pg_sleep(0.1);
-        PERFORM pg_stat_clear_snapshot();
-    END LOOP;
-    RETURN false;
-END
-$$;
 -- Runs a statement: 'ok', or its error.
 CREATE FUNCTION pg_temp.try(sql text) RETURNS text
     LANGUAGE plpgsql AS $$
@@ -117,6 +84,14 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     RETURN 'error ' || SQLSTATE || ': ' || SQLERRM;
 END
+$$;
+-- Begins a transaction of the application login with the owner's context
+-- in an organization.
+CREATE FUNCTION pg_temp.app_begin(org uuid, member uuid) RETURNS void
+    LANGUAGE sql AS $$
+    SELECT dblink_exec('bzo_app', 'BEGIN');
+    SELECT dblink_exec('bzo_app', format('DO $x$ BEGIN PERFORM tenancy.set_context(%L, %L); END $x$',
+                                         org, member));
 $$;
 -- Runs one statement as the application login, in its open transaction (a
 -- SELECT as a PERFORM: dblink_exec takes no result rows).
@@ -163,8 +138,7 @@ SELECT dblink_exec('bzo_run2', 'SET client_min_messages = warning') AS ignored \
 -------------------------------------------------------------------------------
 -- 1. The owner holds its organization's row (SELECT … FOR UPDATE).
 -------------------------------------------------------------------------------
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'held', :'owner');
 SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'held')) AS ignored \gset
 
 SELECT is(pg_temp.try_run(), 'ok', 'row held FOR UPDATE: the run does not wait for it');
@@ -215,8 +189,7 @@ SELECT ok(pg_temp.blocked_on_lock(:run2_pid), 'a run that waits for another one 
 INSERT INTO tenancy.organizations (id, slug, name) VALUES (:'late', :'run' || '-late', 'Busy late');
 INSERT INTO tenancy.members (organization_id, user_id, role) VALUES (:'late', :'owner', 'owner');
 SELECT pg_temp.add(:'late', 3, 'late', :'h0');
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'late', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'late', :'owner');
 SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'late')) AS ignored \gset
 SELECT dblink_exec('bzo_run1', 'COMMIT') AS ignored \gset
 SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(n numeric) \gset
@@ -234,8 +207,7 @@ SELECT is(pg_temp.rolled(:'late') || ' ' || pg_temp.deferred(:'late'),
 --    FOR UPDATE does), then rolled back.
 -------------------------------------------------------------------------------
 SELECT pg_temp.add(:'held', 5, 'slug', :'h0');
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'held', :'owner');
 SELECT pg_temp.app(format('UPDATE tenancy.organizations SET slug = %L WHERE id = %L',
                           :'run' || '-renamed', :'held')) AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'uncommitted slug change: the run does not wait for it');
@@ -254,8 +226,7 @@ SELECT is(pg_temp.rolled(:'held'), pg_temp.raw(:'held'), 'slug change rolled bac
 -------------------------------------------------------------------------------
 SELECT pg_temp.add(:'held', 4, 'renamed', :'h0');
 SELECT pg_temp.add(:'free', 2, 'renamed', :'h0');
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'held', :'owner');
 SELECT pg_temp.app(format('UPDATE tenancy.organizations SET name = %L WHERE id = %L',
                           'Renamed', :'held')) AS ignored \gset
 SELECT pg_temp.app(format('UPDATE tenancy.organizations SET slug = %L WHERE id = %L',
@@ -278,8 +249,7 @@ SELECT is(pg_temp.rolled(:'held') || ' ' || pg_temp.deferred(:'held'),
 --    organization; rolled back, they are rolled up.
 -------------------------------------------------------------------------------
 SELECT pg_temp.add(:'gone', 4, 'x', :'h0');
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'gone', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'gone', :'owner');
 SELECT pg_temp.app(format('DELETE FROM tenancy.organizations WHERE id = %L', :'gone')) AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'uncommitted DELETE: the run does not wait for it');
 SELECT is(pg_temp.deferred(:'gone'), 'events=4 files=4 bytes=1000',
@@ -292,8 +262,7 @@ SELECT is(pg_temp.deferred(:'gone') || ' ' || pg_temp.rolled(:'gone'),
 
 SELECT pg_temp.add(:'kept', 3, 'x', :'h0');
 SELECT pg_temp.raw(:'kept') AS kept_raw \gset
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'kept', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'kept', :'owner');
 SELECT pg_temp.app(format('DELETE FROM tenancy.organizations WHERE id = %L', :'kept')) AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'another uncommitted DELETE: the run does not wait');
 SELECT is(pg_temp.deferred(:'kept'), :'kept_raw', 'another uncommitted DELETE: its buckets wait');
@@ -307,8 +276,7 @@ SELECT is(pg_temp.rolled(:'kept') || ' ' || pg_temp.deferred(:'kept'),
 -- 4. rebuild_rollups recounts waiting buckets from the raw rows.
 -------------------------------------------------------------------------------
 SELECT pg_temp.add(:'held', 2, 'rebuild', :'h0');
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'held', :'owner');
 SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'held')) AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'held again: a run');
 SELECT is(pg_temp.deferred(:'held'), 'events=2 files=2 bytes=300', 'held again: the new rows wait');
@@ -322,8 +290,7 @@ SELECT is(pg_temp.rolled(:'held') || ' ' || pg_temp.deferred(:'held'),
 -------------------------------------------------------------------------------
 -- 5. TRUNCATE of organizations empties the deferred tables (rolled back).
 -------------------------------------------------------------------------------
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'held', :'owner');
 SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'held')) AS ignored \gset
 SELECT pg_temp.add(:'held', 1, 'truncate', :'h0', replica => true);
 SELECT pg_temp.try_run() AS ignored \gset
@@ -369,8 +336,7 @@ SELECT is(pg_temp.rolled(:'free') || ' ' || pg_temp.deferred(:'free'),
 SELECT pg_temp.add(:'old', 4, 'old', now() - interval '3 days');
 SELECT pg_temp.try_run() AS ignored \gset
 UPDATE tenancy.organizations SET event_retention = interval '1 day' WHERE id = :'old';
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'old', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'old', :'owner');
 SELECT pg_temp.app(format('DELETE FROM tenancy.organizations WHERE id = %L', :'old')) AS ignored \gset
 BEGIN;
 SELECT is(pg_temp.try('SELECT tenancy.purge_events()'), 'ok',
@@ -395,8 +361,7 @@ SELECT dblink_exec('bzo_run1', 'BEGIN') AS ignored \gset
 SELECT count(*) AS ignored FROM dblink('bzo_run1', 'SELECT tenancy.purge_events()') AS t(n bigint) \gset
 SELECT count(*) AS ignored
 FROM dblink('bzo_run1', 'SELECT tenancy.purge_file_access_log(''100 years'')') AS t(n bigint) \gset
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'held', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'held', :'owner');
 SELECT pg_temp.app('SET LOCAL lock_timeout = ''2s''') AS ignored \gset
 SELECT is(dblink_exec('bzo_app', format('UPDATE tenancy.organizations SET name = %L WHERE id = %L',
                                         'During a purge', :'held'), false),
@@ -409,8 +374,7 @@ SELECT dblink_exec('bzo_run1', 'ROLLBACK') AS ignored \gset
 -- removing.
 SELECT pg_temp.add(:'old', 2, 'old-rr', now() - interval '3 days');
 SELECT pg_temp.try_run() AS ignored \gset
-SELECT pg_temp.app('BEGIN') AS ignored \gset
-SELECT pg_temp.app(format('SELECT tenancy.set_context(%L, %L)', :'old', :'owner')) AS ignored \gset
+SELECT pg_temp.app_begin(:'old', :'owner');
 SELECT pg_temp.app(format('DELETE FROM tenancy.organizations WHERE id = %L', :'old')) AS ignored \gset
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT is(pg_temp.try('SELECT tenancy.purge_events()') || ' '

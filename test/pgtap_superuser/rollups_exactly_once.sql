@@ -32,9 +32,10 @@ SET lock_timeout = '60s';
 SELECT plan(67);
 
 -------------------------------------------------------------------------------
--- Helpers.
+-- Helpers (also raw, try_run, blocked_on_lock).
 -------------------------------------------------------------------------------
--- What the rollups hold for an organization, and what its raw rows say.
+\ir lib/rollup_checks.sql
+-- What the rollups hold for an organization (pg_temp.raw: what its raw rows say).
 CREATE FUNCTION pg_temp.rolled(org uuid) RETURNS text
     LANGUAGE sql AS $$
     SELECT format('events=%s files=%s bytes=%s',
@@ -44,15 +45,6 @@ CREATE FUNCTION pg_temp.rolled(org uuid) RETURNS text
          WHERE organization_id = org),
         (SELECT coalesce(sum(bytes_uploaded + bytes_downloaded), 0) FROM tenancy.file_rollups
          WHERE organization_id = org))
-$$;
-CREATE FUNCTION pg_temp.raw(org uuid) RETURNS text
-    LANGUAGE sql AS $$
-    SELECT format('events=%s files=%s bytes=%s',
-        (SELECT count(*) FROM tenancy.events WHERE organization_id = org),
-        (SELECT count(*) FROM tenancy.file_access_log
-         WHERE organization_id = org AND action IN ('upload', 'download')),
-        (SELECT coalesce(sum(bytes), 0) FROM tenancy.file_access_log
-         WHERE organization_id = org AND action IN ('upload', 'download')))
 $$;
 -- How many runs rollup_state has recorded (to tell whether another run, such
 -- as a pg_cron one, happened in between).
@@ -87,16 +79,6 @@ $$;
 -- A run that has to happen (waits for the lock): rows read, both sources.
 CREATE FUNCTION pg_temp.run() RETURNS numeric
     LANGUAGE sql AS $$ SELECT sum(rows_read) FROM tenancy.run_rollups(wait => true) $$;
--- The same, reporting 'ok' or the error instead of raising it.
-CREATE FUNCTION pg_temp.try_run() RETURNS text
-    LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM * FROM tenancy.run_rollups(wait => true);
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN 'error ' || SQLSTATE || ': ' || SQLERRM;
-END
-$$;
 -- A run that completes, then a failure in the same (sub)transaction.
 CREATE FUNCTION pg_temp.run_then_fail() RETURNS void
     LANGUAGE plpgsql AS $$
@@ -126,21 +108,6 @@ BEGIN
     END;
     PERFORM set_config('lock_timeout', saved, true);
     RETURN outcome;
-END
-$$;
--- Waits (up to 30 s) until a backend is blocked on a lock.
-CREATE FUNCTION pg_temp.blocked_on_lock(backend int) RETURNS boolean
-    LANGUAGE plpgsql AS $$
-BEGIN
-    FOR i IN 1..300 LOOP
-        IF EXISTS (SELECT FROM pg_stat_activity
-                   WHERE pid = backend AND wait_event_type = 'Lock') THEN
-            RETURN true;
-        END IF;
-        PERFORM pg_sleep(0.1);
-        PERFORM pg_stat_clear_snapshot();
-    END LOOP;
-    RETURN false;
 END
 $$;
 CREATE FUNCTION pg_temp.backend_pid(conn text) RETURNS int
