@@ -539,7 +539,7 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
             spi.execute("DELETE FROM tenancy.event_rollups_deferred", false);
             spi.execute("DELETE FROM tenancy.file_rollups_deferred", false);
         }
-        forget_locked_organizations();
+        note_organizations_deleted();
         return PointerGetDatum(nullptr);
     }
     if (trigger->tg_oldtable == nullptr) {
@@ -571,7 +571,7 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     spi.execute_seeing_concurrent(delete_events, {});
     // A later insert in this transaction for a deleted organization must
     // look again, and fail.
-    forget_locked_organizations();
+    note_organizations_deleted();
     spi.execute_seeing_concurrent(delete_event_rollups, {});
     spi.execute_seeing_concurrent(delete_file_rollups, {});
     // Buckets a run deferred because the organization's row was locked (by

@@ -14,12 +14,16 @@ namespace {
 // locks taken since, and forgets them here too. A hash map: a bulk INSERT of
 // events may name tens of thousands of organizations.
 std::unordered_map<core::Uuid, SubTransactionId, core::UuidHash> g_locked;
+// Set by note_organizations_deleted until the transaction ends (kept after a
+// rollback to a savepoint: it only makes the audit look again).
+bool g_organizations_deleted = false;
 
 void forget_at_transaction_end(XactEvent event, void*) {
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
         event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
         event == XACT_EVENT_PREPARE) {
         g_locked.clear();
+        g_organizations_deleted = false;
     }
 }
 
@@ -89,7 +93,12 @@ void lock_organization(const core::Uuid& organization_id) {
     g_locked.emplace(organization_id, GetCurrentSubTransactionId());
 }
 
-void forget_locked_organizations() { g_locked.clear(); }
+void note_organizations_deleted() {
+    g_locked.clear();
+    g_organizations_deleted = true;
+}
+
+bool organizations_deleted_in_transaction() { return g_organizations_deleted; }
 
 void refuse_read_only(const char* function, const char* what) {
     if (XactReadOnly) {

@@ -14,9 +14,14 @@ namespace tenancy {
 // organization is an error, 23503.
 void lock_organization(const core::Uuid& organization_id);
 
-// Forgets every lock taken: the transaction deleted organizations (their
-// cleanup), and an insert for one of them must look again and fail.
-void forget_locked_organizations();
+// The transaction deleted organizations (their cleanup calls this): forgets
+// every lock taken, so that an insert for one of them looks again and fails,
+// and remembers until the transaction ends that organizations went.
+void note_organizations_deleted();
+
+// Whether this transaction has deleted organizations (or truncated them):
+// only then may a statement's audit rows name an organization that is gone.
+bool organizations_deleted_in_transaction();
 
 // Raises 25006 naming the function in a read-only transaction (and on a
 // standby), before the first write would fail on some internal step such as

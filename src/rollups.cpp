@@ -240,22 +240,25 @@ bool lock_free_organizations(pg::SpiConnection& spi, const pg::LockDeadline& dea
     return true;
 }
 
-// The organizations of `ids` whose row, as a statement sees it now, another
-// transaction that is still open has updated or deleted: locking such a row
-// would follow the update and wait. Read from the row versions' headers,
-// without locking any row, so that a tenant holding many rows that way costs
-// a run no wait and no subtransaction for each.
-Organizations rows_being_written(pg::SpiConnection& spi, const Organizations& ids) {
+// The xmax of an organization's row version, as its header says.
+struct RowXmax {
+    core::Uuid id;
+    TransactionId raw = InvalidTransactionId;  // InvalidTransactionId: none
+    uint16 infomask = 0;
+};
+
+// The xmax of each of `ids`' row versions that a statement sees now, read
+// from the versions' headers (by ctid) without locking any row.
+std::vector<RowXmax> organization_xmaxes(pg::SpiConnection& spi, const Organizations& ids) {
     ArrayColumn array = uuid_array(ids);
     std::vector<ItemPointerData> versions;
-    std::vector<core::Uuid> version_ids;
+    std::vector<RowXmax> xmaxes;
     spi.for_each_row("SELECT ctid, id FROM tenancy.organizations WHERE id = ANY($1)",
                      {array.arg(UUIDARRAYOID)}, false, [&](TupleTableSlot* slot) {
                          auto tid = reinterpret_cast<ItemPointer>(DatumGetPointer(slot->tts_values[0]));
                          versions.push_back(*tid);
-                         version_ids.push_back(pg::uuid_from_datum(slot->tts_values[1]));
+                         xmaxes.push_back({pg::uuid_from_datum(slot->tts_values[1])});
                      });
-    std::vector<char> written(versions.size(), 0);
     pg::call([&] {
         Relation relation =
             table_open(get_relname_relid("organizations", get_namespace_oid("tenancy", false)),
@@ -269,23 +272,67 @@ Organizations rows_being_written(pg::SpiConnection& spi, const Organizations& id
             if (offset <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, offset))) {
                 auto header =
                     reinterpret_cast<HeapTupleHeader>(PageGetItem(page, PageGetItemId(page, offset)));
-                if (!(header->t_infomask & HEAP_XMAX_INVALID) &&
-                    !HEAP_XMAX_IS_LOCKED_ONLY(header->t_infomask)) {
-                    TransactionId writer = HeapTupleHeaderGetUpdateXid(header);
-                    written[i] = TransactionIdIsValid(writer) &&
-                                 !TransactionIdIsCurrentTransactionId(writer) &&
-                                 TransactionIdIsInProgress(writer);
+                if (!(header->t_infomask & HEAP_XMAX_INVALID)) {
+                    xmaxes[i].raw = HeapTupleHeaderGetRawXmax(header);
+                    xmaxes[i].infomask = header->t_infomask;
                 }
             }
             UnlockReleaseBuffer(buffer);
         }
         table_close(relation, AccessShareLock);
     });
-    Organizations result;
-    for (std::size_t i = 0; i < versions.size(); ++i) {
-        if (written[i]) result.insert(version_ids[i]);
+    return xmaxes;
+}
+
+// A transaction behind an xmax that is still in progress (not this one).
+struct RowHolder {
+    TransactionId xid;
+    bool writes;  // updates or deletes the row, not only locks it
+};
+
+// The transactions behind an xmax (itself, or a multixact's members) that
+// are still in progress, this one left out.
+std::vector<RowHolder> row_holders(const RowXmax& xmax) {
+    std::vector<RowHolder> holders;
+    if (!TransactionIdIsValid(xmax.raw)) return holders;
+    bool locks_only = HEAP_XMAX_IS_LOCKED_ONLY(xmax.infomask);
+    if (!(xmax.infomask & HEAP_XMAX_IS_MULTI)) {
+        holders.push_back({xmax.raw, !locks_only});
+    } else {
+        MultiXactMember* members = nullptr;
+        int count = pg::call([&] {
+            return GetMultiXactIdMembers(static_cast<MultiXactId>(xmax.raw), &members, false, locks_only);
+        });
+        for (int i = 0; i < count; ++i) {
+            holders.push_back({members[i].xid, ISUPDATE_from_mxstatus(members[i].status)});
+        }
     }
-    return result;
+    std::vector<RowHolder> open;
+    for (const RowHolder& holder : holders) {
+        TransactionId xid = holder.xid;
+        if (pg::call([&] {
+                return TransactionIdIsValid(xid) && !TransactionIdIsCurrentTransactionId(xid) &&
+                       TransactionIdIsInProgress(xid);
+            })) {
+            open.push_back(holder);
+        }
+    }
+    return open;
+}
+
+// The organizations of `ids` whose row, as a statement sees it now, another
+// transaction that is still open has updated or deleted: locking such a row
+// would follow the update and wait. Read from the row versions' headers,
+// without locking any row, so that a tenant holding many rows that way costs
+// a run no wait and no subtransaction for each.
+Organizations rows_being_written(pg::SpiConnection& spi, const Organizations& ids) {
+    Organizations written;
+    for (const RowXmax& xmax : organization_xmaxes(spi, ids)) {
+        for (const RowHolder& holder : row_holders(xmax)) {
+            if (holder.writes) written.insert(xmax.id);
+        }
+    }
+    return written;
 }
 
 // Locks the organizations of [first, last) (in id order) that no other
@@ -815,6 +862,57 @@ TENANCY_SQL_FUNCTION(tenancy_lock_organizations_for_purge) {
     }
     // Built once SPI's memory is gone: in the caller's.
     PG_RETURN_DATUM(uuid_array_datum(busy));
+}
+
+// tenancy.organization_row_holders(ids uuid[]) -> TABLE (organization_id
+// uuid, pid integer, transaction xid) (check(), 1.9): the open transactions
+// that hold the rows of those organizations (lock, update or delete them), by
+// their top-level transaction id and their backend's pid (NULL for a
+// prepared transaction). Read from the row versions' headers, as the runs
+// do: nothing is locked and nothing waits.
+TENANCY_SQL_FUNCTION(tenancy_organization_row_holders) {
+    Organizations ids;
+    if (!PG_ARGISNULL(0)) {
+        Datum* elements = nullptr;
+        bool* nulls = nullptr;
+        int count = 0;
+        pg::call([&] {
+            ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
+            deconstruct_array(array, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &elements, &nulls, &count);
+        });
+        for (int i = 0; i < count; ++i) {
+            if (!nulls[i]) ids.insert(pg::uuid_from_datum(elements[i]));
+        }
+    }
+    struct Holder {
+        core::Uuid organization;
+        TransactionId transaction;
+        int pid;
+    };
+    std::vector<Holder> holders;
+    if (!ids.empty()) {
+        pg::SpiConnection spi;
+        for (const RowXmax& xmax : organization_xmaxes(spi, ids)) {
+            for (const RowHolder& holder : row_holders(xmax)) {
+                TransactionId xid = holder.xid;
+                // A subtransaction's lock or write: its top-level transaction
+                // is the one a backend (or a prepared transaction) shows.
+                TransactionId top = pg::call([&] { return SubTransGetTopmostTransaction(xid); });
+                int pid = pg::call([&] { return BackendXidGetPid(top); });
+                holders.push_back({xmax.id, top, pid});
+            }
+        }
+    }
+    // Built once SPI's memory is gone: in the caller's.
+    start_materialized_result(fcinfo);
+    auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (const Holder& holder : holders) {
+        Datum values[3] = {pg::uuid_to_datum(holder.organization), Int32GetDatum(holder.pid),
+                           TransactionIdGetDatum(holder.transaction)};
+        bool nulls[3] = {false, holder.pid == 0, false};
+        pg::call([&] { tuplestore_putvalues(result->setResult, result->setDesc, values, nulls); });
+    }
+    PG_RETURN_NULL();
 }
 
 // tenancy.track(kind text, value float8 DEFAULT NULL)

@@ -68,6 +68,8 @@ extern "C" {
 #include "catalog/pg_extension.h"
 #include "storage/bufmgr.h"
 #include "storage/procarray.h"
+#include "access/multixact.h"
+#include "access/subtrans.h"
 }
 
 // PostgreSQL 15 declares a node tree walker as bool (*)(); void (*)() is the

@@ -25,7 +25,7 @@
 -- instead of hanging it.
 SET client_min_messages = warning;
 SET lock_timeout = '5s';
-SELECT plan(52);
+SELECT plan(62);
 
 -------------------------------------------------------------------------------
 -- Helpers (also raw, try_run, blocked_on_lock).
@@ -391,6 +391,77 @@ SELECT is((SELECT count(*) FROM unnest(ARRAY['tenancy.event_rollups_deferred',
                                 unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
            WHERE has_table_privilege('tenancy_app', t, p)), 0::bigint,
           'tenancy_app has no privilege on the deferred tables');
+
+-------------------------------------------------------------------------------
+-- 7. check() (15): rollups that have waited more than an hour, and who holds
+-- the organization's row.
+-------------------------------------------------------------------------------
+-- check()'s findings about an organization: 'finding | fix' lines.
+CREATE FUNCTION pg_temp.waiting_findings(org uuid) RETURNS text
+    LANGUAGE sql AS $$
+    SELECT coalesce(string_agg(severity || ': ' || finding || ' | ' || fix, E'\n' ORDER BY finding), '')
+    FROM tenancy.check() WHERE object = 'organization ' || org
+$$;
+-- Makes an organization's waiting buckets two hours older.
+CREATE FUNCTION pg_temp.age_waiting(org uuid) RETURNS void
+    LANGUAGE sql AS $$
+    UPDATE tenancy.event_rollups_deferred SET deferred_at = deferred_at - interval '2 hours'
+    WHERE organization_id = org;
+    UPDATE tenancy.file_rollups_deferred SET deferred_at = deferred_at - interval '2 hours'
+    WHERE organization_id = org;
+$$;
+SELECT pid AS app_pid FROM dblink('bzo_app', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+SELECT pid AS run1_pid FROM dblink('bzo_run1', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+SELECT pg_temp.add(:'held', 2, 'waits', :'h0');
+SELECT pg_temp.app_begin(:'held', :'owner');
+SELECT pg_temp.app(format('SELECT id FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'held')) AS ignored \gset
+SELECT xid AS app_xid FROM dblink('bzo_app', 'SELECT pg_current_xact_id()::text') AS t(xid text) \gset
+SELECT is(pg_temp.try_run(), 'ok', '(15) row held: a run defers its buckets');
+SELECT is(pg_temp.waiting_findings(:'held'), '', '(15) waiting less than an hour: no finding');
+SELECT pg_temp.age_waiting(:'held');
+SELECT matches(pg_temp.waiting_findings(:'held'),
+               '^warning: the rollups of this organization \(2 buckets\) have waited since [^|]+ for its row, which pid '
+               || :app_pid || ' \(transaction ' || :'app_xid' || ', open since [^|]+\) holds \| '
+               || 'end that transaction \(COMMIT or ROLLBACK in its session; as a last resort: '
+               || 'SELECT pg_terminate_backend\(' || :app_pid || '\);\), then SELECT tenancy\.run_rollups\(\);$',
+               '(15) waiting over an hour: a warning naming the holder (FOR UPDATE)');
+SELECT pg_temp.app('ROLLBACK') AS ignored \gset
+SELECT is(pg_temp.waiting_findings(:'held'),
+          'warning: the rollups of this organization (2 buckets) have waited since '
+          || (SELECT min(deferred_at) FROM tenancy.event_rollups_deferred WHERE organization_id = :'held')
+          || ', and no transaction holds its row now: no rollup run has come since | SELECT tenancy.run_rollups();',
+          '(15) released, no run since: a warning whose fix is a run');
+-- Two holders: a DBA's KEY SHARE lock, then the owner's rename (the row's
+-- xmax a multixact of both).
+SELECT dblink_exec('bzo_run1', 'BEGIN') AS ignored \gset
+SELECT count(*) AS ignored FROM dblink('bzo_run1', format(
+    'SELECT id FROM tenancy.organizations WHERE id = %L FOR KEY SHARE', :'held')) AS t(id uuid) \gset
+SELECT pg_temp.app_begin(:'held', :'owner');
+SELECT pg_temp.app(format('UPDATE tenancy.organizations SET name = %L WHERE id = %L',
+                          'Renamed while held', :'held')) AS ignored \gset
+SELECT is(pg_temp.try_run(), 'ok', '(15) a rename being written: the run defers again');
+SELECT pg_temp.age_waiting(:'held');
+SELECT ok(pg_temp.waiting_findings(:'held') LIKE '%which pid ' || least(:app_pid, :run1_pid)
+          || ' (%), pid ' || greatest(:app_pid, :run1_pid) || ' (% holds |%',
+          '(15) two holders (a multixact): both named');
+SELECT pg_temp.app('ROLLBACK') AS ignored \gset
+SELECT dblink_exec('bzo_run1', 'ROLLBACK') AS ignored \gset
+-- A DBA who is no superuser, granted check(): no error, and no finding (15),
+-- which only a superuser reads.
+SELECT :'run' || '-dba' AS dba_role \gset
+CREATE ROLE :"dba_role" NOLOGIN IN ROLE pg_read_all_data;
+GRANT USAGE ON SCHEMA tenancy TO :"dba_role";
+GRANT EXECUTE ON FUNCTION tenancy.check(), tenancy.file_access_log_partitions() TO :"dba_role";
+SET ROLE :"dba_role";
+SELECT is((SELECT count(*) FROM tenancy.check() WHERE object LIKE 'organization %'), 0::bigint,
+          '(15) a DBA granted check(), no superuser: runs it, without the superuser''s finding');
+RESET ROLE;
+DROP OWNED BY :"dba_role";
+DROP ROLE :"dba_role";
+SELECT is(pg_temp.try_run(), 'ok', '(15) a run');
+SELECT is(pg_temp.waiting_findings(:'held'), '', '(15) after a run: no finding');
+SELECT is(pg_temp.rolled(:'held') || ' ' || pg_temp.deferred(:'held'),
+          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0', '(15) every row counted once');
 
 SELECT dblink_disconnect('bzo_app') AS ignored \gset
 SELECT dblink_disconnect('bzo_run1') AS ignored \gset

@@ -1,0 +1,115 @@
+-------------------------------------------------------------------------------
+-- tenancy.check() (1.9): the findings of 1.6, and (15) rollups that have
+-- waited more than an hour for their organization's row (1.8's deferral).
+--
+-- Until 1.8 every version that added a finding restated check()'s whole body.
+-- From 1.9 check() is the union of pieces, each a function of its own, and a
+-- version that adds findings adds a piece and restates only the union:
+--   tenancy.check_configuration()  findings (1) to (14): the catalog's
+--                                  isolation settings and the log's months;
+--   tenancy.check_rollups()        finding (15).
+-- check() keeps its OID (CREATE OR REPLACE), and with it the grants a DBA
+-- gave on it. Its callers run the pieces with their own rights: the pieces
+-- are everyone's, and tell nothing the caller could not read itself.
+-------------------------------------------------------------------------------
+
+-- Findings (1) to (14): 1.6's body of check(), taken from the catalog rather
+-- than written out here a fifth time.
+DO $$
+BEGIN
+    EXECUTE format(
+        'CREATE FUNCTION tenancy.check_configuration()'
+        '    RETURNS TABLE (severity text, object text, finding text, fix text)'
+        '    LANGUAGE sql STABLE'
+        '    SET search_path = pg_catalog, pg_temp'
+        '    AS %L',
+        (SELECT prosrc FROM pg_catalog.pg_proc WHERE oid = 'tenancy.check()'::pg_catalog.regprocedure));
+END
+$$;
+COMMENT ON FUNCTION tenancy.check_configuration() IS
+    'Findings (1) to (14) of tenancy.check(): isolation settings in the catalog, and the file access log''s months.';
+GRANT EXECUTE ON FUNCTION tenancy.check_configuration() TO PUBLIC;
+
+-- The open transactions that hold organizations' rows (lock, update or
+-- delete them): pid NULL for a prepared transaction. Read from the row
+-- versions' headers; nothing waits. VOLATILE: holders come and go within a
+-- statement. The DBA's (no grant).
+CREATE FUNCTION tenancy.organization_row_holders(ids uuid[])
+    RETURNS TABLE (organization_id uuid, pid integer, transaction xid)
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'tenancy_organization_row_holders';
+REVOKE ALL ON FUNCTION tenancy.organization_row_holders(uuid[]) FROM PUBLIC;
+
+-- (15) Rollups that have waited more than an hour for their organization.
+-- A run defers an organization's buckets while another transaction holds
+-- its row, and the next run that can lock the row merges them. Waiting an
+-- hour means that a transaction has held the row that long (named here, by
+-- pid or prepared transaction), or that no run has come since (pg_cron's job
+-- gone or failing). Only a role that reads the deferred tables sees this
+-- finding: a superuser (forced row level security with no policy, as for
+-- finding (14)'s rows); for any other caller the piece returns nothing.
+CREATE FUNCTION tenancy.check_rollups()
+    RETURNS TABLE (severity text, object text, finding text, fix text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF NOT (has_table_privilege('tenancy.event_rollups_deferred', 'SELECT')
+            AND has_table_privilege('tenancy.file_rollups_deferred', 'SELECT')
+            AND has_function_privilege('tenancy.organization_row_holders(uuid[])', 'EXECUTE')) THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH waiting AS (
+        SELECT w.organization_id, min(w.waiting_since) AS since, sum(w.buckets) AS buckets
+        FROM tenancy.rollups_waiting w
+        GROUP BY w.organization_id
+        HAVING min(w.waiting_since) < now() - interval '1 hour'
+    ), holders AS (
+        SELECT h.organization_id,
+               string_agg(CASE WHEN h.pid IS NOT NULL
+                               THEN format('pid %s (transaction %s, open since %s)',
+                                           h.pid, h.transaction, a.xact_start)
+                               ELSE format('prepared transaction %L (transaction %s)',
+                                           p.gid, h.transaction) END,
+                          ', ' ORDER BY h.pid, h.transaction::text::bigint) AS who,
+               string_agg(CASE WHEN h.pid IS NOT NULL
+                               THEN format('SELECT pg_terminate_backend(%s);', h.pid)
+                               ELSE format('ROLLBACK PREPARED %L;', p.gid) END,
+                          ' ' ORDER BY h.pid, h.transaction::text::bigint) AS last_resort
+        FROM tenancy.organization_row_holders(ARRAY(SELECT organization_id FROM waiting)) h
+        LEFT JOIN pg_stat_activity a ON a.pid = h.pid
+        LEFT JOIN pg_prepared_xacts p ON h.pid IS NULL AND p.transaction = h.transaction
+        GROUP BY h.organization_id
+    )
+    SELECT 'warning'::text,
+           format('organization %s', w.organization_id),
+           CASE WHEN h.who IS NOT NULL
+                THEN format('the rollups of this organization (%s buckets) have waited since %s for its row, which %s holds',
+                            w.buckets, w.since, h.who)
+                ELSE format('the rollups of this organization (%s buckets) have waited since %s, and no transaction holds its row now: no rollup run has come since',
+                            w.buckets, w.since)
+           END,
+           CASE WHEN h.who IS NOT NULL
+                THEN format('end that transaction (COMMIT or ROLLBACK in its session; as a last resort: %s), then SELECT tenancy.run_rollups();',
+                            h.last_resort)
+                ELSE 'SELECT tenancy.run_rollups();'
+           END
+    FROM waiting w
+    LEFT JOIN holders h USING (organization_id)
+    ORDER BY w.organization_id;
+END
+$$;
+COMMENT ON FUNCTION tenancy.check_rollups() IS
+    'Finding (15) of tenancy.check(): rollups waiting more than an hour for their organization''s row.';
+GRANT EXECUTE ON FUNCTION tenancy.check_rollups() TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION tenancy.check()
+    RETURNS TABLE (severity text, object text, finding text, fix text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT * FROM tenancy.check_configuration()
+UNION ALL
+SELECT * FROM tenancy.check_rollups()
+$$;
