@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "context.hpp"
+#include "core/distinct_sketch.hpp"  // core::UuidHash
 #include "log_partitions.hpp"
+#include "open_tenant_queries.hpp"
 #include "organization_lock.hpp"
 #include "rollups.hpp"
 #include "pg/error_barrier.hpp"
@@ -112,6 +114,65 @@ bool changed(TupleDesc desc, int attnum, const Value& before, const Value& after
 
 Datum file_action_datum(const char* label) { return enum_label("file_action", label); }
 
+// The user an audit row or a superseded version records: the tenant
+// context's, never the statement's. A statement that began under a context
+// and finds none by the time its rows are audited ended it itself
+// (tenancy.clear_context() or RESET ALL in a RETURNING clause, or in the
+// outer query of a writable CTE), after its rows passed the policies as that
+// user: they would be logged as nobody's, and the statement is refused
+// instead. Asked only once there is a row to audit: a statement that wrote
+// nothing is not refused.
+std::optional<core::Uuid> audit_actor() {
+    const auto& context = current_context();
+    if (context) return context->user_id;
+    if (context_ended_under_open_query()) {
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "the tenant context ended while a statement that writes files was running",
+                        "The audit records the context's user for every row the statement wrote; "
+                        "the statement itself cleared the context (tenancy.clear_context() or "
+                        "RESET ALL in a RETURNING clause or in a query around it).",
+                        "Clear the context after the statement, not inside it.");
+    }
+    return std::nullopt;
+}
+
+// What a writer below keeps of a statement's rows before it sorts and writes
+// them: PostgreSQL's work_mem, as for its own sorts (the statement's
+// transition tables spill to disk past it too). A larger statement is
+// written in sorted chunks of that size.
+std::size_t buffer_budget() { return static_cast<std::size_t>(work_mem) * 1024; }
+
+// Memory for what a chunk of buffered rows needs until it is written (copied
+// values, the uuids handed to the appender), emptied after each chunk. A
+// child of the trigger call's memory, which goes with it.
+class ChunkMemory {
+public:
+    ChunkMemory()
+        : memory_(pg::call([] {
+              return AllocSetContextCreate(CurrentMemoryContext, "pg_tenancy audit chunk",
+                                           ALLOCSET_DEFAULT_SIZES);
+          })) {}
+    MemoryContext get() const { return memory_; }
+    void reset() {
+        MemoryContext memory = memory_;
+        pg::call([&] { MemoryContextReset(memory); });
+    }
+
+private:
+    MemoryContext memory_;
+};
+
+// Runs fn with `memory` current.
+template <typename Fn>
+auto in_memory(MemoryContext memory, Fn&& fn) {
+    MemoryContext old = MemoryContextSwitchTo(memory);
+    struct Restore {
+        MemoryContext old;
+        ~Restore() { MemoryContextSwitchTo(old); }
+    } restore{old};
+    return fn();
+}
+
 // Appends rows to tenancy.file_access_log for one statement.
 class AccessLogWriter {
 public:
@@ -126,43 +187,55 @@ public:
           col_at_(log_.column("at")),
           col_txid_(log_.column("txid")),
           at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {
-        // The actor comes from the tenant context, never from the statement.
-        const auto& context = current_context();
-        if (context) actor_ = context->user_id;
         // run_rollups finds new rows by the transaction that wrote them.
         txid_ = pg::call([] { return FullTransactionIdGetDatum(GetTopFullTransactionId()); });
     }
 
-    // Buffers one audit row; finish() writes them all.
+    // Buffers one audit row; finish() writes them all (or a chunk is
+    // written once the buffer reaches buffer_budget()).
     void append(Datum org_id, Datum file_id, Datum action, std::optional<Datum> bytes) {
+        if (!actor_resolved_) {
+            actor_ = audit_actor();
+            actor_resolved_ = true;
+        }
+        if ((pending_.size() + 1) * sizeof(Pending) > buffer_budget()) write_pending();
         pending_.push_back(Pending{pg::uuid_from_datum(org_id), pg::uuid_from_datum(file_id),
                                    action, bytes.has_value(),
                                    bytes ? DatumGetInt64(*bytes) : 0});
     }
 
+    void finish() {
+        write_pending();
+        log_.finish();
+    }
+
+private:
     // Writes the buffered rows in the order of the log's btree (organization,
     // file): consecutive index inserts then land on the same leaf pages, which
     // is what makes a 10,000-row statement cheap. Ids follow that order.
-    void finish() {
+    void write_pending() {
         std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
             return std::tie(a.org.bytes, a.file.bytes) < std::tie(b.org.bytes, b.file.bytes);
         });
         for (const Pending& row : pending_) {
-            log_.set(col_org_, pg::uuid_to_datum(row.org));
+            in_memory(chunk_.get(), [&] {
+                log_.set(col_org_, pg::uuid_to_datum(row.org));
+                log_.set(col_file_, pg::uuid_to_datum(row.file));
+            });
             log_.set(col_id_, Int64GetDatum(log_.next_sequence_value(col_id_)));
-            log_.set(col_file_, pg::uuid_to_datum(row.file));
-            if (actor_) log_.set(col_user_, actor_datum());
+            // NULL set, not left unset: a default a DBA gave the column does
+            // not fill in an actor or a size the audit does not know.
+            log_.set(col_user_, actor_ ? actor_datum() : Datum(0), !actor_);
             log_.set(col_action_, row.action);
-            if (row.has_bytes) log_.set(col_bytes_, Int64GetDatum(row.bytes));
+            log_.set(col_bytes_, Int64GetDatum(row.bytes), !row.has_bytes);
             log_.set(col_at_, at_);
             log_.set(col_txid_, txid_);
             log_.append_row();
         }
         pending_.clear();
-        log_.finish();
+        chunk_.reset();
     }
 
-private:
     Datum actor_datum() {
         if (actor_datum_ == Datum(0)) actor_datum_ = pg::uuid_to_datum(*actor_);
         return actor_datum_;
@@ -178,9 +251,11 @@ private:
 
     pg::TableAppender log_;
     std::vector<Pending> pending_;
+    ChunkMemory chunk_;
     int col_org_, col_id_, col_file_, col_user_, col_action_, col_bytes_, col_at_, col_txid_;
     Datum at_;
     Datum txid_ = Datum(0);
+    bool actor_resolved_ = false;
     std::optional<core::Uuid> actor_;
     Datum actor_datum_ = Datum(0);
 };
@@ -220,12 +295,43 @@ private:
     TupleTableSlot* slot_;
 };
 
+// Whether the organizations of a statement's audit rows still exist, each
+// looked up once, in a fresh snapshot that sees this transaction's
+// deletions, whatever the caller may see. Log rows go with their organization: its deletion's cleanup
+// removes those written before it, and those of a statement audited after
+// it (a deletion earlier in the same statement: a writable CTE) are left out
+// here. `always`: look even when this transaction has deleted no
+// organization (deletes, which the cascade from an organization's deletion
+// audits before its cleanup); otherwise nothing is looked up unless it has.
+class LiveOrganizations {
+public:
+    explicit LiveOrganizations(bool always) : look_(always || organizations_deleted_in_transaction()) {}
+
+    bool contains(Datum org) {
+        if (!look_) return true;
+        core::Uuid id = pg::uuid_from_datum(org);
+        if (live_.count(id) != 0) return true;
+        if (gone_.count(id) != 0) return false;
+        // Not as the caller: a statement that cleared its context sees no
+        // organization, and its rows would go unlogged.
+        bool exists = organization_exists(id);
+        (exists ? live_ : gone_).insert(id);
+        return exists;
+    }
+
+private:
+    bool look_;
+    std::unordered_set<core::Uuid, core::UuidHash> live_, gone_;
+};
+
 void audit_inserts(TriggerData* trigger, const FileColumns& cols) {
     Datum upload = file_action_datum("upload");
     AccessLogWriter log;
+    LiveOrganizations live(false);
     TransitionTableReader rows(trigger->tg_newtable, RelationGetDescr(trigger->tg_relation));
     while (rows.next()) {
         Value org = column_of(rows.slot(), cols.organization_id);
+        if (!live.contains(org.datum)) continue;
         Value id = column_of(rows.slot(), cols.id);
         Value size = column_of(rows.slot(), cols.size_bytes);
         log.append(org.datum, id.datum, upload,
@@ -248,21 +354,35 @@ public:
           col_checksum_(versions_.column("checksum")),
           col_created_at_(versions_.column("created_at")),
           col_created_by_(versions_.column("created_by")),
-          superseded_at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {
-        // Who superseded it: the tenant context's user, as for the audit row.
-        const auto& context = current_context();
-        if (context) superseded_by_ = pg::uuid_to_datum(context->user_id);
-    }
+          superseded_at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {}
 
     // Buffers the old content of a file (from the old transition row, whose
     // slot moves on: variable-length values are copied).
     void append(TupleTableSlot* before, const FileColumns& cols) {
+        if (!superseded_by_resolved_) {
+            // Who superseded it: the tenant context's user, as for the audit row.
+            std::optional<core::Uuid> actor = audit_actor();
+            if (actor) superseded_by_ = pg::uuid_to_datum(*actor);
+            superseded_by_resolved_ = true;
+        }
         Value path = column_of(before, cols.path);
         Value checksum = column_of(before, cols.checksum);
+        std::size_t copied = 0;
         pg::call([&] {
+            if (!path.is_null) copied += VARSIZE_ANY(DatumGetPointer(path.datum));
+            if (!checksum.is_null) copied += VARSIZE_ANY(DatumGetPointer(checksum.datum));
+        });
+        if ((pending_.size() + 1) * sizeof(Pending) + buffered_bytes_ + copied > buffer_budget()) {
+            write_pending();
+        }
+        MemoryContext chunk = chunk_.get();
+        pg::call([&] {
+            MemoryContext old = MemoryContextSwitchTo(chunk);
             if (!path.is_null) path.datum = datumCopy(path.datum, false, -1);
             if (!checksum.is_null) checksum.datum = datumCopy(checksum.datum, false, -1);
+            MemoryContextSwitchTo(old);
         });
+        buffered_bytes_ += copied;
         pending_.push_back(Pending{pg::uuid_from_datum(column_of(before, cols.organization_id).datum),
                                    pg::uuid_from_datum(column_of(before, cols.id).datum),
                                    DatumGetInt32(column_of(before, cols.version).datum), path,
@@ -270,13 +390,21 @@ public:
     }
 
     void finish() {
+        write_pending();
+        versions_.finish();
+    }
+
+private:
+    void write_pending() {
         std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
             return std::tie(a.org.bytes, a.file.bytes, a.version) <
                    std::tie(b.org.bytes, b.file.bytes, b.version);
         });
         for (const Pending& row : pending_) {
-            set(col_org_, {pg::uuid_to_datum(row.org), false});
-            set(col_file_, {pg::uuid_to_datum(row.file), false});
+            in_memory(chunk_.get(), [&] {
+                set(col_org_, {pg::uuid_to_datum(row.org), false});
+                set(col_file_, {pg::uuid_to_datum(row.file), false});
+            });
             set(col_version_, {Int32GetDatum(row.version), false});
             set(col_path_, row.path);
             set(col_size_, row.size);
@@ -286,10 +414,10 @@ public:
             versions_.append_row();
         }
         pending_.clear();
-        versions_.finish();
+        buffered_bytes_ = 0;
+        chunk_.reset();
     }
 
-private:
     void set(int attnum, const Value& v) { versions_.set(attnum, v.datum, v.is_null); }
 
     struct Pending {
@@ -305,7 +433,10 @@ private:
     int col_org_, col_file_, col_version_, col_path_, col_size_, col_checksum_, col_created_at_,
         col_created_by_;
     std::vector<Pending> pending_;
+    std::size_t buffered_bytes_ = 0;  // the copied paths and checksums
+    ChunkMemory chunk_;
     Datum superseded_at_;
+    bool superseded_by_resolved_ = false;
     Datum superseded_by_ = Datum(0);
 };
 
@@ -320,6 +451,7 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
 
     AccessLogWriter log;
     VersionWriter versions;
+    LiveOrganizations live(false);
     TransitionTableReader old_rows(trigger->tg_oldtable, desc);
     TransitionTableReader new_rows(trigger->tg_newtable, desc);
     while (old_rows.next()) {
@@ -338,6 +470,7 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
         if (!content_changed && !cols.metadata_changed(differs)) {
             continue;  // UPDATE … SET x = x: nothing to audit
         }
+        if (!live.contains(column_of(after, cols.organization_id).datum)) continue;
         if (content_changed) versions.append(before, cols);
 
         bool was_deleted = !column_of(before, cols.deleted_at).is_null;
@@ -368,8 +501,6 @@ void register_transition_tables(TriggerData* trigger) {
 // only writer, and an RI check per version row was most of what a content
 // update cost), so the cascade is done here.
 void audit_deletes(TriggerData* trigger, const FileColumns& cols) {
-    static pg::CachedPlan organization_exists(
-        "SELECT 1 FROM tenancy.organizations WHERE id = $1", {UUIDOID});
     // Planned per statement, not kept: the plan depends on how many rows
     // old_rows holds (an index probe per file, or a hash join for an
     // organization's thousands).
@@ -378,23 +509,16 @@ void audit_deletes(TriggerData* trigger, const FileColumns& cols) {
         " WHERE v.organization_id = o.organization_id AND v.file_id = o.id";
     Datum hard_delete = file_action_datum("delete");
     AccessLogWriter log;
-    pg::SpiConnection spi;
-    register_transition_tables(trigger);
-    spi.execute(delete_versions, false);
-    std::unordered_set<std::string> live_orgs, gone_orgs;
+    {
+        pg::SpiConnection spi;
+        register_transition_tables(trigger);
+        spi.execute(delete_versions, false);
+    }
+    LiveOrganizations live(true);
     TransitionTableReader rows(trigger->tg_oldtable, RelationGetDescr(trigger->tg_relation));
     while (rows.next()) {
         Value org = column_of(rows.slot(), cols.organization_id);
-        std::string key(reinterpret_cast<const char*>(DatumGetUUIDP(org.datum)->data), 16);
-        if (gone_orgs.count(key) != 0) continue;
-        if (live_orgs.count(key) == 0) {
-            // Not read-only: a fresh snapshot sees this transaction's delete.
-            if (spi.execute(organization_exists, {{UUIDOID, org.datum}}, false, 1) == 0) {
-                gone_orgs.insert(key);
-                continue;
-            }
-            live_orgs.insert(key);
-        }
+        if (!live.contains(org.datum)) continue;
         Value id = column_of(rows.slot(), cols.id);
         log.append(org.datum, id.datum, hard_delete, std::nullopt);
     }
@@ -618,7 +742,10 @@ TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
     bool size_null = true;
     {
         pg::SpiConnection spi;
-        if (spi.execute(find_file, {{UUIDOID, file_id}}, true, 1) == 0) {
+        // Not read-only: in a fresh snapshot, which sees what the calling
+        // statement itself did (a file it deleted, or made a moment ago) and,
+        // under READ COMMITTED, what others committed since it began.
+        if (spi.execute(find_file, {{UUIDOID, file_id}}, false, 1) == 0) {
             throw pg::Error(ERRCODE_NO_DATA_FOUND, "file " + file_text + " does not exist");
         }
         bool null = false;

@@ -192,7 +192,7 @@ bool is_log_default_partition(Oid relid) {
 [[noreturn]] void refuse_partition_ddl(const std::string& what) {
     throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
                     "cannot " + what + ": tenancy.file_access_log is append-only",
-                    "Its partitions hold audit rows; no role drops or detaches them.",
+                    "It holds audit rows; no role drops, detaches or rewrites them.",
                     "Old rows are removed with tenancy.purge_file_access_log(older_than), which "
                     "drops whole months.");
 }
@@ -549,6 +549,17 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                     is_extension_partitioned_table(
                         RangeVarGetRelid(alter->relation, NoLock, true))) {
                     return "detach a partition of tenancy.file_access_log";
+                }
+                // A column's type changed (ALTER COLUMN … TYPE … USING
+                // rewrites every row's value) or the column dropped: an
+                // UPDATE of every audit row, by whoever owns the log.
+                if (command->subtype == AT_AlterColumnType || command->subtype == AT_DropColumn) {
+                    Oid relid = RangeVarGetRelid(alter->relation, NoLock, true);
+                    if (is_extension_partitioned_table(relid) || is_log_partition(relid)) {
+                        return command->subtype == AT_DropColumn
+                                   ? "drop a column of tenancy.file_access_log"
+                                   : "change the type of a column of tenancy.file_access_log";
+                    }
                 }
                 // The months belong to the log's owner, so that DROP OWNED BY
                 // another role leaves them.

@@ -147,6 +147,14 @@ bool tenant_queries_open() {
     return false;
 }
 
+bool context_ended_under_open_query() {
+    if (current_key().set) return false;
+    for (int i = 0; i < g_open_count; ++i) {
+        if (g_open[i].context.set) return true;
+    }
+    return false;
+}
+
 void register_open_query_callbacks() {
     RegisterXactCallback(forget_all, nullptr);
     RegisterResourceReleaseCallback(forget_released, nullptr);

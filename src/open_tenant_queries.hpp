@@ -28,6 +28,11 @@ void note_query_ended(QueryDesc* query);
 // this transaction.
 bool tenant_queries_open();
 
+// Whether there is no context now although a query that is still open began
+// under one: a statement (or a function it called) ended its own context,
+// with clear_context() or RESET ALL, while it ran.
+bool context_ended_under_open_query();
+
 // Registers the transaction and resource release callbacks; once, from
 // _PG_init.
 void register_open_query_callbacks();

@@ -36,16 +36,12 @@ void forget_at_subtransaction_abort(SubXactEvent event, SubTransactionId aborted
     }
 }
 
-// The lock as a foreign key's check takes it (ri_triggers.c): a query FOR KEY
-// SHARE, run as the owner of the table with its FORCE ROW LEVEL SECURITY set
-// aside. It waits for a deletion in progress but not for an update that keeps
-// the key (an organization renamed), follows such updates, and under
-// REPEATABLE READ a deletion committed after the snapshot is a serialization
-// failure (40001), raised by the executor. False when no row is found.
-bool lock_organization_row(Datum organization_id) {
-    static pg::CachedPlan lock(
-        "SELECT 1 FROM ONLY tenancy.organizations x WHERE x.id = $1 FOR KEY SHARE OF x",
-        {UUIDOID});
+// Runs `statement` with the organization's id as $1, as a foreign key's check
+// runs its query (ri_triggers.c): as the owner of tenancy.organizations with
+// its FORCE ROW LEVEL SECURITY set aside, so that what the caller's policies
+// let it see (nothing, without a context) does not decide. In a fresh
+// snapshot. True when it found a row.
+bool found_as_organizations_owner(pg::CachedPlan& statement, Datum organization_id) {
     Oid owner = pg::call([] {
         Oid relation = get_relname_relid("organizations", get_namespace_oid("tenancy", false));
         HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relation));
@@ -67,10 +63,22 @@ bool lock_organization_row(Datum organization_id) {
     std::uint64_t found;
     {
         pg::SpiConnection spi;
-        found = spi.execute(lock, {{UUIDOID, organization_id}}, false, 1);
+        found = spi.execute(statement, {{UUIDOID, organization_id}}, false, 1);
     }
     SetUserIdAndSecContext(caller, caller_context);
     return found > 0;
+}
+
+// The lock as a foreign key's check takes it: a query FOR KEY SHARE. It waits
+// for a deletion in progress but not for an update that keeps the key (an
+// organization renamed), follows such updates, and under REPEATABLE READ a
+// deletion committed after the snapshot is a serialization failure (40001),
+// raised by the executor. False when no row is found.
+bool lock_organization_row(Datum organization_id) {
+    static pg::CachedPlan lock(
+        "SELECT 1 FROM ONLY tenancy.organizations x WHERE x.id = $1 FOR KEY SHARE OF x",
+        {UUIDOID});
+    return found_as_organizations_owner(lock, organization_id);
 }
 
 }  // namespace
@@ -99,6 +107,12 @@ void note_organizations_deleted() {
 }
 
 bool organizations_deleted_in_transaction() { return g_organizations_deleted; }
+
+bool organization_exists(const core::Uuid& organization_id) {
+    static pg::CachedPlan exists("SELECT 1 FROM ONLY tenancy.organizations x WHERE x.id = $1",
+                                 {UUIDOID});
+    return found_as_organizations_owner(exists, pg::uuid_to_datum(organization_id));
+}
 
 void refuse_read_only(const char* function, const char* what) {
     if (XactReadOnly) {

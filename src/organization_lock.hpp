@@ -19,6 +19,10 @@ void lock_organization(const core::Uuid& organization_id);
 // and remembers until the transaction ends that organizations went.
 void note_organizations_deleted();
 
+// Whether the organization exists, in a fresh snapshot (this transaction's
+// deletions included), whatever the caller's policies let it see.
+bool organization_exists(const core::Uuid& organization_id);
+
 // Whether this transaction has deleted organizations (or truncated them):
 // only then may a statement's audit rows name an organization that is gone.
 bool organizations_deleted_in_transaction();

@@ -257,6 +257,13 @@ TableAppender::TableAppender(const char* schema, const char* table) {
                              relation->trigdesc->trig_update_after_row);
     if (fires_after_triggers_) call([] { AfterTriggerBeginQuery(); });
     relation_ = relation;
+    for (int i = 0; i < RelationGetDescr(relation)->natts; ++i) {
+        Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(relation), i);
+        if (attribute->atthasdef && !attribute->attisdropped && attribute->attgenerated == '\0') {
+            defaulted_.push_back(i + 1);
+        }
+    }
+    default_states_.assign(defaulted_.size(), nullptr);
     values_.assign(RelationGetDescr(relation)->natts, Datum(0));
     nulls_.assign(RelationGetDescr(relation)->natts, true);
     assigned_.assign(RelationGetDescr(relation)->natts, false);
@@ -353,11 +360,34 @@ void TableAppender::store_row() {
     ExecStoreVirtualTuple(slot);
 }
 
+void TableAppender::apply_defaults() {
+    for (std::size_t i = 0; i < defaulted_.size(); ++i) {
+        int attnum = defaulted_[i];
+        if (assigned_[attnum - 1]) continue;
+        Relation relation = relation_;
+        EState* estate = estate_;
+        ExprState*& state = default_states_[i];
+        bool is_null = true;
+        Datum value = call([&] {
+            if (state == nullptr) {
+                auto* expression = reinterpret_cast<Expr*>(build_column_default(relation, attnum));
+                if (expression == nullptr) expression = reinterpret_cast<Expr*>(makeNullConst(
+                    TupleDescAttr(RelationGetDescr(relation), attnum - 1)->atttypid, -1, InvalidOid));
+                state = ExecPrepareExpr(expression, estate);
+            }
+            return ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &is_null);
+        });
+        values_[attnum - 1] = value;
+        nulls_[attnum - 1] = is_null;
+    }
+}
+
 void TableAppender::append_row() {
     check_for_interrupts();
     EState* estate = estate_;
     ResultRelInfo* result_relation = result_relation_;
     TupleTableSlot* slot = slot_;
+    if (!defaulted_.empty()) apply_defaults();
     if (partitioned_) {
         call([&] { store_row(); });
         const Partition& partition = partition_for(slot);
@@ -476,18 +506,24 @@ void TableAppender::finish() {
     if (finished_) return;
     Relation relation = relation_;
     EState* estate = estate_;
-    ResultRelInfo* result_relation = result_relation_;
     bool fires_after_triggers = fires_after_triggers_;
     EPQState* epq = epq_;
     const std::vector<Partition>& partitions = partitions_;
     call([&] {
         if (epq != nullptr) EvalPlanQualEnd(epq);
+        // The queued row triggers fire while the partitions they were queued
+        // for are still open. An event of a partition does not find the
+        // partition's routing ResultRelInfo (ExecGetTriggerResultRel matches
+        // the root too, and plain inserts queue none), so PostgreSQL opens
+        // another one in es_trig_target_relations, as it does for its own
+        // routed inserts: ExecCloseResultRelations closes those (and the
+        // indexes of the table itself), as ExecEndPlan would.
+        if (fires_after_triggers) AfterTriggerEndQuery(estate);
         for (const Partition& partition : partitions) {
             ExecCloseIndices(partition.result_relation);
             table_close(partition.result_relation->ri_RelationDesc, NoLock);
         }
-        ExecCloseIndices(result_relation);
-        if (fires_after_triggers) AfterTriggerEndQuery(estate);
+        ExecCloseResultRelations(estate);
         ExecResetTupleTable(estate->es_tupleTable, false);
         FreeExecutorState(estate);
         table_close(relation, NoLock);

@@ -35,8 +35,9 @@ public:
     int64 next_sequence_value(int attnum);
 
     // The row being built: every column starts NULL, set() fills one, and
-    // append_row() writes the row and starts the next one all NULL again
-    // (column defaults do not apply).
+    // append_row() writes the row and starts the next one all NULL again.
+    // A column that set() did not fill gets its default if it has one (a
+    // column a DBA added, say), as an INSERT that names no value for it.
     void set(int attnum, Datum value, bool is_null = false) {
         values_[attnum - 1] = value;
         nulls_[attnum - 1] = is_null;
@@ -63,6 +64,8 @@ public:
 private:
     // The row being built, as a virtual tuple in slot_.
     void store_row();
+    // Fills the columns with defaults that set() did not, in per-row memory.
+    void apply_defaults();
     void start_row();
 
     Relation relation_ = nullptr;
@@ -87,6 +90,10 @@ private:
     std::vector<Datum> values_;
     std::vector<char> nulls_;  // bool storage (vector<bool> packs bits)
     std::vector<char> assigned_;  // set() since the row began
+    // Columns with a default (not generated ones: the insert computes
+    // those), and the default's executable state once a row needed it.
+    std::vector<int> defaulted_;
+    std::vector<ExprState*> default_states_;
     bool fires_after_triggers_ = false;
     bool finished_ = false;
 };
