@@ -290,3 +290,44 @@ SET LOCAL session_replication_role = origin;
 UPDATE tenancy.files SET size_bytes = 2 WHERE path = 'west/owner.pdf';
 ROLLBACK;
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f3';
+
+-- What a DBA may add to the log, and what not (1.9 library and schema).
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-0000000000f4', 'files-north', 'Files North');
+INSERT INTO tenancy.members (organization_id, user_id, role)
+VALUES ('00000000-0000-4000-a000-0000000000f4', '00000000-0000-4000-b000-0000000000f1', 'owner');
+BEGIN;
+-- A row trigger of its own on the log fires for the audit's rows, and the
+-- months it fires in are closed again (no "relcache reference leak").
+CREATE TABLE dba_seen (action tenancy.file_action, source text);
+CREATE FUNCTION dba_note() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO dba_seen VALUES (NEW.action, NEW.source);
+    RETURN NEW;
+END
+$$;
+-- Columns of its own: their defaults apply to the audit's rows, a NOT NULL
+-- one included.
+ALTER TABLE tenancy.file_access_log ADD COLUMN source text NOT NULL DEFAULT 'app';
+ALTER TABLE tenancy.file_versions ADD COLUMN kept_until date DEFAULT '2030-01-01';
+CREATE TRIGGER dba_note AFTER INSERT ON tenancy.file_access_log
+    FOR EACH ROW EXECUTE FUNCTION dba_note();
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f4',
+                           '00000000-0000-4000-b000-0000000000f1');
+INSERT INTO tenancy.files (id, path, name, size_bytes)
+VALUES ('c0000000-0000-4000-8000-0000000000f4', 'north/a.pdf', 'a.pdf', 1);
+UPDATE tenancy.files SET size_bytes = 2 WHERE id = 'c0000000-0000-4000-8000-0000000000f4';
+SELECT action, source FROM dba_seen ORDER BY action;
+SELECT action, source FROM tenancy.file_access_log
+WHERE file_id = 'c0000000-0000-4000-8000-0000000000f4' ORDER BY id;
+SELECT version, kept_until FROM tenancy.file_versions
+WHERE file_id = 'c0000000-0000-4000-8000-0000000000f4';
+ROLLBACK;
+-- Rewriting or dropping a column of the log is refused (an UPDATE of every
+-- audit row by its owner), on the log and on a month alike.
+ALTER TABLE tenancy.file_access_log ALTER COLUMN bytes TYPE bigint USING 0;
+ALTER TABLE tenancy.file_access_log ALTER COLUMN action TYPE text USING 'view';
+ALTER TABLE tenancy.file_access_log DROP COLUMN bytes;
+ALTER TABLE tenancy.file_access_log_default DROP COLUMN bytes;
+-- Adding one and setting a default stay allowed (above, rolled back).
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f4';
