@@ -310,6 +310,10 @@ $$;
 -- one included.
 ALTER TABLE tenancy.file_access_log ADD COLUMN source text NOT NULL DEFAULT 'app';
 ALTER TABLE tenancy.file_versions ADD COLUMN kept_until date DEFAULT '2030-01-01';
+ALTER TABLE tenancy.file_versions ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;
+-- ... but not to a value the extension leaves NULL on purpose: an event
+-- tracked without a value has none.
+ALTER TABLE tenancy.events ALTER COLUMN value SET DEFAULT 42;
 CREATE TRIGGER dba_note AFTER INSERT ON tenancy.file_access_log
     FOR EACH ROW EXECUTE FUNCTION dba_note();
 SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f4',
@@ -320,8 +324,13 @@ UPDATE tenancy.files SET size_bytes = 2 WHERE id = 'c0000000-0000-4000-8000-0000
 SELECT action, source FROM dba_seen ORDER BY action;
 SELECT action, source FROM tenancy.file_access_log
 WHERE file_id = 'c0000000-0000-4000-8000-0000000000f4' ORDER BY id;
-SELECT version, kept_until FROM tenancy.file_versions
+SELECT version, kept_until, seq IS NOT NULL AS has_seq FROM tenancy.file_versions
 WHERE file_id = 'c0000000-0000-4000-8000-0000000000f4';
+SELECT tenancy.track('dba-default', NULL);
+SELECT value FROM tenancy.events WHERE kind = 'dba-default';
+-- A column the DBA added is the DBA's to drop or retype.
+ALTER TABLE tenancy.file_access_log ALTER COLUMN source TYPE varchar(10);
+ALTER TABLE tenancy.file_access_log DROP COLUMN source;
 ROLLBACK;
 -- Rewriting or dropping a column of the log is refused (an UPDATE of every
 -- audit row by its owner), on the log and on a month alike.
@@ -329,5 +338,8 @@ ALTER TABLE tenancy.file_access_log ALTER COLUMN bytes TYPE bigint USING 0;
 ALTER TABLE tenancy.file_access_log ALTER COLUMN action TYPE text USING 'view';
 ALTER TABLE tenancy.file_access_log DROP COLUMN bytes;
 ALTER TABLE tenancy.file_access_log_default DROP COLUMN bytes;
+ALTER TABLE tenancy.file_access_log RENAME COLUMN bytes TO size;
+-- Renaming a value of the audit's enum would change what every row says.
+ALTER TYPE tenancy.file_action RENAME VALUE 'view' TO 'viewed';
 -- Adding one and setting a default stay allowed (above, rolled back).
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f4';

@@ -33,6 +33,7 @@ std::optional<core::TenantContext> g_context;
 bool g_require_context = false;
 ExecutorStart_hook_type g_previous_executor_start = nullptr;
 ExecutorRun_hook_type g_previous_executor_run = nullptr;
+ExecutorFinish_hook_type g_previous_executor_finish = nullptr;
 ExecutorEnd_hook_type g_previous_executor_end = nullptr;
 
 bool check_context_setting(char** new_value, void** extra, GucSource) {
@@ -231,11 +232,38 @@ void executor_start(QueryDesc* query, int eflags) {
 
 void executor_run(QueryDesc* query, ScanDirection direction, uint64 count, bool execute_once) {
     note_query_running(query);
-    if (g_previous_executor_run != nullptr) {
-        g_previous_executor_run(query, direction, count, execute_once);
-    } else {
-        standard_ExecutorRun(query, direction, count, execute_once);
+    note_query_executing(query);
+    PG_TRY();
+    {
+        if (g_previous_executor_run != nullptr) {
+            g_previous_executor_run(query, direction, count, execute_once);
+        } else {
+            standard_ExecutorRun(query, direction, count, execute_once);
+        }
     }
+    PG_FINALLY();
+    {
+        note_query_stopped();
+    }
+    PG_END_TRY();
+}
+
+// Its AFTER triggers (the file audit among them) fire here.
+void executor_finish(QueryDesc* query) {
+    note_query_executing(query);
+    PG_TRY();
+    {
+        if (g_previous_executor_finish != nullptr) {
+            g_previous_executor_finish(query);
+        } else {
+            standard_ExecutorFinish(query);
+        }
+    }
+    PG_FINALLY();
+    {
+        note_query_stopped();
+    }
+    PG_END_TRY();
 }
 
 void executor_end(QueryDesc* query) {
@@ -272,6 +300,8 @@ void install_context_hooks() {
     ExecutorStart_hook = executor_start;
     g_previous_executor_run = ExecutorRun_hook;
     ExecutorRun_hook = executor_run;
+    g_previous_executor_finish = ExecutorFinish_hook;
+    ExecutorFinish_hook = executor_finish;
     g_previous_executor_end = ExecutorEnd_hook;
     ExecutorEnd_hook = executor_end;
     register_open_query_callbacks();

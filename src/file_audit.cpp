@@ -125,7 +125,7 @@ Datum file_action_datum(const char* label) { return enum_label("file_action", la
 std::optional<core::Uuid> audit_actor() {
     const auto& context = current_context();
     if (context) return context->user_id;
-    if (context_ended_under_open_query()) {
+    if (context_ended_under_executing_query()) {
         throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                         "the tenant context ended while a statement that writes files was running",
                         "The audit records the context's user for every row the statement wrote; "

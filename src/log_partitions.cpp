@@ -4,6 +4,9 @@
 // src/sql/1.4--1.5/10_log_partitions.sql.
 #include "log_partitions.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -181,6 +184,18 @@ bool is_extension_partitioned_table(Oid relid) {
 bool is_log_partition(Oid relid) {
     return OidIsValid(relid) && get_rel_relispartition(relid) &&
            is_extension_partitioned_table(get_partition_parent(relid, true));
+}
+
+// Whether `column` is one of the log's own columns (as the extension made
+// them) of the log or one of its partitions.
+bool is_log_column(Oid relid, const char* column) {
+    if (column == nullptr || !(is_extension_partitioned_table(relid) || is_log_partition(relid))) {
+        return false;
+    }
+    static const char* const own[] = {"organization_id", "id", "file_id", "user_id",
+                                      "action", "bytes", "at", "txid"};
+    return std::any_of(std::begin(own), std::end(own),
+                       [&](const char* name) { return std::strcmp(name, column) == 0; });
 }
 
 // The default partition keeps its name: maintenance and purges name it.
@@ -550,16 +565,15 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                         RangeVarGetRelid(alter->relation, NoLock, true))) {
                     return "detach a partition of tenancy.file_access_log";
                 }
-                // A column's type changed (ALTER COLUMN … TYPE … USING
-                // rewrites every row's value) or the column dropped: an
-                // UPDATE of every audit row, by whoever owns the log.
-                if (command->subtype == AT_AlterColumnType || command->subtype == AT_DropColumn) {
-                    Oid relid = RangeVarGetRelid(alter->relation, NoLock, true);
-                    if (is_extension_partitioned_table(relid) || is_log_partition(relid)) {
-                        return command->subtype == AT_DropColumn
-                                   ? "drop a column of tenancy.file_access_log"
-                                   : "change the type of a column of tenancy.file_access_log";
-                    }
+                // One of the log's own columns given another type (ALTER
+                // COLUMN … TYPE … USING rewrites every row's value) or
+                // dropped: an UPDATE of every audit row, by whoever owns the
+                // log. Columns a DBA added are the DBA's.
+                if ((command->subtype == AT_AlterColumnType || command->subtype == AT_DropColumn) &&
+                    is_log_column(RangeVarGetRelid(alter->relation, NoLock, true), command->name)) {
+                    return command->subtype == AT_DropColumn
+                               ? "drop a column of tenancy.file_access_log"
+                               : "change the type of a column of tenancy.file_access_log";
                 }
                 // The months belong to the log's owner, so that DROP OWNED BY
                 // another role leaves them.
@@ -567,6 +581,26 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                     is_log_partition(RangeVarGetRelid(alter->relation, NoLock, true))) {
                     return "change the owner of a partition of tenancy.file_access_log";
                 }
+            }
+        } else if (IsA(statement, RenameStmt) &&
+                   castNode(RenameStmt, statement)->renameType == OBJECT_COLUMN) {
+            // Renaming one of the log's own columns: the audit writes them by
+            // name, and readers read them so.
+            auto* rename = castNode(RenameStmt, statement);
+            if (rename->relation != nullptr &&
+                is_log_column(RangeVarGetRelid(rename->relation, NoLock, true), rename->subname)) {
+                return "rename a column of tenancy.file_access_log";
+            }
+        } else if (IsA(statement, AlterEnumStmt) && castNode(AlterEnumStmt, statement)->oldVal) {
+            // ALTER TYPE … RENAME VALUE of one of the extension's enums
+            // (file_action: what every audit row says it was): a rewrite of
+            // every row that holds the value. (ADD VALUE is left alone.)
+            auto* alter = castNode(AlterEnumStmt, statement);
+            Oid type = LookupTypeNameOid(nullptr, makeTypeNameFromNameList(alter->typeName), true);
+            Oid extension = get_extension_oid("pg_tenancy", true);
+            if (OidIsValid(type) && OidIsValid(extension) &&
+                getExtensionOfObject(TypeRelationId, type) == extension) {
+                return psprintf("rename a value of type %s", format_type_be(type));
             }
         } else if (IsA(statement, RenameStmt) || IsA(statement, AlterObjectSchemaStmt)) {
             // ALTER TABLE … RENAME TO, ALTER INDEX … RENAME TO (which renames a

@@ -49,6 +49,13 @@ OpenQuery* g_open = nullptr;
 int g_open_count = 0;
 int g_open_capacity = 0;
 
+// The queries executing now (inside ExecutorRun or ExecutorFinish), innermost
+// last: whether each began under a context. Nested as the executor calls
+// nest; in TopMemoryContext like g_open.
+bool* g_executing = nullptr;
+int g_executing_count = 0;
+int g_executing_capacity = 0;
+
 bool reads_rows_under_rls(const QueryDesc* query) {
     ListCell* cell;
     foreach (cell, query->plannedstmt->rtable) {
@@ -97,6 +104,7 @@ void forget_all(XactEvent event, void*) {
         event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
         event == XACT_EVENT_PREPARE) {
         g_open_count = 0;
+        g_executing_count = 0;
     }
 }
 
@@ -147,10 +155,28 @@ bool tenant_queries_open() {
     return false;
 }
 
-bool context_ended_under_open_query() {
+void note_query_executing(QueryDesc* query) {
+    const OpenQuery* open = find(query);
+    bool began_with_context = open != nullptr ? open->context.set : current_key().set;
+    if (g_executing_count == g_executing_capacity) {
+        int capacity = g_executing_capacity == 0 ? 16 : g_executing_capacity * 2;
+        std::size_t bytes = sizeof(bool) * static_cast<std::size_t>(capacity);
+        g_executing = static_cast<bool*>(g_executing == nullptr
+                                             ? MemoryContextAlloc(TopMemoryContext, bytes)
+                                             : repalloc(g_executing, bytes));
+        g_executing_capacity = capacity;
+    }
+    g_executing[g_executing_count++] = began_with_context;
+}
+
+void note_query_stopped() {
+    if (g_executing_count > 0) --g_executing_count;
+}
+
+bool context_ended_under_executing_query() {
     if (current_key().set) return false;
-    for (int i = 0; i < g_open_count; ++i) {
-        if (g_open[i].context.set) return true;
+    for (int i = 0; i < g_executing_count; ++i) {
+        if (g_executing[i]) return true;
     }
     return false;
 }

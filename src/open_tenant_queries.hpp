@@ -28,10 +28,18 @@ void note_query_ended(QueryDesc* query);
 // this transaction.
 bool tenant_queries_open();
 
-// Whether there is no context now although a query that is still open began
-// under one: a statement (or a function it called) ended its own context,
-// with clear_context() or RESET ALL, while it ran.
-bool context_ended_under_open_query();
+// From the ExecutorRun and ExecutorFinish hooks, around the standard ones
+// (C flow): the query is executing (running its plan, or firing its AFTER
+// triggers) until the matching note_query_stopped, which the hook runs on
+// its error path too.
+void note_query_executing(QueryDesc* query);
+void note_query_stopped();
+
+// Whether there is no context now although a query that is executing now,
+// the innermost one or one around it, began under one: a statement (or a
+// function it called) ended its own context, with clear_context() or RESET
+// ALL, while it ran. An open cursor that is not being read does not count.
+bool context_ended_under_executing_query();
 
 // Registers the transaction and resource release callbacks; once, from
 // _PG_init.

@@ -36,12 +36,21 @@ void forget_at_subtransaction_abort(SubXactEvent event, SubTransactionId aborted
     }
 }
 
-// Runs `statement` with the organization's id as $1, as a foreign key's check
-// runs its query (ri_triggers.c): as the owner of tenancy.organizations with
-// its FORCE ROW LEVEL SECURITY set aside, so that what the caller's policies
-// let it see (nothing, without a context) does not decide. In a fresh
-// snapshot. True when it found a row.
+// Runs `statement` with the organization's id as $1, as the owner of
+// tenancy.organizations (as_organizations_owner), in a fresh snapshot. True
+// when it found a row.
 bool found_as_organizations_owner(pg::CachedPlan& statement, Datum organization_id) {
+    std::uint64_t found = 0;
+    as_organizations_owner([&] {
+        pg::SpiConnection spi;
+        found = spi.execute(statement, {{UUIDOID, organization_id}}, false, 1);
+    });
+    return found > 0;
+}
+
+}  // namespace
+
+void as_organizations_owner(const std::function<void()>& fn) {
     Oid owner = pg::call([] {
         Oid relation = get_relname_relid("organizations", get_namespace_oid("tenancy", false));
         HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relation));
@@ -60,14 +69,11 @@ bool found_as_organizations_owner(pg::CachedPlan& statement, Datum organization_
     // restores it, as for RI checks.
     SetUserIdAndSecContext(owner, caller_context | SECURITY_LOCAL_USERID_CHANGE |
                                       SECURITY_NOFORCE_RLS);
-    std::uint64_t found;
-    {
-        pg::SpiConnection spi;
-        found = spi.execute(statement, {{UUIDOID, organization_id}}, false, 1);
-    }
+    fn();
     SetUserIdAndSecContext(caller, caller_context);
-    return found > 0;
 }
+
+namespace {
 
 // The lock as a foreign key's check takes it: a query FOR KEY SHARE. It waits
 // for a deletion in progress but not for an update that keeps the key (an

@@ -4,6 +4,8 @@
 // what they wrote.
 #pragma once
 
+#include <functional>
+
 #include "core/uuid.hpp"
 #include "pg/error_barrier.hpp"
 
@@ -18,6 +20,13 @@ void lock_organization(const core::Uuid& organization_id);
 // every lock taken, so that an insert for one of them looks again and fails,
 // and remembers until the transaction ends that organizations went.
 void note_organizations_deleted();
+
+// Runs fn as a foreign key's check runs its query (ri_triggers.c): as the
+// owner of tenancy.organizations with its FORCE ROW LEVEL SECURITY set aside,
+// so that what the caller's policies let it see (nothing, without a context)
+// does not decide. The caller's user is back afterwards; if fn fails, the
+// (sub)transaction's abort restores it, as for RI checks.
+void as_organizations_owner(const std::function<void()>& fn);
 
 // Whether the organization exists, in a fresh snapshot (this transaction's
 // deletions included), whatever the caller's policies let it see.

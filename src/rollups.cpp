@@ -245,6 +245,7 @@ struct RowXmax {
     core::Uuid id;
     TransactionId raw = InvalidTransactionId;  // InvalidTransactionId: none
     uint16 infomask = 0;
+    uint16 infomask2 = 0;
 };
 
 // The xmax of each of `ids`' row versions that a statement sees now, read
@@ -275,6 +276,7 @@ std::vector<RowXmax> organization_xmaxes(pg::SpiConnection& spi, const Organizat
                 if (!(header->t_infomask & HEAP_XMAX_INVALID)) {
                     xmaxes[i].raw = HeapTupleHeaderGetRawXmax(header);
                     xmaxes[i].infomask = header->t_infomask;
+                    xmaxes[i].infomask2 = header->t_infomask2;
                 }
             }
             UnlockReleaseBuffer(buffer);
@@ -287,24 +289,38 @@ std::vector<RowXmax> organization_xmaxes(pg::SpiConnection& spi, const Organizat
 // A transaction behind an xmax that is still in progress (not this one).
 struct RowHolder {
     TransactionId xid;
-    bool writes;  // updates or deletes the row, not only locks it
+    bool writes;        // updates or deletes the row, not only locks it
+    bool defers_runs;   // a run defers the organization for it: it writes the
+                        // row, or locks it FOR UPDATE (which conflicts with
+                        // the run's FOR KEY SHARE); other locks do not
 };
 
 // The transactions behind an xmax (itself, or a multixact's members) that
-// are still in progress, this one left out.
-std::vector<RowHolder> row_holders(const RowXmax& xmax) {
+// are still in progress, this one left out. writers_only: only those that
+// update or delete the row (a lock-only xmax is not looked into).
+std::vector<RowHolder> row_holders(const RowXmax& xmax, bool writers_only) {
     std::vector<RowHolder> holders;
     if (!TransactionIdIsValid(xmax.raw)) return holders;
     bool locks_only = HEAP_XMAX_IS_LOCKED_ONLY(xmax.infomask);
+    if (writers_only && locks_only) return holders;
     if (!(xmax.infomask & HEAP_XMAX_IS_MULTI)) {
-        holders.push_back({xmax.raw, !locks_only});
+        // A single locker: FOR UPDATE is an exclusive lock that marks the key
+        // as if updated (heap_lock_tuple), FOR NO KEY UPDATE one that does not.
+        bool for_update = (xmax.infomask & HEAP_XMAX_EXCL_LOCK) &&
+                          (xmax.infomask2 & HEAP_KEYS_UPDATED);
+        holders.push_back({xmax.raw, !locks_only, !locks_only || for_update});
     } else {
         MultiXactMember* members = nullptr;
+        bool upgraded = HEAP_LOCKED_UPGRADED(xmax.infomask);
         int count = pg::call([&] {
-            return GetMultiXactIdMembers(static_cast<MultiXactId>(xmax.raw), &members, false, locks_only);
+            return GetMultiXactIdMembers(static_cast<MultiXactId>(xmax.raw), &members, upgraded,
+                                         locks_only);
         });
         for (int i = 0; i < count; ++i) {
-            holders.push_back({members[i].xid, ISUPDATE_from_mxstatus(members[i].status)});
+            bool writes = ISUPDATE_from_mxstatus(members[i].status);
+            if (writers_only && !writes) continue;
+            holders.push_back({members[i].xid, writes,
+                               writes || members[i].status == MultiXactStatusForUpdate});
         }
     }
     std::vector<RowHolder> open;
@@ -328,9 +344,7 @@ std::vector<RowHolder> row_holders(const RowXmax& xmax) {
 Organizations rows_being_written(pg::SpiConnection& spi, const Organizations& ids) {
     Organizations written;
     for (const RowXmax& xmax : organization_xmaxes(spi, ids)) {
-        for (const RowHolder& holder : row_holders(xmax)) {
-            if (holder.writes) written.insert(xmax.id);
-        }
+        if (!row_holders(xmax, true).empty()) written.insert(xmax.id);
     }
     return written;
 }
@@ -866,10 +880,12 @@ TENANCY_SQL_FUNCTION(tenancy_lock_organizations_for_purge) {
 
 // tenancy.organization_row_holders(ids uuid[]) -> TABLE (organization_id
 // uuid, pid integer, transaction xid) (check(), 1.9): the open transactions
-// that hold the rows of those organizations (lock, update or delete them), by
-// their top-level transaction id and their backend's pid (NULL for a
-// prepared transaction). Read from the row versions' headers, as the runs
-// do: nothing is locked and nothing waits.
+// whose hold on those organizations' rows makes a rollup run defer them
+// (they update or delete the row, or lock it FOR UPDATE; a KEY SHARE, SHARE
+// or NO KEY UPDATE lock does not), by their top-level transaction id and
+// their backend's pid (NULL for a prepared transaction), once each. Read from
+// the row versions' headers, as the runs do: nothing is locked and nothing
+// waits. As the organizations' owner: the caller's policies do not hide rows.
 TENANCY_SQL_FUNCTION(tenancy_organization_row_holders) {
     Organizations ids;
     if (!PG_ARGISNULL(0)) {
@@ -891,17 +907,25 @@ TENANCY_SQL_FUNCTION(tenancy_organization_row_holders) {
     };
     std::vector<Holder> holders;
     if (!ids.empty()) {
-        pg::SpiConnection spi;
-        for (const RowXmax& xmax : organization_xmaxes(spi, ids)) {
-            for (const RowHolder& holder : row_holders(xmax)) {
-                TransactionId xid = holder.xid;
-                // A subtransaction's lock or write: its top-level transaction
-                // is the one a backend (or a prepared transaction) shows.
-                TransactionId top = pg::call([&] { return SubTransGetTopmostTransaction(xid); });
-                int pid = pg::call([&] { return BackendXidGetPid(top); });
-                holders.push_back({xmax.id, top, pid});
+        as_organizations_owner([&] {
+            pg::SpiConnection spi;
+            for (const RowXmax& xmax : organization_xmaxes(spi, ids)) {
+                for (const RowHolder& holder : row_holders(xmax, false)) {
+                    if (!holder.defers_runs) continue;
+                    TransactionId xid = holder.xid;
+                    // A subtransaction's lock or write: its top-level
+                    // transaction is the one a backend (or a prepared
+                    // transaction) shows, and is named once.
+                    TransactionId top = pg::call([&] { return SubTransGetTopmostTransaction(xid); });
+                    bool known = std::any_of(holders.begin(), holders.end(), [&](const Holder& h) {
+                        return h.organization == xmax.id && h.transaction == top;
+                    });
+                    if (known) continue;
+                    int pid = pg::call([&] { return BackendXidGetPid(top); });
+                    holders.push_back({xmax.id, top, pid});
+                }
             }
-        }
+        });
     }
     // Built once SPI's memory is gone: in the caller's.
     start_materialized_result(fcinfo);
@@ -947,7 +971,9 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
     set("id", Int64GetDatum(events.next_sequence_value(events.column("id"))));
     set("user_id", pg::uuid_to_datum(context->user_id));
     set("kind", kind);
-    if (value) set("value", Float8GetDatum(*value));
+    // NULL set, not left unset: a default a DBA gave the column must not
+    // stand in for a value the caller did not give.
+    events.set(events.column("value"), value ? Float8GetDatum(*value) : Datum(0), !value);
     set("at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()));
     set("txid", pg::call([] { return FullTransactionIdGetDatum(GetTopFullTransactionId()); }));
     events.append_row();

@@ -70,6 +70,7 @@ extern "C" {
 #include "storage/procarray.h"
 #include "access/multixact.h"
 #include "access/subtrans.h"
+#include "parser/parse_type.h"
 }
 
 // PostgreSQL 15 declares a node tree walker as bool (*)(); void (*)() is the

@@ -259,7 +259,10 @@ TableAppender::TableAppender(const char* schema, const char* table) {
     relation_ = relation;
     for (int i = 0; i < RelationGetDescr(relation)->natts; ++i) {
         Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(relation), i);
-        if (attribute->atthasdef && !attribute->attisdropped && attribute->attgenerated == '\0') {
+        // Identity columns have no atthasdef; build_column_default gives
+        // them their sequence's next value.
+        if ((attribute->atthasdef || attribute->attidentity != '\0') && !attribute->attisdropped &&
+            attribute->attgenerated == '\0') {
             defaulted_.push_back(i + 1);
         }
     }

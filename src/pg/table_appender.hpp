@@ -90,8 +90,9 @@ private:
     std::vector<Datum> values_;
     std::vector<char> nulls_;  // bool storage (vector<bool> packs bits)
     std::vector<char> assigned_;  // set() since the row began
-    // Columns with a default (not generated ones: the insert computes
-    // those), and the default's executable state once a row needed it.
+    // Columns with a default or an identity (not generated ones: the insert
+    // computes those; not a domain's own default), and the default's
+    // executable state once a row needed it.
     std::vector<int> defaulted_;
     std::vector<ExprState*> default_states_;
     bool fires_after_triggers_ = false;

@@ -30,10 +30,12 @@ COMMENT ON FUNCTION tenancy.check_configuration() IS
     'Findings (1) to (14) of tenancy.check(): isolation settings in the catalog, and the file access log''s months.';
 GRANT EXECUTE ON FUNCTION tenancy.check_configuration() TO PUBLIC;
 
--- The open transactions that hold organizations' rows (lock, update or
--- delete them): pid NULL for a prepared transaction. Read from the row
--- versions' headers; nothing waits. VOLATILE: holders come and go within a
--- statement. The DBA's (no grant).
+-- The open transactions whose hold on organizations' rows makes a rollup run
+-- defer them (an update or delete, or a FOR UPDATE lock: not a KEY SHARE,
+-- SHARE or NO KEY UPDATE lock), each once: pid NULL for a prepared
+-- transaction. Read from the row versions' headers as the organizations'
+-- owner; nothing waits. VOLATILE: holders come and go within a statement.
+-- The DBA's (no grant).
 CREATE FUNCTION tenancy.organization_row_holders(ids uuid[])
     RETURNS TABLE (organization_id uuid, pid integer, transaction xid)
     LANGUAGE c VOLATILE
@@ -56,6 +58,7 @@ CREATE FUNCTION tenancy.check_rollups()
 BEGIN
     IF NOT (has_table_privilege('tenancy.event_rollups_deferred', 'SELECT')
             AND has_table_privilege('tenancy.file_rollups_deferred', 'SELECT')
+            AND has_table_privilege('tenancy.rollups_waiting', 'SELECT')
             AND has_function_privilege('tenancy.organization_row_holders(uuid[])', 'EXECUTE')) THEN
         RETURN;
     END IF;
@@ -80,6 +83,8 @@ BEGIN
         FROM tenancy.organization_row_holders(ARRAY(SELECT organization_id FROM waiting)) h
         LEFT JOIN pg_stat_activity a ON a.pid = h.pid
         LEFT JOIN pg_prepared_xacts p ON h.pid IS NULL AND p.transaction = h.transaction
+        -- (A transaction with no backend that is not prepared has just ended.)
+        WHERE h.pid IS NOT NULL OR p.gid IS NOT NULL
         GROUP BY h.organization_id
     )
     SELECT 'warning'::text,
