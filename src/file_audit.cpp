@@ -186,14 +186,18 @@ public:
           col_bytes_(log_.column("bytes")),
           col_at_(log_.column("at")),
           col_txid_(log_.column("txid")),
+          col_file_created_at_(log_.column_if_any("file_created_at")),
           at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {
         // run_rollups finds new rows by the transaction that wrote them.
         txid_ = pg::call([] { return FullTransactionIdGetDatum(GetTopFullTransactionId()); });
     }
 
     // Buffers one audit row; finish() writes them all (or a chunk is
-    // written once the buffer reaches buffer_budget()).
-    void append(Datum org_id, Datum file_id, Datum action, std::optional<Datum> bytes) {
+    // written once the buffer reaches buffer_budget()). file_created_at: the
+    // file row's created_at, which tells this file from an earlier one of the
+    // same id.
+    void append(Datum org_id, Datum file_id, Datum action, std::optional<Datum> bytes,
+                Datum file_created_at) {
         if (!actor_resolved_) {
             actor_ = audit_actor();
             actor_resolved_ = true;
@@ -201,7 +205,8 @@ public:
         if ((pending_.size() + 1) * sizeof(Pending) > buffer_budget()) write_pending();
         pending_.push_back(Pending{pg::uuid_from_datum(org_id), pg::uuid_from_datum(file_id),
                                    action, bytes.has_value(),
-                                   bytes ? DatumGetInt64(*bytes) : 0});
+                                   bytes ? DatumGetInt64(*bytes) : 0,
+                                   DatumGetTimestampTz(file_created_at)});
     }
 
     void finish() {
@@ -230,6 +235,10 @@ private:
             log_.set(col_bytes_, Int64GetDatum(row.bytes), !row.has_bytes);
             log_.set(col_at_, at_);
             log_.set(col_txid_, txid_);
+            // (Schemas before 1.9 have no such column.)
+            if (col_file_created_at_ != 0) {
+                log_.set(col_file_created_at_, TimestampTzGetDatum(row.file_created_at));
+            }
             log_.append_row();
         }
         pending_.clear();
@@ -247,12 +256,14 @@ private:
         Datum action;  // an enum label OID: by value
         bool has_bytes;
         int64 bytes;
+        TimestampTz file_created_at;
     };
 
     pg::TableAppender log_;
     std::vector<Pending> pending_;
     ChunkMemory chunk_;
-    int col_org_, col_id_, col_file_, col_user_, col_action_, col_bytes_, col_at_, col_txid_;
+    int col_org_, col_id_, col_file_, col_user_, col_action_, col_bytes_, col_at_, col_txid_,
+        col_file_created_at_;
     Datum at_;
     Datum txid_ = Datum(0);
     bool actor_resolved_ = false;
@@ -335,7 +346,8 @@ void audit_inserts(TriggerData* trigger, const FileColumns& cols) {
         Value id = column_of(rows.slot(), cols.id);
         Value size = column_of(rows.slot(), cols.size_bytes);
         log.append(org.datum, id.datum, upload,
-                   size.is_null ? std::nullopt : std::optional<Datum>(size.datum));
+                   size.is_null ? std::nullopt : std::optional<Datum>(size.datum),
+                   column_of(rows.slot(), cols.created_at).datum);
     }
     log.finish();
 }
@@ -482,7 +494,7 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
         Value size = column_of(after, cols.size_bytes);
         if (content_changed && !size.is_null) bytes = size.datum;
         log.append(column_of(after, cols.organization_id).datum, column_of(after, cols.id).datum,
-                   action, bytes);
+                   action, bytes, column_of(after, cols.created_at).datum);
     }
     versions.finish();
     log.finish();
@@ -520,7 +532,8 @@ void audit_deletes(TriggerData* trigger, const FileColumns& cols) {
         Value org = column_of(rows.slot(), cols.organization_id);
         if (!live.contains(org.datum)) continue;
         Value id = column_of(rows.slot(), cols.id);
-        log.append(org.datum, id.datum, hard_delete, std::nullopt);
+        log.append(org.datum, id.datum, hard_delete, std::nullopt,
+                   column_of(rows.slot(), cols.created_at).datum);
     }
     log.finish();
 }
@@ -733,12 +746,13 @@ TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
     // Runs as the caller, under the files policies: a file the caller cannot
     // see is not found, exactly like a file that does not exist.
     static pg::CachedPlan find_file(
-        "SELECT organization_id, deleted_at IS NOT NULL, size_bytes FROM tenancy.files"
+        "SELECT organization_id, deleted_at IS NOT NULL, size_bytes, created_at FROM tenancy.files"
         " WHERE organization_id = tenancy.current_org_id() AND id = $1",
         {UUIDOID});
     std::string file_text = pg::uuid_from_datum(file_id).to_string();
     Datum org_id;
     Datum size;
+    Datum file_created_at;
     bool size_null = true;
     {
         pg::SpiConnection spi;
@@ -752,6 +766,7 @@ TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
         org_id = spi.copied_value(0, 1, &null);
         bool deleted = DatumGetBool(spi.copied_value(0, 2, &null));
         size = spi.copied_value(0, 3, &size_null);
+        file_created_at = spi.copied_value(0, 4, &null);
         if (deleted) {
             throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                             "file " + file_text + " is deleted", {},
@@ -769,7 +784,7 @@ TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
     // lock it, so that a deletion of it waits for this row and takes it along.
     lock_organization(pg::uuid_from_datum(org_id));
     AccessLogWriter log;
-    log.append(org_id, file_id, ObjectIdGetDatum(action), logged_bytes);
+    log.append(org_id, file_id, ObjectIdGetDatum(action), logged_bytes, file_created_at);
     log.finish();
     PG_RETURN_VOID();
 }

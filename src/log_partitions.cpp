@@ -192,8 +192,8 @@ bool is_log_column(Oid relid, const char* column) {
     if (column == nullptr || !(is_extension_partitioned_table(relid) || is_log_partition(relid))) {
         return false;
     }
-    static const char* const own[] = {"organization_id", "id", "file_id", "user_id",
-                                      "action", "bytes", "at", "txid"};
+    static const char* const own[] = {"organization_id", "id",  "file_id", "user_id",        "action",
+                                      "bytes",           "at",  "txid",    "file_created_at"};
     return std::any_of(std::begin(own), std::end(own),
                        [&](const char* name) { return std::strcmp(name, column) == 0; });
 }

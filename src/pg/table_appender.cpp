@@ -336,6 +336,10 @@ int TableAppender::column(const char* name) const {
     return attribute_number(RelationGetDescr(relation_), name, RelationGetRelationName(relation_));
 }
 
+int TableAppender::column_if_any(const char* name) const {
+    return attribute_number_if_any(RelationGetDescr(relation_), name);
+}
+
 int TableAppender::column_count() const { return RelationGetDescr(relation_)->natts; }
 
 int64 TableAppender::next_sequence_value(int attnum) {

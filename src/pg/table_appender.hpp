@@ -27,6 +27,8 @@ public:
 
     // 1-based attribute number of a column; throws if it does not exist.
     int column(const char* name) const;
+    // The same, or 0 when the table has no such column (an older schema's).
+    int column_if_any(const char* name) const;
     int column_count() const;
 
     // The next value of the sequence behind a column: an identity column's,

@@ -5,11 +5,16 @@
 
 namespace tenancy::pg {
 
-int attribute_number(TupleDesc desc, const char* column, const char* relation_name) {
+int attribute_number_if_any(TupleDesc desc, const char* column) {
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute attr = TupleDescAttr(desc, i);
         if (!attr->attisdropped && std::strcmp(NameStr(attr->attname), column) == 0) return i + 1;
     }
+    return 0;
+}
+
+int attribute_number(TupleDesc desc, const char* column, const char* relation_name) {
+    if (int attnum = attribute_number_if_any(desc, column)) return attnum;
     throw Error(ERRCODE_UNDEFINED_COLUMN, std::string("column \"") + column + "\" of \"" +
                                               relation_name + "\" does not exist");
 }

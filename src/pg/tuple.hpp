@@ -7,6 +7,8 @@ namespace tenancy::pg {
 
 // 1-based attribute number of a live column, or throws Error (42703).
 int attribute_number(TupleDesc desc, const char* column, const char* relation_name);
+// The same, or 0 when there is no such column.
+int attribute_number_if_any(TupleDesc desc, const char* column);
 
 // SQL-level equality of two values of one column, NULLs included (NULL equals
 // NULL here: "did this column change?"). Varlena values are compared by

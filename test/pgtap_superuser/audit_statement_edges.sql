@@ -9,13 +9,15 @@
 --   3. record_file_access sees what its own statement did: a file the
 --      statement soft-deleted is deleted (55000), one it deleted does not
 --      exist (P0002), one it inserted can be read;
---   4. a statement larger than work_mem is written in sorted chunks, each row
+--   4. a teacher does not read the history of an earlier file whose id a new
+--      file took (log rows record their file's created_at);
+--   5. a statement larger than work_mem is written in sorted chunks, each row
 --      logged once and each version kept.
 -- The application's statements run under SET LOCAL ROLE tenancy_test_app;
 -- the checks as the superuser, who reads what the application cannot (a
 -- deleted organization's rows). One transaction, rolled back.
 BEGIN;
-SELECT plan(22);
+SELECT plan(25);
 
 SELECT 'edges-' || left(md5(random()::text || clock_timestamp()::text), 10) AS run,
        gen_random_uuid() AS owner, gen_random_uuid() AS teacher, gen_random_uuid() AS student,
@@ -151,7 +153,47 @@ SELECT is(pg_temp.logged(:'d1') || ' | ' || pg_temp.logged(:'d2') || ' | ' || pg
           '... only the reads that succeeded are logged');
 
 -------------------------------------------------------------------------------
--- 4. A statement larger than work_mem: written in sorted chunks.
+-- 4. A new file with the id of a deleted one (1.9: log rows record their
+-- file's created_at).
+-------------------------------------------------------------------------------
+-- A student's private file X, read and hard-deleted, then a teacher's new
+-- file of the same id. One transaction has one now(), so the old file's rows
+-- are written here as the superuser, with the times a teacher's transaction
+-- that began before the student's would see: the old file made a second
+-- after the new one's created_at (its transaction began later).
+SELECT gen_random_uuid() AS x \gset
+INSERT INTO tenancy.file_access_log (organization_id, file_id, user_id, action, bytes, at,
+                                     file_created_at)
+SELECT :'a', :'x', :'student', a.action::tenancy.file_action, a.bytes, now() + interval '1 second',
+       now() + interval '1 second'
+FROM (VALUES ('upload', 42), ('download', 42), ('delete', NULL)) a (action, bytes);
+SELECT is(pg_temp.app(:'a', :'teacher', format(
+              'INSERT INTO tenancy.files (id, path, name, size_bytes, visibility)'
+              ' VALUES (%L, %L, %L, 1, %L)', :'x', :'run' || '/x', 'reused', 'staff')), 'ok',
+          'a teacher makes a file with the id of a student''s deleted private file');
+-- A read of the new file by a transaction that began before it was made
+-- (its row is dated earlier than the file) is the new file's all the same;
+-- and a row from before 1.9 (no created_at) stays readable.
+INSERT INTO tenancy.file_access_log (organization_id, file_id, user_id, action, bytes, at,
+                                     file_created_at)
+VALUES (:'a', :'x', :'student', 'view', NULL, now() - interval '1 minute', now()),
+       (:'a', :'x', :'student', 'view', 7, now() - interval '1 year', NULL);
+SET LOCAL ROLE tenancy_test_app;
+SELECT tenancy.set_context(:'a', :'teacher') IS NOT NULL AS ctx \gset
+SELECT is((SELECT string_agg(action || coalesce('/' || bytes, '') || '/'
+                             || CASE WHEN user_id = :'teacher' THEN 'teacher' ELSE 'student' END,
+                             ' ' ORDER BY at, id)
+           FROM tenancy.file_access_log WHERE file_id = :'x'),
+          'view/7/student view/student upload/1/teacher',
+          '... and reads the new file''s rows (and an undated old one), not the old file''s history');
+SELECT tenancy.clear_context() IS NULL AS cleared \gset
+RESET ROLE;
+SELECT is((SELECT count(*) FROM tenancy.file_access_log WHERE file_id = :'x' AND user_id = :'teacher'
+             AND file_created_at = (SELECT created_at FROM tenancy.files WHERE id = :'x')), 1::bigint,
+          '... the upload the trigger wrote carries the new file''s created_at');
+
+-------------------------------------------------------------------------------
+-- 5. A statement larger than work_mem: written in sorted chunks.
 -------------------------------------------------------------------------------
 -- 64kB holds about a thousand buffered log rows: 5,000 rows make chunks.
 SET LOCAL work_mem = '64kB';
