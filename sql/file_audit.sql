@@ -339,6 +339,11 @@ ALTER TABLE tenancy.file_access_log ALTER COLUMN action TYPE text USING 'view';
 ALTER TABLE tenancy.file_access_log DROP COLUMN bytes;
 ALTER TABLE tenancy.file_access_log_default DROP COLUMN bytes;
 ALTER TABLE tenancy.file_access_log RENAME COLUMN bytes TO size;
+-- ... however the rename is spelled (PostgreSQL lets these rename a table's
+-- columns too).
+ALTER VIEW tenancy.file_access_log RENAME COLUMN user_id TO file_id_was;
+ALTER FOREIGN TABLE tenancy.file_access_log RENAME COLUMN file_created_at TO made_at;
+ALTER TYPE tenancy.file_access_log RENAME ATTRIBUTE action TO what;
 -- Renaming a value of the audit's enum would change what every row says.
 ALTER TYPE tenancy.file_action RENAME VALUE 'view' TO 'viewed';
 -- Adding one and setting a default stay allowed (above, rolled back).

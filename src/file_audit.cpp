@@ -186,7 +186,7 @@ public:
           col_bytes_(log_.column("bytes")),
           col_at_(log_.column("at")),
           col_txid_(log_.column("txid")),
-          col_file_created_at_(log_.column_if_any("file_created_at")),
+          col_file_created_at_(log_.column_if_any("file_created_at", TIMESTAMPTZOID)),
           at_(TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())) {
         // run_rollups finds new rows by the transaction that wrote them.
         txid_ = pg::call([] { return FullTransactionIdGetDatum(GetTopFullTransactionId()); });

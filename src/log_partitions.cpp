@@ -192,10 +192,16 @@ bool is_log_column(Oid relid, const char* column) {
     if (column == nullptr || !(is_extension_partitioned_table(relid) || is_log_partition(relid))) {
         return false;
     }
-    static const char* const own[] = {"organization_id", "id",  "file_id", "user_id",        "action",
-                                      "bytes",           "at",  "txid",    "file_created_at"};
-    return std::any_of(std::begin(own), std::end(own),
-                       [&](const char* name) { return std::strcmp(name, column) == 0; });
+    static const char* const own[] = {"organization_id", "id", "file_id", "user_id",
+                                      "action",          "bytes", "at",  "txid"};
+    if (std::any_of(std::begin(own), std::end(own),
+                    [&](const char* name) { return std::strcmp(name, column) == 0; })) {
+        return true;
+    }
+    // 1.9's column; before 1.9 a DBA's column of that name (of another type)
+    // is the DBA's.
+    return std::strcmp(column, "file_created_at") == 0 &&
+           get_atttype(relid, get_attnum(relid, column)) == TIMESTAMPTZOID;
 }
 
 // The default partition keeps its name: maintenance and purges name it.
@@ -583,9 +589,13 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                 }
             }
         } else if (IsA(statement, RenameStmt) &&
-                   castNode(RenameStmt, statement)->renameType == OBJECT_COLUMN) {
-            // Renaming one of the log's own columns: the audit writes them by
-            // name, and readers read them so.
+                   (castNode(RenameStmt, statement)->renameType == OBJECT_COLUMN ||
+                    castNode(RenameStmt, statement)->renameType == OBJECT_ATTRIBUTE)) {
+            // Renaming one of the log's own columns (ALTER TABLE, or ALTER
+            // VIEW, MATERIALIZED VIEW or FOREIGN TABLE, which PostgreSQL lets
+            // rename a table's columns too; ALTER TYPE … RENAME ATTRIBUTE of
+            // its row type): the audit writes them by name, and readers read
+            // them so. Two renames would swap what every row says.
             auto* rename = castNode(RenameStmt, statement);
             if (rename->relation != nullptr &&
                 is_log_column(RangeVarGetRelid(rename->relation, NoLock, true), rename->subname)) {

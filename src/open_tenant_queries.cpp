@@ -174,11 +174,7 @@ void note_query_stopped() {
 }
 
 bool context_ended_under_executing_query() {
-    if (current_key().set) return false;
-    for (int i = 0; i < g_executing_count; ++i) {
-        if (g_executing[i]) return true;
-    }
-    return false;
+    return !current_key().set && g_executing_count > 0 && g_executing[g_executing_count - 1];
 }
 
 void register_open_query_callbacks() {

@@ -35,10 +35,13 @@ bool tenant_queries_open();
 void note_query_executing(QueryDesc* query);
 void note_query_stopped();
 
-// Whether there is no context now although a query that is executing now,
-// the innermost one or one around it, began under one: a statement (or a
-// function it called) ended its own context, with clear_context() or RESET
-// ALL, while it ran. An open cursor that is not being read does not count.
+// Whether there is no context now although the innermost query executing
+// now began under one: that statement (or a function it called) ended its
+// own context, with clear_context() or RESET ALL, while it ran. From an
+// AFTER trigger, the innermost query is the one whose ExecutorFinish fires
+// it. Neither an open cursor that is not being read nor a query around it
+// counts: a statement a function runs after clearing the context began
+// without one.
 bool context_ended_under_executing_query();
 
 // Registers the transaction and resource release callbacks; once, from

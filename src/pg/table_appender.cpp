@@ -336,8 +336,10 @@ int TableAppender::column(const char* name) const {
     return attribute_number(RelationGetDescr(relation_), name, RelationGetRelationName(relation_));
 }
 
-int TableAppender::column_if_any(const char* name) const {
-    return attribute_number_if_any(RelationGetDescr(relation_), name);
+int TableAppender::column_if_any(const char* name, Oid type) const {
+    int attnum = attribute_number_if_any(RelationGetDescr(relation_), name);
+    if (attnum != 0 && TupleDescAttr(RelationGetDescr(relation_), attnum - 1)->atttypid != type) return 0;
+    return attnum;
 }
 
 int TableAppender::column_count() const { return RelationGetDescr(relation_)->natts; }

@@ -27,8 +27,9 @@ public:
 
     // 1-based attribute number of a column; throws if it does not exist.
     int column(const char* name) const;
-    // The same, or 0 when the table has no such column (an older schema's).
-    int column_if_any(const char* name) const;
+    // The same, or 0 when the table has no such column of that type (an
+    // older schema's, or a DBA's column of that name).
+    int column_if_any(const char* name, Oid type) const;
     int column_count() const;
 
     // The next value of the sequence behind a column: an identity column's,

@@ -17,7 +17,7 @@
 -- the checks as the superuser, who reads what the application cannot (a
 -- deleted organization's rows). One transaction, rolled back.
 BEGIN;
-SELECT plan(25);
+SELECT plan(27);
 
 SELECT 'edges-' || left(md5(random()::text || clock_timestamp()::text), 10) AS run,
        gen_random_uuid() AS owner, gen_random_uuid() AS teacher, gen_random_uuid() AS student,
@@ -99,6 +99,22 @@ SELECT lives_ok(format('INSERT INTO tenancy.files (organization_id, id, owner_id
                 'the DBA writes a file with no context while an idle cursor opened under one is open');
 SELECT is(pg_temp.logged(:'f_dba'), 'upload/none', '... logged with no actor, as the DBA''s writes are');
 CLOSE idle_cursor;
+-- ... nor a statement a function runs after clearing the context, inside a
+-- statement that began under one: that statement began without a context.
+CREATE FUNCTION pg_temp.clear_then_write(org uuid, owner uuid, file uuid, path text) RETURNS void
+    LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM tenancy.clear_context();
+    INSERT INTO tenancy.files (organization_id, id, owner_id, path, name, size_bytes)
+    VALUES (org, file, owner, path, 'dba', 1);
+END
+$$;
+SELECT tenancy.set_context(:'a', :'owner') IS NOT NULL AS ctx \gset
+SELECT gen_random_uuid() AS f_dba2 \gset
+SELECT lives_ok(format('SELECT pg_temp.clear_then_write(%L, %L, %L, %L)', :'a', :'owner', :'f_dba2',
+                       :'run' || '/dba2'),
+                'the DBA''s function clears the context, then writes: its INSERT began without one');
+SELECT is(pg_temp.logged(:'f_dba2'), 'upload/none', '... logged with no actor');
 -- Without a context and without a row, an UPDATE or DELETE is a no-op.
 SET LOCAL ROLE tenancy_test_app;
 SELECT lives_ok(format('UPDATE tenancy.files SET name = %L WHERE id = %L', 'x', :'f1'),

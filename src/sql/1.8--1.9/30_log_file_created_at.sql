@@ -14,7 +14,22 @@
 -- rewritten. It takes the log's ACCESS EXCLUSIVE lock for that moment, as
 -- the policy change does.
 -------------------------------------------------------------------------------
-ALTER TABLE tenancy.file_access_log ADD COLUMN file_created_at timestamptz;
+-- A DBA's own column of that name: adopted if it is a timestamptz (the 1.9
+-- library, loaded before the upgrade, has been filling it so), else the
+-- upgrade stops and says so.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_attribute
+               WHERE attrelid = 'tenancy.file_access_log'::pg_catalog.regclass
+                 AND attname = 'file_created_at' AND NOT attisdropped
+                 AND atttypid <> 'pg_catalog.timestamptz'::pg_catalog.regtype) THEN
+        RAISE EXCEPTION 'tenancy.file_access_log already has a column file_created_at of another type'
+            USING ERRCODE = '42701',
+                  HINT = 'Rename or drop that column (it is not the extension''s), then upgrade.';
+    END IF;
+END
+$$;
+ALTER TABLE tenancy.file_access_log ADD COLUMN IF NOT EXISTS file_created_at timestamptz;
 COMMENT ON COLUMN tenancy.file_access_log.file_created_at IS
     'The created_at of the file the row is about, when the row was written (NULL before 1.9): tells a file from an earlier one of the same id.';
 
