@@ -346,5 +346,9 @@ ALTER FOREIGN TABLE tenancy.file_access_log RENAME COLUMN file_created_at TO mad
 ALTER TYPE tenancy.file_access_log RENAME ATTRIBUTE action TO what;
 -- Renaming a value of the audit's enum would change what every row says.
 ALTER TYPE tenancy.file_action RENAME VALUE 'view' TO 'viewed';
+-- Nor can they be taken out of the extension, rewritten and put back.
+ALTER EXTENSION pg_tenancy DROP TABLE tenancy.file_access_log;
+ALTER EXTENSION pg_tenancy DROP TYPE tenancy.file_action;
+ALTER EXTENSION pg_tenancy DROP EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard;
 -- Adding one and setting a default stay allowed (above, rolled back).
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f4';

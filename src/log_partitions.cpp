@@ -601,6 +601,24 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                 is_log_column(RangeVarGetRelid(rename->relation, NoLock, true), rename->subname)) {
                 return "rename a column of tenancy.file_access_log";
             }
+        } else if (IsA(statement, AlterExtensionContentsStmt)) {
+            // ALTER EXTENSION pg_tenancy DROP …: out of the extension, the log
+            // (or its enums) would no longer be recognized here, be rewritten,
+            // and be put back with ADD: refused for the log, the extension's
+            // types and this guard's event trigger.
+            auto* alter = castNode(AlterExtensionContentsStmt, statement);
+            if (alter->action >= 0 || std::strcmp(alter->extname, "pg_tenancy") != 0) return nullptr;
+            if (alter->objtype == OBJECT_TABLE) {
+                Oid relid = RangeVarGetRelid(
+                    makeRangeVarFromNameList(castNode(List, alter->object)), NoLock, true);
+                if (is_extension_partitioned_table(relid) || is_log_partition(relid)) {
+                    return "take tenancy.file_access_log out of the extension";
+                }
+            } else if (alter->objtype == OBJECT_TYPE || alter->objtype == OBJECT_DOMAIN) {
+                return "take a type out of the extension";
+            } else if (alter->objtype == OBJECT_EVENT_TRIGGER) {
+                return "take an event trigger out of the extension";
+            }
         } else if (IsA(statement, AlterEnumStmt) && castNode(AlterEnumStmt, statement)->oldVal) {
             // ALTER TYPE … RENAME VALUE of one of the extension's enums
             // (file_action: what every audit row says it was): a rewrite of

@@ -559,7 +559,10 @@ SELECT is(pg_temp.apply_fixes('event trigger pg_tenancy_file_access_log_ddl_guar
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '',
           '(5) the partitioned log, indexed per partition: no finding');
 -- (13) The log taken out of the extension, which lets its months be dropped.
+-- (The DDL guard refuses it since 1.9: set aside for the test.)
+ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard DISABLE;
 ALTER EXTENSION pg_tenancy DROP TABLE tenancy.file_access_log;
+ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ENABLE ALWAYS;
 SELECT is(pg_temp.findings('tenancy.file_access_log'),
           'error: the file access log is no longer a member of the extension pg_tenancy: nothing keeps its partitions from being dropped',
           '(13) the log out of the extension: error');

@@ -5,10 +5,13 @@
 -- RENAME VALUE changes what every audit row says). PostgreSQL lets ALTER
 -- VIEW, ALTER MATERIALIZED VIEW and ALTER FOREIGN TABLE rename a table's
 -- columns, and ALTER TYPE … RENAME ATTRIBUTE its row type's: all of them.
+-- And ALTER EXTENSION pg_tenancy DROP of the log, of the extension's types
+-- or of this event trigger: the guard knows them by their extension, and
+-- would let them be rewritten and added back.
 -------------------------------------------------------------------------------
 DROP EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard;
 CREATE EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ON ddl_command_start
     WHEN TAG IN ('DROP TABLE', 'ALTER TABLE', 'ALTER INDEX', 'ALTER TYPE', 'ALTER VIEW',
-                 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE')
+                 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE', 'ALTER EXTENSION')
     EXECUTE FUNCTION tenancy.file_access_log_ddl_guard();
 ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ENABLE ALWAYS;
