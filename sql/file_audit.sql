@@ -346,7 +346,20 @@ ALTER FOREIGN TABLE tenancy.file_access_log RENAME COLUMN file_created_at TO mad
 ALTER TYPE tenancy.file_access_log RENAME ATTRIBUTE action TO what;
 -- Renaming a value of the audit's enum would change what every row says.
 ALTER TYPE tenancy.file_action RENAME VALUE 'view' TO 'viewed';
+-- The extension's functions are replaced only by its scripts: the guard, made
+-- a function that does nothing, would switch the append-only log off.
+CREATE OR REPLACE FUNCTION tenancy.file_access_log_guard() RETURNS trigger
+    LANGUAGE plpgsql AS 'BEGIN RETURN CASE WHEN TG_OP = ''DELETE'' THEN OLD ELSE NEW END; END';
+CREATE OR REPLACE FUNCTION tenancy.current_org_id() RETURNS uuid
+    LANGUAGE sql AS 'SELECT NULL::uuid';
+SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+WHERE p.oid = 'tenancy.file_access_log_guard()'::regprocedure;
+-- A function of the DBA's own in the schema is the DBA's.
+CREATE FUNCTION tenancy.dba_helper() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE OR REPLACE FUNCTION tenancy.dba_helper() RETURNS int LANGUAGE sql AS 'SELECT 2';
+DROP FUNCTION tenancy.dba_helper();
 -- Nor can they be taken out of the extension, rewritten and put back.
+ALTER EXTENSION pg_tenancy DROP FUNCTION tenancy.file_access_log_guard();
 ALTER EXTENSION pg_tenancy DROP TABLE tenancy.file_access_log;
 ALTER EXTENSION pg_tenancy DROP TYPE tenancy.file_action;
 ALTER EXTENSION pg_tenancy DROP EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard;

@@ -536,6 +536,43 @@ TENANCY_SQL_FUNCTION(tenancy_maintain_file_access_log) {
     PG_RETURN_INT32(maintain_file_access_log(months_ahead));
 }
 
+// Event trigger, ddl_command_end on CREATE FUNCTION and CREATE PROCEDURE
+// (1.9): CREATE OR REPLACE of one of the extension's functions, outside the
+// extension's own scripts, is undone with an error. The guards are functions
+// (file_access_log_guard, the files audit): replaced by one that does
+// nothing, they would switch the append-only log and the audit off while
+// their triggers stay enabled, which is what check() looks at.
+TENANCY_SQL_FUNCTION(tenancy_function_guard) {
+    if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "function_guard must be called as an event trigger");
+    }
+    if (creating_extension) PG_RETURN_VOID();
+    Oid extension = pg::call([] { return get_extension_oid("pg_tenancy", true); });
+    if (!OidIsValid(extension)) PG_RETURN_VOID();
+    std::vector<Oid> functions;
+    {
+        pg::SpiConnection spi;
+        spi.for_each_row("SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
+                         " WHERE classid = 'pg_catalog.pg_proc'::pg_catalog.regclass",
+                         {}, true, [&](TupleTableSlot* slot) {
+                             functions.push_back(DatumGetObjectId(slot->tts_values[0]));
+                         });
+    }
+    for (Oid function : functions) {
+        if (pg::call([&] { return getExtensionOfObject(ProcedureRelationId, function); }) != extension) {
+            continue;
+        }
+        std::string name = pg::call([&] { return format_procedure(function); });
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "cannot replace function " + name + ": it belongs to the extension pg_tenancy",
+                        "The extension's functions keep tenants apart and the audit append-only; "
+                        "they change only with the extension.",
+                        "Upgrade with ALTER EXTENSION pg_tenancy UPDATE.");
+    }
+    PG_RETURN_VOID();
+}
+
 // Event trigger, ddl_command_start on DROP TABLE, ALTER TABLE and (1.7) ALTER INDEX.
 TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
@@ -602,22 +639,13 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                 return "rename a column of tenancy.file_access_log";
             }
         } else if (IsA(statement, AlterExtensionContentsStmt)) {
-            // ALTER EXTENSION pg_tenancy DROP …: out of the extension, the log
-            // (or its enums) would no longer be recognized here, be rewritten,
-            // and be put back with ADD: refused for the log, the extension's
-            // types and this guard's event trigger.
+            // ALTER EXTENSION pg_tenancy DROP …: out of the extension, an
+            // object is no longer known here as the extension's (the log, its
+            // enums), nor kept from being replaced (its functions, the guards
+            // among them); it could be rewritten and put back with ADD.
             auto* alter = castNode(AlterExtensionContentsStmt, statement);
-            if (alter->action >= 0 || std::strcmp(alter->extname, "pg_tenancy") != 0) return nullptr;
-            if (alter->objtype == OBJECT_TABLE) {
-                Oid relid = RangeVarGetRelid(
-                    makeRangeVarFromNameList(castNode(List, alter->object)), NoLock, true);
-                if (is_extension_partitioned_table(relid) || is_log_partition(relid)) {
-                    return "take tenancy.file_access_log out of the extension";
-                }
-            } else if (alter->objtype == OBJECT_TYPE || alter->objtype == OBJECT_DOMAIN) {
-                return "take a type out of the extension";
-            } else if (alter->objtype == OBJECT_EVENT_TRIGGER) {
-                return "take an event trigger out of the extension";
+            if (alter->action < 0 && std::strcmp(alter->extname, "pg_tenancy") == 0) {
+                return "take an object out of the extension pg_tenancy";
             }
         } else if (IsA(statement, AlterEnumStmt) && castNode(AlterEnumStmt, statement)->oldVal) {
             // ALTER TYPE … RENAME VALUE of one of the extension's enums

@@ -71,6 +71,8 @@ extern "C" {
 #include "access/multixact.h"
 #include "access/subtrans.h"
 #include "parser/parse_type.h"
+#include "catalog/pg_proc.h"
+#include "utils/regproc.h"
 }
 
 // PostgreSQL 15 declares a node tree walker as bool (*)(); void (*)() is the

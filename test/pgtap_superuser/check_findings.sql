@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(133);
+SELECT plan(136);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -616,6 +616,13 @@ SELECT is(pg_temp.findings('tenancy.file_access_log'),
           '(14) no month at all and a row waiting: both warnings');
 SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(14) its fix runs');
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left: the months are made');
+-- (16) The event trigger that keeps the extension's functions from being
+-- replaced (1.9), disabled.
+ALTER EVENT TRIGGER pg_tenancy_function_guard DISABLE;
+SELECT is(pg_temp.findings('event trigger pg_tenancy_function_guard'),
+          'error: pg_tenancy event trigger is disabled', '(16) the function guard disabled: error');
+SELECT is(pg_temp.apply_fixes('event trigger pg_tenancy_function_guard'), 'ok', '(16) its fix runs');
+SELECT is(pg_temp.findings('event trigger pg_tenancy_function_guard'), '', '(16) no finding left');
 -- A DBA who is no superuser, granted check() (and what it calls that is not
 -- everyone's), still runs it: (14)'s helper is everyone's.
 SELECT 'cf_dba_' || :'r' AS role_dba \gset

@@ -109,6 +109,29 @@ COMMENT ON FUNCTION tenancy.check_rollups() IS
     'Finding (15) of tenancy.check(): rollups waiting more than an hour for their organization''s row.';
 GRANT EXECUTE ON FUNCTION tenancy.check_rollups() TO PUBLIC;
 
+-- (16) The event trigger that keeps the extension's functions from being
+-- replaced (1.9, 20_ddl_guard.sql) disabled, firing only for origin
+-- sessions, or gone.
+CREATE FUNCTION tenancy.check_guards()
+    RETURNS TABLE (severity text, object text, finding text, fix text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT 'error', 'event trigger pg_tenancy_function_guard',
+       CASE WHEN e.evtname IS NULL THEN 'pg_tenancy event trigger is missing: the extension''s functions (its guards among them) can be replaced'
+            WHEN e.evtenabled = 'D' THEN 'pg_tenancy event trigger is disabled'
+            ELSE 'pg_tenancy event trigger does not fire under session_replication_role = replica' END,
+       CASE WHEN e.evtname IS NULL
+            THEN 'reinstall pg_tenancy (DROP EXTENSION, then CREATE EXTENSION from a dump), or recreate it as src/sql/1.8--1.9/20_ddl_guard.sql does'
+            ELSE 'ALTER EVENT TRIGGER pg_tenancy_function_guard ENABLE ALWAYS;' END
+FROM (SELECT 1) one
+LEFT JOIN pg_event_trigger e ON e.evtname = 'pg_tenancy_function_guard'
+WHERE e.evtname IS NULL OR e.evtenabled <> 'A'
+$$;
+COMMENT ON FUNCTION tenancy.check_guards() IS
+    'Finding (16) of tenancy.check(): the event trigger that keeps the extension''s functions from being replaced.';
+GRANT EXECUTE ON FUNCTION tenancy.check_guards() TO PUBLIC;
+
 CREATE OR REPLACE FUNCTION tenancy.check()
     RETURNS TABLE (severity text, object text, finding text, fix text)
     LANGUAGE sql STABLE
@@ -117,4 +140,6 @@ CREATE OR REPLACE FUNCTION tenancy.check()
 SELECT * FROM tenancy.check_configuration()
 UNION ALL
 SELECT * FROM tenancy.check_rollups()
+UNION ALL
+SELECT * FROM tenancy.check_guards()
 $$;
