@@ -308,15 +308,16 @@ private:
 
 // Whether the organizations of a statement's audit rows still exist, each
 // looked up once, in a fresh snapshot that sees this transaction's
-// deletions, whatever the caller may see. Log rows go with their organization: its deletion's cleanup
-// removes those written before it, and those of a statement audited after
-// it (a deletion earlier in the same statement: a writable CTE) are left out
-// here. `always`: look even when this transaction has deleted no
+// deletions, whatever the caller may see. Log rows go with their
+// organization: its deletion's cleanup removes those written before it, and
+// those of a statement audited after it (a deletion earlier in the same
+// statement: a writable CTE) are left out here. `always`: look even when this transaction has deleted no
 // organization (deletes, which the cascade from an organization's deletion
 // audits before its cleanup); otherwise nothing is looked up unless it has.
 class LiveOrganizations {
 public:
-    explicit LiveOrganizations(bool always) : look_(always || organizations_deleted_in_transaction()) {}
+    explicit LiveOrganizations(bool always)
+        : look_(always || organizations_deleted_in_transaction()) {}
 
     bool contains(Datum org) {
         if (!look_) return true;
