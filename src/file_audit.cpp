@@ -311,9 +311,10 @@ private:
 // deletions, whatever the caller may see. Log rows go with their
 // organization: its deletion's cleanup removes those written before it, and
 // those of a statement audited after it (a deletion earlier in the same
-// statement: a writable CTE) are left out here. `always`: look even when this transaction has deleted no
-// organization (deletes, which the cascade from an organization's deletion
-// audits before its cleanup); otherwise nothing is looked up unless it has.
+// statement: a writable CTE) are left out here. `always`: look even when
+// this transaction has deleted no organization (deletes, which the cascade
+// from an organization's deletion audits before its cleanup); otherwise
+// nothing is looked up unless it has.
 class LiveOrganizations {
 public:
     explicit LiveOrganizations(bool always)
