@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(136);
+SELECT plan(150);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -623,6 +623,50 @@ SELECT is(pg_temp.findings('event trigger pg_tenancy_function_guard'),
           'error: pg_tenancy event trigger is disabled', '(16) the function guard disabled: error');
 SELECT is(pg_temp.apply_fixes('event trigger pg_tenancy_function_guard'), 'ok', '(16) its fix runs');
 SELECT is(pg_temp.findings('event trigger pg_tenancy_function_guard'), '', '(16) no finding left');
+-- (17) The log's guards and the files audit, found by function and event.
+SELECT is(pg_temp.findings('table tenancy.file_access_log') || pg_temp.findings('table tenancy.files'), '',
+          '(17) guards and audit triggers in place: no finding');
+DROP TRIGGER file_access_log_append_only ON tenancy.file_access_log;
+SELECT is(pg_temp.findings('table tenancy.file_access_log'),
+          'error: the guard that keeps its rows from being updated or deleted (a trigger calling tenancy.file_access_log_guard()) is missing or not ENABLE ALWAYS',
+          '(17) the log''s row guard dropped: error');
+SELECT is(pg_temp.apply_fixes('table tenancy.file_access_log'), 'ok', '(17) its fix runs');
+SELECT is(pg_temp.findings('table tenancy.file_access_log'), '', '(17) no finding left');
+-- Renamed, then enabled for origin sessions only: the by-name finding (11)
+-- no longer sees it.
+ALTER TRIGGER file_access_log_append_only ON tenancy.file_access_log RENAME TO zz_renamed;
+ALTER TABLE tenancy.file_access_log ENABLE TRIGGER zz_renamed;
+SELECT ok(pg_temp.has_finding('table tenancy.file_access_log', 'error', 'the guard that keeps its rows%'),
+          '(17) the row guard renamed and not ALWAYS: error');
+SELECT is(pg_temp.apply_fixes('table tenancy.file_access_log'), 'ok', '(17) its fix runs');
+DROP TRIGGER zz_renamed ON tenancy.file_access_log;
+SELECT is(pg_temp.findings('table tenancy.file_access_log'), '', '(17) no finding left');
+DROP TRIGGER files_audit_update ON tenancy.files;
+SELECT is(pg_temp.findings('table tenancy.files'),
+          'error: the audit of its UPDATEs (a trigger calling tenancy.files_audit()) is missing or not enabled',
+          '(17) the files audit of UPDATEs dropped: error');
+SELECT is(pg_temp.apply_fixes('table tenancy.files'), 'ok', '(17) its fix runs');
+SELECT is(pg_temp.findings('table tenancy.files'), '', '(17) no finding left');
+-- A DBA's trigger that fires before audit rows are written.
+CREATE FUNCTION pg_temp.swallow() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+CREATE TRIGGER a_swallow BEFORE INSERT ON tenancy.file_access_log
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.swallow();
+SELECT is(pg_temp.findings('trigger a_swallow on tenancy.file_access_log'),
+          'warning: a trigger that is not pg_tenancy''s fires before rows of the file access log are written or changed: it can change or drop audit rows',
+          '(17) a BEFORE trigger of the DBA''s on the log: warning');
+SELECT is(pg_temp.apply_fixes('trigger a_swallow on tenancy.file_access_log'), 'ok', '(17) its fix runs');
+SELECT is(pg_temp.findings('trigger a_swallow on tenancy.file_access_log'), '', '(17) no finding left');
+-- check() calls its pieces by OID: a function put in the place of one
+-- (the real one renamed) does not stand in for it.
+SELECT count(*) AS findings_before FROM tenancy.check() \gset
+ALTER FUNCTION tenancy.check_configuration() RENAME TO check_configuration_real;
+CREATE FUNCTION tenancy.check_configuration()
+    RETURNS TABLE (severity text, object text, finding text, fix text)
+    LANGUAGE sql AS 'SELECT NULL::text, NULL::text, NULL::text, NULL::text WHERE false';
+SELECT is((SELECT count(*) FROM tenancy.check()), :findings_before::bigint,
+          'check() still runs its own pieces after one is renamed and another takes its name');
+DROP FUNCTION tenancy.check_configuration();
+ALTER FUNCTION tenancy.check_configuration_real() RENAME TO check_configuration;
 -- A DBA who is no superuser, granted check() (and what it calls that is not
 -- everyone's), still runs it: (14)'s helper is everyone's.
 SELECT 'cf_dba_' || :'r' AS role_dba \gset

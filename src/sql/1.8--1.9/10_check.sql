@@ -112,11 +112,62 @@ GRANT EXECUTE ON FUNCTION tenancy.check_rollups() TO PUBLIC;
 -- (16) The event trigger that keeps the extension's functions from being
 -- replaced (1.9, 20_ddl_guard.sql) disabled, firing only for origin
 -- sessions, or gone.
+-- (17) The log's guards and the files audit as triggers of the extension's
+-- own functions, looked up by function and event rather than by name (the
+-- by-name findings of 1.4 missed a trigger dropped, or renamed and then
+-- enabled for origin sessions only): each missing, or not enabled as it must
+-- be (the log's guards ALWAYS, also under session_replication_role =
+-- replica). And triggers of other functions that fire BEFORE a row of the
+-- log is written or changed: they can change or drop audit rows.
 CREATE FUNCTION tenancy.check_guards()
     RETURNS TABLE (severity text, object text, finding text, fix text)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
+WITH own_functions AS (
+    SELECT p.oid, p.proname
+    FROM pg_proc p
+    JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+    JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'pg_tenancy'
+), expected (tbl, function, kind, events, always, what, fix) AS (
+    -- kind: tgtype's ROW (1) and BEFORE (2) bits; events: its INSERT (4),
+    -- DELETE (8), UPDATE (16) and TRUNCATE (32) bits, all needed.
+    VALUES
+    ('tenancy.file_access_log', 'file_access_log_guard', 3, 24, true,
+     'the guard that keeps its rows from being updated or deleted',
+     'CREATE TRIGGER file_access_log_append_only BEFORE UPDATE OR DELETE ON tenancy.file_access_log FOR EACH ROW EXECUTE FUNCTION tenancy.file_access_log_guard(); ALTER TABLE tenancy.file_access_log ENABLE ALWAYS TRIGGER file_access_log_append_only;'),
+    ('tenancy.file_access_log', 'file_access_log_guard', 2, 32, true,
+     'the guard that keeps it from being truncated',
+     'CREATE TRIGGER file_access_log_no_truncate BEFORE TRUNCATE ON tenancy.file_access_log FOR EACH STATEMENT EXECUTE FUNCTION tenancy.file_access_log_guard(); ALTER TABLE tenancy.file_access_log ENABLE ALWAYS TRIGGER file_access_log_no_truncate;'),
+    ('tenancy.files', 'files_audit', 0, 4, false, 'the audit of its INSERTs',
+     'CREATE TRIGGER files_audit_insert AFTER INSERT ON tenancy.files REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit();'),
+    ('tenancy.files', 'files_audit', 0, 16, false, 'the audit of its UPDATEs',
+     'CREATE TRIGGER files_audit_update AFTER UPDATE ON tenancy.files REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit();'),
+    ('tenancy.files', 'files_audit_delete', 0, 8, false, 'the audit of its DELETEs',
+     'CREATE TRIGGER files_audit_delete AFTER DELETE ON tenancy.files REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit_delete();'),
+    ('tenancy.files', 'files_before_update', 3, 16, false, 'the versioning of its content updates',
+     'CREATE TRIGGER files_before_update BEFORE UPDATE ON tenancy.files FOR EACH ROW EXECUTE FUNCTION tenancy.files_before_update();')
+)
+SELECT 'error', format('table %s', e.tbl),
+       format('%s (a trigger calling tenancy.%s()) is missing or not %s', e.what, e.function,
+              CASE WHEN e.always THEN 'ENABLE ALWAYS' ELSE 'enabled' END),
+       e.fix
+FROM expected e
+WHERE to_regclass(e.tbl) IS NOT NULL
+  AND NOT EXISTS (SELECT FROM pg_trigger t JOIN own_functions f ON f.oid = t.tgfoid
+                  WHERE t.tgrelid = to_regclass(e.tbl) AND f.proname = e.function
+                    AND (t.tgtype & 3) = e.kind AND (t.tgtype & e.events) = e.events
+                    AND (t.tgenabled = 'A' OR (NOT e.always AND t.tgenabled = 'O')))
+UNION ALL
+SELECT 'warning', format('trigger %I on %s', t.tgname, t.tgrelid::regclass),
+       'a trigger that is not pg_tenancy''s fires before rows of the file access log are written or changed: it can change or drop audit rows',
+       format('DROP TRIGGER %I ON %s;', t.tgname, t.tgrelid::regclass)
+FROM pg_trigger t
+WHERE t.tgrelid IN (SELECT relid FROM pg_partition_tree('tenancy.file_access_log'))
+  AND (t.tgtype & 2) <> 0 AND (t.tgtype & 28) <> 0 AND NOT t.tgisinternal
+  AND t.tgfoid NOT IN (SELECT oid FROM own_functions)
+  AND to_regclass('tenancy.file_access_log') IS NOT NULL
+UNION ALL
 SELECT 'error', 'event trigger pg_tenancy_function_guard',
        CASE WHEN e.evtname IS NULL THEN 'pg_tenancy event trigger is missing: the extension''s functions (its guards among them) can be replaced'
             WHEN e.evtenabled = 'D' THEN 'pg_tenancy event trigger is disabled'
@@ -129,17 +180,20 @@ LEFT JOIN pg_event_trigger e ON e.evtname = 'pg_tenancy_function_guard'
 WHERE e.evtname IS NULL OR e.evtenabled <> 'A'
 $$;
 COMMENT ON FUNCTION tenancy.check_guards() IS
-    'Finding (16) of tenancy.check(): the event trigger that keeps the extension''s functions from being replaced.';
+    'Findings (16) and (17) of tenancy.check(): the event trigger that keeps the extension''s functions from being replaced, the log''s guards and the files audit as triggers, and triggers of others before the log''s rows.';
 GRANT EXECUTE ON FUNCTION tenancy.check_guards() TO PUBLIC;
 
+-- A SQL-standard body: the pieces are bound when check() is made, by OID,
+-- not looked up by name when it runs (a function of the same name put in
+-- front of one, after renaming it, would otherwise stand in for it).
 CREATE OR REPLACE FUNCTION tenancy.check()
     RETURNS TABLE (severity text, object text, finding text, fix text)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$
-SELECT * FROM tenancy.check_configuration()
-UNION ALL
-SELECT * FROM tenancy.check_rollups()
-UNION ALL
-SELECT * FROM tenancy.check_guards()
-$$;
+BEGIN ATOMIC
+    SELECT * FROM tenancy.check_configuration()
+    UNION ALL
+    SELECT * FROM tenancy.check_rollups()
+    UNION ALL
+    SELECT * FROM tenancy.check_guards();
+END;
