@@ -125,55 +125,74 @@ CREATE FUNCTION tenancy.check_guards()
     SET search_path = pg_catalog, pg_temp
     AS $$
 WITH own_functions AS (
-    SELECT p.oid, p.proname
+    -- By the C symbol they call (and SECURITY DEFINER or not), not by name:
+    -- one renamed is still the extension's, a new one of its name is not.
+    SELECT p.oid, p.prosrc AS symbol, p.prosecdef
     FROM pg_proc p
     JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
     JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'pg_tenancy'
-), expected (tbl, function, kind, events, always, what, fix) AS (
+    WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
+), expected (tbl, function, symbol, definer, kind, events, always, what, create_it) AS (
     -- kind: tgtype's ROW (1) and BEFORE (2) bits; events: its INSERT (4),
     -- DELETE (8), UPDATE (16) and TRUNCATE (32) bits, all needed.
     VALUES
-    ('tenancy.file_access_log', 'file_access_log_guard', 3, 24, true,
+    ('tenancy.file_access_log', 'file_access_log_guard', 'tenancy_file_access_log_guard', false, 3, 24, true,
      'the guard that keeps its rows from being updated or deleted',
      'CREATE TRIGGER file_access_log_append_only BEFORE UPDATE OR DELETE ON tenancy.file_access_log FOR EACH ROW EXECUTE FUNCTION tenancy.file_access_log_guard(); ALTER TABLE tenancy.file_access_log ENABLE ALWAYS TRIGGER file_access_log_append_only;'),
-    ('tenancy.file_access_log', 'file_access_log_guard', 2, 32, true,
+    ('tenancy.file_access_log', 'file_access_log_guard', 'tenancy_file_access_log_guard', false, 2, 32, true,
      'the guard that keeps it from being truncated',
      'CREATE TRIGGER file_access_log_no_truncate BEFORE TRUNCATE ON tenancy.file_access_log FOR EACH STATEMENT EXECUTE FUNCTION tenancy.file_access_log_guard(); ALTER TABLE tenancy.file_access_log ENABLE ALWAYS TRIGGER file_access_log_no_truncate;'),
-    ('tenancy.files', 'files_audit', 0, 4, false, 'the audit of its INSERTs',
+    ('tenancy.files', 'files_audit', 'tenancy_files_audit', false, 0, 4, false, 'the audit of its INSERTs',
      'CREATE TRIGGER files_audit_insert AFTER INSERT ON tenancy.files REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit();'),
-    ('tenancy.files', 'files_audit', 0, 16, false, 'the audit of its UPDATEs',
+    ('tenancy.files', 'files_audit', 'tenancy_files_audit', false, 0, 16, false, 'the audit of its UPDATEs',
      'CREATE TRIGGER files_audit_update AFTER UPDATE ON tenancy.files REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit();'),
-    ('tenancy.files', 'files_audit_delete', 0, 8, false, 'the audit of its DELETEs',
+    ('tenancy.files', 'files_audit_delete', 'tenancy_files_audit', true, 0, 8, false, 'the audit of its DELETEs',
      'CREATE TRIGGER files_audit_delete AFTER DELETE ON tenancy.files REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit_delete();'),
-    ('tenancy.files', 'files_before_update', 3, 16, false, 'the versioning of its content updates',
+    ('tenancy.files', 'files_before_update', 'tenancy_files_before_update', false, 3, 16, false,
+     'the versioning of its content updates',
      'CREATE TRIGGER files_before_update BEFORE UPDATE ON tenancy.files FOR EACH ROW EXECUTE FUNCTION tenancy.files_before_update();')
+), found AS (
+    -- The trigger that does it, enabled as it must be if one is.
+    SELECT e.*, t.tgname, t.tgenabled
+    FROM expected e
+    LEFT JOIN LATERAL (
+        SELECT t.tgname, t.tgenabled
+        FROM pg_trigger t JOIN own_functions f ON f.oid = t.tgfoid
+        WHERE t.tgrelid = to_regclass(e.tbl) AND f.symbol = e.symbol AND f.prosecdef = e.definer
+          AND (t.tgtype & 3) = e.kind AND (t.tgtype & e.events) = e.events
+        ORDER BY (t.tgenabled = 'A' OR (NOT e.always AND t.tgenabled = 'O')) DESC, t.tgname
+        LIMIT 1) t ON true
+    WHERE to_regclass(e.tbl) IS NOT NULL
 )
-SELECT 'error', format('table %s', e.tbl),
-       format('%s (a trigger calling tenancy.%s()) is missing or not %s', e.what, e.function,
-              CASE WHEN e.always THEN 'ENABLE ALWAYS' ELSE 'enabled' END),
-       e.fix
-FROM expected e
-WHERE to_regclass(e.tbl) IS NOT NULL
-  AND NOT EXISTS (SELECT FROM pg_trigger t JOIN own_functions f ON f.oid = t.tgfoid
-                  WHERE t.tgrelid = to_regclass(e.tbl) AND f.proname = e.function
-                    AND (t.tgtype & 3) = e.kind AND (t.tgtype & e.events) = e.events
-                    AND (t.tgenabled = 'A' OR (NOT e.always AND t.tgenabled = 'O')))
+SELECT 'error', format('table %s', f.tbl),
+       CASE WHEN f.tgname IS NULL
+            THEN format('%s (a trigger calling tenancy.%s()) is missing', f.what, f.function)
+            ELSE format('%s (trigger %I) is not %s', f.what, f.tgname,
+                        CASE WHEN f.always THEN 'ENABLE ALWAYS' ELSE 'enabled' END) END,
+       CASE WHEN f.tgname IS NULL THEN f.create_it
+            ELSE format('ALTER TABLE %s ENABLE %sTRIGGER %I;', f.tbl,
+                        CASE WHEN f.always THEN 'ALWAYS ' ELSE '' END, f.tgname) END
+FROM found f
+WHERE f.tgname IS NULL OR NOT (f.tgenabled = 'A' OR (NOT f.always AND f.tgenabled = 'O'))
 UNION ALL
+-- (A trigger made on the log is cloned to each month: reported once, on the
+-- log, where it can be dropped.)
 SELECT 'warning', format('trigger %I on %s', t.tgname, t.tgrelid::regclass),
        'a trigger that is not pg_tenancy''s fires before rows of the file access log are written or changed: it can change or drop audit rows',
        format('DROP TRIGGER %I ON %s;', t.tgname, t.tgrelid::regclass)
 FROM pg_trigger t
 WHERE t.tgrelid IN (SELECT relid FROM pg_partition_tree('tenancy.file_access_log'))
-  AND (t.tgtype & 2) <> 0 AND (t.tgtype & 28) <> 0 AND NOT t.tgisinternal
+  AND (t.tgtype & 2) <> 0 AND (t.tgtype & 28) <> 0 AND NOT t.tgisinternal AND t.tgparentid = 0
   AND t.tgfoid NOT IN (SELECT oid FROM own_functions)
   AND to_regclass('tenancy.file_access_log') IS NOT NULL
 UNION ALL
 SELECT 'error', 'event trigger pg_tenancy_function_guard',
        CASE WHEN e.evtname IS NULL THEN 'pg_tenancy event trigger is missing: the extension''s functions (its guards among them) can be replaced'
             WHEN e.evtenabled = 'D' THEN 'pg_tenancy event trigger is disabled'
+            WHEN e.evtenabled = 'R' THEN 'pg_tenancy event trigger fires only under session_replication_role = replica'
             ELSE 'pg_tenancy event trigger does not fire under session_replication_role = replica' END,
        CASE WHEN e.evtname IS NULL
-            THEN 'reinstall pg_tenancy (DROP EXTENSION, then CREATE EXTENSION from a dump), or recreate it as src/sql/1.8--1.9/20_ddl_guard.sql does'
+            THEN 'CREATE EVENT TRIGGER pg_tenancy_function_guard ON ddl_command_end WHEN TAG IN (''CREATE FUNCTION'', ''CREATE PROCEDURE'') EXECUTE FUNCTION tenancy.function_guard(); ALTER EVENT TRIGGER pg_tenancy_function_guard ENABLE ALWAYS; ALTER EXTENSION pg_tenancy ADD EVENT TRIGGER pg_tenancy_function_guard;'
             ELSE 'ALTER EVENT TRIGGER pg_tenancy_function_guard ENABLE ALWAYS;' END
 FROM (SELECT 1) one
 LEFT JOIN pg_event_trigger e ON e.evtname = 'pg_tenancy_function_guard'
