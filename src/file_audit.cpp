@@ -381,20 +381,16 @@ public:
         }
         Value path = column_of(before, cols.path);
         Value checksum = column_of(before, cols.checksum);
-        std::size_t copied = 0;
-        pg::call([&] {
-            if (!path.is_null) copied += VARSIZE_ANY(DatumGetPointer(path.datum));
-            if (!checksum.is_null) copied += VARSIZE_ANY(DatumGetPointer(checksum.datum));
-        });
+        std::size_t copied = (path.is_null ? 0 : VARSIZE_ANY(DatumGetPointer(path.datum))) +
+                             (checksum.is_null ? 0 : VARSIZE_ANY(DatumGetPointer(checksum.datum)));
         if ((pending_.size() + 1) * sizeof(Pending) + buffered_bytes_ + copied > buffer_budget()) {
             write_pending();
         }
-        MemoryContext chunk = chunk_.get();
-        pg::call([&] {
-            MemoryContext old = MemoryContextSwitchTo(chunk);
-            if (!path.is_null) path.datum = datumCopy(path.datum, false, -1);
-            if (!checksum.is_null) checksum.datum = datumCopy(checksum.datum, false, -1);
-            MemoryContextSwitchTo(old);
+        in_memory(chunk_.get(), [&] {
+            pg::call([&] {
+                if (!path.is_null) path.datum = datumCopy(path.datum, false, -1);
+                if (!checksum.is_null) checksum.datum = datumCopy(checksum.datum, false, -1);
+            });
         });
         buffered_bytes_ += copied;
         pending_.push_back(Pending{pg::uuid_from_datum(column_of(before, cols.organization_id).datum),
