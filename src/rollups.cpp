@@ -98,10 +98,31 @@ struct RowFilter {
 
 std::string filter_sql(const RowFilter& filter) {
     if (filter.kind == RowFilter::Kind::new_since) {
-        // txid < xmin of the last snapshot: seen (or aborted) last time. The
-        // BRIN index on txid keeps the cost proportional to the new rows.
-        return " WHERE txid >= pg_snapshot_xmin($1::pg_snapshot)"
-               " AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot) AND txid <> $2";
+        // What the last snapshot did not see: the transactions from its
+        // xmax on, and those it saw in progress (below its xmax, all the
+        // others had ended and were counted, or aborted). Not the whole range
+        // from its xmin: a transaction left open (any tenant's: one track()
+        // is enough) holds xmin back, and every run would read all rows
+        // written since it began. The bounds are written in as constants (the
+        // stored snapshot's numbers), so that the planner estimates them from
+        // the statistics and the BRIN index on txid finds both parts.
+        std::string snapshot = pg::varlena_bytes(filter.snapshot_text);
+        auto parts = core::parse_snapshot(snapshot);
+        if (!parts) {
+            throw pg::Error(ERRCODE_DATA_CORRUPTED,
+                            "pg_tenancy: the stored rollup snapshot \"" + snapshot +
+                                "\" is not a snapshot");
+        }
+        std::string sql = " WHERE (txid >= '" + std::to_string(parts->xmax) + "'::xid8";
+        if (!parts->in_progress.empty()) {
+            sql += " OR txid = ANY ('{";
+            for (std::size_t i = 0; i < parts->in_progress.size(); ++i) {
+                if (i > 0) sql += ',';
+                sql += std::to_string(parts->in_progress[i]);
+            }
+            sql += "}'::xid8[])";
+        }
+        return sql + ") AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot) AND txid <> $2";
     }
     return " WHERE pg_visible_in_snapshot(txid, $1::pg_snapshot)"
            " AND ($2::uuid IS NULL OR organization_id = $2)"

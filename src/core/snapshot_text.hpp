@@ -7,8 +7,21 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tenancy::core {
+
+// A snapshot's parts: every transaction below xmin had ended, those from
+// xmax on had not begun, and in_progress (sorted, each in [xmin, xmax)) were
+// running.
+struct SnapshotParts {
+    std::uint64_t xmin = 0;
+    std::uint64_t xmax = 0;
+    std::vector<std::uint64_t> in_progress;
+};
+
+// nullopt for text that is not a snapshot.
+std::optional<SnapshotParts> parse_snapshot(std::string_view snapshot);
 
 // The snapshot with `xid` added to its in-progress list, so that the
 // transaction counts as not yet seen. A run never counts its own

@@ -4,7 +4,9 @@
 -- snapshot did not see, and stores the new snapshot, all in one transaction.
 -- Proved here with second, third and fourth sessions (dblink, as postgres):
 --   - a transaction that began before a run and commits after it (with
---     smaller ids than rows committed in between) is counted by the next run;
+--     smaller ids than rows committed in between) is counted by the next run,
+--     and while it stays open the runs do not read again every row written
+--     since it began;
 --   - a run killed part-way, rolled back, or failed leaves nothing behind;
 --   - a run that finds the lock held returns no rows at once; a waiting run
 --     sees what the first one stored (no double counting);
@@ -29,7 +31,7 @@ SET client_min_messages = warning;
 -- A lock wait this session cannot end (a lock held by a session it drives)
 -- fails the file instead of hanging it.
 SET lock_timeout = '60s';
-SELECT plan(67);
+SELECT plan(69);
 
 -------------------------------------------------------------------------------
 -- Helpers (also raw, try_run, blocked_on_lock).
@@ -193,6 +195,34 @@ SELECT is(pg_temp.rolled(:'o1'),
 SELECT pg_temp.run() AS ignored \gset
 SELECT is(pg_temp.rolled(:'o1'), pg_temp.raw(:'o1'), 'commit during a run: the next run counts it');
 SELECT is(pg_temp.raw(:'o1'), 'events=14 files=5 bytes=900', 'commit during a run: 14 events in all');
+
+-- A transaction left open (B, one event) while 100,000 events commit in 100
+-- transactions (C): a run after the one that counted them reads what the
+-- stored snapshot saw in progress and what began after it, found by the BRIN
+-- index on txid, not every row written since B began (until the 1.10 library:
+-- each such run read them all again, for every tenant, as long as B stayed
+-- open). VACUUM ANALYZE summarizes the BRIN ranges and gathers the
+-- statistics the plan is chosen by, as autovacuum would.
+SELECT dblink_exec('exo_b', 'BEGIN') AS ignored \gset
+SELECT dblink_exec('exo_b', pg_temp.events_sql(:'o1', 1, 'held', :'h0'::timestamptz + interval '12 minutes')) AS ignored \gset
+SELECT count(dblink_exec('exo_c', pg_temp.events_sql(:'o1', 1000, 'bulk', :'h0'::timestamptz + interval '12 minutes')))
+       AS ignored FROM generate_series(1, 100) \gset
+VACUUM ANALYZE tenancy.events;
+SELECT pg_temp.run() AS ignored \gset
+-- The backend's counts not yet reported (earlier statements' too), read
+-- before and after the run in one transaction, in which nothing reports them.
+BEGIN;
+SELECT pg_stat_get_xact_blocks_fetched('tenancy.events'::regclass) AS blocks_before \gset
+SELECT pg_temp.run() AS ignored \gset
+SELECT pg_stat_get_xact_blocks_fetched('tenancy.events'::regclass) - :blocks_before AS held_blocks,
+       pg_relation_size('tenancy.events') / current_setting('block_size')::int AS all_blocks \gset
+COMMIT;
+SELECT cmp_ok(:held_blocks::bigint, '<', :all_blocks::bigint / 3,
+              'open transaction: a later run does not read every row written since it began');
+SELECT dblink_exec('exo_b', 'COMMIT') AS ignored \gset
+SELECT pg_temp.run() AS ignored \gset
+SELECT is(pg_temp.rolled(:'o1'), 'events=100015 files=5 bytes=900',
+          'open transaction: its event is counted once it commits, with the 100,000');
 
 -------------------------------------------------------------------------------
 -- 2. A run killed part-way (o2): done but uncommitted in A, then A's backend

@@ -22,3 +22,15 @@ TEST(SnapshotText, RejectsWhatIsNotASnapshot) {
         EXPECT_FALSE(snapshot_with_in_progress(bad, 150)) << bad;
     }
 }
+
+TEST(SnapshotText, ParsesItsParts) {
+    auto parts = tenancy::core::parse_snapshot("100:200:180,120,180");
+    ASSERT_TRUE(parts);
+    EXPECT_EQ(parts->xmin, 100u);
+    EXPECT_EQ(parts->xmax, 200u);
+    EXPECT_EQ(parts->in_progress, (std::vector<std::uint64_t>{120, 180}));
+    auto empty = tenancy::core::parse_snapshot("7:7:");
+    ASSERT_TRUE(empty);
+    EXPECT_TRUE(empty->in_progress.empty());
+    EXPECT_FALSE(tenancy::core::parse_snapshot("100:200:99"));
+}
