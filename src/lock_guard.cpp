@@ -25,16 +25,43 @@ char* qualified_name(Oid relid) {
                                       get_rel_name(relid));
 }
 
-// A table of pg_tenancy's own that the current user may not lock strongly:
-// one it does not act as the owner of.
+// The application tables tenancy.protect() recorded (1.1). Read as the
+// catalogs are (a heap scan, no SPI in a hook): its row level security, which
+// has no policy, would show the caller nothing.
+List* protected_tables() {
+    Oid schema = get_namespace_oid("tenancy", true);
+    Oid registry = OidIsValid(schema) ? get_relname_relid("protected_tables", schema) : InvalidOid;
+    if (!OidIsValid(registry)) return NIL;  // a schema from before 1.1
+    List* tables = NIL;
+    Relation relation = table_open(registry, AccessShareLock);
+    AttrNumber relid_column = get_attnum(registry, "relid");
+    SysScanDesc scan = systable_beginscan(relation, InvalidOid, false, nullptr, 0, nullptr);
+    HeapTuple tuple;
+    while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+        bool is_null = true;
+        if (relid_column == InvalidAttrNumber) break;
+        Datum relid = heap_getattr(tuple, relid_column, RelationGetDescr(relation), &is_null);
+        if (!is_null) tables = lappend_oid(tables, DatumGetObjectId(relid));
+    }
+    systable_endscan(scan);
+    table_close(relation, AccessShareLock);
+    return tables;
+}
+
+// A table the current user may not lock strongly: one of pg_tenancy's own or
+// one it protects (since the 1.10 library: a tenant could stall every other
+// tenant of a protected table as of the extension's), that it does not act as
+// the owner of.
 bool is_guarded_table(Oid relid) {
-    Oid extension = get_extension_oid("pg_tenancy", true);
-    if (!OidIsValid(extension) || getExtensionOfObject(RelationRelationId, relid) != extension) {
+    char relkind = get_rel_relkind(relid);
+    if ((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
+        pg_class_ownercheck(relid, GetUserId())) {
         return false;
     }
-    char relkind = get_rel_relkind(relid);
-    return (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
-           !pg_class_ownercheck(relid, GetUserId());
+    Oid extension = get_extension_oid("pg_tenancy", true);
+    if (!OidIsValid(extension)) return false;
+    return getExtensionOfObject(RelationRelationId, relid) == extension ||
+           list_member_oid(protected_tables(), relid);
 }
 
 [[noreturn]] void refuse_lock(Oid relid, int mode) {
@@ -42,8 +69,9 @@ bool is_guarded_table(Oid relid) {
             (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
              errmsg("permission denied to lock table %s in %s mode", qualified_name(relid),
                     lock_mode_name(mode)),
-             errdetail("A lock of pg_tenancy's tables stronger than ROW EXCLUSIVE, named or "
-                       "under a view, is their owner's only: it would stall every tenant."),
+             errdetail("A lock of pg_tenancy's tables, or of the tables it protects, stronger "
+                       "than ROW EXCLUSIVE, named or under a view, is their owner's only: it "
+                       "would stall every tenant."),
              errhint("Lock rows (SELECT ... FOR UPDATE) instead.")));
     pg_unreachable();
 }
@@ -184,8 +212,8 @@ LOCKMODE strong_lock_held(Oid relid) {
 // LOCK TABLE looks its names up again, and while it waits for a lock it
 // follows a rename or a new object of the name: what it locked in the end
 // may not be what was checked before. So after it, every strong lock on the
-// extension's tables that the statement took is checked too (failing
-// releases it with the transaction).
+// extension's tables and the protected ones that the statement took is
+// checked too (failing releases it with the transaction).
 struct LocksBefore {
     List* tables;  // the extension's tables the user may not lock strongly
     List* held;    // of those, the ones already locked strongly before
@@ -194,7 +222,7 @@ struct LocksBefore {
 LocksBefore note_strong_locks() {
     LocksBefore before{NIL, NIL};
     ListCell* cell;
-    List* tables = extension_tables();
+    List* tables = list_concat(extension_tables(), protected_tables());
     foreach (cell, tables) {
         Oid relid = lfirst_oid(cell);
         if (!is_guarded_table(relid)) continue;
@@ -217,7 +245,7 @@ void refuse_new_strong_locks(const LocksBefore& before) {
 // Statements that lock a table strongly before PostgreSQL checks whether the
 // user may do them (CREATE TRIGGER, CREATE RULE, a foreign key that
 // references it, a table that inherits from it or is a partition of it,
-// ATTACH/DETACH of it): for the extension's tables, the same check is made
+// ATTACH/DETACH of it): for the extension's tables and the protected ones, the same check is made
 // first, instead of queueing for the lock, which stalls every tenant behind
 // it, and failing only once it is granted.
 enum class Needs { owner, trigger, references };

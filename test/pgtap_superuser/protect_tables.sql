@@ -24,7 +24,7 @@
 -- a schema of its own with a random name; the child session rolls back too.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(138);
+SELECT plan(142);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        'ptt-' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS slug,
@@ -198,6 +198,29 @@ SELECT is(pg_temp.leading_indexes('t_plain', 'organization_id'), 1::bigint,
           'plain table: the primary key leads with the tenant column, so no index is added');
 SELECT is(pg_temp.catalog_row('t_plain'), 'organization_id|f|f|||{DELETE,INSERT,SELECT,UPDATE}|',
           'plain table: the catalog row records what protect changed');
+-- LOCK TABLE of a protected table stronger than ROW EXCLUSIVE is its
+-- owner's only, as for the extension's tables (1.10 library): protect()
+-- grants UPDATE and DELETE, with which PostgreSQL lets any tenant lock it
+-- ACCESS EXCLUSIVE and stall every other. Named or under a view; a table
+-- that is not protected is left to PostgreSQL's rule.
+CREATE TABLE t_lock_free (organization_id uuid, id integer);
+GRANT UPDATE ON t_lock_free TO tenancy_app;
+SELECT tenancy.current_org_id() IS NULL AS library_loaded \gset
+SET ROLE tenancy_test_app;
+CREATE TEMP VIEW t_plain_view AS SELECT * FROM t_plain;
+SAVEPOINT before_locks;
+SELECT throws_ok('LOCK TABLE t_plain IN ACCESS EXCLUSIVE MODE', '42501', NULL,
+                 'plain table: the application cannot lock it ACCESS EXCLUSIVE (42501)');
+SELECT throws_ok('LOCK TABLE t_plain_view IN SHARE MODE', '42501', NULL,
+                 'plain table: nor SHARE through a view of its own');
+SELECT lives_ok('LOCK TABLE t_plain IN ROW EXCLUSIVE MODE',
+                'plain table: ROW EXCLUSIVE (what its writes take) is allowed');
+SELECT lives_ok('LOCK TABLE t_lock_free IN ACCESS EXCLUSIVE MODE',
+                'a table that is not protected: PostgreSQL''s rule (UPDATE lets it lock)');
+ROLLBACK TO SAVEPOINT before_locks;
+DROP VIEW t_plain_view;
+RESET ROLE;
+DROP TABLE t_lock_free;
 SELECT lives_ok($$SELECT tenancy.unprotect('t_plain')$$, 'plain table: unprotect succeeds');
 SELECT is(pg_temp.snapshot('t_plain'), pg_temp.before('t_plain'),
           'plain table: after unprotect the catalog is as before protect');
