@@ -798,6 +798,7 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         (span->month == 0 && span->day == 0 && span->time == 0)) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval");
     }
+    refuse_unless_rollup_state_visible("tenancy.purge_file_access_log");
     // Only rows the rollups have counted go (as for purge_events), and the
     // rollups learn from when the raw log is no longer complete.
     static pg::CachedPlan record(

@@ -342,6 +342,20 @@ std::string rollup_state_lock_statement(const char* columns) {
            (holds_log ? " NOWAIT" : "");
 }
 
+void refuse_unless_rollup_state_visible(const char* function) {
+    bool hidden = pg::call([] {
+        Oid schema = get_namespace_oid("tenancy", false);
+        Oid state = get_relname_relid("rollup_state", schema);
+        return OidIsValid(state) && check_enable_rls(state, InvalidOid, true) == RLS_ENABLED;
+    });
+    if (!hidden) return;
+    throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                    std::string("permission denied for function ") + function,
+                    "It reads and writes tenancy.rollup_state, which only superusers see "
+                    "(row level security with no policy).",
+                    "Run it as a superuser, as pg_cron's job does.");
+}
+
 void maintain_file_access_log_if_allowed() {
     if (IsolationUsesXactSnapshot()) return;
     bool allowed = pg::call([] {
@@ -520,6 +534,7 @@ TENANCY_SQL_FUNCTION(tenancy_maintain_file_access_log) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "months_ahead must be between 0 and 120");
     }
     refuse_read_only("tenancy.maintain_file_access_log", "partitions");
+    refuse_unless_rollup_state_visible("tenancy.maintain_file_access_log");
     {
         // In turn with purges and rollup runs (which maintain as well), by
         // the rollup state row: the first step of the lock order.

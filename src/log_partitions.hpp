@@ -68,6 +68,13 @@ void hold_log_partitions_steady(pg::SpiConnection& spi);
 // already holds a lock on the log, which waiting would turn into a deadlock.
 std::string rollup_state_lock_statement(const char* columns);
 
+// Refuses (42501) a caller whom tenancy.rollup_state's row level security
+// applies to: the table has no policy, so only superusers (and BYPASSRLS
+// roles) see its row. The functions that read it (runs, rebuilds, purges,
+// maintenance) otherwise saw no state: a run failed on an RLS error, and a
+// purge removed nothing and said that no run had counted anything.
+void refuse_unless_rollup_state_visible(const char* function);
+
 // purge_file_access_log's work, under the rollup state row's lock: removes
 // the rows older than older_than that the rollups have counted (visible in
 // the `counted` snapshot, text). A month whose whole range is that old goes

@@ -805,18 +805,30 @@ void check_state_cluster(pg::SpiConnection& spi) {
                 " AND attname = 'cluster_id' AND NOT attisdropped",
                 true, 1);
     if (spi.row_count() == 0) return;
+    // Whether this cluster's transaction ids continue the state's: true
+    // after pg_upgrade, which carries them over (and gives the cluster a new
+    // identifier). The DBA, who knows how the cluster was made, adopts the
+    // state; a run cannot tell pg_upgrade from a restore into a cluster
+    // whose ids happen to be further on, where ids written after the
+    // restore but below the state's would never be counted.
     spi.execute("SELECT cluster_id IS NOT NULL AND cluster_id <>"
-                "  (SELECT system_identifier FROM pg_control_system())"
+                "  (SELECT system_identifier FROM pg_control_system()),"
+                " pg_snapshot_xmin(pg_current_snapshot()) >= pg_snapshot_xmax(last_snapshot)"
                 " FROM tenancy.rollup_state",
                 false, 1);
     bool is_null = false;
     if (spi.row_count() > 0 && DatumGetBool(spi.copied_value(0, 1, &is_null)) && !is_null) {
+        bool ids_continue = DatumGetBool(spi.copied_value(0, 2, &is_null)) && !is_null;
         throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                         "the rollup state was taken in another cluster",
                         "tenancy.rollup_state and the raw rows record transaction ids of the "
-                        "cluster the data was dumped from.",
-                        "Restore into a database of the same cluster; see README, Dump and "
-                        "restore.");
+                        "cluster they come from.",
+                        ids_continue
+                            ? "If pg_upgrade made this cluster from that one (this cluster's "
+                              "transaction ids continue the state's, as they do here), adopt the "
+                              "state as a superuser: UPDATE tenancy.rollup_state SET cluster_id = "
+                              "NULL; After a restore from a dump, see README, Dump and restore."
+                            : "A dump of another cluster: see README, Dump and restore.");
     }
     spi.execute("UPDATE tenancy.rollup_state"
                 " SET cluster_id = (SELECT system_identifier FROM pg_control_system())"
@@ -1052,6 +1064,7 @@ TENANCY_SQL_FUNCTION(tenancy_events_lock_organization) {
 // tenancy.run_rollups(wait boolean DEFAULT false)
 TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     refuse_on_standby("tenancy.run_rollups");
+    refuse_unless_rollup_state_visible("tenancy.run_rollups");
     bool wait = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
     start_materialized_result(fcinfo);
 
@@ -1097,6 +1110,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
 // tenancy.rebuild_rollups(org_id uuid DEFAULT NULL)
 TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     refuse_on_standby("tenancy.rebuild_rollups");
+    refuse_unless_rollup_state_visible("tenancy.rebuild_rollups");
     std::optional<Datum> organization;
     if (!PG_ARGISNULL(0)) organization = PG_GETARG_DATUM(0);
     start_materialized_result(fcinfo);

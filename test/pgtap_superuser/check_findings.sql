@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(152);
+SELECT plan(170);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -95,7 +95,7 @@ SELECT is(pg_temp.findings(:'s' || '.clean'), '', 'baseline: a freshly protected
 -------------------------------------------------------------------------------
 -- (1) Tenant-like tables without row level security, or with it not forced.
 -------------------------------------------------------------------------------
-CREATE TABLE t_org (id integer PRIMARY KEY, organization_id uuid);
+CREATE TABLE t_org (id serial PRIMARY KEY, organization_id uuid);
 CREATE TABLE t_tenant (tenant_id uuid);
 CREATE INDEX ON t_tenant (tenant_id);
 CREATE TABLE t_orgid (org_id uuid);
@@ -111,6 +111,10 @@ CREATE INDEX ON t_part (organization_id);
 -- Not tenant tables: no uuid tenant-like column.
 CREATE TABLE t_text (organization_id text);
 CREATE TABLE t_owner (owner_id uuid);
+-- The application reaches those tables (since 1.10 a table it cannot reach,
+-- by no privilege of its roles or PUBLIC, is the DBA's own and not reported).
+GRANT SELECT ON t_org, t_tenant, t_orgid, t_school, t_enabled, t_part TO tenancy_app;
+CREATE TABLE t_dba_only (organization_id uuid PRIMARY KEY);
 
 SELECT is(pg_temp.findings(:'s' || '.t_org'),
           'error: tenant table without row level security' || E'\n' ||
@@ -135,6 +139,8 @@ SELECT ok(pg_temp.has_finding(:'s' || '.t_part', 'error', 'tenant table without 
 SELECT is(pg_temp.findings(:'s' || '.t_part_1'), '', '(1) its partition is not reported on its own');
 SELECT is((SELECT count(*) FROM tenancy.check() WHERE object IN (:'s' || '.t_text', :'s' || '.t_owner')), 0::bigint,
           '(1) a text organization_id or an unrelated uuid column is not a tenant table');
+SELECT is(pg_temp.findings(:'s' || '.t_dba_only'), '',
+          '(1) a tenant table the application cannot reach is the DBA''s: not reported (1.10)');
 
 -------------------------------------------------------------------------------
 -- (2) Policies for the application that call risky functions. They are
@@ -582,8 +588,8 @@ END
 $$;
 ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ENABLE ALWAYS;
 SELECT is(pg_temp.findings('tenancy.file_access_log'),
-          'warning: no partition of the file access log covers this month or the next: its appends go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)',
-          '(14) next month without a partition: warning');
+          'warning: no partition of the file access log covers next month yet: from then on its appends would go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)',
+          '(14) next month without a partition: warning, naming next month (1.10)');
 SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(14) its fix runs');
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left');
 -- ... and a row waiting in the default partition for a month that has none.
@@ -610,7 +616,7 @@ ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ENABLE ALWAYS;
 INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at)
 VALUES (gen_random_uuid(), gen_random_uuid(), 'view', now());
 SELECT is(pg_temp.findings('tenancy.file_access_log'),
-          'warning: no partition of the file access log covers this month or the next: its appends go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)'
+          'warning: no partition of the file access log covers this month: its appends go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)'
           || E'\n' ||
           'warning: the default partition of the file access log holds rows of months that have no partition of their own: maintenance has not moved them (see its WARNINGs in the server log)',
           '(14) no month at all and a row waiting: both warnings');
@@ -682,10 +688,90 @@ SET ROLE :"role_dba";
 SELECT lives_ok('SELECT count(*) FROM tenancy.check()', 'a DBA granted check(), no superuser, runs it');
 RESET ROLE;
 
+-- ... and, with pg_read_all_data as the README says, the findings about
+-- protected tables (1.10: tenancy.protected_tables has a policy for
+-- pg_read_all_data; before, its forced row level security hid every row, and
+-- such a DBA was told all was well).
+CREATE TABLE t_seen (organization_id uuid NOT NULL, id integer, PRIMARY KEY (organization_id, id));
+SELECT tenancy.protect('t_seen') AS ignored \gset
+DROP POLICY tenancy_isolation ON t_seen;
+SET ROLE :"role_dba";
+SELECT is(pg_temp.findings(:'s' || '.t_seen'), 'error: isolation policy tenancy_isolation was removed',
+          'a DBA with pg_read_all_data, no superuser, sees a protected table''s findings');
+RESET ROLE;
+DROP TABLE t_seen;
+-- The rollup functions are a superuser's: a role whom the rollup state's row
+-- level security hides it from is refused (1.10; purge_events() returned 0).
+GRANT EXECUTE ON FUNCTION tenancy.purge_events(), tenancy.run_rollups(boolean),
+    tenancy.purge_file_access_log(interval) TO :"role_dba";
+SET ROLE :"role_dba";
+SELECT throws_ok('SELECT tenancy.purge_events()', '42501',
+                 'permission denied for function tenancy.purge_events',
+                 'purge_events() refuses a caller who cannot see the rollup state');
+SELECT throws_ok('SELECT * FROM tenancy.run_rollups()', '42501',
+                 'permission denied for function tenancy.run_rollups', 'so does run_rollups()');
+SELECT throws_ok($$SELECT tenancy.purge_file_access_log('1 day')$$, '42501',
+                 'permission denied for function tenancy.purge_file_access_log',
+                 'and purge_file_access_log()');
+RESET ROLE;
+
+-------------------------------------------------------------------------------
+-- (18) Keys of protected tables that reach across tenants (1.10): a foreign
+-- key between protected tables that does not pair the tenant columns (an
+-- error), a unique key without the tenant column unless it is generated (a
+-- warning). Each fix runs.
+-------------------------------------------------------------------------------
+CREATE TABLE k_lessons (organization_id uuid NOT NULL, id integer NOT NULL, title text,
+                        PRIMARY KEY (organization_id, id), UNIQUE (id), UNIQUE (title));
+CREATE TABLE k_grades (organization_id uuid NOT NULL, id serial, lesson_id integer REFERENCES k_lessons (id),
+                       PRIMARY KEY (organization_id, id));
+CREATE TABLE k_serial (id bigserial PRIMARY KEY, organization_id uuid NOT NULL);
+SELECT tenancy.protect('k_lessons') AS ignored \gset
+SELECT tenancy.protect('k_grades') AS ignored \gset
+SELECT tenancy.protect('k_serial') AS ignored \gset
+SELECT is(pg_temp.findings(:'s' || '.k_grades'),
+          format('error: foreign key "k_grades_lesson_id_fkey" of %s.k_grades references %s.k_lessons without matching its tenant column to that table''s: it reaches across tenants', :'s', :'s'),
+          '(18) a foreign key between protected tables without the tenant columns: error');
+SELECT is(pg_temp.findings(:'s' || '.k_lessons'),
+          format('warning: unique constraint "k_lessons_id_key" of %1$s.k_lessons does not include the tenant column "organization_id"' || E'\n' ||
+                 'warning: unique constraint "k_lessons_title_key" of %1$s.k_lessons does not include the tenant column "organization_id"', :'s'),
+          '(18) unique keys without the tenant column: warnings');
+SELECT is(pg_temp.findings(:'s' || '.k_serial'), '',
+          '(18) a generated key (bigserial) without the tenant column: no finding');
+SELECT is(pg_temp.apply_fixes(:'s' || '.k_grades'), 'ok', '(18) the foreign key''s fix runs');
+SELECT is(pg_temp.apply_fixes(:'s' || '.k_lessons'), 'ok', '(18) the unique keys'' fixes run');
+SELECT is(pg_temp.findings(:'s' || '.k_grades') || pg_temp.findings(:'s' || '.k_lessons'), '',
+          '(18) no finding left');
+SELECT is((SELECT array_agg(conname || ': ' || pg_get_constraintdef(oid) ORDER BY conname)::text
+           FROM pg_constraint WHERE conrelid = 'k_grades'::regclass AND contype = 'f'),
+          '{"k_grades_lesson_id_fkey: FOREIGN KEY (organization_id, lesson_id) REFERENCES k_lessons(organization_id, id)"}',
+          '(18) the foreign key now pairs the tenant columns');
+DROP TABLE k_grades, k_lessons, k_serial;
+
+-------------------------------------------------------------------------------
+-- (19) A rollup state taken in another cluster (1.10). Here the ids go on
+-- from the state's, as after pg_upgrade: the fix adopts it.
+-------------------------------------------------------------------------------
+SELECT count(*) AS ignored FROM tenancy.run_rollups(wait => true) \gset
+UPDATE tenancy.rollup_state SET cluster_id = (SELECT system_identifier + 1 FROM pg_control_system());
+SELECT is(pg_temp.findings('tenancy.rollup_state'),
+          'error: the rollup state was taken in another cluster: tenancy.run_rollups() refuses it (55000), and with it the scheduled job, which also keeps the log''s months ahead',
+          '(19) a state from another cluster: error');
+SELECT throws_ok('SELECT * FROM tenancy.run_rollups()', '55000',
+                 'the rollup state was taken in another cluster', '(19) run_rollups() refuses it');
+SELECT ok((SELECT fix LIKE 'UPDATE tenancy.rollup_state SET cluster_id = NULL; -- only if pg_upgrade made this cluster%'
+           FROM tenancy.check() WHERE object = 'tenancy.rollup_state'),
+          '(19) ids continue here: the fix adopts the state');
+SELECT is(pg_temp.apply_fixes('tenancy.rollup_state'), 'ok', '(19) its fix runs');
+SELECT is(pg_temp.findings('tenancy.rollup_state'), '', '(19) no finding left');
+
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');
+SELECT is(pg_temp.findings(:'s' || '.clean'), '',
+          'an unprotected tenant table that unprotect took the grants of is not reported');
+GRANT SELECT ON clean TO tenancy_app;
 SELECT ok(pg_temp.has_finding(:'s' || '.clean', 'error', 'tenant table without row level security'),
-          'an unprotected tenant table is reported again');
+          'an unprotected tenant table the application reaches is reported again');
 
 -- What remains of this file's objects: the wrapped policy only (see above).
 SELECT is((SELECT string_agg(object, ', ' ORDER BY object) FROM tenancy.check()

@@ -24,7 +24,7 @@
 -- a schema of its own with a random name; the child session rolls back too.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(142);
+SELECT plan(144);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        'ptt-' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS slug,
@@ -261,6 +261,24 @@ SELECT matches(:'bad_messages'::text,
                'WARNING:  unique constraint "t_bad_code_key" of [a-z_0-9.]*t_bad does not include the tenant column "organization_id"',
                'a unique constraint without the tenant column raises a WARNING naming it');
 SELECT is(:'good_messages'::text, '', 'keys that include the tenant column raise no WARNING (and the child session ran cleanly)');
+-- A foreign key between protected tables that does not pair the tenant
+-- columns (1.10): protecting either table warns of it (foreign key checks
+-- bypass row level security, so it reaches across tenants); one that pairs
+-- them does not.
+SELECT pg_temp.psql_messages(:'host', :'port', format(
+    'BEGIN; CREATE SCHEMA %1$I;'
+    ' CREATE TABLE %1$I.lessons (organization_id uuid, id integer, PRIMARY KEY (organization_id, id), UNIQUE (id));'
+    ' CREATE TABLE %1$I.grades (organization_id uuid, id integer, lesson_id integer REFERENCES %1$I.lessons (id),'
+    ' PRIMARY KEY (organization_id, id));'
+    ' CREATE TABLE %1$I.notes (organization_id uuid, id integer, lesson_id integer,'
+    ' PRIMARY KEY (organization_id, id), FOREIGN KEY (organization_id, lesson_id) REFERENCES %1$I.lessons);'
+    ' SET client_min_messages = error; SELECT tenancy.protect(%2$L); SELECT tenancy.protect(%3$L);'
+    ' SET client_min_messages = warning; SELECT tenancy.protect(%4$L); ROLLBACK;',
+    :'w' || 'fk', :'w' || 'fk.lessons', :'w' || 'fk.notes', :'w' || 'fk.grades')) AS fk_messages \gset
+SELECT matches(:'fk_messages'::text,
+               'WARNING:  foreign key "grades_lesson_id_fkey" of [a-z_0-9.]*grades references [a-z_0-9.]*lessons without matching its tenant column to that table''s: it reaches across tenants',
+               'a foreign key to a protected table without the tenant columns raises a WARNING naming it');
+SELECT unalike(:'fk_messages'::text, '%notes%', 'one that pairs the tenant columns raises none');
 
 -------------------------------------------------------------------------------
 -- 3. A partitioned table: the parent is protected, a partition is refused.
