@@ -146,61 +146,6 @@ COMMENT ON FUNCTION tenancy.check_rollup_state() IS
     'Finding (19) of tenancy.check(): a rollup state taken in another cluster.';
 GRANT EXECUTE ON FUNCTION tenancy.check_rollup_state() TO PUBLIC;
 
--- check_configuration(), 1.6's findings, corrected where a DBA found them
--- wrong (patched in the catalog's body, which 1.9 took from 1.6's check();
--- the upgrade stops if the body is not the one expected):
---   (1) a tenant table without row level security is reported only if the
---       application reaches it (a privilege of its roles or PUBLIC, or owned
---       by one) or it is protected: a table of the DBA's own that the
---       application cannot read was an error whose fix, protect(), would
---       have granted it to the application;
---   (14) says which month has no partition: this one (appends go to the
---       default partition now) or the next (they will).
-DO $$
-DECLARE
-    body text := (SELECT prosrc FROM pg_catalog.pg_proc
-                  WHERE oid = 'tenancy.check_configuration()'::pg_catalog.regprocedure);
-    patches text[][] := ARRAY[
-        [$old$    WHERE c.oid IN (SELECT oid FROM tenant_partitions UNION SELECT oid FROM tenant_views
-                    UNION SELECT oid FROM inheritance_parents)
-$old$,
-         $new$    WHERE c.oid IN (SELECT oid FROM tenant_partitions UNION SELECT oid FROM tenant_views
-                    UNION SELECT oid FROM inheritance_parents UNION SELECT oid FROM live_tenant_tables)
-$new$],
-        [$old$FROM live_tenant_tables t
-WHERE NOT (t.relrowsecurity AND t.relforcerowsecurity)
-$old$,
-         $new$FROM live_tenant_tables t
-WHERE NOT (t.relrowsecurity AND t.relforcerowsecurity)
-  -- (1.10) a table the application does not reach is the DBA's own
-  AND (t.protected OR t.oid IN (SELECT oid FROM app_reachable))
-$new$],
-        [$old$       'no partition of the file access log covers this month or the next: its appends go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)',
-$old$,
-         $new$       CASE WHEN p.this_month = 0
-            THEN 'no partition of the file access log covers this month: its appends go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)'
-            ELSE 'no partition of the file access log covers next month yet: from then on its appends would go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)' END,
-$new$]];
-    i int;
-BEGIN
-    FOR i IN 1 .. array_length(patches, 1) LOOP
-        IF position(patches[i][1] IN body) = 0 THEN
-            RAISE EXCEPTION 'tenancy.check_configuration() is not the body 1.9 installed (patch % of %)',
-                            i, array_length(patches, 1)
-                USING ERRCODE = 'object_not_in_prerequisite_state',
-                      HINT = 'Restore it with the 1.9 scripts before upgrading.';
-        END IF;
-        body := replace(body, patches[i][1], patches[i][2]);
-    END LOOP;
-    EXECUTE format(
-        'CREATE OR REPLACE FUNCTION tenancy.check_configuration()'
-        '    RETURNS TABLE (severity text, object text, finding text, fix text)'
-        '    LANGUAGE sql STABLE'
-        '    SET search_path = pg_catalog, pg_temp'
-        '    AS %L', body);
-END
-$$;
-
 CREATE OR REPLACE FUNCTION tenancy.check()
     RETURNS TABLE (severity text, object text, finding text, fix text)
     LANGUAGE sql STABLE
