@@ -346,6 +346,17 @@ ALTER FOREIGN TABLE tenancy.file_access_log RENAME COLUMN file_created_at TO mad
 ALTER TYPE tenancy.file_access_log RENAME ATTRIBUTE action TO what;
 -- Renaming a value of the audit's enum would change what every row says.
 ALTER TYPE tenancy.file_action RENAME VALUE 'view' TO 'viewed';
+-- The extension's tables, views and schema keep their names and schema
+-- (1.10 library): its statements name them, and every file write would fail.
+ALTER TABLE tenancy.file_access_log RENAME TO file_access_log_old;
+ALTER TABLE tenancy.files SET SCHEMA public;
+ALTER INDEX tenancy.members RENAME TO members_old;
+ALTER VIEW tenancy.event_stats_daily RENAME TO daily;
+ALTER SCHEMA tenancy RENAME TO tenancy_old;
+-- A DBA's own table in the schema is the DBA's.
+CREATE TABLE tenancy.dba_notes (note text);
+ALTER TABLE tenancy.dba_notes RENAME TO dba_notes_renamed;
+DROP TABLE tenancy.dba_notes_renamed;
 -- The extension's functions are replaced only by its scripts: the guard, made
 -- a function that does nothing, would switch the append-only log off.
 CREATE OR REPLACE FUNCTION tenancy.file_access_log_guard() RETURNS trigger

@@ -25,43 +25,53 @@ char* qualified_name(Oid relid) {
                                       get_rel_name(relid));
 }
 
-// The application tables tenancy.protect() recorded (1.1). Read as the
-// catalogs are (a heap scan, no SPI in a hook): its row level security, which
-// has no policy, would show the caller nothing.
-List* protected_tables() {
+// The application tables tenancy.protect() recorded (1.1), read as the
+// catalogs are (no SPI in a hook): its row level security, which has no
+// policy, would show the caller nothing. `only`: that table's row, looked up
+// by the primary key (relid); InvalidOid: all of them.
+List* protected_tables(Oid only = InvalidOid) {
     Oid schema = get_namespace_oid("tenancy", true);
     Oid registry = OidIsValid(schema) ? get_relname_relid("protected_tables", schema) : InvalidOid;
-    if (!OidIsValid(registry)) return NIL;  // a schema from before 1.1
+    Oid key = OidIsValid(schema) ? get_relname_relid("protected_tables_pkey", schema) : InvalidOid;
+    AttrNumber relid_column = OidIsValid(registry) ? get_attnum(registry, "relid") : InvalidAttrNumber;
+    if (relid_column == InvalidAttrNumber) return NIL;  // a schema from before 1.1
     List* tables = NIL;
     Relation relation = table_open(registry, AccessShareLock);
-    AttrNumber relid_column = get_attnum(registry, "relid");
-    SysScanDesc scan = systable_beginscan(relation, InvalidOid, false, nullptr, 0, nullptr);
+    ScanKeyData by_relid;
+    ScanKeyInit(&by_relid, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(only));
+    bool use_key = OidIsValid(only) && OidIsValid(key);
+    SysScanDesc scan = systable_beginscan(relation, use_key ? key : InvalidOid, use_key, nullptr,
+                                          use_key ? 1 : 0, use_key ? &by_relid : nullptr);
     HeapTuple tuple;
     while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
         bool is_null = true;
-        if (relid_column == InvalidAttrNumber) break;
         Datum relid = heap_getattr(tuple, relid_column, RelationGetDescr(relation), &is_null);
-        if (!is_null) tables = lappend_oid(tables, DatumGetObjectId(relid));
+        if (is_null || (OidIsValid(only) && DatumGetObjectId(relid) != only)) continue;
+        tables = lappend_oid(tables, DatumGetObjectId(relid));
     }
     systable_endscan(scan);
     table_close(relation, AccessShareLock);
     return tables;
 }
 
+// A table the current user does not act as the owner of (superusers act as
+// every owner): one it may not lock strongly if it is guarded.
+bool is_others_table(Oid relid) {
+    char relkind = get_rel_relkind(relid);
+    return (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+           !pg_class_ownercheck(relid, GetUserId());
+}
+
 // A table the current user may not lock strongly: one of pg_tenancy's own or
 // one it protects (since the 1.10 library: a tenant could stall every other
 // tenant of a protected table as of the extension's), that it does not act as
-// the owner of.
+// the owner of. The registry is read only then, by key.
 bool is_guarded_table(Oid relid) {
-    char relkind = get_rel_relkind(relid);
-    if ((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
-        pg_class_ownercheck(relid, GetUserId())) {
-        return false;
-    }
+    if (!is_others_table(relid)) return false;
     Oid extension = get_extension_oid("pg_tenancy", true);
     if (!OidIsValid(extension)) return false;
     return getExtensionOfObject(RelationRelationId, relid) == extension ||
-           list_member_oid(protected_tables(), relid);
+           protected_tables(relid) != NIL;
 }
 
 [[noreturn]] void refuse_lock(Oid relid, int mode) {
@@ -222,10 +232,13 @@ struct LocksBefore {
 LocksBefore note_strong_locks() {
     LocksBefore before{NIL, NIL};
     ListCell* cell;
+    // A superuser acts as every owner: nothing to refuse, and no registry to
+    // read (whose lock a VACUUM FULL of it would make every LOCK wait for).
+    if (superuser()) return before;
     List* tables = list_concat(extension_tables(), protected_tables());
     foreach (cell, tables) {
         Oid relid = lfirst_oid(cell);
-        if (!is_guarded_table(relid)) continue;
+        if (!is_others_table(relid)) continue;
         before.tables = lappend_oid(before.tables, relid);
         if (strong_lock_held(relid) != NoLock) before.held = lappend_oid(before.held, relid);
     }

@@ -181,6 +181,13 @@ bool is_extension_partitioned_table(Oid relid) {
            getExtensionOfObject(RelationRelationId, relid) == extension;
 }
 
+// A relation of pg_tenancy's own (a member of the extension).
+bool is_extension_relation(Oid relid) {
+    Oid extension = get_extension_oid("pg_tenancy", true);
+    return OidIsValid(relid) && OidIsValid(extension) &&
+           getExtensionOfObject(RelationRelationId, relid) == extension;
+}
+
 bool is_log_partition(Oid relid) {
     return OidIsValid(relid) && get_rel_relispartition(relid) &&
            is_extension_partitioned_table(get_partition_parent(relid, true));
@@ -600,6 +607,7 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
     // What the statement would do to the log, if anything (looked up without
     // a lock, as the statement itself has not run yet).
     bool renames = false;
+    const char* renamed_object = nullptr;  // an object of the extension renamed or moved
     const char* refused = pg::call([&]() -> const char* {
         if (IsA(statement, DropStmt)) {
             auto* drop = castNode(DropStmt, statement);
@@ -687,9 +695,39 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                 renames = true;
                 return is_rename ? "rename" : "move";
             }
+            // The extension's own tables and views, and (ALTER SCHEMA …
+            // RENAME) its schema: the library's statements name them, and
+            // every file write, run or purge would fail after (1.10).
+            if (creating_extension) return nullptr;
+            if (relation != nullptr &&
+                (type == OBJECT_TABLE || type == OBJECT_VIEW || type == OBJECT_MATVIEW ||
+                 type == OBJECT_FOREIGN_TABLE || (is_rename && type == OBJECT_INDEX))) {
+                Oid relid = RangeVarGetRelid(relation, NoLock, true);
+                if (is_extension_relation(relid)) {
+                    renamed_object = quote_qualified_identifier(
+                        get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+                    return is_rename ? "rename" : "move";
+                }
+            }
+            if (is_rename && type == OBJECT_SCHEMA) {
+                auto* rename = castNode(RenameStmt, statement);
+                // The control file fixes the extension's schema: tenancy.
+                if (OidIsValid(get_extension_oid("pg_tenancy", true)) &&
+                    rename->subname != nullptr && std::strcmp(rename->subname, "tenancy") == 0) {
+                    renamed_object = psprintf("schema %s", quote_identifier(rename->subname));
+                    return "rename";
+                }
+            }
         }
         return nullptr;
     });
+    if (renamed_object != nullptr) {
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        std::string("cannot ") + refused + " " + renamed_object +
+                            ": it belongs to the extension pg_tenancy, which finds it by name",
+                        "File writes, rollup runs and purges name the extension's tables and "
+                        "schema; renamed, they would all fail.");
+    }
     if (renames) {
         throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
                         std::string("cannot ") + refused +

@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(170);
+SELECT plan(173);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -95,7 +95,7 @@ SELECT is(pg_temp.findings(:'s' || '.clean'), '', 'baseline: a freshly protected
 -------------------------------------------------------------------------------
 -- (1) Tenant-like tables without row level security, or with it not forced.
 -------------------------------------------------------------------------------
-CREATE TABLE t_org (id serial PRIMARY KEY, organization_id uuid);
+CREATE TABLE t_org (id integer, organization_id uuid, PRIMARY KEY (id, organization_id));
 CREATE TABLE t_tenant (tenant_id uuid);
 CREATE INDEX ON t_tenant (tenant_id);
 CREATE TABLE t_orgid (org_id uuid);
@@ -588,7 +588,7 @@ END
 $$;
 ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ENABLE ALWAYS;
 SELECT is(pg_temp.findings('tenancy.file_access_log'),
-          'warning: no partition of the file access log covers next month yet: from then on its appends would go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)',
+          'warning: no partition of the file access log covers next month yet: from then on its appends would go to the default partition (is tenancy.run_rollups() scheduled, as a superuser, and does its maintenance succeed?)',
           '(14) next month without a partition: warning, naming next month (1.10)');
 SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(14) its fix runs');
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left');
@@ -616,7 +616,7 @@ ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ENABLE ALWAYS;
 INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at)
 VALUES (gen_random_uuid(), gen_random_uuid(), 'view', now());
 SELECT is(pg_temp.findings('tenancy.file_access_log'),
-          'warning: no partition of the file access log covers this month: its appends go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)'
+          'warning: no partition of the file access log covers this month: its appends go to the default partition (is tenancy.run_rollups() scheduled, as a superuser, and does its maintenance succeed?)'
           || E'\n' ||
           'warning: the default partition of the file access log holds rows of months that have no partition of their own: maintenance has not moved them (see its WARNINGs in the server log)',
           '(14) no month at all and a row waiting: both warnings');
@@ -723,12 +723,23 @@ RESET ROLE;
 -------------------------------------------------------------------------------
 CREATE TABLE k_lessons (organization_id uuid NOT NULL, id integer NOT NULL, title text,
                         PRIMARY KEY (organization_id, id), UNIQUE (id), UNIQUE (title));
-CREATE TABLE k_grades (organization_id uuid NOT NULL, id serial, lesson_id integer REFERENCES k_lessons (id),
+CREATE TABLE k_grades (organization_id uuid NOT NULL, id serial, lesson_id integer
+                           REFERENCES k_lessons (id) ON DELETE CASCADE DEFERRABLE,
                        PRIMARY KEY (organization_id, id));
 CREATE TABLE k_serial (id bigserial PRIMARY KEY, organization_id uuid NOT NULL);
+-- A tree: the parent's organization in a column of its own, paired with the
+-- referenced tenant column (the fix puts the tenant column in its place).
+CREATE TABLE k_tree (organization_id uuid NOT NULL, id integer NOT NULL, parent_org uuid, parent integer,
+                     PRIMARY KEY (organization_id, id),
+                     FOREIGN KEY (parent_org, parent) REFERENCES k_tree (organization_id, id));
+CREATE TABLE k_users (organization_id uuid NOT NULL, id integer NOT NULL, email text,
+                      PRIMARY KEY (organization_id, id));
+CREATE UNIQUE INDEX k_users_email ON k_users (email);
 SELECT tenancy.protect('k_lessons') AS ignored \gset
 SELECT tenancy.protect('k_grades') AS ignored \gset
 SELECT tenancy.protect('k_serial') AS ignored \gset
+SELECT tenancy.protect('k_tree') AS ignored \gset
+SELECT tenancy.protect('k_users') AS ignored \gset
 SELECT is(pg_temp.findings(:'s' || '.k_grades'),
           format('error: foreign key "k_grades_lesson_id_fkey" of %s.k_grades references %s.k_lessons without matching its tenant column to that table''s: it reaches across tenants', :'s', :'s'),
           '(18) a foreign key between protected tables without the tenant columns: error');
@@ -736,17 +747,25 @@ SELECT is(pg_temp.findings(:'s' || '.k_lessons'),
           format('warning: unique constraint "k_lessons_id_key" of %1$s.k_lessons does not include the tenant column "organization_id"' || E'\n' ||
                  'warning: unique constraint "k_lessons_title_key" of %1$s.k_lessons does not include the tenant column "organization_id"', :'s'),
           '(18) unique keys without the tenant column: warnings');
-SELECT is(pg_temp.findings(:'s' || '.k_serial'), '',
-          '(18) a generated key (bigserial) without the tenant column: no finding');
+SELECT is(pg_temp.findings(:'s' || '.k_serial'),
+          format('warning: primary key "k_serial_pkey" of %s.k_serial does not include the tenant column "organization_id"', :'s'),
+          '(18) a serial key without the tenant column: a warning too (a tenant may write it)');
+SELECT is(pg_temp.findings(:'s' || '.k_tree'),
+          format('error: foreign key "k_tree_parent_org_parent_fkey" of %1$s.k_tree references %1$s.k_tree without matching its tenant column to that table''s: it reaches across tenants', :'s'),
+          '(18) a self-reference through another organization column: error');
+SELECT is(pg_temp.findings(:'s' || '.k_users'),
+          format('warning: unique index "k_users_email" of %s.k_users does not include the tenant column "organization_id"', :'s'),
+          '(18) a unique index (no constraint) without the tenant column: warning');
 SELECT is(pg_temp.apply_fixes(:'s' || '.k_grades'), 'ok', '(18) the foreign key''s fix runs');
 SELECT is(pg_temp.apply_fixes(:'s' || '.k_lessons'), 'ok', '(18) the unique keys'' fixes run');
-SELECT is(pg_temp.findings(:'s' || '.k_grades') || pg_temp.findings(:'s' || '.k_lessons'), '',
-          '(18) no finding left');
-SELECT is((SELECT array_agg(conname || ': ' || pg_get_constraintdef(oid) ORDER BY conname)::text
-           FROM pg_constraint WHERE conrelid = 'k_grades'::regclass AND contype = 'f'),
-          '{"k_grades_lesson_id_fkey: FOREIGN KEY (organization_id, lesson_id) REFERENCES k_lessons(organization_id, id)"}',
-          '(18) the foreign key now pairs the tenant columns');
-DROP TABLE k_grades, k_lessons, k_serial;
+SELECT is(pg_temp.apply_fixes(:'s' || '.k_tree'), 'ok', '(18) the self-reference''s fix runs');
+SELECT is(pg_temp.findings(:'s' || '.k_grades') || pg_temp.findings(:'s' || '.k_lessons')
+          || pg_temp.findings(:'s' || '.k_tree'), '', '(18) no finding left');
+SELECT is((SELECT array_agg(pg_get_constraintdef(oid) ORDER BY conname)::text
+           FROM pg_constraint WHERE conrelid IN ('k_grades'::regclass, 'k_tree'::regclass) AND contype = 'f'),
+          '{"FOREIGN KEY (organization_id, lesson_id) REFERENCES k_lessons(organization_id, id) ON DELETE CASCADE DEFERRABLE","FOREIGN KEY (organization_id, parent) REFERENCES k_tree(organization_id, id)"}',
+          '(18) the foreign keys now pair the tenant columns, their actions kept');
+DROP TABLE k_grades, k_lessons, k_serial, k_tree, k_users;
 
 -------------------------------------------------------------------------------
 -- (19) A rollup state taken in another cluster (1.10). Here the ids go on

@@ -7,108 +7,129 @@
 --                                   another cluster.
 -------------------------------------------------------------------------------
 
--- Keys of a table (being) protected that reach across tenants, for protect()'s
--- warnings and check()'s findings alike:
---   - a primary key or unique constraint without the tenant column: the
---     table cannot be distributed by tenant later, and a tenant learns
---     whether another holds a value (a unique violation, ON CONFLICT), unless
---     every column of it is generated (serial, identity);
---   - a foreign key between it and a protected table (either way, itself
---     included) that does not match tenant column to tenant column: foreign
---     key checks do not apply row level security, so a tenant references
---     another's rows, learns which exist, and keeps the other from deleting
---     them (or, with ON DELETE CASCADE or SET NULL, has them write its rows).
--- tbl's tenant column is tenant_column (protect() calls this before it
--- records the table); the other tables' come from tenancy.protected_tables.
--- Inherited constraints (of partitions) are their parent's.
-CREATE FUNCTION tenancy.protected_key_problems(tbl regclass, tenant_column name)
+-- Keys of protected tables that reach across tenants, for protect()'s
+-- warnings and check()'s finding (18) alike:
+--   - a primary key, unique constraint or unique index without the tenant
+--     column: a tenant learns whether another holds a value (a unique
+--     violation, ON CONFLICT), and, for a serial or identity key (which a
+--     tenant may also write: explicit values, OVERRIDING SYSTEM VALUE),
+--     takes ids that make another's inserts fail; the table cannot be
+--     distributed by tenant later either;
+--   - a foreign key from a protected table to a protected table or to one of
+--     the extension's tenant tables (files, members), itself included, that
+--     does not pair tenant column with tenant column: foreign key checks do
+--     not apply row level security, so a tenant references another's rows,
+--     learns which exist, and keeps the other from deleting them (or, with
+--     ON DELETE CASCADE or SET NULL, has them write its rows). A reference to
+--     tenancy.organizations by another column than the tenant column (to
+--     another organization) is the application's design, not reported.
+-- tbl NULL: every protected table (check()); otherwise the keys of tbl, whose
+-- tenant column is tenant_column (protect() calls this before it records
+-- the table), and the foreign keys of protected tables to it. One pass over
+-- the constraints either way. Inherited constraints (of partitions) are their
+-- parent's.
+CREATE FUNCTION tenancy.protected_key_problems(tbl regclass DEFAULT NULL, tenant_column name DEFAULT NULL)
     RETURNS TABLE (table_name regclass, constraint_name name, severity text,
-                   problem text, hint text, fix text, generated_key boolean)
+                   problem text, hint text, fix text)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-WITH tenants(relid, attnum) AS (
-    SELECT p.relid, a.attnum
+WITH protected(relid, attnum, attname) AS (
+    SELECT p.relid, a.attnum, a.attname
     FROM tenancy.protected_tables p
     JOIN pg_attribute a ON a.attrelid = p.relid AND a.attname = p.tenant_column AND NOT a.attisdropped
-    WHERE p.relid <> tbl
+    WHERE tbl IS NULL OR p.relid <> tbl
     UNION ALL
-    SELECT tbl, a.attnum FROM pg_attribute a
+    SELECT tbl, a.attnum, a.attname FROM pg_attribute a
     WHERE a.attrelid = tbl AND a.attname = tenant_column AND NOT a.attisdropped
-), key_columns AS (
-    SELECT c.oid, string_agg(quote_ident(a.attname), ', ' ORDER BY k.n) AS columns,
-           bool_and(a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false))
-               AS generated
+), referenced(relid, attnum, attname) AS (
+    SELECT * FROM protected
+    UNION ALL
+    SELECT a.attrelid, a.attnum, a.attname FROM pg_attribute a
+    WHERE a.attrelid IN ('tenancy.files'::regclass, 'tenancy.members'::regclass)
+      AND a.attname = 'organization_id'
+), unique_keys AS (
+    -- Constraints, and unique indexes that back none.
+    SELECT c.conrelid AS relid, c.conname AS name, c.conkey::int2[] AS columns,
+           CASE c.contype WHEN 'p' THEN 'primary key' ELSE 'unique constraint' END AS kind,
+           CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END AS spelled,
+           NULL::regclass AS index
     FROM pg_constraint c
-    CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
-    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
-    LEFT JOIN pg_attrdef d ON d.adrelid = c.conrelid AND d.adnum = k.attnum
-    WHERE c.conrelid = tbl AND c.contype IN ('p', 'u')
-    GROUP BY c.oid
+    WHERE c.contype IN ('p', 'u') AND c.conparentid = 0
+    UNION ALL
+    SELECT i.indrelid, x.relname, i.indkey::int2[], 'unique index', NULL, i.indexrelid::regclass
+    FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+    WHERE i.indisunique AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+      AND NOT EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+), foreign_keys AS (
+    SELECT c.oid, c.conrelid, c.confrelid, c.conname, c.conkey, c.confkey,
+           src.attname AS src_tenant, src.attnum AS src_attnum,
+           dst.attname AS dst_tenant, dst.attnum AS dst_attnum,
+           array_position(c.confkey, dst.attnum) AS dst_position
+    FROM pg_constraint c
+    JOIN protected src ON src.relid = c.conrelid
+    JOIN referenced dst ON dst.relid = c.confrelid
+    WHERE c.contype = 'f' AND c.conparentid = 0
+      AND (tbl IS NULL OR c.conrelid = tbl OR c.confrelid = tbl)
+      AND NOT EXISTS (SELECT FROM generate_subscripts(c.conkey, 1) i
+                      WHERE c.conkey[i] = src.attnum AND c.confkey[i] = dst.attnum)
 )
-SELECT c.conrelid::regclass, c.conname, 'warning',
-       format('%s "%s" of %s does not include the tenant column "%s"',
-              CASE c.contype WHEN 'p' THEN 'primary key' ELSE 'unique constraint' END,
-              c.conname, c.conrelid::regclass, tenant_column),
-       'Such a table cannot be distributed by tenant later; lead the key with the tenant column.',
-       format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I %s (%I, %s); -- lead the key with the tenant column: a tenant otherwise learns whether another holds a value',
-              c.conrelid::regclass, c.conname, c.conname,
-              CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, tenant_column, k.columns),
-       k.generated
-FROM pg_constraint c
-JOIN tenants t ON t.relid = c.conrelid
-JOIN key_columns k ON k.oid = c.oid
-WHERE c.conrelid = tbl AND c.contype IN ('p', 'u') AND c.conparentid = 0
-  AND NOT t.attnum = ANY (c.conkey)
+SELECT k.relid::regclass, k.name, 'warning',
+       format('%s "%s" of %s does not include the tenant column "%s"', k.kind, k.name,
+              k.relid::regclass, t.attname),
+       'Such a table cannot be distributed by tenant later, and a tenant learns whether another holds a value (or, for a serial key, takes ids another needs); lead the key with the tenant column.',
+       CASE WHEN k.spelled IS NOT NULL
+            THEN format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I %s (%I, %s); -- lead the key with the tenant column',
+                        k.relid::regclass, k.name, k.name, k.spelled, t.attname,
+                        (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY n)
+                         FROM unnest(k.columns) WITH ORDINALITY u(attnum, n)
+                         JOIN pg_attribute a ON a.attrelid = k.relid AND a.attnum = u.attnum))
+            ELSE format('DROP INDEX %s; -- then create it again with the tenant column first', k.index)
+       END
+FROM unique_keys k
+JOIN protected t ON t.relid = k.relid
+WHERE (tbl IS NULL OR k.relid = tbl) AND NOT t.attnum = ANY (k.columns)
 UNION ALL
-SELECT c.conrelid::regclass, c.conname, 'error',
+SELECT f.conrelid::regclass, f.conname, 'error',
        format('foreign key "%s" of %s references %s without matching its tenant column to that table''s: it reaches across tenants',
-              c.conname, c.conrelid::regclass, c.confrelid::regclass),
-       'Foreign key checks do not apply row level security: one tenant could reference another''s rows, learn which exist, and keep it from deleting them. Include the tenant columns in the key.',
-       format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s); -- %s needs a key on those columns',
-              c.conrelid::regclass, c.conname, c.conname,
-              (SELECT string_agg(quote_ident(attname), ', ' ORDER BY n)
-               FROM (SELECT a.attname, 0 AS n FROM pg_attribute a
-                     WHERE a.attrelid = c.conrelid AND a.attnum = src.attnum
+              f.conname, f.conrelid::regclass, f.confrelid::regclass),
+       'Foreign key checks do not apply row level security: one tenant could reference another''s rows, learn which exist, and keep it from deleting them. Pair the tenant columns in the key.',
+       -- Where the key references the other table's tenant column, this
+       -- table's takes the place of the column paired with it; otherwise both
+       -- tenant columns lead. Actions, MATCH and DEFERRABLE are kept.
+       format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s)%s; -- %s needs a key on those columns',
+              f.conrelid::regclass, f.conname, f.conname,
+              (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY n)
+               FROM (SELECT CASE WHEN u.n = f.dst_position THEN f.src_attnum ELSE u.attnum END, u.n
+                     FROM unnest(f.conkey) WITH ORDINALITY u(attnum, n)
                      UNION ALL
-                     SELECT a.attname, k.n FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n)
-                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
-                     WHERE k.attnum <> src.attnum) cols),
-              c.confrelid::regclass,
-              (SELECT string_agg(quote_ident(attname), ', ' ORDER BY n)
-               FROM (SELECT a.attname, 0 AS n FROM pg_attribute a
-                     WHERE a.attrelid = c.confrelid AND a.attnum = dst.attnum
+                     SELECT f.src_attnum, 0 WHERE f.dst_position IS NULL) cols(attnum, n)
+               JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = cols.attnum),
+              f.confrelid::regclass,
+              (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY n)
+               FROM (SELECT u.attnum, u.n FROM unnest(f.confkey) WITH ORDINALITY u(attnum, n)
                      UNION ALL
-                     SELECT a.attname, k.n FROM unnest(c.confkey) WITH ORDINALITY k(attnum, n)
-                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum
-                     WHERE k.attnum <> dst.attnum) cols),
-              c.confrelid::regclass),
-       false
-FROM pg_constraint c
-JOIN tenants src ON src.relid = c.conrelid
-JOIN tenants dst ON dst.relid = c.confrelid
-WHERE c.contype = 'f' AND c.conparentid = 0 AND (c.conrelid = tbl OR c.confrelid = tbl)
-  AND NOT EXISTS (SELECT FROM generate_subscripts(c.conkey, 1) i
-                  WHERE c.conkey[i] = src.attnum AND c.confkey[i] = dst.attnum)
+                     SELECT f.dst_attnum, 0 WHERE f.dst_position IS NULL) cols(attnum, n)
+               JOIN pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = cols.attnum),
+              coalesce(substring(pg_get_constraintdef(f.oid)
+                                 FROM '^FOREIGN KEY \([^)]*\) REFERENCES [^(]*\([^)]*\)(.*)$'), ''),
+              f.confrelid::regclass)
+FROM foreign_keys f
 $$;
 COMMENT ON FUNCTION tenancy.protected_key_problems(regclass, name) IS
-    'Keys of a protected table that reach across tenants (protect()''s warnings, check() finding 18).';
+    'Keys of protected tables that reach across tenants (protect()''s warnings, check() finding 18).';
 GRANT EXECUTE ON FUNCTION tenancy.protected_key_problems(regclass, name) TO PUBLIC;
 
 -- (18) Keys of protected tables that reach across tenants: foreign keys
--- (errors), and primary keys and unique constraints without the tenant
--- column unless their columns are all generated (warnings; protect() warns
--- of those too). Each foreign key once, on the table that has it. Invoker's
--- rights: the protected tables the caller reads.
+-- (errors), and primary keys, unique constraints and unique indexes without
+-- the tenant column (warnings; protect() warns of both). Invoker's rights:
+-- the protected tables the caller reads.
 CREATE FUNCTION tenancy.check_protected_keys()
     RETURNS TABLE (severity text, object text, finding text, fix text)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-SELECT DISTINCT k.severity, k.table_name::text, k.problem, k.fix
-FROM tenancy.protected_tables p
-CROSS JOIN LATERAL tenancy.protected_key_problems(p.relid, p.tenant_column) k
-WHERE k.table_name = p.relid AND NOT k.generated_key
+SELECT k.severity, k.table_name::text, k.problem, k.fix FROM tenancy.protected_key_problems() k
 $$;
 COMMENT ON FUNCTION tenancy.check_protected_keys() IS
     'Finding (18) of tenancy.check(): keys of protected tables that reach across tenants.';

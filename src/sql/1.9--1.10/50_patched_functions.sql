@@ -46,8 +46,8 @@ $new$],
         ['tenancy.check_configuration()', $old$       'no partition of the file access log covers this month or the next: its appends go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)',
 $old$,
          $new$       CASE WHEN p.this_month = 0
-            THEN 'no partition of the file access log covers this month: its appends go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)'
-            ELSE 'no partition of the file access log covers next month yet: from then on its appends would go to the default partition (is tenancy.run_rollups() scheduled, as the log''s owner, and does its maintenance succeed?)' END,
+            THEN 'no partition of the file access log covers this month: its appends go to the default partition (is tenancy.run_rollups() scheduled, as a superuser, and does its maintenance succeed?)'
+            ELSE 'no partition of the file access log covers next month yet: from then on its appends would go to the default partition (is tenancy.run_rollups() scheduled, as a superuser, and does its maintenance succeed?)' END,
 $new$],
         ['tenancy.protect(regclass,name)', $old$    -- Tables that cannot be distributed by tenant later.
     FOR con IN SELECT conname, contype FROM pg_constraint
@@ -65,7 +65,7 @@ $old$,
     -- values), or (1.10) foreign keys to or from protected tables that do
     -- not match tenant column to tenant column.
     FOR con IN SELECT problem, hint FROM tenancy.protected_key_problems(tbl, tenant_column)
-               ORDER BY severity DESC, constraint_name LOOP
+               ORDER BY severity = 'error' DESC, constraint_name LOOP
         RAISE WARNING '%', con.problem USING HINT = con.hint;
     END LOOP;
 $new$],
