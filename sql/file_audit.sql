@@ -353,6 +353,17 @@ ALTER TABLE tenancy.files SET SCHEMA public;
 ALTER INDEX tenancy.members RENAME TO members_old;
 ALTER VIEW tenancy.event_stats_daily RENAME TO daily;
 ALTER SCHEMA tenancy RENAME TO tenancy_old;
+-- ... nor its functions, types, aggregates and sequences.
+ALTER FUNCTION tenancy.current_org_id() RENAME TO current_org;
+ALTER ROUTINE tenancy.track(text, double precision) SET SCHEMA public;
+ALTER TYPE tenancy.file_action RENAME TO file_act;
+ALTER AGGREGATE tenancy.distinct_sketch_union(bytea) RENAME TO union_of;
+ALTER SEQUENCE tenancy.file_access_log_ids RENAME TO log_ids;
+-- ... nor the columns, indexes and constraints of its tables (a member's
+-- deactivated_at renamed would make every deactivated member active again).
+ALTER TABLE tenancy.members RENAME COLUMN deactivated_at TO gone_at;
+ALTER INDEX tenancy.members_pkey RENAME TO members_key;
+ALTER TABLE tenancy.members RENAME CONSTRAINT members_pkey TO members_key;
 -- A DBA's own table in the schema is the DBA's.
 CREATE TABLE tenancy.dba_notes (note text);
 ALTER TABLE tenancy.dba_notes RENAME TO dba_notes_renamed;

@@ -149,9 +149,19 @@ Membership read_membership(Datum org_id, Datum user_id) {
                 if (strcmp(NameStr(attr->attname), "role") == 0) role_attnum = i + 1;
                 if (strcmp(NameStr(attr->attname), "deactivated_at") == 0) deactivated_attnum = i + 1;
             }
+            // Fails closed: without the column that says a member was
+            // deactivated (renamed or dropped by a superuser who set the DDL
+            // guard aside), every deactivated member would be active again.
+            if (role_attnum == 0 || deactivated_attnum == 0) {
+                ereport(ERROR,
+                        (errcode(ERRCODE_UNDEFINED_COLUMN),
+                         errmsg("tenancy.members has no column \"%s\"",
+                                role_attnum == 0 ? "role" : "deactivated_at"),
+                         errhint("Restore the column as the extension made it.")));
+            }
             bool role_null = true, deactivated_null = true;
-            Datum role = role_attnum ? heap_getattr(tuple, role_attnum, desc, &role_null) : 0;
-            if (deactivated_attnum) heap_getattr(tuple, deactivated_attnum, desc, &deactivated_null);
+            Datum role = heap_getattr(tuple, role_attnum, desc, &role_null);
+            heap_getattr(tuple, deactivated_attnum, desc, &deactivated_null);
             out.found = !role_null;
             out.active = deactivated_null;
             out.role_label = role_null ? InvalidOid : DatumGetObjectId(role);

@@ -657,9 +657,21 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
             // its row type): the audit writes them by name, and readers read
             // them so. Two renames would swap what every row says.
             auto* rename = castNode(RenameStmt, statement);
-            if (rename->relation != nullptr &&
-                is_log_column(RangeVarGetRelid(rename->relation, NoLock, true), rename->subname)) {
+            Oid relid = rename->relation != nullptr
+                            ? RangeVarGetRelid(rename->relation, NoLock, true)
+                            : InvalidOid;
+            if (is_log_column(relid, rename->subname)) {
                 return "rename a column of tenancy.file_access_log";
+            }
+            // Any column of the extension's other tables (1.10): the library
+            // reads them by name, and one renamed could fail open (a member's
+            // deactivated_at).
+            if (!creating_extension && is_extension_relation(relid)) {
+                renamed_object = psprintf("column %s of %s", quote_identifier(rename->subname),
+                                          quote_qualified_identifier(
+                                              get_namespace_name(get_rel_namespace(relid)),
+                                              get_rel_name(relid)));
+                return "rename";
             }
         } else if (IsA(statement, AlterExtensionContentsStmt)) {
             // ALTER EXTENSION pg_tenancy DROP …: out of the extension, an
@@ -695,17 +707,52 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                 renames = true;
                 return is_rename ? "rename" : "move";
             }
-            // The extension's own tables and views, and (ALTER SCHEMA …
-            // RENAME) its schema: the library's statements name them, and
-            // every file write, run or purge would fail after (1.10).
+            // The extension's own objects (tables, views, sequences,
+            // functions, types…) and (ALTER SCHEMA … RENAME) its schema: the
+            // library's statements name them, and every file write, run or
+            // purge would fail after (1.10).
             if (creating_extension) return nullptr;
             if (relation != nullptr &&
                 (type == OBJECT_TABLE || type == OBJECT_VIEW || type == OBJECT_MATVIEW ||
-                 type == OBJECT_FOREIGN_TABLE || (is_rename && type == OBJECT_INDEX))) {
+                 type == OBJECT_FOREIGN_TABLE || type == OBJECT_SEQUENCE ||
+                 type == OBJECT_TABCONSTRAINT || (is_rename && type == OBJECT_INDEX))) {
                 Oid relid = RangeVarGetRelid(relation, NoLock, true);
-                if (is_extension_relation(relid)) {
+                // An index or a constraint counts as its table's (the library
+                // reads members through members_pkey, by name).
+                Oid owner = OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_INDEX
+                                ? IndexGetRelation(relid, true)
+                                : relid;
+                if (is_extension_relation(owner)) {
                     renamed_object = quote_qualified_identifier(
                         get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+                    if (type == OBJECT_TABCONSTRAINT) {
+                        renamed_object = psprintf(
+                            "constraint %s of %s",
+                            quote_identifier(castNode(RenameStmt, statement)->subname),
+                            renamed_object);
+                    }
+                    return is_rename ? "rename" : "move";
+                }
+            }
+            Node* object = is_rename ? castNode(RenameStmt, statement)->object
+                                     : castNode(AlterObjectSchemaStmt, statement)->object;
+            Oid extension = get_extension_oid("pg_tenancy", true);
+            bool function_like = type == OBJECT_FUNCTION || type == OBJECT_PROCEDURE ||
+                                 type == OBJECT_ROUTINE || type == OBJECT_AGGREGATE;
+            bool type_like = type == OBJECT_TYPE || type == OBJECT_DOMAIN;
+            if (type_like && object != nullptr) {
+                // ALTER TYPE names it by a list; the lookup wants a TypeName.
+                object = reinterpret_cast<Node*>(makeTypeNameFromNameList(castNode(List, object)));
+            }
+            if ((function_like || type_like) && relation == nullptr && object != nullptr &&
+                OidIsValid(extension)) {
+                Relation unused = nullptr;
+                ObjectAddress address =
+                    get_object_address(type, object, &unused, AccessShareLock, true);
+                if (unused != nullptr) table_close(unused, AccessShareLock);
+                if (OidIsValid(address.objectId) &&
+                    getExtensionOfObject(address.classId, address.objectId) == extension) {
+                    renamed_object = getObjectDescription(&address, false);
                     return is_rename ? "rename" : "move";
                 }
             }
@@ -725,8 +772,8 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
         throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
                         std::string("cannot ") + refused + " " + renamed_object +
                             ": it belongs to the extension pg_tenancy, which finds it by name",
-                        "File writes, rollup runs and purges name the extension's tables and "
-                        "schema; renamed, they would all fail.");
+                        "pg_tenancy's code names the extension's objects and schema: renamed, its "
+                        "file writes, rollup runs and purges would fail.");
     }
     if (renames) {
         throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,

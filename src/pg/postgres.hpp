@@ -71,6 +71,8 @@ extern "C" {
 #include "access/multixact.h"
 #include "access/subtrans.h"
 #include "parser/parse_type.h"
+#include "catalog/index.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_proc.h"
 #include "utils/regproc.h"
 }

@@ -57,12 +57,17 @@ WITH protected(relid, attnum, attname) AS (
     FROM pg_constraint c
     WHERE c.contype IN ('p', 'u') AND c.conparentid = 0
     UNION ALL
-    SELECT i.indrelid, x.relname, i.indkey::int2[], 'unique index', NULL, i.indexrelid::regclass
+    -- (Key columns only: INCLUDE columns are not part of the uniqueness.)
+    SELECT i.indrelid, x.relname, (i.indkey::int2[])[0:i.indnkeyatts - 1], 'unique index', NULL,
+           i.indexrelid::regclass
     FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
-    WHERE i.indisunique AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+    WHERE i.indisunique
+      AND NOT EXISTS (SELECT FROM pg_constraint c
+                      WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
       AND NOT EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
 ), foreign_keys AS (
-    SELECT c.oid, c.conrelid, c.confrelid, c.conname, c.conkey, c.confkey,
+    SELECT c.oid, c.conrelid, c.confrelid, c.conname, c.conkey, c.confkey, c.confmatchtype,
+           c.confupdtype, c.confdeltype, c.confdelsetcols, c.condeferrable, c.condeferred,
            src.attname AS src_tenant, src.attnum AS src_attnum,
            dst.attname AS dst_tenant, dst.attnum AS dst_attnum,
            array_position(c.confkey, dst.attnum) AS dst_position
@@ -78,14 +83,14 @@ SELECT k.relid::regclass, k.name, 'warning',
        format('%s "%s" of %s does not include the tenant column "%s"', k.kind, k.name,
               k.relid::regclass, t.attname),
        'Such a table cannot be distributed by tenant later, and a tenant learns whether another holds a value (or, for a serial key, takes ids another needs); lead the key with the tenant column.',
-       CASE WHEN k.spelled IS NOT NULL
-            THEN format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I %s (%I, %s); -- lead the key with the tenant column',
-                        k.relid::regclass, k.name, k.name, k.spelled, t.attname,
-                        (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY n)
-                         FROM unnest(k.columns) WITH ORDINALITY u(attnum, n)
-                         JOIN pg_attribute a ON a.attrelid = k.relid AND a.attnum = u.attnum))
-            ELSE format('DROP INDEX %s; -- then create it again with the tenant column first', k.index)
-       END
+       -- Advice, not a statement to run as is: the foreign keys that
+       -- reference the key move to the new one first, and its options
+       -- (DEFERRABLE, INCLUDE, storage) are the DBA's to carry over.
+       format('Lead %s "%s" with the tenant column: a unique key on (%I, %s) instead (the foreign keys that reference it move to the new key first).',
+              k.kind, k.name, t.attname,
+              (SELECT string_agg(coalesce(quote_ident(a.attname), 'expression'), ', ' ORDER BY n)
+               FROM unnest(k.columns) WITH ORDINALITY u(attnum, n)
+               LEFT JOIN pg_attribute a ON a.attrelid = k.relid AND a.attnum = u.attnum))
 FROM unique_keys k
 JOIN protected t ON t.relid = k.relid
 WHERE (tbl IS NULL OR k.relid = tbl) AND NOT t.attnum = ANY (k.columns)
@@ -96,8 +101,10 @@ SELECT f.conrelid::regclass, f.conname, 'error',
        'Foreign key checks do not apply row level security: one tenant could reference another''s rows, learn which exist, and keep it from deleting them. Pair the tenant columns in the key.',
        -- Where the key references the other table's tenant column, this
        -- table's takes the place of the column paired with it; otherwise both
-       -- tenant columns lead. Actions, MATCH and DEFERRABLE are kept.
-       format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s)%s; -- %s needs a key on those columns',
+       -- tenant columns lead. MATCH, the actions and DEFERRABLE are kept, from
+       -- the catalog; ON DELETE SET NULL or SET DEFAULT keeps to the columns
+       -- it set (not the tenant column, which is NOT NULL).
+       format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s)%s%s%s%s; -- %s needs a key on those columns',
               f.conrelid::regclass, f.conname, f.conname,
               (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY n)
                FROM (SELECT CASE WHEN u.n = f.dst_position THEN f.src_attnum ELSE u.attnum END, u.n
@@ -111,8 +118,23 @@ SELECT f.conrelid::regclass, f.conname, 'error',
                      UNION ALL
                      SELECT f.dst_attnum, 0 WHERE f.dst_position IS NULL) cols(attnum, n)
                JOIN pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = cols.attnum),
-              coalesce(substring(pg_get_constraintdef(f.oid)
-                                 FROM '^FOREIGN KEY \([^)]*\) REFERENCES [^(]*\([^)]*\)(.*)$'), ''),
+              CASE f.confmatchtype WHEN 'f' THEN ' MATCH FULL' ELSE '' END,
+              CASE f.confupdtype WHEN 'r' THEN ' ON UPDATE RESTRICT' WHEN 'c' THEN ' ON UPDATE CASCADE'
+                                 WHEN 'n' THEN ' ON UPDATE SET NULL' WHEN 'd' THEN ' ON UPDATE SET DEFAULT'
+                                 ELSE '' END,
+              CASE WHEN f.confdeltype IN ('n', 'd')
+                   THEN format(' ON DELETE SET %s (%s)', CASE f.confdeltype WHEN 'n' THEN 'NULL' ELSE 'DEFAULT' END,
+                               (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY n)
+                                FROM unnest(coalesce(f.confdelsetcols, f.conkey)) WITH ORDINALITY u(attnum, n)
+                                JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = u.attnum
+                                WHERE u.attnum <> f.src_attnum
+                                  AND (f.dst_position IS NULL OR n <> f.dst_position
+                                       OR f.confdelsetcols IS NOT NULL)))
+                   ELSE CASE f.confdeltype WHEN 'r' THEN ' ON DELETE RESTRICT' WHEN 'c' THEN ' ON DELETE CASCADE'
+                                           ELSE '' END END,
+              CASE WHEN f.condeferrable
+                   THEN ' DEFERRABLE' || CASE WHEN f.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
+                   ELSE '' END,
               f.confrelid::regclass)
 FROM foreign_keys f
 $$;
