@@ -359,6 +359,15 @@ ALTER ROUTINE tenancy.track(text, double precision) SET SCHEMA public;
 ALTER TYPE tenancy.file_action RENAME TO file_act;
 ALTER AGGREGATE tenancy.distinct_sketch_union(bytea) RENAME TO union_of;
 ALTER SEQUENCE tenancy.file_access_log_ids RENAME TO log_ids;
+ALTER OPERATOR CLASS tenancy.xid8_minmax_ops USING brin RENAME TO xid8_ops;
+-- A month of the log keeps its name and schema (moved, DROP SCHEMA … CASCADE
+-- would take its rows).
+SELECT tenancy.maintain_file_access_log(0) >= 0 AS months_made;
+SELECT format('ALTER TABLE %s SET SCHEMA public', partition) AS move_month,
+       format('ALTER TABLE %s RENAME TO some_month', partition) AS rename_month
+FROM tenancy.file_access_log_partitions() WHERE NOT is_default ORDER BY from_at LIMIT 1 \gset
+:move_month;
+:rename_month;
 -- ... nor the columns, indexes and constraints of its tables (a member's
 -- deactivated_at renamed would make every deactivated member active again).
 ALTER TABLE tenancy.members RENAME COLUMN deactivated_at TO gone_at;

@@ -181,6 +181,14 @@ bool is_extension_partitioned_table(Oid relid) {
            getExtensionOfObject(RelationRelationId, relid) == extension;
 }
 
+// Whether pg_tenancy's own install or upgrade script is running (another
+// extension's CREATE EXTENSION, during which a DBA's event trigger can run
+// DDL, does not count).
+bool in_own_script() {
+    return creating_extension && OidIsValid(CurrentExtensionObject) &&
+           CurrentExtensionObject == get_extension_oid("pg_tenancy", true);
+}
+
 // A relation of pg_tenancy's own (a member of the extension).
 bool is_extension_relation(Oid relid) {
     Oid extension = get_extension_oid("pg_tenancy", true);
@@ -569,7 +577,7 @@ TENANCY_SQL_FUNCTION(tenancy_function_guard) {
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                         "function_guard must be called as an event trigger");
     }
-    if (creating_extension) PG_RETURN_VOID();
+    if (pg::call([] { return in_own_script(); })) PG_RETURN_VOID();
     Oid extension = pg::call([] { return get_extension_oid("pg_tenancy", true); });
     if (!OidIsValid(extension)) PG_RETURN_VOID();
     std::vector<Oid> functions;
@@ -666,7 +674,7 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
             // Any column of the extension's other tables (1.10): the library
             // reads them by name, and one renamed could fail open (a member's
             // deactivated_at).
-            if (!creating_extension && is_extension_relation(relid)) {
+            if (!in_own_script() && is_extension_relation(relid)) {
                 renamed_object = psprintf("column %s of %s", quote_identifier(rename->subname),
                                           quote_qualified_identifier(
                                               get_namespace_name(get_rel_namespace(relid)),
@@ -711,7 +719,15 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
             // functions, types…) and (ALTER SCHEMA … RENAME) its schema: the
             // library's statements name them, and every file write, run or
             // purge would fail after (1.10).
-            if (creating_extension) return nullptr;
+            if (in_own_script()) return nullptr;
+            // A month of the log moved to another schema could be dropped
+            // with it (DROP SCHEMA … CASCADE), its rows with it; renamed, it
+            // would stand in the way of the month maintenance makes.
+            if (relation != nullptr && (type == OBJECT_TABLE || type == OBJECT_FOREIGN_TABLE) &&
+                is_log_partition(RangeVarGetRelid(relation, NoLock, true))) {
+                return is_rename ? "rename a partition of tenancy.file_access_log"
+                                 : "move a partition of tenancy.file_access_log";
+            }
             if (relation != nullptr &&
                 (type == OBJECT_TABLE || type == OBJECT_VIEW || type == OBJECT_MATVIEW ||
                  type == OBJECT_FOREIGN_TABLE || type == OBJECT_SEQUENCE ||
@@ -738,7 +754,8 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                                      : castNode(AlterObjectSchemaStmt, statement)->object;
             Oid extension = get_extension_oid("pg_tenancy", true);
             bool function_like = type == OBJECT_FUNCTION || type == OBJECT_PROCEDURE ||
-                                 type == OBJECT_ROUTINE || type == OBJECT_AGGREGATE;
+                                 type == OBJECT_ROUTINE || type == OBJECT_AGGREGATE ||
+                                 type == OBJECT_OPCLASS || type == OBJECT_OPFAMILY;
             bool type_like = type == OBJECT_TYPE || type == OBJECT_DOMAIN;
             if (type_like && object != nullptr) {
                 // ALTER TYPE names it by a list; the lookup wants a TypeName.

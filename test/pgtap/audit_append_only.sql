@@ -360,8 +360,8 @@ SELECT results_eq(
     $$SELECT evtevent::text COLLATE "default", evtenabled::text, evtfoid::regproc::text COLLATE "default",
              evttags::text COLLATE "default"
       FROM pg_event_trigger WHERE evtname = 'pg_tenancy_file_access_log_ddl_guard'$$,
-    $$VALUES ('ddl_command_start', 'A', 'tenancy.file_access_log_ddl_guard', '{"DROP TABLE","ALTER TABLE","ALTER INDEX","ALTER TYPE","ALTER VIEW","ALTER MATERIALIZED VIEW","ALTER FOREIGN TABLE","ALTER EXTENSION","ALTER SCHEMA","ALTER FUNCTION","ALTER ROUTINE","ALTER AGGREGATE","ALTER SEQUENCE"}')$$,
-    'the event trigger guarding the partitions fires ALWAYS at the start of DROP TABLE and ALTER TABLE, INDEX, TYPE, VIEW, MATERIALIZED VIEW, FOREIGN TABLE, EXTENSION, SCHEMA, FUNCTION, ROUTINE, AGGREGATE and SEQUENCE');
+    $$VALUES ('ddl_command_start', 'A', 'tenancy.file_access_log_ddl_guard', '{"DROP TABLE","ALTER TABLE","ALTER INDEX","ALTER TYPE","ALTER VIEW","ALTER MATERIALIZED VIEW","ALTER FOREIGN TABLE","ALTER EXTENSION","ALTER SCHEMA","ALTER FUNCTION","ALTER ROUTINE","ALTER AGGREGATE","ALTER SEQUENCE","ALTER OPERATOR CLASS","ALTER OPERATOR FAMILY"}')$$,
+    'the event trigger guarding the partitions fires ALWAYS at the start of DROP TABLE and ALTER TABLE, INDEX, TYPE, VIEW, MATERIALIZED VIEW, FOREIGN TABLE, EXTENSION, SCHEMA, FUNCTION, ROUTINE, AGGREGATE, SEQUENCE, OPERATOR CLASS and OPERATOR FAMILY');
 
 SELECT * FROM finish();
 ROLLBACK;
