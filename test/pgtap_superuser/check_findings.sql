@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(174);
+SELECT plan(178);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -798,6 +798,24 @@ SELECT ok((SELECT fix LIKE 'UPDATE tenancy.rollup_state SET cluster_id = NULL; -
           '(19) ids continue here: the fix adopts the state');
 SELECT is(pg_temp.apply_fixes('tenancy.rollup_state'), 'ok', '(19) its fix runs');
 SELECT is(pg_temp.findings('tenancy.rollup_state'), '', '(19) no finding left');
+
+-- The event triggers are found by the function they run (1.10): renamed and
+-- disabled by a superuser, each is still reported, and its fix names it.
+ALTER EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard RENAME TO quiet_ddl;
+ALTER EVENT TRIGGER quiet_ddl DISABLE;
+ALTER EVENT TRIGGER pg_tenancy_function_guard RENAME TO quiet_functions;
+ALTER EVENT TRIGGER quiet_functions DISABLE;
+SELECT is(pg_temp.findings('event trigger quiet_ddl'), 'error: pg_tenancy event trigger is disabled',
+          '(11) the DDL guard renamed and disabled: still reported');
+SELECT is(pg_temp.findings('event trigger pg_tenancy_function_guard'), 'error: pg_tenancy event trigger is disabled',
+          '(16) the function guard renamed and disabled: still reported');
+SELECT is(pg_temp.apply_fixes('event trigger quiet_ddl') || pg_temp.apply_fixes('event trigger pg_tenancy_function_guard'),
+          'okok', '(11, 16) their fixes run');
+SELECT is((SELECT string_agg(evtname || '=' || evtenabled::text, ', ' ORDER BY evtname) FROM pg_event_trigger
+           WHERE evtname IN ('quiet_ddl', 'quiet_functions')),
+          'quiet_ddl=A, quiet_functions=A', '(11, 16) both fire ALWAYS again');
+ALTER EVENT TRIGGER quiet_ddl RENAME TO pg_tenancy_file_access_log_ddl_guard;
+ALTER EVENT TRIGGER quiet_functions RENAME TO pg_tenancy_function_guard;
 
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');

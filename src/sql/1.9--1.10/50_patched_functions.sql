@@ -22,6 +22,9 @@
 --     1.10 library's runs, rebuilds, log purges and maintenance do. Such a
 --     caller (a member of the owner's role, say) saw no state, deleted
 --     nothing and returned 0: a retention job run so looked healthy.
+--   check_configuration() (11) and check_guards() (16): the event triggers
+--     are found by the function they run, not by name: renamed and disabled
+--     by a superuser, one went unreported.
 --   schedule_rollups(): without pg_cron in this database, the HINT names
 --     cron.schedule_in_database() first: moving cron.database_name here, as
 --     it said, stops the rollups of the database pg_cron served.
@@ -80,6 +83,18 @@ $old$,
                   HINT = 'Run it as a superuser, as pg_cron''s job does.';
     END IF;
     SELECT * INTO state FROM tenancy.rollup_state FOR UPDATE;
+$new$],
+        ['tenancy.check_configuration()', $old$WHERE e.evtname = 'pg_tenancy_file_access_log_ddl_guard' AND e.evtenabled <> 'A'
+$old$,
+         $new$WHERE e.evtfoid = 'tenancy.file_access_log_ddl_guard()'::regprocedure AND e.evtenabled <> 'A'
+$new$],
+        ['tenancy.check_guards()', $old$LEFT JOIN pg_event_trigger e ON e.evtname = 'pg_tenancy_function_guard'
+$old$,
+         $new$LEFT JOIN pg_event_trigger e ON e.evtfoid = 'tenancy.function_guard()'::regprocedure
+$new$],
+        ['tenancy.check_guards()', $old$            ELSE 'ALTER EVENT TRIGGER pg_tenancy_function_guard ENABLE ALWAYS;' END
+$old$,
+         $new$            ELSE format('ALTER EVENT TRIGGER %I ENABLE ALWAYS;', e.evtname) END
 $new$],
         ['tenancy.schedule_rollups(text)', $old$                  HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name to '
                          'this database, restart PostgreSQL, then CREATE EXTENSION pg_cron.';
