@@ -368,11 +368,19 @@ SELECT format('ALTER TABLE %s SET SCHEMA public', partition) AS move_month,
 FROM tenancy.file_access_log_partitions() WHERE NOT is_default ORDER BY from_at LIMIT 1 \gset
 :move_month;
 :rename_month;
--- ... nor the columns, indexes and constraints of its tables (a member's
--- deactivated_at renamed would make every deactivated member active again).
+-- ... nor the columns and primary keys of its tables (a member's
+-- deactivated_at renamed would make every deactivated member active again;
+-- members is read through members_pkey, by name).
 ALTER TABLE tenancy.members RENAME COLUMN deactivated_at TO gone_at;
 ALTER INDEX tenancy.members_pkey RENAME TO members_key;
 ALTER TABLE tenancy.members RENAME CONSTRAINT members_pkey TO members_key;
+-- A DBA's own index and constraint on them are the DBA's.
+CREATE INDEX files_name_idx ON tenancy.files (organization_id, name);
+ALTER INDEX tenancy.files_name_idx RENAME TO files_name_index;
+DROP INDEX tenancy.files_name_index;
+ALTER TABLE tenancy.files ADD CONSTRAINT files_name_not_blank CHECK (name <> '');
+ALTER TABLE tenancy.files RENAME CONSTRAINT files_name_not_blank TO files_name_present;
+ALTER TABLE tenancy.files DROP CONSTRAINT files_name_present;
 -- A DBA's own table in the schema is the DBA's.
 CREATE TABLE tenancy.dba_notes (note text);
 ALTER TABLE tenancy.dba_notes RENAME TO dba_notes_renamed;

@@ -189,6 +189,27 @@ bool in_own_script() {
            CurrentExtensionObject == get_extension_oid("pg_tenancy", true);
 }
 
+// Whether an index is its table's primary key.
+bool is_primary_key_index(Oid index) {
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+    if (!HeapTupleIsValid(tuple)) return false;
+    bool primary = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple))->indisprimary;
+    ReleaseSysCache(tuple);
+    return primary;
+}
+
+// Whether the constraint `name` of a table is its primary key.
+bool is_primary_key_constraint(Oid table, const char* name) {
+    if (!OidIsValid(table) || name == nullptr) return false;
+    Oid constraint = get_relation_constraint_oid(table, name, true);
+    if (!OidIsValid(constraint)) return false;
+    HeapTuple tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(constraint));
+    if (!HeapTupleIsValid(tuple)) return false;
+    bool primary = reinterpret_cast<Form_pg_constraint>(GETSTRUCT(tuple))->contype == CONSTRAINT_PRIMARY;
+    ReleaseSysCache(tuple);
+    return primary;
+}
+
 // A relation of pg_tenancy's own (a member of the extension).
 bool is_extension_relation(Oid relid) {
     Oid extension = get_extension_oid("pg_tenancy", true);
@@ -733,12 +754,18 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                  type == OBJECT_FOREIGN_TABLE || type == OBJECT_SEQUENCE ||
                  type == OBJECT_TABCONSTRAINT || (is_rename && type == OBJECT_INDEX))) {
                 Oid relid = RangeVarGetRelid(relation, NoLock, true);
-                // An index or a constraint counts as its table's (the library
-                // reads members through members_pkey, by name).
-                Oid owner = OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_INDEX
-                                ? IndexGetRelation(relid, true)
-                                : relid;
-                if (is_extension_relation(owner)) {
+                // Of the indexes and constraints of its tables, the primary
+                // keys count as the extension's (the library reads members
+                // and protected_tables through them, by name); a DBA's own
+                // index or constraint there is the DBA's.
+                bool is_index = OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_INDEX;
+                Oid owner = is_index ? IndexGetRelation(relid, true) : relid;
+                bool guarded = is_index ? is_primary_key_index(relid)
+                               : type == OBJECT_TABCONSTRAINT
+                                   ? is_primary_key_constraint(
+                                         relid, castNode(RenameStmt, statement)->subname)
+                                   : true;
+                if (guarded && is_extension_relation(owner)) {
                     renamed_object = quote_qualified_identifier(
                         get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
                     if (type == OBJECT_TABCONSTRAINT) {

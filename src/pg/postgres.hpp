@@ -72,6 +72,8 @@ extern "C" {
 #include "access/subtrans.h"
 #include "parser/parse_type.h"
 #include "catalog/index.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_proc.h"
 #include "utils/regproc.h"

@@ -8,7 +8,18 @@
 -- of the log (moved, it could be dropped with its schema). Its code names
 -- them: after a rename every file write, rollup run and purge failed.
 -------------------------------------------------------------------------------
-DROP EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard;
+-- Found by its function: a superuser may have renamed it (check() reports
+-- that since 1.10); it comes back under its own name.
+DO $$
+DECLARE
+    guard name;
+BEGIN
+    FOR guard IN SELECT evtname FROM pg_catalog.pg_event_trigger
+                 WHERE evtfoid = 'tenancy.file_access_log_ddl_guard()'::pg_catalog.regprocedure LOOP
+        EXECUTE format('DROP EVENT TRIGGER %I', guard);
+    END LOOP;
+END
+$$;
 CREATE EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard ON ddl_command_start
     WHEN TAG IN ('DROP TABLE', 'ALTER TABLE', 'ALTER INDEX', 'ALTER TYPE', 'ALTER VIEW',
                  'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE', 'ALTER EXTENSION',
