@@ -372,6 +372,8 @@ FROM tenancy.file_access_log_partitions() WHERE NOT is_default ORDER BY from_at 
 -- deactivated_at renamed would make every deactivated member active again;
 -- members is read through members_pkey, by name).
 ALTER TABLE tenancy.members RENAME COLUMN deactivated_at TO gone_at;
+ALTER TABLE tenancy.members RENAME COLUMN no_such_column TO still_none;
+ALTER TYPE tenancy.member_role RENAME VALUE 'teacher' TO 'tutor';
 ALTER INDEX tenancy.members_pkey RENAME TO members_key;
 ALTER TABLE tenancy.members RENAME CONSTRAINT members_pkey TO members_key;
 -- A DBA's own index and constraint on them are the DBA's.

@@ -189,6 +189,15 @@ bool in_own_script() {
            CurrentExtensionObject == get_extension_oid("pg_tenancy", true);
 }
 
+// A type's name ("" if there is none).
+const char* get_typ_typname_or_empty(Oid type) {
+    HeapTuple tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+    if (!HeapTupleIsValid(tuple)) return "";
+    char* name = pstrdup(NameStr(reinterpret_cast<Form_pg_type>(GETSTRUCT(tuple))->typname));
+    ReleaseSysCache(tuple);
+    return name;
+}
+
 // Whether an index is its table's primary key.
 bool is_primary_key_index(Oid index) {
     HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
@@ -695,7 +704,8 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
             // Any column of the extension's other tables (1.10): the library
             // reads them by name, and one renamed could fail open (a member's
             // deactivated_at).
-            if (!in_own_script() && is_extension_relation(relid)) {
+            if (!in_own_script() && is_extension_relation(relid) && rename->subname != nullptr &&
+                get_attnum(relid, rename->subname) != InvalidAttrNumber) {
                 renamed_object = psprintf("column %s of %s", quote_identifier(rename->subname),
                                           quote_qualified_identifier(
                                               get_namespace_name(get_rel_namespace(relid)),
@@ -720,7 +730,13 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
             Oid extension = get_extension_oid("pg_tenancy", true);
             if (OidIsValid(type) && OidIsValid(extension) &&
                 getExtensionOfObject(TypeRelationId, type) == extension) {
-                return psprintf("rename a value of type %s", format_type_be(type));
+                if (std::strcmp(get_typ_typname_or_empty(type), "file_action") == 0) {
+                    return psprintf("rename a value of type %s", format_type_be(type));
+                }
+                // Another of its enums (member_role, file_visibility): the
+                // library and the policies compare its values by name.
+                renamed_object = psprintf("a value of type %s", format_type_be(type));
+                return "rename";
             }
         } else if (IsA(statement, RenameStmt) || IsA(statement, AlterObjectSchemaStmt)) {
             // ALTER TABLE … RENAME TO, ALTER INDEX … RENAME TO (which renames a
