@@ -646,6 +646,7 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
     // a lock, as the statement itself has not run yet).
     bool renames = false;
     const char* renamed_object = nullptr;  // an object of the extension renamed or moved
+    bool takes_out = false;                // ALTER EXTENSION pg_tenancy DROP …
     const char* refused = pg::call([&]() -> const char* {
         if (IsA(statement, DropStmt)) {
             auto* drop = castNode(DropStmt, statement);
@@ -719,6 +720,7 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
             // among them); it could be rewritten and put back with ADD.
             auto* alter = castNode(AlterExtensionContentsStmt, statement);
             if (alter->action < 0 && std::strcmp(alter->extname, "pg_tenancy") == 0) {
+                takes_out = true;
                 return "take an object out of the extension pg_tenancy";
             }
         } else if (IsA(statement, AlterEnumStmt) && castNode(AlterEnumStmt, statement)->oldVal) {
@@ -828,6 +830,14 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
         }
         return nullptr;
     });
+    if (takes_out) {
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "cannot take an object out of the extension pg_tenancy",
+                        "Out of the extension, an object is no longer guarded as the extension's "
+                        "(the log and its enums against rewrites, the functions, the guards among "
+                        "them, against replacement): it could be rewritten and added back.",
+                        "Upgrade with ALTER EXTENSION pg_tenancy UPDATE, or drop the extension.");
+    }
     if (renamed_object != nullptr) {
         throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
                         std::string("cannot ") + refused + " " + renamed_object +
