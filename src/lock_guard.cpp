@@ -225,7 +225,7 @@ LOCKMODE strong_lock_held(Oid relid) {
 // extension's tables and the protected ones that the statement took is
 // checked too (failing releases it with the transaction).
 struct LocksBefore {
-    List* tables;  // the extension's tables the user may not lock strongly
+    List* tables;  // the extension's and protected tables the user may not lock strongly
     List* held;    // of those, the ones already locked strongly before
 };
 
@@ -258,9 +258,9 @@ void refuse_new_strong_locks(const LocksBefore& before) {
 // Statements that lock a table strongly before PostgreSQL checks whether the
 // user may do them (CREATE TRIGGER, CREATE RULE, a foreign key that
 // references it, a table that inherits from it or is a partition of it,
-// ATTACH/DETACH of it): for the extension's tables and the protected ones, the same check is made
-// first, instead of queueing for the lock, which stalls every tenant behind
-// it, and failing only once it is granted.
+// ATTACH/DETACH of it): for the extension's tables and the protected ones,
+// the same check is made first, instead of queueing for the lock, which
+// stalls every tenant behind it, and failing only once it is granted.
 enum class Needs { owner, trigger, references };
 
 bool allowed(Oid relid, Needs needs) {

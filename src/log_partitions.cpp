@@ -171,14 +171,18 @@ bool log_is_partitioned() {
     });
 }
 
+// A relation of pg_tenancy's own (a member of the extension).
+bool is_extension_relation(Oid relid) {
+    Oid extension = get_extension_oid("pg_tenancy", true);
+    return OidIsValid(relid) && OidIsValid(extension) &&
+           getExtensionOfObject(RelationRelationId, relid) == extension;
+}
+
 // A partitioned table of pg_tenancy's own: the log, whatever it is called
 // by now (a rename of it or of its schema must not open a way around the
 // guard).
 bool is_extension_partitioned_table(Oid relid) {
-    Oid extension = get_extension_oid("pg_tenancy", true);
-    return OidIsValid(relid) && OidIsValid(extension) &&
-           get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE &&
-           getExtensionOfObject(RelationRelationId, relid) == extension;
+    return is_extension_relation(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
 }
 
 // Whether pg_tenancy's own install or upgrade script is running (another
@@ -187,15 +191,6 @@ bool is_extension_partitioned_table(Oid relid) {
 bool in_own_script() {
     return creating_extension && OidIsValid(CurrentExtensionObject) &&
            CurrentExtensionObject == get_extension_oid("pg_tenancy", true);
-}
-
-// A type's name ("" if there is none).
-const char* get_typ_typname_or_empty(Oid type) {
-    HeapTuple tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
-    if (!HeapTupleIsValid(tuple)) return "";
-    char* name = pstrdup(NameStr(reinterpret_cast<Form_pg_type>(GETSTRUCT(tuple))->typname));
-    ReleaseSysCache(tuple);
-    return name;
 }
 
 // Whether an index is its table's primary key.
@@ -217,13 +212,6 @@ bool is_primary_key_constraint(Oid table, const char* name) {
     bool primary = reinterpret_cast<Form_pg_constraint>(GETSTRUCT(tuple))->contype == CONSTRAINT_PRIMARY;
     ReleaseSysCache(tuple);
     return primary;
-}
-
-// A relation of pg_tenancy's own (a member of the extension).
-bool is_extension_relation(Oid relid) {
-    Oid extension = get_extension_oid("pg_tenancy", true);
-    return OidIsValid(relid) && OidIsValid(extension) &&
-           getExtensionOfObject(RelationRelationId, relid) == extension;
 }
 
 bool is_log_partition(Oid relid) {
@@ -732,7 +720,9 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
             Oid extension = get_extension_oid("pg_tenancy", true);
             if (OidIsValid(type) && OidIsValid(extension) &&
                 getExtensionOfObject(TypeRelationId, type) == extension) {
-                if (std::strcmp(get_typ_typname_or_empty(type), "file_action") == 0) {
+                // (The statement names the type as it is called: the last
+                // name of the list, whatever the schema.)
+                if (std::strcmp(strVal(llast(alter->typeName)), "file_action") == 0) {
                     return psprintf("rename a value of type %s", format_type_be(type));
                 }
                 // Another of its enums (member_role, file_visibility): the
@@ -776,13 +766,15 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                 // keys count as the extension's (the library reads members
                 // and protected_tables through them, by name); a DBA's own
                 // index or constraint there is the DBA's.
-                bool is_index = OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_INDEX;
-                Oid owner = is_index ? IndexGetRelation(relid, true) : relid;
-                bool guarded = is_index ? is_primary_key_index(relid)
-                               : type == OBJECT_TABCONSTRAINT
-                                   ? is_primary_key_constraint(
-                                         relid, castNode(RenameStmt, statement)->subname)
-                                   : true;
+                Oid owner = relid;
+                bool guarded = true;
+                if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_INDEX) {
+                    owner = IndexGetRelation(relid, true);
+                    guarded = is_primary_key_index(relid);
+                } else if (type == OBJECT_TABCONSTRAINT) {
+                    guarded = is_primary_key_constraint(relid,
+                                                        castNode(RenameStmt, statement)->subname);
+                }
                 if (guarded && is_extension_relation(owner)) {
                     renamed_object = quote_qualified_identifier(
                         get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
@@ -821,8 +813,8 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
             if (is_rename && type == OBJECT_SCHEMA) {
                 auto* rename = castNode(RenameStmt, statement);
                 // The control file fixes the extension's schema: tenancy.
-                if (OidIsValid(get_extension_oid("pg_tenancy", true)) &&
-                    rename->subname != nullptr && std::strcmp(rename->subname, "tenancy") == 0) {
+                if (OidIsValid(extension) && rename->subname != nullptr &&
+                    std::strcmp(rename->subname, "tenancy") == 0) {
                     renamed_object = psprintf("schema %s", quote_identifier(rename->subname));
                     return "rename";
                 }

@@ -51,15 +51,12 @@ WITH protected(relid, attnum, attname) AS (
 ), unique_keys AS (
     -- Constraints, and unique indexes that back none.
     SELECT c.conrelid AS relid, c.conname AS name, c.conkey::int2[] AS columns,
-           CASE c.contype WHEN 'p' THEN 'primary key' ELSE 'unique constraint' END AS kind,
-           CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END AS spelled,
-           NULL::regclass AS index
+           CASE c.contype WHEN 'p' THEN 'primary key' ELSE 'unique constraint' END AS kind
     FROM pg_constraint c
     WHERE c.contype IN ('p', 'u') AND c.conparentid = 0
     UNION ALL
     -- (Key columns only: INCLUDE columns are not part of the uniqueness.)
-    SELECT i.indrelid, x.relname, (i.indkey::int2[])[0:i.indnkeyatts - 1], 'unique index', NULL,
-           i.indexrelid::regclass
+    SELECT i.indrelid, x.relname, (i.indkey::int2[])[0:i.indnkeyatts - 1], 'unique index'
     FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
     WHERE i.indisunique
       AND NOT EXISTS (SELECT FROM pg_constraint c
