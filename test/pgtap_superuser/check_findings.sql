@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(178);
+SELECT plan(186);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -816,6 +816,87 @@ SELECT is((SELECT string_agg(evtname || '=' || evtenabled::text, ', ' ORDER BY e
           'quiet_ddl=A, quiet_functions=A', '(11, 16) both fire ALWAYS again');
 ALTER EVENT TRIGGER quiet_ddl RENAME TO pg_tenancy_file_access_log_ddl_guard;
 ALTER EVENT TRIGGER quiet_functions RENAME TO pg_tenancy_function_guard;
+
+-------------------------------------------------------------------------------
+-- (20) What a DBA added to the extension's own tables (1.11): a dump does not
+-- save it. Each addition is reported with the statement that makes it again;
+-- undone, then made again by those statements in their order (as in a
+-- restored database), the same additions are listed.
+-------------------------------------------------------------------------------
+SELECT is((SELECT count(*) FROM tenancy.extension_table_additions()), 0::bigint,
+          '(20) nothing added to the extension''s tables yet');
+ALTER TABLE tenancy.events ADD COLUMN cf_source text NOT NULL DEFAULT 'web';
+ALTER TABLE tenancy.files ADD COLUMN cf_class text COLLATE "C";
+CREATE INDEX cf_files_class ON tenancy.files (organization_id, cf_class) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX cf_members_user_org ON tenancy.members (user_id, organization_id);
+ALTER TABLE tenancy.members REPLICA IDENTITY USING INDEX cf_members_user_org;
+ALTER TABLE tenancy.organizations ADD CONSTRAINT cf_name_not_blank CHECK (btrim(name) <> '') NOT VALID;
+ALTER TABLE tenancy.files ADD CONSTRAINT cf_files_member FOREIGN KEY (organization_id, owner_id)
+    REFERENCES tenancy.members (organization_id, user_id) NOT VALID;
+CREATE FUNCTION cf_touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER cf_files_touch BEFORE INSERT ON tenancy.files FOR EACH ROW EXECUTE FUNCTION cf_touch();
+ALTER TABLE tenancy.files ENABLE ALWAYS TRIGGER cf_files_touch;
+CREATE RULE cf_notify AS ON UPDATE TO tenancy.rollup_state DO ALSO NOTIFY cf_rollups;
+CREATE POLICY cf_monitoring ON tenancy.events AS RESTRICTIVE FOR SELECT TO pg_monitor, pg_read_all_data
+    USING (kind <> 'secret');
+ALTER TABLE tenancy.file_versions SET (fillfactor = 90);
+ALTER TABLE tenancy.events ALTER COLUMN kind SET STATISTICS 500, ALTER COLUMN kind SET (n_distinct = 50);
+ALTER TABLE tenancy.files ALTER COLUMN name SET STORAGE MAIN;
+SELECT is((SELECT string_agg(kind || ' ' || name, ', ') FROM tenancy.extension_table_additions()),
+          'column cf_source, column cf_class, index cf_files_class, index cf_members_user_org, '
+          'constraint cf_name_not_blank, constraint cf_files_member, trigger cf_files_touch, rule cf_notify, '
+          'policy cf_monitoring, storage parameter fillfactor=90, replica identity USING INDEX cf_members_user_org, '
+          'column setting kind SET (n_distinct=50), column setting kind SET STATISTICS 500, column setting name SET STORAGE MAIN',
+          '(20) each addition, in the order to make them again (columns first, foreign keys after other constraints)');
+SELECT is(pg_temp.findings('tenancy.events'),
+          'warning: column "cf_source" was added to tenancy.events, an extension table: a dump saves its values but a restore makes the table without it, so the table''s rows fail to load' || E'\n' ||
+          'warning: column setting "kind SET (n_distinct=50)" was added to tenancy.events, an extension table: a dump does not save it, and a restore leaves it out' || E'\n' ||
+          'warning: column setting "kind SET STATISTICS 500" was added to tenancy.events, an extension table: a dump does not save it, and a restore leaves it out' || E'\n' ||
+          'warning: policy "cf_monitoring" was added to tenancy.events, an extension table: a dump does not save it, and a restore leaves it out',
+          '(20) the findings: warnings');
+SELECT is((SELECT fix FROM tenancy.check() WHERE finding LIKE 'column "cf_source"%'),
+          'ALTER TABLE tenancy.events ADD COLUMN cf_source text DEFAULT ''web''::text NOT NULL; -- in the restored database, before its rows (README, Dump and restore)',
+          '(20) a column''s fix adds it before the rows');
+SELECT is((SELECT fix FROM tenancy.check() WHERE finding LIKE 'policy "cf_monitoring"%'),
+          'CREATE POLICY cf_monitoring ON tenancy.events AS RESTRICTIVE FOR SELECT TO pg_monitor, pg_read_all_data USING ((kind <> ''secret''::text)); -- in the restored database, after its rows',
+          '(20) a policy''s fix makes it again after the rows');
+CREATE TEMP TABLE cf_additions AS SELECT row_number() OVER () AS n, * FROM tenancy.extension_table_additions();
+-- Undone, as in a database that CREATE EXTENSION has just made ...
+ALTER TABLE tenancy.events DROP COLUMN cf_source, ALTER COLUMN kind SET STATISTICS -1,
+    ALTER COLUMN kind RESET (n_distinct);
+ALTER TABLE tenancy.files DROP COLUMN cf_class, DROP CONSTRAINT cf_files_member, ALTER COLUMN name SET STORAGE EXTENDED;
+DROP TRIGGER cf_files_touch ON tenancy.files;
+ALTER TABLE tenancy.members REPLICA IDENTITY DEFAULT;
+DROP INDEX tenancy.cf_members_user_org;
+ALTER TABLE tenancy.organizations DROP CONSTRAINT cf_name_not_blank;
+DROP RULE cf_notify ON tenancy.rollup_state;
+DROP POLICY cf_monitoring ON tenancy.events;
+ALTER TABLE tenancy.file_versions RESET (fillfactor);
+SELECT is((SELECT count(*) FROM tenancy.extension_table_additions()), 0::bigint, '(20) undone: nothing listed');
+-- ... then made again by the statements, in their order.
+DO $$
+DECLARE
+    one text;
+BEGIN
+    FOR one IN SELECT statement FROM cf_additions ORDER BY n LOOP
+        EXECUTE one;
+    END LOOP;
+END
+$$;
+SELECT is((SELECT array_agg(row(a.*)::text) FROM tenancy.extension_table_additions() a),
+          (SELECT array_agg(row(table_name, kind, name, statement, before_rows)::text ORDER BY n) FROM cf_additions),
+          '(20) made again by their statements: the same additions');
+ALTER TABLE tenancy.events DROP COLUMN cf_source, ALTER COLUMN kind SET STATISTICS -1,
+    ALTER COLUMN kind RESET (n_distinct);
+ALTER TABLE tenancy.files DROP COLUMN cf_class, DROP CONSTRAINT cf_files_member, ALTER COLUMN name SET STORAGE EXTENDED;
+DROP TRIGGER cf_files_touch ON tenancy.files;
+ALTER TABLE tenancy.members REPLICA IDENTITY DEFAULT;
+DROP INDEX tenancy.cf_members_user_org;
+ALTER TABLE tenancy.organizations DROP CONSTRAINT cf_name_not_blank;
+DROP RULE cf_notify ON tenancy.rollup_state;
+DROP POLICY cf_monitoring ON tenancy.events;
+ALTER TABLE tenancy.file_versions RESET (fillfactor);
+SELECT is((SELECT count(*) FROM tenancy.extension_table_additions()), 0::bigint, '(20) no finding left');
 
 -- Unprotecting a tenant table brings finding (1) back (and its fix).
 SELECT tenancy.unprotect('clean');

@@ -14,6 +14,12 @@
 # the default version, whose file access log keeps its old rows in a
 # partition of their own that is not an extension member (1.5). Both logs
 # also have months made at run time and a row in the default partition.
+# Then the README's restore of a database whose DBA added columns, indexes,
+# a trigger, a policy and settings to the extension's tables
+# (dba_additions.sql): the schema and extensions first, the statements of
+# tenancy.extension_table_additions() that come before the rows, the rest of
+# the dump, then the others; the rows, the catalog and the additions must be
+# the same.
 # Prints TAP.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -30,7 +36,7 @@ check() {  # check DESCRIPTION COMMAND…
   if "$@"; then echo "ok $n - $description"; else echo "not ok $n - $description"; failed=1; fi
 }
 
-echo "1..12"
+echo "1..20"
 # round_trip LABEL CREATE_EXTENSION_OPTIONS: one dump and restore, six checks.
 round_trip() {
 local label="$1" from_version="$2"
@@ -98,4 +104,53 @@ check "$label: restored: rollups find nothing new, the waiting bucket is merged,
 
 round_trip "fresh install" ""
 round_trip "updated from 1.4 with data" "VERSION '1.4'"
+
+# additions_round_trip: the README's recipe for a DBA's additions, eight checks.
+additions_round_trip() {
+local label="a DBA's additions to the extension's tables"
+"${psql[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $src" -c "DROP DATABASE IF EXISTS $dst" \
+  -c "CREATE DATABASE $src" -c "CREATE DATABASE $dst" >/dev/null || exit 1
+"${psql[@]}" -d "$src" -c "CREATE EXTENSION pg_tenancy" -f "$here/fixture.sql" -f "$here/log_months.sql" \
+  -f "$here/dba_additions.sql" >/dev/null || exit 1
+"${psql[@]}" -At -d "$src" -c "SELECT statement || ';' FROM tenancy.extension_table_additions() WHERE before_rows" \
+  >"$work/before_rows.sql" &&
+"${psql[@]}" -At -d "$src" -c "SELECT statement || ';' FROM tenancy.extension_table_additions() WHERE NOT before_rows" \
+  >"$work/after_rows.sql" || exit 1
+reports_each_addition() {
+  local out
+  out="$("${psql[@]}" -At -d "$src" -c "SELECT string_agg(DISTINCT severity || ' ' || object, ', ')
+      || ' ' || count(*) FROM tenancy.check() WHERE finding LIKE '%an extension table%'")"
+  [[ "$out" == "warning tenancy.events, warning tenancy.file_access_log, warning tenancy.files, warning tenancy.file_versions, warning tenancy.members, warning tenancy.organizations 12" ]] ||
+    { echo "# got: $out"; return 1; }
+}
+check "$label: check() reports each of them, with the statement that makes it again" reports_each_addition
+check "$label: pg_dump -Fc" "$bindir/pg_dump" -Fc -d "$src" -f "$work/dump"
+"$bindir/pg_restore" -l "$work/dump" >"$work/all.list"
+grep -e ' EXTENSION ' -e ' SCHEMA - tenancy ' "$work/all.list" >"$work/first.list"
+grep -v -e ' EXTENSION ' -e ' SCHEMA - tenancy ' -e ' INDEX ATTACH tenancy ' "$work/all.list" >"$work/rest.list"
+check "$label: pg_restore of the schema and the extensions, then the columns" \
+  bash -c 'env PGOPTIONS="-c session_replication_role=replica" "$0" --exit-on-error -d "$1" -L "$2" "$3" &&
+           "${@:5}" -d "$1" -f "$4"' \
+  "$bindir/pg_restore" "$dst" "$work/first.list" "$work/dump" "$work/before_rows.sql" "${psql[@]}"
+check "$label: pg_restore of the rest, then the other additions" \
+  bash -c 'env PGOPTIONS="-c session_replication_role=replica" "$0" --exit-on-error -d "$1" -L "$2" "$3" &&
+           "${@:5}" -d "$1" -f "$4"' \
+  "$bindir/pg_restore" "$dst" "$work/rest.list" "$work/dump" "$work/after_rows.sql" "${psql[@]}"
+described=0
+for db in "$src" "$dst"; do
+  "${psql[@]}" -At -d "$db" -f "$here/compare_data.sql" >"$work/data.$db" &&
+  "${psql[@]}" -At -d "$db" -f "$here/describe_catalog.sql" >"$work/catalog.$db" &&
+  "${psql[@]}" -At -d "$db" -c "SELECT * FROM tenancy.extension_table_additions()" >"$work/additions.$db" &&
+  "${psql[@]}" -At -d "$db" -c "SELECT count(*) FROM tenancy.check() WHERE finding NOT LIKE '%an extension table%'" \
+    >"$work/others.$db" &&
+  [[ -s "$work/data.$db" && -s "$work/catalog.$db" && -s "$work/additions.$db" ]] ||
+  { echo "# describing $db failed"; described=1; }
+done
+check "$label: every row came back, the added columns' values too" same_output "$work/data.$src" "$work/data.$dst"
+check "$label: the extension's catalog is the same, with the additions" same_output "$work/catalog.$src" "$work/catalog.$dst"
+check "$label: the same additions are listed in the restored database" same_output "$work/additions.$src" "$work/additions.$dst"
+check "$label: no other finding in either database" same_output "$work/others.$src" <(echo 0)
+"${psql[@]}" -d postgres -c "DROP DATABASE $src" -c "DROP DATABASE $dst" >/dev/null
+}
+additions_round_trip
 exit $failed

@@ -1,0 +1,248 @@
+-------------------------------------------------------------------------------
+-- tenancy.check() (1.11): one piece more.
+--   tenancy.check_extension_tables()  finding (20): what a DBA added to the
+--                                     extension's own tables.
+-------------------------------------------------------------------------------
+
+-- (20) What was added to the extension's own tables after the extension made
+-- them. pg_dump saves the rows of an extension's tables, not their
+-- definitions: a restore's CREATE EXTENSION makes them as the extension
+-- defines them, so an added index, constraint, trigger, rule, policy,
+-- storage parameter or column setting does not come back, and the rows of a
+-- table with an added column fail to load (COPY names a column the new table
+-- lacks; for the log, its months then fail to attach). Each finding's fix is
+-- the statement that makes the addition again in the restored database (a
+-- column's before its rows: README, Dump and restore).
+--
+-- What the extension itself defines is listed below, as every version since
+-- 1.0 leaves it (an upgraded database's tables are the same as a fresh
+-- install's: test/roundtrip). A version that changes its tables changes this
+-- list with them; a fresh install's check() is empty (check_findings.sql).
+-- Things inherited from the log (a partition's columns, constraints, index
+-- and trigger copies) are reported once, on the log.
+CREATE FUNCTION tenancy.extension_table_additions()
+    RETURNS TABLE (table_name regclass, kind text, name text, statement text, before_rows boolean)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+WITH own(table_name, kind, names) AS (VALUES
+    ('organizations', 'column', '{id,name,slug,storage_quota_bytes,event_retention,created_at,updated_at}'::text[]),
+    ('organizations', 'index', '{organizations_pkey,organizations_slug_key}'),
+    ('organizations', 'constraint', '{organizations_pkey,organizations_slug_key,organizations_name_length,organizations_slug_format,organizations_quota_nonnegative,organizations_retention_positive}'),
+    ('organizations', 'trigger', '{organizations_touch,organizations_audit_cleanup,organizations_truncate_cleanup}'),
+    ('organizations', 'policy', '{organizations_select,organizations_update,organizations_delete}'),
+    ('members', 'column', '{organization_id,user_id,role,created_at,updated_at,deactivated_at}'),
+    ('members', 'index', '{members_pkey,members_user_idx}'),
+    ('members', 'constraint', '{members_pkey,members_organization_fkey}'),
+    ('members', 'trigger', '{members_guard}'),
+    ('members', 'policy', '{members_select,members_insert,members_update,members_delete}'),
+    ('files', 'column', '{organization_id,id,owner_id,path,name,mime_type,size_bytes,checksum,visibility,version,created_at,updated_at,deleted_at}'),
+    ('files', 'index', '{files_pkey,files_path_key,files_owner_idx}'),
+    ('files', 'constraint', '{files_pkey,files_path_key,files_organization_fkey,files_checksum_length,files_mime_type_length,files_name_length,files_path_length,files_size_bounded,files_size_nonnegative,files_version_positive}'),
+    ('files', 'trigger', '{files_before_update,files_audit_insert,files_audit_update,files_audit_delete,files_truncate_versions}'),
+    ('files', 'policy', '{files_select,files_insert,files_update,files_delete}'),
+    ('file_versions', 'column', '{organization_id,file_id,version,path,size_bytes,checksum,created_by,created_at}'),
+    ('file_versions', 'index', '{file_versions_pkey}'),
+    ('file_versions', 'constraint', '{file_versions_pkey}'),
+    ('file_versions', 'policy', '{file_versions_select}'),
+    ('file_access_log', 'column', '{id,organization_id,file_id,user_id,action,bytes,at,txid,file_created_at}'),
+    ('file_access_log', 'constraint', '{file_access_log_bytes_bounded,file_access_log_bytes_nonnegative}'),
+    ('file_access_log', 'trigger', '{file_access_log_append_only,file_access_log_no_truncate}'),
+    ('file_access_log', 'policy', '{file_access_log_select}'),
+    ('file_access_log', 'replica identity', '{FULL}'),
+    ('file_access_log_default', 'trigger', '{file_access_log_no_truncate}'),
+    ('file_access_log_default', 'replica identity', '{FULL}'),
+    ('file_access_log_default', 'index', '{file_access_log_default_at_idx,file_access_log_default_file_idx,file_access_log_default_txid_idx}'),
+    ('file_access_log_purges', 'column', '{id,purged_at,purged_by,older_than,rows_purged}'),
+    ('file_access_log_purges', 'index', '{file_access_log_purges_pkey}'),
+    ('file_access_log_purges', 'constraint', '{file_access_log_purges_pkey}'),
+    ('events', 'column', '{id,organization_id,user_id,kind,value,at,txid}'),
+    ('events', 'index', '{events_pkey,events_org_at_idx,events_txid_idx}'),
+    ('events', 'constraint', '{events_pkey,events_at_finite,events_kind_length,events_value_bounded}'),
+    ('events', 'trigger', '{events_lock_organization}'),
+    ('events', 'policy', '{events_select,events_insert}'),
+    ('event_rollups', 'column', '{organization_id,hour,kind,events,value_count,value_sum,value_min,value_max,value_sketch,user_sketch}'),
+    ('event_rollups', 'index', '{event_rollups_pkey}'),
+    ('event_rollups', 'constraint', '{event_rollups_pkey}'),
+    ('event_rollups', 'policy', '{event_rollups_select}'),
+    ('event_rollups', 'storage parameter', '{fillfactor=70}'),
+    ('event_rollups_deferred', 'column', '{organization_id,hour,kind,events,value_count,value_sum,value_min,value_max,value_sketch,user_sketch,deferred_at}'),
+    ('event_rollups_deferred', 'index', '{event_rollups_deferred_pkey}'),
+    ('event_rollups_deferred', 'constraint', '{event_rollups_deferred_pkey}'),
+    ('file_rollups', 'column', '{organization_id,hour,uploads,downloads,bytes_uploaded,bytes_downloaded,user_sketch}'),
+    ('file_rollups', 'index', '{file_rollups_pkey}'),
+    ('file_rollups', 'constraint', '{file_rollups_pkey}'),
+    ('file_rollups', 'policy', '{file_rollups_select}'),
+    ('file_rollups', 'storage parameter', '{fillfactor=70}'),
+    ('file_rollups_deferred', 'column', '{organization_id,hour,uploads,downloads,bytes_uploaded,bytes_downloaded,user_sketch,deferred_at}'),
+    ('file_rollups_deferred', 'index', '{file_rollups_deferred_pkey}'),
+    ('file_rollups_deferred', 'constraint', '{file_rollups_deferred_pkey}'),
+    ('rollup_state', 'column', '{singleton,last_snapshot,last_run_at,runs,events_complete_since,file_log_complete_since,cluster_id}'),
+    ('rollup_state', 'index', '{rollup_state_pkey}'),
+    ('rollup_state', 'constraint', '{rollup_state_pkey,rollup_state_singleton}'),
+    ('protected_tables', 'column', '{relid,tenant_column,protected_at,protected_by,rls_was_enabled,rls_was_forced,default_set,previous_default,granted,granted_schema_usage,granted_sequences,created_index}'),
+    ('protected_tables', 'index', '{protected_tables_pkey}'),
+    ('protected_tables', 'constraint', '{protected_tables_pkey}'),
+    ('protected_tables', 'policy', '{protected_tables_read}')
+), extension_tables AS (
+    SELECT c.oid, c.relname, c.oid::regclass AS tbl
+    FROM pg_depend d
+    JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_tenancy'
+    JOIN pg_class c ON c.oid = d.objid AND c.relkind IN ('r', 'p')
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
+      AND d.deptype = 'e'
+), columns AS (
+    SELECT t.relname, t.tbl, a.*
+    FROM extension_tables t
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE a.attinhcount = 0
+), present(relname, tbl, kind, name, statement) AS (
+    SELECT c.relname, c.tbl, 'column', c.attname::text,
+           format('ALTER TABLE %s ADD COLUMN %I %s%s%s%s%s', c.tbl, c.attname,
+                  format_type(c.atttypid, c.atttypmod),
+                  CASE WHEN c.attcollation <> 0 AND c.attcollation <> ty.typcollation
+                       THEN ' COLLATE ' || c.attcollation::regcollation END,
+                  CASE WHEN c.attgenerated = 's' THEN format(' GENERATED ALWAYS AS (%s) STORED', pg_get_expr(d.adbin, d.adrelid))
+                       WHEN d.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid) END,
+                  CASE c.attidentity WHEN 'a' THEN ' GENERATED ALWAYS AS IDENTITY'
+                                     WHEN 'd' THEN ' GENERATED BY DEFAULT AS IDENTITY' END,
+                  CASE WHEN c.attnotnull AND c.attidentity = '' THEN ' NOT NULL' END)
+    FROM columns c
+    JOIN pg_type ty ON ty.oid = c.atttypid
+    LEFT JOIN pg_attrdef d ON d.adrelid = c.attrelid AND d.adnum = c.attnum
+    UNION ALL
+    -- Indexes that back no constraint (a constraint's is made with it), nor
+    -- are a partition of another. One on the log is made again on the whole
+    -- log (not ON ONLY), after the rows: it then takes the months' own copies
+    -- that the dump restored (README: leave out the dump's INDEX ATTACH
+    -- entries, which would name it before it exists).
+    SELECT t.relname, t.tbl, 'index', x.relname::text,
+           CASE WHEN x.relkind = 'I'
+                THEN replace(pg_get_indexdef(i.indexrelid), format(' ON ONLY %s ', t.tbl), format(' ON %s ', t.tbl))
+                ELSE pg_get_indexdef(i.indexrelid) END
+    FROM extension_tables t
+    JOIN pg_index i ON i.indrelid = t.oid
+    JOIN pg_class x ON x.oid = i.indexrelid
+    WHERE NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = t.oid
+                                                    AND k.contype IN ('p', 'u', 'x'))
+      AND NOT EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+    UNION ALL
+    SELECT t.relname, t.tbl, 'constraint', k.conname::text,
+           format('ALTER TABLE %s ADD CONSTRAINT %I %s', t.tbl, k.conname, pg_get_constraintdef(k.oid))
+    FROM extension_tables t
+    JOIN pg_constraint k ON k.conrelid = t.oid
+    WHERE k.conparentid = 0 AND k.coninhcount = 0
+    UNION ALL
+    SELECT t.relname, t.tbl, 'trigger', g.tgname::text,
+           pg_get_triggerdef(g.oid)
+           || CASE g.tgenabled WHEN 'D' THEN format('; ALTER TABLE %s DISABLE TRIGGER %I', t.tbl, g.tgname)
+                               WHEN 'A' THEN format('; ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, g.tgname)
+                               WHEN 'R' THEN format('; ALTER TABLE %s ENABLE REPLICA TRIGGER %I', t.tbl, g.tgname)
+                               ELSE '' END
+    FROM extension_tables t
+    JOIN pg_trigger g ON g.tgrelid = t.oid AND NOT g.tgisinternal
+    WHERE g.tgparentid = 0
+    UNION ALL
+    SELECT t.relname, t.tbl, 'rule', r.rulename::text, rtrim(pg_get_ruledef(r.oid), ';')
+    FROM extension_tables t
+    JOIN pg_rewrite r ON r.ev_class = t.oid
+    UNION ALL
+    SELECT t.relname, t.tbl, 'policy', p.polname::text,
+           format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', p.polname, t.tbl,
+                  CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                  CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                  (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE r::regrole::text END, ', ')
+                   FROM unnest(p.polroles) r),
+                  ' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')',
+                  ' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')')
+    FROM extension_tables t
+    JOIN pg_policy p ON p.polrelid = t.oid
+    UNION ALL
+    SELECT t.relname, t.tbl, 'storage parameter', o, format('ALTER TABLE %s SET (%s)', t.tbl, o)
+    FROM extension_tables t
+    JOIN pg_class c ON c.oid = t.oid, unnest(c.reloptions) o
+    UNION ALL
+    SELECT t.relname, t.tbl, 'replica identity', r.identity,
+           format('ALTER TABLE %s REPLICA IDENTITY %s', t.tbl, r.identity)
+    FROM extension_tables t
+    JOIN pg_class c ON c.oid = t.oid
+    CROSS JOIN LATERAL (
+        SELECT CASE c.relreplident WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING'
+                    ELSE 'USING INDEX ' || (SELECT quote_ident(x.relname) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                                            WHERE i.indrelid = t.oid AND i.indisreplident) END) r(identity)
+    WHERE c.relreplident <> 'd'
+    UNION ALL
+    -- Column settings: a statistics target, n_distinct, storage, compression.
+    SELECT c.relname, c.tbl, 'column setting', format('%s %s', c.attname, s.setting),
+           format('ALTER TABLE %s ALTER COLUMN %I %s', c.tbl, c.attname, s.setting)
+    FROM columns c
+    JOIN pg_type ty ON ty.oid = c.atttypid
+    CROSS JOIN LATERAL (
+        SELECT 'SET STATISTICS ' || c.attstattarget WHERE c.attstattarget >= 0
+        UNION ALL
+        SELECT format('SET (%s)', o) FROM unnest(c.attoptions) o
+        WHERE split_part(o, '=', 1) IN ('n_distinct', 'n_distinct_inherited')
+        UNION ALL
+        SELECT 'SET STORAGE ' || CASE c.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
+                                                   WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
+        WHERE c.attstorage <> ty.typstorage
+        UNION ALL
+        SELECT 'SET COMPRESSION ' || CASE c.attcompression WHEN 'p' THEN 'pglz' ELSE 'lz4' END
+        WHERE c.attcompression <> ''
+    ) s(setting)
+)
+SELECT p.tbl, p.kind, p.name, p.statement, p.kind = 'column'
+FROM present p
+WHERE p.statement IS NOT NULL
+  AND NOT EXISTS (SELECT FROM own o WHERE o.table_name = p.relname AND o.kind = p.kind AND p.name = ANY (o.names))
+-- The order to run them in: columns; then indexes before the constraints
+-- and replica identities that may use them, foreign keys last.
+ORDER BY array_position('{column,index,constraint,trigger,rule,policy,storage parameter,replica identity,column setting}'::text[], p.kind),
+         p.kind = 'constraint' AND p.statement LIKE '% FOREIGN KEY %', p.tbl::text, p.name
+$$;
+COMMENT ON FUNCTION tenancy.extension_table_additions() IS
+    'What a DBA added to the extension''s own tables, which a dump does not save, with the statement that makes each again (columns before the rows).';
+GRANT EXECUTE ON FUNCTION tenancy.extension_table_additions() TO PUBLIC;
+
+CREATE FUNCTION tenancy.check_extension_tables()
+    RETURNS TABLE (severity text, object text, finding text, fix text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT 'warning',
+       a.table_name::text,
+       CASE a.kind
+           WHEN 'column' THEN format('column "%s" was added to %s, an extension table: a dump saves its values but a restore makes the table without it, so the table''s rows fail to load%s',
+                                     a.name, a.table_name,
+                                     CASE WHEN a.table_name = 'tenancy.file_access_log'::regclass THEN ' (and the log''s months to attach)' ELSE '' END)
+           WHEN 'replica identity' THEN format('the replica identity of %s, an extension table, was set to %s: a dump does not save it', a.table_name, a.name)
+           ELSE format('%s "%s" was added to %s, an extension table: a dump does not save it, and a restore leaves it out',
+                       a.kind, a.name, a.table_name)
+       END,
+       a.statement || CASE WHEN a.before_rows
+                           THEN '; -- in the restored database, before its rows (README, Dump and restore)'
+                           ELSE '; -- in the restored database, after its rows' END
+FROM tenancy.extension_table_additions() a
+$$;
+COMMENT ON FUNCTION tenancy.check_extension_tables() IS
+    'Finding (20) of tenancy.check(): what a DBA added to the extension''s own tables, which a dump does not save.';
+GRANT EXECUTE ON FUNCTION tenancy.check_extension_tables() TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION tenancy.check()
+    RETURNS TABLE (severity text, object text, finding text, fix text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT * FROM tenancy.check_configuration()
+    UNION ALL
+    SELECT * FROM tenancy.check_rollups()
+    UNION ALL
+    SELECT * FROM tenancy.check_guards()
+    UNION ALL
+    SELECT * FROM tenancy.check_protected_keys()
+    UNION ALL
+    SELECT * FROM tenancy.check_rollup_state()
+    UNION ALL
+    SELECT * FROM tenancy.check_extension_tables();
+END;
