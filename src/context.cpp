@@ -327,20 +327,6 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
     Datum user_id = required_arg(fcinfo, 1, "user_id");
     bool is_local = PG_NARGS() < 3 || DatumGetBool(required_arg(fcinfo, 2, "is_local"));
 
-    const auto& current = current_context();
-    bool changes = !current || current->org_id != pg::uuid_from_datum(org_id) ||
-                   current->user_id != pg::uuid_from_datum(user_id);
-    if (changes && tenant_queries_open()) {
-        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                        "cannot change the tenant context while a query that reads tenant rows "
-                        "is open",
-                        "An open cursor or loop, or the statement that calls "
-                        "tenancy.set_context(), reads a table under row level security; the rest "
-                        "of its rows would be read partly under each context.",
-                        "Close the cursor first, and call tenancy.set_context() in a statement "
-                        "of its own.");
-    }
-
     auto role = lookup_membership(org_id, user_id);
     if (!role) {
         // One answer for unknown org, unknown user, deactivated member and
@@ -351,6 +337,21 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
                             pg::uuid_from_datum(org_id).to_string());
     }
     core::TenantContext context{pg::uuid_from_datum(org_id), pg::uuid_from_datum(user_id), *role};
+    // A change of role counts (1.11): the same member again, whose role was
+    // changed meanwhile, would have an open query read the rest of its rows
+    // under the new role, and the query itself fails once it runs on.
+    const auto& current = current_context();
+    if ((!current || !(*current == context)) && tenant_queries_open()) {
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "cannot change the tenant context while a query that reads tenant rows "
+                        "is open",
+                        "An open cursor or loop, or the statement that calls "
+                        "tenancy.set_context(), reads a table under row level security; the rest "
+                        "of its rows would be read partly under each context (the member's role "
+                        "counts: it may have changed since the context was set).",
+                        "Close the cursor first, and call tenancy.set_context() in a statement "
+                        "of its own.");
+    }
     if (is_local && !IsTransactionBlock()) {
         ereport(WARNING,
                 (errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),

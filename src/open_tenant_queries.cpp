@@ -138,10 +138,10 @@ void note_query_running(QueryDesc* query) {
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                  errmsg("the tenant context changed while a query that reads tenant rows was "
                         "open"),
-                 errdetail("The query began under another context, which a rollback to a "
-                           "savepoint (or of a PL/pgSQL block with an exception handler) has "
-                           "since replaced; it would read the rest of its rows partly under "
-                           "each."),
+                 errdetail("The query began under another context, which has since been "
+                           "replaced (by a rollback to a savepoint, or of a PL/pgSQL block with "
+                           "an exception handler); it would read the rest of its rows partly "
+                           "under each."),
                  errhint("Close the cursor and run the query again.")));
     }
 }

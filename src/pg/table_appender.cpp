@@ -58,6 +58,23 @@ void forget_sequences(Oid relid) {
     }
 }
 
+// Whether a column's default is nextval() of a sequence the column owns, as
+// serial makes it (past the implicit cast to the column's type).
+bool is_owned_sequence_default(Relation relation, int attnum, Node* expression) {
+    Node* node = strip_implicit_coercions(expression);
+    if (node == nullptr || !IsA(node, FuncExpr)) return false;
+    auto* call = reinterpret_cast<FuncExpr*>(node);
+    if (call->funcid != F_NEXTVAL || list_length(call->args) != 1) return false;
+    auto* argument = static_cast<Node*>(linitial(call->args));
+    if (!IsA(argument, Const)) return false;
+    auto* sequence = reinterpret_cast<Const*>(argument);
+    if (sequence->constisnull || sequence->consttype != REGCLASSOID) return false;
+    Oid owner = InvalidOid;
+    int32 column = 0;
+    return sequenceIsOwned(DatumGetObjectId(sequence->constvalue), DEPENDENCY_AUTO, &owner, &column) &&
+           owner == RelationGetRelid(relation) && column == attnum;
+}
+
 // The sequence of an identity column, or the one a column owns (OWNED BY,
 // as serial makes); an error if there is none.
 Oid column_sequence(Oid relid, int attnum) {
@@ -267,6 +284,7 @@ TableAppender::TableAppender(const char* schema, const char* table) {
         }
     }
     default_states_.assign(defaulted_.size(), nullptr);
+    default_as_owner_.assign(defaulted_.size(), false);
     values_.assign(RelationGetDescr(relation)->natts, Datum(0));
     nulls_.assign(RelationGetDescr(relation)->natts, true);
     assigned_.assign(RelationGetDescr(relation)->natts, false);
@@ -376,15 +394,32 @@ void TableAppender::apply_defaults() {
         Relation relation = relation_;
         EState* estate = estate_;
         ExprState*& state = default_states_[i];
+        char& as_owner = default_as_owner_[i];
         bool is_null = true;
         Datum value = call([&] {
             if (state == nullptr) {
-                auto* expression = reinterpret_cast<Expr*>(build_column_default(relation, attnum));
-                if (expression == nullptr) expression = reinterpret_cast<Expr*>(makeNullConst(
+                Node* expression = build_column_default(relation, attnum);
+                if (expression == nullptr) expression = reinterpret_cast<Node*>(makeNullConst(
                     TupleDescAttr(RelationGetDescr(relation), attnum - 1)->atttypid, -1, InvalidOid));
-                state = ExecPrepareExpr(expression, estate);
+                as_owner = is_owned_sequence_default(relation, attnum, expression);
+                state = ExecPrepareExpr(reinterpret_cast<Expr*>(expression), estate);
             }
-            return ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &is_null);
+            if (!as_owner) return ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &is_null);
+            // A serial column a DBA added: its nextval() is the table's, as an
+            // identity column's is (next_sequence_value), not the caller's,
+            // who has no grant on the sequence (the application writes these
+            // tables only through the extension). Other defaults run as the
+            // caller, as PostgreSQL runs them (current_user stays the login).
+            // On error the (sub)transaction's abort restores the user.
+            Oid saved_user = InvalidOid;
+            int saved_security = 0;
+            GetUserIdAndSecContext(&saved_user, &saved_security);
+            SetUserIdAndSecContext(relation->rd_rel->relowner,
+                                   saved_security | SECURITY_LOCAL_USERID_CHANGE |
+                                       SECURITY_RESTRICTED_OPERATION);
+            Datum result = ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &is_null);
+            SetUserIdAndSecContext(saved_user, saved_security);
+            return result;
         });
         values_[attnum - 1] = value;
         nulls_[attnum - 1] = is_null;

@@ -98,6 +98,9 @@ private:
     // executable state once a row needed it.
     std::vector<int> defaulted_;
     std::vector<ExprState*> default_states_;
+    // Per defaulted column: its default is nextval() of a sequence the column
+    // owns (serial), evaluated as the table's owner (see apply_defaults).
+    std::vector<char> default_as_owner_;
     bool fires_after_triggers_ = false;
     bool finished_ = false;
 };

@@ -7,7 +7,7 @@
 -- No wrapping transaction: second connections (dblink) must see the fixtures,
 -- so they are committed, created under unique slugs and deleted at the end.
 -- Runs as tenancy_test_app; pg_prove passes --set tcp_port=<port>.
-SELECT plan(73);
+SELECT plan(76);
 
 -- SQLSTATE of a command, '00000' when it succeeds. For checks that cannot
 -- use pgTAP directly (under SET ROLE tenancy_app the pgTAP temp tables,
@@ -364,6 +364,35 @@ BEGIN;
 SELECT tenancy.set_context(:'org_a', :'a_owner') AS ignored \gset
 UPDATE tenancy.members SET deactivated_at = NULL
 WHERE organization_id = :'org_a' AND user_id = :'a_student';
+COMMIT;
+
+-- The same member again, whose role changed meanwhile, under an open cursor:
+-- set_context refuses, as for any other change (1.11 library; before, it let
+-- the change through, and the cursor's next FETCH, or the COMMIT of a WITH
+-- HOLD cursor, failed instead, losing the transaction's writes).
+SELECT dblink_connect('role_probe', :'conn_app') AS ignored \gset
+SELECT dblink_exec('role_probe', 'BEGIN') AS ignored \gset
+SELECT v AS ignored FROM dblink('role_probe', format('SELECT tenancy.set_context(%L, %L)::text', :'org_a', :'a_student'))
+    AS t(v text) \gset
+SELECT dblink_exec('role_probe', 'DECLARE held CURSOR WITH HOLD FOR SELECT id FROM tenancy.files') AS ignored \gset
+SELECT dblink_exec('role_probe', 'MOVE 1 IN held') AS ignored \gset
+BEGIN;
+SELECT tenancy.set_context(:'org_a', :'a_owner') AS ignored \gset
+UPDATE tenancy.members SET role = 'teacher' WHERE organization_id = :'org_a' AND user_id = :'a_student';
+COMMIT;
+SELECT dblink_exec('role_probe', 'SAVEPOINT before_refusal') AS ignored \gset
+SELECT is(pg_temp.sqlstate_of(format('SELECT * FROM dblink(%L, %L) AS t(v text)', 'role_probe',
+                                     format('SELECT tenancy.set_context(%L, %L)::text', :'org_a', :'a_student'))),
+          '55000',
+          'set_context for the same member, whose role changed, under an open cursor: refused');
+SELECT dblink_exec('role_probe', 'ROLLBACK TO SAVEPOINT before_refusal') AS ignored \gset
+SELECT is((SELECT v FROM dblink('role_probe', 'SELECT tenancy.current_member_role()::text') AS t(v text)),
+          'student', 'the context in effect is still the one the cursor began under');
+SELECT is(dblink_exec('role_probe', 'COMMIT'), 'COMMIT', 'the transaction commits, its WITH HOLD cursor stored');
+SELECT dblink_disconnect('role_probe') AS ignored \gset
+BEGIN;
+SELECT tenancy.set_context(:'org_a', :'a_owner') AS ignored \gset
+UPDATE tenancy.members SET role = 'student' WHERE organization_id = :'org_a' AND user_id = :'a_student';
 COMMIT;
 
 -- LOCK TABLE outside a transaction block fails as in PostgreSQL (25P01),

@@ -12,12 +12,14 @@
 --   4. a teacher does not read the history of an earlier file whose id a new
 --      file took (log rows record their file's created_at);
 --   5. a statement larger than work_mem is written in sorted chunks, each row
---      logged once and each version kept.
+--      logged once and each version kept;
+--   6. serial columns a DBA adds to the log and the versions take their
+--      values without a grant to the application (1.11 library).
 -- The application's statements run under SET LOCAL ROLE tenancy_test_app;
 -- the checks as the superuser, who reads what the application cannot (a
 -- deleted organization's rows). One transaction, rolled back.
 BEGIN;
-SELECT plan(27);
+SELECT plan(31);
 
 SELECT 'edges-' || left(md5(random()::text || clock_timestamp()::text), 10) AS run,
        gen_random_uuid() AS owner, gen_random_uuid() AS teacher, gen_random_uuid() AS student,
@@ -237,6 +239,31 @@ SELECT is((SELECT count(*) FROM tenancy.files f JOIN tenancy.file_versions v
              AND v.size_bytes = f.size_bytes - 1 AND v.checksum = repeat('c', 100)
              AND v.created_by = :'owner'), 5000::bigint,
           '... and every old content kept once as version 1, by the owner');
+
+-------------------------------------------------------------------------------
+-- 6. Serial columns a DBA adds to the log and the versions (1.11 library):
+-- their nextval() is the table's, as an identity's is; the application has
+-- no grant on their sequences and needs none. Other defaults still run as
+-- the caller: current_user is the login.
+-------------------------------------------------------------------------------
+SAVEPOINT dba_columns;
+ALTER TABLE tenancy.file_access_log ADD COLUMN dba_serial serial, ADD COLUMN dba_login name DEFAULT current_user;
+ALTER TABLE tenancy.file_versions ADD COLUMN dba_serial bigserial;
+SELECT gen_random_uuid() AS f6 \gset
+SELECT is(pg_temp.app(:'a', :'owner', format(
+              'INSERT INTO tenancy.files (id, path, name, size_bytes) VALUES (%L, %L, %L, 1);'
+              ' UPDATE tenancy.files SET size_bytes = 2 WHERE id = %L',
+              :'f6', :'run' || '/serial', 'serial', :'f6')), 'ok',
+          'a DBA''s serial columns on the log and the versions: the application writes files');
+SELECT is((SELECT string_agg(action || ' ' || (dba_serial > 0) || ' ' || dba_login, ', ' ORDER BY id)
+           FROM tenancy.file_access_log WHERE file_id = :'f6'),
+          'upload true tenancy_test_app, update true tenancy_test_app',
+          '... its log rows have the serial''s values, and current_user is the login');
+SELECT is((SELECT count(*) FROM tenancy.file_versions WHERE file_id = :'f6' AND dba_serial > 0), 1::bigint,
+          '... and so does the version row');
+SELECT is((SELECT has_sequence_privilege('tenancy_test_app', 'tenancy.file_access_log_dba_serial_seq', 'USAGE')),
+          false, '... with no grant on the sequence');
+ROLLBACK TO SAVEPOINT dba_columns;
 
 SELECT * FROM finish();
 ROLLBACK;
