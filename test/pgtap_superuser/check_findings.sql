@@ -843,22 +843,25 @@ ALTER TABLE tenancy.file_versions SET (fillfactor = 90);
 ALTER TABLE tenancy.events ALTER COLUMN kind SET STATISTICS 500, ALTER COLUMN kind SET (n_distinct = 50);
 ALTER TABLE tenancy.files ALTER COLUMN name SET STORAGE MAIN;
 SELECT is((SELECT string_agg(kind || ' ' || name, ', ') FROM tenancy.extension_table_additions()),
-          'column cf_source, column cf_class, index cf_files_class, index cf_members_user_org, '
-          'constraint cf_name_not_blank, constraint cf_files_member, trigger cf_files_touch, rule cf_notify, '
-          'policy cf_monitoring, storage parameter fillfactor=90, replica identity USING INDEX cf_members_user_org, '
-          'column setting kind SET (n_distinct=50), column setting kind SET STATISTICS 500, column setting name SET STORAGE MAIN',
-          '(20) each addition, in the order to make them again (columns first, foreign keys after other constraints)');
+          'column cf_source, column cf_class, default cf_source, index cf_files_class, index cf_members_user_org, '
+          'constraint cf_name_not_blank, trigger cf_files_touch, rule cf_notify, policy cf_monitoring, '
+          'storage parameter fillfactor=90, replica identity USING INDEX cf_members_user_org, '
+          'column setting kind SET (n_distinct=50), column setting kind SET STATISTICS 500, '
+          'column setting name SET STORAGE MAIN, constraint cf_files_member',
+          '(20) each addition, in the order to make them again (columns first, foreign keys last)');
 SELECT is(pg_temp.findings('tenancy.events'),
+          'warning: a default was added to column "cf_source" of tenancy.events, an extension table: a dump does not save it, and a restore leaves it out' || E'\n' ||
           'warning: column "cf_source" was added to tenancy.events, an extension table: a dump saves its values but a restore makes the table without it, so the table''s rows fail to load' || E'\n' ||
           'warning: column setting "kind SET (n_distinct=50)" was added to tenancy.events, an extension table: a dump does not save it, and a restore leaves it out' || E'\n' ||
           'warning: column setting "kind SET STATISTICS 500" was added to tenancy.events, an extension table: a dump does not save it, and a restore leaves it out' || E'\n' ||
           'warning: policy "cf_monitoring" was added to tenancy.events, an extension table: a dump does not save it, and a restore leaves it out',
           '(20) the findings: warnings');
-SELECT is((SELECT fix FROM tenancy.check() WHERE finding LIKE 'column "cf_source"%'),
-          'ALTER TABLE tenancy.events ADD COLUMN cf_source text DEFAULT ''web''::text NOT NULL; -- in the restored database, before its rows (README, Dump and restore)',
-          '(20) a column''s fix adds it before the rows');
+SELECT is((SELECT string_agg(fix, E'\n' ORDER BY fix) FROM tenancy.check() WHERE finding LIKE '%"cf_source"%'),
+          'ALTER TABLE tenancy.events ADD COLUMN cf_source text NOT NULL; -- in the restored database, step before_data (README, Dump and restore)' || E'\n' ||
+          'ALTER TABLE tenancy.events ALTER COLUMN cf_source SET DEFAULT ''web''::text; -- in the restored database, step after_data (README, Dump and restore)',
+          '(20) a column comes before the rows, its default after');
 SELECT is((SELECT fix FROM tenancy.check() WHERE finding LIKE 'policy "cf_monitoring"%'),
-          'CREATE POLICY cf_monitoring ON tenancy.events AS RESTRICTIVE FOR SELECT TO pg_monitor, pg_read_all_data USING ((kind <> ''secret''::text)); -- in the restored database, after its rows',
+          'CREATE POLICY cf_monitoring ON tenancy.events AS RESTRICTIVE FOR SELECT TO pg_monitor, pg_read_all_data USING ((kind <> ''secret''::text)); -- in the restored database, step after_data (README, Dump and restore)',
           '(20) a policy''s fix makes it again after the rows');
 CREATE TEMP TABLE cf_additions AS SELECT row_number() OVER () AS n, * FROM tenancy.extension_table_additions();
 -- Undone, as in a database that CREATE EXTENSION has just made ...
@@ -884,7 +887,7 @@ BEGIN
 END
 $$;
 SELECT is((SELECT array_agg(row(a.*)::text) FROM tenancy.extension_table_additions() a),
-          (SELECT array_agg(row(table_name, kind, name, statement, before_rows)::text ORDER BY n) FROM cf_additions),
+          (SELECT array_agg(row(table_name, kind, name, statement, restore_step)::text ORDER BY n) FROM cf_additions),
           '(20) made again by their statements: the same additions');
 ALTER TABLE tenancy.events DROP COLUMN cf_source, ALTER COLUMN kind SET STATISTICS -1,
     ALTER COLUMN kind RESET (n_distinct);

@@ -1,25 +1,52 @@
 -- What a DBA adds to the extension's own tables (README, Dump and restore;
--- check() finding 20), for the dump/restore round trip: columns with values
--- (one on the log, so its months must attach to a log that has it), indexes
--- (one on the log, whose months' copies the dump saves),
--- constraints, a trigger, a policy, storage and column settings, a replica
--- identity. Runs as the superuser after fixture.sql and log_months.sql.
+-- check() finding 20), for the dump/restore round trip. Runs as the
+-- superuser after fixture.sql and log_months.sql:
+--   columns with values: of a type of the DBA's own with a default, NOT NULL
+--   with a default, a serial and an index on the log (whose months the dump
+--   makes with their copies), an identity that has handed out values, a
+--   generated column;
+--   a default and NOT NULL on columns of the extension's own;
+--   indexes, a unique key a table of the DBA's references, a foreign key to
+--   a table of the DBA's, a CHECK, a trigger and a constraint trigger, a
+--   policy, storage parameters (the TOAST table's too), statistics, a
+--   replica identity.
 \set ON_ERROR_STOP 1
+CREATE SCHEMA dba;
+CREATE TYPE dba.storage_tier AS ENUM ('standard', 'archive');
+CREATE TABLE dba.sources (name text PRIMARY KEY);
+INSERT INTO dba.sources VALUES ('web'), ('mobile');
+
 ALTER TABLE tenancy.events ADD COLUMN source text NOT NULL DEFAULT 'web';
 UPDATE tenancy.events SET source = 'mobile' WHERE id % 3 = 0;
-ALTER TABLE tenancy.file_access_log ADD COLUMN client_ip inet;
+ALTER TABLE tenancy.events ADD COLUMN kind_upper text GENERATED ALWAYS AS (upper(kind)) STORED;
+ALTER TABLE tenancy.events ADD CONSTRAINT events_source_known FOREIGN KEY (source) REFERENCES dba.sources;
+ALTER TABLE tenancy.file_access_log ADD COLUMN client_ip inet, ADD COLUMN seq bigserial;
 CREATE INDEX file_access_log_client_ip_idx ON tenancy.file_access_log (client_ip);
 INSERT INTO tenancy.file_access_log (organization_id, file_id, action, client_ip)
 SELECT organization_id, id, 'view', '192.0.2.7' FROM tenancy.files ORDER BY id LIMIT 1;
-ALTER TABLE tenancy.files ADD COLUMN storage_class text COLLATE "C" DEFAULT 'standard';
-CREATE INDEX files_storage_class_idx ON tenancy.files (organization_id, storage_class) WHERE deleted_at IS NULL;
+ALTER TABLE tenancy.files ADD COLUMN tier dba.storage_tier DEFAULT 'standard';
+UPDATE tenancy.files SET tier = 'archive' WHERE path LIKE '%/1%';
+ALTER TABLE tenancy.files ALTER COLUMN mime_type SET DEFAULT 'application/octet-stream';
+UPDATE tenancy.files SET mime_type = 'application/pdf' WHERE mime_type IS NULL;
+ALTER TABLE tenancy.files ALTER COLUMN mime_type SET NOT NULL;
+ALTER TABLE tenancy.files SET (toast.autovacuum_enabled = false);
+CREATE INDEX files_tier_idx ON tenancy.files (organization_id, tier) WHERE deleted_at IS NULL;
+ALTER TABLE tenancy.files ADD CONSTRAINT files_org_id_name_key UNIQUE (organization_id, id, name);
+CREATE TABLE dba.file_notes (organization_id uuid, file_id uuid, name text, note text,
+    PRIMARY KEY (organization_id, file_id),
+    FOREIGN KEY (organization_id, file_id, name) REFERENCES tenancy.files (organization_id, id, name));
+INSERT INTO dba.file_notes SELECT organization_id, id, name, 'checked' FROM tenancy.files ORDER BY id LIMIT 3;
+ALTER TABLE tenancy.organizations ADD COLUMN external_id bigint GENERATED ALWAYS AS IDENTITY (START WITH 1000);
+ALTER TABLE tenancy.organizations ADD CONSTRAINT organizations_name_not_blank CHECK (btrim(name) <> '');
 CREATE UNIQUE INDEX members_user_org_idx ON tenancy.members (user_id, organization_id);
 ALTER TABLE tenancy.members REPLICA IDENTITY USING INDEX members_user_org_idx;
-ALTER TABLE tenancy.organizations ADD CONSTRAINT organizations_name_not_blank CHECK (btrim(name) <> '');
-CREATE FUNCTION public.dba_note_upload() RETURNS trigger LANGUAGE plpgsql AS
-    'BEGIN NEW.storage_class := coalesce(NEW.storage_class, ''standard''); RETURN NEW; END';
-CREATE TRIGGER files_dba_storage_class BEFORE INSERT ON tenancy.files
-    FOR EACH ROW EXECUTE FUNCTION public.dba_note_upload();
+CREATE FUNCTION dba.default_tier() RETURNS trigger LANGUAGE plpgsql AS
+    'BEGIN NEW.tier := coalesce(NEW.tier, ''standard''); RETURN NEW; END';
+CREATE TRIGGER files_default_tier BEFORE INSERT ON tenancy.files
+    FOR EACH ROW EXECUTE FUNCTION dba.default_tier();
+CREATE FUNCTION dba.noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+CREATE CONSTRAINT TRIGGER members_checked AFTER INSERT ON tenancy.members
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION dba.noop();
 CREATE POLICY events_monitoring ON tenancy.events FOR SELECT TO pg_monitor USING (kind <> 'secret');
 ALTER TABLE tenancy.file_versions SET (fillfactor = 90);
 ALTER TABLE tenancy.events ALTER COLUMN kind SET STATISTICS 500;

@@ -7,25 +7,65 @@
 -- (20) What was added to the extension's own tables after the extension made
 -- them. pg_dump saves the rows of an extension's tables, not their
 -- definitions: a restore's CREATE EXTENSION makes them as the extension
--- defines them, so an added index, constraint, trigger, rule, policy,
--- storage parameter or column setting does not come back, and the rows of a
--- table with an added column fail to load (COPY names a column the new table
--- lacks; for the log, its months then fail to attach). Each finding's fix is
--- the statement that makes the addition again in the restored database (a
--- column's before its rows: README, Dump and restore).
+-- defines them. So an added column, default, NOT NULL, identity, index,
+-- constraint, trigger, rule, policy, storage parameter, replica identity or
+-- column setting does not come back, and the rows of a table with an added
+-- column fail to load (COPY names a column the new table lacks; for the log,
+-- its months then fail to attach). Each addition comes with the statement
+-- that makes it again in the restored database, and the step of the README's
+-- recipe (Dump and restore) it belongs to:
+--   before_data      columns (type, collation, NOT NULL, a generated
+--                    column's expression): after the schemas, extensions and
+--                    types, before the rest of the dump;
+--   after_data       defaults (a serial's sequence is the dump's: its
+--                    ownership first), identities (with their sequence's
+--                    value, which the dump does not save), the rest: after
+--                    the dump's tables and rows, before its indexes,
+--                    constraints and triggers, which may need them (a foreign
+--                    key to a key added here);
+--   after_post_data  foreign keys (they may reference the dump's keys), and
+--                    everything on the log, whose months the dump makes with
+--                    copies of it (their INDEX ATTACH entries left out).
 --
 -- What the extension itself defines is listed below, as every version since
 -- 1.0 leaves it (an upgraded database's tables are the same as a fresh
 -- install's: test/roundtrip). A version that changes its tables changes this
 -- list with them; a fresh install's check() is empty (check_findings.sql).
 -- Things inherited from the log (a partition's columns, constraints, index
--- and trigger copies) are reported once, on the log.
+-- and trigger copies) are reported once, on the log. Changes to what the
+-- extension defines (another default for one of its columns, a setting of one
+-- of its indexes) are not additions and are not reported.
 CREATE FUNCTION tenancy.extension_table_additions()
-    RETURNS TABLE (table_name regclass, kind text, name text, statement text, before_rows boolean)
+    RETURNS TABLE (table_name regclass, kind text, name text, statement text, restore_step text)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
 WITH own(table_name, kind, names) AS (VALUES
+    ('organizations', 'default', '{id,storage_quota_bytes,event_retention,created_at,updated_at}'),
+    ('organizations', 'not null', '{id,slug,name,storage_quota_bytes,event_retention,created_at,updated_at}'),
+    ('members', 'default', '{created_at,updated_at}'),
+    ('members', 'not null', '{organization_id,user_id,role,created_at,updated_at}'),
+    ('files', 'default', '{organization_id,id,owner_id,visibility,version,created_at,updated_at}'),
+    ('files', 'not null', '{organization_id,id,owner_id,path,name,size_bytes,visibility,version,created_at,updated_at}'),
+    ('file_versions', 'default', '{created_at}'),
+    ('file_versions', 'not null', '{organization_id,file_id,version,path,size_bytes,created_at}'),
+    ('file_access_log', 'default', '{id,at,txid}'),
+    ('file_access_log', 'not null', '{organization_id,id,file_id,action,at,txid}'),
+    ('file_access_log', 'owned sequence', '{tenancy.file_access_log_ids}'),
+    ('file_access_log_purges', 'default', '{purged_at,purged_by}'),
+    ('file_access_log_purges', 'not null', '{purged_at,purged_by,older_than,rows_purged}'),
+    ('file_access_log_purges', 'identity', '{id}'),
+    ('events', 'default', '{organization_id,user_id,at,txid}'),
+    ('events', 'not null', '{organization_id,kind,at,txid}'),
+    ('events', 'identity', '{id}'),
+    ('event_rollups', 'not null', '{organization_id,hour,kind,events,value_count,value_sum,value_sketch,user_sketch}'),
+    ('event_rollups_deferred', 'not null', '{organization_id,hour,kind,events,value_count,value_sum,value_sketch,user_sketch,deferred_at}'),
+    ('file_rollups', 'not null', '{organization_id,hour,uploads,downloads,bytes_uploaded,bytes_downloaded,user_sketch}'),
+    ('file_rollups_deferred', 'not null', '{organization_id,hour,uploads,downloads,bytes_uploaded,bytes_downloaded,user_sketch,deferred_at}'),
+    ('rollup_state', 'default', '{singleton,runs}'),
+    ('rollup_state', 'not null', '{singleton,last_snapshot,runs}'),
+    ('protected_tables', 'default', '{default_set,granted,granted_sequences,granted_schema_usage,protected_at,protected_by}'),
+    ('protected_tables', 'not null', '{relid,tenant_column,rls_was_enabled,rls_was_forced,default_set,granted,granted_sequences,granted_schema_usage,protected_at,protected_by}'),
     ('organizations', 'column', '{id,name,slug,storage_quota_bytes,event_retention,created_at,updated_at}'::text[]),
     ('organizations', 'index', '{organizations_pkey,organizations_slug_key}'),
     ('organizations', 'constraint', '{organizations_pkey,organizations_slug_key,organizations_name_length,organizations_slug_format,organizations_quota_nonnegative,organizations_retention_positive}'),
@@ -85,41 +125,82 @@ WITH own(table_name, kind, names) AS (VALUES
     ('protected_tables', 'constraint', '{protected_tables_pkey}'),
     ('protected_tables', 'policy', '{protected_tables_read}')
 ), extension_tables AS (
-    SELECT c.oid, c.relname, c.oid::regclass AS tbl
+    SELECT c.oid, c.relname, c.oid::regclass AS tbl, c.relkind
     FROM pg_depend d
     JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_tenancy'
     JOIN pg_class c ON c.oid = d.objid AND c.relkind IN ('r', 'p')
     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
       AND d.deptype = 'e'
 ), columns AS (
-    SELECT t.relname, t.tbl, a.*
+    -- Every column, a partition's inherited ones too (for their settings).
+    SELECT t.relname, t.tbl, t.relkind, a.*, ty.typcollation, ty.typstorage,
+           pg_get_expr(d.adbin, d.adrelid) AS default_expression
     FROM extension_tables t
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
-    WHERE a.attinhcount = 0
-), present(relname, tbl, kind, name, statement) AS (
-    SELECT c.relname, c.tbl, 'column', c.attname::text,
-           format('ALTER TABLE %s ADD COLUMN %I %s%s%s%s%s', c.tbl, c.attname,
+    JOIN pg_type ty ON ty.oid = a.atttypid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+), present(relname, tbl, relkind, kind, name, statement, step, position) AS (
+    SELECT c.relname, c.tbl, c.relkind, 'column', c.attname::text,
+           format('ALTER TABLE %s ADD COLUMN %I %s%s%s', c.tbl, c.attname,
                   format_type(c.atttypid, c.atttypmod),
-                  CASE WHEN c.attcollation <> 0 AND c.attcollation <> ty.typcollation
+                  CASE WHEN c.attcollation <> 0 AND c.attcollation <> c.typcollation
                        THEN ' COLLATE ' || c.attcollation::regcollation END,
-                  CASE WHEN c.attgenerated = 's' THEN format(' GENERATED ALWAYS AS (%s) STORED', pg_get_expr(d.adbin, d.adrelid))
-                       WHEN d.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid) END,
-                  CASE c.attidentity WHEN 'a' THEN ' GENERATED ALWAYS AS IDENTITY'
-                                     WHEN 'd' THEN ' GENERATED BY DEFAULT AS IDENTITY' END,
-                  CASE WHEN c.attnotnull AND c.attidentity = '' THEN ' NOT NULL' END)
+                  CASE WHEN c.attgenerated = 's' THEN format(' GENERATED ALWAYS AS (%s) STORED', c.default_expression)
+                       WHEN c.attnotnull THEN ' NOT NULL' END),
+           'before_data', c.attnum
+    FROM columns c WHERE c.attinhcount = 0
+    UNION ALL
+    SELECT c.relname, c.tbl, c.relkind, 'default', c.attname::text,
+           format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', c.tbl, c.attname, c.default_expression),
+           'after_data', 0
+    FROM columns c WHERE c.attinhcount = 0 AND c.atthasdef AND c.attgenerated = ''
+    UNION ALL
+    -- Of the extension's own columns only (an added one has it in its ADD
+    -- COLUMN); an identity's comes with it.
+    SELECT c.relname, c.tbl, c.relkind, 'not null', c.attname::text,
+           format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', c.tbl, c.attname), 'after_data', 0
     FROM columns c
-    JOIN pg_type ty ON ty.oid = c.atttypid
-    LEFT JOIN pg_attrdef d ON d.adrelid = c.attrelid AND d.adnum = c.attnum
+    WHERE c.attinhcount = 0 AND c.attnotnull AND c.attidentity = ''
+      AND EXISTS (SELECT FROM own o WHERE o.table_name = c.relname AND o.kind = 'column' AND c.attname = ANY (o.names))
+    UNION ALL
+    -- The identity's sequence is made with it, as it was, and set to where
+    -- it stands now (the dump saves neither).
+    SELECT c.relname, c.tbl, c.relkind, 'identity', c.attname::text,
+           format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY (SEQUENCE NAME %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s)%s',
+                  c.tbl, c.attname, CASE c.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END,
+                  q.seqrelid::regclass, q.seqincrement, q.seqmin, q.seqmax, q.seqstart, q.seqcache,
+                  CASE WHEN q.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END,
+                  -- (Read as pg_sequences reads it: a caller who may not
+                  -- read the sequence is told so, and check() still runs.)
+                  CASE WHEN NOT has_sequence_privilege(q.seqrelid, 'SELECT,USAGE')
+                       THEN '; -- set its sequence to where it stands in this database (setval): its value is not readable here'
+                       WHEN pg_sequence_last_value(q.seqrelid::regclass) IS NOT NULL
+                       THEN format('; SELECT setval(%L, %s)', q.seqrelid::regclass, pg_sequence_last_value(q.seqrelid::regclass)) END),
+           'after_data', 0
+    FROM columns c
+    JOIN pg_sequence q ON q.seqrelid = pg_get_serial_sequence(c.tbl::text, c.attname)::regclass
+    WHERE c.attinhcount = 0 AND c.attidentity <> ''
+    UNION ALL
+    -- A sequence a column owns (serial): the dump makes it, and sets its
+    -- value, but not its owner.
+    SELECT t.relname, t.tbl, t.relkind, 'owned sequence', s.oid::regclass::text,
+           format('ALTER SEQUENCE %s OWNED BY %s.%I', s.oid::regclass, t.tbl, a.attname), 'after_data', 0
+    FROM extension_tables t
+    JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid AND d.refobjsubid > 0
+                    AND d.classid = 'pg_class'::regclass AND d.deptype = 'a'
+    JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
     UNION ALL
     -- Indexes that back no constraint (a constraint's is made with it), nor
     -- are a partition of another. One on the log is made again on the whole
-    -- log (not ON ONLY), after the rows: it then takes the months' own copies
-    -- that the dump restored (README: leave out the dump's INDEX ATTACH
-    -- entries, which would name it before it exists).
-    SELECT t.relname, t.tbl, 'index', x.relname::text,
+    -- log (not ON ONLY): it then takes the months' own copies that the dump
+    -- restored (README: leave out the dump's INDEX ATTACH entries, which
+    -- would name it before it exists).
+    SELECT t.relname, t.tbl, t.relkind, 'index', x.relname::text,
            CASE WHEN x.relkind = 'I'
                 THEN replace(pg_get_indexdef(i.indexrelid), format(' ON ONLY %s ', t.tbl), format(' ON %s ', t.tbl))
-                ELSE pg_get_indexdef(i.indexrelid) END
+                ELSE pg_get_indexdef(i.indexrelid) END,
+           'after_data', 0
     FROM extension_tables t
     JOIN pg_index i ON i.indrelid = t.oid
     JOIN pg_class x ON x.oid = i.indexrelid
@@ -127,27 +208,30 @@ WITH own(table_name, kind, names) AS (VALUES
                                                     AND k.contype IN ('p', 'u', 'x'))
       AND NOT EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
     UNION ALL
-    SELECT t.relname, t.tbl, 'constraint', k.conname::text,
-           format('ALTER TABLE %s ADD CONSTRAINT %I %s', t.tbl, k.conname, pg_get_constraintdef(k.oid))
+    -- (A constraint trigger is a trigger, below.)
+    SELECT t.relname, t.tbl, t.relkind, 'constraint', k.conname::text,
+           format('ALTER TABLE %s ADD CONSTRAINT %I %s', t.tbl, k.conname, pg_get_constraintdef(k.oid)),
+           CASE WHEN k.contype = 'f' THEN 'after_post_data' ELSE 'after_data' END, 0
     FROM extension_tables t
     JOIN pg_constraint k ON k.conrelid = t.oid
-    WHERE k.conparentid = 0 AND k.coninhcount = 0
+    WHERE k.conparentid = 0 AND k.coninhcount = 0 AND k.contype <> 't'
     UNION ALL
-    SELECT t.relname, t.tbl, 'trigger', g.tgname::text,
+    SELECT t.relname, t.tbl, t.relkind, 'trigger', g.tgname::text,
            pg_get_triggerdef(g.oid)
            || CASE g.tgenabled WHEN 'D' THEN format('; ALTER TABLE %s DISABLE TRIGGER %I', t.tbl, g.tgname)
                                WHEN 'A' THEN format('; ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, g.tgname)
                                WHEN 'R' THEN format('; ALTER TABLE %s ENABLE REPLICA TRIGGER %I', t.tbl, g.tgname)
-                               ELSE '' END
+                               ELSE '' END,
+           'after_data', 0
     FROM extension_tables t
     JOIN pg_trigger g ON g.tgrelid = t.oid AND NOT g.tgisinternal
     WHERE g.tgparentid = 0
     UNION ALL
-    SELECT t.relname, t.tbl, 'rule', r.rulename::text, rtrim(pg_get_ruledef(r.oid), ';')
+    SELECT t.relname, t.tbl, t.relkind, 'rule', r.rulename::text, rtrim(pg_get_ruledef(r.oid), ';'), 'after_data', 0
     FROM extension_tables t
     JOIN pg_rewrite r ON r.ev_class = t.oid
     UNION ALL
-    SELECT t.relname, t.tbl, 'policy', p.polname::text,
+    SELECT t.relname, t.tbl, t.relkind, 'policy', p.polname::text,
            format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', p.polname, t.tbl,
                   CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
                   CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
@@ -155,16 +239,24 @@ WITH own(table_name, kind, names) AS (VALUES
                   (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE r::regrole::text END, ', ')
                    FROM unnest(p.polroles) r),
                   ' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')',
-                  ' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')')
+                  ' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')'),
+           'after_data', 0
     FROM extension_tables t
     JOIN pg_policy p ON p.polrelid = t.oid
     UNION ALL
-    SELECT t.relname, t.tbl, 'storage parameter', o, format('ALTER TABLE %s SET (%s)', t.tbl, o)
+    -- The table's storage parameters and its TOAST table's.
+    SELECT t.relname, t.tbl, t.relkind, 'storage parameter', o.option, format('ALTER TABLE %s SET (%s)', t.tbl, o.option),
+           'after_data', 0
     FROM extension_tables t
-    JOIN pg_class c ON c.oid = t.oid, unnest(c.reloptions) o
+    JOIN pg_class c ON c.oid = t.oid
+    CROSS JOIN LATERAL (
+        SELECT unnest(c.reloptions)
+        UNION ALL
+        SELECT 'toast.' || unnest(toast.reloptions) FROM pg_class toast WHERE toast.oid = c.reltoastrelid
+    ) o(option)
     UNION ALL
-    SELECT t.relname, t.tbl, 'replica identity', r.identity,
-           format('ALTER TABLE %s REPLICA IDENTITY %s', t.tbl, r.identity)
+    SELECT t.relname, t.tbl, t.relkind, 'replica identity', r.identity,
+           format('ALTER TABLE %s REPLICA IDENTITY %s', t.tbl, r.identity), 'after_data', 0
     FROM extension_tables t
     JOIN pg_class c ON c.oid = t.oid
     CROSS JOIN LATERAL (
@@ -173,11 +265,16 @@ WITH own(table_name, kind, names) AS (VALUES
                                             WHERE i.indrelid = t.oid AND i.indisreplident) END) r(identity)
     WHERE c.relreplident <> 'd'
     UNION ALL
+    SELECT t.relname, t.tbl, t.relkind, 'clustered on', x.relname::text,
+           format('ALTER TABLE %s CLUSTER ON %I', t.tbl, x.relname), 'after_data', 0
+    FROM extension_tables t
+    JOIN pg_index i ON i.indrelid = t.oid AND i.indisclustered
+    JOIN pg_class x ON x.oid = i.indexrelid
+    UNION ALL
     -- Column settings: a statistics target, n_distinct, storage, compression.
-    SELECT c.relname, c.tbl, 'column setting', format('%s %s', c.attname, s.setting),
-           format('ALTER TABLE %s ALTER COLUMN %I %s', c.tbl, c.attname, s.setting)
+    SELECT c.relname, c.tbl, c.relkind, 'column setting', format('%s %s', c.attname, s.setting),
+           format('ALTER TABLE %s ALTER COLUMN %I %s', c.tbl, c.attname, s.setting), 'after_data', 0
     FROM columns c
-    JOIN pg_type ty ON ty.oid = c.atttypid
     CROSS JOIN LATERAL (
         SELECT 'SET STATISTICS ' || c.attstattarget WHERE c.attstattarget >= 0
         UNION ALL
@@ -186,23 +283,28 @@ WITH own(table_name, kind, names) AS (VALUES
         UNION ALL
         SELECT 'SET STORAGE ' || CASE c.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
                                                    WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
-        WHERE c.attstorage <> ty.typstorage
+        WHERE c.attstorage <> c.typstorage
         UNION ALL
         SELECT 'SET COMPRESSION ' || CASE c.attcompression WHEN 'p' THEN 'pglz' ELSE 'lz4' END
         WHERE c.attcompression <> ''
     ) s(setting)
 )
-SELECT p.tbl, p.kind, p.name, p.statement, p.kind = 'column'
+SELECT p.tbl, p.kind, p.name, p.statement,
+       -- Everything on the log but its columns waits for its months.
+       CASE WHEN p.relkind = 'p' AND p.step = 'after_data' THEN 'after_post_data' ELSE p.step END
 FROM present p
 WHERE p.statement IS NOT NULL
   AND NOT EXISTS (SELECT FROM own o WHERE o.table_name = p.relname AND o.kind = p.kind AND p.name = ANY (o.names))
--- The order to run them in: columns; then indexes before the constraints
--- and replica identities that may use them, foreign keys last.
-ORDER BY array_position('{column,index,constraint,trigger,rule,policy,storage parameter,replica identity,column setting}'::text[], p.kind),
-         p.kind = 'constraint' AND p.statement LIKE '% FOREIGN KEY %', p.tbl::text, p.name
+-- The order to run them in, within a step: sequences owned before defaults
+-- use them; indexes before the constraints and replica identities that may
+-- use them; foreign keys last.
+ORDER BY array_position('{before_data,after_data,after_post_data}'::text[],
+                        CASE WHEN p.relkind = 'p' AND p.step = 'after_data' THEN 'after_post_data' ELSE p.step END),
+         array_position('{column,owned sequence,default,not null,identity,index,constraint,trigger,rule,policy,storage parameter,replica identity,clustered on,column setting}'::text[], p.kind),
+         p.kind = 'constraint' AND p.statement LIKE '% FOREIGN KEY %', p.tbl::text, p.position, p.name
 $$;
 COMMENT ON FUNCTION tenancy.extension_table_additions() IS
-    'What a DBA added to the extension''s own tables, which a dump does not save, with the statement that makes each again (columns before the rows).';
+    'What a DBA added to the extension''s own tables, which a dump does not save, with the statement that makes each again and the step of a restore it belongs to.';
 GRANT EXECUTE ON FUNCTION tenancy.extension_table_additions() TO PUBLIC;
 
 CREATE FUNCTION tenancy.check_extension_tables()
@@ -212,17 +314,31 @@ CREATE FUNCTION tenancy.check_extension_tables()
     AS $$
 SELECT 'warning',
        a.table_name::text,
-       CASE a.kind
-           WHEN 'column' THEN format('column "%s" was added to %s, an extension table: a dump saves its values but a restore makes the table without it, so the table''s rows fail to load%s',
-                                     a.name, a.table_name,
-                                     CASE WHEN a.table_name = 'tenancy.file_access_log'::regclass THEN ' (and the log''s months to attach)' ELSE '' END)
-           WHEN 'replica identity' THEN format('the replica identity of %s, an extension table, was set to %s: a dump does not save it', a.table_name, a.name)
-           ELSE format('%s "%s" was added to %s, an extension table: a dump does not save it, and a restore leaves it out',
-                       a.kind, a.name, a.table_name)
+       CASE WHEN a.kind = 'column' AND a.statement LIKE '% GENERATED ALWAYS AS (%) STORED'
+            THEN format('generated column "%s" was added to %s, an extension table: a dump does not save it, and a restore makes the table without it',
+                        a.name, a.table_name)
+            WHEN a.kind = 'column'
+            THEN format('column "%s" was added to %s, an extension table: a dump saves its values but a restore makes the table without it, so the table''s rows fail to load%s',
+                        a.name, a.table_name,
+                        CASE WHEN a.table_name = 'tenancy.file_access_log'::regclass THEN ' (and the log''s months to attach)' ELSE '' END)
+            WHEN a.kind = 'default'
+            THEN format('a default was added to column "%s" of %s, an extension table: a dump does not save it, and a restore leaves it out',
+                        a.name, a.table_name)
+            WHEN a.kind = 'not null'
+            THEN format('NOT NULL was added to column "%s" of %s, an extension table: a dump does not save it, and a restore leaves it out',
+                        a.name, a.table_name)
+            WHEN a.kind = 'identity'
+            THEN format('column "%s" of %s, an extension table, was made an identity: a dump saves neither that nor its sequence, and a restored table would hand out its ids again',
+                        a.name, a.table_name)
+            WHEN a.kind = 'owned sequence'
+            THEN format('sequence %s is owned by a column of %s, an extension table: a dump saves the sequence but not its owner',
+                        a.name, a.table_name)
+            WHEN a.kind IN ('replica identity', 'clustered on')
+            THEN format('%s %s of %s, an extension table, was set: a dump does not save it', a.kind, a.name, a.table_name)
+            ELSE format('%s "%s" was added to %s, an extension table: a dump does not save it, and a restore leaves it out',
+                        a.kind, a.name, a.table_name)
        END,
-       a.statement || CASE WHEN a.before_rows
-                           THEN '; -- in the restored database, before its rows (README, Dump and restore)'
-                           ELSE '; -- in the restored database, after its rows' END
+       a.statement || format('; -- in the restored database, step %s (README, Dump and restore)', a.restore_step)
 FROM tenancy.extension_table_additions() a
 $$;
 COMMENT ON FUNCTION tenancy.check_extension_tables() IS
