@@ -361,3 +361,13 @@ FROM tenancy.file_access_log_partitions() p WHERE to_at <= '2020-01-01';
 SELECT count(*) AS left_after_organization FROM tenancy.file_access_log
 WHERE organization_id = '00000000-0000-4000-a000-00000000aa04';
 SELECT dblink_disconnect('reader'), dblink_disconnect('purger');
+-- The BRIN indexes of events and of every partition of the log, the months
+-- maintenance made included, summarize their page ranges as they fill (1.11):
+-- a range not summarized yet matches every rollup run's scan.
+SELECT count(*) AS brin_indexes,
+       count(*) FILTER (WHERE x.reloptions @> '{autosummarize=on}') AS autosummarized
+FROM pg_index i
+JOIN pg_class x ON x.oid = i.indexrelid
+JOIN pg_am a ON a.oid = x.relam AND a.amname = 'brin'
+WHERE i.indrelid = 'tenancy.events'::regclass
+   OR i.indrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'tenancy.file_access_log'::regclass);

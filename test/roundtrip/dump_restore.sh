@@ -128,16 +128,20 @@ for step in before_data after_data after_post_data; do
   "${psql[@]}" -At -d "$src" -c "SELECT statement || ';' FROM tenancy.extension_table_additions()
       WHERE restore_step = '$step'" >"$work/$step.sql" || exit 1
 done
+"${psql[@]}" -At -d "$src" -c "SELECT DISTINCT statement FROM tenancy.extension_table_additions()
+    WHERE restore_step = 'early_types'" >"$work/early_types.txt" || exit 1
 "$bindir/pg_restore" -l "$work/dump" >"$work/all.list"
-grep -E ' (EXTENSION|SCHEMA|TYPE|DOMAIN|COLLATION) ' "$work/all.list" >"$work/first.list"
-grep -v -E ' (EXTENSION|SCHEMA|TYPE|DOMAIN|COLLATION) | INDEX ATTACH tenancy ' "$work/all.list" >"$work/rest.list"
+grep -E ' (EXTENSION|SCHEMA) ' "$work/all.list" >"$work/first.list"
+grep -F -f "$work/early_types.txt" "$work/all.list" >>"$work/first.list"
+grep -v -E ' (EXTENSION|SCHEMA) | INDEX ATTACH tenancy ' "$work/all.list" |
+  grep -v -F -f "$work/early_types.txt" >"$work/rest.list"
 restore() {  # restore LIST [pg_restore options…], then SQL_FILE
   local list="$1" sql="${*: -1}"
   env PGOPTIONS="-c session_replication_role=replica" \
     "$bindir/pg_restore" --exit-on-error -d "$dst" -L "$list" "${@:2:$#-2}" "$work/dump" &&
     "${psql[@]}" -d "$dst" -f "$sql"
 }
-check "$label: pg_restore of the schemas, extensions and types, then the columns" \
+check "$label: pg_restore of the schemas, extensions and the types the columns need, then the columns" \
   restore "$work/first.list" "$work/before_data.sql"
 check "$label: pg_restore of the tables and rows, then the additions that come before the indexes and keys" \
   restore "$work/rest.list" --section=pre-data --section=data "$work/after_data.sql"

@@ -40,7 +40,7 @@ CREATE FUNCTION tenancy.extension_table_additions()
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-WITH own(table_name, kind, names) AS (VALUES
+WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     ('organizations', 'default', '{id,storage_quota_bytes,event_retention,created_at,updated_at}'),
     ('organizations', 'not null', '{id,slug,name,storage_quota_bytes,event_retention,created_at,updated_at}'),
     ('members', 'default', '{created_at,updated_at}'),
@@ -131,28 +131,123 @@ WITH own(table_name, kind, names) AS (VALUES
     JOIN pg_class c ON c.oid = d.objid AND c.relkind IN ('r', 'p')
     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
       AND d.deptype = 'e'
+), added_columns AS (
+    SELECT a.attrelid, a.attnum, a.atttypid
+    FROM extension_tables t
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 0
+    WHERE NOT EXISTS (SELECT FROM own o WHERE o.table_name = t.relname AND o.kind = 'column' AND a.attname = ANY (o.names))
+), column_types(attrelid, attnum, type_oid) AS (
+    -- The types an added column's type is made of: an array's element, a
+    -- domain's base, a composite type's attributes, a range's subtype.
+    SELECT attrelid, attnum, atttypid FROM added_columns
+    UNION
+    SELECT ct.attrelid, ct.attnum, part.oid
+    FROM column_types ct
+    JOIN pg_type t ON t.oid = ct.type_oid
+    CROSS JOIN LATERAL (
+        SELECT t.typelem WHERE t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc
+        UNION ALL
+        SELECT t.typbasetype WHERE t.typtype = 'd'
+        UNION ALL
+        SELECT a.atttypid FROM pg_class r
+        JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE r.oid = t.typrelid AND r.relkind = 'c'
+        UNION ALL
+        SELECT g.rngsubtype FROM pg_range g WHERE g.rngtypid = t.oid
+    ) part(oid)
+), dba_types AS (
+    -- Of those, the DBA's own (not built in, not another extension's, not an
+    -- array, made with its element), and whether the restore makes each only
+    -- after the rows: a table's row type, or a type or domain constraint
+    -- that calls a function of the DBA's.
+    SELECT ct.attrelid, ct.attnum, t.oid, t.typtype, n.nspname AS schema_name, t.typname,
+           (t.typrelid <> 0 AND (SELECT r.relkind FROM pg_class r WHERE r.oid = t.typrelid) <> 'c')
+           OR EXISTS (SELECT FROM pg_depend d
+                      WHERE d.refclassid = 'pg_proc'::regclass AND d.refobjid >= 16384
+                        AND ((d.classid = 'pg_type'::regclass AND d.objid = t.oid)
+                             OR (d.classid = 'pg_constraint'::regclass
+                                 AND d.objid IN (SELECT k.oid FROM pg_constraint k WHERE k.contypid = t.oid)))
+                        AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass
+                                                                 AND x.objid = d.refobjid AND x.deptype = 'e'))
+               AS made_after_rows
+    FROM column_types ct
+    JOIN pg_type t ON t.oid = ct.type_oid
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.oid >= 16384
+      AND NOT (t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc)
+      AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e')
+      AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = t.typrelid AND x.deptype = 'e')
 ), columns AS (
     -- Every column, a partition's inherited ones too (for their settings).
     SELECT t.relname, t.tbl, t.relkind, a.*, ty.typcollation, ty.typstorage,
-           pg_get_expr(d.adbin, d.adrelid) AS default_expression
+           pg_get_expr(d.adbin, d.adrelid) AS default_expression,
+           col_description(a.attrelid, a.attnum) AS comment,
+           EXISTS (SELECT FROM dba_types x WHERE x.attrelid = a.attrelid AND x.attnum = a.attnum AND x.made_after_rows)
+               AS type_made_after_rows,
+           -- A generated column whose expression calls a function of the
+           -- DBA's is added after the rows (COPY leaves it out anyway).
+           a.attgenerated = 's' AND EXISTS (
+               SELECT FROM pg_depend x
+               WHERE x.classid = 'pg_attrdef'::regclass AND x.objid = d.oid
+                 AND x.refclassid = 'pg_proc'::regclass AND x.refobjid >= 16384) AS generated_after_rows
     FROM extension_tables t
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
     JOIN pg_type ty ON ty.oid = a.atttypid
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+), column_settings AS (
+    -- A statistics target, n_distinct, storage, compression.
+    SELECT c.relname, c.tbl, c.relkind, c.attrelid, c.attname, s.setting
+    FROM columns c
+    CROSS JOIN LATERAL (
+        SELECT 'SET STATISTICS ' || c.attstattarget WHERE c.attstattarget >= 0
+        UNION ALL
+        SELECT format('SET (%s)', o) FROM unnest(c.attoptions) o
+        WHERE split_part(o, '=', 1) IN ('n_distinct', 'n_distinct_inherited')
+        UNION ALL
+        SELECT 'SET STORAGE ' || CASE c.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
+                                                   WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
+        WHERE c.attstorage <> c.typstorage
+        UNION ALL
+        SELECT 'SET COMPRESSION ' || CASE c.attcompression WHEN 'p' THEN 'pglz' ELSE 'lz4' END
+        WHERE c.attcompression <> ''
+    ) s(setting)
 ), present(relname, tbl, relkind, kind, name, statement, step, position) AS (
+    -- A column whose type the restore makes only after the rows cannot be
+    -- added before them: 'manual' (README).
     SELECT c.relname, c.tbl, c.relkind, 'column', c.attname::text,
-           format('ALTER TABLE %s ADD COLUMN %I %s%s%s', c.tbl, c.attname,
+           format('ALTER TABLE %s ADD COLUMN %I %s%s%s%s', c.tbl, c.attname,
                   format_type(c.atttypid, c.atttypmod),
                   CASE WHEN c.attcollation <> 0 AND c.attcollation <> c.typcollation
                        THEN ' COLLATE ' || c.attcollation::regcollation END,
-                  CASE WHEN c.attgenerated = 's' THEN format(' GENERATED ALWAYS AS (%s) STORED', c.default_expression)
-                       WHEN c.attnotnull THEN ' NOT NULL' END),
-           'before_data', c.attnum
+                  CASE WHEN c.attgenerated = 's' THEN format(' GENERATED ALWAYS AS (%s) STORED', c.default_expression) END,
+                  CASE WHEN c.attnotnull THEN ' NOT NULL' END)
+           || coalesce(format('; COMMENT ON COLUMN %s.%I IS ', c.tbl, c.attname) || quote_literal(c.comment), ''),
+           CASE WHEN c.type_made_after_rows THEN 'manual'
+                WHEN c.generated_after_rows THEN 'after_data' ELSE 'before_data' END,
+           c.attnum
     FROM columns c WHERE c.attinhcount = 0
+    UNION ALL
+    -- The DBA's own types and collations the added columns need, as the
+    -- dump's table of contents (pg_restore -l) names them: the README's
+    -- recipe restores these entries first.
+    SELECT t.relname, t.tbl, t.relkind, 'type', y.schema_name || '.' || y.typname,
+           format(' %s %s %s ', CASE y.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, y.schema_name, y.typname),
+           'early_types', 0
+    FROM dba_types y
+    JOIN extension_tables t ON t.oid = y.attrelid
+    WHERE NOT EXISTS (SELECT FROM dba_types z WHERE z.attrelid = y.attrelid AND z.attnum = y.attnum AND z.made_after_rows)
+    UNION
+    SELECT c.relname, c.tbl, c.relkind, 'type', n.nspname || '.' || l.collname,
+           format(' COLLATION %s %s ', n.nspname, l.collname), 'early_types', 0
+    FROM columns c
+    JOIN pg_collation l ON l.oid = c.attcollation
+    JOIN pg_namespace n ON n.oid = l.collnamespace
+    WHERE c.attinhcount = 0 AND l.oid >= 16384 AND NOT c.type_made_after_rows
+      AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_collation'::regclass AND x.objid = l.oid AND x.deptype = 'e')
     UNION ALL
     SELECT c.relname, c.tbl, c.relkind, 'default', c.attname::text,
            format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', c.tbl, c.attname, c.default_expression),
-           'after_data', 0
+           CASE WHEN c.type_made_after_rows THEN 'manual' ELSE 'after_data' END, 0
     FROM columns c WHERE c.attinhcount = 0 AND c.atthasdef AND c.attgenerated = ''
     UNION ALL
     -- Of the extension's own columns only (an added one has it in its ADD
@@ -164,19 +259,21 @@ WITH own(table_name, kind, names) AS (VALUES
       AND EXISTS (SELECT FROM own o WHERE o.table_name = c.relname AND o.kind = 'column' AND c.attname = ANY (o.names))
     UNION ALL
     -- The identity's sequence is made with it, as it was, and set to where
-    -- it stands now (the dump saves neither).
+    -- it stands now (the dump saves neither). Read as pg_sequences reads
+    -- it: a caller who may not read the sequence is told so, and check()
+    -- still runs.
     SELECT c.relname, c.tbl, c.relkind, 'identity', c.attname::text,
            format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY (SEQUENCE NAME %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s)%s',
                   c.tbl, c.attname, CASE c.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END,
                   q.seqrelid::regclass, q.seqincrement, q.seqmin, q.seqmax, q.seqstart, q.seqcache,
                   CASE WHEN q.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END,
-                  -- (Read as pg_sequences reads it: a caller who may not
-                  -- read the sequence is told so, and check() still runs.)
-                  CASE WHEN NOT has_sequence_privilege(q.seqrelid, 'SELECT,USAGE')
+                  CASE WHEN NOT has_sequence_privilege(q.seqrelid, 'SELECT')
                        THEN '; -- set its sequence to where it stands in this database (setval): its value is not readable here'
-                       WHEN pg_sequence_last_value(q.seqrelid::regclass) IS NOT NULL
-                       THEN format('; SELECT setval(%L, %s)', q.seqrelid::regclass, pg_sequence_last_value(q.seqrelid::regclass)) END),
-           'after_data', 0
+                       ELSE (SELECT format('; SELECT setval(%L, %s, %s)', q.seqrelid::regclass,
+                                           (xpath('/row/last_value/text()', x))[1], (xpath('/row/is_called/text()', x))[1])
+                             FROM query_to_xml(format('SELECT last_value, is_called FROM %s', q.seqrelid::regclass),
+                                               false, true, '') x) END),
+           CASE WHEN c.type_made_after_rows THEN 'manual' ELSE 'after_data' END, 0
     FROM columns c
     JOIN pg_sequence q ON q.seqrelid = pg_get_serial_sequence(c.tbl::text, c.attname)::regclass
     WHERE c.attinhcount = 0 AND c.attidentity <> ''
@@ -199,7 +296,8 @@ WITH own(table_name, kind, names) AS (VALUES
     SELECT t.relname, t.tbl, t.relkind, 'index', x.relname::text,
            CASE WHEN x.relkind = 'I'
                 THEN replace(pg_get_indexdef(i.indexrelid), format(' ON ONLY %s ', t.tbl), format(' ON %s ', t.tbl))
-                ELSE pg_get_indexdef(i.indexrelid) END,
+                ELSE pg_get_indexdef(i.indexrelid) END
+           || coalesce(format('; COMMENT ON INDEX %s IS ', x.oid::regclass) || quote_literal(obj_description(x.oid, 'pg_class')), ''),
            'after_data', 0
     FROM extension_tables t
     JOIN pg_index i ON i.indrelid = t.oid
@@ -210,7 +308,8 @@ WITH own(table_name, kind, names) AS (VALUES
     UNION ALL
     -- (A constraint trigger is a trigger, below.)
     SELECT t.relname, t.tbl, t.relkind, 'constraint', k.conname::text,
-           format('ALTER TABLE %s ADD CONSTRAINT %I %s', t.tbl, k.conname, pg_get_constraintdef(k.oid)),
+           format('ALTER TABLE %s ADD CONSTRAINT %I %s', t.tbl, k.conname, pg_get_constraintdef(k.oid))
+           || coalesce(format('; COMMENT ON CONSTRAINT %I ON %s IS ', k.conname, t.tbl) || quote_literal(obj_description(k.oid, 'pg_constraint')), ''),
            CASE WHEN k.contype = 'f' THEN 'after_post_data' ELSE 'after_data' END, 0
     FROM extension_tables t
     JOIN pg_constraint k ON k.conrelid = t.oid
@@ -221,13 +320,17 @@ WITH own(table_name, kind, names) AS (VALUES
            || CASE g.tgenabled WHEN 'D' THEN format('; ALTER TABLE %s DISABLE TRIGGER %I', t.tbl, g.tgname)
                                WHEN 'A' THEN format('; ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, g.tgname)
                                WHEN 'R' THEN format('; ALTER TABLE %s ENABLE REPLICA TRIGGER %I', t.tbl, g.tgname)
-                               ELSE '' END,
+                               ELSE '' END
+           || coalesce(format('; COMMENT ON TRIGGER %I ON %s IS ', g.tgname, t.tbl) || quote_literal(obj_description(g.oid, 'pg_trigger')), ''),
            'after_data', 0
     FROM extension_tables t
     JOIN pg_trigger g ON g.tgrelid = t.oid AND NOT g.tgisinternal
     WHERE g.tgparentid = 0
     UNION ALL
-    SELECT t.relname, t.tbl, t.relkind, 'rule', r.rulename::text, rtrim(pg_get_ruledef(r.oid), ';'), 'after_data', 0
+    SELECT t.relname, t.tbl, t.relkind, 'rule', r.rulename::text,
+           rtrim(pg_get_ruledef(r.oid), ';')
+           || coalesce(format('; COMMENT ON RULE %I ON %s IS ', r.rulename, t.tbl) || quote_literal(obj_description(r.oid, 'pg_rewrite')), ''),
+           'after_data', 0
     FROM extension_tables t
     JOIN pg_rewrite r ON r.ev_class = t.oid
     UNION ALL
@@ -239,10 +342,34 @@ WITH own(table_name, kind, names) AS (VALUES
                   (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE r::regrole::text END, ', ')
                    FROM unnest(p.polroles) r),
                   ' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')',
-                  ' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')'),
+                  ' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')')
+           || coalesce(format('; COMMENT ON POLICY %I ON %s IS ', p.polname, t.tbl) || quote_literal(obj_description(p.oid, 'pg_policy')), ''),
            'after_data', 0
     FROM extension_tables t
     JOIN pg_policy p ON p.polrelid = t.oid
+    UNION ALL
+    SELECT t.relname, t.tbl, t.relkind, 'statistics', x.stxnamespace::regnamespace || '.' || x.stxname,
+           pg_get_statisticsobjdef(x.oid)
+           || CASE WHEN x.stxstattarget >= 0
+                   THEN format('; ALTER STATISTICS %s.%I SET STATISTICS %s', x.stxnamespace::regnamespace, x.stxname,
+                               x.stxstattarget) ELSE '' END
+           || coalesce(format('; COMMENT ON STATISTICS %s.%I IS ', x.stxnamespace::regnamespace, x.stxname) || quote_literal(obj_description(x.oid, 'pg_statistic_ext')), ''),
+           'after_data', 0
+    FROM extension_tables t
+    JOIN pg_statistic_ext x ON x.stxrelid = t.oid
+    UNION ALL
+    -- Publication of an extension table: the dump makes the publication,
+    -- not its tables (with their column lists and row filters).
+    SELECT t.relname, t.tbl, t.relkind, 'publication', b.pubname::text,
+           format('ALTER PUBLICATION %I ADD TABLE %s%s%s', b.pubname, t.tbl,
+                  ' (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY n)
+                           FROM unnest(r.prattrs::int2[]) WITH ORDINALITY u(attnum, n)
+                           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = u.attnum) || ')',
+                  ' WHERE (' || pg_get_expr(r.prqual, r.prrelid) || ')'),
+           'after_post_data', 0
+    FROM extension_tables t
+    JOIN pg_publication_rel r ON r.prrelid = t.oid
+    JOIN pg_publication b ON b.oid = r.prpubid
     UNION ALL
     -- The table's storage parameters and its TOAST table's.
     SELECT t.relname, t.tbl, t.relkind, 'storage parameter', o.option, format('ALTER TABLE %s SET (%s)', t.tbl, o.option),
@@ -271,23 +398,14 @@ WITH own(table_name, kind, names) AS (VALUES
     JOIN pg_index i ON i.indrelid = t.oid AND i.indisclustered
     JOIN pg_class x ON x.oid = i.indexrelid
     UNION ALL
-    -- Column settings: a statistics target, n_distinct, storage, compression.
-    SELECT c.relname, c.tbl, c.relkind, 'column setting', format('%s %s', c.attname, s.setting),
-           format('ALTER TABLE %s ALTER COLUMN %I %s', c.tbl, c.attname, s.setting), 'after_data', 0
-    FROM columns c
-    CROSS JOIN LATERAL (
-        SELECT 'SET STATISTICS ' || c.attstattarget WHERE c.attstattarget >= 0
-        UNION ALL
-        SELECT format('SET (%s)', o) FROM unnest(c.attoptions) o
-        WHERE split_part(o, '=', 1) IN ('n_distinct', 'n_distinct_inherited')
-        UNION ALL
-        SELECT 'SET STORAGE ' || CASE c.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
-                                                   WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
-        WHERE c.attstorage <> c.typstorage
-        UNION ALL
-        SELECT 'SET COMPRESSION ' || CASE c.attcompression WHEN 'p' THEN 'pglz' ELSE 'lz4' END
-        WHERE c.attcompression <> ''
-    ) s(setting)
+    -- Column settings (a partition's only where they differ from the log's,
+    -- whence they come).
+    SELECT s.relname, s.tbl, s.relkind, 'column setting', format('%s %s', s.attname, s.setting),
+           format('ALTER TABLE %s ALTER COLUMN %I %s', s.tbl, s.attname, s.setting), 'after_data', 0
+    FROM column_settings s
+    WHERE NOT EXISTS (SELECT FROM pg_inherits h
+                      JOIN column_settings p ON p.attrelid = h.inhparent
+                      WHERE h.inhrelid = s.attrelid AND p.attname = s.attname AND p.setting = s.setting)
 )
 SELECT p.tbl, p.kind, p.name, p.statement,
        -- Everything on the log but its columns waits for its months.
@@ -298,9 +416,9 @@ WHERE p.statement IS NOT NULL
 -- The order to run them in, within a step: sequences owned before defaults
 -- use them; indexes before the constraints and replica identities that may
 -- use them; foreign keys last.
-ORDER BY array_position('{before_data,after_data,after_post_data}'::text[],
+ORDER BY array_position('{early_types,before_data,after_data,after_post_data,manual}'::text[],
                         CASE WHEN p.relkind = 'p' AND p.step = 'after_data' THEN 'after_post_data' ELSE p.step END),
-         array_position('{column,owned sequence,default,not null,identity,index,constraint,trigger,rule,policy,storage parameter,replica identity,clustered on,column setting}'::text[], p.kind),
+         array_position('{type,column,owned sequence,default,not null,identity,index,constraint,trigger,rule,policy,statistics,storage parameter,replica identity,clustered on,column setting,publication}'::text[], p.kind),
          p.kind = 'constraint' AND p.statement LIKE '% FOREIGN KEY %', p.tbl::text, p.position, p.name
 $$;
 COMMENT ON FUNCTION tenancy.extension_table_additions() IS
@@ -314,7 +432,10 @@ CREATE FUNCTION tenancy.check_extension_tables()
     AS $$
 SELECT 'warning',
        a.table_name::text,
-       CASE WHEN a.kind = 'column' AND a.statement LIKE '% GENERATED ALWAYS AS (%) STORED'
+       CASE WHEN a.kind = 'column' AND a.restore_step = 'manual'
+            THEN format('column "%s" was added to %s, an extension table, of a type that a restore makes only after the table''s rows (a table''s row type, or a type or domain that calls a function of the DBA''s): the restore recipe cannot bring the column back, and the table''s rows fail to load (README, Dump and restore)',
+                        a.name, a.table_name)
+            WHEN a.kind = 'column' AND a.statement LIKE '% GENERATED ALWAYS AS (%) STORED%'
             THEN format('generated column "%s" was added to %s, an extension table: a dump does not save it, and a restore makes the table without it',
                         a.name, a.table_name)
             WHEN a.kind = 'column'
@@ -333,6 +454,9 @@ SELECT 'warning',
             WHEN a.kind = 'owned sequence'
             THEN format('sequence %s is owned by a column of %s, an extension table: a dump saves the sequence but not its owner',
                         a.name, a.table_name)
+            WHEN a.kind = 'publication'
+            THEN format('%s, an extension table, was added to publication "%s": a dump saves the publication, not that it publishes the table',
+                        a.table_name, a.name)
             WHEN a.kind IN ('replica identity', 'clustered on')
             THEN format('%s %s of %s, an extension table, was set: a dump does not save it', a.kind, a.name, a.table_name)
             ELSE format('%s "%s" was added to %s, an extension table: a dump does not save it, and a restore leaves it out',
@@ -340,6 +464,9 @@ SELECT 'warning',
        END,
        a.statement || format('; -- in the restored database, step %s (README, Dump and restore)', a.restore_step)
 FROM tenancy.extension_table_additions() a
+-- (The DBA's types that added columns need are entries of the dump to
+-- restore first, not additions.)
+WHERE a.kind <> 'type'
 $$;
 COMMENT ON FUNCTION tenancy.check_extension_tables() IS
     'Finding (20) of tenancy.check(): what a DBA added to the extension''s own tables, which a dump does not save.';
