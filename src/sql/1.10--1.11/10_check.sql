@@ -7,25 +7,33 @@
 -- (20) What was added to the extension's own tables after the extension made
 -- them. pg_dump saves the rows of an extension's tables, not their
 -- definitions: a restore's CREATE EXTENSION makes them as the extension
--- defines them. So an added column, default, NOT NULL, identity, index,
--- constraint, trigger, rule, policy, storage parameter, replica identity or
--- column setting does not come back, and the rows of a table with an added
--- column fail to load (COPY names a column the new table lacks; for the log,
--- its months then fail to attach). Each addition comes with the statement
--- that makes it again in the restored database, and the step of the README's
--- recipe (Dump and restore) it belongs to:
+-- defines them. So an added column, default, NOT NULL, identity, serial's
+-- ownership, index, constraint, trigger, rule, policy, extended statistics,
+-- publication, storage parameter, replica identity, CLUSTER ON or column
+-- setting (and the comments on them) does not come back; the rows of a
+-- table with an added column fail to load (COPY names a column the new
+-- table lacks; for the log, its months then fail to attach). Each addition
+-- comes with the statement that makes it again in the restored database,
+-- and the step of the README's recipe (Dump and restore) it belongs to:
+--   early_types      not an addition: a type or collation of the DBA's that an
+--                    added column needs, as the dump's table of contents
+--                    names it, to restore with the schemas and extensions;
 --   before_data      columns (type, collation, NOT NULL, a generated
 --                    column's expression): after the schemas, extensions and
---                    types, before the rest of the dump;
+--                    those types, before the rest of the dump;
 --   after_data       defaults (a serial's sequence is the dump's: its
 --                    ownership first), identities (with their sequence's
 --                    value, which the dump does not save), the rest: after
 --                    the dump's tables and rows, before its indexes,
 --                    constraints and triggers, which may need them (a foreign
 --                    key to a key added here);
---   after_post_data  foreign keys (they may reference the dump's keys), and
---                    everything on the log, whose months the dump makes with
---                    copies of it (their INDEX ATTACH entries left out).
+--   after_post_data  foreign keys (they may reference the dump's keys),
+--                    publications, and everything on the log, whose months
+--                    the dump makes with copies of it (their INDEX ATTACH
+--                    entries left out);
+--   manual           a column whose type the restore makes only after the
+--                    rows (a table's row type, a type or domain that calls a
+--                    function of the DBA's): the recipe cannot add it.
 --
 -- What the extension itself defines is listed below, as every version since
 -- 1.0 leaves it (an upgraded database's tables are the same as a fresh
@@ -41,7 +49,7 @@ CREATE FUNCTION tenancy.extension_table_additions()
     SET search_path = pg_catalog, pg_temp
     AS $$
 WITH RECURSIVE own(table_name, kind, names) AS (VALUES
-    ('organizations', 'default', '{id,storage_quota_bytes,event_retention,created_at,updated_at}'),
+    ('organizations', 'default', '{id,storage_quota_bytes,event_retention,created_at,updated_at}'::text[]),
     ('organizations', 'not null', '{id,slug,name,storage_quota_bytes,event_retention,created_at,updated_at}'),
     ('members', 'default', '{created_at,updated_at}'),
     ('members', 'not null', '{organization_id,user_id,role,created_at,updated_at}'),
@@ -66,7 +74,7 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     ('rollup_state', 'not null', '{singleton,last_snapshot,runs}'),
     ('protected_tables', 'default', '{default_set,granted,granted_sequences,granted_schema_usage,protected_at,protected_by}'),
     ('protected_tables', 'not null', '{relid,tenant_column,rls_was_enabled,rls_was_forced,default_set,granted,granted_sequences,granted_schema_usage,protected_at,protected_by}'),
-    ('organizations', 'column', '{id,name,slug,storage_quota_bytes,event_retention,created_at,updated_at}'::text[]),
+    ('organizations', 'column', '{id,name,slug,storage_quota_bytes,event_retention,created_at,updated_at}'),
     ('organizations', 'index', '{organizations_pkey,organizations_slug_key}'),
     ('organizations', 'constraint', '{organizations_pkey,organizations_slug_key,organizations_name_length,organizations_slug_format,organizations_quota_nonnegative,organizations_retention_positive}'),
     ('organizations', 'trigger', '{organizations_touch,organizations_audit_cleanup,organizations_truncate_cleanup}'),
