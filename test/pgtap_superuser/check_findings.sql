@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(189);
+SELECT plan(190);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -919,6 +919,14 @@ SELECT is((SELECT string_agg(kind || ' ' || restore_step || ': ' || statement, E
 SELECT ok(pg_temp.has_finding('tenancy.organizations', 'warning',
                               'column "cf_code" was added to tenancy.organizations, an extension table, of a type that a restore makes only after the table''s rows%the restore recipe cannot bring the column back%'),
           '(20) ... and check() says the recipe cannot bring that column back');
+-- A generated column on the log that calls a function of the DBA's cannot
+-- wait for the rows either: the dump's months have it.
+ALTER TABLE tenancy.file_access_log ADD COLUMN cf_valid boolean GENERATED ALWAYS AS (cf_valid_code(file_id::text)) STORED;
+SELECT ok(pg_temp.has_finding('tenancy.file_access_log', 'warning',
+                              'generated column "cf_valid" was added to tenancy.file_access_log, an extension table, with an expression that calls a function of the DBA''s%the restore recipe cannot bring it back%')
+          AND (SELECT restore_step FROM tenancy.extension_table_additions() WHERE name = 'cf_valid') = 'manual',
+          '(20) a generated column on the log that calls the DBA''s function: manual, and said so');
+ALTER TABLE tenancy.file_access_log DROP COLUMN cf_valid;
 ALTER TABLE tenancy.organizations DROP COLUMN cf_code, DROP COLUMN cf_level;
 DROP PUBLICATION cf_files;
 SELECT is((SELECT count(*) FROM tenancy.extension_table_additions()), 0::bigint, '(20) nothing left');

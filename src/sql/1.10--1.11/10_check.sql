@@ -33,7 +33,9 @@
 --                    entries left out);
 --   manual           a column whose type the restore makes only after the
 --                    rows (a table's row type, a type or domain that calls a
---                    function of the DBA's): the recipe cannot add it.
+--                    function of the DBA's), or a generated column on the log
+--                    that calls a function of the DBA's: the recipe cannot
+--                    add it.
 --
 -- What the extension itself defines is listed below, as every version since
 -- 1.0 leaves it (an upgraded database's tables are the same as a fresh
@@ -230,7 +232,9 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
                   CASE WHEN c.attgenerated = 's' THEN format(' GENERATED ALWAYS AS (%s) STORED', c.default_expression) END,
                   CASE WHEN c.attnotnull THEN ' NOT NULL' END)
            || coalesce(format('; COMMENT ON COLUMN %s.%I IS ', c.tbl, c.attname) || quote_literal(c.comment), ''),
-           CASE WHEN c.type_made_after_rows THEN 'manual'
+           -- (On the log, a generated column cannot wait: the dump's months
+           -- have it, and attach only to a log that has it too.)
+           CASE WHEN c.type_made_after_rows OR (c.generated_after_rows AND c.relkind = 'p') THEN 'manual'
                 WHEN c.generated_after_rows THEN 'after_data' ELSE 'before_data' END,
            c.attnum
     FROM columns c WHERE c.attinhcount = 0
@@ -440,7 +444,10 @@ CREATE FUNCTION tenancy.check_extension_tables()
     AS $$
 SELECT 'warning',
        a.table_name::text,
-       CASE WHEN a.kind = 'column' AND a.restore_step = 'manual'
+       CASE WHEN a.kind = 'column' AND a.restore_step = 'manual' AND a.statement LIKE '% GENERATED ALWAYS AS (%'
+            THEN format('generated column "%s" was added to %s, an extension table, with an expression that calls a function of the DBA''s, which a restore makes only after the log''s months, which attach only to a log that has the column: the restore recipe cannot bring it back, and the months'' rows stay out of the log (README, Dump and restore)',
+                        a.name, a.table_name)
+            WHEN a.kind = 'column' AND a.restore_step = 'manual'
             THEN format('column "%s" was added to %s, an extension table, of a type that a restore makes only after the table''s rows (a table''s row type, or a type or domain that calls a function of the DBA''s): the restore recipe cannot bring the column back, and the table''s rows fail to load (README, Dump and restore)',
                         a.name, a.table_name)
             WHEN a.kind = 'column' AND a.statement LIKE '% GENERATED ALWAYS AS (%) STORED%'

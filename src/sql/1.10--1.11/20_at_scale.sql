@@ -58,9 +58,13 @@ BEGIN
 END
 $patches$;
 
--- The BRIN indexes there are: events', and those of every partition of the
--- log (the default one, the months, an upgrade's partition of old rows).
--- SHARE UPDATE EXCLUSIVE: no read or write waits.
+-- The extension's BRIN indexes: events', and those of every partition of
+-- the log (the default one, the months, an upgrade's partition of old rows),
+-- told from a DBA's own by their definition (a DBA's with options of its own,
+-- pages_per_range say, is left as it is). Setting autosummarize takes an
+-- ACCESS EXCLUSIVE lock on each index until the upgrade commits: reads and
+-- writes of events and the log wait for it, and it waits for open
+-- transactions that used them (README, Versions and upgrades).
 DO $brin$
 DECLARE
     brin_index regclass;
@@ -70,9 +74,12 @@ BEGIN
         FROM pg_catalog.pg_index i
         JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid
         JOIN pg_catalog.pg_am a ON a.oid = x.relam AND a.amname = 'brin'
-        WHERE i.indrelid = 'tenancy.events'::pg_catalog.regclass
-           OR i.indrelid IN (SELECT inhrelid FROM pg_catalog.pg_inherits
-                             WHERE inhparent = 'tenancy.file_access_log'::pg_catalog.regclass)
+        WHERE (i.indrelid = 'tenancy.events'::pg_catalog.regclass
+               OR i.indrelid IN (SELECT inhrelid FROM pg_catalog.pg_inherits
+                                 WHERE inhparent = 'tenancy.file_access_log'::pg_catalog.regclass))
+          AND x.reloptions IS NULL AND i.indnatts = 1 AND i.indexprs IS NULL AND i.indpred IS NULL
+          AND (SELECT attname FROM pg_catalog.pg_attribute
+               WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) IN ('at', 'txid')
         ORDER BY 1
     LOOP
         EXECUTE pg_catalog.format('ALTER INDEX %s SET (autosummarize = on)', brin_index);
