@@ -50,3 +50,20 @@ CREATE CONSTRAINT TRIGGER members_checked AFTER INSERT ON tenancy.members
 CREATE POLICY events_monitoring ON tenancy.events FOR SELECT TO pg_monitor USING (kind <> 'secret');
 ALTER TABLE tenancy.file_versions SET (fillfactor = 90);
 ALTER TABLE tenancy.events ALTER COLUMN kind SET STATISTICS 500;
+-- Types of types (a composite type with a collation of the DBA's, a domain
+-- whose check casts to an enum of the DBA's): the dump entries to restore
+-- first follow what each type is made of.
+CREATE COLLATION "dba"."Case Blind" (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TYPE dba.contact AS (name text COLLATE "dba"."Case Blind", phone text);
+ALTER TABLE tenancy.members ADD COLUMN contact dba.contact;
+UPDATE tenancy.members SET contact = ROW('Ada', '555')::dba.contact WHERE role = 'owner';
+CREATE DOMAIN dba.tier_name AS text CHECK (VALUE::dba.storage_tier IN ('standard', 'archive'));
+ALTER TABLE tenancy.files ADD COLUMN tier_name dba.tier_name;
+UPDATE tenancy.files SET tier_name = 'archive' WHERE path LIKE '%/2%';
+-- A key added to the log that a table of the DBA's references: the dump's
+-- foreign key is left out, and made after the key.
+ALTER TABLE tenancy.file_access_log ADD CONSTRAINT file_access_log_id_at_key UNIQUE (id, at);
+CREATE TABLE dba.reviewed_reads (organization_id uuid, id bigint, at timestamptz,
+    PRIMARY KEY (organization_id, id, at),
+    FOREIGN KEY (id, at) REFERENCES tenancy.file_access_log (id, at));
+INSERT INTO dba.reviewed_reads SELECT organization_id, id, at FROM tenancy.file_access_log ORDER BY id LIMIT 2;

@@ -18,6 +18,9 @@
 --   early_types      not an addition: a type or collation of the DBA's that an
 --                    added column needs, as the dump's table of contents
 --                    names it, to restore with the schemas and extensions;
+--   left_out         not an addition either: an entry of the dump to leave
+--                    out of the restore, made by a statement instead (a
+--                    foreign key of the DBA's to a key added to the log);
 --   before_data      columns (type, collation, NOT NULL, a generated
 --                    column's expression): after the schemas, extensions and
 --                    those types, before the rest of the dump;
@@ -142,64 +145,67 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
       AND d.deptype = 'e'
 ), added_columns AS (
-    SELECT a.attrelid, a.attnum, a.atttypid
+    SELECT a.attrelid, a.attnum, a.atttypid, a.attcollation
     FROM extension_tables t
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 0
     WHERE NOT EXISTS (SELECT FROM own o WHERE o.table_name = t.relname AND o.kind = 'column' AND a.attname = ANY (o.names))
-), column_types(attrelid, attnum, type_oid) AS (
-    -- The types an added column's type is made of: an array's element, a
-    -- domain's base, a composite type's attributes, a range's subtype.
-    SELECT attrelid, attnum, atttypid FROM added_columns
+), column_needs(attrelid, attnum, classid, objid) AS (
+    -- What an added column's type and collation are made of, as the catalog
+    -- records it (pg_depend), down to built-in objects: an array's element,
+    -- a domain's base and its constraints' types and functions, a composite
+    -- type's attributes and their collations, a range's subtype, collation
+    -- and functions. A table (a row type) and functions end the walk.
+    SELECT attrelid, attnum, 'pg_type'::regclass::oid, atttypid FROM added_columns
     UNION
-    SELECT ct.attrelid, ct.attnum, part.oid
-    FROM column_types ct
-    JOIN pg_type t ON t.oid = ct.type_oid
-    CROSS JOIN LATERAL (
-        SELECT t.typelem WHERE t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc
-        UNION ALL
-        SELECT t.typbasetype WHERE t.typtype = 'd'
-        UNION ALL
-        SELECT a.atttypid FROM pg_class r
-        JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-        WHERE r.oid = t.typrelid AND r.relkind = 'c'
-        UNION ALL
-        SELECT g.rngsubtype FROM pg_range g WHERE g.rngtypid = t.oid
-    ) part(oid)
-), dba_types AS (
-    -- Of those, the DBA's own (not built in, not another extension's, not an
-    -- array, made with its element), and whether the restore makes each only
-    -- after the rows: a table's row type, or a type or domain constraint
-    -- that calls a function of the DBA's.
-    SELECT ct.attrelid, ct.attnum, t.oid, t.typtype, n.nspname AS schema_name, t.typname,
-           (t.typrelid <> 0 AND (SELECT r.relkind FROM pg_class r WHERE r.oid = t.typrelid) <> 'c')
-           OR EXISTS (SELECT FROM pg_depend d
-                      WHERE d.refclassid = 'pg_proc'::regclass AND d.refobjid >= 16384
-                        AND ((d.classid = 'pg_type'::regclass AND d.objid = t.oid)
-                             OR (d.classid = 'pg_constraint'::regclass
-                                 AND d.objid IN (SELECT k.oid FROM pg_constraint k WHERE k.contypid = t.oid)))
-                        AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass
-                                                                 AND x.objid = d.refobjid AND x.deptype = 'e'))
+    SELECT attrelid, attnum, 'pg_collation'::regclass::oid, attcollation FROM added_columns WHERE attcollation <> 0
+    UNION
+    SELECT n.attrelid, n.attnum, d.refclassid, d.refobjid
+    FROM column_needs n
+    JOIN pg_depend d
+      ON (d.classid = n.classid AND d.objid = n.objid)
+         -- (A domain's constraints, and a composite type's relation, depend
+         -- on the type, not the other way.)
+         OR (n.classid = 'pg_type'::regclass AND d.classid = 'pg_constraint'::regclass
+             AND d.objid IN (SELECT k.oid FROM pg_constraint k WHERE k.contypid = n.objid))
+         OR (n.classid = 'pg_type'::regclass AND d.classid = 'pg_class'::regclass
+             AND d.objid = (SELECT t.typrelid FROM pg_type t WHERE t.oid = n.objid))
+    WHERE n.objid >= 16384
+      AND (n.classid = 'pg_type'::regclass
+           OR (n.classid = 'pg_class'::regclass AND (SELECT r.relkind FROM pg_class r WHERE r.oid = n.objid) = 'c'))
+      AND d.refclassid IN ('pg_type'::regclass, 'pg_collation'::regclass, 'pg_proc'::regclass, 'pg_class'::regclass)
+), dba_needs AS (
+    -- Of those, the DBA's own (not built in, not another extension's), and
+    -- whether the restore makes each only after the rows: a function, or a
+    -- table (its row type).
+    SELECT n.attrelid, n.attnum, n.classid, n.objid,
+           n.classid = 'pg_proc'::regclass
+           OR (n.classid = 'pg_class'::regclass AND (SELECT r.relkind FROM pg_class r WHERE r.oid = n.objid) <> 'c')
                AS made_after_rows
-    FROM column_types ct
-    JOIN pg_type t ON t.oid = ct.type_oid
-    JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE t.oid >= 16384
-      AND NOT (t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc)
-      AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e')
-      AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = t.typrelid AND x.deptype = 'e')
+    FROM column_needs n
+    WHERE n.objid >= 16384
+      AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = n.classid AND x.objid = n.objid AND x.deptype = 'e')
+      AND NOT EXISTS (SELECT FROM pg_type t JOIN pg_depend x ON x.classid = 'pg_class'::regclass
+                                                          AND x.objid = t.typrelid AND x.deptype = 'e'
+                      WHERE n.classid = 'pg_type'::regclass AND t.oid = n.objid)
 ), columns AS (
     -- Every column, a partition's inherited ones too (for their settings).
     SELECT t.relname, t.tbl, t.relkind, a.*, ty.typcollation, ty.typstorage,
            pg_get_expr(d.adbin, d.adrelid) AS default_expression,
            col_description(a.attrelid, a.attnum) AS comment,
-           EXISTS (SELECT FROM dba_types x WHERE x.attrelid = a.attrelid AND x.attnum = a.attnum AND x.made_after_rows)
+           EXISTS (SELECT FROM dba_needs x WHERE x.attrelid = a.attrelid AND x.attnum = a.attnum AND x.made_after_rows)
                AS type_made_after_rows,
            -- A generated column whose expression calls a function of the
-           -- DBA's is added after the rows (COPY leaves it out anyway).
+           -- DBA's is added after the rows (COPY leaves it out anyway) ...
            a.attgenerated = 's' AND EXISTS (
                SELECT FROM pg_depend x
                WHERE x.classid = 'pg_attrdef'::regclass AND x.objid = d.oid
-                 AND x.refclassid = 'pg_proc'::regclass AND x.refobjid >= 16384) AS generated_after_rows
+                 AND x.refclassid = 'pg_proc'::regclass AND x.refobjid >= 16384) AS generated_after_rows,
+           -- ... unless the dump has what needs it before that: views and
+           -- functions that read it, grants of it.
+           a.attacl IS NOT NULL OR EXISTS (
+               SELECT FROM pg_depend x
+               WHERE x.refclassid = 'pg_class'::regclass AND x.refobjid = a.attrelid AND x.refobjsubid = a.attnum
+                 AND x.classid IN ('pg_rewrite'::regclass, 'pg_proc'::regclass)) AS dumped_dependents
     FROM extension_tables t
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
     JOIN pg_type ty ON ty.oid = a.atttypid
@@ -233,29 +239,33 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
                   CASE WHEN c.attnotnull THEN ' NOT NULL' END)
            || coalesce(format('; COMMENT ON COLUMN %s.%I IS ', c.tbl, c.attname) || quote_literal(c.comment), ''),
            -- (On the log, a generated column cannot wait: the dump's months
-           -- have it, and attach only to a log that has it too.)
-           CASE WHEN c.type_made_after_rows OR (c.generated_after_rows AND c.relkind = 'p') THEN 'manual'
+           -- have it, and attach only to a log that has it too; nor where the
+           -- dump's views, functions or grants need it.)
+           CASE WHEN c.type_made_after_rows OR (c.generated_after_rows AND (c.relkind = 'p' OR c.dumped_dependents))
+                THEN 'manual'
                 WHEN c.generated_after_rows THEN 'after_data' ELSE 'before_data' END,
            c.attnum
     FROM columns c WHERE c.attinhcount = 0
     UNION ALL
     -- The DBA's own types and collations the added columns need, as the
     -- dump's table of contents (pg_restore -l) names them: the README's
-    -- recipe restores these entries first.
-    SELECT t.relname, t.tbl, t.relkind, 'type', y.schema_name || '.' || y.typname,
-           format(' %s %s %s ', CASE y.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, y.schema_name, y.typname),
-           'early_types', 0
-    FROM dba_types y
+    -- recipe restores these entries first. (Not for a manual column; an
+    -- array comes with its element.)
+    SELECT DISTINCT t.relname, t.tbl, t.relkind, 'type', e.schema_name || '.' || e.object_name,
+           format(' %s %s %s ', e.entry, e.schema_name, e.object_name), 'early_types', 0
+    FROM dba_needs y
     JOIN extension_tables t ON t.oid = y.attrelid
-    WHERE NOT EXISTS (SELECT FROM dba_types z WHERE z.attrelid = y.attrelid AND z.attnum = y.attnum AND z.made_after_rows)
-    UNION
-    SELECT c.relname, c.tbl, c.relkind, 'type', n.nspname || '.' || l.collname,
-           format(' COLLATION %s %s ', n.nspname, l.collname), 'early_types', 0
-    FROM columns c
-    JOIN pg_collation l ON l.oid = c.attcollation
-    JOIN pg_namespace n ON n.oid = l.collnamespace
-    WHERE c.attinhcount = 0 AND l.oid >= 16384 AND NOT c.type_made_after_rows
-      AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_collation'::regclass AND x.objid = l.oid AND x.deptype = 'e')
+    CROSS JOIN LATERAL (
+        SELECT CASE ty.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, sn.nspname, ty.typname
+        FROM pg_type ty JOIN pg_namespace sn ON sn.oid = ty.typnamespace
+        WHERE y.classid = 'pg_type'::regclass AND ty.oid = y.objid
+          AND NOT (ty.typelem <> 0 AND ty.typsubscript = 'array_subscript_handler'::regproc)
+        UNION ALL
+        SELECT 'COLLATION', cn.nspname, l.collname
+        FROM pg_collation l JOIN pg_namespace cn ON cn.oid = l.collnamespace
+        WHERE y.classid = 'pg_collation'::regclass AND l.oid = y.objid
+    ) e(entry, schema_name, object_name)
+    WHERE NOT EXISTS (SELECT FROM dba_needs z WHERE z.attrelid = y.attrelid AND z.attnum = y.attnum AND z.made_after_rows)
     UNION ALL
     SELECT c.relname, c.tbl, c.relkind, 'default', c.attname::text,
            format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', c.tbl, c.attname, c.default_expression),
@@ -326,6 +336,24 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     FROM extension_tables t
     JOIN pg_constraint k ON k.conrelid = t.oid
     WHERE k.conparentid = 0 AND k.coninhcount = 0 AND k.contype <> 't'
+    UNION ALL
+    -- A foreign key of a table of the DBA's to a key added to the log: the
+    -- dump makes it in its post-data, before the log's additions (which wait
+    -- for the months). Its entry is left out of the dump's restore, and it is
+    -- made after them.
+    SELECT t.relname, t.tbl, t.relkind, f.kind, f.name, f.statement, f.step, 0
+    FROM extension_tables t
+    JOIN pg_constraint k ON k.confrelid = t.oid AND k.contype = 'f'
+    JOIN pg_class child ON child.oid = k.conrelid
+    JOIN pg_namespace cn ON cn.oid = child.relnamespace
+    CROSS JOIN LATERAL (VALUES
+        ('foreign key', k.conname::text,
+         format('ALTER TABLE %s ADD CONSTRAINT %I %s', child.oid::regclass, k.conname, pg_get_constraintdef(k.oid)),
+         'after_post_data'),
+        ('dump entry', k.conname::text, format(' FK CONSTRAINT %s %s %s ', cn.nspname, child.relname, k.conname),
+         'left_out')) f(kind, name, statement, step)
+    WHERE t.relkind = 'p' AND k.conparentid = 0
+      AND NOT EXISTS (SELECT FROM extension_tables e WHERE e.oid = k.conrelid)
     UNION ALL
     SELECT t.relname, t.tbl, t.relkind, 'trigger', g.tgname::text,
            pg_get_triggerdef(g.oid)
@@ -428,9 +456,9 @@ WHERE p.statement IS NOT NULL
 -- The order to run them in, within a step: sequences owned before defaults
 -- use them; indexes before the constraints and replica identities that may
 -- use them; foreign keys last.
-ORDER BY array_position('{early_types,before_data,after_data,after_post_data,manual}'::text[],
+ORDER BY array_position('{early_types,left_out,before_data,after_data,after_post_data,manual}'::text[],
                         CASE WHEN p.relkind = 'p' AND p.step = 'after_data' THEN 'after_post_data' ELSE p.step END),
-         array_position('{type,column,owned sequence,default,not null,identity,index,constraint,trigger,rule,policy,statistics,storage parameter,replica identity,clustered on,column setting,publication}'::text[], p.kind),
+         array_position('{type,dump entry,column,owned sequence,default,not null,identity,index,constraint,trigger,rule,policy,statistics,storage parameter,replica identity,clustered on,column setting,publication,foreign key}'::text[], p.kind),
          p.kind = 'constraint' AND p.statement LIKE '% FOREIGN KEY %', p.tbl::text, p.position, p.name
 $$;
 COMMENT ON FUNCTION tenancy.extension_table_additions() IS
@@ -469,6 +497,9 @@ SELECT 'warning',
             WHEN a.kind = 'owned sequence'
             THEN format('sequence %s is owned by a column of %s, an extension table: a dump saves the sequence but not its owner',
                         a.name, a.table_name)
+            WHEN a.kind = 'foreign key'
+            THEN format('foreign key "%s" of a table of the DBA''s references a key added to %s, an extension table: a restore makes the foreign key before that key, and fails on it, unless its entry is left out (README, Dump and restore)',
+                        a.name, a.table_name)
             WHEN a.kind = 'publication'
             THEN format('%s, an extension table, was added to publication "%s": a dump saves the publication, not that it publishes the table',
                         a.table_name, a.name)
@@ -480,8 +511,9 @@ SELECT 'warning',
        a.statement || format('; -- in the restored database, step %s (README, Dump and restore)', a.restore_step)
 FROM tenancy.extension_table_additions() a
 -- (The DBA's types that added columns need are entries of the dump to
--- restore first, not additions.)
-WHERE a.kind <> 'type'
+-- restore first, and dump entries to leave out are made by the statements:
+-- neither is an addition.)
+WHERE a.kind NOT IN ('type', 'dump entry')
 $$;
 COMMENT ON FUNCTION tenancy.check_extension_tables() IS
     'Finding (20) of tenancy.check(): what a DBA added to the extension''s own tables, which a dump does not save.';

@@ -78,8 +78,16 @@ BEGIN
                OR i.indrelid IN (SELECT inhrelid FROM pg_catalog.pg_inherits
                                  WHERE inhparent = 'tenancy.file_access_log'::pg_catalog.regclass))
           AND x.reloptions IS NULL AND i.indnatts = 1 AND i.indexprs IS NULL AND i.indpred IS NULL
-          AND (SELECT attname FROM pg_catalog.pg_attribute
-               WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) IN ('at', 'txid')
+          AND ((i.indclass[0] = (SELECT oid FROM pg_catalog.pg_opclass
+                                 WHERE opcname = 'xid8_minmax_ops' AND opcnamespace = 'tenancy'::pg_catalog.regnamespace)
+                AND (SELECT attname FROM pg_catalog.pg_attribute
+                     WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) = 'txid')
+               OR (i.indrelid <> 'tenancy.events'::pg_catalog.regclass
+                   AND i.indclass[0] = (SELECT oid FROM pg_catalog.pg_opclass
+                                        WHERE opcname = 'timestamptz_minmax_ops'
+                                          AND opcnamespace = 'pg_catalog'::pg_catalog.regnamespace)
+                   AND (SELECT attname FROM pg_catalog.pg_attribute
+                        WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) = 'at'))
         ORDER BY 1
     LOOP
         EXECUTE pg_catalog.format('ALTER INDEX %s SET (autosummarize = on)', brin_index);
