@@ -911,11 +911,12 @@ ALTER TABLE tenancy.organizations ADD COLUMN cf_code cf_code, ADD COLUMN cf_leve
 SET LOCAL client_min_messages = error;  -- (wal_level is not logical here)
 CREATE PUBLICATION cf_files FOR TABLE tenancy.files (organization_id, id, path) WHERE (size_bytes > 0);
 SELECT is((SELECT string_agg(kind || ' ' || restore_step || ': ' || statement, E'\n') FROM tenancy.extension_table_additions()),
-          format('type early_types:  TYPE %1$s cf_level ' || E'\n' ||
+          format('type early_types: ; 1247 %2$s ' || E'\n' ||
                  'column before_data: ALTER TABLE tenancy.organizations ADD COLUMN cf_level %1$s.cf_level[]' || E'\n' ||
                  'publication after_post_data: ALTER PUBLICATION cf_files ADD TABLE tenancy.files (organization_id, id, path) WHERE ((size_bytes > 0))' || E'\n' ||
-                 'column manual: ALTER TABLE tenancy.organizations ADD COLUMN cf_code %1$s.cf_code', :'s'),
-          '(20) the DBA''s enum an added array column needs is an early entry; a column of a domain that calls the DBA''s function is manual; a publication comes last');
+                 'column manual: ALTER TABLE tenancy.organizations ADD COLUMN cf_code %1$s.cf_code', :'s',
+                 'cf_level'::regtype::oid),
+          '(20) the DBA''s enum an added array column needs is an early entry (by catalog and OID); a column of a domain that calls the DBA''s function is manual; a publication comes last');
 SELECT ok(pg_temp.has_finding('tenancy.organizations', 'warning',
                               'column "cf_code" was added to tenancy.organizations, an extension table, of a type that a restore makes only after the table''s rows%the restore recipe cannot bring the column back%'),
           '(20) ... and check() says the recipe cannot bring that column back');
@@ -923,7 +924,7 @@ SELECT ok(pg_temp.has_finding('tenancy.organizations', 'warning',
 -- wait for the rows either: the dump's months have it.
 ALTER TABLE tenancy.file_access_log ADD COLUMN cf_valid boolean GENERATED ALWAYS AS (cf_valid_code(file_id::text)) STORED;
 SELECT ok(pg_temp.has_finding('tenancy.file_access_log', 'warning',
-                              'generated column "cf_valid" was added to tenancy.file_access_log, an extension table, with an expression that calls a function of the DBA''s%the restore recipe cannot bring it back%')
+                              'generated column "cf_valid" was added to tenancy.file_access_log, an extension table, with an expression that needs something of the DBA''s%the restore recipe cannot bring it back%')
           AND (SELECT restore_step FROM tenancy.extension_table_additions() WHERE name = 'cf_valid') = 'manual',
           '(20) a generated column on the log that calls the DBA''s function: manual, and said so');
 ALTER TABLE tenancy.file_access_log DROP COLUMN cf_valid;

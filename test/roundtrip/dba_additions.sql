@@ -67,3 +67,7 @@ CREATE TABLE dba.reviewed_reads (organization_id uuid, id bigint, at timestamptz
     PRIMARY KEY (organization_id, id, at),
     FOREIGN KEY (id, at) REFERENCES tenancy.file_access_log (id, at));
 INSERT INTO dba.reviewed_reads SELECT organization_id, id, at FROM tenancy.file_access_log ORDER BY id LIMIT 2;
+COMMENT ON CONSTRAINT reviewed_reads_id_at_fkey ON dba.reviewed_reads IS 'reads a reviewer checked';
+-- A generated column whose expression casts to a domain of the DBA's.
+CREATE DOMAIN dba.size AS bigint CHECK (VALUE >= 0);
+ALTER TABLE tenancy.files ADD COLUMN size_checked bigint GENERATED ALWAYS AS ((size_bytes)::dba.size) STORED;

@@ -145,7 +145,7 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
       AND d.deptype = 'e'
 ), added_columns AS (
-    SELECT a.attrelid, a.attnum, a.atttypid, a.attcollation
+    SELECT a.attrelid, a.attnum, a.atttypid, a.attcollation, a.attgenerated
     FROM extension_tables t
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 0
     WHERE NOT EXISTS (SELECT FROM own o WHERE o.table_name = t.relname AND o.kind = 'column' AND a.attname = ANY (o.names))
@@ -153,11 +153,21 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     -- What an added column's type and collation are made of, as the catalog
     -- records it (pg_depend), down to built-in objects: an array's element,
     -- a domain's base and its constraints' types and functions, a composite
-    -- type's attributes and their collations, a range's subtype, collation
-    -- and functions. A table (a row type) and functions end the walk.
+    -- type's attributes and their collations, a range's subtype, collation,
+    -- operator class and functions, an operator's function. A table (a row
+    -- type) and functions end the walk.
     SELECT attrelid, attnum, 'pg_type'::regclass::oid, atttypid FROM added_columns
     UNION
     SELECT attrelid, attnum, 'pg_collation'::regclass::oid, attcollation FROM added_columns WHERE attcollation <> 0
+    UNION
+    -- (A generated column's expression: its types, collations and operators;
+    -- its functions make it wait for the rows, generated_after_rows below.)
+    SELECT c.attrelid, c.attnum, d.refclassid, d.refobjid
+    FROM added_columns c
+    JOIN pg_attrdef ad ON ad.adrelid = c.attrelid AND ad.adnum = c.attnum
+    JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+    WHERE c.attgenerated = 's'
+      AND d.refclassid IN ('pg_type'::regclass, 'pg_collation'::regclass, 'pg_operator'::regclass)
     UNION
     SELECT n.attrelid, n.attnum, d.refclassid, d.refobjid
     FROM column_needs n
@@ -170,16 +180,18 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
          OR (n.classid = 'pg_type'::regclass AND d.classid = 'pg_class'::regclass
              AND d.objid = (SELECT t.typrelid FROM pg_type t WHERE t.oid = n.objid))
     WHERE n.objid >= 16384
-      AND (n.classid = 'pg_type'::regclass
+      AND (n.classid IN ('pg_type'::regclass, 'pg_operator'::regclass, 'pg_opclass'::regclass, 'pg_opfamily'::regclass)
            OR (n.classid = 'pg_class'::regclass AND (SELECT r.relkind FROM pg_class r WHERE r.oid = n.objid) = 'c'))
-      AND d.refclassid IN ('pg_type'::regclass, 'pg_collation'::regclass, 'pg_proc'::regclass, 'pg_class'::regclass)
+      AND d.refclassid IN ('pg_type'::regclass, 'pg_collation'::regclass, 'pg_proc'::regclass, 'pg_class'::regclass,
+                           'pg_operator'::regclass, 'pg_opclass'::regclass, 'pg_opfamily'::regclass)
 ), dba_needs AS (
     -- Of those, the DBA's own (not built in, not another extension's), and
-    -- whether the restore makes each only after the rows: a function, or a
-    -- table (its row type).
+    -- whether the restore makes each only after the rows: all but types,
+    -- collations and composite types' relations (functions, operators,
+    -- operator classes, a table for its row type).
     SELECT n.attrelid, n.attnum, n.classid, n.objid,
-           n.classid = 'pg_proc'::regclass
-           OR (n.classid = 'pg_class'::regclass AND (SELECT r.relkind FROM pg_class r WHERE r.oid = n.objid) <> 'c')
+           NOT (n.classid IN ('pg_type'::regclass, 'pg_collation'::regclass)
+                OR (n.classid = 'pg_class'::regclass AND (SELECT r.relkind FROM pg_class r WHERE r.oid = n.objid) = 'c'))
                AS made_after_rows
     FROM column_needs n
     WHERE n.objid >= 16384
@@ -248,11 +260,11 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     FROM columns c WHERE c.attinhcount = 0
     UNION ALL
     -- The DBA's own types and collations the added columns need, as the
-    -- dump's table of contents (pg_restore -l) names them: the README's
-    -- recipe restores these entries first. (Not for a manual column; an
-    -- array comes with its element.)
+    -- dump's table of contents (pg_restore -l) identifies them, by catalog
+    -- and OID ("; 1247 16398 "): the README's recipe restores these entries
+    -- first. (Not for a manual column; an array comes with its element.)
     SELECT DISTINCT t.relname, t.tbl, t.relkind, 'type', e.schema_name || '.' || e.object_name,
-           format(' %s %s %s ', e.entry, e.schema_name, e.object_name), 'early_types', 0
+           format('; %s %s ', y.classid, y.objid), 'early_types', 0
     FROM dba_needs y
     JOIN extension_tables t ON t.oid = y.attrelid
     CROSS JOIN LATERAL (
@@ -348,9 +360,14 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     JOIN pg_namespace cn ON cn.oid = child.relnamespace
     CROSS JOIN LATERAL (VALUES
         ('foreign key', k.conname::text,
-         format('ALTER TABLE %s ADD CONSTRAINT %I %s', child.oid::regclass, k.conname, pg_get_constraintdef(k.oid)),
+         format('ALTER TABLE %s ADD CONSTRAINT %I %s', child.oid::regclass, k.conname, pg_get_constraintdef(k.oid))
+         || coalesce(format('; COMMENT ON CONSTRAINT %I ON %s IS ', k.conname, child.oid::regclass)
+                     || quote_literal(obj_description(k.oid, 'pg_constraint')), ''),
          'after_post_data'),
-        ('dump entry', k.conname::text, format(' FK CONSTRAINT %s %s %s ', cn.nspname, child.relname, k.conname),
+        -- (The foreign key's entry, by catalog and OID, and its comment's.)
+        ('dump entry', k.conname::text, format('; %s %s ', 'pg_constraint'::regclass::oid, k.oid), 'left_out'),
+        ('dump entry', k.conname::text || ' comment',
+         format(' COMMENT %s CONSTRAINT %s ON %s ', cn.nspname, quote_ident(k.conname), quote_ident(child.relname)),
          'left_out')) f(kind, name, statement, step)
     WHERE t.relkind = 'p' AND k.conparentid = 0
       AND NOT EXISTS (SELECT FROM extension_tables e WHERE e.oid = k.conrelid)
@@ -473,7 +490,11 @@ CREATE FUNCTION tenancy.check_extension_tables()
 SELECT 'warning',
        a.table_name::text,
        CASE WHEN a.kind = 'column' AND a.restore_step = 'manual' AND a.statement LIKE '% GENERATED ALWAYS AS (%'
-            THEN format('generated column "%s" was added to %s, an extension table, with an expression that calls a function of the DBA''s, which a restore makes only after the log''s months, which attach only to a log that has the column: the restore recipe cannot bring it back, and the months'' rows stay out of the log (README, Dump and restore)',
+                 AND a.table_name = 'tenancy.file_access_log'::regclass
+            THEN format('generated column "%s" was added to %s, an extension table, with an expression that needs something of the DBA''s that a restore makes only after the log''s months, which attach only to a log that has the column: the restore recipe cannot bring it back, and the months'' rows stay out of the log (README, Dump and restore)',
+                        a.name, a.table_name)
+            WHEN a.kind = 'column' AND a.restore_step = 'manual' AND a.statement LIKE '% GENERATED ALWAYS AS (%'
+            THEN format('generated column "%s" was added to %s, an extension table, with an expression that needs something of the DBA''s that a restore makes only after the rows, and the dump has views, functions or grants that need the column before that: the restore recipe cannot bring it back (README, Dump and restore)',
                         a.name, a.table_name)
             WHEN a.kind = 'column' AND a.restore_step = 'manual'
             THEN format('column "%s" was added to %s, an extension table, of a type that a restore makes only after the table''s rows (a table''s row type, or a type or domain that calls a function of the DBA''s): the restore recipe cannot bring the column back, and the table''s rows fail to load (README, Dump and restore)',

@@ -60,8 +60,8 @@ $patches$;
 
 -- The extension's BRIN indexes: events', and those of every partition of
 -- the log (the default one, the months, an upgrade's partition of old rows),
--- told from a DBA's own by their definition (a DBA's with options of its own,
--- pages_per_range say, is left as it is). Setting autosummarize takes an
+-- told from a DBA's own by their definition and the names the extension
+-- gives them (a DBA's, with options of its own or not, is left as it is). Setting autosummarize takes an
 -- ACCESS EXCLUSIVE lock on each index until the upgrade commits: reads and
 -- writes of events and the log wait for it, and it waits for open
 -- transactions that used them (README, Versions and upgrades).
@@ -78,6 +78,12 @@ BEGIN
                OR i.indrelid IN (SELECT inhrelid FROM pg_catalog.pg_inherits
                                  WHERE inhparent = 'tenancy.file_access_log'::pg_catalog.regclass))
           AND x.reloptions IS NULL AND i.indnatts = 1 AND i.indexprs IS NULL AND i.indpred IS NULL
+          -- (and by the names the extension gives them)
+          AND x.relname IN ('events_txid_idx',
+                            (SELECT left(r.relname, 50) || '_at_idx' FROM pg_catalog.pg_class r WHERE r.oid = i.indrelid),
+                            (SELECT left(r.relname, 50) || '_txid_idx' FROM pg_catalog.pg_class r WHERE r.oid = i.indrelid),
+                            (SELECT r.relname || '_at_idx' FROM pg_catalog.pg_class r WHERE r.oid = i.indrelid),
+                            (SELECT r.relname || '_txid_idx' FROM pg_catalog.pg_class r WHERE r.oid = i.indrelid))
           AND ((i.indclass[0] = (SELECT oid FROM pg_catalog.pg_opclass
                                  WHERE opcname = 'xid8_minmax_ops' AND opcnamespace = 'tenancy'::pg_catalog.regnamespace)
                 AND (SELECT attname FROM pg_catalog.pg_attribute
