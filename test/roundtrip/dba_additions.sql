@@ -71,3 +71,11 @@ COMMENT ON CONSTRAINT reviewed_reads_id_at_fkey ON dba.reviewed_reads IS 'reads 
 -- A generated column whose expression casts to a domain of the DBA's.
 CREATE DOMAIN dba.size AS bigint CHECK (VALUE >= 0);
 ALTER TABLE tenancy.files ADD COLUMN size_checked bigint GENERATED ALWAYS AS ((size_bytes)::dba.size) STORED;
+-- A publication of a schema (its dump entry names SCHEMA too, but is no
+-- schema), and an extension table made to inherit from a table of the DBA's
+-- (a column the DBA added, which the parent then shares).
+CREATE PUBLICATION dba_schema_pub FOR TABLES IN SCHEMA dba;
+CREATE TABLE dba.stamped (note text);
+ALTER TABLE tenancy.file_versions ADD COLUMN note text;
+UPDATE tenancy.file_versions SET note = 'kept';
+ALTER TABLE tenancy.file_versions INHERIT dba.stamped;

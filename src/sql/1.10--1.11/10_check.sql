@@ -147,7 +147,7 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
 ), added_columns AS (
     SELECT a.attrelid, a.attnum, a.atttypid, a.attcollation, a.attgenerated
     FROM extension_tables t
-    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 0
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attislocal
     WHERE NOT EXISTS (SELECT FROM own o WHERE o.table_name = t.relname AND o.kind = 'column' AND a.attname = ANY (o.names))
 ), column_needs(attrelid, attnum, classid, objid) AS (
     -- What an added column's type and collation are made of, as the catalog
@@ -200,7 +200,9 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
                                                           AND x.objid = t.typrelid AND x.deptype = 'e'
                       WHERE n.classid = 'pg_type'::regclass AND t.oid = n.objid)
 ), columns AS (
-    -- Every column, a partition's inherited ones too (for their settings).
+    -- Every column, a partition's inherited ones too (for their settings;
+    -- the others take a table's own columns: attislocal, which a column the
+    -- DBA added and then had a parent of its own share still is).
     SELECT t.relname, t.tbl, t.relkind, a.*, ty.typcollation, ty.typstorage,
            pg_get_expr(d.adbin, d.adrelid) AS default_expression,
            col_description(a.attrelid, a.attnum) AS comment,
@@ -257,7 +259,7 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
                 THEN 'manual'
                 WHEN c.generated_after_rows THEN 'after_data' ELSE 'before_data' END,
            c.attnum
-    FROM columns c WHERE c.attinhcount = 0
+    FROM columns c WHERE c.attislocal
     UNION ALL
     -- The DBA's own types and collations the added columns need, as the
     -- dump's table of contents (pg_restore -l) identifies them, by catalog
@@ -282,14 +284,14 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     SELECT c.relname, c.tbl, c.relkind, 'default', c.attname::text,
            format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', c.tbl, c.attname, c.default_expression),
            CASE WHEN c.type_made_after_rows THEN 'manual' ELSE 'after_data' END, 0
-    FROM columns c WHERE c.attinhcount = 0 AND c.atthasdef AND c.attgenerated = ''
+    FROM columns c WHERE c.attislocal AND c.atthasdef AND c.attgenerated = ''
     UNION ALL
     -- Of the extension's own columns only (an added one has it in its ADD
     -- COLUMN); an identity's comes with it.
     SELECT c.relname, c.tbl, c.relkind, 'not null', c.attname::text,
            format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', c.tbl, c.attname), 'after_data', 0
     FROM columns c
-    WHERE c.attinhcount = 0 AND c.attnotnull AND c.attidentity = ''
+    WHERE c.attislocal AND c.attnotnull AND c.attidentity = ''
       AND EXISTS (SELECT FROM own o WHERE o.table_name = c.relname AND o.kind = 'column' AND c.attname = ANY (o.names))
     UNION ALL
     -- The identity's sequence is made with it, as it was, and set to where
@@ -310,7 +312,7 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
            CASE WHEN c.type_made_after_rows THEN 'manual' ELSE 'after_data' END, 0
     FROM columns c
     JOIN pg_sequence q ON q.seqrelid = pg_get_serial_sequence(c.tbl::text, c.attname)::regclass
-    WHERE c.attinhcount = 0 AND c.attidentity <> ''
+    WHERE c.attislocal AND c.attidentity <> ''
     UNION ALL
     -- A sequence a column owns (serial): the dump makes it, and sets its
     -- value, but not its owner.
@@ -371,6 +373,13 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
          'left_out')) f(kind, name, statement, step)
     WHERE t.relkind = 'p' AND k.conparentid = 0
       AND NOT EXISTS (SELECT FROM extension_tables e WHERE e.oid = k.conrelid)
+    UNION ALL
+    -- An extension table made to inherit from a table of the DBA's.
+    SELECT t.relname, t.tbl, t.relkind, 'inherits', h.inhparent::regclass::text,
+           format('ALTER TABLE %s INHERIT %s', t.tbl, h.inhparent::regclass), 'after_data', 0
+    FROM extension_tables t
+    JOIN pg_inherits h ON h.inhrelid = t.oid
+    WHERE NOT EXISTS (SELECT FROM extension_tables e WHERE e.oid = h.inhparent)
     UNION ALL
     SELECT t.relname, t.tbl, t.relkind, 'trigger', g.tgname::text,
            pg_get_triggerdef(g.oid)
@@ -475,7 +484,7 @@ WHERE p.statement IS NOT NULL
 -- use them; foreign keys last.
 ORDER BY array_position('{early_types,left_out,before_data,after_data,after_post_data,manual}'::text[],
                         CASE WHEN p.relkind = 'p' AND p.step = 'after_data' THEN 'after_post_data' ELSE p.step END),
-         array_position('{type,dump entry,column,owned sequence,default,not null,identity,index,constraint,trigger,rule,policy,statistics,storage parameter,replica identity,clustered on,column setting,publication,foreign key}'::text[], p.kind),
+         array_position('{type,dump entry,column,owned sequence,default,not null,identity,index,constraint,inherits,trigger,rule,policy,statistics,storage parameter,replica identity,clustered on,column setting,publication,foreign key}'::text[], p.kind),
          p.kind = 'constraint' AND p.statement LIKE '% FOREIGN KEY %', p.tbl::text, p.position, p.name
 $$;
 COMMENT ON FUNCTION tenancy.extension_table_additions() IS
@@ -521,6 +530,9 @@ SELECT 'warning',
             WHEN a.kind = 'foreign key'
             THEN format('foreign key "%s" of a table of the DBA''s references a key added to %s, an extension table: a restore makes the foreign key before that key, and fails on it, unless its entry is left out (README, Dump and restore)',
                         a.name, a.table_name)
+            WHEN a.kind = 'inherits'
+            THEN format('%s, an extension table, was made to inherit from %s: a dump does not save it, and the restored %s has none of its rows',
+                        a.table_name, a.name, a.name)
             WHEN a.kind = 'publication'
             THEN format('%s, an extension table, was added to publication "%s": a dump saves the publication, not that it publishes the table',
                         a.table_name, a.name)
