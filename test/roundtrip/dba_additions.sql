@@ -79,3 +79,27 @@ CREATE TABLE dba.stamped (note text);
 ALTER TABLE tenancy.file_versions ADD COLUMN note text;
 UPDATE tenancy.file_versions SET note = 'kept';
 ALTER TABLE tenancy.file_versions INHERIT dba.stamped;
+-- A generated column that calls another extension's function (restored with
+-- the extensions, first); the grants and comment of an added identity's
+-- sequence; a partition of the DBA's, in a schema of its own, of the log that
+-- has an added index (the dump attaches its copy of it).
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+ALTER TABLE tenancy.files ADD COLUMN path_hash text GENERATED ALWAYS AS (encode(digest(path, 'sha256'), 'hex')) STORED;
+GRANT USAGE ON SEQUENCE tenancy.organizations_external_id_seq TO tenancy_app;
+COMMENT ON SEQUENCE tenancy.organizations_external_id_seq IS 'ids the SIS gives';
+CREATE SCHEMA archive;
+CREATE TABLE archive.file_access_log_2010 PARTITION OF tenancy.file_access_log
+    FOR VALUES FROM ('2010-01-01 00:00:00+00') TO ('2011-01-01 00:00:00+00');
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at)
+SELECT organization_id, id, 'view', '2010-06-01 00:00:00+00' FROM tenancy.files ORDER BY id LIMIT 1;
+-- (its guard and index, as check() says)
+DO $$
+DECLARE
+    fix text;
+BEGIN
+    FOR fix IN SELECT c.fix FROM tenancy.check() c
+               WHERE c.object = 'partition archive.file_access_log_2010 of tenancy.file_access_log' LOOP
+        EXECUTE fix;
+    END LOOP;
+END
+$$;

@@ -213,7 +213,10 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
            a.attgenerated = 's' AND EXISTS (
                SELECT FROM pg_depend x
                WHERE x.classid = 'pg_attrdef'::regclass AND x.objid = d.oid
-                 AND x.refclassid = 'pg_proc'::regclass AND x.refobjid >= 16384) AS generated_after_rows,
+                 AND x.refclassid = 'pg_proc'::regclass AND x.refobjid >= 16384
+                 AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass
+                                                          AND e.objid = x.refobjid AND e.deptype = 'e'))
+               AS generated_after_rows,
            -- ... unless the dump has what needs it before that: views and
            -- functions that read it, grants of it.
            a.attacl IS NOT NULL OR EXISTS (
@@ -308,11 +311,33 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
                        ELSE (SELECT format('; SELECT setval(%L, %s, %s)', q.seqrelid::regclass,
                                            (xpath('/row/last_value/text()', x))[1], (xpath('/row/is_called/text()', x))[1])
                              FROM query_to_xml(format('SELECT last_value, is_called FROM %s', q.seqrelid::regclass),
-                                               false, true, '') x) END),
+                                               false, true, '') x) END)
+           -- The sequence's grants and comment, which the dump has as
+           -- entries of a sequence it does not make (left out, below).
+           || coalesce((SELECT string_agg(format('; GRANT %s ON SEQUENCE %s TO %s%s', g.privilege_type, q.seqrelid::regclass,
+                                                 CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
+                                                 CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END),
+                                          '' ORDER BY g.grantee, g.privilege_type)
+                        FROM pg_class sq, aclexplode(sq.relacl) g
+                        WHERE sq.oid = q.seqrelid AND g.grantee <> sq.relowner), '')
+           || coalesce(format('; COMMENT ON SEQUENCE %s IS ', q.seqrelid::regclass)
+                       || quote_literal(obj_description(q.seqrelid, 'pg_class')), ''),
            CASE WHEN c.type_made_after_rows THEN 'manual' ELSE 'after_data' END, 0
     FROM columns c
     JOIN pg_sequence q ON q.seqrelid = pg_get_serial_sequence(c.tbl::text, c.attname)::regclass
     WHERE c.attislocal AND c.attidentity <> ''
+    UNION ALL
+    -- The dump's entries for an added identity's sequence: its grants and
+    -- comment (the identity's statement makes them).
+    SELECT c.relname, c.tbl, c.relkind, 'dump entry', c.attname || ' ' || e.what,
+           format(' %s %s %s ', e.what, sn.nspname, e.tag), 'left_out', 0
+    FROM columns c
+    JOIN pg_class sq ON sq.oid = pg_get_serial_sequence(c.tbl::text, c.attname)::regclass
+    JOIN pg_namespace sn ON sn.oid = sq.relnamespace
+    CROSS JOIN LATERAL (VALUES ('ACL', 'SEQUENCE ' || quote_ident(sq.relname)),
+                               ('COMMENT', 'SEQUENCE ' || quote_ident(sq.relname))) e(what, tag)
+    WHERE c.attislocal AND c.attidentity <> ''
+      AND NOT EXISTS (SELECT FROM own o WHERE o.table_name = c.relname AND o.kind = 'identity' AND c.attname = ANY (o.names))
     UNION ALL
     -- A sequence a column owns (serial): the dump makes it, and sets its
     -- value, but not its owner.
@@ -373,6 +398,19 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
          'left_out')) f(kind, name, statement, step)
     WHERE t.relkind = 'p' AND k.conparentid = 0
       AND NOT EXISTS (SELECT FROM extension_tables e WHERE e.oid = k.conrelid)
+    UNION ALL
+    -- The dump attaches the log's partitions' copies of an index added to
+    -- the log (INDEX ATTACH) before that index exists: left out, in every
+    -- schema a partition of the DBA's may be in; the index made on the whole
+    -- log takes the copies.
+    SELECT t.relname, t.tbl, t.relkind, 'dump entry', x.relname || ' ' || child.relname,
+           format(' INDEX ATTACH %s %s ', cn.nspname, child.relname), 'left_out', 0
+    FROM extension_tables t
+    JOIN pg_index i ON i.indrelid = t.oid
+    JOIN pg_class x ON x.oid = i.indexrelid AND x.relkind = 'I'
+    JOIN pg_inherits h ON h.inhparent = x.oid
+    JOIN pg_class child ON child.oid = h.inhrelid
+    JOIN pg_namespace cn ON cn.oid = child.relnamespace
     UNION ALL
     -- An extension table made to inherit from a table of the DBA's.
     SELECT t.relname, t.tbl, t.relkind, 'inherits', h.inhparent::regclass::text,
