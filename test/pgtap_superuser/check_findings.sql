@@ -863,8 +863,8 @@ SELECT is((SELECT string_agg(fix, E'\n' ORDER BY fix) FROM tenancy.check() WHERE
 SELECT is((SELECT fix FROM tenancy.check() WHERE finding LIKE 'policy "cf_monitoring"%'),
           'CREATE POLICY cf_monitoring ON tenancy.events AS RESTRICTIVE FOR SELECT TO pg_monitor, pg_read_all_data USING ((kind <> ''secret''::text)); -- in the restored database, step after_data (README, Dump and restore)',
           '(20) a policy''s fix makes it again after the rows');
-CREATE TEMP TABLE cf_additions AS SELECT row_number() OVER () AS n, * FROM tenancy.extension_table_additions();
--- Undone, as in a database that CREATE EXTENSION has just made ...
+-- Undoes them, as in a database that CREATE EXTENSION has just made.
+CREATE FUNCTION pg_temp.cf_undo() RETURNS void LANGUAGE sql AS $$
 ALTER TABLE tenancy.events DROP COLUMN cf_source, ALTER COLUMN kind SET STATISTICS -1,
     ALTER COLUMN kind RESET (n_distinct);
 ALTER TABLE tenancy.files DROP COLUMN cf_class, DROP CONSTRAINT cf_files_member, ALTER COLUMN name SET STORAGE EXTENDED;
@@ -875,6 +875,10 @@ ALTER TABLE tenancy.organizations DROP CONSTRAINT cf_name_not_blank;
 DROP RULE cf_notify ON tenancy.rollup_state;
 DROP POLICY cf_monitoring ON tenancy.events;
 ALTER TABLE tenancy.file_versions RESET (fillfactor);
+$$;
+CREATE TEMP TABLE cf_additions AS SELECT row_number() OVER () AS n, * FROM tenancy.extension_table_additions();
+-- Undone ...
+SELECT pg_temp.cf_undo();
 SELECT is((SELECT count(*) FROM tenancy.extension_table_additions()), 0::bigint, '(20) undone: nothing listed');
 -- ... then made again by the statements, in their order.
 DO $$
@@ -889,16 +893,7 @@ $$;
 SELECT is((SELECT array_agg(row(a.*)::text) FROM tenancy.extension_table_additions() a),
           (SELECT array_agg(row(table_name, kind, name, statement, restore_step)::text ORDER BY n) FROM cf_additions),
           '(20) made again by their statements: the same additions');
-ALTER TABLE tenancy.events DROP COLUMN cf_source, ALTER COLUMN kind SET STATISTICS -1,
-    ALTER COLUMN kind RESET (n_distinct);
-ALTER TABLE tenancy.files DROP COLUMN cf_class, DROP CONSTRAINT cf_files_member, ALTER COLUMN name SET STORAGE EXTENDED;
-DROP TRIGGER cf_files_touch ON tenancy.files;
-ALTER TABLE tenancy.members REPLICA IDENTITY DEFAULT;
-DROP INDEX tenancy.cf_members_user_org;
-ALTER TABLE tenancy.organizations DROP CONSTRAINT cf_name_not_blank;
-DROP RULE cf_notify ON tenancy.rollup_state;
-DROP POLICY cf_monitoring ON tenancy.events;
-ALTER TABLE tenancy.file_versions RESET (fillfactor);
+SELECT pg_temp.cf_undo();
 SELECT is((SELECT count(*) FROM tenancy.extension_table_additions()), 0::bigint, '(20) no finding left');
 -- A column whose type a restore makes only after the rows (a domain that
 -- calls a function of the DBA's): manual, and said so. A type that needs

@@ -510,20 +510,22 @@ WITH RECURSIVE own(table_name, kind, names) AS (VALUES
     WHERE NOT EXISTS (SELECT FROM pg_inherits h
                       JOIN column_settings p ON p.attrelid = h.inhparent
                       WHERE h.inhrelid = s.attrelid AND p.attname = s.attname AND p.setting = s.setting)
+), stepped AS (
+    -- Everything on the log but its columns waits for its months.
+    SELECT p.*, CASE WHEN p.relkind = 'p' AND p.step = 'after_data' THEN 'after_post_data' ELSE p.step END
+                    AS restore_step
+    FROM present p
+    WHERE p.statement IS NOT NULL
+      AND NOT EXISTS (SELECT FROM own o WHERE o.table_name = p.relname AND o.kind = p.kind AND p.name = ANY (o.names))
 )
-SELECT p.tbl, p.kind, p.name, p.statement,
-       -- Everything on the log but its columns waits for its months.
-       CASE WHEN p.relkind = 'p' AND p.step = 'after_data' THEN 'after_post_data' ELSE p.step END
-FROM present p
-WHERE p.statement IS NOT NULL
-  AND NOT EXISTS (SELECT FROM own o WHERE o.table_name = p.relname AND o.kind = p.kind AND p.name = ANY (o.names))
+SELECT tbl, kind, name, statement, restore_step
+FROM stepped
 -- The order to run them in, within a step: sequences owned before defaults
 -- use them; indexes before the constraints and replica identities that may
 -- use them; foreign keys last.
-ORDER BY array_position('{early_types,left_out,before_data,after_data,after_post_data,manual}'::text[],
-                        CASE WHEN p.relkind = 'p' AND p.step = 'after_data' THEN 'after_post_data' ELSE p.step END),
-         array_position('{type,dump entry,column,owned sequence,default,not null,identity,index,constraint,inherits,trigger,rule,policy,statistics,storage parameter,replica identity,clustered on,column setting,publication,foreign key}'::text[], p.kind),
-         p.kind = 'constraint' AND p.statement LIKE '% FOREIGN KEY %', p.tbl::text, p.position, p.name
+ORDER BY array_position('{early_types,left_out,before_data,after_data,after_post_data,manual}'::text[], restore_step),
+         array_position('{type,dump entry,column,owned sequence,default,not null,identity,index,constraint,inherits,trigger,rule,policy,statistics,storage parameter,replica identity,clustered on,column setting,publication,foreign key}'::text[], kind),
+         kind = 'constraint' AND statement LIKE '% FOREIGN KEY %', tbl::text, position, name
 $$;
 COMMENT ON FUNCTION tenancy.extension_table_additions() IS
     'What a DBA added to the extension''s own tables, which a dump does not save, with the statement that makes each again and the step of a restore it belongs to.';

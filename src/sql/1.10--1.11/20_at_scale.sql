@@ -74,26 +74,21 @@ BEGIN
         FROM pg_catalog.pg_index i
         JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid
         JOIN pg_catalog.pg_am a ON a.oid = x.relam AND a.amname = 'brin'
-        WHERE (i.indrelid = 'tenancy.events'::pg_catalog.regclass
-               OR i.indrelid IN (SELECT inhrelid FROM pg_catalog.pg_inherits
-                                 WHERE inhparent = 'tenancy.file_access_log'::pg_catalog.regclass))
+        JOIN pg_catalog.pg_class r ON r.oid = i.indrelid
+        JOIN pg_catalog.pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = i.indkey[0]
+        JOIN pg_catalog.pg_opclass o ON o.oid = i.indclass[0]
+        WHERE (r.oid = 'tenancy.events'::pg_catalog.regclass
+               OR r.oid IN (SELECT inhrelid FROM pg_catalog.pg_inherits
+                            WHERE inhparent = 'tenancy.file_access_log'::pg_catalog.regclass))
           AND x.reloptions IS NULL AND i.indnatts = 1 AND i.indexprs IS NULL AND i.indpred IS NULL
           -- (and by the names the extension gives them)
-          AND x.relname IN ('events_txid_idx',
-                            (SELECT left(r.relname, 50) || '_at_idx' FROM pg_catalog.pg_class r WHERE r.oid = i.indrelid),
-                            (SELECT left(r.relname, 50) || '_txid_idx' FROM pg_catalog.pg_class r WHERE r.oid = i.indrelid),
-                            (SELECT r.relname || '_at_idx' FROM pg_catalog.pg_class r WHERE r.oid = i.indrelid),
-                            (SELECT r.relname || '_txid_idx' FROM pg_catalog.pg_class r WHERE r.oid = i.indrelid))
-          AND ((i.indclass[0] = (SELECT oid FROM pg_catalog.pg_opclass
-                                 WHERE opcname = 'xid8_minmax_ops' AND opcnamespace = 'tenancy'::pg_catalog.regnamespace)
-                AND (SELECT attname FROM pg_catalog.pg_attribute
-                     WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) = 'txid')
-               OR (i.indrelid <> 'tenancy.events'::pg_catalog.regclass
-                   AND i.indclass[0] = (SELECT oid FROM pg_catalog.pg_opclass
-                                        WHERE opcname = 'timestamptz_minmax_ops'
-                                          AND opcnamespace = 'pg_catalog'::pg_catalog.regnamespace)
-                   AND (SELECT attname FROM pg_catalog.pg_attribute
-                        WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) = 'at'))
+          AND x.relname IN ('events_txid_idx', left(r.relname, 50) || '_' || k.attname || '_idx',
+                            r.relname || '_' || k.attname || '_idx')
+          AND ((k.attname = 'txid' AND o.opcname = 'xid8_minmax_ops'
+                AND o.opcnamespace = 'tenancy'::pg_catalog.regnamespace)
+               OR (k.attname = 'at' AND r.oid <> 'tenancy.events'::pg_catalog.regclass
+                   AND o.opcname = 'timestamptz_minmax_ops'
+                   AND o.opcnamespace = 'pg_catalog'::pg_catalog.regnamespace))
         ORDER BY 1
     LOOP
         EXECUTE pg_catalog.format('ALTER INDEX %s SET (autosummarize = on)', brin_index);
