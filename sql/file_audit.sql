@@ -383,6 +383,17 @@ DROP INDEX tenancy.files_name_index;
 ALTER TABLE tenancy.files ADD CONSTRAINT files_name_not_blank CHECK (name <> '');
 ALTER TABLE tenancy.files RENAME CONSTRAINT files_name_not_blank TO files_name_present;
 ALTER TABLE tenancy.files DROP CONSTRAINT files_name_present;
+-- So are the columns a DBA adds, the log's included (1.12 library, as
+-- tenancy.extension_table_additions() lists them); the extension's stay.
+ALTER TABLE tenancy.files ADD COLUMN dba_note text;
+ALTER TABLE tenancy.files RENAME COLUMN dba_note TO "DBA note";
+ALTER TABLE tenancy.file_access_log ADD COLUMN dba_reason text;
+ALTER TABLE tenancy.file_access_log RENAME COLUMN dba_reason TO dba_why;
+SELECT table_name, kind, name FROM tenancy.extension_table_additions() ORDER BY 1, 3;
+ALTER TABLE tenancy.files RENAME COLUMN "DBA note" TO name;
+ALTER TABLE tenancy.files RENAME COLUMN name TO "DBA note";
+ALTER TABLE tenancy.files DROP COLUMN "DBA note";
+ALTER TABLE tenancy.file_access_log DROP COLUMN dba_why;
 -- A DBA's own table in the schema is the DBA's.
 CREATE TABLE tenancy.dba_notes (note text);
 ALTER TABLE tenancy.dba_notes RENAME TO dba_notes_renamed;

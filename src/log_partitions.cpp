@@ -178,6 +178,25 @@ bool is_extension_relation(Oid relid) {
            getExtensionOfObject(RelationRelationId, relid) == extension;
 }
 
+// Whether a DBA added the column to one of the extension's tables, and may
+// rename it as its own (1.12 library). tenancy.extension_table_additions()
+// (schema 1.11) tells them from the extension's columns; an older schema
+// cannot, and every column of its tables stays the extension's.
+bool is_dba_column(Oid relid, const char* column) {
+    bool schema_tells = pg::call([] {
+        List* name = list_make2(makeString(pstrdup("tenancy")),
+                                makeString(pstrdup("extension_table_additions")));
+        return OidIsValid(LookupFuncName(name, 0, nullptr, true));
+    });
+    if (!schema_tells) return false;
+    Datum column_text = pg::call([&] { return CStringGetTextDatum(column); });
+    pg::SpiConnection spi;
+    return spi.for_each_row("SELECT FROM tenancy.extension_table_additions()"
+                            " WHERE table_name = $1 AND kind = 'column' AND name = $2",
+                            {{REGCLASSOID, ObjectIdGetDatum(relid)}, {TEXTOID, column_text}},
+                            true, [](TupleTableSlot*) {}) > 0;
+}
+
 // A partitioned table of pg_tenancy's own: the log, whatever it is called
 // by now (a rename of it or of its schema must not open a way around the
 // guard).
@@ -634,6 +653,8 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
     // a lock, as the statement itself has not run yet).
     bool renames = false;
     const char* renamed_object = nullptr;  // an object of the extension renamed or moved
+    Oid renamed_column_table = InvalidOid;   // … when it is a column: its table
+    const char* renamed_column = nullptr;
     bool takes_out = false;                // ALTER EXTENSION pg_tenancy DROP …
     const char* refused = pg::call([&]() -> const char* {
         if (IsA(statement, DropStmt)) {
@@ -692,9 +713,11 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
             }
             // Any column of the extension's other tables (1.10): the library
             // reads them by name, and one renamed could fail open (a member's
-            // deactivated_at).
+            // deactivated_at). A column a DBA added is told apart below.
             if (!in_own_script() && is_extension_relation(relid) && rename->subname != nullptr &&
                 get_attnum(relid, rename->subname) != InvalidAttrNumber) {
+                renamed_column_table = relid;
+                renamed_column = rename->subname;
                 renamed_object = psprintf("column %s of %s", quote_identifier(rename->subname),
                                           quote_qualified_identifier(
                                               get_namespace_name(get_rel_namespace(relid)),
@@ -831,6 +854,9 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_ddl_guard) {
                         "Upgrade with ALTER EXTENSION pg_tenancy UPDATE, or drop the extension.");
     }
     if (renamed_object != nullptr) {
+        if (renamed_column != nullptr && is_dba_column(renamed_column_table, renamed_column)) {
+            PG_RETURN_VOID();
+        }
         throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
                         std::string("cannot ") + refused + " " + renamed_object +
                             ": it belongs to the extension pg_tenancy, which finds it by name",

@@ -70,6 +70,7 @@ extern "C" {
 #include "storage/procarray.h"
 #include "access/multixact.h"
 #include "access/subtrans.h"
+#include "parser/parse_func.h"
 #include "parser/parse_type.h"
 #include "catalog/index.h"
 #include "catalog/pg_constraint.h"

@@ -1,0 +1,117 @@
+-- tenancy.purge_events() removes the rolled-up events older than their
+-- organization's retention, and (schema 1.12) finds them through each
+-- organization's (organization_id, at) range when few are due, instead of
+-- reading the whole of events every day:
+--   - with nothing due, or a day's worth, the purge reads events through
+--     the index only (no sequential scan, counted in
+--     pg_stat_xact_user_tables);
+--   - it removes exactly the rows past each organization's own retention,
+--     a short one beside long ones included, also when half the table is due;
+--   - events not rolled up yet stay, whatever their age;
+--   - events_complete_since moves to the newest bound of the purge.
+--
+-- 100 organizations ('pev-…') with 1,000 events each, spread over the last
+-- 360 days and written oldest first (as time orders them), 100,000 in all:
+-- enough that reading the whole table costs the planner more than probing
+-- each organization. Runs as the superuser postgres; the organizations are
+-- deleted at the end.
+SET client_min_messages = warning;
+SELECT plan(14);
+
+INSERT INTO tenancy.organizations (id, slug, name)
+SELECT md5('pev' || g)::uuid, 'pev-' || g, 'Purge ' || g FROM generate_series(1, 100) g;
+INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
+SELECT md5('pev' || g)::uuid, md5('pev-user' || g)::uuid, 'login', i,
+       now() - interval '360 days' * (1 - i / 1000.0)
+FROM generate_series(1, 1000) i, generate_series(1, 100) g
+ORDER BY i, g;
+SELECT count(*) AS ignored FROM tenancy.run_rollups(wait => true) \gset
+ANALYZE tenancy.events, tenancy.organizations;
+
+-- Events of the fixture's organizations, and those older than an age.
+CREATE FUNCTION pg_temp.kept(older_than interval DEFAULT NULL, org int DEFAULT NULL) RETURNS bigint
+    LANGUAGE sql AS $$
+    SELECT count(*) FROM tenancy.events e JOIN tenancy.organizations o ON o.id = e.organization_id
+    WHERE o.slug LIKE 'pev-%'
+      AND (org IS NULL OR o.slug = 'pev-' || org)
+      AND (older_than IS NULL OR e.at < now() - older_than)
+$$;
+-- How purge_events() read events: the scans it added to the transaction's.
+CREATE FUNCTION pg_temp.purge_reads() RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    seq_before bigint;
+    idx_before bigint;
+    seq_after bigint;
+    idx_after bigint;
+BEGIN
+    SELECT seq_scan, idx_scan INTO seq_before, idx_before
+    FROM pg_stat_xact_user_tables WHERE relid = 'tenancy.events'::regclass;
+    PERFORM tenancy.purge_events();
+    SELECT seq_scan, idx_scan INTO seq_after, idx_after
+    FROM pg_stat_xact_user_tables WHERE relid = 'tenancy.events'::regclass;
+    RETURN format('sequential scans %s, index scans %s', seq_after - seq_before,
+                  CASE WHEN idx_after > idx_before THEN 'some' ELSE 'none' END);
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Nothing due: the default retention (365 days) keeps every event.
+-------------------------------------------------------------------------------
+SELECT is(pg_temp.purge_reads(), 'sequential scans 0, index scans some',
+          'nothing due: events are read through the index, not scanned whole');
+SELECT is(pg_temp.kept(), 100000::bigint, 'nothing due: every event is kept');
+
+-------------------------------------------------------------------------------
+-- A day's worth due (retention 359 days): the oldest two events of each.
+-------------------------------------------------------------------------------
+UPDATE tenancy.organizations SET event_retention = interval '359 days' WHERE slug LIKE 'pev-%';
+SELECT is(pg_temp.kept(interval '359 days'), 200::bigint,
+          'a day due: the fixture has 200 events past retention');
+SELECT is(pg_temp.purge_reads(), 'sequential scans 0, index scans some',
+          'a day due: events are read through the index, not scanned whole');
+SELECT is(pg_temp.kept(), 100000::bigint - 200, 'a day due: exactly those are removed');
+SELECT is(pg_temp.kept(interval '359 days'), 0::bigint, 'a day due: none past retention is left');
+
+-------------------------------------------------------------------------------
+-- A short retention beside long ones: only that organization loses more.
+-------------------------------------------------------------------------------
+UPDATE tenancy.organizations SET event_retention = interval '30 days' WHERE slug = 'pev-7';
+SELECT pg_temp.kept(interval '30 days', 7) AS due_7 \gset
+SELECT pg_temp.kept() AS before_short \gset
+SELECT is(tenancy.purge_events() >= :due_7, true, 'short retention: the purge removes its rows');
+SELECT is(pg_temp.kept(interval '30 days', 7), 0::bigint,
+          'short retention: that organization keeps nothing older than 30 days');
+SELECT is(pg_temp.kept(NULL, 7), 1000::bigint - 2 - :due_7,
+          'short retention: and keeps its newer events');
+SELECT is(pg_temp.kept(), :before_short::bigint - :due_7,
+          'short retention: the other organizations lose nothing');
+-- The purge's own now() was a moment before this statement's.
+SELECT is((SELECT events_complete_since BETWEEN now() - interval '30 days 1 minute'
+                                            AND now() - interval '30 days'
+           FROM tenancy.rollup_state),
+          true, 'short retention: events_complete_since is the newest bound');
+
+-------------------------------------------------------------------------------
+-- Events not rolled up yet stay, whatever their age.
+-------------------------------------------------------------------------------
+INSERT INTO tenancy.events (organization_id, user_id, kind, at)
+VALUES (md5('pev7')::uuid, md5('pev-user7')::uuid, 'late', now() - interval '100 days');
+SELECT tenancy.purge_events() AS ignored \gset
+SELECT is((SELECT count(*) FROM tenancy.events WHERE organization_id = md5('pev7')::uuid
+           AND kind = 'late'), 1::bigint, 'not rolled up: an old event waits for its run');
+SELECT count(*) AS ignored FROM tenancy.run_rollups(wait => true) \gset
+SELECT tenancy.purge_events() AS ignored \gset
+SELECT is((SELECT count(*) FROM tenancy.events WHERE organization_id = md5('pev7')::uuid
+           AND kind = 'late'), 0::bigint, 'not rolled up: once counted, it goes');
+
+-------------------------------------------------------------------------------
+-- Half the table due: whichever plan, exactly the rows past retention.
+-------------------------------------------------------------------------------
+UPDATE tenancy.organizations SET event_retention = interval '180 days' WHERE slug LIKE 'pev-%';
+SELECT pg_temp.kept() - pg_temp.kept(interval '180 days') AS newer \gset
+SELECT tenancy.purge_events() AS ignored \gset
+SELECT is(pg_temp.kept(), :newer::bigint, 'half due: exactly the newer half is kept');
+
+DELETE FROM tenancy.organizations WHERE slug LIKE 'pev-%';
+SELECT * FROM finish();
