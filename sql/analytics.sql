@@ -402,3 +402,12 @@ ROLLBACK TO s;
 SELECT tenancy.record_file_access(id) FROM tenancy.files WHERE path = 'notes.pdf';
 ROLLBACK;
 \c - postgres
+-- So do the DBA's (1.12 library; before, an internal INSERT failed with 25006).
+BEGIN READ ONLY;
+SAVEPOINT s;
+SELECT * FROM tenancy.run_rollups();
+ROLLBACK TO s;
+SELECT * FROM tenancy.rebuild_rollups();
+ROLLBACK;
+-- A NULL wait is refused, not taken for false (1.12 library).
+SELECT * FROM tenancy.run_rollups(NULL);

@@ -1064,8 +1064,10 @@ TENANCY_SQL_FUNCTION(tenancy_events_lock_organization) {
 // tenancy.run_rollups(wait boolean DEFAULT false)
 TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     refuse_on_standby("tenancy.run_rollups");
+    refuse_read_only("tenancy.run_rollups", "the rollups and their state");
     refuse_unless_rollup_state_visible("tenancy.run_rollups");
-    bool wait = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+    if (PG_ARGISNULL(0)) throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "wait must not be NULL");
+    bool wait = PG_GETARG_BOOL(0);
     start_materialized_result(fcinfo);
 
     pg::SpiConnection spi;
@@ -1110,6 +1112,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
 // tenancy.rebuild_rollups(org_id uuid DEFAULT NULL)
 TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     refuse_on_standby("tenancy.rebuild_rollups");
+    refuse_read_only("tenancy.rebuild_rollups", "the rollups");
     refuse_unless_rollup_state_visible("tenancy.rebuild_rollups");
     std::optional<Datum> organization;
     if (!PG_ARGISNULL(0)) organization = PG_GETARG_DATUM(0);
