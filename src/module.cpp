@@ -47,6 +47,10 @@ void apply_tenancy_settings(Relation settings, Snapshot snapshot, Oid database, 
                 (void)set_config_option(name, value, PGC_SUSET, source, GUC_ACTION_SET, true,
                                         WARNING, false);
             }
+            // ParseLongOption malloc's both (PostgreSQL's ProcessGUCArray frees them so).
+            free(name);
+            free(value);
+            pfree(entry);
         }
     }
     systable_endscan(scan);
