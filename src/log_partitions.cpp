@@ -186,7 +186,10 @@ bool is_dba_column(Oid relid, const char* column) {
     bool schema_tells = pg::call([] {
         List* name = list_make2(makeString(pstrdup("tenancy")),
                                 makeString(pstrdup("extension_table_additions")));
-        return OidIsValid(LookupFuncName(name, 0, nullptr, true));
+        Oid additions = LookupFuncName(name, 0, nullptr, true);
+        // The extension's own, not one a DBA made to stand in for it.
+        return OidIsValid(additions) && getExtensionOfObject(ProcedureRelationId, additions) ==
+                                            get_extension_oid("pg_tenancy", true);
     });
     if (!schema_tells) return false;
     Datum column_text = pg::call([&] { return CStringGetTextDatum(column); });
