@@ -47,9 +47,15 @@ void apply_tenancy_settings(Relation settings, Snapshot snapshot, Oid database, 
                 (void)set_config_option(name, value, PGC_SUSET, source, GUC_ACTION_SET, true,
                                         WARNING, false);
             }
-            // ParseLongOption malloc's both (PostgreSQL's ProcessGUCArray frees them so).
+            // ParseLongOption's copies, freed as PostgreSQL's ProcessGUCArray
+            // frees them: malloc'd up to 15, palloc'd since 16.
+#if PG_VERSION_NUM < 160000
             free(name);
             free(value);
+#else
+            pfree(name);
+            if (value != nullptr) pfree(value);
+#endif
             pfree(entry);
         }
     }
