@@ -1,12 +1,14 @@
 -- tenancy.purge_events() removes the rolled-up events older than their
 -- organization's retention, and (schema 1.12) finds them through each
--- organization's (organization_id, at) range when few are due, instead of
--- reading the whole of events every day:
+-- organization's (organization_id, at) range when few are due (counted first,
+-- up to 5% of the table), instead of reading the whole of events every day:
 --   - with nothing due, or a day's worth, the purge reads events through
 --     the index only (no sequential scan, counted in
 --     pg_stat_xact_user_tables);
---   - a short retention of one organization is purged on its own, and does
---     not turn the others' purge into a full read;
+--   - a short retention of one organization, beside twenty more distinct
+--     ones, does not turn the purge into a full read;
+--   - the planner settings it switches off for its statement are the
+--     caller's again after it;
 --   - it removes exactly the rows past each organization's own retention,
 --     a short one beside long ones included, also when half the table is due,
 --     and a retention is a span back from now() ('1 year' is less than
@@ -20,7 +22,7 @@
 -- each organization. Runs as the superuser postgres; the organizations are
 -- deleted at the end.
 SET client_min_messages = warning;
-SELECT plan(16);
+SELECT plan(19);
 
 INSERT INTO tenancy.organizations (id, slug, name)
 SELECT md5('pev' || g)::uuid, 'pev-' || g, 'Purge ' || g FROM generate_series(1, 100) g;
@@ -39,6 +41,12 @@ CREATE FUNCTION pg_temp.kept(older_than interval DEFAULT NULL, org int DEFAULT N
     WHERE o.slug LIKE 'pev-%'
       AND (org IS NULL OR o.slug = 'pev-' || org)
       AND (older_than IS NULL OR e.at < now() - older_than)
+$$;
+-- Events of the fixture's organizations past their own retention.
+CREATE FUNCTION pg_temp.past_retention() RETURNS bigint
+    LANGUAGE sql AS $$
+    SELECT count(*) FROM tenancy.events e JOIN tenancy.organizations o ON o.id = e.organization_id
+    WHERE o.slug LIKE 'pev-%' AND e.at < now() - o.event_retention
 $$;
 -- How purge_events() read events: the scans it added to the transaction's.
 CREATE FUNCTION pg_temp.purge_reads() RETURNS text
@@ -95,19 +103,26 @@ SELECT is(pg_temp.kept(), 100000::bigint - 200, 'a day due: exactly those are re
 SELECT is(pg_temp.kept(interval '359 days'), 0::bigint, 'a day due: none past retention is left');
 
 -------------------------------------------------------------------------------
--- A short retention beside long ones: only that organization loses more.
+-- A short retention beside long ones, and twenty more distinct ones (341 to
+-- 360 days): each organization loses what is past its own, through the
+-- index still (a draft of 1.12 grouped the retentions, and read the whole
+-- table for the group the short one shared).
 -------------------------------------------------------------------------------
 UPDATE tenancy.organizations SET event_retention = interval '30 days' WHERE slug = 'pev-7';
+UPDATE tenancy.organizations SET event_retention = (330 + substr(slug, 5)::int) * interval '1 day'
+WHERE slug ~ '^pev-(1[1-9]|2[0-9]|30)$';
 SELECT pg_temp.kept(interval '30 days', 7) AS due_7 \gset
+SELECT pg_temp.past_retention() AS due_all \gset
 SELECT pg_temp.kept() AS before_short \gset
+SELECT is(:due_all::bigint > :due_7, true, 'distinct retentions: some of them are due too');
 SELECT is(pg_temp.purge_reads(), 'sequential scans 0, index scans some',
-          'short retention: its purge does not read the whole table for the others');
-SELECT is(pg_temp.kept(interval '30 days', 7), 0::bigint,
-          'short retention: that organization keeps nothing older than 30 days');
+          'distinct retentions: the purge does not read the whole table for the short one');
+SELECT is(pg_temp.past_retention(), 0::bigint,
+          'distinct retentions: no organization keeps an event past its retention');
 SELECT is(pg_temp.kept(NULL, 7), 1000::bigint - 2 - :due_7,
-          'short retention: and keeps its newer events');
-SELECT is(pg_temp.kept(), :before_short::bigint - :due_7,
-          'short retention: the other organizations lose nothing');
+          'short retention: that organization keeps its newer events');
+SELECT is(pg_temp.kept(), :before_short::bigint - :due_all,
+          'distinct retentions: nothing else goes');
 -- The purge's own now() was a moment before this statement's.
 SELECT is((SELECT events_complete_since BETWEEN now() - interval '30 days 1 minute'
                                             AND now() - interval '30 days'
@@ -128,12 +143,23 @@ SELECT is((SELECT count(*) FROM tenancy.events WHERE organization_id = md5('pev7
            AND kind = 'late'), 0::bigint, 'not rolled up: once counted, it goes');
 
 -------------------------------------------------------------------------------
--- Half the table due: whichever plan, exactly the rows past retention.
+-- Half the table due: whichever plan, exactly the rows past retention. The
+-- planner settings the purge may switch off for its statement are the
+-- caller's again after it, whatever they were.
 -------------------------------------------------------------------------------
 UPDATE tenancy.organizations SET event_retention = interval '180 days' WHERE slug LIKE 'pev-%';
 SELECT pg_temp.kept() - pg_temp.kept(interval '180 days') AS newer \gset
 SELECT tenancy.purge_events() AS ignored \gset
 SELECT is(pg_temp.kept(), :newer::bigint, 'half due: exactly the newer half is kept');
+SELECT is(concat_ws('/', current_setting('enable_seqscan'), current_setting('enable_hashjoin'),
+                 current_setting('enable_mergejoin')), 'on/on/on',
+          'settings: the planner settings are on again after a purge');
+SET enable_mergejoin = off;
+SELECT tenancy.purge_events() AS ignored \gset
+SELECT is(concat_ws('/', current_setting('enable_seqscan'), current_setting('enable_hashjoin'),
+                 current_setting('enable_mergejoin')), 'on/on/off',
+          'settings: and as the caller had them');
+RESET enable_mergejoin;
 
 DELETE FROM tenancy.organizations WHERE slug LIKE 'pev-%';
 SELECT * FROM finish();
