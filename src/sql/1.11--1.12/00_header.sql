@@ -1,2 +1,2 @@
--- pg_tenancy 1.11 -> 1.12: purge_events() reads each organization's oldest events through its (organization_id, at) index when few are due, instead of the whole events table every day. Assembled from src/sql/1.11--1.12/.
+-- pg_tenancy 1.11 -> 1.12: purge_events() counts the events due through each organization's (organization_id, at) index and, when few are, deletes them through it, instead of reading the whole events table every day; it records as events_complete_since the newest bound of any organization, each retention taken as a span back from now(). Assembled from src/sql/1.11--1.12/.
 \echo Use "ALTER EXTENSION pg_tenancy UPDATE TO '1.12'" to load this file. \quit
