@@ -6,14 +6,20 @@
 -- of events with a hash join every day, whatever it removed (1.4-2.1 s on 5
 -- million events over 10,000 organizations with nothing or a day's worth
 -- due). Now the purge first counts the due rows through each organization's
--- range of (organization_id, at), stopping at 5% of the table (at least
--- 10,000). Fewer due: the statement runs with sequential scans, hash and
--- merge joins switched off for it (and the caller's settings back after
--- it), so it deletes them organization by organization through that index.
--- More: the statement is planned as before, and reads the table once.
--- (A statement per group of retentions, planned with each group's values,
--- was tried first: a short retention sharing a group with the others, or
--- several groups with much due, each read the whole table.)
+-- range of (organization_id, at). Those older than every organization's
+-- bound lie together in the oldest pages; newer ones, due under a shorter
+-- retention, lie among everyone's rows, a page read each in index order.
+-- When the newer ones are fewer than a quarter of the table's pages and all
+-- fewer than 5% of its rows (at least 10,000), the statement runs with
+-- sequential scans, hash and merge joins switched off for it (the caller's
+-- settings back after it), so it deletes them organization by organization
+-- through that index. Otherwise it is planned as before, and reads the
+-- table once. Three drafts were reviewed before this one: a single bound as
+-- a value (one short retention made it "most of the table" again), a
+-- statement per group of retentions (a short one sharing a group, or several
+-- groups with much due, each read the table), and a count of rows without
+-- telling old from newer (due rows spread over every page were read page by
+-- page, organization by organization: slower than 1.11 from cold).
 --
 -- The delete is also bounded by the newest bound any organization has, and
 -- that bound is what the purge records as events_complete_since: no event
@@ -52,22 +58,34 @@ $old$;
                                         WHERE c.oid = 'tenancy.events'::regclass);
         oldest_bound constant timestamptz := (SELECT min(now() - event_retention)
                                               FROM tenancy.organizations);
-        due bigint;
         due_among_newer bigint;
+        due_older bigint := 0;
         seqscan constant text := current_setting('enable_seqscan');
         hashjoin constant text := current_setting('enable_hashjoin');
         mergejoin constant text := current_setting('enable_mergejoin');
     BEGIN
-        SELECT count(*), count(*) FILTER (WHERE t.at >= oldest_bound) INTO due, due_among_newer
-        FROM (SELECT d.at
-              FROM tenancy.organizations o
-              CROSS JOIN LATERAL (SELECT e.at FROM tenancy.events e
+        -- Each count stops as soon as it is too many: the newer ones at a
+        -- quarter of the table's pages (a random page read costs about four
+        -- sequential ones), all of them at `few`.
+        SELECT count(*) INTO due_among_newer
+        FROM (SELECT FROM tenancy.organizations o
+              CROSS JOIN LATERAL (SELECT FROM tenancy.events e
                                   WHERE e.organization_id = o.id
+                                    AND e.at >= oldest_bound
                                     AND e.at < now() - o.event_retention
-                                  LIMIT few) d
-              LIMIT few) t;
-        -- (A random page read costs about four sequential ones.)
-        IF due < few AND due_among_newer * 4 < table_pages THEN
+                                  LIMIT table_pages / 4 + 1) d
+              LIMIT table_pages / 4 + 1) t;
+        IF due_among_newer * 4 < table_pages THEN
+            SELECT count(*) INTO due_older
+            FROM (SELECT FROM tenancy.organizations o
+                  CROSS JOIN LATERAL (SELECT FROM tenancy.events e
+                                      WHERE e.organization_id = o.id
+                                        AND e.at < oldest_bound
+                                        AND e.at < now() - o.event_retention
+                                      LIMIT few) d
+                  LIMIT few) t;
+        END IF;
+        IF due_among_newer * 4 < table_pages AND due_among_newer + due_older < few THEN
             PERFORM set_config('enable_seqscan', 'off', true),
                     set_config('enable_hashjoin', 'off', true),
                     set_config('enable_mergejoin', 'off', true);
