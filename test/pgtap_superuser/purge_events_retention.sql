@@ -171,13 +171,13 @@ UPDATE tenancy.organizations SET event_retention = interval '180 days' WHERE slu
 SELECT pg_temp.kept() - pg_temp.kept(interval '180 days') AS newer \gset
 SELECT tenancy.purge_events() AS ignored \gset
 SELECT is(pg_temp.kept(), :newer::bigint, 'half due: exactly the newer half is kept');
-SELECT is(concat_ws('/', current_setting('enable_seqscan'), current_setting('enable_hashjoin'),
-                 current_setting('enable_mergejoin')), 'on/on/on',
+SELECT is(concat_ws('/', current_setting('jit'), current_setting('enable_seqscan'),
+                 current_setting('enable_hashjoin'), current_setting('enable_mergejoin')), 'on/on/on/on',
           'settings: the planner settings are on again after a purge');
 SET enable_mergejoin = off;
 SELECT tenancy.purge_events() AS ignored \gset
-SELECT is(concat_ws('/', current_setting('enable_seqscan'), current_setting('enable_hashjoin'),
-                 current_setting('enable_mergejoin')), 'on/on/off',
+SELECT is(concat_ws('/', current_setting('jit'), current_setting('enable_seqscan'),
+                 current_setting('enable_hashjoin'), current_setting('enable_mergejoin')), 'on/on/on/off',
           'settings: and as the caller had them');
 RESET enable_mergejoin;
 

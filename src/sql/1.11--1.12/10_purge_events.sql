@@ -11,9 +11,9 @@
 -- retention, lie among everyone's rows, a page read each in index order.
 -- When the newer ones are fewer than a quarter of the table's pages and all
 -- fewer than 5% of its rows (at least 10,000), the statement runs with
--- sequential scans, hash and merge joins switched off for it (the caller's
--- settings back after it), so it deletes them organization by organization
--- through that index. Otherwise it is planned as before, and reads the
+-- sequential scans, hash and merge joins switched off for it, and JIT off
+-- for it and the counts (the caller's settings back after it), so it
+-- deletes them organization by organization through that index. Otherwise it is planned as before, and reads the
 -- table once. Three drafts were reviewed before this one: a single bound as
 -- a value (one short retention made it "most of the table" again), a
 -- statement per group of retentions (a short one sharing a group, or several
@@ -60,13 +60,17 @@ $old$;
                                               FROM tenancy.organizations);
         due_among_newer bigint;
         due_older bigint := 0;
+        jit constant text := current_setting('jit');
         seqscan constant text := current_setting('enable_seqscan');
         hashjoin constant text := current_setting('enable_hashjoin');
         mergejoin constant text := current_setting('enable_mergejoin');
     BEGIN
         -- Each count stops as soon as it is too many: the newer ones at a
         -- quarter of the table's pages (a random page read costs about four
-        -- sequential ones), all of them at `few`.
+        -- sequential ones), all of them at `few`. Index probes, as the delete
+        -- on the forced path is, which JIT compilation (their estimated cost
+        -- would start it) only slows: off for them.
+        PERFORM set_config('jit', 'off', true);
         SELECT count(*) INTO due_among_newer
         FROM (SELECT FROM tenancy.organizations o
               CROSS JOIN LATERAL (SELECT FROM tenancy.events e
@@ -89,6 +93,8 @@ $old$;
             PERFORM set_config('enable_seqscan', 'off', true),
                     set_config('enable_hashjoin', 'off', true),
                     set_config('enable_mergejoin', 'off', true);
+        ELSE
+            PERFORM set_config('jit', jit, true);
         END IF;
         -- EXECUTE: planned afresh, with the settings of this call (a plan
         -- PL/pgSQL kept would not follow them).
@@ -101,7 +107,8 @@ $old$;
                    AND pg_visible_in_snapshot(e.txid, $3)'
             USING busy, cutoff, state.last_snapshot;
         GET DIAGNOSTICS removed = ROW_COUNT;
-        PERFORM set_config('enable_seqscan', seqscan, true),
+        PERFORM set_config('jit', jit, true),
+                set_config('enable_seqscan', seqscan, true),
                 set_config('enable_hashjoin', hashjoin, true),
                 set_config('enable_mergejoin', mergejoin, true);
     END;
