@@ -43,21 +43,16 @@ DECLARE
     GET DIAGNOSTICS removed = ROW_COUNT;
     SELECT now() - min(event_retention) INTO cutoff FROM tenancy.organizations;
 $old$;
-    new_text constant text := $new$    -- The newest bound, each retention a span back from now() (1.12).
-    SELECT max(now() - event_retention) INTO cutoff FROM tenancy.organizations;
-    -- Few due, and few of them among newer rows (counted through the index
-    -- up to 5% of the table): deleted through each organization's
-    -- (organization_id, at) range, which the planner cannot tell is cheaper,
-    -- as each bound is a join value (1.12). Due rows older than every bound
-    -- lie together in the oldest pages; newer ones, due under a shorter
-    -- retention, lie among others' rows, each one a page read in index order.
+    new_text constant text := $new$    -- Few due, and few of them among newer rows: deleted through each
+    -- organization's (organization_id, at) range, which the planner cannot
+    -- tell is cheaper, as each bound is a join value (1.12). Due rows older
+    -- than every bound lie together in the oldest pages; newer ones, due
+    -- under a shorter retention, lie among others' rows, each one a page read
+    -- in index order.
     DECLARE
-        few constant bigint := greatest(10000, (SELECT c.reltuples::bigint / 20 FROM pg_class c
-                                                WHERE c.oid = 'tenancy.events'::regclass));
-        table_pages constant bigint := (SELECT c.relpages FROM pg_class c
-                                        WHERE c.oid = 'tenancy.events'::regclass);
-        oldest_bound constant timestamptz := (SELECT min(now() - event_retention)
-                                              FROM tenancy.organizations);
+        oldest_bound timestamptz;
+        few bigint;
+        table_pages bigint;
         due_among_newer bigint;
         due_older bigint := 0;
         jit constant text := current_setting('jit');
@@ -65,6 +60,12 @@ $old$;
         hashjoin constant text := current_setting('enable_hashjoin');
         mergejoin constant text := current_setting('enable_mergejoin');
     BEGIN
+        -- The newest and oldest bounds in one reading of the retentions, each
+        -- a span back from now().
+        SELECT max(now() - event_retention), min(now() - event_retention)
+        INTO cutoff, oldest_bound FROM tenancy.organizations;
+        SELECT greatest(10000, c.reltuples::bigint / 20), c.relpages INTO few, table_pages
+        FROM pg_class c WHERE c.oid = 'tenancy.events'::regclass;
         -- Each count stops as soon as it is too many: the newer ones at a
         -- quarter of the table's pages (a random page read costs about four
         -- sequential ones), all of them at `few`. Index probes, as the delete
