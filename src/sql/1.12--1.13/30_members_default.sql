@@ -1,0 +1,32 @@
+-------------------------------------------------------------------------------
+-- members.organization_id defaults from the context, as files' and events'
+-- do: an owner or admin adds a member with
+--   INSERT INTO tenancy.members (user_id, role) VALUES ($1, 'teacher');
+-- Until 1.13 that statement failed on the policy ("new row violates row-level
+-- security policy"), which hid the NULL organization behind it. Without a
+-- context the default is NULL and the policy refuses the row, as before.
+-- A default a DBA set on that column before (check() finding 20) is replaced.
+--
+-- extension_table_additions() lists the extension's own defaults, so that it
+-- reports only a DBA's: this one joins them, patched in place as in 1.10 to
+-- 1.12 (the replaced text must occur exactly once, or the upgrade stops).
+-------------------------------------------------------------------------------
+ALTER TABLE tenancy.members ALTER COLUMN organization_id SET DEFAULT tenancy.current_org_id();
+
+DO $patch$
+DECLARE
+    old_text constant text := $old$    ('members', 'default', '{created_at,updated_at}'),
+$old$;
+    new_text constant text := $new$    ('members', 'default', '{organization_id,created_at,updated_at}'),
+$new$;
+    definition text := pg_catalog.pg_get_functiondef('tenancy.extension_table_additions()'::pg_catalog.regprocedure);
+    found int := (length(definition) - length(replace(definition, old_text, ''))) / length(old_text);
+BEGIN
+    IF found <> 1 THEN
+        RAISE EXCEPTION 'tenancy.extension_table_additions() is not the function the extension installed (found % times)', found
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Restore it from the extension''s scripts before upgrading.';
+    END IF;
+    EXECUTE replace(definition, old_text, new_text);
+END
+$patch$;
