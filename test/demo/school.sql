@@ -92,8 +92,9 @@ COMMIT;
 \echo '== Analytics: events tracked in context, rolled up in the database =='
 BEGIN;
 SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000004') AS role;
-SELECT tenancy.track('lesson_viewed', minutes) FROM unnest(ARRAY[12, 25, 40]) minutes;
-SELECT tenancy.track('quiz_submitted', score) FROM unnest(ARRAY[72, 88]) score;
+-- Twenty lessons of 7 to 45 minutes, and ten quizzes scored 50 to 95.
+SELECT count(tenancy.track('lesson_viewed', 5 + 2 * n)) AS lessons FROM generate_series(1, 20) n;
+SELECT count(tenancy.track('quiz_submitted', 45 + 5 * n)) AS quizzes FROM generate_series(1, 10) n;
 COMMIT;
 BEGIN;
 SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000005') AS role;
@@ -107,7 +108,7 @@ COMMIT;
 \c - postgres
 SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
 \c - demo_app
-\echo '-- what a Maple teacher''s dashboard reads (p50/p95 within 1%, users distinct):'
+\echo '-- what a Maple teacher''s dashboard reads (p50/p95: within 1% of the value of rank floor(q*(n-1)); users distinct):'
 BEGIN;
 SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000003') AS role;
 SELECT kind, events, value_min, value_max, round(value_p50::numeric, 1) AS p50,
