@@ -12,14 +12,27 @@
 --
 -- Now the due rows older than every bound, which lie in the oldest pages, are
 -- first estimated from the statistics of `at` (the most common values before
--- the bound, and the share of the histogram below it). These do not depend
--- on the retentions, only on the rows, which autovacuum keeps analyzed: the
--- estimate was within 0.2-2% of the count on 5 and 10 million events. At
--- the limit (5% of the rows) or above, the purge skips both counts and plans
--- its delete freely: near the limit either way costs about the same. Without
--- statistics (never analyzed), the counts decide as in 1.12. The count of
--- newer due rows now probes only the organizations whose bound is newer than
--- the oldest one, and both counts probe in the index's order.
+-- the bound, and the share of the histogram below it, times reltuples):
+-- within 0.2-2% of the count on 5 and 10 million events, fresh. Statistics
+-- taken before a purge still count the rows it removed, and a purge of under
+-- a tenth of the table starts no autoanalyze: the changes since the last
+-- ANALYZE (n_mod_since_analyze) are taken off, so that the estimate is a
+-- floor. At the limit (5% of the rows) or above, the purge skips both counts
+-- and plans its delete freely: near the limit either way costs about the
+-- same. Without statistics (never analyzed, or a statistics target of 0,
+-- which keeps old ones forever), the counts decide as in 1.12. The values
+-- are read through JSON, which writes them in ISO 8601 whatever the caller's
+-- DateStyle (through text, 'SQL' with some time zones wrote abbreviations
+-- PostgreSQL does not read back). The count of newer due rows now probes only
+-- the organizations whose bound is newer than the oldest one, and both counts
+-- probe in the index's order.
+--
+-- The planner settings the block changes are now a list, taken from the
+-- caller and given back: for the counts and the forced delete it also turns
+-- on nested loops and index, index-only and bitmap scans, which a caller's
+-- settings could have turned off (a count then read the table once per
+-- organization), and JIT is off before the estimate too (a caller's
+-- enable_nestloop = off made that small query cost enough to compile).
 --
 -- Patched in place as in 1.10 to 1.12: each replaced text must occur exactly
 -- once, or the upgrade stops (55000).
@@ -27,10 +40,19 @@
 DO $patch$
 DECLARE
     old_declarations constant text := $old$        due_older bigint := 0;
+        jit constant text := current_setting('jit');
+        seqscan constant text := current_setting('enable_seqscan');
+        hashjoin constant text := current_setting('enable_hashjoin');
+        mergejoin constant text := current_setting('enable_mergejoin');
 $old$;
     new_declarations constant text := $new$        due_older bigint := 0;
         older_estimate double precision;
         through_index boolean;
+        -- The planner settings this block changes, and the caller's values.
+        planner_settings constant text[] := '{jit,enable_seqscan,enable_hashjoin,enable_mergejoin,enable_nestloop,enable_indexscan,enable_indexonlyscan,enable_bitmapscan}';
+        callers_settings constant text[] := ARRAY(SELECT current_setting(s.name)
+                                                  FROM unnest(planner_settings) WITH ORDINALITY AS s(name, n)
+                                                  ORDER BY s.n);
 $new$;
     old_counts constant text := $old$        -- Each count stops as soon as it is too many: the newer ones at a
         -- quarter of the table's pages (a random page read costs about four
@@ -57,15 +79,32 @@ $new$;
                   LIMIT few) t;
         END IF;
         IF due_among_newer * 4 < table_pages AND due_among_newer + due_older < few THEN
+            PERFORM set_config('enable_seqscan', 'off', true),
+                    set_config('enable_hashjoin', 'off', true),
+                    set_config('enable_mergejoin', 'off', true);
+        ELSE
+            PERFORM set_config('jit', jit, true);
+        END IF;
 $old$;
-    new_counts constant text := $new$        -- The due rows older than every bound, as the statistics of `at`
+    new_counts constant text := $new$        -- The estimate, the counts and (on the forced path) the delete are
+        -- index probes, which JIT compilation (their estimated cost would
+        -- start it) only slows, and which a caller's settings must not turn
+        -- into reads of the whole table (1.13).
+        PERFORM set_config('jit', 'off', true),
+                set_config('enable_nestloop', 'on', true),
+                set_config('enable_indexscan', 'on', true),
+                set_config('enable_indexonlyscan', 'on', true),
+                set_config('enable_bitmapscan', 'on', true);
+        -- The due rows older than every bound, as the statistics of `at`
         -- tell (1.13): its most common values before the bound, and the
-        -- share of its histogram below it, interpolated within the bucket.
-        -- NULL without statistics. At the limit or above, no count is needed.
+        -- share of its histogram below it, interpolated within the bucket,
+        -- less the changes since they were taken (a floor). Read through
+        -- JSON: ISO 8601, whatever the DateStyle. NULL without statistics.
         SELECT c.reltuples * (
-                   coalesce((SELECT sum(m.freq)
-                             FROM unnest(s.most_common_vals::text::timestamptz[], s.most_common_freqs) AS m(at, freq)
-                             WHERE m.at < oldest_bound), 0)
+                   coalesce((SELECT sum(f.freq)
+                             FROM json_array_elements_text(to_json(s.most_common_vals)) WITH ORDINALITY AS m(at, n)
+                             JOIN unnest(s.most_common_freqs) WITH ORDINALITY AS f(freq, n) ON f.n = m.n
+                             WHERE m.at::timestamptz < oldest_bound), 0)
                    + (1 - s.null_frac - coalesce((SELECT sum(f) FROM unnest(s.most_common_freqs) AS f), 0))
                      * coalesce((SELECT CASE WHEN h.i = 0 THEN 0
                                              WHEN h.i >= h.n THEN 1
@@ -75,20 +114,22 @@ $old$;
                                         END
                                  FROM (SELECT b.bounds, cardinality(b.bounds) AS n,
                                               width_bucket(oldest_bound, b.bounds) AS i
-                                       FROM (SELECT s.histogram_bounds::text::timestamptz[] AS bounds) b) h), 0))
+                                       FROM (SELECT ARRAY(SELECT v.at::timestamptz
+                                                          FROM json_array_elements_text(to_json(s.histogram_bounds))
+                                                               WITH ORDINALITY AS v(at, n)
+                                                          ORDER BY v.n) AS bounds) b) h), 0))
+               - pg_stat_get_mod_since_analyze(c.oid)
         INTO older_estimate
         FROM pg_class c
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'at' AND a.attstattarget <> 0
         JOIN pg_stats s ON s.schemaname = 'tenancy' AND s.tablename = 'events' AND s.attname = 'at'
                        AND NOT s.inherited
         WHERE c.oid = 'tenancy.events'::regclass;
         through_index := coalesce(older_estimate < few, true);
         -- Each count stops as soon as it is too many: the newer ones at a
         -- quarter of the table's pages (a random page read costs about four
-        -- sequential ones), all of them at `few`. Index probes, as the delete
-        -- on the forced path is, which JIT compilation (their estimated cost
-        -- would start it) only slows: off for them.
+        -- sequential ones), all of them at `few`.
         IF through_index THEN
-            PERFORM set_config('jit', 'off', true);
             -- Only organizations whose bound is newer than the oldest can
             -- have due rows among the newer ones. Both counts probe the
             -- organizations in the index's order, so that consecutive probes
@@ -116,13 +157,30 @@ $old$;
             through_index := due_among_newer + due_older < few;
         END IF;
         IF through_index THEN
+            PERFORM set_config('enable_seqscan', 'off', true),
+                    set_config('enable_hashjoin', 'off', true),
+                    set_config('enable_mergejoin', 'off', true);
+        ELSE
+            -- Planned freely: with the caller's settings.
+            PERFORM set_config(s.name, s.value, true)
+            FROM unnest(planner_settings, callers_settings) AS s(name, value);
+        END IF;
+$new$;
+    old_restore constant text := $old$        PERFORM set_config('jit', jit, true),
+                set_config('enable_seqscan', seqscan, true),
+                set_config('enable_hashjoin', hashjoin, true),
+                set_config('enable_mergejoin', mergejoin, true);
+$old$;
+    new_restore constant text := $new$        PERFORM set_config(s.name, s.value, true)
+        FROM unnest(planner_settings, callers_settings) AS s(name, value);
 $new$;
     definition text := pg_catalog.pg_get_functiondef('tenancy.purge_events()'::pg_catalog.regprocedure);
     found int;
 BEGIN
     FOREACH found IN ARRAY ARRAY[
         (length(definition) - length(replace(definition, old_declarations, ''))) / length(old_declarations),
-        (length(definition) - length(replace(definition, old_counts, ''))) / length(old_counts)]
+        (length(definition) - length(replace(definition, old_counts, ''))) / length(old_counts),
+        (length(definition) - length(replace(definition, old_restore, ''))) / length(old_restore)]
     LOOP
         IF found <> 1 THEN
             RAISE EXCEPTION 'tenancy.purge_events() is not the function the extension installed (a part found % times)', found
@@ -130,6 +188,8 @@ BEGIN
                       HINT = 'Restore it from the extension''s scripts before upgrading.';
         END IF;
     END LOOP;
-    EXECUTE replace(replace(definition, old_declarations, new_declarations), old_counts, new_counts);
+    EXECUTE replace(replace(replace(definition, old_declarations, new_declarations),
+                            old_counts, new_counts),
+                    old_restore, new_restore);
 END
 $patch$;
