@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(197);
+SELECT plan(198);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -943,26 +943,31 @@ SELECT is(pg_temp.findings('role ' || :'role_app'),
           format('warning: sessions of %s, an application login, do not load pg_tenancy from their first statement (session_preload_libraries): until one calls a pg_tenancy function, it can lock organizations, members, files or a protected table and stall every tenant', :'role_app'),
           '(21) an application login without session_preload_libraries: warning');
 SELECT is((SELECT fix FROM tenancy.check() WHERE object = 'role ' || :'role_app'),
-          format('ALTER ROLE %I IN DATABASE %I SET session_preload_libraries = ''pg_tenancy''', :'role_app', :'db'),
+          format('ALTER ROLE %I IN DATABASE %I SET session_preload_libraries = ''pg_tenancy'';', :'role_app', :'db'),
           '(21) its fix sets it for the role in this database');
--- The role's own list (for every database) is kept in the fix, and the fix
--- runs and leaves no finding.
-ALTER ROLE :"role_app" SET session_preload_libraries = 'pg_cron';
+-- The role's own list (for every database) is kept in the fix, split as
+-- PostgreSQL splits it (a quoted item keeps its spaces and commas), and the
+-- fix runs and leaves no finding.
+ALTER ROLE :"role_app" SET session_preload_libraries = 'auto_explain', '/opt/my libs, v2/x';
 SELECT is((SELECT fix FROM tenancy.check() WHERE object = 'role ' || :'role_app'),
-          format('ALTER ROLE %I IN DATABASE %I SET session_preload_libraries = ''pg_cron'', ''pg_tenancy''', :'role_app', :'db'),
-          '(21) the fix keeps what the role loads already');
+          format('ALTER ROLE %I IN DATABASE %I SET session_preload_libraries = ''auto_explain'', ''/opt/my libs, v2/x'', ''pg_tenancy'';', :'role_app', :'db'),
+          '(21) the fix keeps what the role loads already, item by item');
 SELECT is(pg_temp.apply_fixes('role ' || :'role_app'), 'ok', '(21) its fix runs');
 SELECT is(pg_temp.findings('role ' || :'role_app'), '', '(21) no finding left');
--- The database's setting serves every role without one of its own; a role's
--- own setting wins over it, as PostgreSQL reads them.
+-- The database's setting serves every role without one of its own, and so
+-- does ALTER ROLE ALL's; a role's own setting wins over them, as PostgreSQL
+-- reads them. A path to the library counts as the library.
 ALTER ROLE :"role_app" IN DATABASE :"db" RESET session_preload_libraries;
 ALTER ROLE :"role_app" RESET session_preload_libraries;
 ALTER DATABASE :"db" SET session_preload_libraries = '$libdir/pg_tenancy';
 SELECT is(pg_temp.findings('role ' || :'role_app'), '', '(21) the database''s setting serves the role');
-ALTER ROLE :"role_app" SET session_preload_libraries = '';
-SELECT ok(pg_temp.has_finding('role ' || :'role_app', 'warning', 'sessions of % do not load pg_tenancy%'),
-          '(21) the role''s own empty setting wins over the database''s');
 ALTER DATABASE :"db" RESET session_preload_libraries;
+ALTER ROLE ALL SET session_preload_libraries = '/usr/lib/postgresql/15/lib/pg_tenancy.so';
+SELECT is(pg_temp.findings('role ' || :'role_app'), '', '(21) so does ALTER ROLE ALL''s, a path to the library');
+ALTER ROLE :"role_app" SET session_preload_libraries = 'auto_explain';
+SELECT ok(pg_temp.has_finding('role ' || :'role_app', 'warning', 'sessions of % do not load pg_tenancy%'),
+          '(21) the role''s own setting wins over those');
+ALTER ROLE ALL RESET session_preload_libraries;
 
 -- What remains of this file's objects: the wrapped policy only (see above).
 SELECT is((SELECT string_agg(object, ', ' ORDER BY object) FROM tenancy.check()

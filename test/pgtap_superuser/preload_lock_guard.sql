@@ -46,7 +46,7 @@ SELECT is(pg_temp.lock_first('tenancy_test_not_preloaded'), 'locked',
 SELECT is((SELECT count(*) FROM tenancy.check() WHERE object = 'role tenancy_test_preloaded'), 0::bigint,
           'check(): nothing about the preloaded login');
 SELECT is((SELECT fix FROM tenancy.check() WHERE object = 'role tenancy_test_not_preloaded'),
-          format('ALTER ROLE tenancy_test_not_preloaded IN DATABASE %I SET session_preload_libraries = ''pg_tenancy''',
+          format('ALTER ROLE tenancy_test_not_preloaded IN DATABASE %I SET session_preload_libraries = ''pg_tenancy'';',
                  current_database()),
           'check(): the other login is reported, with the setting as the fix');
 -- The fix closes the gap for the next session.

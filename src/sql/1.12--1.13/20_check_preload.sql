@@ -13,14 +13,18 @@
 --
 -- For each login that is a member of tenancy_app (superusers aside: other
 -- findings report them), the value its sessions in this database start with
--- is found as PostgreSQL finds it: the role's setting in this database, the
--- role's, the database's, then the server's. The server's is read from
--- pg_file_settings when the caller may (a superuser; PostgreSQL grants it to
--- no one else); otherwise from the caller's own session when that value came
--- from the configuration, and taken as empty when it came from a database or
--- role setting. Only callers who may read the preload settings (superusers,
--- pg_read_all_settings) get this finding. PL/pgSQL: pg_file_settings is read
--- only when it may be.
+-- is found as PostgreSQL finds it (process_settings): the role's setting in
+-- this database, the role's, the database's, ALTER ROLE ALL's, then the
+-- server's. The server's is the caller's own value when that came from the
+-- server (its configuration, command line or default: what a new session
+-- inherits, reloads included); when the caller's own value came from a
+-- database, role or session setting, it is read from pg_file_settings if the
+-- caller may (a superuser; an ALTER SYSTEM not yet reloaded counts there, a
+-- command-line value does not), and taken as empty otherwise. Lists are split
+-- as PostgreSQL splits them (quoted items keep their commas and spaces), and
+-- the fix keeps every item the login loads already. Only callers who may
+-- read the preload settings (superusers, pg_read_all_settings) get this
+-- finding. PL/pgSQL: pg_file_settings is read only when it may be.
 -------------------------------------------------------------------------------
 CREATE FUNCTION tenancy.check_preload()
     RETURNS TABLE (severity text, object text, finding text, fix text)
@@ -28,8 +32,11 @@ CREATE FUNCTION tenancy.check_preload()
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
-    -- A list setting's items, without quotes or spaces.
-    loads_tenancy constant text := '^(\$libdir/)?pg_tenancy(\.so)?$';
+    -- An item that loads pg_tenancy: its name, or any path to it.
+    loads_tenancy constant text := '(^|/)pg_tenancy(\.so)?$';
+    -- One item of a list setting: quoted ("" for a quote inside), or bare
+    -- and trimmed.
+    list_item constant text := '\s*(?:"((?:[^"]|"")*)"|([^,"]*[^,"\s]))\s*(?:,|$)';
     server_value text;
 BEGIN
     -- The preload settings are a superuser's or pg_read_all_settings' to
@@ -37,32 +44,40 @@ BEGIN
     IF NOT pg_has_role('pg_read_all_settings', 'USAGE') THEN
         RETURN;
     END IF;
-    IF EXISTS (SELECT FROM unnest(string_to_array(replace(replace(current_setting('shared_preload_libraries'), '"', ''), ' ', ''), ',')) AS item
-               WHERE item ~ loads_tenancy) THEN
+    IF EXISTS (SELECT FROM regexp_matches(current_setting('shared_preload_libraries'), list_item, 'g') AS m
+               WHERE coalesce(replace(m[1], '""', '"'), m[2]) ~ loads_tenancy) THEN
         RETURN;
     END IF;
-    IF has_table_privilege('pg_catalog.pg_file_settings', 'SELECT') THEN
-        SELECT f.setting INTO server_value FROM pg_file_settings f
-        WHERE f.name = 'session_preload_libraries' AND f.applied
-        ORDER BY f.seqno DESC LIMIT 1;
-    ELSE
-        SELECT s.setting INTO server_value FROM pg_settings s
-        WHERE s.name = 'session_preload_libraries' AND s.source IN ('default', 'configuration file');
+    SELECT CASE WHEN s.source IN ('default', 'configuration file', 'command line', 'environment variable')
+                THEN s.setting END
+    INTO server_value
+    FROM pg_settings s WHERE s.name = 'session_preload_libraries';
+    IF server_value IS NULL
+       AND has_table_privilege('pg_catalog.pg_file_settings', 'SELECT')
+       AND has_function_privilege('pg_catalog.pg_show_all_file_settings()', 'EXECUTE') THEN
+        SELECT coalesce((SELECT f.setting FROM pg_file_settings f
+                         WHERE f.name = 'session_preload_libraries' AND f.applied
+                         ORDER BY f.seqno DESC LIMIT 1), '')
+        INTO server_value;
     END IF;
     RETURN QUERY
     WITH logins AS (
-        SELECT r.oid, r.rolname,
+        SELECT r.rolname,
                coalesce((SELECT substr(c, length('session_preload_libraries=') + 1)
                          FROM pg_db_role_setting s, unnest(s.setconfig) AS c
-                         WHERE s.setrole = r.oid AND s.setdatabase = d.oid
+                         WHERE (s.setrole, s.setdatabase) = (r.oid, d.oid)
                            AND c LIKE 'session\_preload\_libraries=%'),
                         (SELECT substr(c, length('session_preload_libraries=') + 1)
                          FROM pg_db_role_setting s, unnest(s.setconfig) AS c
-                         WHERE s.setrole = r.oid AND s.setdatabase = 0
+                         WHERE (s.setrole, s.setdatabase) = (r.oid, 0)
                            AND c LIKE 'session\_preload\_libraries=%'),
                         (SELECT substr(c, length('session_preload_libraries=') + 1)
                          FROM pg_db_role_setting s, unnest(s.setconfig) AS c
-                         WHERE s.setrole = 0 AND s.setdatabase = d.oid
+                         WHERE (s.setrole, s.setdatabase) = (0, d.oid)
+                           AND c LIKE 'session\_preload\_libraries=%'),
+                        (SELECT substr(c, length('session_preload_libraries=') + 1)
+                         FROM pg_db_role_setting s, unnest(s.setconfig) AS c
+                         WHERE (s.setrole, s.setdatabase) = (0, 0)
                            AND c LIKE 'session\_preload\_libraries=%'),
                         server_value, '') AS preload
         FROM pg_roles r, pg_database d
@@ -73,16 +88,19 @@ BEGIN
     ),
     items AS (
         SELECT l.rolname,
-               array_remove(string_to_array(replace(replace(l.preload, '"', ''), ' ', ''), ','), '') AS libraries
+               ARRAY(SELECT coalesce(replace(m[1], '""', '"'), m[2])
+                     FROM regexp_matches(l.preload, list_item, 'g') WITH ORDINALITY AS i(m, n)
+                     ORDER BY i.n) AS libraries
         FROM logins l
     )
     SELECT 'warning',
            format('role %s', quote_ident(i.rolname)),
            format('sessions of %s, an application login, do not load pg_tenancy from their first statement (session_preload_libraries): until one calls a pg_tenancy function, it can lock organizations, members, files or a protected table and stall every tenant',
                   quote_ident(i.rolname)),
-           format('ALTER ROLE %I IN DATABASE %I SET session_preload_libraries = %s',
+           format('ALTER ROLE %I IN DATABASE %I SET session_preload_libraries = %s;',
                   i.rolname, current_database(),
-                  (SELECT string_agg(quote_literal(item), ', ') FROM unnest(i.libraries || 'pg_tenancy'::text) AS item))
+                  (SELECT string_agg(quote_literal(l.item), ', ' ORDER BY l.n)
+                   FROM unnest(i.libraries || 'pg_tenancy'::text) WITH ORDINALITY AS l(item, n)))
     FROM items i
     WHERE NOT EXISTS (SELECT FROM unnest(i.libraries) AS item WHERE item ~ loads_tenancy)
     ORDER BY i.rolname;
