@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(198);
+SELECT plan(199);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -421,6 +421,16 @@ CREATE POLICY group_reads ON via_group TO :"role_readers" USING (true);
 SELECT ok(pg_temp.has_finding(:'s' || '.via_group', 'error', 'policy group_reads also admits rows%'),
           '(6) a permissive policy for a role an application login belongs to: error');
 DROP POLICY group_reads ON via_group;
+-- (6) ... pg_database_owner too, for a member of tenancy_app that owns the
+-- database (1.13 finds these roles by walking pg_auth_members up from the
+-- members, no longer by pg_has_role() for every pair).
+SELECT current_database() AS cf_db, (SELECT datdba::regrole FROM pg_database WHERE datname = current_database()) AS cf_db_owner \gset
+ALTER DATABASE :"cf_db" OWNER TO :"role_login";
+CREATE POLICY owner_reads ON via_group TO pg_database_owner USING (true);
+SELECT ok(pg_temp.has_finding(:'s' || '.via_group', 'error', 'policy owner_reads also admits rows%'),
+          '(6) a permissive policy for pg_database_owner, when an application role owns the database: error');
+DROP POLICY owner_reads ON via_group;
+ALTER DATABASE :"cf_db" OWNER TO :"cf_db_owner";
 
 -- (6) A renamed tenant column is reported as renamed; the fix protects the
 -- table under the new name (it no longer suggests unprotect, which opened it).
