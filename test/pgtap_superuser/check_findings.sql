@@ -34,7 +34,7 @@
 -- ROLE is transactional).
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(199);
+SELECT plan(201);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -424,11 +424,16 @@ DROP POLICY group_reads ON via_group;
 -- (6) ... pg_database_owner too, for a member of tenancy_app that owns the
 -- database (1.13 finds these roles by walking pg_auth_members up from the
 -- members, no longer by pg_has_role() for every pair).
-SELECT current_database() AS cf_db, (SELECT datdba::regrole FROM pg_database WHERE datname = current_database()) AS cf_db_owner \gset
-ALTER DATABASE :"cf_db" OWNER TO :"role_login";
+-- The owner is reached through a role the member belongs to (a first draft
+-- of 1.13 looked at the members alone).
+SELECT current_database() AS cf_db, (SELECT datdba::regrole FROM pg_database WHERE datname = current_database()) AS cf_db_owner,
+       'cf_owner_' || :'r' AS role_owner \gset
+CREATE ROLE :"role_owner" NOLOGIN;
+GRANT :"role_owner" TO :"role_login";
+ALTER DATABASE :"cf_db" OWNER TO :"role_owner";
 CREATE POLICY owner_reads ON via_group TO pg_database_owner USING (true);
 SELECT ok(pg_temp.has_finding(:'s' || '.via_group', 'error', 'policy owner_reads also admits rows%'),
-          '(6) a permissive policy for pg_database_owner, when an application role owns the database: error');
+          '(6) a permissive policy for pg_database_owner, when a role an application role belongs to owns the database: error');
 DROP POLICY owner_reads ON via_group;
 ALTER DATABASE :"cf_db" OWNER TO :"cf_db_owner";
 
@@ -978,6 +983,25 @@ ALTER ROLE :"role_app" SET session_preload_libraries = 'auto_explain';
 SELECT ok(pg_temp.has_finding('role ' || :'role_app', 'warning', 'sessions of % do not load pg_tenancy%'),
           '(21) the role''s own setting wins over those');
 ALTER ROLE ALL RESET session_preload_libraries;
+-- A caller who may read the preload settings but not the server's files, and
+-- whose own value came from a session (or role, or database) setting, cannot
+-- tell the server's value: the logins that would fall back to it are left
+-- out, not given a fix that could drop the server's other libraries. (Its
+-- SELECT on pg_file_settings alone, without EXECUTE on the function behind
+-- it, is no error.) A superuser reads the server's files.
+ALTER ROLE :"role_app" RESET session_preload_libraries;
+SELECT 'cf_mon_' || :'r' AS role_mon \gset
+CREATE ROLE :"role_mon" NOLOGIN IN ROLE pg_read_all_settings;
+GRANT SELECT ON pg_catalog.pg_file_settings TO :"role_mon";
+GRANT USAGE ON SCHEMA tenancy TO :"role_mon";
+SET session_preload_libraries = 'auto_explain';
+SET ROLE :"role_mon";
+SELECT is((SELECT count(*) FROM tenancy.check_preload() WHERE object = 'role ' || :'role_app'), 0::bigint,
+          '(21) the server''s value unknown to the caller: the login is left out');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM tenancy.check_preload() WHERE object = 'role ' || :'role_app'), 1::bigint,
+          '(21) a superuser reads the server''s value from its files: reported');
+RESET session_preload_libraries;
 
 -- What remains of this file's objects: the wrapped policy only (see above).
 SELECT is((SELECT string_agg(object, ', ' ORDER BY object) FROM tenancy.check()

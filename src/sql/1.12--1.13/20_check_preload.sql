@@ -20,7 +20,10 @@
 -- inherits, reloads included); when the caller's own value came from a
 -- database, role or session setting, it is read from pg_file_settings if the
 -- caller may (a superuser; an ALTER SYSTEM not yet reloaded counts there, a
--- command-line value does not), and taken as empty otherwise. Lists are split
+-- command-line value does not); otherwise it is unknown, and the logins that
+-- have no setting of their own at a higher level are left out rather than
+-- reported (a review: taken as empty, it gave every login a fix that dropped
+-- the server's other libraries). Lists are split
 -- as PostgreSQL splits them (quoted items keep their commas and spaces), and
 -- the fix keeps every item the login loads already. Only callers who may
 -- read the preload settings (superusers, pg_read_all_settings) get this
@@ -33,7 +36,7 @@ CREATE FUNCTION tenancy.check_preload()
     AS $$
 DECLARE
     -- An item that loads pg_tenancy: its name, or any path to it.
-    loads_tenancy constant text := '(^|/)pg_tenancy(\.so)?$';
+    loads_tenancy constant text := '(^|/)pg_tenancy(\.so)?/*$';
     -- One item of a list setting: quoted ("" for a quote inside), or bare
     -- and trimmed.
     list_item constant text := '\s*(?:"((?:[^"]|"")*)"|([^,"]*[^,"\s]))\s*(?:,|$)';
@@ -79,7 +82,7 @@ BEGIN
                          FROM pg_db_role_setting s, unnest(s.setconfig) AS c
                          WHERE (s.setrole, s.setdatabase) = (0, 0)
                            AND c LIKE 'session\_preload\_libraries=%'),
-                        server_value, '') AS preload
+                        server_value) AS preload
         FROM pg_roles r, pg_database d
         WHERE d.datname = current_database()
           AND r.rolcanlogin AND NOT r.rolsuper
@@ -88,9 +91,12 @@ BEGIN
     ),
     items AS (
         SELECT l.rolname,
-               ARRAY(SELECT coalesce(replace(m[1], '""', '"'), m[2])
-                     FROM regexp_matches(l.preload, list_item, 'g') WITH ORDINALITY AS i(m, n)
-                     ORDER BY i.n) AS libraries
+               CASE WHEN l.preload IS NOT NULL THEN
+                   -- (an empty item names no file: dropped from the fix)
+                   array_remove(ARRAY(SELECT coalesce(replace(m[1], '""', '"'), m[2])
+                                      FROM regexp_matches(l.preload, list_item, 'g') WITH ORDINALITY AS i(m, n)
+                                      ORDER BY i.n), '')
+               END AS libraries
         FROM logins l
     )
     SELECT 'warning',
@@ -102,7 +108,8 @@ BEGIN
                   (SELECT string_agg(quote_literal(l.item), ', ' ORDER BY l.n)
                    FROM unnest(i.libraries || 'pg_tenancy'::text) WITH ORDINALITY AS l(item, n)))
     FROM items i
-    WHERE NOT EXISTS (SELECT FROM unnest(i.libraries) AS item WHERE item ~ loads_tenancy)
+    WHERE i.libraries IS NOT NULL
+      AND NOT EXISTS (SELECT FROM unnest(i.libraries) AS item WHERE item ~ loads_tenancy)
     ORDER BY i.rolname;
 END
 $$;

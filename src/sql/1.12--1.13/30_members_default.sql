@@ -20,7 +20,7 @@ BEGIN
     FROM pg_catalog.pg_attrdef d
     JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
     WHERE d.adrelid = 'tenancy.members'::pg_catalog.regclass AND a.attname = 'organization_id';
-    IF previous IS NOT NULL THEN
+    IF previous IS NOT NULL AND previous NOT IN ('tenancy.current_org_id()', 'current_org_id()') THEN
         RAISE WARNING 'the default of tenancy.members.organization_id set before, %, is replaced by the extension''s, tenancy.current_org_id()', previous;
     END IF;
 END

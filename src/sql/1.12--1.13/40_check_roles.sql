@@ -9,8 +9,10 @@
 -- a review measured more than 10 minutes with 20,000 (a login per user, as
 -- some platforms make). The same set, as pg_has_role(member, role, 'MEMBER')
 -- defines it for members that are not superusers: the members themselves,
--- pg_database_owner for a member that owns this database, and every role
--- any of those belongs to, directly or not.
+-- every role they belong to, directly or not, and pg_database_owner when
+-- any of those owns this database (as PostgreSQL's roles_is_member_of adds
+-- it; a first draft looked only at the members, and a review's graphs of
+-- roles found the owner reached through a chain missing).
 --
 -- Patched in place as in 1.10 to 1.12: the replaced text must occur exactly
 -- once, or the upgrade stops (55000).
@@ -27,13 +29,14 @@ $old$;
         SELECT m.roleid FROM app_members m JOIN pg_roles mr ON mr.oid = m.roleid
         WHERE NOT mr.rolsuper
         UNION
-        SELECT 'pg_database_owner'::regrole::oid
-        FROM app_members m JOIN pg_roles mr ON mr.oid = m.roleid
-        JOIN pg_database d ON d.datname = current_database() AND d.datdba = m.roleid
-        WHERE NOT mr.rolsuper
-        UNION
         SELECT a.roleid FROM pg_auth_members a JOIN belongs b ON a.member = b.roleid)
     SELECT roleid FROM belongs
+    UNION
+    -- Any role on the way that owns this database makes its members
+    -- pg_database_owner, which belongs to no role in turn.
+    SELECT 'pg_database_owner'::regrole::oid
+    WHERE EXISTS (SELECT FROM belongs b JOIN pg_database d
+                  ON d.datname = current_database() AND d.datdba = b.roleid)
 $new$;
     definition text := pg_catalog.pg_get_functiondef('tenancy.check_configuration()'::pg_catalog.regprocedure);
     found int := (length(definition) - length(replace(definition, old_text, ''))) / length(old_text);
