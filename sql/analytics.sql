@@ -117,9 +117,11 @@ CREATE TRIGGER rollup_updated AFTER UPDATE OF events ON tenancy.event_rollups
 INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
 VALUES ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e4',
         'login', 5, '2026-03-02 09:30:00+00');
-INSERT INTO tenancy.file_access_log (organization_id, file_id, user_id, action, bytes)
-SELECT organization_id, id, '00000000-0000-4000-b000-0000000000e2', 'download', 1000
-FROM tenancy.files WHERE path = 'notes.pdf';
+-- (Dated as the file's first row: an hour turning since must not split it.)
+INSERT INTO tenancy.file_access_log (organization_id, file_id, user_id, action, bytes, at)
+SELECT f.organization_id, f.id, '00000000-0000-4000-b000-0000000000e2', 'download', 1000,
+       (SELECT min(l.at) FROM tenancy.file_access_log l WHERE l.file_id = f.id)
+FROM tenancy.files f WHERE f.path = 'notes.pdf';
 SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
 DROP TRIGGER rollup_updated ON tenancy.event_rollups;
 DROP FUNCTION public.rollup_updated();
@@ -149,6 +151,10 @@ SELECT source, rows_read FROM tenancy.rebuild_rollups('00000000-0000-4000-a000-0
 -- rolled up already (the ten of March 2), not the one that is not yet.
 UPDATE tenancy.organizations SET event_retention = '1 day'
 WHERE id = '00000000-0000-4000-a000-0000000000e1';
+-- (The others keep theirs for a century: with 365 days, from 2027-03-02 on
+-- their events of 2026-03-02 would be due too.)
+UPDATE tenancy.organizations SET event_retention = '100 years'
+WHERE id <> '00000000-0000-4000-a000-0000000000e1';
 INSERT INTO tenancy.events (organization_id, user_id, kind, at)
 VALUES ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e2',
         'login', '2026-03-01 08:00:00+00');

@@ -66,22 +66,15 @@ BEGIN
     RETURN QUERY
     WITH logins AS (
         SELECT r.rolname,
+               -- The most specific stored setting, as PostgreSQL applies
+               -- them: the role in this database, the role, the database,
+               -- ALTER ROLE ALL; else the server's.
                coalesce((SELECT substr(c, length('session_preload_libraries=') + 1)
                          FROM pg_db_role_setting s, unnest(s.setconfig) AS c
-                         WHERE (s.setrole, s.setdatabase) = (r.oid, d.oid)
-                           AND c LIKE 'session\_preload\_libraries=%'),
-                        (SELECT substr(c, length('session_preload_libraries=') + 1)
-                         FROM pg_db_role_setting s, unnest(s.setconfig) AS c
-                         WHERE (s.setrole, s.setdatabase) = (r.oid, 0)
-                           AND c LIKE 'session\_preload\_libraries=%'),
-                        (SELECT substr(c, length('session_preload_libraries=') + 1)
-                         FROM pg_db_role_setting s, unnest(s.setconfig) AS c
-                         WHERE (s.setrole, s.setdatabase) = (0, d.oid)
-                           AND c LIKE 'session\_preload\_libraries=%'),
-                        (SELECT substr(c, length('session_preload_libraries=') + 1)
-                         FROM pg_db_role_setting s, unnest(s.setconfig) AS c
-                         WHERE (s.setrole, s.setdatabase) = (0, 0)
-                           AND c LIKE 'session\_preload\_libraries=%'),
+                         WHERE s.setrole IN (r.oid, 0) AND s.setdatabase IN (d.oid, 0)
+                           AND c LIKE 'session\_preload\_libraries=%'
+                         ORDER BY s.setrole = 0, s.setdatabase = 0
+                         LIMIT 1),
                         server_value) AS preload
         FROM pg_roles r, pg_database d
         WHERE d.datname = current_database()
