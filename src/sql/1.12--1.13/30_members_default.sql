@@ -9,8 +9,7 @@
 -- with a WARNING that shows it (an extension script's NOTICEs are not shown).
 --
 -- extension_table_additions() lists the extension's own defaults, so that it
--- reports only a DBA's: this one joins them, patched in place as in 1.10 to
--- 1.12 (the replaced text must occur exactly once, or the upgrade stops).
+-- reports only a DBA's: this one joins them (10_patched_functions.sql).
 -------------------------------------------------------------------------------
 DO $notice$
 DECLARE
@@ -26,21 +25,3 @@ BEGIN
 END
 $notice$;
 ALTER TABLE tenancy.members ALTER COLUMN organization_id SET DEFAULT tenancy.current_org_id();
-
-DO $patch$
-DECLARE
-    old_text constant text := $old$    ('members', 'default', '{created_at,updated_at}'),
-$old$;
-    new_text constant text := $new$    ('members', 'default', '{organization_id,created_at,updated_at}'),
-$new$;
-    definition text := pg_catalog.pg_get_functiondef('tenancy.extension_table_additions()'::pg_catalog.regprocedure);
-    found int := (length(definition) - length(replace(definition, old_text, ''))) / length(old_text);
-BEGIN
-    IF found <> 1 THEN
-        RAISE EXCEPTION 'tenancy.extension_table_additions() is not the function the extension installed (found % times)', found
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Restore it from the extension''s scripts before upgrading.';
-    END IF;
-    EXECUTE replace(definition, old_text, new_text);
-END
-$patch$;

@@ -1,4 +1,6 @@
 -------------------------------------------------------------------------------
+-- Three functions patched in place (1.13).
+--
 -- purge_events(): no counts where the statistics already say "many".
 --
 -- 1.12 counted the due rows through each organization's (organization_id,
@@ -16,8 +18,9 @@
 -- within 0.2-2% of the count on 5 and 10 million events, fresh. Statistics
 -- taken before a purge still count the rows it removed, and a purge of under
 -- a tenth of the table starts no autoanalyze: the changes since the last
--- ANALYZE (n_mod_since_analyze) are taken off, so that the estimate is a
--- floor. At the limit (5% of the rows) or above, the purge skips both counts
+-- ANALYZE (n_mod_since_analyze) are taken off, so that the estimate is about
+-- a floor (not after a crash, a failover or pg_stat_reset(), which lose that
+-- count). At the limit (5% of the rows) or above, the purge skips both counts
 -- and plans its delete freely: near the limit either way costs about the
 -- same. Without statistics (never analyzed, or a statistics target of 0,
 -- which keeps old ones forever), the counts decide as in 1.12. The values
@@ -34,18 +37,40 @@
 -- organization), and JIT is off before the estimate too (a caller's
 -- enable_nestloop = off made that small query cost enough to compile).
 --
--- Patched in place as in 1.10 to 1.12: each replaced text must occur exactly
--- once, or the upgrade stops (55000).
+-- check_configuration(): the roles whose policies and privileges the
+-- application gets, found by walking pg_auth_members up from its members.
+--
+-- Until 1.13 they were found by asking pg_has_role() for every pair of a
+-- member of tenancy_app and a role of the cluster. PostgreSQL caches the
+-- memberships of one role at a time, so each call with another member
+-- computed them again: with 2,000 application logins check() took 8.4 s, and
+-- a review measured more than 10 minutes with 20,000 (a login per user, as
+-- some platforms make). The same set, as pg_has_role(member, role, 'MEMBER')
+-- defines it for members that are not superusers: the members themselves,
+-- every role they belong to, directly or not, and pg_database_owner when
+-- any of those owns this database (as PostgreSQL's roles_is_member_of adds
+-- it; a first draft looked only at the members, and a review's graphs of
+-- roles found the owner reached through a chain missing).
+--
+-- extension_table_additions(): the extension's own defaults, which it does
+-- not report, include members.organization_id's (30_members_default.sql).
+--
+-- The three functions above are patched in place, as in 1.10 and 1.11
+-- (src/sql/1.9--1.10/50_patched_functions.sql): each replaced text must
+-- occur exactly once, or the upgrade stops (55000). Patches of one function
+-- apply in turn, each to the definition the one before left.
 -------------------------------------------------------------------------------
-DO $patch$
+DO $patches$
 DECLARE
-    old_declarations constant text := $old$        due_older bigint := 0;
+    patches text[][] := ARRAY[
+        -- purge_events(): the declarations, the estimate and counts, the restore.
+        ['tenancy.purge_events()', $old$        due_older bigint := 0;
         jit constant text := current_setting('jit');
         seqscan constant text := current_setting('enable_seqscan');
         hashjoin constant text := current_setting('enable_hashjoin');
         mergejoin constant text := current_setting('enable_mergejoin');
-$old$;
-    new_declarations constant text := $new$        due_older bigint := 0;
+$old$,
+         $new$        due_older bigint := 0;
         older_estimate double precision;
         through_index boolean;
         -- The planner settings this block changes, and the caller's values.
@@ -53,8 +78,8 @@ $old$;
         callers_settings constant text[] := ARRAY(SELECT current_setting(s.name)
                                                   FROM unnest(planner_settings) WITH ORDINALITY AS s(name, n)
                                                   ORDER BY s.n);
-$new$;
-    old_counts constant text := $old$        -- Each count stops as soon as it is too many: the newer ones at a
+$new$],
+        ['tenancy.purge_events()', $old$        -- Each count stops as soon as it is too many: the newer ones at a
         -- quarter of the table's pages (a random page read costs about four
         -- sequential ones), all of them at `few`. Index probes, as the delete
         -- on the forced path is, which JIT compilation (their estimated cost
@@ -85,8 +110,8 @@ $new$;
         ELSE
             PERFORM set_config('jit', jit, true);
         END IF;
-$old$;
-    new_counts constant text := $new$        -- The estimate, the counts and (on the forced path) the delete are
+$old$,
+         $new$        -- The estimate, the counts and (on the forced path) the delete are
         -- index probes, which JIT compilation (their estimated cost would
         -- start it) only slows, and which a caller's settings must not turn
         -- into reads of the whole table (1.13).
@@ -165,31 +190,55 @@ $old$;
             PERFORM set_config(s.name, s.value, true)
             FROM unnest(planner_settings, callers_settings) AS s(name, value);
         END IF;
-$new$;
-    old_restore constant text := $old$        PERFORM set_config('jit', jit, true),
+$new$],
+        ['tenancy.purge_events()', $old$        PERFORM set_config('jit', jit, true),
                 set_config('enable_seqscan', seqscan, true),
                 set_config('enable_hashjoin', hashjoin, true),
                 set_config('enable_mergejoin', mergejoin, true);
-$old$;
-    new_restore constant text := $new$        PERFORM set_config(s.name, s.value, true)
+$old$,
+         $new$        PERFORM set_config(s.name, s.value, true)
         FROM unnest(planner_settings, callers_settings) AS s(name, value);
-$new$;
-    definition text := pg_catalog.pg_get_functiondef('tenancy.purge_events()'::pg_catalog.regprocedure);
+$new$],
+        -- extension_table_additions(): members.organization_id's default.
+        ['tenancy.extension_table_additions()', $old$    ('members', 'default', '{created_at,updated_at}'),
+$old$,
+         $new$    ('members', 'default', '{organization_id,created_at,updated_at}'),
+$new$],
+        -- check_configuration(): the application's roles.
+        ['tenancy.check_configuration()', $old$    SELECT r.oid AS roleid FROM pg_roles r
+    WHERE EXISTS (SELECT FROM app_members m JOIN pg_roles mr ON mr.oid = m.roleid
+                  WHERE NOT mr.rolsuper AND pg_has_role(m.roleid, r.oid, 'MEMBER'))
+$old$,
+         $new$    -- (1.13: walked up pg_auth_members from the members, rather than
+    -- pg_has_role() for every pair of a member and a role.)
+    WITH RECURSIVE belongs(roleid) AS (
+        SELECT m.roleid FROM app_members m JOIN pg_roles mr ON mr.oid = m.roleid
+        WHERE NOT mr.rolsuper
+        UNION
+        SELECT a.roleid FROM pg_auth_members a JOIN belongs b ON a.member = b.roleid)
+    SELECT roleid FROM belongs
+    UNION
+    -- Any role on the way that owns this database makes its members
+    -- pg_database_owner, which belongs to no role in turn.
+    SELECT 'pg_database_owner'::regrole::oid
+    WHERE EXISTS (SELECT FROM belongs b JOIN pg_database d
+                  ON d.datname = current_database() AND d.datdba = b.roleid)
+$new$]];
+    definition text;
     found int;
+    i int;
 BEGIN
-    FOREACH found IN ARRAY ARRAY[
-        (length(definition) - length(replace(definition, old_declarations, ''))) / length(old_declarations),
-        (length(definition) - length(replace(definition, old_counts, ''))) / length(old_counts),
-        (length(definition) - length(replace(definition, old_restore, ''))) / length(old_restore)]
-    LOOP
+    FOR i IN 1 .. array_length(patches, 1) LOOP
+        definition := pg_catalog.pg_get_functiondef(patches[i][1]::pg_catalog.regprocedure);
+        found := (length(definition) - length(replace(definition, patches[i][2], '')))
+                 / length(patches[i][2]);
         IF found <> 1 THEN
-            RAISE EXCEPTION 'tenancy.purge_events() is not the function the extension installed (a part found % times)', found
+            RAISE EXCEPTION '% is not the function the extension installed (patch %, found % times)',
+                            patches[i][1], i, found
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'Restore it from the extension''s scripts before upgrading.';
         END IF;
+        EXECUTE replace(definition, patches[i][2], patches[i][3]);
     END LOOP;
-    EXECUTE replace(replace(replace(definition, old_declarations, new_declarations),
-                            old_counts, new_counts),
-                    old_restore, new_restore);
 END
-$patch$;
+$patches$;
