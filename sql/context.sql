@@ -43,6 +43,38 @@ SELECT tenancy.current_member_role();
 SELECT tenancy.clear_context();
 SELECT tenancy.current_member_role();
 
+-- A session context follows the membership (1.14 library): it is read again
+-- before the first query of each later transaction. The owner, in a context
+-- of its own for one transaction, makes the teacher an admin: the teacher's
+-- session context is an admin's from the next transaction on.
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a2', false);
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+UPDATE tenancy.members SET role = 'admin' WHERE user_id = '00000000-0000-4000-b000-0000000000a2';
+COMMIT;
+SELECT tenancy.current_member_role();
+-- Deactivated (or removed), it has no context any more: a WARNING says so,
+-- and no member is visible. A transaction that rolls back takes the ending
+-- back with it, and the next one ends the context again.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+UPDATE tenancy.members SET deactivated_at = now() WHERE user_id = '00000000-0000-4000-b000-0000000000a2';
+COMMIT;
+BEGIN;
+SELECT tenancy.current_org_id(), tenancy.current_member_role();
+ROLLBACK;
+SELECT count(*) AS members_visible FROM tenancy.members;
+SELECT tenancy.current_org_id(), tenancy.current_member_role();
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+UPDATE tenancy.members SET role = 'teacher', deactivated_at = NULL
+WHERE user_id = '00000000-0000-4000-b000-0000000000a2';
+COMMIT;
+
 -- Outside a transaction block a transaction-local context lasts one statement.
 SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
                            '00000000-0000-4000-b000-0000000000a1');

@@ -58,6 +58,19 @@ FROM tenancy.file_versions v JOIN tenancy.files f ON f.id = v.file_id
 ORDER BY f.path, v.version;
 COMMIT;
 
+-- A soft delete that also changes the content logs both, the update first;
+-- a restore that does, the restore first (1.14 library; before, the delete
+-- or restore alone, with the new size).
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
+                           '00000000-0000-4000-b000-0000000000f3');
+UPDATE tenancy.files SET deleted_at = now(), size_bytes = 1800
+WHERE path = 'essays/river-final.docx';
+UPDATE tenancy.files SET deleted_at = NULL, checksum = 'sha256:ee'
+WHERE path = 'essays/river-final.docx' RETURNING version;
+SELECT action, bytes FROM tenancy.file_access_log WHERE txid = pg_current_xact_id() ORDER BY id;
+ROLLBACK;
+
 -- Bad input: clear errors, nothing logged.
 BEGIN;
 SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
@@ -328,6 +341,32 @@ SELECT version, kept_until, seq IS NOT NULL AS has_seq FROM tenancy.file_version
 WHERE file_id = 'c0000000-0000-4000-8000-0000000000f4';
 SELECT tenancy.track('dba-default', NULL);
 SELECT value FROM tenancy.events WHERE kind = 'dba-default';
+-- A column of its own on files is metadata: changing it alone logs an
+-- update (1.14 library; before, nothing).
+ALTER TABLE tenancy.files ADD COLUMN dba_tag text;
+UPDATE tenancy.files SET dba_tag = 'archive' WHERE id = 'c0000000-0000-4000-8000-0000000000f4'
+RETURNING version, updated_at = now() AS updated_now;
+-- A BEFORE UPDATE trigger of its own that changes the content after
+-- files_before_update (triggers fire in name order) would leave the version
+-- behind it, and the audit with it: the statement is refused (1.14 library;
+-- before, no version and no update row).
+CREATE FUNCTION dba_resize() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.size_bytes := NEW.size_bytes + 1;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER resize BEFORE UPDATE ON tenancy.files FOR EACH ROW EXECUTE FUNCTION dba_resize();
+SAVEPOINT trigger_after;
+UPDATE tenancy.files SET name = 'b.pdf' WHERE id = 'c0000000-0000-4000-8000-0000000000f4';
+ROLLBACK TO trigger_after;
+-- Named to fire before it, its change is a new version like any other.
+ALTER TRIGGER resize ON tenancy.files RENAME TO a_resize;
+UPDATE tenancy.files SET name = 'b.pdf' WHERE id = 'c0000000-0000-4000-8000-0000000000f4'
+RETURNING version, size_bytes;
+DROP TRIGGER a_resize ON tenancy.files;
+SELECT action, bytes FROM tenancy.file_access_log
+WHERE file_id = 'c0000000-0000-4000-8000-0000000000f4' ORDER BY id;
 -- A column the DBA added is the DBA's to drop or retype.
 ALTER TABLE tenancy.file_access_log ALTER COLUMN source TYPE varchar(10);
 ALTER TABLE tenancy.file_access_log DROP COLUMN source;

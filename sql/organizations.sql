@@ -11,6 +11,8 @@ SELECT tenancy.create_organization('east-school', 'Again', '00000000-0000-4000-b
 SELECT tenancy.create_organization('East School', 'Bad slug', '00000000-0000-4000-b000-0000000000e2');
 SELECT tenancy.create_organization('-dash', 'Bad slug', '00000000-0000-4000-b000-0000000000e2');
 SELECT tenancy.create_organization('west-school', '', '00000000-0000-4000-b000-0000000000e2');
+-- A name of white space only is refused as an empty one is (1.14).
+SELECT tenancy.create_organization('west-school', E' \t\n ', '00000000-0000-4000-b000-0000000000e2');
 SELECT tenancy.create_organization(NULL, 'No slug', '00000000-0000-4000-b000-0000000000e2');
 SELECT tenancy.create_organization('west-school', 'West', NULL);
 
@@ -55,6 +57,16 @@ ROLLBACK TO attempt;
 -- The owner row is not the admin's to delete: policies hide it (0 rows).
 DELETE FROM tenancy.members WHERE user_id = '00000000-0000-4000-b000-0000000000e1';
 SELECT user_id, role FROM tenancy.members ORDER BY user_id;
+ROLLBACK;
+
+-- The owner renames the organization; a blank name is refused (1.14).
+BEGIN;
+SELECT tenancy.set_context(:'east', '00000000-0000-4000-b000-0000000000e1');
+UPDATE tenancy.organizations SET name = 'East High' RETURNING slug, name;
+SAVEPOINT attempt;
+UPDATE tenancy.organizations SET name = '   ';
+ROLLBACK TO attempt;
+SELECT name FROM tenancy.organizations;
 ROLLBACK;
 
 -- Two owners: one may step down.

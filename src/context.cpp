@@ -30,6 +30,10 @@ constexpr const char* kContextSetting = "tenancy.context";
 char* g_context_text = nullptr;
 std::optional<core::TenantContext> g_context;
 
+// The local transaction in which the context in effect was last read from
+// tenancy.members (by set_context, or again for a session context).
+LocalTransactionId g_context_checked_in = InvalidLocalTransactionId;
+
 bool g_require_context = false;
 ExecutorStart_hook_type g_previous_executor_start = nullptr;
 ExecutorRun_hook_type g_previous_executor_run = nullptr;
@@ -119,12 +123,15 @@ struct Membership {
     Oid role_label = InvalidOid;  // an OID of tenancy.member_role
 };
 
-Membership read_membership(Datum org_id, Datum user_id) {
+// With missing_ok, no tenancy.members (the extension dropped under a
+// session's context) reads as no membership.
+Membership read_membership(Datum org_id, Datum user_id, bool missing_ok = false) {
     Membership out;
     pg::call([&] {
-        Oid schema = get_namespace_oid("tenancy", false);
-        Oid members_oid = get_relname_relid("members", schema);
-        Oid index_oid = get_relname_relid("members_pkey", schema);
+        Oid schema = get_namespace_oid("tenancy", missing_ok);
+        Oid members_oid = OidIsValid(schema) ? get_relname_relid("members", schema) : InvalidOid;
+        Oid index_oid = OidIsValid(schema) ? get_relname_relid("members_pkey", schema) : InvalidOid;
+        if (missing_ok && (!OidIsValid(members_oid) || !OidIsValid(index_oid))) return;
         if (!OidIsValid(members_oid) || !OidIsValid(index_oid)) {
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                             errmsg("tenancy.members or its primary key is missing")));
@@ -174,8 +181,9 @@ Membership read_membership(Datum org_id, Datum user_id) {
 }
 
 // The member's role if user_id is an active member of org_id.
-std::optional<core::MemberRole> lookup_membership(Datum org_id, Datum user_id) {
-    Membership membership = read_membership(org_id, user_id);
+std::optional<core::MemberRole> lookup_membership(Datum org_id, Datum user_id,
+                                                  bool missing_ok = false) {
+    Membership membership = read_membership(org_id, user_id, missing_ok);
     if (!membership.found || !membership.active) return std::nullopt;
     Oid label = membership.role_label;
     char* name = pg::call([&] {
@@ -226,8 +234,48 @@ void require_context_before_tenant_access(QueryDesc* query) {
     }
 }
 
+// A context set for the session (set_context(…, false)) outlives the
+// transaction whose set_context() read the membership. Until the 1.14
+// library a member removed, deactivated or given another role since kept
+// the old access for as long as the connection lived, a pooled one for
+// good. Now, before the first query of each later transaction, the
+// membership is read again, as set_context() reads it: a member gone ends
+// the context (a WARNING says so, and the transaction sees no tenant rows,
+// or fails under tenancy.require_context), another role replaces the old
+// one. Either change is the session's, as set_context(…, false) made it,
+// and goes back with a transaction that rolls back (whose next one reads
+// the membership again). Parallel workers take the leader's context.
+void recheck_session_context() {
+    core::TenantContext context = *g_context;
+    g_context_checked_in = MyProc->lxid;
+    Datum org_id = pg::uuid_to_datum(context.org_id);
+    Datum user_id = pg::uuid_to_datum(context.user_id);
+    auto role = lookup_membership(org_id, user_id, true);
+    if (role == context.role) return;
+    if (role) {
+        context.role = *role;
+        pg::set_internal_setting(kContextSetting, core::encode_context(context),
+                                 pg::SettingScope::session);
+        return;
+    }
+    pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
+    std::string member = "user " + context.user_id.to_string() +
+                         " is no longer an active member of organization " +
+                         context.org_id.to_string();
+    pg::call([&] {
+        ereport(WARNING,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("the session's tenant context has ended"), errdetail("%s.", member.c_str()),
+                 errhint("Call tenancy.set_context() for another member.")));
+    });
+}
+
 // A C hook with no C++ object alive, so ereport may longjmp through it.
 void executor_start(QueryDesc* query, int eflags) {
+    if (g_context.has_value() && MyProc->lxid != g_context_checked_in && !IsParallelWorker()) {
+        auto recheck = [] { recheck_session_context(); };
+        pg::in_hook(recheck);
+    }
     if (g_require_context && !g_context.has_value() &&
         (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) {
         require_context_before_tenant_access(query);
@@ -355,14 +403,20 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
     if (is_local && !IsTransactionBlock()) {
         ereport(WARNING,
                 (errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
-                 errmsg("tenant context set outside a transaction block lasts for this "
-                        "statement only"),
-                 errhint("Call tenancy.set_context() after BEGIN, or pass is_local => "
-                         "false for a session context.")));
+                 errmsg("tenant context set outside a transaction block ends with this "
+                        "statement's transaction"),
+                 errdetail("Without BEGIN, the transaction is this statement alone (with the "
+                           "extended query protocol, the statements up to the next Sync)."),
+                 // Until the 1.14 library the hint offered a session context
+                 // instead: behind a pool, another client's next request got it.
+                 errhint("Call tenancy.set_context() after BEGIN. A session context "
+                         "(is_local => false) stays with the connection, whoever uses it "
+                         "next: not for connections a pool shares.")));
     }
     pg::set_internal_setting(kContextSetting, core::encode_context(context),
                              is_local ? pg::SettingScope::transaction
                                       : pg::SettingScope::session);
+    g_context_checked_in = MyProc->lxid;
     return role_to_datum(fcinfo, *role);
 }
 

@@ -54,11 +54,27 @@ struct FileColumns {
     bool content_changed(Differs&& differs) const {
         return differs(path) || differs(size_bytes) || differs(checksum);
     }
-    // What is worth an audit row without being a new version.
+    // What is worth an `update` row without being a new version: the file's
+    // own descriptive columns, and (1.14 library) any column a DBA added.
+    // deleted_at is apart: setting or clearing it is a delete or a restore.
     template <typename Differs>
-    bool metadata_changed(Differs&& differs) const {
-        return differs(owner_id) || differs(name) || differs(mime_type) || differs(visibility) ||
-               differs(deleted_at);
+    bool metadata_changed(TupleDesc desc, Differs&& differs) const {
+        if (differs(owner_id) || differs(name) || differs(mime_type) || differs(visibility)) {
+            return true;
+        }
+        for (int attnum = 1; attnum <= desc->natts; ++attnum) {
+            if (!TupleDescAttr(desc, attnum - 1)->attisdropped && !is_own(attnum) &&
+                differs(attnum)) {
+                return true;
+            }
+        }
+        return false;
+    }
+    bool is_own(int attnum) const {
+        const int own[] = {organization_id, id,       owner_id,   path,       name,
+                           mime_type,       size_bytes, checksum, visibility, version,
+                           created_at,      updated_at, deleted_at};
+        return std::find(std::begin(own), std::end(own), attnum) != std::end(own);
     }
 };
 
@@ -450,6 +466,33 @@ private:
     Datum superseded_by_ = Datum(0);
 };
 
+// files_before_update set version from the content it saw changing, and
+// refused a change of organization or id. A DBA's BEFORE UPDATE trigger that
+// fires after it (triggers fire in name order) could still change them, and
+// the audit would then miss a new content or log one that is not there: such
+// a statement is refused (1.14 library; before, the audit trusted version).
+template <typename Differs>
+void check_rows_as_before_update_left_them(TupleTableSlot* before, TupleTableSlot* after,
+                                           const FileColumns& cols, bool content_changed,
+                                           Differs&& differs) {
+    bool moved = differs(cols.organization_id) || differs(cols.id);
+    int32 old_version = DatumGetInt32(column_of(before, cols.version).datum);
+    int32 new_version = DatumGetInt32(column_of(after, cols.version).datum);
+    bool version_right = new_version == (content_changed ? old_version + 1 : old_version);
+    if (moved || !version_right) {
+        std::string file = pg::uuid_from_datum(column_of(before, cols.id).datum).to_string();
+        throw pg::Error(
+            ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION,
+            moved ? "file " + file + " changed its organization or id after files_before_update"
+                  : "the version of file " + file + " does not follow its content",
+            "files_before_update sets version from path, size_bytes and checksum, and keeps "
+            "organization_id and id; a BEFORE UPDATE trigger that fires after it changed them, "
+            "or it is disabled.",
+            "BEFORE UPDATE triggers on tenancy.files fire in name order: one that changes these "
+            "columns must sort before files_before_update.");
+    }
+}
+
 // Old content becomes a file_versions row; the log gets update, delete
 // (soft delete) or restore. The old and new transition tables hold the
 // statement's row pairs in the same order.
@@ -474,25 +517,35 @@ void audit_updates(TriggerData* trigger, const FileColumns& cols) {
         auto differs = [&](int attnum) {
             return changed(desc, attnum, column_of(before, attnum), column_of(after, attnum));
         };
-        // files_before_update bumped the version exactly when the content
-        // changed: no need to compare path, size and checksum a second time.
-        bool content_changed = differs(cols.version);
-        if (!content_changed && !cols.metadata_changed(differs)) {
-            continue;  // UPDATE … SET x = x: nothing to audit
-        }
-        if (!live.contains(column_of(after, cols.organization_id).datum)) continue;
-        if (content_changed) versions.append(before, cols);
-
+        bool content_changed = cols.content_changed(differs);
+        check_rows_as_before_update_left_them(before, after, cols, content_changed, differs);
         bool was_deleted = !column_of(before, cols.deleted_at).is_null;
         bool is_deleted = !column_of(after, cols.deleted_at).is_null;
-        Datum action = update;
-        if (!was_deleted && is_deleted) action = soft_delete;
-        if (was_deleted && !is_deleted) action = restore;
-        std::optional<Datum> bytes;
-        Value size = column_of(after, cols.size_bytes);
-        if (content_changed && !size.is_null) bytes = size.datum;
-        log.append(column_of(after, cols.organization_id).datum, column_of(after, cols.id).datum,
-                   action, bytes, column_of(after, cols.created_at).datum);
+        // A new deleted_at on a file that stays deleted is an update.
+        bool updated = content_changed || cols.metadata_changed(desc, differs) ||
+                       (was_deleted && is_deleted && differs(cols.deleted_at));
+        if (!updated && was_deleted == is_deleted) {
+            continue;  // UPDATE … SET x = x: nothing to audit
+        }
+        Datum org = column_of(after, cols.organization_id).datum;
+        if (!live.contains(org)) continue;
+        if (content_changed) versions.append(before, cols);
+
+        // One row per thing the statement did to the file (1.14 library;
+        // before, a soft delete or restore that also changed the content
+        // logged the delete or restore alone, with the new size): a restore
+        // comes before the changes made to the restored file, a soft delete
+        // after those made to the file it deletes.
+        Datum file = column_of(after, cols.id).datum;
+        Datum created = column_of(after, cols.created_at).datum;
+        if (was_deleted && !is_deleted) log.append(org, file, restore, std::nullopt, created);
+        if (updated) {
+            std::optional<Datum> bytes;
+            Value size = column_of(after, cols.size_bytes);
+            if (content_changed && !size.is_null) bytes = size.datum;
+            log.append(org, file, update, bytes, created);
+        }
+        if (!was_deleted && is_deleted) log.append(org, file, soft_delete, std::nullopt, created);
     }
     versions.finish();
     log.finish();
@@ -587,7 +640,8 @@ TENANCY_SQL_FUNCTION(tenancy_files_before_update) {
         throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, "the id of a file cannot change");
     }
     bool content_changed = cols.content_changed(differs);
-    bool anything_changed = content_changed || cols.metadata_changed(differs);
+    bool anything_changed = content_changed || differs(cols.deleted_at) ||
+                            cols.metadata_changed(desc, differs);
     // Version and timestamps belong to the trigger, whatever the statement set.
     int32 old_version = DatumGetInt32(before(cols.version).datum);
     if (content_changed && old_version == std::numeric_limits<int32>::max()) {

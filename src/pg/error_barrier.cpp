@@ -101,4 +101,15 @@ Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {
     raise(pending);
 }
 
+void hook_barrier(void (*body)(void*), void* argument) {
+    PendingError pending;
+    try {
+        body(argument);
+        return;
+    } catch (...) {
+        take_exception(pending);
+    }
+    raise(pending);
+}
+
 }  // namespace tenancy::pg

@@ -128,6 +128,18 @@ inline void check_for_interrupts() {
 // normally when the body throws.
 Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo));
 
+// The same for C++ code that a hook (C flow) runs: body(argument) inside the
+// barrier. Prefer in_hook().
+void hook_barrier(void (*body)(void*), void* argument);
+
+// Runs fn (a callable with a trivial destructor: a raised error longjmps
+// over the hook's frame) from a hook, through hook_barrier.
+template <typename Fn>
+void in_hook(Fn& fn) {
+    static_assert(std::is_trivially_destructible_v<Fn>, "in_hook needs a trivially destructible callable");
+    hook_barrier([](void* callable) { (*static_cast<Fn*>(callable))(); }, &fn);
+}
+
 }  // namespace tenancy::pg
 
 // Defines an SQL-callable C function `name` whose body is C++ run inside the

@@ -7,7 +7,7 @@
 -- No wrapping transaction: second connections (dblink) must see the fixtures,
 -- so they are committed, created under unique slugs and deleted at the end.
 -- Runs as tenancy_test_app; pg_prove passes --set tcp_port=<port>.
-SELECT plan(76);
+SELECT plan(77);
 
 -- SQLSTATE of a command, '00000' when it succeeds. For checks that cannot
 -- use pgTAP directly (under SET ROLE tenancy_app the pgTAP temp tables,
@@ -354,6 +354,13 @@ SELECT tenancy.set_context(:'org_a', :'a_owner') AS ignored \gset
 UPDATE tenancy.members SET deactivated_at = now()
 WHERE organization_id = :'org_a' AND user_id = :'a_student';
 COMMIT;
+-- This session's own context is that student's, set for the session: the
+-- next transaction reads the membership again and ends it (1.14 library;
+-- before, it kept the student's access for as long as the session lasted).
+SET client_min_messages = error;
+SELECT is(pg_temp.context(), 'NULL/NULL/NULL',
+          'a session context ends in the next transaction once its member is deactivated');
+RESET client_min_messages;
 SELECT is(pg_temp.sqlstate_of(format('SELECT * FROM dblink(%L, %L) AS t(v text)', 'rr_probe',
                                      format('SELECT tenancy.set_context(%L, %L)::text', :'org_a', :'a_student'))),
           '42501',
@@ -365,6 +372,7 @@ SELECT tenancy.set_context(:'org_a', :'a_owner') AS ignored \gset
 UPDATE tenancy.members SET deactivated_at = NULL
 WHERE organization_id = :'org_a' AND user_id = :'a_student';
 COMMIT;
+SELECT tenancy.set_context(:'org_a', :'a_student', false) AS ignored \gset
 
 -- The same member again, whose role changed meanwhile, under an open cursor:
 -- set_context refuses, as for any other change (1.11 library; before, it let

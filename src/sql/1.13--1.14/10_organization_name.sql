@@ -1,0 +1,93 @@
+-------------------------------------------------------------------------------
+-- An organization's name must hold a character other than white space.
+--
+-- Until 1.14 a name of 1 to 200 characters was all the check asked, so a
+-- name of spaces (or tabs, or line breaks) passed, here and through
+-- create_organization(): a sign-up form sending a blank name made a school
+-- no one could tell apart in a list. Now both refuse it, as they refuse an
+-- empty one: the table's check with 23514, create_organization() with 22023.
+--
+-- A blank name stored before becomes the organization's slug (unique, and
+-- what the school's address shows), with a WARNING that counts them (an
+-- extension script's NOTICEs are not shown). Left blank, it would break the
+-- next restore: a dump's COPY into the new check would refuse the whole table.
+-------------------------------------------------------------------------------
+DO $blank_names$
+DECLARE
+    renamed bigint;
+BEGIN
+    UPDATE tenancy.organizations SET name = slug, updated_at = now()
+    WHERE name !~ '[^[:space:]]';
+    GET DIAGNOSTICS renamed = ROW_COUNT;
+    IF renamed > 0 THEN
+        RAISE WARNING '% organization name(s) of white space only now read as their slug', renamed;
+    END IF;
+END
+$blank_names$;
+
+ALTER TABLE tenancy.organizations
+    ADD CONSTRAINT organizations_name_not_only_spaces CHECK (name ~ '[^[:space:]]');
+
+-- Sign-up: as 1.0's, with the blank name refused (22023) before the insert
+-- would refuse it (23514).
+CREATE OR REPLACE FUNCTION tenancy.create_organization(slug text, name text, owner_id uuid)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    new_id uuid;
+BEGIN
+    IF slug IS NULL OR name IS NULL OR owner_id IS NULL THEN
+        RAISE EXCEPTION 'slug, name and owner_id must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    IF slug !~ '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' THEN
+        RAISE EXCEPTION 'invalid organization slug "%"', slug
+            USING ERRCODE = '22023',
+                  HINT = 'Use 1 to 63 lowercase letters, digits and inner hyphens.';
+    END IF;
+    IF length(name) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'organization name must have 1 to 200 characters'
+            USING ERRCODE = '22023';
+    END IF;
+    IF name !~ '[^[:space:]]' THEN
+        RAISE EXCEPTION 'organization name must not be blank'
+            USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO tenancy.organizations AS o (slug, name)
+        VALUES (create_organization.slug, create_organization.name)
+        RETURNING o.id INTO new_id;
+    INSERT INTO tenancy.members (organization_id, user_id, role)
+        VALUES (new_id, owner_id, 'owner');
+    RETURN new_id;
+END
+$$;
+
+-- extension_table_additions() lists the extension's own constraints, so that
+-- it reports only a DBA's: the new check joins them. Patched in place, as in
+-- 1.10, 1.11 and 1.13 (src/sql/1.12--1.13/10_patched_functions.sql): the
+-- replaced text must occur exactly once, or the upgrade stops (55000).
+DO $patches$
+DECLARE
+    patches text[][] := ARRAY[
+        ['tenancy.extension_table_additions()',
+         $old$organizations_quota_nonnegative,organizations_retention_positive}'),$old$,
+         $new$organizations_quota_nonnegative,organizations_retention_positive,organizations_name_not_only_spaces}'),$new$]];
+    definition text;
+    found integer;
+BEGIN
+    FOR i IN 1 .. array_length(patches, 1) LOOP
+        definition := pg_catalog.pg_get_functiondef(patches[i][1]::pg_catalog.regprocedure);
+        found := (length(definition) - length(replace(definition, patches[i][2], '')))
+                 / length(patches[i][2]);
+        IF found <> 1 THEN
+            RAISE EXCEPTION '% is not the function the extension installed (patch %, found % times)',
+                            patches[i][1], i, found
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Restore it from the extension''s scripts before upgrading.';
+        END IF;
+        EXECUTE replace(definition, patches[i][2], patches[i][3]);
+    END LOOP;
+END
+$patches$;
