@@ -45,6 +45,7 @@ extern "C" {
 #include "tcop/pquery.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/detoast.h"
 #include "catalog/indexing.h"
 #include "rewrite/rowsecurity.h"
 #include "mb/pg_wchar.h"

@@ -19,14 +19,37 @@ int attribute_number(TupleDesc desc, const char* column, const char* relation_na
                                               relation_name + "\" does not exist");
 }
 
+namespace {
+
+// Both values stored out of line as the same TOAST value: an UPDATE keeps
+// the pointer of a value it did not change, so a large column (a DBA's
+// jsonb, say) is not fetched twice per row to find it unchanged.
+bool same_toasted_value(Datum a, Datum b) {
+    auto* left = reinterpret_cast<struct varlena*>(DatumGetPointer(a));
+    auto* right = reinterpret_cast<struct varlena*>(DatumGetPointer(b));
+    if (!VARATT_IS_EXTERNAL_ONDISK(left) || !VARATT_IS_EXTERNAL_ONDISK(right)) return false;
+    varatt_external left_pointer, right_pointer;
+    VARATT_EXTERNAL_GET_POINTER(left_pointer, left);
+    VARATT_EXTERNAL_GET_POINTER(right_pointer, right);
+    return left_pointer.va_toastrelid == right_pointer.va_toastrelid &&
+           left_pointer.va_valueid == right_pointer.va_valueid;
+}
+
+}  // namespace
+
 bool same_value(Datum a, bool a_null, Datum b, bool b_null, Form_pg_attribute attr) {
     if (a_null || b_null) return a_null == b_null;
     if (attr->attlen != -1) return datumIsEqual(a, b, attr->attbyval, attr->attlen);
+    if (same_toasted_value(a, b)) return true;
     return call([&] {
         struct varlena* left = PG_DETOAST_DATUM_PACKED(a);
         struct varlena* right = PG_DETOAST_DATUM_PACKED(b);
-        return VARSIZE_ANY_EXHDR(left) == VARSIZE_ANY_EXHDR(right) &&
-               std::memcmp(VARDATA_ANY(left), VARDATA_ANY(right), VARSIZE_ANY_EXHDR(left)) == 0;
+        bool same = VARSIZE_ANY_EXHDR(left) == VARSIZE_ANY_EXHDR(right) &&
+                    std::memcmp(VARDATA_ANY(left), VARDATA_ANY(right), VARSIZE_ANY_EXHDR(left)) == 0;
+        // Copies detoasted here would pile up over a statement's rows.
+        if (reinterpret_cast<Pointer>(left) != DatumGetPointer(a)) pfree(left);
+        if (reinterpret_cast<Pointer>(right) != DatumGetPointer(b)) pfree(right);
+        return same;
     });
 }
 
