@@ -54,17 +54,24 @@ SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
                            '00000000-0000-4000-b000-0000000000a1');
 UPDATE tenancy.members SET role = 'admin' WHERE user_id = '00000000-0000-4000-b000-0000000000a2';
 COMMIT;
+-- (Also where no query runs first: a PL/pgSQL expression.)
+DO $$BEGIN RAISE NOTICE 'role: %', tenancy.current_member_role(); END$$;
 SELECT tenancy.current_member_role();
 -- Deactivated (or removed), it has no context any more: a WARNING says so,
--- and no member is visible. A transaction that rolls back takes the ending
--- back with it, and the next one ends the context again.
+-- and no member is visible. A rollback to a savepoint, which puts settings
+-- back as they were, does not put the context back; a transaction that rolls
+-- back does, and the next one ends the context again.
 BEGIN;
 SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
                            '00000000-0000-4000-b000-0000000000a1');
 UPDATE tenancy.members SET deactivated_at = now() WHERE user_id = '00000000-0000-4000-b000-0000000000a2';
 COMMIT;
 BEGIN;
+SAVEPOINT before_first_query;
 SELECT tenancy.current_org_id(), tenancy.current_member_role();
+ROLLBACK TO before_first_query;
+SELECT tenancy.current_org_id(), tenancy.current_member_role(),
+       (SELECT count(*) FROM tenancy.members) AS members_visible;
 ROLLBACK;
 SELECT count(*) AS members_visible FROM tenancy.members;
 SELECT tenancy.current_org_id(), tenancy.current_member_role();

@@ -346,6 +346,11 @@ SELECT value FROM tenancy.events WHERE kind = 'dba-default';
 ALTER TABLE tenancy.files ADD COLUMN dba_tag text;
 UPDATE tenancy.files SET dba_tag = 'archive' WHERE id = 'c0000000-0000-4000-8000-0000000000f4'
 RETURNING version, updated_at = now() AS updated_now;
+-- A generated column follows its own inputs: a soft delete and a restore stay
+-- a delete and a restore alone.
+ALTER TABLE tenancy.files ADD COLUMN is_deleted boolean GENERATED ALWAYS AS (deleted_at IS NOT NULL) STORED;
+UPDATE tenancy.files SET deleted_at = now() WHERE id = 'c0000000-0000-4000-8000-0000000000f4';
+UPDATE tenancy.files SET deleted_at = NULL WHERE id = 'c0000000-0000-4000-8000-0000000000f4';
 -- A BEFORE UPDATE trigger of its own that changes the content after
 -- files_before_update (triggers fire in name order) would leave the version
 -- behind it, and the audit with it: the statement is refused (1.14 library;

@@ -30,9 +30,28 @@ constexpr const char* kContextSetting = "tenancy.context";
 char* g_context_text = nullptr;
 std::optional<core::TenantContext> g_context;
 
-// The local transaction in which the context in effect was last read from
-// tenancy.members (by set_context, or again for a session context).
-LocalTransactionId g_context_checked_in = InvalidLocalTransactionId;
+// What tenancy.members said, in this backend's latest read of it, of the
+// member of a context: read by set_context, and again by
+// align_with_membership for a context set before the transaction began.
+// Backend memory, so that a rollback to a savepoint, which puts the setting
+// back as it was, does not put back what the membership no longer allows.
+struct MembershipRead {
+    LocalTransactionId transaction = InvalidLocalTransactionId;
+    core::Uuid org_id;
+    core::Uuid user_id;
+    std::optional<core::MemberRole> role;  // nullopt: no longer an active member
+
+    bool is_of(const core::TenantContext& context) const {
+        return transaction == MyProc->lxid && org_id == context.org_id &&
+               user_id == context.user_id;
+    }
+};
+MembershipRead g_membership_read;
+// The context in effect agrees with g_membership_read in the transaction
+// g_aligned_in. Any change of the setting (rollback included: the assign
+// hook) clears it; the getters test it once per call.
+bool g_aligned = false;
+LocalTransactionId g_aligned_in = InvalidLocalTransactionId;
 
 bool g_require_context = false;
 ExecutorStart_hook_type g_previous_executor_start = nullptr;
@@ -62,6 +81,7 @@ bool check_context_setting(char** new_value, void** extra, GucSource) {
 }
 
 void assign_context_setting(const char*, void* extra) {
+    g_aligned = false;
     if (extra == nullptr) {
         g_context.reset();
     } else {
@@ -130,13 +150,20 @@ Membership read_membership(Datum org_id, Datum user_id, bool missing_ok = false)
     pg::call([&] {
         Oid schema = get_namespace_oid("tenancy", missing_ok);
         Oid members_oid = OidIsValid(schema) ? get_relname_relid("members", schema) : InvalidOid;
-        Oid index_oid = OidIsValid(schema) ? get_relname_relid("members_pkey", schema) : InvalidOid;
-        if (missing_ok && (!OidIsValid(members_oid) || !OidIsValid(index_oid))) return;
-        if (!OidIsValid(members_oid) || !OidIsValid(index_oid)) {
+        // Locked before its index is looked up, and tried: a DROP EXTENSION
+        // committed while this waited leaves no relation of that OID.
+        Relation members = OidIsValid(members_oid) ? try_table_open(members_oid, AccessShareLock)
+                                                   : nullptr;
+        Oid index_oid = members != nullptr ? get_relname_relid("members_pkey", schema) : InvalidOid;
+        if (members != nullptr && !OidIsValid(index_oid)) {
+            table_close(members, AccessShareLock);
+            members = nullptr;
+        }
+        if (members == nullptr) {
+            if (missing_ok) return;
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                             errmsg("tenancy.members or its primary key is missing")));
         }
-        Relation members = table_open(members_oid, AccessShareLock);
         TupleDesc desc = RelationGetDescr(members);
         ScanKeyData keys[2];
         ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_UUID_EQ, org_id);
@@ -238,43 +265,60 @@ void require_context_before_tenant_access(QueryDesc* query) {
 // transaction whose set_context() read the membership. Until the 1.14
 // library a member removed, deactivated or given another role since kept
 // the old access for as long as the connection lived, a pooled one for
-// good. Now, before the first query of each later transaction, the
-// membership is read again, as set_context() reads it: a member gone ends
-// the context (a WARNING says so, and the transaction sees no tenant rows,
-// or fails under tenancy.require_context), another role replaces the old
-// one. Either change is the session's, as set_context(…, false) made it,
-// and goes back with a transaction that rolls back (whose next one reads
-// the membership again). Parallel workers take the leader's context.
-void recheck_session_context() {
+// good. Now, in each later transaction, before its first query (and before
+// a getter answers, for PL/pgSQL expressions and procedure arguments that
+// run before any query), the membership is read again, as set_context()
+// reads it: a member gone ends the context (a WARNING says so, and the
+// transaction sees no tenant rows, or fails under tenancy.require_context),
+// another role replaces the old one. The change is the session's setting, as
+// set_context(…, false) made it; a rollback to a savepoint that puts the old
+// setting back is undone again from g_membership_read, and a transaction
+// that rolls back reads the membership again in the next one.
+void align_with_membership() {
     core::TenantContext context = *g_context;
-    g_context_checked_in = MyProc->lxid;
-    Datum org_id = pg::uuid_to_datum(context.org_id);
-    Datum user_id = pg::uuid_to_datum(context.user_id);
-    auto role = lookup_membership(org_id, user_id, true);
-    if (role == context.role) return;
-    if (role) {
+    bool read_now = !g_membership_read.is_of(context);
+    if (read_now) {
+        Datum org_id = pg::uuid_to_datum(context.org_id);
+        Datum user_id = pg::uuid_to_datum(context.user_id);
+        auto role = lookup_membership(org_id, user_id, true);
+        g_membership_read = {MyProc->lxid, context.org_id, context.user_id, role};
+    }
+    const auto& role = g_membership_read.role;
+    if (role && *role != context.role) {
         context.role = *role;
         pg::set_internal_setting(kContextSetting, core::encode_context(context),
                                  pg::SettingScope::session);
-        return;
+    } else if (!role) {
+        pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
+        if (read_now) {
+            std::string member = "user " + context.user_id.to_string() +
+                                 " is no longer an active member of organization " +
+                                 context.org_id.to_string();
+            pg::call([&] {
+                ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                                  errmsg("the session's tenant context has ended"),
+                                  errdetail("%s.", member.c_str()),
+                                  errhint("Call tenancy.set_context() for another member.")));
+            });
+        }
     }
-    pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
-    std::string member = "user " + context.user_id.to_string() +
-                         " is no longer an active member of organization " +
-                         context.org_id.to_string();
-    pg::call([&] {
-        ereport(WARNING,
-                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                 errmsg("the session's tenant context has ended"), errdetail("%s.", member.c_str()),
-                 errhint("Call tenancy.set_context() for another member.")));
-    });
+    g_aligned = true;
+    g_aligned_in = MyProc->lxid;
+}
+
+// Whether the context in effect may disagree with the membership. Parallel
+// workers take the leader's setting, aligned before the query began; nor can
+// a parallel operation change settings.
+bool context_needs_alignment() {
+    return g_context.has_value() && !(g_aligned && g_aligned_in == MyProc->lxid) &&
+           !IsInParallelMode();
 }
 
 // A C hook with no C++ object alive, so ereport may longjmp through it.
 void executor_start(QueryDesc* query, int eflags) {
-    if (g_context.has_value() && MyProc->lxid != g_context_checked_in && !IsParallelWorker()) {
-        auto recheck = [] { recheck_session_context(); };
-        pg::in_hook(recheck);
+    if (context_needs_alignment()) {
+        auto align = [] { align_with_membership(); };
+        pg::in_hook(align);
     }
     if (g_require_context && !g_context.has_value() &&
         (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) {
@@ -335,7 +379,14 @@ void executor_end(QueryDesc* query) {
 
 }  // namespace
 
-const std::optional<core::TenantContext>& current_context() { return g_context; }
+// Queries align it with the membership in their ExecutorStart; the getters,
+// the audit and the other callers do too, for what runs before any query of
+// the transaction (a PL/pgSQL expression, a procedure's arguments) or after
+// a rollback to a savepoint.
+const std::optional<core::TenantContext>& current_context() {
+    if (context_needs_alignment()) align_with_membership();
+    return g_context;
+}
 
 void define_context_settings() {
     DefineCustomStringVariable(
@@ -416,7 +467,9 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
     pg::set_internal_setting(kContextSetting, core::encode_context(context),
                              is_local ? pg::SettingScope::transaction
                                       : pg::SettingScope::session);
-    g_context_checked_in = MyProc->lxid;
+    g_membership_read = {MyProc->lxid, context.org_id, context.user_id, *role};
+    g_aligned = true;
+    g_aligned_in = MyProc->lxid;
     return role_to_datum(fcinfo, *role);
 }
 

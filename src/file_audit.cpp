@@ -62,8 +62,11 @@ struct FileColumns {
         if (differs(owner_id) || differs(name) || differs(mime_type) || differs(visibility)) {
             return true;
         }
+        // A generated column follows the columns it is computed from: one
+        // over deleted_at would make every soft delete an update as well.
         for (int attnum = 1; attnum <= desc->natts; ++attnum) {
-            if (!TupleDescAttr(desc, attnum - 1)->attisdropped && !is_own(attnum) &&
+            Form_pg_attribute attr = TupleDescAttr(desc, attnum - 1);
+            if (!attr->attisdropped && attr->attgenerated == '\0' && !is_own(attnum) &&
                 differs(attnum)) {
                 return true;
             }

@@ -1,11 +1,17 @@
 -------------------------------------------------------------------------------
--- An organization's name must hold a character other than white space.
+-- An organization's name must hold a character other than ASCII white space.
 --
 -- Until 1.14 a name of 1 to 200 characters was all the check asked, so a
 -- name of spaces (or tabs, or line breaks) passed, here and through
 -- create_organization(): a sign-up form sending a blank name made a school
 -- no one could tell apart in a list. Now both refuse it, as they refuse an
 -- empty one: the table's check with 23514, create_organization() with 22023.
+-- White space is an explicit set (space, tab, line feed, carriage return,
+-- form feed, vertical tab), not the regular expression class [[:space:]],
+-- which follows the database's locale: a name of ideographic spaces (U+3000)
+-- passed under LC_CTYPE C and would then fail a restore into a C.UTF-8
+-- database, which would refuse the whole table. Unicode's other spaces
+-- (no-break, ideographic) are accepted everywhere alike.
 --
 -- A blank name stored before becomes the organization's slug (unique, and
 -- what the school's address shows), with a WARNING that counts them (an
@@ -17,7 +23,7 @@ DECLARE
     renamed bigint;
 BEGIN
     UPDATE tenancy.organizations SET name = slug, updated_at = now()
-    WHERE name !~ '[^[:space:]]';
+    WHERE btrim(name, E' \t\n\r\f\013') = '';
     GET DIAGNOSTICS renamed = ROW_COUNT;
     IF renamed > 0 THEN
         RAISE WARNING '% organization name(s) of white space only now read as their slug', renamed;
@@ -26,7 +32,7 @@ END
 $blank_names$;
 
 ALTER TABLE tenancy.organizations
-    ADD CONSTRAINT organizations_name_not_only_spaces CHECK (name ~ '[^[:space:]]');
+    ADD CONSTRAINT organizations_name_not_only_spaces CHECK (btrim(name, E' \t\n\r\f\013') <> '');
 
 -- Sign-up: as 1.0's, with the blank name refused (22023) before the insert
 -- would refuse it (23514).
@@ -51,7 +57,7 @@ BEGIN
         RAISE EXCEPTION 'organization name must have 1 to 200 characters'
             USING ERRCODE = '22023';
     END IF;
-    IF name !~ '[^[:space:]]' THEN
+    IF btrim(name, E' \t\n\r\f\013') = '' THEN
         RAISE EXCEPTION 'organization name must not be blank'
             USING ERRCODE = '22023';
     END IF;
