@@ -12,7 +12,9 @@
 // the setting's assign hook keeps in step; they never parse text.
 #include "context.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 #include "open_tenant_queries.hpp"
 #include "pg/error_barrier.hpp"
@@ -40,13 +42,69 @@ struct MembershipRead {
     core::Uuid org_id;
     core::Uuid user_id;
     std::optional<core::MemberRole> role;  // nullopt: no longer an active member
+    // A rollback to a savepoint since: the change of members it saw may be
+    // undone, so it is read again (but an ending it saw is not warned of twice).
+    bool stale = false;
 
-    bool is_of(const core::TenantContext& context) const {
+    bool is_about(const core::TenantContext& context) const {
         return transaction == MyProc->lxid && org_id == context.org_id &&
                user_id == context.user_id;
     }
+    bool is_of(const core::TenantContext& context) const { return !stale && is_about(context); }
 };
 MembershipRead g_membership_read;
+// The contexts set_context() put in effect in this transaction
+// (g_set_here_in), each with the subtransaction that set it (re-tagged to
+// its parent when that commits, dropped when it rolls back). Their
+// membership was read in this transaction: a rollback to a savepoint that
+// brings one of them back brings back a context that needs no second read,
+// and that may be transaction-local (an alignment would write the session's
+// setting, which outlives COMMIT).
+struct SetHere {
+    SubTransactionId subtransaction;
+    core::TenantContext context;
+};
+std::vector<SetHere> g_set_here;
+LocalTransactionId g_set_here_in = InvalidLocalTransactionId;
+
+bool set_in_this_transaction(const core::TenantContext& context) {
+    if (g_set_here_in != MyProc->lxid) return false;
+    for (const SetHere& entry : g_set_here) {
+        if (entry.context == context) return true;
+    }
+    return false;
+}
+
+void note_set_here(const core::TenantContext& context) {
+    if (g_set_here_in != MyProc->lxid) {
+        g_set_here.clear();
+        g_set_here_in = MyProc->lxid;
+    }
+    SubTransactionId current = GetCurrentSubTransactionId();
+    for (const SetHere& entry : g_set_here) {
+        if (entry.subtransaction == current && entry.context == context) return;
+    }
+    g_set_here.push_back(SetHere{current, context});
+}
+
+// C flow (a callback): erases and assignments only, nothing that throws.
+void on_subtransaction_end(SubXactEvent event, SubTransactionId mine, SubTransactionId parent,
+                           void*) {
+    if (event == SUBXACT_EVENT_ABORT_SUB) {
+        // The rollback may also have undone a change of members that the
+        // last read saw: read again.
+        g_membership_read.stale = true;
+        g_set_here.erase(std::remove_if(g_set_here.begin(), g_set_here.end(),
+                                        [&](const SetHere& entry) {
+                                            return entry.subtransaction == mine;
+                                        }),
+                         g_set_here.end());
+    } else if (event == SUBXACT_EVENT_COMMIT_SUB) {
+        for (SetHere& entry : g_set_here) {
+            if (entry.subtransaction == mine) entry.subtransaction = parent;
+        }
+    }
+}
 // The context in effect agrees with g_membership_read in the transaction
 // g_aligned_in. Any change of the setting (rollback included: the assign
 // hook) clears it; the getters test it once per call.
@@ -276,7 +334,13 @@ void require_context_before_tenant_access(QueryDesc* query) {
 // that rolls back reads the membership again in the next one.
 void align_with_membership() {
     core::TenantContext context = *g_context;
+    if (set_in_this_transaction(context)) {
+        g_aligned = true;
+        g_aligned_in = MyProc->lxid;
+        return;
+    }
     bool read_now = !g_membership_read.is_of(context);
+    bool ended_before = g_membership_read.is_about(context) && !g_membership_read.role;
     if (read_now) {
         Datum org_id = pg::uuid_to_datum(context.org_id);
         Datum user_id = pg::uuid_to_datum(context.user_id);
@@ -290,7 +354,7 @@ void align_with_membership() {
                                  pg::SettingScope::session);
     } else if (!role) {
         pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
-        if (read_now) {
+        if (read_now && !ended_before) {
             std::string member = "user " + context.user_id.to_string() +
                                  " is no longer an active member of organization " +
                                  context.org_id.to_string();
@@ -388,6 +452,8 @@ const std::optional<core::TenantContext>& current_context() {
     return g_context;
 }
 
+const std::optional<core::TenantContext>& context_as_set() { return g_context; }
+
 void define_context_settings() {
     DefineCustomStringVariable(
         kContextSetting, "The tenant context (organization/user/role) of this transaction.",
@@ -414,6 +480,7 @@ void install_context_hooks() {
     g_previous_executor_end = ExecutorEnd_hook;
     ExecutorEnd_hook = executor_end;
     register_open_query_callbacks();
+    RegisterSubXactCallback(on_subtransaction_end, nullptr);
 }
 
 }  // namespace tenancy
@@ -468,6 +535,7 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
                              is_local ? pg::SettingScope::transaction
                                       : pg::SettingScope::session);
     g_membership_read = {MyProc->lxid, context.org_id, context.user_id, *role};
+    note_set_here(context);
     g_aligned = true;
     g_aligned_in = MyProc->lxid;
     return role_to_datum(fcinfo, *role);

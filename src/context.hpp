@@ -15,6 +15,11 @@ void register_file_audit_callbacks();
 
 // The context in effect for this transaction (in parallel workers too: the
 // setting is copied from the leader), or nullopt.
+// Aligned with tenancy.members first when it was set before this transaction
+// (a session context, read again once per transaction; may throw).
 const std::optional<core::TenantContext>& current_context();
+// The setting as it stands, with no read and nothing thrown: for bookkeeping
+// that runs in hooks (the open-query checks), after ExecutorStart aligned it.
+const std::optional<core::TenantContext>& context_as_set();
 
 }  // namespace tenancy

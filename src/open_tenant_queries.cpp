@@ -18,8 +18,9 @@ struct ContextKey {
     }
 };
 
+// In C hooks: the setting as it stands (no membership read, which may throw).
 ContextKey current_key() {
-    const auto& context = current_context();
+    const auto& context = context_as_set();
     if (!context) return ContextKey{};
     return ContextKey{true, *context};
 }

@@ -1,0 +1,66 @@
+-- A session context follows the membership (1.14 library): before the first
+-- query of each later transaction, and before a getter answers, the member
+-- is read again in tenancy.members. What that must not do:
+--   - turn a transaction-local context, brought back by the rollback of a
+--     savepoint or of a PL/pgSQL exception block, into a session one that
+--     outlives COMMIT (and reaches the pool's next client);
+--   - end the session context beneath a transaction-local one.
+-- Runs as the superuser postgres (the context works the same for it); the
+-- fixtures are deleted at the end.
+SET client_min_messages = error;
+SELECT plan(5);
+
+SELECT gen_random_uuid() AS org, gen_random_uuid() AS owner, gen_random_uuid() AS admin,
+       gen_random_uuid() AS teacher
+\gset
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES (:'org', 'alignment-' || left(md5(random()::text), 10), 'Alignment School');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    (:'org', :'owner', 'owner'), (:'org', :'admin', 'admin'), (:'org', :'teacher', 'teacher');
+-- For the PL/pgSQL block below.
+SELECT set_config('alignment.org', :'org', false), set_config('alignment.teacher', :'teacher', false)
+\gset ignored_
+
+-- A transaction-local context whose member's role changes in the same
+-- transaction, then a set_context for another member in an exception block
+-- that rolls back: the local context comes back as it was set, and COMMIT
+-- ends it.
+BEGIN;
+SELECT tenancy.set_context(:'org', :'admin') AS ignored \gset
+UPDATE tenancy.members SET role = 'teacher' WHERE organization_id = :'org' AND user_id = :'admin';
+DO $$
+BEGIN
+    PERFORM tenancy.set_context(current_setting('alignment.org')::uuid,
+                                current_setting('alignment.teacher')::uuid);
+    RAISE EXCEPTION 'rolled back';
+EXCEPTION WHEN raise_exception THEN NULL;
+END
+$$;
+SELECT tenancy.current_member_role()::text AS local_role \gset
+UPDATE tenancy.members SET role = 'admin' WHERE organization_id = :'org' AND user_id = :'admin';
+COMMIT;
+SELECT is(:'local_role'::text, 'admin',
+          'a local context brought back by an exception block keeps the role it was set with');
+SELECT is(current_setting('tenancy.context'), '',
+          'and it ends at COMMIT: no session context left behind');
+
+-- A session context beneath a transaction-local one whose member is
+-- deactivated meanwhile, with a savepoint rolled back: the session context
+-- is back after COMMIT.
+SELECT tenancy.set_context(:'org', :'owner', false) AS ignored \gset
+BEGIN;
+SELECT tenancy.set_context(:'org', :'teacher') AS ignored \gset
+UPDATE tenancy.members SET deactivated_at = now() WHERE organization_id = :'org' AND user_id = :'teacher';
+SAVEPOINT s;
+SELECT tenancy.set_context(:'org', :'admin') AS ignored \gset
+ROLLBACK TO s;
+SELECT tenancy.current_member_role()::text AS under_local \gset
+UPDATE tenancy.members SET deactivated_at = NULL WHERE organization_id = :'org' AND user_id = :'teacher';
+COMMIT;
+SELECT is(:'under_local'::text, 'teacher', 'the local context is back after the rollback to the savepoint');
+SELECT is(tenancy.current_user_id(), :'owner'::uuid, 'after COMMIT the session context is the owner''s again');
+SELECT is(tenancy.current_member_role()::text, 'owner', '... with its role');
+
+DELETE FROM tenancy.organizations WHERE id = :'org';
+SELECT tenancy.clear_context() AS ignored \gset
+SELECT * FROM finish();
