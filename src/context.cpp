@@ -12,9 +12,7 @@
 // the setting's assign hook keeps in step; they never parse text.
 #include "context.hpp"
 
-#include <algorithm>
 #include <cstdlib>
-#include <vector>
 
 #include "open_tenant_queries.hpp"
 #include "pg/error_barrier.hpp"
@@ -34,16 +32,17 @@ std::optional<core::TenantContext> g_context;
 
 // What tenancy.members said, in this backend's latest read of it, of the
 // member of a context: read by set_context, and again by
-// align_with_membership for a context set before the transaction began.
-// Backend memory, so that a rollback to a savepoint, which puts the setting
-// back as it was, does not put back what the membership no longer allows.
+// align_with_membership for a context the session had when the transaction
+// began. Backend memory, so that a rollback to a savepoint, which puts the
+// setting back as it was, does not put back what the membership no longer
+// allows; but a read made in a subtransaction that rolls back may have seen
+// changes of members that went with it, and is read again (stale).
 struct MembershipRead {
     LocalTransactionId transaction = InvalidLocalTransactionId;
+    SubTransactionId subtransaction = InvalidSubTransactionId;
     core::Uuid org_id;
     core::Uuid user_id;
     std::optional<core::MemberRole> role;  // nullopt: no longer an active member
-    // A rollback to a savepoint since: the change of members it saw may be
-    // undone, so it is read again (but an ending it saw is not warned of twice).
     bool stale = false;
 
     bool is_about(const core::TenantContext& context) const {
@@ -53,59 +52,22 @@ struct MembershipRead {
     bool is_of(const core::TenantContext& context) const { return !stale && is_about(context); }
 };
 MembershipRead g_membership_read;
-// The contexts set_context() put in effect in this transaction
-// (g_set_here_in), each with the subtransaction that set it (re-tagged to
-// its parent when that commits, dropped when it rolls back). Their
-// membership was read in this transaction: a rollback to a savepoint that
-// brings one of them back brings back a context that needs no second read,
-// and that may be transaction-local (an alignment would write the session's
-// setting, which outlives COMMIT).
-struct SetHere {
-    SubTransactionId subtransaction;
-    core::TenantContext context;
-};
-std::vector<SetHere> g_set_here;
-LocalTransactionId g_set_here_in = InvalidLocalTransactionId;
 
-bool set_in_this_transaction(const core::TenantContext& context) {
-    if (g_set_here_in != MyProc->lxid) return false;
-    for (const SetHere& entry : g_set_here) {
-        if (entry.context == context) return true;
-    }
-    return false;
+void remember_membership(const core::TenantContext& context,
+                         std::optional<core::MemberRole> role) {
+    g_membership_read = {MyProc->lxid, GetCurrentSubTransactionId(), context.org_id,
+                         context.user_id, role, false};
 }
 
-void note_set_here(const core::TenantContext& context) {
-    if (g_set_here_in != MyProc->lxid) {
-        g_set_here.clear();
-        g_set_here_in = MyProc->lxid;
-    }
-    SubTransactionId current = GetCurrentSubTransactionId();
-    for (const SetHere& entry : g_set_here) {
-        if (entry.subtransaction == current && entry.context == context) return;
-    }
-    g_set_here.push_back(SetHere{current, context});
-}
-
-// C flow (a callback): erases and assignments only, nothing that throws.
+// C flow (a callback): assignments only.
 void on_subtransaction_end(SubXactEvent event, SubTransactionId mine, SubTransactionId parent,
                            void*) {
-    if (event == SUBXACT_EVENT_ABORT_SUB) {
-        // The rollback may also have undone a change of members that the
-        // last read saw: read again.
-        g_membership_read.stale = true;
-        g_set_here.erase(std::remove_if(g_set_here.begin(), g_set_here.end(),
-                                        [&](const SetHere& entry) {
-                                            return entry.subtransaction == mine;
-                                        }),
-                         g_set_here.end());
-    } else if (event == SUBXACT_EVENT_COMMIT_SUB) {
-        for (SetHere& entry : g_set_here) {
-            if (entry.subtransaction == mine) entry.subtransaction = parent;
-        }
-    }
+    if (g_membership_read.subtransaction != mine) return;
+    if (event == SUBXACT_EVENT_ABORT_SUB) g_membership_read.stale = true;
+    if (event == SUBXACT_EVENT_COMMIT_SUB) g_membership_read.subtransaction = parent;
 }
-// The context in effect agrees with g_membership_read in the transaction
+
+// The context in effect agrees with the membership in the transaction
 // g_aligned_in. Any change of the setting (rollback included: the assign
 // hook) clears it; the getters test it once per call.
 bool g_aligned = false;
@@ -334,7 +296,12 @@ void require_context_before_tenant_access(QueryDesc* query) {
 // that rolls back reads the membership again in the next one.
 void align_with_membership() {
     core::TenantContext context = *g_context;
-    if (set_in_this_transaction(context)) {
+    // Only the value the session began the transaction with: one set in this
+    // transaction (by set_context, locally or for the session, by a function's
+    // SET clause, by a superuser's SET LOCAL, or by an earlier alignment) is
+    // taken as set, and rewriting it for the session would turn a local one
+    // into one that outlives COMMIT.
+    if (pg::setting_changed_in_transaction(kContextSetting)) {
         g_aligned = true;
         g_aligned_in = MyProc->lxid;
         return;
@@ -344,10 +311,20 @@ void align_with_membership() {
     if (read_now) {
         Datum org_id = pg::uuid_to_datum(context.org_id);
         Datum user_id = pg::uuid_to_datum(context.user_id);
-        auto role = lookup_membership(org_id, user_id, true);
-        g_membership_read = {MyProc->lxid, context.org_id, context.user_id, role};
+        remember_membership(context, lookup_membership(org_id, user_id, true));
     }
     const auto& role = g_membership_read.role;
+    bool changes = !role || *role != context.role;
+    // As set_context, never under an open query that reads tenant rows: it
+    // would read the rest of them under the new role (a cursor after a
+    // rollback to a savepoint, whose read went stale).
+    if (changes && tenant_queries_open()) {
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "the session's tenant context changed while a query that reads tenant "
+                        "rows was open",
+                        "The member's role or membership changed since the query began.",
+                        "Close the cursor and run the query again.");
+    }
     if (role && *role != context.role) {
         context.role = *role;
         pg::set_internal_setting(kContextSetting, core::encode_context(context),
@@ -534,8 +511,7 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
     pg::set_internal_setting(kContextSetting, core::encode_context(context),
                              is_local ? pg::SettingScope::transaction
                                       : pg::SettingScope::session);
-    g_membership_read = {MyProc->lxid, context.org_id, context.user_id, *role};
-    note_set_here(context);
+    remember_membership(context, role);
     g_aligned = true;
     g_aligned_in = MyProc->lxid;
     return role_to_datum(fcinfo, *role);

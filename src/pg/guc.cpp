@@ -1,6 +1,7 @@
 #include "pg/guc.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace tenancy::pg {
 
@@ -11,6 +12,27 @@ void set_internal_setting(const char* name, const std::string& value, SettingSco
         (void)set_config_option(name, text, PGC_SUSET, PGC_S_SESSION, action, true, ERROR,
                                 false);
     });
+}
+
+bool setting_changed_in_transaction(const char* name) {
+    // The record of a defined setting stays where it is for the life of the
+    // backend (the array of pointers to the records may move).
+    static struct config_generic* record = nullptr;
+    static std::string record_name;
+    if (record == nullptr || record_name != name) {
+        struct config_generic** all = get_guc_variables();
+        int count = GetNumConfigOptions();
+        record = nullptr;
+        for (int i = 0; i < count; ++i) {
+            if (std::strcmp(all[i]->name, name) == 0) record = all[i];
+        }
+        if (record == nullptr) {
+            throw Error(ERRCODE_UNDEFINED_OBJECT,
+                        std::string("unrecognized configuration parameter \"") + name + "\"");
+        }
+        record_name = name;
+    }
+    return record->stack != nullptr;
 }
 
 LockDeadline::LockDeadline(int wait_ms) : wait_ms_(wait_ms) {

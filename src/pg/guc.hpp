@@ -15,6 +15,13 @@ enum class SettingScope { transaction, session };
 // functions that did their own checks.
 void set_internal_setting(const char* name, const std::string& value, SettingScope scope);
 
+// Whether the value of a setting in effect was set in this transaction (SET,
+// SET LOCAL, set_config, a function's SET clause, set_internal_setting) and
+// not undone since: false when it is the value the session had when the
+// transaction began. Read from the setting's stack of prior values, which
+// PostgreSQL empties at every transaction's end.
+bool setting_changed_in_transaction(const char* name);
+
 // One deadline for a series of lock waits, each allowed what is left of it.
 class LockDeadline {
 public:

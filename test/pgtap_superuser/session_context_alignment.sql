@@ -4,11 +4,15 @@
 --   - turn a transaction-local context, brought back by the rollback of a
 --     savepoint or of a PL/pgSQL exception block, into a session one that
 --     outlives COMMIT (and reaches the pool's next client);
---   - end the session context beneath a transaction-local one.
+--   - end the session context beneath a transaction-local one;
+--   - rewrite a context a function's SET clause gives (for the session: it
+--     outlived the function and the transaction);
+--   - change the role under an open cursor (its read gone stale with a
+--     savepoint's rollback): 55000, as set_context refuses.
 -- Runs as the superuser postgres (the context works the same for it); the
 -- fixtures are deleted at the end.
 SET client_min_messages = error;
-SELECT plan(5);
+SELECT plan(9);
 
 SELECT gen_random_uuid() AS org, gen_random_uuid() AS owner, gen_random_uuid() AS admin,
        gen_random_uuid() AS teacher
@@ -60,6 +64,51 @@ COMMIT;
 SELECT is(:'under_local'::text, 'teacher', 'the local context is back after the rollback to the savepoint');
 SELECT is(tenancy.current_user_id(), :'owner'::uuid, 'after COMMIT the session context is the owner''s again');
 SELECT is(tenancy.current_member_role()::text, 'owner', '... with its role');
+
+-- A context a function's SET clause gives is taken as set (a superuser's
+-- function), and ends with the function.
+SELECT tenancy.clear_context() AS ignored \gset
+SELECT format('CREATE FUNCTION pg_temp.as_admin() RETURNS text LANGUAGE plpgsql'
+              ' SET tenancy.context = %L AS $f$BEGIN RETURN tenancy.current_member_role(); END$f$',
+              :'org' || '/' || :'admin' || '/admin') AS make_function \gset
+:make_function;
+UPDATE tenancy.members SET role = 'teacher' WHERE organization_id = :'org' AND user_id = :'admin';
+BEGIN;
+SELECT pg_temp.as_admin() AS function_role \gset
+COMMIT;
+SELECT is(:'function_role'::text, 'admin', 'a function''s SET clause gives its context as set');
+SELECT is(current_setting('tenancy.context'), '', 'which ends with the function: nothing left after COMMIT');
+UPDATE tenancy.members SET role = 'admin' WHERE organization_id = :'org' AND user_id = :'admin';
+
+-- An application login's cursor over members under a session context; a
+-- set_context of the same context in a savepoint (allowed under the cursor)
+-- reads the membership there; another session demotes the member; the
+-- savepoint rolls back, so that read is stale: the next FETCH reads it again
+-- and refuses to go on under another role.
+SELECT dblink_connect('alignment_dba', format('host=%s port=%s dbname=%s user=postgres',
+                                              :'host', :'port', current_database()))
+    AS ignored \gset
+SET ROLE tenancy_test_app;
+SELECT tenancy.set_context(:'org', :'admin', false) AS ignored \gset
+BEGIN;
+DECLARE c CURSOR FOR SELECT user_id FROM tenancy.members;
+FETCH 1 FROM c \gset first_
+SAVEPOINT s;
+SELECT tenancy.set_context(:'org', :'admin', false) AS ignored \gset
+SELECT dblink_exec('alignment_dba', format('UPDATE tenancy.members SET role = %L WHERE user_id = %L',
+                                           'teacher', :'admin')) AS ignored \gset
+ROLLBACK TO s;
+-- An intended error: psql must not stop on it (it prints an ERROR line).
+\set ON_ERROR_STOP 0
+FETCH 1 FROM c \gset second_
+\set ON_ERROR_STOP 1
+\set cursor_error :LAST_ERROR_SQLSTATE
+ROLLBACK;
+RESET ROLE;
+SELECT is(:'cursor_error'::text, '55000', 'the cursor does not go on under the new role');
+SELECT is(tenancy.current_member_role()::text, 'teacher', 'the next transaction has the new role');
+SELECT tenancy.clear_context() AS ignored \gset
+SELECT dblink_disconnect('alignment_dba') AS ignored \gset
 
 DELETE FROM tenancy.organizations WHERE id = :'org';
 SELECT tenancy.clear_context() AS ignored \gset
