@@ -296,12 +296,13 @@ void require_context_before_tenant_access(QueryDesc* query) {
 // that rolls back reads the membership again in the next one.
 void align_with_membership() {
     core::TenantContext context = *g_context;
-    // Only the value the session began the transaction with: one set in this
-    // transaction (by set_context, locally or for the session, by a function's
-    // SET clause, by a superuser's SET LOCAL, or by an earlier alignment) is
-    // taken as set, and rewriting it for the session would turn a local one
-    // into one that outlives COMMIT.
-    if (pg::setting_changed_in_transaction(kContextSetting)) {
+    // Only the value the session began the transaction with, or a default
+    // that RESET ALL brought back: one set in this transaction (by
+    // set_context, locally or for the session, by a function's SET clause, by
+    // a superuser's SET LOCAL, or by an earlier alignment) is taken as set,
+    // and rewriting it for the session would turn a local one into one that
+    // outlives COMMIT.
+    if (pg::setting_set_in_transaction(kContextSetting)) {
         g_aligned = true;
         g_aligned_in = MyProc->lxid;
         return;

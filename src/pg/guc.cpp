@@ -14,7 +14,7 @@ void set_internal_setting(const char* name, const std::string& value, SettingSco
     });
 }
 
-bool setting_changed_in_transaction(const char* name) {
+bool setting_set_in_transaction(const char* name) {
     // The record of a defined setting stays where it is for the life of the
     // backend (the array of pointers to the records may move).
     static struct config_generic* record = nullptr;
@@ -32,7 +32,7 @@ bool setting_changed_in_transaction(const char* name) {
         }
         record_name = name;
     }
-    return record->stack != nullptr;
+    return record->stack != nullptr && record->source == PGC_S_SESSION;
 }
 
 LockDeadline::LockDeadline(int wait_ms) : wait_ms_(wait_ms) {

@@ -15,12 +15,14 @@ enum class SettingScope { transaction, session };
 // functions that did their own checks.
 void set_internal_setting(const char* name, const std::string& value, SettingScope scope);
 
-// Whether the value of a setting in effect was set in this transaction (SET,
-// SET LOCAL, set_config, a function's SET clause, set_internal_setting) and
-// not undone since: false when it is the value the session had when the
-// transaction began. Read from the setting's stack of prior values, which
-// PostgreSQL empties at every transaction's end.
-bool setting_changed_in_transaction(const char* name);
+// Whether the value of a setting in effect was set in this transaction by a
+// SET of some kind (SET, SET LOCAL, set_config, a function's SET clause,
+// set_internal_setting) and not undone since. False when it is the value the
+// session had when the transaction began (the setting's stack of prior
+// values, which PostgreSQL empties at every transaction's end, is empty), and
+// when RESET or RESET ALL brought back a default (a role's or database's
+// setting, the configuration file's: not a SET).
+bool setting_set_in_transaction(const char* name);
 
 // One deadline for a series of lock waits, each allowed what is left of it.
 class LockDeadline {

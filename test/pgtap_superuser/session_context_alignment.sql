@@ -8,11 +8,13 @@
 --   - rewrite a context a function's SET clause gives (for the session: it
 --     outlived the function and the transaction);
 --   - change the role under an open cursor (its read gone stale with a
---     savepoint's rollback): 55000, as set_context refuses.
+--     savepoint's rollback): 55000, as set_context refuses;
+--   - take a default that RESET ALL brings back (a role's setting a superuser
+--     made) as set in the transaction.
 -- Runs as the superuser postgres (the context works the same for it); the
 -- fixtures are deleted at the end.
 SET client_min_messages = error;
-SELECT plan(9);
+SELECT plan(11);
 
 SELECT gen_random_uuid() AS org, gen_random_uuid() AS owner, gen_random_uuid() AS admin,
        gen_random_uuid() AS teacher
@@ -109,6 +111,26 @@ SELECT is(:'cursor_error'::text, '55000', 'the cursor does not go on under the n
 SELECT is(tenancy.current_member_role()::text, 'teacher', 'the next transaction has the new role');
 SELECT tenancy.clear_context() AS ignored \gset
 SELECT dblink_disconnect('alignment_dba') AS ignored \gset
+UPDATE tenancy.members SET role = 'admin' WHERE organization_id = :'org' AND user_id = :'admin';
+
+-- A login whose role setting (a superuser's) gives it a context with a role
+-- its member no longer has: read again at its first query, and again after
+-- RESET ALL brings the default back within a transaction.
+CREATE ROLE tenancy_test_defaulted LOGIN PASSWORD 'tenancy-test' IN ROLE tenancy_app;
+SELECT format('ALTER ROLE tenancy_test_defaulted SET tenancy.context = %L',
+              :'org' || '/' || :'admin' || '/owner') AS set_default \gset
+:set_default;
+SELECT dblink_connect('alignment_defaulted',
+                      format('host=127.0.0.1 port=%s dbname=%s user=tenancy_test_defaulted password=tenancy-test',
+                             :'port', current_database())) AS ignored \gset
+SELECT is((SELECT r FROM dblink('alignment_defaulted', 'SELECT tenancy.current_member_role()::text') AS t(r text)),
+          'admin', 'a role default''s context is read again at the session''s first query');
+SELECT dblink_exec('alignment_defaulted', 'BEGIN; RESET ALL') AS ignored \gset
+SELECT is((SELECT r FROM dblink('alignment_defaulted', 'SELECT tenancy.current_member_role()::text') AS t(r text)),
+          'admin', '... and again when RESET ALL brings it back in a transaction');
+SELECT dblink_exec('alignment_defaulted', 'COMMIT') AS ignored \gset
+SELECT dblink_disconnect('alignment_defaulted') AS ignored \gset
+DROP ROLE tenancy_test_defaulted;
 
 DELETE FROM tenancy.organizations WHERE id = :'org';
 SELECT tenancy.clear_context() AS ignored \gset
