@@ -109,8 +109,11 @@ void forget_all(XactEvent event, void*) {
     }
 }
 
-// Called for each resource owner being released, current while it is.
-void forget_released(ResourceReleasePhase, bool, bool, void*) {
+// Called for each resource owner being released, current while it is, once
+// per phase: the first phase is enough (each call reads every open query, and
+// a transaction can release many owners: one per subtransaction).
+void forget_released(ResourceReleasePhase phase, bool, bool, void*) {
+    if (phase != RESOURCE_RELEASE_BEFORE_LOCKS || g_open_count == 0) return;
     int kept = 0;
     for (int i = 0; i < g_open_count; ++i) {
         if (g_open[i].owner != CurrentResourceOwner) g_open[kept++] = g_open[i];
