@@ -17,22 +17,34 @@
 -- what the school's address shows), with a WARNING that counts them (an
 -- extension script's NOTICEs are not shown). Left blank, it would break the
 -- next restore: a dump's COPY into the new check would refuse the whole table.
+-- The table is locked first: no blank name can be written between the renaming
+-- and the check, and an application transaction that holds one of those rows
+-- makes the upgrade wait for it instead of deadlocking with it (renaming
+-- first took row locks, then asked for the table's). The WARNING comes last,
+-- once nothing can fail.
 -------------------------------------------------------------------------------
 DO $blank_names$
 DECLARE
     renamed bigint;
 BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_constraint
+               WHERE conrelid = 'tenancy.organizations'::pg_catalog.regclass
+                 AND conname = 'organizations_name_not_only_spaces') THEN
+        RAISE EXCEPTION 'constraint "organizations_name_not_only_spaces" for relation "organizations" already exists'
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'pg_tenancy 1.14 adds a check of that name: rename or drop the one there, then upgrade.';
+    END IF;
+    LOCK TABLE tenancy.organizations IN ACCESS EXCLUSIVE MODE;
     UPDATE tenancy.organizations SET name = slug, updated_at = now()
     WHERE btrim(name, E' \t\n\r\f\013') = '';
     GET DIAGNOSTICS renamed = ROW_COUNT;
+    ALTER TABLE tenancy.organizations
+        ADD CONSTRAINT organizations_name_not_only_spaces CHECK (btrim(name, E' \t\n\r\f\013') <> '');
     IF renamed > 0 THEN
         RAISE WARNING '% organization name(s) of white space only now read as their slug', renamed;
     END IF;
 END
 $blank_names$;
-
-ALTER TABLE tenancy.organizations
-    ADD CONSTRAINT organizations_name_not_only_spaces CHECK (btrim(name, E' \t\n\r\f\013') <> '');
 
 -- Sign-up: as 1.0's, with the blank name refused (22023) before the insert
 -- would refuse it (23514).
