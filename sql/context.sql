@@ -139,6 +139,9 @@ ALTER ROLE tenancy_test_app IN DATABASE tenancy_regression SET tenancy.require_c
 \c - tenancy_test_app
 SHOW tenancy.require_context;
 SELECT count(*) FROM tenancy.members;
+-- record_file_access too (1.14 library: before, the error came from its
+-- internal query, shown as its CONTEXT).
+SELECT tenancy.record_file_access(gen_random_uuid());
 BEGIN;
 SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
                            '00000000-0000-4000-b000-0000000000a1');

@@ -432,6 +432,8 @@ const std::optional<core::TenantContext>& current_context() {
 
 const std::optional<core::TenantContext>& context_as_set() { return g_context; }
 
+bool context_required() { return g_require_context; }
+
 void define_context_settings() {
     DefineCustomStringVariable(
         kContextSetting, "The tenant context (organization/user/role) of this transaction.",

@@ -21,5 +21,7 @@ const std::optional<core::TenantContext>& current_context();
 // The setting as it stands, with no read and nothing thrown: for bookkeeping
 // that runs in hooks (the open-query checks), after ExecutorStart aligned it.
 const std::optional<core::TenantContext>& context_as_set();
+// tenancy.require_context: access to tenant data without a context fails.
+bool context_required();
 
 }  // namespace tenancy
