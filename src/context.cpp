@@ -24,6 +24,10 @@ namespace tenancy {
 namespace {
 
 constexpr const char* kContextSetting = "tenancy.context";
+// What tenancy.require_context's refusals say besides what was refused.
+constexpr const char* kRequireContextDetail = "tenancy.require_context is on.";
+constexpr const char* kRequireContextHint =
+    "Call tenancy.set_context(org_id, user_id) at the start of the transaction.";
 
 // The text of tenancy.context (owned by the GUC machinery) and its decoded
 // form, updated by the assign hook on every change, rollback included.
@@ -275,9 +279,7 @@ void require_context_before_tenant_access(QueryDesc* query) {
                 (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                  errmsg("no tenant context is set for access to \"%s\"",
                         get_rel_name(rte->relid)),
-                 errdetail("tenancy.require_context is on."),
-                 errhint("Call tenancy.set_context(org_id, user_id) at the start of the "
-                         "transaction.")));
+                 errdetail("%s", kRequireContextDetail), errhint("%s", kRequireContextHint)));
     }
 }
 
@@ -309,16 +311,17 @@ void align_with_membership() {
     }
     bool read_now = !g_membership_read.is_of(context);
     bool ended_before = g_membership_read.is_about(context) && !g_membership_read.role;
+    std::optional<core::MemberRole> role = g_membership_read.role;
     if (read_now) {
         Datum org_id = pg::uuid_to_datum(context.org_id);
         Datum user_id = pg::uuid_to_datum(context.user_id);
-        remember_membership(context, lookup_membership(org_id, user_id, true));
+        role = lookup_membership(org_id, user_id, true);
     }
-    const auto& role = g_membership_read.role;
     bool changes = !role || *role != context.role;
     // As set_context, never under an open query that reads tenant rows: it
     // would read the rest of them under the new role (a cursor after a
-    // rollback to a savepoint, whose read went stale).
+    // rollback to a savepoint, whose read went stale). Not remembered then:
+    // the next alignment reads again, and warns of an ending.
     if (changes && tenant_queries_open()) {
         throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                         "the session's tenant context changed while a query that reads tenant "
@@ -326,6 +329,7 @@ void align_with_membership() {
                         "The member's role or membership changed since the query began.",
                         "Close the cursor and run the query again.");
     }
+    if (read_now) remember_membership(context, role);
     if (role && *role != context.role) {
         context.role = *role;
         pg::set_internal_setting(kContextSetting, core::encode_context(context),
@@ -358,10 +362,7 @@ bool context_needs_alignment() {
 
 // A C hook with no C++ object alive, so ereport may longjmp through it.
 void executor_start(QueryDesc* query, int eflags) {
-    if (context_needs_alignment()) {
-        auto align = [] { align_with_membership(); };
-        pg::in_hook(align);
-    }
+    if (context_needs_alignment()) pg::in_hook([] { align_with_membership(); });
     if (g_require_context && !g_context.has_value() &&
         (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) {
         require_context_before_tenant_access(query);
@@ -432,7 +433,12 @@ const std::optional<core::TenantContext>& current_context() {
 
 const std::optional<core::TenantContext>& context_as_set() { return g_context; }
 
-bool context_required() { return g_require_context; }
+void require_context_for(const char* what) {
+    if (!g_require_context || current_context()) return;
+    throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                    std::string("no tenant context is set for ") + what, kRequireContextDetail,
+                    kRequireContextHint);
+}
 
 void define_context_settings() {
     DefineCustomStringVariable(

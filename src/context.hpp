@@ -21,7 +21,9 @@ const std::optional<core::TenantContext>& current_context();
 // The setting as it stands, with no read and nothing thrown: for bookkeeping
 // that runs in hooks (the open-query checks), after ExecutorStart aligned it.
 const std::optional<core::TenantContext>& context_as_set();
-// tenancy.require_context: access to tenant data without a context fails.
-bool context_required();
+// Under tenancy.require_context, refuses (42501) what needs tenant data
+// without a context, as the executor hook refuses a query: "no tenant context
+// is set for <what>".
+void require_context_for(const char* what);
 
 }  // namespace tenancy

@@ -797,15 +797,9 @@ TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "bytes must be between 0 and 1e15");
     }
     refuse_read_only("tenancy.record_file_access");
-    // As the executor hook words it for a query, not from inside the lookup
-    // below (whose SQL the client would see as the error's CONTEXT).
-    if (!current_context() && context_required()) {
-        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                        "no tenant context is set for tenancy.record_file_access()",
-                        "tenancy.require_context is on.",
-                        "Call tenancy.set_context(org_id, user_id) at the start of the "
-                        "transaction.");
-    }
+    // Here, not from inside the lookup below (whose SQL the client would see
+    // as the error's CONTEXT).
+    require_context_for("tenancy.record_file_access()");
 
     // Runs as the caller, under the files policies: a file the caller cannot
     // see is not found, exactly like a file that does not exist.

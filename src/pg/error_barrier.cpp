@@ -91,25 +91,29 @@ ErrorData* copy_error(ErrorData* data, MemoryContext into) {
 }
 }  // namespace detail
 
-Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {
+namespace {
+
+// The one guard both entry points use: fn's C++ frames are gone before the
+// error is raised as PostgreSQL's.
+template <typename Fn>
+auto guarded(Fn&& fn) -> decltype(fn()) {
     PendingError pending;
     try {
-        return body(fcinfo);
+        return fn();
     } catch (...) {
         take_exception(pending);
     }
     raise(pending);
 }
 
+}  // namespace
+
+Datum barrier(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {
+    return guarded([&] { return body(fcinfo); });
+}
+
 void hook_barrier(void (*body)(void*), void* argument) {
-    PendingError pending;
-    try {
-        body(argument);
-        return;
-    } catch (...) {
-        take_exception(pending);
-    }
-    raise(pending);
+    guarded([&] { body(argument); });
 }
 
 }  // namespace tenancy::pg

@@ -135,9 +135,11 @@ void hook_barrier(void (*body)(void*), void* argument);
 // Runs fn (a callable with a trivial destructor: a raised error longjmps
 // over the hook's frame) from a hook, through hook_barrier.
 template <typename Fn>
-void in_hook(Fn& fn) {
-    static_assert(std::is_trivially_destructible_v<Fn>, "in_hook needs a trivially destructible callable");
-    hook_barrier([](void* callable) { (*static_cast<Fn*>(callable))(); }, &fn);
+void in_hook(Fn&& fn) {
+    using Callable = std::remove_reference_t<Fn>;
+    static_assert(std::is_trivially_destructible_v<Callable>,
+                  "in_hook needs a trivially destructible callable");
+    hook_barrier([](void* callable) { (*static_cast<Callable*>(callable))(); }, &fn);
 }
 
 }  // namespace tenancy::pg

@@ -20,8 +20,8 @@
 -- The table is locked first: no blank name can be written between the renaming
 -- and the check, and an application transaction that holds one of those rows
 -- makes the upgrade wait for it instead of deadlocking with it (renaming
--- first took row locks, then asked for the table's). The WARNING comes last,
--- once nothing can fail.
+-- first took row locks, then asked for the table's). The WARNING comes at
+-- the very end of the upgrade (90_warnings.sql), once nothing can fail.
 -------------------------------------------------------------------------------
 DO $blank_names$
 DECLARE
@@ -40,9 +40,7 @@ BEGIN
     GET DIAGNOSTICS renamed = ROW_COUNT;
     ALTER TABLE tenancy.organizations
         ADD CONSTRAINT organizations_name_not_only_spaces CHECK (btrim(name, E' \t\n\r\f\013') <> '');
-    IF renamed > 0 THEN
-        RAISE WARNING '% organization name(s) of white space only now read as their slug', renamed;
-    END IF;
+    PERFORM pg_catalog.set_config('tenancy_upgrade.blank_names_renamed', renamed::text, true);
 END
 $blank_names$;
 
