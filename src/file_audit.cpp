@@ -9,6 +9,7 @@
 //  organizations_audit_cleanup   log rows go with their organization.
 //  record_file_access / purge_file_access_log.
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <limits>
 #include <optional>
@@ -37,16 +38,25 @@ namespace {
 struct FileColumns {
     int organization_id, id, owner_id, path, name, mime_type, size_bytes, checksum,
         visibility, version, created_at, updated_at, deleted_at;
+    // The same attribute numbers, as resolve() found them: every column above
+    // is the extension's; any other a DBA added.
+    std::array<int, 13> own{};
 
     static FileColumns resolve(Relation files) {
         TupleDesc desc = RelationGetDescr(files);
         const char* table = RelationGetRelationName(files);
-        auto at = [&](const char* column) { return pg::attribute_number(desc, column, table); };
-        return FileColumns{at("organization_id"), at("id"),         at("owner_id"),
-                           at("path"),            at("name"),       at("mime_type"),
-                           at("size_bytes"),      at("checksum"),   at("visibility"),
-                           at("version"),         at("created_at"), at("updated_at"),
-                           at("deleted_at")};
+        std::array<int, 13> found{};
+        std::size_t count = 0;
+        auto at = [&](const char* column) {
+            return found.at(count++) = pg::attribute_number(desc, column, table);
+        };
+        FileColumns columns{at("organization_id"), at("id"),         at("owner_id"),
+                            at("path"),            at("name"),       at("mime_type"),
+                            at("size_bytes"),      at("checksum"),   at("visibility"),
+                            at("version"),         at("created_at"), at("updated_at"),
+                            at("deleted_at")};
+        columns.own = found;
+        return columns;
     }
 
     // What makes a new version: the stored object changed.
@@ -74,10 +84,7 @@ struct FileColumns {
         return false;
     }
     bool is_own(int attnum) const {
-        const int own[] = {organization_id, id,       owner_id,   path,       name,
-                           mime_type,       size_bytes, checksum, visibility, version,
-                           created_at,      updated_at, deleted_at};
-        return std::find(std::begin(own), std::end(own), attnum) != std::end(own);
+        return std::find(own.begin(), own.end(), attnum) != own.end();
     }
 };
 
