@@ -44,26 +44,21 @@ BEGIN
 END
 $blank_names$;
 
--- Sign-up: as 1.0's, with the blank name refused (22023) before the insert
--- would refuse it (23514).
-CREATE OR REPLACE FUNCTION tenancy.create_organization(slug text, name text, owner_id uuid)
-    RETURNS uuid
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-    AS $$
+-- create_organization() (sign-up) refuses a blank name with 22023 before the
+-- insert would refuse it with 23514; extension_table_additions() lists the
+-- extension's own constraints, so that it reports only a DBA's: the new check
+-- joins them. Both are patched in place, as in 1.10, 1.11 and 1.13
+-- (src/sql/1.12--1.13/10_patched_functions.sql): each replaced text must
+-- occur exactly once, or the upgrade stops (55000).
+DO $patches$
 DECLARE
-    new_id uuid;
-BEGIN
-    IF slug IS NULL OR name IS NULL OR owner_id IS NULL THEN
-        RAISE EXCEPTION 'slug, name and owner_id must not be NULL'
-            USING ERRCODE = '22004';
+    patches text[][] := ARRAY[
+        ['tenancy.create_organization(text,text,uuid)', $old$    IF length(name) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'organization name must have 1 to 200 characters'
+            USING ERRCODE = '22023';
     END IF;
-    IF slug !~ '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' THEN
-        RAISE EXCEPTION 'invalid organization slug "%"', slug
-            USING ERRCODE = '22023',
-                  HINT = 'Use 1 to 63 lowercase letters, digits and inner hyphens.';
-    END IF;
-    IF length(name) NOT BETWEEN 1 AND 200 THEN
+$old$,
+         $new$    IF length(name) NOT BETWEEN 1 AND 200 THEN
         RAISE EXCEPTION 'organization name must have 1 to 200 characters'
             USING ERRCODE = '22023';
     END IF;
@@ -71,22 +66,7 @@ BEGIN
         RAISE EXCEPTION 'organization name must not be blank'
             USING ERRCODE = '22023';
     END IF;
-    INSERT INTO tenancy.organizations AS o (slug, name)
-        VALUES (create_organization.slug, create_organization.name)
-        RETURNING o.id INTO new_id;
-    INSERT INTO tenancy.members (organization_id, user_id, role)
-        VALUES (new_id, owner_id, 'owner');
-    RETURN new_id;
-END
-$$;
-
--- extension_table_additions() lists the extension's own constraints, so that
--- it reports only a DBA's: the new check joins them. Patched in place, as in
--- 1.10, 1.11 and 1.13 (src/sql/1.12--1.13/10_patched_functions.sql): the
--- replaced text must occur exactly once, or the upgrade stops (55000).
-DO $patches$
-DECLARE
-    patches text[][] := ARRAY[
+$new$],
         ['tenancy.extension_table_additions()',
          $old$organizations_quota_nonnegative,organizations_retention_positive}'),$old$,
          $new$organizations_quota_nonnegative,organizations_retention_positive,organizations_name_not_only_spaces}'),$new$]];
