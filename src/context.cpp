@@ -11,6 +11,7 @@
 // The getters are called once per row by policies, so they read a cache that
 // the setting's assign hook keeps in step; they never parse text.
 #include "context.hpp"
+#include "set_context.hpp"
 
 #include <cstdlib>
 
@@ -78,6 +79,7 @@ bool g_aligned = false;
 LocalTransactionId g_aligned_in = InvalidLocalTransactionId;
 
 bool g_require_context = false;
+bool g_require_signed_context = false;
 ExecutorStart_hook_type g_previous_executor_start = nullptr;
 ExecutorRun_hook_type g_previous_executor_run = nullptr;
 ExecutorFinish_hook_type g_previous_executor_finish = nullptr;
@@ -111,50 +113,6 @@ void assign_context_setting(const char*, void* extra) {
     } else {
         g_context = *static_cast<std::optional<core::TenantContext>*>(extra);
     }
-}
-
-// Arguments are checked by hand (the functions are not STRICT) so that a NULL
-// gets an error instead of a silent NULL result.
-Datum required_arg(FunctionCallInfo fcinfo, int index, const char* name) {
-    if (PG_ARGISNULL(index)) {
-        throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED,
-                        std::string(name) + " must not be NULL");
-    }
-    return PG_GETARG_DATUM(index);
-}
-
-// The OIDs of tenancy.member_role's labels, looked up once per call site
-// (flinfo) from the function's declared return type.
-struct RoleEnumCache {
-    Oid labels[core::kMemberRoleCount];
-};
-
-Datum role_to_datum(FunctionCallInfo fcinfo, core::MemberRole role) {
-    auto* cache = static_cast<RoleEnumCache*>(fcinfo->flinfo->fn_extra);
-    if (cache == nullptr) {
-        Oid function = fcinfo->flinfo->fn_oid;
-        MemoryContext function_context = fcinfo->flinfo->fn_mcxt;
-        cache = static_cast<RoleEnumCache*>(pg::call([&] {
-            Oid enum_type = get_func_rettype(function);
-            auto* fresh = static_cast<RoleEnumCache*>(
-                MemoryContextAllocZero(function_context, sizeof(RoleEnumCache)));
-            for (int i = 0; i < core::kMemberRoleCount; ++i) {
-                const char* label = core::to_string(static_cast<core::MemberRole>(i)).data();
-                fresh->labels[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
-                                                   ObjectIdGetDatum(enum_type),
-                                                   CStringGetDatum(label));
-            }
-            return fresh;
-        }));
-        fcinfo->flinfo->fn_extra = cache;
-    }
-    Oid label = cache->labels[static_cast<int>(role)];
-    if (!OidIsValid(label)) {
-        throw pg::Error(ERRCODE_UNDEFINED_OBJECT,
-                        "tenancy.member_role has no label \"" +
-                            std::string(core::to_string(role)) + "\"");
-    }
-    return ObjectIdGetDatum(label);
 }
 
 // What tenancy.members says of (org_id, user_id), read straight from its
@@ -422,6 +380,50 @@ void executor_end(QueryDesc* query) {
 
 }  // namespace
 
+// Arguments are checked by hand (the functions are not STRICT) so that a NULL
+// gets an error instead of a silent NULL result.
+Datum required_arg(FunctionCallInfo fcinfo, int index, const char* name) {
+    if (PG_ARGISNULL(index)) {
+        throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                        std::string(name) + " must not be NULL");
+    }
+    return PG_GETARG_DATUM(index);
+}
+
+// The OIDs of tenancy.member_role's labels, looked up once per call site
+// (flinfo) from the function's declared return type.
+struct RoleEnumCache {
+    Oid labels[core::kMemberRoleCount];
+};
+
+Datum role_to_datum(FunctionCallInfo fcinfo, core::MemberRole role) {
+    auto* cache = static_cast<RoleEnumCache*>(fcinfo->flinfo->fn_extra);
+    if (cache == nullptr) {
+        Oid function = fcinfo->flinfo->fn_oid;
+        MemoryContext function_context = fcinfo->flinfo->fn_mcxt;
+        cache = static_cast<RoleEnumCache*>(pg::call([&] {
+            Oid enum_type = get_func_rettype(function);
+            auto* fresh = static_cast<RoleEnumCache*>(
+                MemoryContextAllocZero(function_context, sizeof(RoleEnumCache)));
+            for (int i = 0; i < core::kMemberRoleCount; ++i) {
+                const char* label = core::to_string(static_cast<core::MemberRole>(i)).data();
+                fresh->labels[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+                                                   ObjectIdGetDatum(enum_type),
+                                                   CStringGetDatum(label));
+            }
+            return fresh;
+        }));
+        fcinfo->flinfo->fn_extra = cache;
+    }
+    Oid label = cache->labels[static_cast<int>(role)];
+    if (!OidIsValid(label)) {
+        throw pg::Error(ERRCODE_UNDEFINED_OBJECT,
+                        "tenancy.member_role has no label \"" +
+                            std::string(core::to_string(role)) + "\"");
+    }
+    return ObjectIdGetDatum(label);
+}
+
 // Queries align it with the membership in their ExecutorStart; the getters,
 // the audit and the other callers do too, for what runs before any query of
 // the transaction (a PL/pgSQL expression, a procedure's arguments) or after
@@ -454,6 +456,14 @@ void define_context_settings() {
         "Off: such access sees no rows and may write none. On: it fails, so an "
         "application that forgot tenancy.set_context() finds out at once.",
         &g_require_context, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomBoolVariable(
+        "tenancy.require_signed_context",
+        "Refuse tenancy.set_context(): a context needs a signed token "
+        "(tenancy.set_context_signed).",
+        "On for the application's login: SQL that runs as it (an injection) cannot take "
+        "another member's context without that member's token.",
+        &g_require_signed_context, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
 void install_context_hooks() {
@@ -469,16 +479,7 @@ void install_context_hooks() {
     RegisterSubXactCallback(on_subtransaction_end, nullptr);
 }
 
-}  // namespace tenancy
-
-using namespace tenancy;
-
-// tenancy.set_context(org_id uuid, user_id uuid [, is_local boolean]) -> member_role
-TENANCY_SQL_FUNCTION(tenancy_set_context) {
-    Datum org_id = required_arg(fcinfo, 0, "org_id");
-    Datum user_id = required_arg(fcinfo, 1, "user_id");
-    bool is_local = PG_NARGS() < 3 || DatumGetBool(required_arg(fcinfo, 2, "is_local"));
-
+core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local) {
     auto role = lookup_membership(org_id, user_id);
     if (!role) {
         // One answer for unknown org, unknown user, deactivated member and
@@ -523,7 +524,26 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
     remember_membership(context, role);
     g_aligned = true;
     g_aligned_in = MyProc->lxid;
-    return role_to_datum(fcinfo, *role);
+    return *role;
+}
+
+}  // namespace tenancy
+
+using namespace tenancy;
+
+// tenancy.set_context(org_id uuid, user_id uuid [, is_local boolean]) -> member_role
+TENANCY_SQL_FUNCTION(tenancy_set_context) {
+    Datum org_id = required_arg(fcinfo, 0, "org_id");
+    Datum user_id = required_arg(fcinfo, 1, "user_id");
+    bool is_local = PG_NARGS() < 3 || DatumGetBool(required_arg(fcinfo, 2, "is_local"));
+    if (g_require_signed_context) {
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "tenancy.set_context() is not allowed for this login",
+                        "tenancy.require_signed_context is on: the user must be proven by a "
+                        "signed token.",
+                        "Call tenancy.set_context_signed(org_id, token).");
+    }
+    return role_to_datum(fcinfo, set_member_context(org_id, user_id, is_local));
 }
 
 // tenancy.clear_context() -> void: ends transaction and session context alike.

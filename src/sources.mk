@@ -7,13 +7,16 @@ TENANCY_CORE_SOURCES = \
 	src/core/distinct_sketch.cpp \
 	src/core/rollup_batch.cpp \
 	src/core/node_tree.cpp \
-	src/core/snapshot_text.cpp
+	src/core/snapshot_text.cpp \
+	src/core/context_token.cpp
 
 # The PostgreSQL boundary and the features built on it:
 TENANCY_MODULE_SOURCES = \
 	src/pg/array.cpp \
 	src/pg/error_barrier.cpp \
 	src/pg/guc.cpp \
+	src/pg/hmac.cpp \
+	src/pg/json_object.cpp \
 	src/pg/spi.cpp \
 	src/pg/subtransaction.cpp \
 	src/pg/table_appender.cpp \
@@ -21,6 +24,7 @@ TENANCY_MODULE_SOURCES = \
 	src/pg/uuid.cpp \
 	src/pg/varlena.cpp \
 	src/context.cpp \
+	src/context_token.cpp \
 	src/open_tenant_queries.cpp \
 	src/lock_guard.cpp \
 	src/organization_lock.cpp \

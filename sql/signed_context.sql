@@ -1,0 +1,145 @@
+-- A context proven by a signed token (1.15): tenancy.set_context_signed, its
+-- keys, and tenancy.require_signed_context. Tokens are minted here with
+-- pgcrypto's HMAC, as an identity provider (or the backend) would mint them,
+-- with fixed times so that the output is stable: 4102444800 is 2100-01-01.
+CREATE EXTENSION pgcrypto;
+CREATE SCHEMA token_test;
+GRANT USAGE ON SCHEMA token_test TO PUBLIC;
+CREATE FUNCTION token_test.b64url(data bytea) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT translate(replace(encode(data, 'base64'), E'\n', ''), '+/=', '-_') $$;
+CREATE FUNCTION token_test.mint(claims text, secret text,
+                                header text DEFAULT '{"alg":"HS256","typ":"JWT"}')
+    RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT signing_input || '.' ||
+           token_test.b64url(hmac(convert_to(signing_input, 'UTF8'), convert_to(secret, 'UTF8'),
+                                  'sha256'))
+    FROM (SELECT token_test.b64url(convert_to(header, 'UTF8')) || '.' ||
+                 token_test.b64url(convert_to(claims, 'UTF8')) AS signing_input) AS token $$;
+
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-0000000000c0', 'signed-school', 'Signed School');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    ('00000000-0000-4000-a000-0000000000c0', '00000000-0000-4000-b000-0000000000c1', 'owner'),
+    ('00000000-0000-4000-a000-0000000000c0', '00000000-0000-4000-b000-0000000000c3', 'student');
+
+\set org '00000000-0000-4000-a000-0000000000c0'
+\set secret 'the identity provider''s secret, 32 bytes or more'
+SELECT token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800}',
+                       :'secret') AS student_token \gset
+SELECT token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800,"role":"authenticated"}',
+                       :'secret') AS owner_token \gset
+
+\c - tenancy_test_app
+-- No key yet: a clear error, not a refusal of the token.
+SELECT tenancy.set_context_signed(:'org', :'student_token');
+\c - postgres
+-- Keys: superusers only; at least 32 bytes (RFC 7518). (Terse: the DETAIL of
+-- a refused row shows it, with the time it was made.)
+\set VERBOSITY terse
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('short', 'too short');
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('with space', convert_to(:'secret', 'UTF8'));
+\set VERBOSITY default
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('idp-2026', convert_to(:'secret', 'UTF8'));
+
+\c - tenancy_test_app
+-- The user is the token's subject; the role comes from tenancy.members.
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', :'student_token');
+SELECT tenancy.current_org_id(), tenancy.current_user_id(), tenancy.current_member_role();
+SELECT user_id, role FROM tenancy.members ORDER BY user_id;
+COMMIT;
+SELECT tenancy.current_user_id() IS NULL AS ended_with_the_transaction;
+-- is_local => false: for the session, as set_context(…, false).
+SELECT tenancy.set_context_signed(:'org', :'owner_token', false);
+SELECT tenancy.current_member_role();
+SELECT tenancy.clear_context();
+-- The keys are not the application's to read or change.
+SELECT count(*) FROM tenancy.context_signing_keys;
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('mine', convert_to(:'secret', 'UTF8'));
+DELETE FROM tenancy.context_signing_keys;
+
+-- Every way a token fails to prove a user: 28000, saying which.
+BEGIN;
+-- signed with another key
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}',
+                    'a guessed secret that is long enough, but wrong'));
+ROLLBACK;
+-- changed after signing (the student's payload with the owner's id)
+SELECT tenancy.set_context_signed(:'org',
+    split_part(:'student_token', '.', 1) || '.' ||
+    token_test.b64url(convert_to('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', 'UTF8')) ||
+    '.' || split_part(:'student_token', '.', 3));
+-- "alg": "none" and other algorithms
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', :'secret',
+                    '{"alg":"none"}'));
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', :'secret',
+                    '{"alg":"HS512"}'));
+-- expired (2020-09-13), not valid yet, without an expiry
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":1600000000}', :'secret'));
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","nbf":4000000000,"exp":4102444800}', :'secret'));
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1"}', :'secret'));
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":"4102444800"}', :'secret'));
+-- a subject that is no user id, and a claim named twice
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"auth0|123456","exp":4102444800}', :'secret'));
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"sub":"00000000-0000-4000-b000-0000000000c1"}', :'secret'));
+-- not a token
+SELECT tenancy.set_context_signed(:'org', 'not a token');
+SELECT tenancy.set_context_signed(:'org', 'a.b.c');
+SELECT tenancy.set_context_signed(:'org', :'student_token' || '=');
+SELECT tenancy.set_context_signed(:'org', repeat('a', 9000) || '.b.c');
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('[1,2]', :'secret'));
+-- NULLs
+SELECT tenancy.set_context_signed(NULL, :'student_token');
+SELECT tenancy.set_context_signed(:'org', NULL);
+SELECT tenancy.set_context_signed(:'org', :'student_token', NULL);
+-- a good token for an organization the user is not a member of: 42501, as set_context
+SELECT tenancy.set_context_signed('00000000-0000-4000-a000-00000000000a', :'student_token');
+-- nothing was set by any of these
+SELECT tenancy.current_user_id() IS NULL AS no_context;
+
+-- A key removed is refused at once; a second key lets keys be rotated.
+\c - postgres
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('idp-2027', convert_to('the next secret, also 32 bytes or more', 'UTF8'));
+DELETE FROM tenancy.context_signing_keys WHERE key_id = 'idp-2026';
+\c - tenancy_test_app
+SELECT tenancy.set_context_signed(:'org', :'student_token');
+BEGIN;
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800}',
+                    'the next secret, also 32 bytes or more'));
+ROLLBACK;
+
+-- tenancy.require_signed_context (superuser only, per role): set_context()
+-- is refused, a token is the only way in.
+\c - postgres
+ALTER ROLE tenancy_test_app SET tenancy.require_signed_context = on;
+\c - tenancy_test_app
+SELECT tenancy.current_user_id();  -- the library is loaded: the setting is its own
+SET tenancy.require_signed_context = off;
+SELECT set_config('tenancy.require_signed_context', 'off', false);
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000c0',
+                           '00000000-0000-4000-b000-0000000000c1');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800}',
+                    'the next secret, also 32 bytes or more'));
+ROLLBACK;
+\c - postgres
+ALTER ROLE tenancy_test_app RESET tenancy.require_signed_context;
+DELETE FROM tenancy.context_signing_keys;
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000c0';
+DROP SCHEMA token_test CASCADE;
+DROP EXTENSION pgcrypto;

@@ -1,0 +1,138 @@
+#include "core/context_token.hpp"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+
+namespace tenancy::core {
+namespace {
+
+// 0–63 for the base64url alphabet, -1 for anything else.
+constexpr std::array<std::int8_t, 256> make_base64url_table() {
+    std::array<std::int8_t, 256> table{};
+    for (auto& entry : table) entry = -1;
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    return table;
+}
+constexpr auto kBase64url = make_base64url_table();
+
+}  // namespace
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+    if (text.size() % 4 == 1) return std::nullopt;  // no encoding ends with 6 bits
+    std::string out;
+    out.reserve(text.size() / 4 * 3 + 2);
+    std::uint32_t bits = 0;
+    int bit_count = 0;
+    for (char c : text) {
+        std::int8_t value = kBase64url[static_cast<unsigned char>(c)];
+        if (value < 0) return std::nullopt;
+        bits = (bits << 6) | static_cast<std::uint32_t>(value);
+        bit_count += 6;
+        if (bit_count >= 8) {
+            bit_count -= 8;
+            out.push_back(static_cast<char>((bits >> bit_count) & 0xFF));
+        }
+    }
+    return out;
+}
+
+std::optional<TokenSegments> split_context_token(std::string_view token, std::string& problem) {
+    if (token.size() > kMaxContextTokenBytes) {
+        problem = "The token is longer than " + std::to_string(kMaxContextTokenBytes) + " bytes.";
+        return std::nullopt;
+    }
+    std::size_t first_dot = token.find('.');
+    std::size_t second_dot = first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
+    if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != std::string_view::npos) {
+        problem = "A token has three base64url segments separated by dots.";
+        return std::nullopt;
+    }
+    std::string_view parts[3] = {token.substr(0, first_dot),
+                                 token.substr(first_dot + 1, second_dot - first_dot - 1),
+                                 token.substr(second_dot + 1)};
+    const char* names[3] = {"header", "payload", "signature"};
+    std::string decoded[3];
+    for (int i = 0; i < 3; ++i) {
+        auto bytes = base64url_decode(parts[i]);
+        if (!bytes || bytes->empty()) {
+            problem = std::string("The token's ") + names[i] + " is not base64url (unpadded).";
+            return std::nullopt;
+        }
+        decoded[i] = std::move(*bytes);
+    }
+    for (int i = 0; i < 2; ++i) {
+        // The JSON parser takes C strings.
+        if (decoded[i].find('\0') != std::string::npos) {
+            problem = std::string("The token's ") + names[i] + " holds a zero byte.";
+            return std::nullopt;
+        }
+    }
+    return TokenSegments{token.substr(0, second_dot), std::move(decoded[0]), std::move(decoded[1]),
+                         std::move(decoded[2])};
+}
+
+bool equal_in_constant_time(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char difference = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+    }
+    return difference == 0;
+}
+
+std::optional<double> parse_json_number(std::string_view text) {
+    double value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+bool names_hs256(const ContextTokenClaims& header) {
+    return header.alg && header.alg->kind == JsonClaim::Kind::string && header.alg->text == "HS256";
+}
+
+ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now) {
+    ClaimsCheck check;
+    auto time_of = [](const std::optional<JsonClaim>& claim) -> std::optional<double> {
+        if (!claim || claim->kind != JsonClaim::Kind::number) return std::nullopt;
+        return parse_json_number(claim->text);
+    };
+    if (!payload.sub || payload.sub->kind != JsonClaim::Kind::string) {
+        check.verdict = TokenVerdict::bad_subject;
+        return check;
+    }
+    auto user_id = Uuid::parse(payload.sub->text);
+    if (!user_id) {
+        check.verdict = TokenVerdict::bad_subject;
+        return check;
+    }
+    check.user_id = *user_id;
+    if (!payload.exp) {
+        check.verdict = TokenVerdict::no_expiry;
+        return check;
+    }
+    auto expires_at = time_of(payload.exp);
+    auto not_before = payload.nbf ? time_of(payload.nbf) : std::optional<double>(now);
+    if (!expires_at || !not_before) {
+        check.verdict = TokenVerdict::bad_time;
+        return check;
+    }
+    check.expires_at = *expires_at;
+    check.not_before = *not_before;
+    // RFC 7519 §4.1.4: valid while now is before exp; §4.1.5: from nbf on.
+    if (now >= *expires_at) {
+        check.verdict = TokenVerdict::expired;
+    } else if (now < *not_before) {
+        check.verdict = TokenVerdict::not_yet_valid;
+    } else {
+        check.verdict = TokenVerdict::valid;
+    }
+    return check;
+}
+
+}  // namespace tenancy::core

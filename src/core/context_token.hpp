@@ -1,0 +1,86 @@
+// A signed tenant context token: a JSON Web Token (RFC 7519) in compact form
+// ("header.payload.signature", base64url without padding), signed with
+// HMAC-SHA256 (JWS "HS256", RFC 7515). What identity providers issue (Supabase,
+// GoTrue, Keycloak with an HS256 key) or a backend mints for itself.
+//
+// Pure C++17, no PostgreSQL header (src/core rule): this part splits and
+// decodes the token and judges its claims. The pg layer computes the HMAC and
+// parses the JSON with PostgreSQL's own parser, and hands over what it found.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/uuid.hpp"
+
+namespace tenancy::core {
+
+// Longer tokens are refused before any work: an identity provider's token
+// with its usual claims is well under 2 kB.
+constexpr std::size_t kMaxContextTokenBytes = 8192;
+
+// Decodes base64url (RFC 4648 §5) without padding, as JWS writes it; nullopt
+// for any other character, for '=', and for a length no encoding produces.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+// A token cut at its two dots, its segments decoded.
+struct TokenSegments {
+    std::string_view signing_input;  // "header.payload", what the signature covers
+    std::string header_json;
+    std::string payload_json;
+    std::string signature;  // raw bytes
+};
+
+// The segments, or nullopt with `problem` saying what is wrong (for the
+// error's detail: never the token itself).
+std::optional<TokenSegments> split_context_token(std::string_view token, std::string& problem);
+
+// Compares in time that depends on the lengths only, not on where the bytes
+// first differ: the signature check must not tell how much of a forged
+// signature was right.
+bool equal_in_constant_time(std::string_view a, std::string_view b);
+
+// A top-level member of a token's JSON object, as the JSON parser found it.
+struct JsonClaim {
+    enum class Kind { string, number, other };
+    Kind kind = Kind::other;
+    std::string text;  // the string's value (unescaped), or the number as written
+};
+
+// The claims pg_tenancy reads; the others are ignored.
+struct ContextTokenClaims {
+    std::optional<JsonClaim> alg;  // header
+    std::optional<JsonClaim> sub;  // payload: the user id
+    std::optional<JsonClaim> exp;  // payload: expiry, seconds since 1970 (required)
+    std::optional<JsonClaim> nbf;  // payload: not before (optional)
+};
+
+enum class TokenVerdict {
+    valid,
+    bad_subject,    // sub missing or not a UUID in a JSON string
+    no_expiry,      // exp missing
+    bad_time,       // exp or nbf not a finite JSON number
+    expired,        // now >= exp
+    not_yet_valid,  // now < nbf
+};
+
+struct ClaimsCheck {
+    TokenVerdict verdict = TokenVerdict::bad_subject;
+    Uuid user_id;          // when valid
+    double expires_at = 0;  // exp, when it was a number
+    double not_before = 0;  // nbf, when it was a number
+};
+
+// Whether the header names HS256, the one algorithm accepted ("none" and the
+// others are refused before the signature is looked at).
+bool names_hs256(const ContextTokenClaims& header);
+
+// Judges the payload's claims at `now` (seconds since 1970, UTC).
+ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now);
+
+// A JSON number's value if it is finite; nullopt otherwise.
+std::optional<double> parse_json_number(std::string_view text);
+
+}  // namespace tenancy::core

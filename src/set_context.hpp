@@ -1,0 +1,22 @@
+// What tenancy.set_context() and tenancy.set_context_signed() share
+// (src/context.cpp). Apart from context.hpp, which files that include Boost
+// use: this one brings PostgreSQL's headers.
+#pragma once
+
+#include "core/tenant_context.hpp"
+#include "pg/postgres.hpp"
+
+namespace tenancy {
+
+// Sets the context of org_id/user_id (datums of uuid) for the transaction or
+// the session after checking in tenancy.members that the user is an active
+// member (42501 otherwise), as tenancy.set_context() does; returns the role.
+// The caller has proven the user (or trusts the login to have).
+core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local);
+
+// Argument index of an SQL function, refused with 22004 when NULL.
+Datum required_arg(FunctionCallInfo fcinfo, int index, const char* name);
+// A role as a datum of tenancy.member_role, the function's declared result.
+Datum role_to_datum(FunctionCallInfo fcinfo, core::MemberRole role);
+
+}  // namespace tenancy

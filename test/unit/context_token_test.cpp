@@ -1,0 +1,130 @@
+#include "core/context_token.hpp"
+
+#include <gtest/gtest.h>
+
+namespace core = tenancy::core;
+using core::JsonClaim;
+using core::TokenVerdict;
+
+TEST(Base64url, DecodesRfc4648VectorsWithoutPadding) {
+    // RFC 4648 §10, with the padding JWS leaves out.
+    EXPECT_EQ(core::base64url_decode(""), "");
+    EXPECT_EQ(core::base64url_decode("Zg"), "f");
+    EXPECT_EQ(core::base64url_decode("Zm8"), "fo");
+    EXPECT_EQ(core::base64url_decode("Zm9v"), "foo");
+    EXPECT_EQ(core::base64url_decode("Zm9vYg"), "foob");
+    EXPECT_EQ(core::base64url_decode("Zm9vYmE"), "fooba");
+    EXPECT_EQ(core::base64url_decode("Zm9vYmFy"), "foobar");
+    // The URL-safe alphabet: '-' and '_' where base64 has '+' and '/'.
+    EXPECT_EQ(core::base64url_decode("-_8"), std::string("\xfb\xff", 2));
+}
+
+TEST(Base64url, RefusesPaddingOtherAlphabetsAndImpossibleLengths) {
+    EXPECT_FALSE(core::base64url_decode("Zg=="));
+    EXPECT_FALSE(core::base64url_decode("+/8"));
+    EXPECT_FALSE(core::base64url_decode("Zm9vY"));  // 4n+1 characters
+    EXPECT_FALSE(core::base64url_decode("Zm 9v"));
+    EXPECT_FALSE(core::base64url_decode(std::string("Zm\0v", 4)));
+}
+
+TEST(ContextToken, SplitsAndDecodesItsThreeSegments) {
+    // {"alg":"HS256","typ":"JWT"} . {"sub":"x"} . "sig"
+    std::string token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2ln";
+    std::string problem;
+    auto segments = core::split_context_token(token, problem);
+    ASSERT_TRUE(segments) << problem;
+    EXPECT_EQ(segments->header_json, R"({"alg":"HS256","typ":"JWT"})");
+    EXPECT_EQ(segments->payload_json, R"({"sub":"x"})");
+    EXPECT_EQ(segments->signature, "sig");
+    EXPECT_EQ(segments->signing_input, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0");
+}
+
+TEST(ContextToken, RefusesWhatIsNotThreeSegments) {
+    std::string problem;
+    for (const char* token : {"", "abc", "a.b", "a.b.c.d", "..", "Zm9v..c2ln", "Zm9v.Zm9v.",
+                              "Zm9v.Zm9v.c2ln=", "Zm9v.Zm9v.c2l*"}) {
+        problem.clear();
+        EXPECT_FALSE(core::split_context_token(token, problem)) << token;
+        EXPECT_FALSE(problem.empty()) << token;
+    }
+    // A zero byte in the JSON: the parser takes C strings.
+    EXPECT_FALSE(core::split_context_token("AA.Zm9v.c2ln", problem));
+    EXPECT_NE(problem.find("zero byte"), std::string::npos);
+    std::string too_long(core::kMaxContextTokenBytes + 1, 'a');
+    EXPECT_FALSE(core::split_context_token(too_long, problem));
+    EXPECT_NE(problem.find("longer than"), std::string::npos);
+}
+
+TEST(ContextToken, ComparesSignaturesOverTheirWholeLength) {
+    EXPECT_TRUE(core::equal_in_constant_time("abc", "abc"));
+    EXPECT_TRUE(core::equal_in_constant_time("", ""));
+    EXPECT_FALSE(core::equal_in_constant_time("abc", "abd"));
+    EXPECT_FALSE(core::equal_in_constant_time("xbc", "abc"));
+    EXPECT_FALSE(core::equal_in_constant_time("abc", "abcd"));
+}
+
+namespace {
+JsonClaim text(const char* value) { return {JsonClaim::Kind::string, value}; }
+JsonClaim number(const char* value) { return {JsonClaim::Kind::number, value}; }
+constexpr const char* kUser = "00000000-0000-4000-b000-0000000000c1";
+}  // namespace
+
+TEST(ContextToken, AcceptsOnlyHs256) {
+    core::ContextTokenClaims header;
+    EXPECT_FALSE(core::names_hs256(header));
+    header.alg = text("none");
+    EXPECT_FALSE(core::names_hs256(header));
+    header.alg = text("hs256");
+    EXPECT_FALSE(core::names_hs256(header));
+    header.alg = JsonClaim{JsonClaim::Kind::other, ""};
+    EXPECT_FALSE(core::names_hs256(header));
+    header.alg = text("HS256");
+    EXPECT_TRUE(core::names_hs256(header));
+}
+
+TEST(ContextToken, JudgesTheClaimsAtAGivenTime) {
+    core::ContextTokenClaims claims;
+    claims.sub = text(kUser);
+    claims.exp = number("1000");
+    auto check = core::check_context_claims(claims, 999.5);
+    EXPECT_EQ(check.verdict, TokenVerdict::valid);
+    EXPECT_EQ(check.user_id.to_string(), kUser);
+    // RFC 7519: invalid from exp on, valid from nbf on.
+    EXPECT_EQ(core::check_context_claims(claims, 1000).verdict, TokenVerdict::expired);
+    claims.nbf = number("999");
+    EXPECT_EQ(core::check_context_claims(claims, 998.9).verdict, TokenVerdict::not_yet_valid);
+    EXPECT_EQ(core::check_context_claims(claims, 999).verdict, TokenVerdict::valid);
+    // Fractions and exponents are JSON numbers too.
+    claims.nbf.reset();
+    claims.exp = number("1.5e3");
+    EXPECT_EQ(core::check_context_claims(claims, 1499).verdict, TokenVerdict::valid);
+}
+
+TEST(ContextToken, RefusesClaimsThatProveNothing) {
+    core::ContextTokenClaims claims;
+    claims.exp = number("1000");
+    EXPECT_EQ(core::check_context_claims(claims, 0).verdict, TokenVerdict::bad_subject);
+    claims.sub = text("auth0|123");
+    EXPECT_EQ(core::check_context_claims(claims, 0).verdict, TokenVerdict::bad_subject);
+    claims.sub = number("7");
+    EXPECT_EQ(core::check_context_claims(claims, 0).verdict, TokenVerdict::bad_subject);
+    claims.sub = text(kUser);
+    claims.exp.reset();
+    EXPECT_EQ(core::check_context_claims(claims, 0).verdict, TokenVerdict::no_expiry);
+    claims.exp = text("1000");
+    EXPECT_EQ(core::check_context_claims(claims, 0).verdict, TokenVerdict::bad_time);
+    claims.exp = number("1e999");
+    EXPECT_EQ(core::check_context_claims(claims, 0).verdict, TokenVerdict::bad_time);
+    claims.exp = number("1000");
+    claims.nbf = text("0");
+    EXPECT_EQ(core::check_context_claims(claims, 0).verdict, TokenVerdict::bad_time);
+}
+
+TEST(ContextToken, ParsesJsonNumbersOnlyWhenFinite) {
+    EXPECT_EQ(core::parse_json_number("4102444800"), 4102444800.0);
+    EXPECT_EQ(core::parse_json_number("-1.25"), -1.25);
+    EXPECT_FALSE(core::parse_json_number("1e400"));
+    EXPECT_FALSE(core::parse_json_number("nan"));
+    EXPECT_FALSE(core::parse_json_number("12abc"));
+    EXPECT_FALSE(core::parse_json_number(""));
+}
