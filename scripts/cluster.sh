@@ -41,6 +41,7 @@ shared_preload_libraries = 'pg_cron'
 cron.database_name = '${CLUSTER_CRON_DATABASE:-tenancy_test}'
 cron.use_background_workers = on
 max_worker_processes = 24
+max_prepared_transactions = 4
 max_parallel_workers_per_gather = 2
 wal_level = replica
 max_wal_senders = 4

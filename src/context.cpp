@@ -64,6 +64,25 @@ void remember_membership(const core::TenantContext& context,
                          context.user_id, role, false};
 }
 
+// The transaction that last set a context for the session (set_context(…,
+// false)). PREPARE TRANSACTION keeps settings as if committed, so a session
+// context set in a transaction that is then prepared would outlive its
+// ROLLBACK PREPARED: such a PREPARE is refused, as PostgreSQL refuses one
+// after LISTEN or on a temporary table.
+LocalTransactionId g_session_context_set_in = InvalidLocalTransactionId;
+
+// C flow (a callback): no C++ object alive, so ereport may longjmp.
+void on_transaction_event(XactEvent event, void*) {
+    if (event != XACT_EVENT_PRE_PREPARE || g_session_context_set_in != MyProc->lxid) return;
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+             errmsg("cannot PREPARE a transaction that set a session tenant context"),
+             errdetail("A prepared transaction keeps the session's settings as if it had "
+                       "committed, even if it is rolled back."),
+             errhint("Set the context for the transaction only (is_local => true) in a "
+                     "transaction that is prepared.")));
+}
+
 // C flow (a callback): assignments only.
 void on_subtransaction_end(SubXactEvent event, SubTransactionId mine, SubTransactionId parent,
                            void*) {
@@ -125,6 +144,50 @@ struct Membership {
     Oid role_label = InvalidOid;  // an OID of tenancy.member_role
 };
 
+// One lookup of (org_id, user_id) in members through its primary key, in
+// `snapshot`. C flow, inside pg::call.
+Membership scan_membership(Relation members, Oid index_oid, Datum org_id, Datum user_id,
+                           Snapshot snapshot) {
+    Membership out;
+    TupleDesc desc = RelationGetDescr(members);
+    ScanKeyData keys[2];
+    ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_UUID_EQ, org_id);
+    ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_UUID_EQ, user_id);
+    SysScanDesc scan = systable_beginscan(members, index_oid, true, snapshot, 2, keys);
+    HeapTuple tuple = systable_getnext(scan);
+    if (HeapTupleIsValid(tuple)) {
+        int role_attnum = 0, deactivated_attnum = 0;
+        for (int i = 0; i < desc->natts; ++i) {
+            Form_pg_attribute attr = TupleDescAttr(desc, i);
+            if (attr->attisdropped) continue;
+            if (strcmp(NameStr(attr->attname), "role") == 0) role_attnum = i + 1;
+            if (strcmp(NameStr(attr->attname), "deactivated_at") == 0) deactivated_attnum = i + 1;
+        }
+        // Fails closed: without the column that says a member was
+        // deactivated (renamed or dropped by a superuser who set the DDL
+        // guard aside), every deactivated member would be active again.
+        if (role_attnum == 0 || deactivated_attnum == 0) {
+            ereport(ERROR,
+                    (errcode(ERRCODE_UNDEFINED_COLUMN),
+                     errmsg("tenancy.members has no column \"%s\"",
+                            role_attnum == 0 ? "role" : "deactivated_at"),
+                     errhint("Restore the column as the extension made it.")));
+        }
+        bool role_null = true, deactivated_null = true;
+        Datum role = heap_getattr(tuple, role_attnum, desc, &role_null);
+        heap_getattr(tuple, deactivated_attnum, desc, &deactivated_null);
+        out.found = !role_null;
+        out.active = deactivated_null;
+        out.role_label = role_null ? InvalidOid : DatumGetObjectId(role);
+    }
+    systable_endscan(scan);
+    return out;
+}
+
+bool same_membership(const Membership& a, const Membership& b) {
+    return a.found == b.found && a.active == b.active && a.role_label == b.role_label;
+}
+
 // With missing_ok, no tenancy.members (the extension dropped under a
 // session's context) reads as no membership.
 Membership read_membership(Datum org_id, Datum user_id, bool missing_ok = false) {
@@ -146,44 +209,37 @@ Membership read_membership(Datum org_id, Datum user_id, bool missing_ok = false)
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                             errmsg("tenancy.members or its primary key is missing")));
         }
-        TupleDesc desc = RelationGetDescr(members);
-        ScanKeyData keys[2];
-        ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_UUID_EQ, org_id);
-        ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_UUID_EQ, user_id);
         // The latest committed state (and this transaction's own changes),
         // as a foreign key check reads it: under REPEATABLE READ the
         // transaction's snapshot would still show a member deactivated
         // since it was taken.
-        Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-        SysScanDesc scan = systable_beginscan(members, index_oid, true, snapshot, 2, keys);
-        HeapTuple tuple = systable_getnext(scan);
-        if (HeapTupleIsValid(tuple)) {
-            int role_attnum = 0, deactivated_attnum = 0;
-            for (int i = 0; i < desc->natts; ++i) {
-                Form_pg_attribute attr = TupleDescAttr(desc, i);
-                if (attr->attisdropped) continue;
-                if (strcmp(NameStr(attr->attname), "role") == 0) role_attnum = i + 1;
-                if (strcmp(NameStr(attr->attname), "deactivated_at") == 0) deactivated_attnum = i + 1;
-            }
-            // Fails closed: without the column that says a member was
-            // deactivated (renamed or dropped by a superuser who set the DDL
-            // guard aside), every deactivated member would be active again.
-            if (role_attnum == 0 || deactivated_attnum == 0) {
+        Snapshot latest = RegisterSnapshot(GetLatestSnapshot());
+        out = scan_membership(members, index_oid, org_id, user_id, latest);
+        UnregisterSnapshot(latest);
+        // But a membership granted since the snapshot (a new member, one
+        // reactivated, another role) must not read rows as they were before
+        // it: under REPEATABLE READ and SERIALIZABLE the transaction's
+        // queries see the snapshot, where it may have been another's (a
+        // student promoted after a file was deleted would read the deleted
+        // file as an admin, an order of events no serial run allows). As a
+        // foreign key check does, refuse with 40001; the retry sees both.
+        // Read in the transaction's snapshot, the row is also predicate-
+        // locked under SERIALIZABLE.
+        if (out.found && out.active && IsolationUsesXactSnapshot()) {
+            Snapshot seen = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
+                                                                 : GetTransactionSnapshot());
+            Membership as_seen = scan_membership(members, index_oid, org_id, user_id, seen);
+            UnregisterSnapshot(seen);
+            if (!same_membership(out, as_seen)) {
                 ereport(ERROR,
-                        (errcode(ERRCODE_UNDEFINED_COLUMN),
-                         errmsg("tenancy.members has no column \"%s\"",
-                                role_attnum == 0 ? "role" : "deactivated_at"),
-                         errhint("Restore the column as the extension made it.")));
+                        (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                         errmsg("could not serialize access due to a concurrent change of "
+                                "tenancy.members"),
+                         errdetail("The member's role or membership changed after the "
+                                   "transaction's snapshot was taken."),
+                         errhint("Retry the transaction.")));
             }
-            bool role_null = true, deactivated_null = true;
-            Datum role = heap_getattr(tuple, role_attnum, desc, &role_null);
-            heap_getattr(tuple, deactivated_attnum, desc, &deactivated_null);
-            out.found = !role_null;
-            out.active = deactivated_null;
-            out.role_label = role_null ? InvalidOid : DatumGetObjectId(role);
         }
-        systable_endscan(scan);
-        UnregisterSnapshot(snapshot);
         table_close(members, AccessShareLock);
     });
     return out;
@@ -477,6 +533,7 @@ void install_context_hooks() {
     ExecutorEnd_hook = executor_end;
     register_open_query_callbacks();
     RegisterSubXactCallback(on_subtransaction_end, nullptr);
+    RegisterXactCallback(on_transaction_event, nullptr);
 }
 
 core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local) {
@@ -521,6 +578,7 @@ core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local) 
     pg::set_internal_setting(kContextSetting, core::encode_context(context),
                              is_local ? pg::SettingScope::transaction
                                       : pg::SettingScope::session);
+    if (!is_local) g_session_context_set_in = MyProc->lxid;
     remember_membership(context, role);
     g_aligned = true;
     g_aligned_in = MyProc->lxid;

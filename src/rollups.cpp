@@ -179,6 +179,9 @@ void read_file_accesses(pg::SpiConnection& spi, const RowFilter& filter, FileRol
                       filter_sql(filter);
     scan(spi, sql, filter, [&](TupleTableSlot* slot) {
         Row<5> row(slot);
+        // Before 1.15 a superuser could insert 'infinity' (no check, unlike
+        // events'): such a row belongs to no hour.
+        if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(row.values[1]))) return;
         core::FileAction kind = row.values[2] == upload     ? core::FileAction::upload
                                 : row.values[2] == download ? core::FileAction::download
                                                             : core::FileAction::view;

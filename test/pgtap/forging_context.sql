@@ -7,7 +7,7 @@
 -- No wrapping transaction: second connections (dblink) must see the fixtures,
 -- so they are committed, created under unique slugs and deleted at the end.
 -- Runs as tenancy_test_app; pg_prove passes --set tcp_port=<port>.
-SELECT plan(77);
+SELECT plan(85);
 
 -- SQLSTATE of a command, '00000' when it succeeds. For checks that cannot
 -- use pgTAP directly (under SET ROLE tenancy_app the pgTAP temp tables,
@@ -200,6 +200,29 @@ SELECT throws_ok($$CREATE FUNCTION pg_temp.raw_set(uuid, uuid) RETURNS text LANG
                  'binding the C function tenancy_set_context under another name is refused');
 SELECT throws_ok($$LOAD 'pg_tenancy'$$, '42501', NULL,
                  'LOAD of the library by the application login is refused');
+
+-------------------------------------------------------------------------------
+-- Signed contexts (1.15): the keys are not the application's to read or
+-- write, and the switch that makes a token the only way in is not its to
+-- turn off.
+-------------------------------------------------------------------------------
+SELECT throws_ok('SELECT secret FROM tenancy.context_signing_keys', '42501', NULL,
+                 'the application cannot read the context signing keys');
+SELECT throws_ok($$INSERT INTO tenancy.context_signing_keys (key_id, secret)
+                   VALUES ('forged', convert_to(repeat('k', 32), 'UTF8'))$$, '42501', NULL,
+                 'the application cannot add a context signing key');
+SELECT throws_ok('UPDATE tenancy.context_signing_keys SET secret = secret', '42501', NULL,
+                 'the application cannot change a context signing key');
+SELECT throws_ok('DELETE FROM tenancy.context_signing_keys', '42501', NULL,
+                 'the application cannot delete a context signing key');
+SELECT throws_ok('TRUNCATE tenancy.context_signing_keys', '42501', NULL,
+                 'the application cannot truncate the context signing keys');
+SELECT throws_ok('SET tenancy.require_signed_context = off', '42501', NULL,
+                 'SET tenancy.require_signed_context by the application is refused');
+SELECT throws_ok($$SELECT set_config('tenancy.require_signed_context', 'off', true)$$, '42501', NULL,
+                 'set_config of tenancy.require_signed_context by the application is refused');
+SELECT throws_ok('ALTER ROLE CURRENT_USER SET tenancy.require_signed_context = off', '42501', NULL,
+                 'ALTER ROLE … SET tenancy.require_signed_context by the application is refused');
 
 -------------------------------------------------------------------------------
 -- Other roles: SET ROLE / SESSION AUTHORIZATION to a superuser are refused;
