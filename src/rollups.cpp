@@ -179,8 +179,12 @@ void read_file_accesses(pg::SpiConnection& spi, const RowFilter& filter, FileRol
                       filter_sql(filter);
     scan(spi, sql, filter, [&](TupleTableSlot* slot) {
         Row<5> row(slot);
-        // Before 1.15 a superuser could insert 'infinity' (no check, unlike
-        // events'): such a row belongs to no hour.
+        // A superuser or the log's owner can insert 'infinity' (the log has
+        // no check on it, unlike events: added to a partitioned log of
+        // hundreds of millions of rows it would have to be validated, under
+        // the upgrade's locks, for a dump's partitions to attach): such a row
+        // belongs to no hour. Before the 1.15 library it made one past the end
+        // of timestamptz, which file_stats_daily could not read.
         if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(row.values[1]))) return;
         core::FileAction kind = row.values[2] == upload     ? core::FileAction::upload
                                 : row.values[2] == download ? core::FileAction::download
