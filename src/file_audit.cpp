@@ -865,6 +865,14 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         (span->month == 0 && span->day == 0 && span->time == 0)) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval");
     }
+    // Beyond that the cutoff (now() - older_than) leaves timestamptz's range,
+    // and the purge failed with a bare 22008 that named no argument.
+    constexpr int64 kMaxYears = 10000;
+    if (span->month / MONTHS_PER_YEAR + span->day / DAYS_PER_YEAR +
+            span->time / (USECS_PER_DAY * DAYS_PER_YEAR) >= kMaxYears) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "older_than must be shorter than 10000 years");
+    }
     refuse_unless_rollup_state_visible("tenancy.purge_file_access_log");
     // Only rows the rollups have counted go (as for purge_events), and the
     // rollups learn from when the raw log is no longer complete.
