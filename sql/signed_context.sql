@@ -138,8 +138,19 @@ SELECT tenancy.set_context_signed(:'org',
                     'the next secret, also 32 bytes or more'));
 ROLLBACK;
 \c - postgres
-ALTER ROLE tenancy_test_app RESET tenancy.require_signed_context;
+-- check() (finding 22): a login that must prove its users while no key is
+-- set gets no context at all.
+SELECT * FROM tenancy.check_signed_contexts();
 DELETE FROM tenancy.context_signing_keys;
+SELECT severity, object, fix FROM tenancy.check()
+WHERE finding LIKE 'tenancy.require_signed_context is on%';
+-- The most specific setting counts: off for the login in this database.
+SELECT current_database() AS db \gset
+ALTER ROLE tenancy_test_app IN DATABASE :"db" SET tenancy.require_signed_context = off;
+SELECT count(*) AS findings FROM tenancy.check_signed_contexts();
+ALTER ROLE tenancy_test_app IN DATABASE :"db" RESET tenancy.require_signed_context;
+ALTER ROLE tenancy_test_app RESET tenancy.require_signed_context;
+SELECT count(*) AS findings FROM tenancy.check_signed_contexts();
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000c0';
 DROP SCHEMA token_test CASCADE;
 DROP EXTENSION pgcrypto;

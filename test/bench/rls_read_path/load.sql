@@ -84,3 +84,26 @@ SELECT pg_size_pretty(pg_total_relation_size('tenancy.members')) AS members_size
        pg_size_pretty(pg_total_relation_size('bench.members_handwritten')) AS handwritten_size
 \gset
 \echo tenancy.members :members_size, bench.members_handwritten :handwritten_size (with indexes)
+
+-- Signed contexts (1.15): a key, and tokens for the members the in-server
+-- loop visits (set_context_inserver.sql), minted with pgcrypto as an
+-- identity provider would mint them (exp: 2100-01-01).
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+VALUES ('bench', convert_to('the benchmark''s signing secret, 32 bytes or more', 'UTF8'))
+ON CONFLICT (key_id) DO NOTHING;
+CREATE FUNCTION bench.b64url(data bytea) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT translate(replace(encode(data, 'base64'), E'\n', ''), '+/=', '-_') $$;
+CREATE TABLE bench.context_tokens (n integer PRIMARY KEY, org_id uuid NOT NULL, token text NOT NULL);
+INSERT INTO bench.context_tokens (n, org_id, token)
+SELECT g, org_id, signing_input || '.' ||
+       bench.b64url(public.hmac(convert_to(signing_input, 'UTF8'),
+                                convert_to('the benchmark''s signing secret, 32 bytes or more', 'UTF8'),
+                                'sha256'))
+FROM (SELECT g, md5('org' || (g % :orgs + 1))::uuid AS org_id,
+             bench.b64url(convert_to('{"alg":"HS256","typ":"JWT"}', 'UTF8')) || '.' ||
+             bench.b64url(convert_to(format('{"sub":"%s","exp":4102444800}',
+                 md5('user' || (g % :orgs + 1) || '-' || (g / :orgs % :members + 1))::uuid), 'UTF8'))
+                 AS signing_input
+      FROM generate_series(0, 9999) AS g) AS minted;
+GRANT SELECT ON bench.context_tokens TO tenancy_app;
