@@ -49,6 +49,13 @@ SELECT tenancy.current_org_id(), tenancy.current_user_id(), tenancy.current_memb
 SELECT user_id, role FROM tenancy.members ORDER BY user_id;
 COMMIT;
 SELECT tenancy.current_user_id() IS NULL AS ended_with_the_transaction;
+-- Claims beyond ASCII, written as \u escapes (as PyJWT writes them), are
+-- read in any database encoding.
+BEGIN;
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"name":"Jos\u00e9 \u5f20 \ud83d\ude00"}',
+                    :'secret'));
+ROLLBACK;
 -- is_local => false: for the session, as set_context(…, false).
 SELECT tenancy.set_context_signed(:'org', :'owner_token', false);
 SELECT tenancy.current_member_role();
@@ -77,6 +84,10 @@ SELECT tenancy.set_context_signed(:'org',
 SELECT tenancy.set_context_signed(:'org',
     token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', :'secret',
                     '{"alg":"HS512"}'));
+-- a header that asks for extensions ("crit", RFC 7515): none is understood
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', :'secret',
+                    '{"alg":"HS256","crit":["b64"],"b64":false}'));
 -- expired (2020-09-13), not valid yet, without an expiry
 SELECT tenancy.set_context_signed(:'org',
     token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":1600000000}', :'secret'));
@@ -152,5 +163,24 @@ ALTER ROLE tenancy_test_app IN DATABASE :"db" RESET tenancy.require_signed_conte
 ALTER ROLE tenancy_test_app RESET tenancy.require_signed_context;
 SELECT count(*) AS findings FROM tenancy.check_signed_contexts();
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000c0';
+
+-- In a LATIN1 database, a token whose claims hold characters LATIN1 lacks
+-- (\u escapes) is read as in any other (before, 22P05 from the JSON parser).
+SELECT token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800,"name":"Jos\u00e9 \u5f20"}',
+                       'a LATIN1 database''s secret, 32 bytes or more') AS latin1_token \gset
+CREATE DATABASE tenancy_signed_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+\c tenancy_signed_latin1
+SET client_min_messages = warning;
+CREATE EXTENSION pg_tenancy;
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('latin1', convert_to('a LATIN1 database''s secret, 32 bytes or more', 'LATIN1'));
+INSERT INTO tenancy.organizations (id, slug, name) VALUES (:'org', 'latin1-school', 'LATIN1 School');
+INSERT INTO tenancy.members (organization_id, user_id, role)
+    VALUES (:'org', '00000000-0000-4000-b000-0000000000c1', 'owner');
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', :'latin1_token');
+ROLLBACK;
+\c :"db"
+DROP DATABASE tenancy_signed_latin1;
 DROP SCHEMA token_test CASCADE;
 DROP EXTENSION pgcrypto;

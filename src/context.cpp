@@ -226,8 +226,13 @@ Membership read_membership(Datum org_id, Datum user_id, bool missing_ok = false)
         // Read in the transaction's snapshot, the row is also predicate-
         // locked under SERIALIZABLE.
         if (out.found && out.active && IsolationUsesXactSnapshot()) {
-            Snapshot seen = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
-                                                                 : GetTransactionSnapshot());
+            // The transaction's snapshot as of now: its own changes up to
+            // this command seen, as the latest read sees them (a function
+            // called in the statement that added the member, after its
+            // insert, must not take its own change for a concurrent one).
+            // Registering the transaction snapshot makes a copy of it.
+            Snapshot seen = RegisterSnapshot(GetTransactionSnapshot());
+            seen->curcid = GetCurrentCommandId(false);
             Membership as_seen = scan_membership(members, index_oid, org_id, user_id, seen);
             UnregisterSnapshot(seen);
             if (!same_membership(out, as_seen)) {
@@ -571,7 +576,7 @@ core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local) 
                            "extended query protocol, the statements up to the next Sync)."),
                  // Until the 1.14 library the hint offered a session context
                  // instead: behind a pool, another client's next request got it.
-                 errhint("Call tenancy.set_context() after BEGIN. A session context "
+                 errhint("Set the tenant context after BEGIN. A session context "
                          "(is_local => false) stays with the connection, whoever uses it "
                          "next: not for connections a pool shares.")));
     }

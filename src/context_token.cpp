@@ -115,6 +115,7 @@ bool signed_by_a_key(const core::TokenSegments& segments) {
                         "VALUES ('…', convert_to('the identity provider''s HS256 secret', "
                         "'UTF8')).");
     }
+    if (segments.signature.size() != std::tuple_size_v<pg::Sha256Digest>) return false;
     bool matched = false;
     // Every key is tried, matched or not: the time taken does not say which.
     for (const auto& secret : secrets) {
@@ -126,7 +127,7 @@ bool signed_by_a_key(const core::TokenSegments& segments) {
 }
 
 core::ContextTokenClaims claims_of(const std::string& json, const char* part) {
-    auto members = pg::json_object_members(json);
+    auto members = pg::json_object_members(core::escape_non_ascii_escapes(json));
     if (!members) {
         refuse_token("the context token is malformed",
                      std::string("The token's ") + part +
@@ -138,6 +139,7 @@ core::ContextTokenClaims claims_of(const std::string& json, const char* part) {
         if (found != members->end()) into = found->second;
     };
     take("alg", claims.alg);
+    take("crit", claims.crit);
     take("sub", claims.sub);
     take("exp", claims.exp);
     take("nbf", claims.nbf);
@@ -172,12 +174,12 @@ core::Uuid verified_user(const std::string& token) {
     if (!segments) refuse_token("the context token is malformed", problem);
     if (!core::names_hs256(claims_of(segments->header_json, "header"))) {
         refuse_token("the context token is not signed with HS256",
-                     "Its header's \"alg\" is not \"HS256\", the one algorithm accepted.",
+                     "Its header's \"alg\" is not \"HS256\", the one algorithm accepted, or "
+                     "it names extensions that must be understood (\"crit\").",
                      "Have the identity provider sign with HS256 and a key in "
                      "tenancy.context_signing_keys.");
     }
-    if (segments->signature.size() != std::tuple_size_v<pg::Sha256Digest> ||
-        !signed_by_a_key(*segments)) {
+    if (!signed_by_a_key(*segments)) {
         refuse_token("the context token's signature does not match a context signing key",
                      "No key in tenancy.context_signing_keys signed it, or it was changed "
                      "since.",

@@ -36,6 +36,32 @@ std::optional<std::string> base64url_decode(std::string_view text) {
             out.push_back(static_cast<char>((bits >> bit_count) & 0xFF));
         }
     }
+    if ((bits & ((1u << bit_count) - 1)) != 0) return std::nullopt;  // not canonical
+    return out;
+}
+
+std::string escape_non_ascii_escapes(std::string_view json) {
+    auto is_hex = [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    };
+    std::string out;
+    out.reserve(json.size());
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        char c = json[i];
+        if (c != '\\' || i + 1 >= json.size()) {
+            out.push_back(c);
+            continue;
+        }
+        char next = json[i + 1];
+        bool non_ascii_escape = next == 'u' && i + 5 < json.size() && is_hex(json[i + 2]) &&
+                                is_hex(json[i + 3]) && is_hex(json[i + 4]) && is_hex(json[i + 5]) &&
+                                !(json[i + 2] == '0' && json[i + 3] == '0' &&
+                                  json[i + 4] >= '0' && json[i + 4] <= '7');
+        out.push_back('\\');
+        if (non_ascii_escape) out.push_back('\\');  // the escape becomes text
+        out.push_back(next);
+        ++i;
+    }
     return out;
 }
 
@@ -93,7 +119,8 @@ std::optional<double> parse_json_number(std::string_view text) {
 }
 
 bool names_hs256(const ContextTokenClaims& header) {
-    return header.alg && header.alg->kind == JsonClaim::Kind::string && header.alg->text == "HS256";
+    return header.alg && header.alg->kind == JsonClaim::Kind::string &&
+           header.alg->text == "HS256" && !header.crit;
 }
 
 ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now) {

@@ -22,8 +22,19 @@ namespace tenancy::core {
 constexpr std::size_t kMaxContextTokenBytes = 8192;
 
 // Decodes base64url (RFC 4648 §5) without padding, as JWS writes it; nullopt
-// for any other character, for '=', and for a length no encoding produces.
+// for any other character, for '=', for a length no encoding produces, and
+// for unused low bits that are not zero (so each byte string has one
+// encoding: a signature cannot be written four ways).
 std::optional<std::string> base64url_decode(std::string_view text);
+
+// The JSON text with each \u escape of a character beyond ASCII written as
+// the escape's own six characters (a backslash escaped, so the parser reads
+// "\\u00e9" back as the text \u00e9): PostgreSQL's parser converts such
+// escapes to the database's encoding, and fails in one that lacks the
+// character (LATIN1, SQL_ASCII) although the claims read here are ASCII.
+// Member names stay distinct. Backslashes appear only in strings in JSON,
+// so pairs are read in order: "\\u00e9" is left as it is.
+std::string escape_non_ascii_escapes(std::string_view json);
 
 // A token cut at its two dots, its segments decoded.
 struct TokenSegments {
@@ -51,7 +62,8 @@ struct JsonClaim {
 
 // The claims pg_tenancy reads; the others are ignored.
 struct ContextTokenClaims {
-    std::optional<JsonClaim> alg;  // header
+    std::optional<JsonClaim> alg;   // header
+    std::optional<JsonClaim> crit;  // header: extensions the reader must understand
     std::optional<JsonClaim> sub;  // payload: the user id
     std::optional<JsonClaim> exp;  // payload: expiry, seconds since 1970 (required)
     std::optional<JsonClaim> nbf;  // payload: not before (optional)
@@ -74,7 +86,8 @@ struct ClaimsCheck {
 };
 
 // Whether the header names HS256, the one algorithm accepted ("none" and the
-// others are refused before the signature is looked at).
+// others are refused before the signature is looked at), and asks for no
+// extension ("crit", RFC 7515 §4.1.11: none is understood here).
 bool names_hs256(const ContextTokenClaims& header);
 
 // Judges the payload's claims at `now` (seconds since 1970, UTC).

@@ -12,7 +12,7 @@
 -- other transaction is a dblink session. Needs max_prepared_transactions > 0
 -- (scripts/cluster.sh). Fixtures are deleted at the end.
 SET client_min_messages = error;
-SELECT plan(10);
+SELECT plan(11);
 
 SELECT gen_random_uuid() AS org, gen_random_uuid() AS owner, gen_random_uuid() AS student,
        gen_random_uuid() AS newcomer
@@ -55,6 +55,15 @@ SELECT dblink_exec('isolation_dba', format('UPDATE tenancy.members SET deactivat
                                            :'newcomer')) AS ignored \gset
 SELECT throws_ok(format('SELECT tenancy.set_context(%L, %L)', :'org', :'newcomer'), '42501', NULL,
                  'REPEATABLE READ: a member deactivated after the snapshot is refused with 42501');
+ROLLBACK;
+
+-- The transaction's own change, in the statement that sets the context (a
+-- new organization's owner): no concurrent change, no 40001.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT is(tenancy.set_context(tenancy.create_organization('isolation-own-' || left(md5(random()::text), 8),
+                                                          'Own change', :'newcomer'),
+                              :'newcomer')::text,
+          'owner', 'REPEATABLE READ: a membership the statement itself made is no concurrent change');
 ROLLBACK;
 
 -- Nothing changed: set_context works under both.

@@ -128,3 +128,29 @@ TEST(ContextToken, ParsesJsonNumbersOnlyWhenFinite) {
     EXPECT_FALSE(core::parse_json_number("12abc"));
     EXPECT_FALSE(core::parse_json_number(""));
 }
+
+TEST(Base64url, RefusesUnusedBitsThatAreNotZero) {
+    // "Zg" is 'f'; "Zh", "Zi", "Zj" carry the same byte with other unused bits.
+    EXPECT_EQ(core::base64url_decode("Zg"), "f");
+    EXPECT_FALSE(core::base64url_decode("Zh"));
+    EXPECT_FALSE(core::base64url_decode("Zj"));
+    EXPECT_EQ(core::base64url_decode("Zm8"), "fo");
+    EXPECT_FALSE(core::base64url_decode("Zm9"));
+}
+
+TEST(ContextToken, WritesNonAsciiEscapesAsText) {
+    EXPECT_EQ(core::escape_non_ascii_escapes(R"({"name":"Jos\u00e9"})"), R"({"name":"Jos\\u00e9"})");
+    EXPECT_EQ(core::escape_non_ascii_escapes(R"({"\ud83d\ude00":1})"), R"({"\\ud83d\\ude00":1})");
+    // ASCII escapes, other escapes and an escaped backslash stay as they are.
+    EXPECT_EQ(core::escape_non_ascii_escapes(R"({"s\u0075b":"a\"b\\u00e9\n"})"),
+              R"({"s\u0075b":"a\"b\\u00e9\n"})");
+    EXPECT_EQ(core::escape_non_ascii_escapes(R"(\u007F\u0080\u00)"), R"(\u007F\\u0080\u00)");
+    EXPECT_EQ(core::escape_non_ascii_escapes("\\"), "\\");
+}
+
+TEST(ContextToken, RefusesHeadersThatAskForExtensions) {
+    core::ContextTokenClaims header;
+    header.alg = text("HS256");
+    header.crit = JsonClaim{JsonClaim::Kind::other, ""};
+    EXPECT_FALSE(core::names_hs256(header));
+}
