@@ -17,6 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto decoded = core::base64url_decode(text)) {
         if (decoded->size() > text.size()) std::abort();
     }
+    // Escapes beyond ASCII become text: only backslashes are added.
+    std::string escaped = core::escape_non_ascii_escapes(text);
+    if (escaped.size() < text.size()) std::abort();
+
     std::string problem;
     auto segments = core::split_context_token(text, problem);
     if (segments) {
