@@ -167,6 +167,7 @@ WHERE NOT EXISTS (SELECT 1 FROM tenancy.files f
 -- Retention: only through purge, which is itself recorded.
 SELECT tenancy.purge_file_access_log(NULL);
 SELECT tenancy.purge_file_access_log('0 seconds');
+SELECT tenancy.purge_file_access_log('6800 years');
 SELECT tenancy.purge_file_access_log('178000000 years');
 -- Only rows the rollups have counted go: before their first run, none.
 SELECT tenancy.purge_file_access_log('1 microsecond');

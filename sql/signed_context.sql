@@ -153,6 +153,10 @@ ROLLBACK;
 -- set gets no context at all.
 SELECT * FROM tenancy.check_signed_contexts();
 DELETE FROM tenancy.context_signing_keys;
+-- Left out for others (the keys are a superuser's to read), with no error.
+SET ROLE tenancy_test_app;
+SELECT count(*) AS findings FROM tenancy.check_signed_contexts();
+RESET ROLE;
 SELECT severity, object, fix FROM tenancy.check()
 WHERE finding LIKE 'tenancy.require_signed_context is on%';
 -- The most specific setting counts: off for the login in this database.

@@ -19,6 +19,7 @@
 #include "pg/error_barrier.hpp"
 #include "pg/guc.hpp"
 #include "pg/spi.hpp"
+#include "pg/tuple.hpp"
 #include "pg/uuid.hpp"
 
 namespace tenancy {
@@ -28,7 +29,7 @@ constexpr const char* kContextSetting = "tenancy.context";
 // What tenancy.require_context's refusals say besides what was refused.
 constexpr const char* kRequireContextDetail = "tenancy.require_context is on.";
 constexpr const char* kRequireContextHint =
-    "Call tenancy.set_context(org_id, user_id) at the start of the transaction.";
+    "Set the tenant context at the start of the transaction.";
 
 // The text of tenancy.context (owned by the GUC machinery) and its decoded
 // form, updated by the assign hook on every change, rollback included.
@@ -70,6 +71,7 @@ void remember_membership(const core::TenantContext& context,
 // ROLLBACK PREPARED: such a PREPARE is refused, as PostgreSQL refuses one
 // after LISTEN or on a temporary table.
 LocalTransactionId g_session_context_set_in = InvalidLocalTransactionId;
+SubTransactionId g_session_context_set_sub = InvalidSubTransactionId;
 
 // C flow (a callback): no C++ object alive, so ereport may longjmp.
 void on_transaction_event(XactEvent event, void*) {
@@ -86,6 +88,11 @@ void on_transaction_event(XactEvent event, void*) {
 // C flow (a callback): assignments only.
 void on_subtransaction_end(SubXactEvent event, SubTransactionId mine, SubTransactionId parent,
                            void*) {
+    if (g_session_context_set_sub == mine) {
+        // A rollback takes the session context back with it.
+        if (event == SUBXACT_EVENT_ABORT_SUB) g_session_context_set_in = InvalidLocalTransactionId;
+        if (event == SUBXACT_EVENT_COMMIT_SUB) g_session_context_set_sub = parent;
+    }
     if (g_membership_read.subtransaction != mine) return;
     if (event == SUBXACT_EVENT_ABORT_SUB) g_membership_read.stale = true;
     if (event == SUBXACT_EVENT_COMMIT_SUB) g_membership_read.subtransaction = parent;
@@ -156,13 +163,8 @@ Membership scan_membership(Relation members, Oid index_oid, Datum org_id, Datum 
     SysScanDesc scan = systable_beginscan(members, index_oid, true, snapshot, 2, keys);
     HeapTuple tuple = systable_getnext(scan);
     if (HeapTupleIsValid(tuple)) {
-        int role_attnum = 0, deactivated_attnum = 0;
-        for (int i = 0; i < desc->natts; ++i) {
-            Form_pg_attribute attr = TupleDescAttr(desc, i);
-            if (attr->attisdropped) continue;
-            if (strcmp(NameStr(attr->attname), "role") == 0) role_attnum = i + 1;
-            if (strcmp(NameStr(attr->attname), "deactivated_at") == 0) deactivated_attnum = i + 1;
-        }
+        int role_attnum = pg::attribute_number_if_any(desc, "role");
+        int deactivated_attnum = pg::attribute_number_if_any(desc, "deactivated_at");
         // Fails closed: without the column that says a member was
         // deactivated (renamed or dropped by a superuser who set the DDL
         // guard aside), every deactivated member would be active again.
@@ -363,7 +365,7 @@ void align_with_membership() {
                 ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                                   errmsg("the session's tenant context has ended"),
                                   errdetail("%s.", member.c_str()),
-                                  errhint("Call tenancy.set_context() for another member.")));
+                                  errhint("Set a context for another member.")));
             });
         }
     }
@@ -560,14 +562,15 @@ core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local) 
         throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                         "cannot change the tenant context while a query that reads tenant rows "
                         "is open",
-                        "An open cursor or loop, or the statement that calls "
-                        "tenancy.set_context(), reads a table under row level security; the rest "
-                        "of its rows would be read partly under each context (the member's role "
-                        "counts: it may have changed since the context was set).",
-                        "Close the cursor first, and call tenancy.set_context() in a statement "
-                        "of its own.");
+                        "An open cursor or loop, or the statement that sets the context, reads a "
+                        "table under row level security; the rest of its rows would be read partly "
+                        "under each context (the member's role counts: it may have changed since "
+                        "the context was set).",
+                        "Close the cursor first, and set the context in a statement of its own.");
     }
-    if (is_local && !IsTransactionBlock()) {
+    // Through call(): a WARNING may end in CHECK_FOR_INTERRUPTS, whose
+    // cancel would longjmp through the callers' C++ frames.
+    if (is_local && !IsTransactionBlock()) pg::call([] {
         ereport(WARNING,
                 (errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
                  errmsg("tenant context set outside a transaction block ends with this "
@@ -579,11 +582,14 @@ core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local) 
                  errhint("Set the tenant context after BEGIN. A session context "
                          "(is_local => false) stays with the connection, whoever uses it "
                          "next: not for connections a pool shares.")));
-    }
+    });
     pg::set_internal_setting(kContextSetting, core::encode_context(context),
                              is_local ? pg::SettingScope::transaction
                                       : pg::SettingScope::session);
-    if (!is_local) g_session_context_set_in = MyProc->lxid;
+    if (!is_local) {
+        g_session_context_set_in = MyProc->lxid;
+        g_session_context_set_sub = GetCurrentSubTransactionId();
+    }
     remember_membership(context, role);
     g_aligned = true;
     g_aligned_in = MyProc->lxid;

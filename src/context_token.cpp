@@ -22,11 +22,8 @@
 #include "pg/error_barrier.hpp"
 #include "pg/hmac.hpp"
 #include "pg/json_object.hpp"
+#include "pg/tuple.hpp"
 #include "pg/uuid.hpp"
-
-extern "C" {
-#include "access/heapam.h"
-}
 
 namespace tenancy {
 namespace {
@@ -53,18 +50,11 @@ std::vector<std::string> read_signing_keys() {
         if (keys == nullptr) {
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                             errmsg("tenancy.%s is missing", kKeysTable),
-                            errhint("ALTER EXTENSION pg_tenancy UPDATE.")));
+                            errdetail("The extension made it; it was dropped or renamed.")));
         }
         TupleDesc desc = RelationGetDescr(keys);
-        int secret_attnum = 0;
-        for (int i = 0; i < desc->natts; ++i) {
-            Form_pg_attribute attr = TupleDescAttr(desc, i);
-            if (!attr->attisdropped && strcmp(NameStr(attr->attname), "secret") == 0 &&
-                attr->atttypid == BYTEAOID) {
-                secret_attnum = i + 1;
-            }
-        }
-        if (secret_attnum == 0) {
+        int secret_attnum = pg::attribute_number_if_any(desc, "secret");
+        if (secret_attnum == 0 || TupleDescAttr(desc, secret_attnum - 1)->atttypid != BYTEAOID) {
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
                             errmsg("tenancy.%s has no bytea column \"secret\"", kKeysTable),
                             errhint("Restore the column as the extension made it.")));
@@ -72,12 +62,16 @@ std::vector<std::string> read_signing_keys() {
         List* found = NIL;
         Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
         TableScanDesc scan = table_beginscan(keys, snapshot, 0, nullptr);
-        HeapTuple tuple;
-        while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
+        TupleTableSlot* slot = table_slot_create(keys, nullptr);
+        while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
             bool is_null = true;
-            Datum secret = heap_getattr(tuple, secret_attnum, desc, &is_null);
-            if (!is_null) found = lappend(found, pg_detoast_datum_copy(reinterpret_cast<struct varlena*>(DatumGetPointer(secret))));
+            Datum secret = slot_getattr(slot, secret_attnum, &is_null);
+            if (!is_null) {
+                found = lappend(found, pg_detoast_datum_copy(
+                                           reinterpret_cast<struct varlena*>(DatumGetPointer(secret))));
+            }
         }
+        ExecDropSingleTupleTableSlot(slot);
         table_endscan(scan);
         UnregisterSnapshot(snapshot);
         table_close(keys, AccessShareLock);
@@ -167,8 +161,18 @@ std::string as_timestamp(double seconds) {
     return text;
 }
 
-// The user a token proves, or an error (28000) saying why it proves none.
-core::Uuid verified_user(const std::string& token) {
+// The user a token (a text datum) proves, or an error (28000) saying why
+// it proves none.
+core::Uuid verified_user(Datum token_text) {
+    // Measured before it is detoasted and copied: a token of megabytes is
+    // refused without either.
+    if (pg::call([&] { return toast_raw_datum_size(token_text); }) - VARHDRSZ >
+        core::kMaxContextTokenBytes) {
+        refuse_token("the context token is malformed",
+                     "The token is longer than " + std::to_string(core::kMaxContextTokenBytes) +
+                         " bytes.");
+    }
+    std::string token = pg::call([&] { return text_to_cstring(DatumGetTextPP(token_text)); });
     std::string problem;
     auto segments = core::split_context_token(token, problem);
     if (!segments) refuse_token("the context token is malformed", problem);
@@ -201,7 +205,8 @@ core::Uuid verified_user(const std::string& token) {
                          "Issue tokens with an expiry.");
         case core::TokenVerdict::bad_time:
             refuse_token("the context token is malformed",
-                         "Its \"exp\" or \"nbf\" claim is not a number of seconds since 1970.");
+                         "Its \"exp\" or \"nbf\" claim is not a number of seconds since 1970.",
+                         "The token's issuer must write times as numbers (RFC 7519 NumericDate).");
         case core::TokenVerdict::expired:
             refuse_token("the context token has expired",
                          "It expired at " + as_timestamp(check.expires_at) + ".",
@@ -224,9 +229,10 @@ using namespace tenancy;
 //   -> member_role
 TENANCY_SQL_FUNCTION(tenancy_set_context_signed) {
     Datum org_id = required_arg(fcinfo, 0, "org_id");
-    Datum token_text = required_arg(fcinfo, 1, "token");
-    std::string token = pg::call([&] { return text_to_cstring(DatumGetTextPP(token_text)); });
+    Datum token = required_arg(fcinfo, 1, "token");
     bool is_local = DatumGetBool(required_arg(fcinfo, 2, "is_local"));
-    core::Uuid user_id = verified_user(token);
-    return role_to_datum(fcinfo, set_member_context(org_id, pg::uuid_to_datum(user_id), is_local));
+    Datum user_id = pg::uuid_to_datum(verified_user(token));
+    // No C++ object lives in this frame from here on (set_member_context
+    // may warn).
+    return role_to_datum(fcinfo, set_member_context(org_id, user_id, is_local));
 }

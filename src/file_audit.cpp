@@ -865,13 +865,20 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         (span->month == 0 && span->day == 0 && span->time == 0)) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval");
     }
-    // Beyond that the cutoff (now() - older_than) leaves timestamptz's range,
-    // and the purge failed with a bare 22008 that named no argument.
-    constexpr int64 kMaxYears = 10000;
-    if (span->month / MONTHS_PER_YEAR + span->day / DAYS_PER_YEAR +
-            span->time / (USECS_PER_DAY * DAYS_PER_YEAR) >= kMaxYears) {
+    // The cutoff (now() - older_than) must be a timestamp: before, one past
+    // 4714 BC failed the purge's first query with a bare 22008 that named no
+    // argument. Only the computation failed, so its error is replaced.
+    try {
+        pg::call([&] {
+            return DirectFunctionCall2(timestamptz_mi_interval,
+                                       TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+                                       older_than);
+        });
+    } catch (const pg::PgError& error) {
+        if (error.data()->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE) throw;
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
-                        "older_than must be shorter than 10000 years");
+                        "older_than reaches back beyond the range of timestamptz",
+                        "now() - older_than is not a timestamp.");
     }
     refuse_unless_rollup_state_visible("tenancy.purge_file_access_log");
     // Only rows the rollups have counted go (as for purge_events), and the

@@ -984,7 +984,7 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
     const auto& context = current_context();
     if (!context) {
         throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "tenancy.track() needs a tenant context",
-                        {}, "Call tenancy.set_context(org_id, user_id) first.");
+                        {}, "Set the tenant context first.");
     }
     if (PG_ARGISNULL(0)) throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "kind must not be NULL");
     refuse_read_only("tenancy.track");

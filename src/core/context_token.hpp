@@ -32,8 +32,12 @@ std::optional<std::string> base64url_decode(std::string_view text);
 // "\\u00e9" back as the text \u00e9): PostgreSQL's parser converts such
 // escapes to the database's encoding, and fails in one that lacks the
 // character (LATIN1, SQL_ASCII) although the claims read here are ASCII.
-// Member names stay distinct. Backslashes appear only in strings in JSON,
-// so pairs are read in order: "\\u00e9" is left as it is.
+// Only ASCII names and values keep their meaning: the ones read here, and
+// "s\u0075b" is still "sub". A non-ASCII name may then equal a written-out
+// one ("a\u00e9" and "a\\u00e9": refused as a claim named twice) or differ
+// from its raw UTF-8 spelling, and a lone surrogate becomes text; none of
+// them is a claim read here. Backslashes appear only in strings in JSON, so
+// pairs are read in order: "\\u00e9" is left as it is.
 std::string escape_non_ascii_escapes(std::string_view json);
 
 // A token cut at its two dots, its segments decoded.
