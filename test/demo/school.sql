@@ -121,3 +121,39 @@ BEGIN;
 SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000004') AS role;
 SELECT count(*) AS rollup_rows FROM tenancy.event_stats_daily;
 COMMIT;
+
+\echo
+\echo '== Signed contexts (1.15): the user proven by a token, not taken on the app''s word =='
+\c - postgres
+-- The identity provider's HS256 secret, known to the database and the
+-- provider, not to the application's SQL. pgcrypto mints a token here as the
+-- provider would.
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+VALUES ('demo-idp', convert_to('the demo identity provider''s secret', 'UTF8'));
+SELECT signing_input || '.' ||
+       translate(replace(encode(hmac(convert_to(signing_input, 'UTF8'),
+                                     convert_to('the demo identity provider''s secret', 'UTF8'),
+                                     'sha256'), 'base64'), E'\n', ''), '+/=', '-_') AS student_token
+FROM (SELECT translate(replace(encode(convert_to(header, 'UTF8'), 'base64'), E'\n', ''), '+/=', '-_') || '.' ||
+             translate(replace(encode(convert_to(claims, 'UTF8'), 'base64'), E'\n', ''), '+/=', '-_')
+             AS signing_input
+      FROM (VALUES ('{"alg":"HS256","typ":"JWT"}',
+                    format('{"sub":"a0000000-0000-4000-8000-000000000004","exp":%s}',
+                           extract(epoch FROM now() + interval '1 hour')::bigint))) AS t(header, claims)) AS s
+\gset
+ALTER ROLE demo_app SET tenancy.require_signed_context = on;
+\c - demo_app
+\echo '-- the app, with require_signed_context on, can no longer name a user itself:'
+\set ON_ERROR_STOP 0
+BEGIN;
+SELECT tenancy.set_context(:'maple', 'a0000000-0000-4000-8000-000000000001');
+ROLLBACK;
+\set ON_ERROR_STOP 1
+\echo '-- with the student''s token, it gets the student''s context (and role):'
+BEGIN;
+SELECT tenancy.set_context_signed(:'maple', :'student_token') AS role;
+SELECT name, visibility FROM tenancy.files ORDER BY name;
+COMMIT;
+\c - postgres
+ALTER ROLE demo_app RESET tenancy.require_signed_context;
