@@ -7,7 +7,7 @@
 -- owner, delete_organization is for owners only and cascades to members.
 -- One transaction, rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(87);
+SELECT plan(89);
 
 \ir lib/rows_affected.sql
 
@@ -155,6 +155,16 @@ SELECT throws_ok(
            :'org_b', :'newcomer'),
     '42501', NULL,
     'admin: INSERT of a member into another organization is refused');
+SELECT throws_ok(
+    format($$INSERT INTO tenancy.members (organization_id, user_id, role, created_at) VALUES (%L, %L, 'student', '2001-01-01')$$,
+           :'org_a', gen_random_uuid()),
+    '42501', NULL,
+    'admin: INSERT naming created_at is refused (the database''s, 1.15)');
+SELECT throws_ok(
+    format($$INSERT INTO tenancy.members (organization_id, user_id, role, updated_at) VALUES (%L, %L, 'student', 'infinity')$$,
+           :'org_a', gen_random_uuid()),
+    '42501', NULL,
+    'admin: INSERT naming updated_at is refused');
 SELECT is(pg_temp.rows_affected(format(
               $$UPDATE tenancy.members SET role = 'teacher' WHERE organization_id = %L AND user_id = %L$$,
               :'org_a', :'a_student2')),
