@@ -25,7 +25,8 @@ PG_INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 # clang (LLVM bitcode for JIT).
 PG_CPPFLAGS = -Isrc -isystem $(PG_INCLUDEDIR_SERVER)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -MMD -MP
-SHLIB_LINK  = -lstdc++
+# libcrypto (OpenSSL) verifies RS256/ES256 context tokens; PostgreSQL links it too.
+SHLIB_LINK  = -lstdc++ -lcrypto
 
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)

@@ -12,6 +12,7 @@ packages=(
   "postgresql-${PG_MAJOR}-cron"
   libtap-parser-sourcehandler-pgtap-perl
   libboost1.81-dev
+  libssl-dev
   libgtest-dev
   cmake
   g++

@@ -131,6 +131,87 @@ SELECT tenancy.set_context_signed(:'org',
                     'the next secret, also 32 bytes or more'));
 ROLLBACK;
 
+-- RS256 and ES256 (identity providers that sign with a private key: Auth0,
+-- Clerk, Firebase, Cognito, Keycloak's default): the table holds the
+-- issuer's public key (PEM), which verifies without being a secret. Keys and
+-- tokens made once with openssl (RSA 2048, P-256; exp: 2100-01-01).
+\c - postgres
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('idp-rsa', 'RS256', $pem$
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmi4/wzGMxfhecvwLBPqI
+eQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqri
+SFw1hfjxqdEBmfOWQaEem5bWlG1aI/OtFMsycgW1+onZs+wa5/0D7d2ysJfhnwuT
+0OnL3AdLF7e4W2w4VxFck4AaNY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa
+89/03aiT/9jSriVSZPt5gsAOfvobcqlDW8jHD/QEtSyFpL2mYOrBHEBWrxTeAEIi
+zOCrpTRfzF5+kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/
+UwIDAQAB
+-----END PUBLIC KEY-----
+$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('idp-ec', 'ES256', $pem$
+-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIaH0EUtAc1xnHpB6ZI/yBz5Qa8ub
+EJ/AgOurLNuGXyz3+YJV0hiOxNBP+X4eILesJTaPJJaqr6qOn0uZbPC/Ew==
+-----END PUBLIC KEY-----
+$pem$);
+-- A key that cannot verify its algorithm's tokens is refused, saying why.
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('short-rsa', 'RS256', $pem$
+-----BEGIN PUBLIC KEY-----
+MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDC7UJqVr0XRntjBEJFRal65VHx
+whqZBU0CpysUF9Au4xBXVTzx1NUjpstevxb/Uc6quy1T++TUOI0LUM1JRDbhW6oE
++ZBGNyGV+VKZJaIzQcRr2QCQJ9e3T7uGcTuozGgdX/w7BWqMewJFw7S33uObJQjv
+KFJ0Myp0dKdzKyizJQIDAQAB
+-----END PUBLIC KEY-----
+$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('p384', 'ES256', $pem$
+-----BEGIN PUBLIC KEY-----
+MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAE4RLrTXBKxZ3Q3SsVbRAxZHBez8O77Rhn
+7u6BoQYQbVXc7QY7Oo78lVNX/VHESxB3HwD6WHB8Lrcd7WIezpEKmHSKLd7ssPr8
+AzB1rvzYH+pAkwpWt6Kbv9/aBLEHUhhy
+-----END PUBLIC KEY-----
+$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('rsa-as-ec', 'ES256', $pem$
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmi4/wzGMxfhecvwLBPqI
+eQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqri
+SFw1hfjxqdEBmfOWQaEem5bWlG1aI/OtFMsycgW1+onZs+wa5/0D7d2ysJfhnwuT
+0OnL3AdLF7e4W2w4VxFck4AaNY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa
+89/03aiT/9jSriVSZPt5gsAOfvobcqlDW8jHD/QEtSyFpL2mYOrBHEBWrxTeAEIi
+zOCrpTRfzF5+kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/
+UwIDAQAB
+-----END PUBLIC KEY-----
+$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('not-pem', 'RS256', 'not a key');
+\set VERBOSITY terse
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret) VALUES ('rsa-secret', 'RS256', convert_to(repeat('k', 40), 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('other', 'PS256', 'x');
+\set VERBOSITY default
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzMiLCJleHAiOjQxMDI0NDQ4MDB9.cTJouk5LobYKDM2IbxGnUdSXpV_FmEggz09v5VbnFXCxNhnEHdkC55xTu4ZCSd-iYHYDVQtsz70e6V5LS1r3nJfxsGdbopy-XsmqaYh4_g_LDd6I3wOgkq63MDCEHr3SfWBxtZ7b_HIGs4moNlkg99ZLs2gfRqp6O5T3gD-BdGF6tcA1xykvhVnDgblfTOwHPSEqXXTK3ZFRtExt8fwgg_afO3ZWI3DQEilVgHW_ukbzG8ffOeC0vv5DjEjhhvKlpczpQBGJ1eSFwk1eaKuSZHSloIPB-qoUMb-YAxQC9n1tfT6nff87y7gANnB4C08la1tlcOXgwN-SzlhZKXgmLQ');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig');
+ROLLBACK;
+-- An RS256 signature under a header that says HS256 is refused; and so is
+-- the classic confusion, HS256 "signed" with the public key as the secret
+-- (a public key is never taken for a secret).
+SELECT tenancy.set_context_signed(:'org', 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.QhcxtuMBzb8upoUsthcWc7zhXTewqoBKTodmOJiyzOtvfitDPChFbZ2bkkJsaqUlDp1wG8iryFRwhI0aUZGx1FN3hlDvphgQWm6vdOrF0L5-Alzrfis0QOBfs_ORg1x1nYD7dis6b4j6be575enOjqIKtAp0eUGSSXRCM2I0kaJi9wClLNiV0bLAlfTg-qBREfNohqnd-_40B0NE_Mlufpch2OJ2W72RuC39czNlC-7EBe3IvNGhQPys2pSiXEr95ZJiFSzlF-NTrBPp8hcrlBQgdtyLh9SZECJ8LPWzRu_CU38MTAqXRhUXk-PcN-wTRuATv9NHB57cyxBHEH_fcQ');
+SELECT tenancy.set_context_signed(:'org',
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', $pem$
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmi4/wzGMxfhecvwLBPqI
+eQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqri
+SFw1hfjxqdEBmfOWQaEem5bWlG1aI/OtFMsycgW1+onZs+wa5/0D7d2ysJfhnwuT
+0OnL3AdLF7e4W2w4VxFck4AaNY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa
+89/03aiT/9jSriVSZPt5gsAOfvobcqlDW8jHD/QEtSyFpL2mYOrBHEBWrxTeAEIi
+zOCrpTRfzF5+kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/
+UwIDAQAB
+-----END PUBLIC KEY-----
+$pem$));
+-- A signature changed in its last byte.
+SELECT tenancy.set_context_signed(:'org',
+    left('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', -2) || CASE WHEN right('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', 2) = 'AA' THEN 'AQ' ELSE 'AA' END);
+
 -- tenancy.require_signed_context (superuser only, per role): set_context()
 -- is refused, a token is the only way in.
 \c - postgres

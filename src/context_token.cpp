@@ -39,11 +39,37 @@ constexpr const char* kAsIssuedHint =
     throw pg::Error(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, message, detail, hint);
 }
 
-// The secrets of tenancy.context_signing_keys, in its latest committed state
-// (a key deleted is refused at once, as a member deactivated is), copied
-// into the current memory context.
-std::vector<std::string> read_signing_keys() {
-    List* secrets = pg::call([] {
+// The keys of tenancy.context_signing_keys that serve one algorithm (HS256
+// secrets, or RS256/ES256 public keys in PEM), in its latest committed state
+// (a key deleted is refused at once, as a member deactivated is), and how
+// many keys there are of any algorithm.
+struct SigningKeys {
+    std::vector<std::string> material;
+    int64 all_keys = 0;
+    // The secrets' copies are zeroed when they go.
+    ~SigningKeys() {
+        for (auto& key : material) explicit_bzero(key.data(), key.size());
+    }
+};
+
+// C flow: a column of the keys, by name and type, or an error.
+int key_column(TupleDesc desc, const char* name, Oid type) {
+    int attnum = pg::attribute_number_if_any(desc, name);
+    if (attnum == 0 || TupleDescAttr(desc, attnum - 1)->atttypid != type) {
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                        errmsg("tenancy.%s has no column \"%s\" of type %s", kKeysTable, name,
+                               format_type_be(type)),
+                        errhint("Restore the column as the extension made it.")));
+    }
+    return attnum;
+}
+
+void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) {
+    const char* wanted = core::to_string(algorithm);
+    bool secret_wanted = algorithm == core::SigningAlgorithm::hs256;
+    List* found = NIL;
+    int64 all_keys = 0;
+    pg::call([&] {
         Oid schema = get_namespace_oid("tenancy", false);
         Oid keys_oid = get_relname_relid(kKeysTable, schema);
         Relation keys = OidIsValid(keys_oid) ? try_table_open(keys_oid, AccessShareLock) : nullptr;
@@ -53,66 +79,67 @@ std::vector<std::string> read_signing_keys() {
                             errdetail("The extension made it; it was dropped or renamed.")));
         }
         TupleDesc desc = RelationGetDescr(keys);
-        int secret_attnum = pg::attribute_number_if_any(desc, "secret");
-        if (secret_attnum == 0 || TupleDescAttr(desc, secret_attnum - 1)->atttypid != BYTEAOID) {
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                            errmsg("tenancy.%s has no bytea column \"secret\"", kKeysTable),
-                            errhint("Restore the column as the extension made it.")));
-        }
-        List* found = NIL;
+        int algorithm_attnum = key_column(desc, "algorithm", TEXTOID);
+        int material_attnum = secret_wanted ? key_column(desc, "secret", BYTEAOID)
+                                            : key_column(desc, "public_key", TEXTOID);
         Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
         TableScanDesc scan = table_beginscan(keys, snapshot, 0, nullptr);
         TupleTableSlot* slot = table_slot_create(keys, nullptr);
         while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
+            ++all_keys;
             bool is_null = true;
-            Datum secret = slot_getattr(slot, secret_attnum, &is_null);
-            if (!is_null) {
-                found = lappend(found, pg_detoast_datum_copy(
-                                           reinterpret_cast<struct varlena*>(DatumGetPointer(secret))));
-            }
+            Datum key_algorithm = slot_getattr(slot, algorithm_attnum, &is_null);
+            if (is_null) continue;
+            char* name = TextDatumGetCString(key_algorithm);
+            bool serves = strcmp(name, wanted) == 0;
+            pfree(name);
+            Datum material = slot_getattr(slot, material_attnum, &is_null);
+            if (!serves || is_null) continue;
+            found = lappend(found, pg_detoast_datum_copy(
+                                       reinterpret_cast<struct varlena*>(DatumGetPointer(material))));
         }
         ExecDropSingleTupleTableSlot(slot);
         table_endscan(scan);
         UnregisterSnapshot(snapshot);
         table_close(keys, AccessShareLock);
-        return found;
     });
-    std::vector<std::string> out;
+    keys_out.all_keys = all_keys;
     ListCell* cell;
-    foreach (cell, secrets) {
-        auto* secret = static_cast<struct varlena*>(lfirst(cell));
-        out.emplace_back(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
+    foreach (cell, found) {
+        auto* material = static_cast<struct varlena*>(lfirst(cell));
+        keys_out.material.emplace_back(VARDATA_ANY(material), VARSIZE_ANY_EXHDR(material));
         // Not left in freed memory for the rest of the transaction.
-        explicit_bzero(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
-        pfree(secret);
+        explicit_bzero(VARDATA_ANY(material), VARSIZE_ANY_EXHDR(material));
+        pfree(material);
     }
-    list_free(secrets);
-    return out;
+    list_free(found);
 }
 
-// Zeroes the copies of the secrets when they go.
-struct SecretsWiper {
-    std::vector<std::string>& secrets;
-    ~SecretsWiper() {
-        for (auto& secret : secrets) explicit_bzero(secret.data(), secret.size());
-    }
-};
-
-bool signed_by_a_key(const core::TokenSegments& segments) {
-    std::vector<std::string> secrets = read_signing_keys();
-    SecretsWiper wiper{secrets};
-    if (secrets.empty()) {
+bool signed_by_a_key(core::SigningAlgorithm algorithm, const core::TokenSegments& segments) {
+    SigningKeys keys;
+    read_signing_keys(algorithm, keys);
+    if (keys.all_keys == 0) {
         throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                         "no context signing key is set",
                         "tenancy.context_signing_keys is empty.",
-                        "As a superuser: INSERT INTO tenancy.context_signing_keys (key_id, secret) "
-                        "VALUES ('…', convert_to('the identity provider''s HS256 secret', "
-                        "'UTF8')).");
+                        "As a superuser, add the token issuer's key: INSERT INTO "
+                        "tenancy.context_signing_keys (key_id, secret) VALUES ('…', "
+                        "convert_to('the HS256 secret', 'UTF8')), or (key_id, algorithm, "
+                        "public_key) VALUES ('…', 'RS256', '-----BEGIN PUBLIC KEY-----…').");
+    }
+    if (algorithm != core::SigningAlgorithm::hs256) {
+        for (const auto& pem : keys.material) {
+            if (core::verify_public_key_signature(algorithm, pem, segments.signing_input,
+                                                  segments.signature)) {
+                return true;
+            }
+        }
+        return false;
     }
     if (segments.signature.size() != std::tuple_size_v<pg::Sha256Digest>) return false;
     bool matched = false;
-    // Every key is tried, matched or not: the time taken does not say which.
-    for (const auto& secret : secrets) {
+    // Every secret is tried, matched or not: the time taken does not say which.
+    for (const auto& secret : keys.material) {
         pg::Sha256Digest digest = pg::hmac_sha256(secret, segments.signing_input);
         std::string_view expected(reinterpret_cast<const char*>(digest.data()), digest.size());
         matched |= core::equal_in_constant_time(expected, segments.signature);
@@ -176,17 +203,18 @@ core::Uuid verified_user(Datum token_text) {
     std::string problem;
     auto segments = core::split_context_token(token, problem);
     if (!segments) refuse_token("the context token is malformed", problem);
-    if (!core::names_hs256(claims_of(segments->header_json, "header"))) {
-        refuse_token("the context token is not signed with HS256",
-                     "Its header's \"alg\" is not \"HS256\", the one algorithm accepted, or "
-                     "it names extensions that must be understood (\"crit\").",
-                     "Have the identity provider sign with HS256 and a key in "
+    auto algorithm = core::header_algorithm(claims_of(segments->header_json, "header"));
+    if (!algorithm) {
+        refuse_token("the context token is not signed with HS256, RS256 or ES256",
+                     "Its header's \"alg\" is none of the algorithms accepted, or it names "
+                     "extensions that must be understood (\"crit\").",
+                     "Have the token's issuer sign with one of them, and a key of it in "
                      "tenancy.context_signing_keys.");
     }
-    if (!signed_by_a_key(*segments)) {
+    if (!signed_by_a_key(*algorithm, *segments)) {
         refuse_token("the context token's signature does not match a context signing key",
-                     "No key in tenancy.context_signing_keys signed it, or it was changed "
-                     "since.",
+                     "No key in tenancy.context_signing_keys of the algorithm its header "
+                     "names signed it, or it was changed since.",
                      "Check that tenancy.context_signing_keys holds the identity provider's "
                      "current key.");
     }
@@ -235,4 +263,22 @@ TENANCY_SQL_FUNCTION(tenancy_set_context_signed) {
     // No C++ object lives in this frame from here on (set_member_context
     // may warn).
     return role_to_datum(fcinfo, set_member_context(org_id, user_id, is_local));
+}
+
+// tenancy.context_public_key_usable(algorithm text, public_key text) -> true,
+// or 22023 saying why the key cannot verify tokens of the algorithm (STRICT:
+// an HS256 row, with no public key, is not checked). The keys' CHECK.
+TENANCY_SQL_FUNCTION(tenancy_context_public_key_usable) {
+    std::string name = pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
+    std::string pem = pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(1)); });
+    auto algorithm = core::parse_signing_algorithm(name);
+    std::string problem = !algorithm ? "an algorithm of HS256, RS256 or ES256 is needed"
+                                     : core::public_key_problem(*algorithm, pem);
+    if (!problem.empty()) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "the public key cannot verify " + name + " tokens", problem + ".",
+                        "Give the issuer's public key in PEM (-----BEGIN PUBLIC KEY-----), as its "
+                        "JWKS or console offers it.");
+    }
+    PG_RETURN_BOOL(true);
 }

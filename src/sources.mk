@@ -8,7 +8,8 @@ TENANCY_CORE_SOURCES = \
 	src/core/rollup_batch.cpp \
 	src/core/node_tree.cpp \
 	src/core/snapshot_text.cpp \
-	src/core/context_token.cpp
+	src/core/context_token.cpp \
+	src/core/token_signature.cpp
 
 # The PostgreSQL boundary and the features built on it:
 TENANCY_MODULE_SOURCES = \

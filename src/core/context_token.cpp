@@ -118,9 +118,9 @@ std::optional<double> parse_json_number(std::string_view text) {
     return value;
 }
 
-bool names_hs256(const ContextTokenClaims& header) {
-    return header.alg && header.alg->kind == JsonClaim::Kind::string &&
-           header.alg->text == "HS256" && !header.crit;
+std::optional<SigningAlgorithm> header_algorithm(const ContextTokenClaims& header) {
+    if (!header.alg || header.alg->kind != JsonClaim::Kind::string || header.crit) return std::nullopt;
+    return parse_signing_algorithm(header.alg->text);
 }
 
 ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now) {

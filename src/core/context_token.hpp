@@ -1,7 +1,7 @@
 // A signed tenant context token: a JSON Web Token (RFC 7519) in compact form
-// ("header.payload.signature", base64url without padding), signed with
-// HMAC-SHA256 (JWS "HS256", RFC 7515). What identity providers issue (Supabase,
-// GoTrue, Keycloak with an HS256 key) or a backend mints for itself.
+// ("header.payload.signature", base64url without padding), signed (JWS,
+// RFC 7515) with HMAC-SHA256 ("HS256"), RSA ("RS256") or ECDSA P-256
+// ("ES256"). What identity providers issue, or a backend mints for itself.
 //
 // Pure C++17, no PostgreSQL header (src/core rule): this part splits and
 // decodes the token and judges its claims. The pg layer computes the HMAC and
@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/token_signature.hpp"
 #include "core/uuid.hpp"
 
 namespace tenancy::core {
@@ -89,10 +90,11 @@ struct ClaimsCheck {
     double not_before = 0;  // nbf, when it was a number
 };
 
-// Whether the header names HS256, the one algorithm accepted ("none" and the
-// others are refused before the signature is looked at), and asks for no
-// extension ("crit", RFC 7515 §4.1.11: none is understood here).
-bool names_hs256(const ContextTokenClaims& header);
+// The algorithm the header names, if it is one accepted (HS256, RS256,
+// ES256: "none" and the others are refused before the signature is looked
+// at) and the header asks for no extension ("crit", RFC 7515 §4.1.11: none is
+// understood here); nullopt otherwise.
+std::optional<SigningAlgorithm> header_algorithm(const ContextTokenClaims& header);
 
 // Judges the payload's claims at `now` (seconds since 1970, UTC).
 ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now);

@@ -69,17 +69,21 @@ JsonClaim number(const char* value) { return {JsonClaim::Kind::number, value}; }
 constexpr const char* kUser = "00000000-0000-4000-b000-0000000000c1";
 }  // namespace
 
-TEST(ContextToken, AcceptsOnlyHs256) {
+TEST(ContextToken, AcceptsHs256Rs256AndEs256Only) {
     core::ContextTokenClaims header;
-    EXPECT_FALSE(core::names_hs256(header));
-    header.alg = text("none");
-    EXPECT_FALSE(core::names_hs256(header));
-    header.alg = text("hs256");
-    EXPECT_FALSE(core::names_hs256(header));
+    EXPECT_FALSE(core::header_algorithm(header));
+    for (const char* refused : {"none", "hs256", "HS512", "RS384", "PS256", "ES256K", "EdDSA", ""}) {
+        header.alg = text(refused);
+        EXPECT_FALSE(core::header_algorithm(header)) << refused;
+    }
     header.alg = JsonClaim{JsonClaim::Kind::other, ""};
-    EXPECT_FALSE(core::names_hs256(header));
+    EXPECT_FALSE(core::header_algorithm(header));
     header.alg = text("HS256");
-    EXPECT_TRUE(core::names_hs256(header));
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::hs256);
+    header.alg = text("RS256");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::rs256);
+    header.alg = text("ES256");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::es256);
 }
 
 TEST(ContextToken, JudgesTheClaimsAtAGivenTime) {
@@ -152,5 +156,5 @@ TEST(ContextToken, RefusesHeadersThatAskForExtensions) {
     core::ContextTokenClaims header;
     header.alg = text("HS256");
     header.crit = JsonClaim{JsonClaim::Kind::other, ""};
-    EXPECT_FALSE(core::names_hs256(header));
+    EXPECT_FALSE(core::header_algorithm(header));
 }

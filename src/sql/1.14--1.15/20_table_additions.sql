@@ -17,11 +17,11 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Restore it from the extension''s scripts before upgrading.';
     END IF;
-    EXECUTE replace(definition, anchor, $new$    ('context_signing_keys', 'default', '{created_at}'),
-    ('context_signing_keys', 'not null', '{key_id,secret,created_at}'),
-    ('context_signing_keys', 'column', '{key_id,secret,created_at}'),
+    EXECUTE replace(definition, anchor, $new$    ('context_signing_keys', 'default', '{algorithm,created_at}'),
+    ('context_signing_keys', 'not null', '{key_id,algorithm,created_at}'),
+    ('context_signing_keys', 'column', '{key_id,algorithm,secret,public_key,created_at}'),
     ('context_signing_keys', 'index', '{context_signing_keys_pkey}'),
-    ('context_signing_keys', 'constraint', '{context_signing_keys_pkey,context_signing_keys_key_id_format,context_signing_keys_secret_length}'),
+    ('context_signing_keys', 'constraint', '{context_signing_keys_pkey,context_signing_keys_key_id_format,context_signing_keys_algorithm,context_signing_keys_material,context_signing_keys_secret_length,context_signing_keys_public_key}'),
 $new$ || anchor);
 END
 $patch$;
