@@ -181,6 +181,107 @@ UwIDAQAB
 -----END PUBLIC KEY-----
 $pem$);
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('not-pem', 'RS256', 'not a key');
+-- Keys OpenSSL's checks refuse (anyone could forge tokens they verify): an
+-- RSA exponent of 1, an EC point at infinity; and a huge exponent.
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('rsa-e1', 'RS256', $pem$
+-----BEGIN PUBLIC KEY-----
+MIIBIDANBgkqhkiG9w0BAQEFAAOCAQ0AMIIBCAKCAQEA6a0V83PghnEdHiqB6krs
+UySpYi/cQsPXzrqHEvjmOJ4IPPAEg6KMgOchgCDbm5PpUdObpEFoZbu1ugoq6Blj
+o6Qj9JjN+f4Ti1QMVxLdhgkCthkb7p/RO4y67pcHb63uVQwBDbM6r6M4XtRTnPxK
+TazOI0e2ofwlse4ZkiAfk806QAWwTDwTV3fs6s5Mqa/jV/IdhitG8UCgpy5J4jOk
+IORFG7a6THIhDmiS9JX76SNsWAKRUpQwdfRDJzMy7spKb5Iz/xFLE00rqZBZNH0B
+x1U0KS05ViYK3r5wcGhMiMbH3C0UnYUgZXqNHdiMPsCNl2WTXVs+xKkeacEA6OUb
+TQIBAQ==
+-----END PUBLIC KEY-----
+$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('ec-infinity', 'ES256', $pem$
+-----BEGIN PUBLIC KEY-----
+MBkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDAgAA
+-----END PUBLIC KEY-----
+$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('rsa-big-e', 'RS256', $pem$
+-----BEGIN PUBLIC KEY-----
+MIICIjANBgkqhkiG9w0BAQEFAAOCAg8AMIICCgKCAQEA6a0V83PghnEdHiqB6krs
+UySpYi/cQsPXzrqHEvjmOJ4IPPAEg6KMgOchgCDbm5PpUdObpEFoZbu1ugoq6Blj
+o6Qj9JjN+f4Ti1QMVxLdhgkCthkb7p/RO4y67pcHb63uVQwBDbM6r6M4XtRTnPxK
+TazOI0e2ofwlse4ZkiAfk806QAWwTDwTV3fs6s5Mqa/jV/IdhitG8UCgpy5J4jOk
+IORFG7a6THIhDmiS9JX76SNsWAKRUpQwdfRDJzMy7spKb5Iz/xFLE00rqZBZNH0B
+x1U0KS05ViYK3r5wcGhMiMbH3C0UnYUgZXqNHdiMPsCNl2WTXVs+xKkeacEA6OUb
+TQKCAQEA6a0V83PghnEdHiqB6krsUySpYi/cQsPXzrqHEvjmOJ4IPPAEg6KMgOch
+gCDbm5PpUdObpEFoZbu1ugoq6Bljo6Qj9JjN+f4Ti1QMVxLdhgkCthkb7p/RO4y6
+7pcHb63uVQwBDbM6r6M4XtRTnPxKTazOI0e2ofwlse4ZkiAfk806QAWwTDwTV3fs
+6s5Mqa/jV/IdhitG8UCgpy5J4jOkIORFG7a6THIhDmiS9JX76SNsWAKRUpQwdfRD
+JzMy7spKb5Iz/xFLE00rqZBZNH0Bx1U0KS05ViYK3r5wcGhMiMbH3C0UnYUgZXqN
+HdiMPsCNl2WTXVs+xKkeacEA6OUbSw==
+-----END PUBLIC KEY-----
+$pem$);
+-- One PEM block and nothing else: not a key with garbage after it, nor
+-- a private key before its public key (which would be dumped with the rows).
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('trailing', 'RS256', $pem$
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA6a0V83PghnEdHiqB6krs
+UySpYi/cQsPXzrqHEvjmOJ4IPPAEg6KMgOchgCDbm5PpUdObpEFoZbu1ugoq6Blj
+o6Qj9JjN+f4Ti1QMVxLdhgkCthkb7p/RO4y67pcHb63uVQwBDbM6r6M4XtRTnPxK
+TazOI0e2ofwlse4ZkiAfk806QAWwTDwTV3fs6s5Mqa/jV/IdhitG8UCgpy5J4jOk
+IORFG7a6THIhDmiS9JX76SNsWAKRUpQwdfRDJzMy7spKb5Iz/xFLE00rqZBZNH0B
+x1U0KS05ViYK3r5wcGhMiMbH3C0UnYUgZXqNHdiMPsCNl2WTXVs+xKkeacEA6OUb
+TQIDAQAB
+-----END PUBLIC KEY-----
+garbage here
+$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('private-first', 'RS256', $pem$
+-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDprRXzc+CGcR0e
+KoHqSuxTJKliL9xCw9fOuocS+OY4ngg88ASDooyA5yGAINubk+lR05ukQWhlu7W6
+CiroGWOjpCP0mM35/hOLVAxXEt2GCQK2GRvun9E7jLrulwdvre5VDAENszqvozhe
+1FOc/EpNrM4jR7ah/CWx7hmSIB+TzTpABbBMPBNXd+zqzkypr+NX8h2GK0bxQKCn
+LkniM6Qg5EUbtrpMciEOaJL0lfvpI2xYApFSlDB19EMnMzLuykpvkjP/EUsTTSup
+kFk0fQHHVTQpLTlWJgrevnBwaEyIxsfcLRSdhSBleo0d2Iw+wI2XZZNdWz7EqR5p
+wQDo5RtNAgMBAAECggEACIGJPJ6jNagFOOvjMfW4Ou6PgkhFURWmU86GZcwACJLE
+45lfdxgCDujBV210XdCfvAX8ssxbhUu0ucKIMIEVsQc9WwUuhw/jz9aNyT2hwrDh
+Rsk//9euQU5GH7LWGnXPKL/Fg6Vai+1gR+0CsVw3RP/Dusg8snjM00VCuQb77BO8
+LX0LYzcx0OD7kR5L7eU7xkpTQHRR67hw+BkhznSypsTnngcvYNPyJtYL+l10F9ky
+GKx9HmL2UdXEkgNNXi8nJg9KKioHOWGSUqupaYtQeTZQbmq0Bm4++taYZ2SQzFvx
+NJ/C7qnwg4wXPhFa3wqNMUOpHv8Ozmv9wx/GGFe1AQKBgQD5Hot+EP/fxSyUGbdI
+GNOYZyKZX5dSFqE+yM3b8djZanQ74xa5j92CAd5emvLjZTdr6YvgdVmLi63U8egD
+WrBFVySoyTjGQNRYbTO06QHaOvx1xNtdNB5bw7aRh8jG0WBLIXj/vKjH49Xff2sd
+fe9qgdos/yXWKkeYZmqMNHv8dQKBgQDwIVifDyzlRRLlje2cwSd9CpjsPn1hiKQz
+n9NDDxPDIRvn8NADT4or4p/hNGWfPlULDDuxPg6zKpDyRD636wKcqNIiUbnOzRBh
+HgQfh5U1JEG7TwlQQAFEBag7J3IsgaplqUIfWWJbhfTnl6rMoPx3Jkd+zqae9UBz
+vIUGzmaoeQKBgQCDlwjkDKK8VvDXQkY4RTTwGfqCvaW27NE70uI6viNnpP3E7I2C
+c2X0WHxXyM1oJH0D+ZezdwlX1u55v1Zo/yyBVCi/J5tfzbrdAsH/W91ooyPcKaIe
+N3uZyWXUtb7uloag6Qt7OvKEs+qzZiD0sSMYRYMzpYsc97Rd4iuB5+9eSQKBgAS1
+UqyDuqigKxevKbqKGwEbpRX0v7aa3EVa2+STthp8WrS4hwuZkqb7oZDj2x49NaOq
+0LzP76/ZpM/rQKOQixORR9V+brs8UBbnZMNNgEJzfIp0qUUWjC/OQJcwVc/Dlxi5
+Md+1e/U5cizcT3AFtA2OBZbZ7HBvdJ0QVDdm8qJZAoGAfgpyCYD5S/7N8jthwMVD
+zJB8Od+feLIMKxdu5KBWwCi6xtKXeCF6AlmwpsD6h98kpAreeUnAltXbyioKy6bD
+XkFyUu2xrTA0B+xUAPTIjRNBIZHHwAyVSnFoDk+sXq3XxbosM5qULwtGAwin55Zw
+BMSsECH2bz+D/MDh19GDARk=
+-----END PRIVATE KEY-----
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA6a0V83PghnEdHiqB6krs
+UySpYi/cQsPXzrqHEvjmOJ4IPPAEg6KMgOchgCDbm5PpUdObpEFoZbu1ugoq6Blj
+o6Qj9JjN+f4Ti1QMVxLdhgkCthkb7p/RO4y67pcHb63uVQwBDbM6r6M4XtRTnPxK
+TazOI0e2ofwlse4ZkiAfk806QAWwTDwTV3fs6s5Mqa/jV/IdhitG8UCgpy5J4jOk
+IORFG7a6THIhDmiS9JX76SNsWAKRUpQwdfRDJzMy7spKb5Iz/xFLE00rqZBZNH0B
+x1U0KS05ViYK3r5wcGhMiMbH3C0UnYUgZXqNHdiMPsCNl2WTXVs+xKkeacEA6OUb
+TQIDAQAB
+-----END PUBLIC KEY-----
+$pem$);
+-- An HS256 secret that is a PEM text (a public key taken for a secret).
+\set VERBOSITY terse
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('pem-secret', convert_to($pem$
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmi4/wzGMxfhecvwLBPqI
+eQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqri
+SFw1hfjxqdEBmfOWQaEem5bWlG1aI/OtFMsycgW1+onZs+wa5/0D7d2ysJfhnwuT
+0OnL3AdLF7e4W2w4VxFck4AaNY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa
+89/03aiT/9jSriVSZPt5gsAOfvobcqlDW8jHD/QEtSyFpL2mYOrBHEBWrxTeAEIi
+zOCrpTRfzF5+kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/
+UwIDAQAB
+-----END PUBLIC KEY-----
+$pem$, 'UTF8'));
+\set VERBOSITY default
 \set VERBOSITY terse
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret) VALUES ('rsa-secret', 'RS256', convert_to(repeat('k', 40), 'UTF8'));
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('other', 'PS256', 'x');
@@ -208,6 +309,35 @@ zOCrpTRfzF5+kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/
 UwIDAQAB
 -----END PUBLIC KEY-----
 $pem$));
+-- A certificate's key serves too (Auth0 and Firebase publish certificates):
+-- the RSA key's certificate in place of the key.
+\c - postgres
+DELETE FROM tenancy.context_signing_keys WHERE key_id = 'idp-rsa';
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('idp-rsa-certificate', 'RS256', $pem$
+-----BEGIN CERTIFICATE-----
+MIIDCTCCAfGgAwIBAgIUbG9HhDU+ahHTzvIzr2f18gFOXIUwDQYJKoZIhvcNAQEL
+BQAwEzERMA8GA1UEAwwIdGVzdC1pZHAwIBcNMjYxMjAxMDM1NDE0WhgPMjEyNjEx
+MDcwMzU0MTRaMBMxETAPBgNVBAMMCHRlc3QtaWRwMIIBIjANBgkqhkiG9w0BAQEF
+AAOCAQ8AMIIBCgKCAQEAmi4/wzGMxfhecvwLBPqIeQnQG2D7bc6hS52WUJrDXUiL
+pzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqriSFw1hfjxqdEBmfOWQaEem5bW
+lG1aI/OtFMsycgW1+onZs+wa5/0D7d2ysJfhnwuT0OnL3AdLF7e4W2w4VxFck4Aa
+NY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa89/03aiT/9jSriVSZPt5gsAO
+fvobcqlDW8jHD/QEtSyFpL2mYOrBHEBWrxTeAEIizOCrpTRfzF5+kz6CJal6uJ9P
+P24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/UwIDAQABo1MwUTAdBgNVHQ4E
+FgQUo6VfZH/Q7dNYzoe5bKCMB7AHHpswHwYDVR0jBBgwFoAUo6VfZH/Q7dNYzoe5
+bKCMB7AHHpswDwYDVR0TAQH/BAUwAwEB/zANBgkqhkiG9w0BAQsFAAOCAQEAB4ps
+I5KI5tFUB7h1nPeMMwOaAIFzHODTd4DRlvVn5BKgUODVmMaUPjJzYNibN3phr2/m
+L22i8Zza+jNofWr7XU+Te8RbvzpxebewtCvOc5t2QMzBpEl2MEILhvLOET8V64Q5
+NUWtmEj/AgxcD4uET1smoQbembfYrKXNWCt+3aUXrEX9QlA2frCX8iKN4X71MJ1m
+8ZXDpRsE3W2HaKAoq1wGHC4XDjnrOBUdeRG9IiNC/0es9mLR8bHkgFT3ipXjdI1n
+JYO0ePJMoPIA4ZzTiG0/vKzJ4pfzq5XQ7qeGiMuHh10A3RcOm5PshzWYOWYTVFfp
+Xft80zfQ6u+7LyfatQ==
+-----END CERTIFICATE-----
+$pem$);
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzMiLCJleHAiOjQxMDI0NDQ4MDB9.cTJouk5LobYKDM2IbxGnUdSXpV_FmEggz09v5VbnFXCxNhnEHdkC55xTu4ZCSd-iYHYDVQtsz70e6V5LS1r3nJfxsGdbopy-XsmqaYh4_g_LDd6I3wOgkq63MDCEHr3SfWBxtZ7b_HIGs4moNlkg99ZLs2gfRqp6O5T3gD-BdGF6tcA1xykvhVnDgblfTOwHPSEqXXTK3ZFRtExt8fwgg_afO3ZWI3DQEilVgHW_ukbzG8ffOeC0vv5DjEjhhvKlpczpQBGJ1eSFwk1eaKuSZHSloIPB-qoUMb-YAxQC9n1tfT6nff87y7gANnB4C08la1tlcOXgwN-SzlhZKXgmLQ');
+ROLLBACK;
 -- A signature changed in its last byte.
 SELECT tenancy.set_context_signed(:'org',
     left('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', -2) || CASE WHEN right('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', 2) = 'AA' THEN 'AQ' ELSE 'AA' END);

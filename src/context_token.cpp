@@ -277,8 +277,9 @@ TENANCY_SQL_FUNCTION(tenancy_context_public_key_usable) {
     if (!problem.empty()) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "the public key cannot verify " + name + " tokens", problem + ".",
-                        "Give the issuer's public key in PEM (-----BEGIN PUBLIC KEY-----), as its "
-                        "JWKS or console offers it.");
+                        "Give the issuer's public key or certificate in PEM (-----BEGIN PUBLIC "
+                        "KEY----- or -----BEGIN CERTIFICATE-----); a JWKS's keys must be "
+                        "converted to PEM first.");
     }
     PG_RETURN_BOOL(true);
 }

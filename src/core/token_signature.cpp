@@ -6,16 +6,26 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 namespace tenancy::core {
 namespace {
 
 constexpr int kMinRsaBits = 2048;
+// OpenSSL verifies with moduli up to 16384 bits; a larger key verifies nothing.
+constexpr int kMaxRsaBits = 16384;
+// Public exponents are 65537 in practice (and at least that for NIST, SP
+// 800-56B); a small one invites sloppy-verifier forgeries elsewhere, a huge
+// one makes each check slow.
+constexpr int kMinRsaExponentBits = 17;
+constexpr int kMaxRsaExponentBits = 32;
 constexpr std::size_t kEs256SignatureBytes = 64;
+constexpr std::size_t kMaxPemBytes = 64 * 1024;
 
 struct ErrorQueueCleaner {
     ~ErrorQueueCleaner() { ERR_clear_error(); }
@@ -26,32 +36,102 @@ struct KeyDeleter {
 };
 using Key = std::unique_ptr<EVP_PKEY, KeyDeleter>;
 
-Key read_public_key(std::string_view pem) {
-    if (pem.size() > 64 * 1024) return nullptr;
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-    if (!bio) return nullptr;
-    return Key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+// A decoded key, or why the text gives none.
+struct Decoded {
+    Key key;
+    std::string problem;
+};
+
+std::string_view trimmed(std::string_view text) {
+    const char* space = " \t\r\n";
+    std::size_t first = text.find_first_not_of(space);
+    if (first == std::string_view::npos) return {};
+    return text.substr(first, text.find_last_not_of(space) - first + 1);
 }
 
-// Keys parsed before, by their PEM text, for the life of the process:
-// OpenSSL 3 takes about 0.3 ms to decode a PEM key, ten times what verifying
-// a signature takes. A key changed in the table is other text, so a new
-// entry; the map is emptied when it holds kCachedKeys (keys are few).
-constexpr std::size_t kCachedKeys = 64;
+// The label of the one PEM block the text is ("PUBLIC KEY" of
+// "-----BEGIN PUBLIC KEY-----"), or "" when it is not exactly one block with
+// only white space around it (OpenSSL would take the first usable block and
+// ignore the rest: a private key before it, garbage after it).
+std::string single_pem_label(std::string_view text) {
+    constexpr std::string_view begin = "-----BEGIN ", end = "-----END ", dashes = "-----";
+    std::string_view pem = trimmed(text);
+    if (pem.substr(0, begin.size()) != begin) return "";
+    std::size_t label_end = pem.find(dashes, begin.size());
+    if (label_end == std::string_view::npos) return "";
+    std::string label(pem.substr(begin.size(), label_end - begin.size()));
+    std::string closing = std::string(end) + label + std::string(dashes);
+    if (pem.size() < closing.size() || pem.substr(pem.size() - closing.size()) != closing) return "";
+    if (pem.find(begin, 1) != std::string_view::npos ||
+        pem.find(end) != pem.size() - closing.size()) {
+        return "";
+    }
+    return label;
+}
+
+// A public key from PEM: SubjectPublicKeyInfo ("PUBLIC KEY"), PKCS #1
+// ("RSA PUBLIC KEY"), or the key of a certificate ("CERTIFICATE", as Auth0
+// and Firebase publish theirs: only its key is used, not its dates or
+// issuer), checked by OpenSSL (a point on the curve, a sound RSA modulus and
+// exponent).
+Decoded decode_public_key(std::string_view pem) {
+    if (pem.size() > kMaxPemBytes) return {nullptr, "longer than 64 kB"};
+    std::string label = single_pem_label(pem);
+    bool certificate = label == "CERTIFICATE";
+    if (label != "PUBLIC KEY" && label != "RSA PUBLIC KEY" && !certificate) {
+        return {nullptr, "not one public key or certificate in PEM, with nothing else"};
+    }
+    std::string_view block = trimmed(pem);  // PEM's BEGIN line starts its line
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+        BIO_new_mem_buf(block.data(), static_cast<int>(block.size())), BIO_free);
+    if (!bio) return {nullptr, "out of memory"};
+    Key key;
+    if (certificate) {
+        std::unique_ptr<X509, decltype(&X509_free)> x509(
+            PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+        if (x509) key.reset(X509_get_pubkey(x509.get()));
+    } else {
+        key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+    }
+    if (!key) return {nullptr, "not a public key OpenSSL can read"};
+    if (EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA) {
+        if (EVP_PKEY_get_bits(key.get()) > kMaxRsaBits) return {nullptr, "an RSA key of more than 16384 bits"};
+        BIGNUM* exponent = nullptr;
+        bool exponent_unsound =
+            EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_E, &exponent) != 1 ||
+            BN_num_bits(exponent) < kMinRsaExponentBits || BN_num_bits(exponent) > kMaxRsaExponentBits;
+        BN_free(exponent);
+        if (exponent_unsound) {
+            return {nullptr, "an RSA public exponent below 65537 or of more than 32 bits"};
+        }
+    }
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(
+        EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr), EVP_PKEY_CTX_free);
+    if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+        return {nullptr, "a public key that fails OpenSSL's checks (an EC point not on the curve "
+                         "or at infinity, an even RSA exponent)"};
+    }
+    return {std::move(key), ""};
+}
+
+// Keys decoded before, by their PEM text, for the life of the process:
+// OpenSSL 3 takes about 0.3 ms to decode (and check) a PEM key, ten times
+// what verifying a signature takes. A key changed in the table is other
+// text, so a new entry; past kCachedKeys entries one goes for each new one.
+constexpr std::size_t kCachedKeys = 256;
 
 EVP_PKEY* cached_public_key(std::string_view pem) {
-    static std::unordered_map<std::string, Key> parsed;
-    auto found = parsed.find(std::string(pem));
-    if (found != parsed.end()) return found->second.get();
-    Key key = read_public_key(pem);
-    if (!key) return nullptr;
-    if (parsed.size() >= kCachedKeys) parsed.clear();
-    return parsed.emplace(std::string(pem), std::move(key)).first->second.get();
+    static std::unordered_map<std::string, Key> decoded_keys;
+    auto found = decoded_keys.find(std::string(pem));
+    if (found != decoded_keys.end()) return found->second.get();
+    Decoded decoded = decode_public_key(pem);
+    if (!decoded.key) return nullptr;
+    if (decoded_keys.size() >= kCachedKeys) decoded_keys.erase(decoded_keys.begin());
+    return decoded_keys.emplace(std::string(pem), std::move(decoded.key)).first->second.get();
 }
 
-std::string key_problem(SigningAlgorithm algorithm, EVP_PKEY* key) {
-    if (key == nullptr) return "not a public key in PEM (-----BEGIN PUBLIC KEY-----)";
+// Why a decoded key cannot verify tokens of an algorithm, or "".
+std::string algorithm_problem(SigningAlgorithm algorithm, EVP_PKEY* key) {
     switch (algorithm) {
         case SigningAlgorithm::hs256:
             return "HS256 keys are secrets, not public keys";
@@ -114,15 +194,16 @@ const char* to_string(SigningAlgorithm algorithm) {
 
 std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem) {
     ErrorQueueCleaner cleaner;
-    Key key = read_public_key(pem);
-    return key_problem(algorithm, key.get());
+    Decoded decoded = decode_public_key(pem);
+    if (!decoded.key) return decoded.problem;
+    return algorithm_problem(algorithm, decoded.key.get());
 }
 
 bool verify_public_key_signature(SigningAlgorithm algorithm, std::string_view pem,
                                  std::string_view signing_input, std::string_view signature) {
     ErrorQueueCleaner cleaner;
     EVP_PKEY* key = cached_public_key(pem);
-    if (!key_problem(algorithm, key).empty()) return false;
+    if (key == nullptr || !algorithm_problem(algorithm, key).empty()) return false;
     std::vector<unsigned char> der;
     std::string_view to_verify = signature;
     if (algorithm == SigningAlgorithm::es256) {

@@ -19,9 +19,12 @@ enum class SigningAlgorithm { hs256, rs256, es256 };
 std::optional<SigningAlgorithm> parse_signing_algorithm(std::string_view name);
 const char* to_string(SigningAlgorithm algorithm);
 
-// Why `pem` cannot verify tokens of `algorithm`, or "" when it can: a public
-// key in PEM (SubjectPublicKeyInfo, "BEGIN PUBLIC KEY"); for RS256 an RSA key
-// of at least 2048 bits, for ES256 an EC key on P-256. HS256 has no public key.
+// Why `pem` cannot verify tokens of `algorithm`, or "" when it can: one PEM
+// block and nothing else, a public key ("BEGIN PUBLIC KEY", or PKCS #1 "BEGIN
+// RSA PUBLIC KEY") or a certificate's ("BEGIN CERTIFICATE"), that passes
+// OpenSSL's public key checks; for RS256 an RSA key of 2048 to 16384 bits
+// with an exponent from 65537 to 32 bits, for ES256 an EC key on P-256. HS256
+// has no public key.
 std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem);
 
 // Whether `signature` (as JWS writes it: PKCS #1 v1.5 for RS256, the 64

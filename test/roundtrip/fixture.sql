@@ -57,6 +57,16 @@ BEGIN
     IF to_regclass('tenancy.context_signing_keys') IS NOT NULL THEN
         EXECUTE $k$INSERT INTO tenancy.context_signing_keys (key_id, secret)
                    VALUES ('dump-key', convert_to(repeat('dump secret ', 4), 'UTF8'))$k$;
+        -- A public key: its check calls a function of the extension, which the
+        -- restore's CREATE EXTENSION makes before the rows come.
+        IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'tenancy.context_signing_keys'::regclass
+                                              AND attname = 'public_key') THEN
+            EXECUTE $k$INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
+                       VALUES ('dump-es256', 'ES256', '-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIaH0EUtAc1xnHpB6ZI/yBz5Qa8ub
+EJ/AgOurLNuGXyz3+YJV0hiOxNBP+X4eILesJTaPJJaqr6qOn0uZbPC/Ew==
+-----END PUBLIC KEY-----')$k$;
+        END IF;
     END IF;
 END
 $$;

@@ -109,3 +109,35 @@ TEST(TokenSignature, SaysWhyAKeyCannotServe) {
     EXPECT_NE(core::public_key_problem(SigningAlgorithm::rs256, ""), "");
     EXPECT_EQ(ERR_peek_error(), 0u);
 }
+
+TEST(TokenSignature, TakesOnePemBlockAndNothingElse) {
+    Key key = rsa_key(2048);
+    std::string pem = public_pem(key.get());
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::rs256, "\n  " + pem + "\n\n"), "");
+    EXPECT_NE(core::public_key_problem(SigningAlgorithm::rs256, pem + "garbage"), "");
+    EXPECT_NE(core::public_key_problem(SigningAlgorithm::rs256, pem + pem), "");
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    char* data = nullptr;
+    long length = BIO_get_mem_data(bio.get(), &data);
+    std::string private_pem(data, static_cast<std::size_t>(length));
+    EXPECT_NE(core::public_key_problem(SigningAlgorithm::rs256, private_pem), "");
+    EXPECT_NE(core::public_key_problem(SigningAlgorithm::rs256, private_pem + pem), "");
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+TEST(TokenSignature, RefusesRsaExponentsOpenSslCallsUnsafe) {
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> context(
+        EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr), EVP_PKEY_CTX_free);
+    ASSERT_EQ(EVP_PKEY_keygen_init(context.get()), 1);
+    EVP_PKEY_CTX_set_rsa_keygen_bits(context.get(), 2048);
+    BIGNUM* three = BN_new();
+    BN_set_word(three, 3);
+    EVP_PKEY_CTX_set1_rsa_keygen_pubexp(context.get(), three);
+    BN_free(three);
+    EVP_PKEY* generated = nullptr;
+    ASSERT_EQ(EVP_PKEY_keygen(context.get(), &generated), 1);
+    Key key(generated);
+    EXPECT_NE(core::public_key_problem(SigningAlgorithm::rs256, public_pem(key.get())), "");
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}

@@ -44,6 +44,10 @@ CREATE TABLE tenancy.context_signing_keys (
     -- RFC 7518 §3.2: an HS256 key of at least 256 bits.
     CONSTRAINT context_signing_keys_secret_length
         CHECK (octet_length(secret) BETWEEN 32 AND 1024),
+    -- A PEM text is a public key (or a private one) taken for a secret: a
+    -- token "signed" with the published key as its HMAC secret would pass.
+    CONSTRAINT context_signing_keys_secret_not_pem
+        CHECK (position('\x2d2d2d2d2d424547494e'::bytea IN secret) = 0),
     CONSTRAINT context_signing_keys_public_key
         CHECK (tenancy.context_public_key_usable(algorithm, public_key))
 );
