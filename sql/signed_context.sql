@@ -342,6 +342,33 @@ ROLLBACK;
 SELECT tenancy.set_context_signed(:'org',
     left('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', -2) || CASE WHEN right('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', 2) = 'AA' THEN 'AQ' ELSE 'AA' END);
 
+-- A key may ask for an issuer and an audience ("iss", "aud"): an identity
+-- provider signs every application's tokens with one key.
+\c - postgres
+INSERT INTO tenancy.context_signing_keys (key_id, secret, issuer, audience)
+    VALUES ('idp-school-app', convert_to('the school app''s secret, 32 bytes or more', 'UTF8'),
+            'https://idp.example/', 'school-app');
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', token_test.mint(
+    '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":"school-app"}',
+    'the school app''s secret, 32 bytes or more'));
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', token_test.mint(
+    '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":["grades-api","school-app"]}',
+    'the school app''s secret, 32 bytes or more'));
+ROLLBACK;
+SELECT tenancy.set_context_signed(:'org', token_test.mint(
+    '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":"grades-api"}',
+    'the school app''s secret, 32 bytes or more'));
+SELECT tenancy.set_context_signed(:'org', token_test.mint(
+    '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"aud":"school-app"}',
+    'the school app''s secret, 32 bytes or more'));
+SELECT tenancy.set_context_signed(:'org', token_test.mint(
+    '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":[["school-app"]]}',
+    'the school app''s secret, 32 bytes or more'));
+
 -- tenancy.require_signed_context (superuser only, per role): set_context()
 -- is refused, a token is the only way in.
 \c - postgres

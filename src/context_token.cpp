@@ -45,6 +45,7 @@ constexpr const char* kAsIssuedHint =
 // many keys there are of any algorithm.
 struct SigningKeys {
     std::vector<std::string> material;
+    std::vector<core::ClaimExpectations> expectations;  // one per key, in step
     int64 all_keys = 0;
     // The secrets' copies are zeroed when they go.
     ~SigningKeys() {
@@ -82,6 +83,8 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
         int algorithm_attnum = key_column(desc, "algorithm", TEXTOID);
         int material_attnum = secret_wanted ? key_column(desc, "secret", BYTEAOID)
                                             : key_column(desc, "public_key", TEXTOID);
+        int issuer_attnum = key_column(desc, "issuer", TEXTOID);
+        int audience_attnum = key_column(desc, "audience", TEXTOID);
         Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
         TableScanDesc scan = table_beginscan(keys, snapshot, 0, nullptr);
         TupleTableSlot* slot = table_slot_create(keys, nullptr);
@@ -95,8 +98,14 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
             pfree(name);
             Datum material = slot_getattr(slot, material_attnum, &is_null);
             if (!serves || is_null) continue;
+            // Three items a key: its material, its issuer and its audience
+            // (NULL when the key asks for none).
             found = lappend(found, pg_detoast_datum_copy(
                                        reinterpret_cast<struct varlena*>(DatumGetPointer(material))));
+            for (int attnum : {issuer_attnum, audience_attnum}) {
+                Datum claim = slot_getattr(slot, attnum, &is_null);
+                found = lappend(found, is_null ? nullptr : TextDatumGetCString(claim));
+            }
         }
         ExecDropSingleTupleTableSlot(slot);
         table_endscan(scan);
@@ -104,18 +113,25 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
         table_close(keys, AccessShareLock);
     });
     keys_out.all_keys = all_keys;
-    ListCell* cell;
-    foreach (cell, found) {
-        auto* material = static_cast<struct varlena*>(lfirst(cell));
+    auto text_or_none = [](void* text) {
+        return text == nullptr ? std::nullopt : std::optional<std::string>(static_cast<char*>(text));
+    };
+    for (int i = 0; i + 2 < list_length(found); i += 3) {
+        auto* material = static_cast<struct varlena*>(list_nth(found, i));
         keys_out.material.emplace_back(VARDATA_ANY(material), VARSIZE_ANY_EXHDR(material));
         // Not left in freed memory for the rest of the transaction.
         explicit_bzero(VARDATA_ANY(material), VARSIZE_ANY_EXHDR(material));
         pfree(material);
+        keys_out.expectations.push_back(
+            {text_or_none(list_nth(found, i + 1)), text_or_none(list_nth(found, i + 2))});
     }
     list_free(found);
 }
 
-bool signed_by_a_key(core::SigningAlgorithm algorithm, const core::TokenSegments& segments) {
+// What the key that signed the token expects of its claims, or nullopt when
+// no key of the algorithm signed it.
+std::optional<core::ClaimExpectations> signing_key_of(core::SigningAlgorithm algorithm,
+                                                      const core::TokenSegments& segments) {
     SigningKeys keys;
     read_signing_keys(algorithm, keys);
     if (keys.all_keys == 0) {
@@ -128,23 +144,24 @@ bool signed_by_a_key(core::SigningAlgorithm algorithm, const core::TokenSegments
                         "public_key) VALUES ('…', 'RS256', '-----BEGIN PUBLIC KEY-----…').");
     }
     if (algorithm != core::SigningAlgorithm::hs256) {
-        for (const auto& pem : keys.material) {
-            if (core::verify_public_key_signature(algorithm, pem, segments.signing_input,
-                                                  segments.signature)) {
-                return true;
+        for (std::size_t i = 0; i < keys.material.size(); ++i) {
+            if (core::verify_public_key_signature(algorithm, keys.material[i],
+                                                  segments.signing_input, segments.signature)) {
+                return keys.expectations[i];
             }
         }
-        return false;
+        return std::nullopt;
     }
-    if (segments.signature.size() != std::tuple_size_v<pg::Sha256Digest>) return false;
-    bool matched = false;
+    if (segments.signature.size() != std::tuple_size_v<pg::Sha256Digest>) return std::nullopt;
+    std::optional<std::size_t> matched;
     // Every secret is tried, matched or not: the time taken does not say which.
-    for (const auto& secret : keys.material) {
-        pg::Sha256Digest digest = pg::hmac_sha256(secret, segments.signing_input);
+    for (std::size_t i = 0; i < keys.material.size(); ++i) {
+        pg::Sha256Digest digest = pg::hmac_sha256(keys.material[i], segments.signing_input);
         std::string_view expected(reinterpret_cast<const char*>(digest.data()), digest.size());
-        matched |= core::equal_in_constant_time(expected, segments.signature);
+        if (core::equal_in_constant_time(expected, segments.signature) && !matched) matched = i;
     }
-    return matched;
+    if (!matched) return std::nullopt;
+    return keys.expectations[*matched];
 }
 
 core::ContextTokenClaims claims_of(const std::string& json, const char* part) {
@@ -164,6 +181,8 @@ core::ContextTokenClaims claims_of(const std::string& json, const char* part) {
     take("sub", claims.sub);
     take("exp", claims.exp);
     take("nbf", claims.nbf);
+    take("iss", claims.iss);
+    take("aud", claims.aud);
     return claims;
 }
 
@@ -211,15 +230,16 @@ core::Uuid verified_user(Datum token_text) {
                      "Have the token's issuer sign with one of them, and a key of it in "
                      "tenancy.context_signing_keys.");
     }
-    if (!signed_by_a_key(*algorithm, *segments)) {
+    auto expected = signing_key_of(*algorithm, *segments);
+    if (!expected) {
         refuse_token("the context token's signature does not match a context signing key",
                      "No key in tenancy.context_signing_keys of the algorithm its header "
                      "names signed it, or it was changed since.",
                      "Check that tenancy.context_signing_keys holds the identity provider's "
                      "current key.");
     }
-    core::ClaimsCheck check =
-        core::check_context_claims(claims_of(segments->payload_json, "payload"), seconds_since_1970());
+    core::ClaimsCheck check = core::check_context_claims(
+        claims_of(segments->payload_json, "payload"), seconds_since_1970(), *expected);
     switch (check.verdict) {
         case core::TokenVerdict::valid:
             return check.user_id;
@@ -240,6 +260,17 @@ core::Uuid verified_user(Datum token_text) {
                          "It expired at " + as_timestamp(check.expires_at) + ".",
                          "Get a fresh token (the user signs in again, or the token is "
                          "refreshed).");
+        case core::TokenVerdict::wrong_issuer:
+            refuse_token("the context token is not for this database",
+                         "Its \"iss\" claim is not the issuer its key names (\"" +
+                             expected->issuer.value_or("") + "\").",
+                         "Check the issuer of the key in tenancy.context_signing_keys.");
+        case core::TokenVerdict::wrong_audience:
+            refuse_token("the context token is not for this database",
+                         "Its \"aud\" claim does not name the audience its key names (\"" +
+                             expected->audience.value_or("") + "\").",
+                         "Have the client ask its identity provider for a token of that "
+                         "audience.");
         case core::TokenVerdict::not_yet_valid:
             refuse_token("the context token is not valid yet",
                          "It is valid from " + as_timestamp(check.not_before) + ".",

@@ -123,7 +123,21 @@ std::optional<SigningAlgorithm> header_algorithm(const ContextTokenClaims& heade
     return parse_signing_algorithm(header.alg->text);
 }
 
-ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now) {
+namespace {
+
+bool names_audience(const JsonClaim& aud, const std::string& audience) {
+    if (aud.kind == JsonClaim::Kind::string) return aud.text == audience;
+    if (aud.kind != JsonClaim::Kind::array) return false;
+    for (const auto& element : aud.elements) {
+        if (element == audience) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now,
+                                 const ClaimExpectations& expected) {
     ClaimsCheck check;
     auto time_of = [](const std::optional<JsonClaim>& claim) -> std::optional<double> {
         if (!claim || claim->kind != JsonClaim::Kind::number) return std::nullopt;
@@ -139,6 +153,17 @@ ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now) 
         return check;
     }
     check.user_id = *user_id;
+    // A token the key's issuer made for another application (an identity
+    // provider signs for all of them with one key) is not one for this.
+    if (expected.issuer && !(payload.iss && payload.iss->kind == JsonClaim::Kind::string &&
+                             payload.iss->text == *expected.issuer)) {
+        check.verdict = TokenVerdict::wrong_issuer;
+        return check;
+    }
+    if (expected.audience && !(payload.aud && names_audience(*payload.aud, *expected.audience))) {
+        check.verdict = TokenVerdict::wrong_audience;
+        return check;
+    }
     if (!payload.exp) {
         check.verdict = TokenVerdict::no_expiry;
         return check;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/token_signature.hpp"
 #include "core/uuid.hpp"
@@ -60,9 +61,12 @@ bool equal_in_constant_time(std::string_view a, std::string_view b);
 
 // A top-level member of a token's JSON object, as the JSON parser found it.
 struct JsonClaim {
-    enum class Kind { string, number, other };
+    enum class Kind { string, number, array, other };
     Kind kind = Kind::other;
     std::string text;  // the string's value (unescaped), or the number as written
+    // An array's string elements, in order; strings_only: it has no other.
+    std::vector<std::string> elements;
+    bool strings_only = true;
 };
 
 // The claims pg_tenancy reads; the others are ignored.
@@ -72,6 +76,15 @@ struct ContextTokenClaims {
     std::optional<JsonClaim> sub;  // payload: the user id
     std::optional<JsonClaim> exp;  // payload: expiry, seconds since 1970 (required)
     std::optional<JsonClaim> nbf;  // payload: not before (optional)
+    std::optional<JsonClaim> iss;  // payload: issuer
+    std::optional<JsonClaim> aud;  // payload: audience, a string or an array of them
+};
+
+// What a key asks of the tokens it verifies, beyond its signature: the
+// issuer ("iss") and an audience ("aud", one of them when it is an array).
+struct ClaimExpectations {
+    std::optional<std::string> issuer;
+    std::optional<std::string> audience;
 };
 
 enum class TokenVerdict {
@@ -81,6 +94,8 @@ enum class TokenVerdict {
     bad_time,       // exp or nbf not a finite JSON number
     expired,        // now >= exp
     not_yet_valid,  // now < nbf
+    wrong_issuer,   // iss is not the key's issuer
+    wrong_audience, // aud does not name the key's audience
 };
 
 struct ClaimsCheck {
@@ -96,8 +111,10 @@ struct ClaimsCheck {
 // understood here); nullopt otherwise.
 std::optional<SigningAlgorithm> header_algorithm(const ContextTokenClaims& header);
 
-// Judges the payload's claims at `now` (seconds since 1970, UTC).
-ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now);
+// Judges the payload's claims at `now` (seconds since 1970, UTC), against
+// what the key that verified it expects.
+ClaimsCheck check_context_claims(const ContextTokenClaims& payload, double now,
+                                 const ClaimExpectations& expected = {});
 
 // A JSON number's value if it is finite; nullopt otherwise.
 std::optional<double> parse_json_number(std::string_view text);

@@ -14,6 +14,9 @@ struct JsonMember {
     char* name;
     JsonTokenType type;  // JSON_TOKEN_INVALID for a nested object or array
     char* text;
+    bool is_array;       // its value is an array: elements, then
+    List* elements;      // its string elements (char*)
+    bool other_elements; // and whether it has elements of other kinds
 };
 
 struct ParseState {
@@ -22,8 +25,16 @@ struct ParseState {
     List* members;       // of JsonMember*
 };
 
+// An object or array as an element of a member's array: not a string.
+void note_nested_element(ParseState* parse) {
+    if (parse->depth != 2 || parse->members == NIL) return;
+    auto* member = static_cast<JsonMember*>(llast(parse->members));
+    if (member->is_array) member->other_elements = true;
+}
+
 void on_object_start(void* state) {
     auto* parse = static_cast<ParseState*>(state);
+    note_nested_element(parse);
     ++parse->depth;
 }
 
@@ -32,6 +43,11 @@ void on_object_end(void* state) { --static_cast<ParseState*>(state)->depth; }
 void on_array_start(void* state) {
     auto* parse = static_cast<ParseState*>(state);
     if (parse->depth == 0) parse->not_an_object = true;
+    // A member's own value is an array: its elements come at depth 2.
+    if (parse->depth == 1 && parse->members != NIL) {
+        static_cast<JsonMember*>(llast(parse->members))->is_array = true;
+    }
+    note_nested_element(parse);
     ++parse->depth;
 }
 
@@ -52,15 +68,26 @@ void on_scalar(void* state, char* token, JsonTokenType type) {
         parse->not_an_object = true;
         return;
     }
-    // A member's own value: the scalar right after its name, at depth 1.
-    if (parse->depth != 1 || parse->members == NIL) return;
+    if (parse->members == NIL) return;
     auto* member = static_cast<JsonMember*>(llast(parse->members));
+    // An element of a member's array (not of an array or object in it).
+    if (parse->depth == 2 && member->is_array) {
+        if (type == JSON_TOKEN_STRING) {
+            member->elements = lappend(member->elements, token);
+        } else {
+            member->other_elements = true;
+        }
+        return;
+    }
+    // A member's own value: the scalar right after its name, at depth 1.
+    if (parse->depth != 1) return;
     member->type = type;
     member->text = token;
 }
 
-core::JsonClaim::Kind kind_of(JsonTokenType type) {
-    switch (type) {
+core::JsonClaim::Kind kind_of(const JsonMember& member) {
+    if (member.is_array) return core::JsonClaim::Kind::array;
+    switch (member.type) {
         case JSON_TOKEN_STRING: return core::JsonClaim::Kind::string;
         case JSON_TOKEN_NUMBER: return core::JsonClaim::Kind::number;
         default: return core::JsonClaim::Kind::other;
@@ -90,8 +117,16 @@ std::optional<std::map<std::string, core::JsonClaim>> json_object_members(const 
     ListCell* cell;
     foreach (cell, state.members) {
         auto* member = static_cast<JsonMember*>(lfirst(cell));
-        core::JsonClaim claim{kind_of(member->type), member->text != nullptr ? member->text : ""};
-        if (claim.kind == core::JsonClaim::Kind::other) claim.text.clear();
+        core::JsonClaim claim;
+        claim.kind = kind_of(*member);
+        if (claim.kind == core::JsonClaim::Kind::string || claim.kind == core::JsonClaim::Kind::number) {
+            claim.text = member->text;
+        }
+        ListCell* element;
+        foreach (element, member->elements) {
+            claim.elements.emplace_back(static_cast<char*>(lfirst(element)));
+        }
+        claim.strings_only = !member->other_elements;
         if (!members.emplace(member->name, std::move(claim)).second) return std::nullopt;
     }
     return members;

@@ -158,3 +158,28 @@ TEST(ContextToken, RefusesHeadersThatAskForExtensions) {
     header.crit = JsonClaim{JsonClaim::Kind::other, ""};
     EXPECT_FALSE(core::header_algorithm(header));
 }
+
+TEST(ContextToken, HoldsTokensToTheirKeysIssuerAndAudience) {
+    core::ContextTokenClaims claims;
+    claims.sub = text(kUser);
+    claims.exp = number("1000");
+    core::ClaimExpectations expected{std::string("https://idp.example/"), std::string("school-app")};
+    EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::wrong_issuer);
+    claims.iss = text("https://idp.example/");
+    EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::wrong_audience);
+    claims.aud = text("other-app");
+    EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::wrong_audience);
+    claims.aud = text("school-app");
+    EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::valid);
+    JsonClaim audiences{JsonClaim::Kind::array, "", {"other-app", "school-app"}, true};
+    claims.aud = audiences;
+    EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::valid);
+    audiences.elements = {"other-app"};
+    claims.aud = audiences;
+    EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::wrong_audience);
+    claims.iss = text("https://idp.example");  // no trailing slash: another issuer
+    claims.aud = text("school-app");
+    EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::wrong_issuer);
+    // A key that asks for nothing takes any issuer and audience.
+    EXPECT_EQ(core::check_context_claims(claims, 0).verdict, TokenVerdict::valid);
+}

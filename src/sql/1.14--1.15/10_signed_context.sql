@@ -32,6 +32,11 @@ CREATE TABLE tenancy.context_signing_keys (
     algorithm  text        NOT NULL DEFAULT 'HS256',
     secret     bytea,
     public_key text,
+    -- What the key asks of a token's claims beyond its signature (NULL:
+    -- nothing): an identity provider signs every application's tokens with
+    -- one key, and "iss"/"aud" say which application a token is for.
+    issuer     text,
+    audience   text,
     created_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT context_signing_keys_pkey PRIMARY KEY (key_id),
     CONSTRAINT context_signing_keys_key_id_format CHECK (key_id ~ '^[A-Za-z0-9._-]{1,64}$'),
@@ -49,7 +54,9 @@ CREATE TABLE tenancy.context_signing_keys (
     CONSTRAINT context_signing_keys_secret_not_pem
         CHECK (position('\x2d2d2d2d2d424547494e'::bytea IN secret) = 0),
     CONSTRAINT context_signing_keys_public_key
-        CHECK (tenancy.context_public_key_usable(algorithm, public_key))
+        CHECK (tenancy.context_public_key_usable(algorithm, public_key)),
+    CONSTRAINT context_signing_keys_claims_length
+        CHECK (length(issuer) BETWEEN 1 AND 1000 AND length(audience) BETWEEN 1 AND 1000)
 );
 
 ALTER TABLE tenancy.context_signing_keys ENABLE ROW LEVEL SECURITY;
