@@ -368,6 +368,38 @@ SELECT tenancy.set_context_signed(:'org', token_test.mint(
 SELECT tenancy.set_context_signed(:'org', token_test.mint(
     '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":[["school-app"]]}',
     'the school app''s secret, 32 bytes or more'));
+-- An array of audiences holds strings only (RFC 7519).
+SELECT tenancy.set_context_signed(:'org', token_test.mint(
+    '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":["school-app",1]}',
+    'the school app''s secret, 32 bytes or more'));
+-- One row of a key is one grant: the same secret in a second row with
+-- another audience serves that audience too, whatever the rows' order.
+\c - postgres
+INSERT INTO tenancy.context_signing_keys (key_id, secret, issuer, audience)
+    VALUES ('idp-grades-api', convert_to('the school app''s secret, 32 bytes or more', 'UTF8'),
+            'https://idp.example/', 'grades-api');
+UPDATE tenancy.context_signing_keys SET created_at = created_at WHERE key_id = 'idp-school-app';
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', token_test.mint(
+    '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":"grades-api"}',
+    'the school app''s secret, 32 bytes or more'));
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', token_test.mint(
+    '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":"school-app"}',
+    'the school app''s secret, 32 bytes or more'));
+ROLLBACK;
+-- Issuers and audiences are printable ASCII without a backslash (claims
+-- are compared as text; a non-ASCII one would match in one spelling only).
+\c - postgres
+\set VERBOSITY terse
+INSERT INTO tenancy.context_signing_keys (key_id, secret, audience)
+    VALUES ('accented', convert_to(repeat('x', 40), 'UTF8'), 'école');
+INSERT INTO tenancy.context_signing_keys (key_id, secret, audience)
+    VALUES ('backslash', convert_to(repeat('x', 40), 'UTF8'), '\u00e9cole');
+\set VERBOSITY default
+\c - tenancy_test_app
 
 -- tenancy.require_signed_context (superuser only, per role): set_context()
 -- is refused, a token is the only way in.

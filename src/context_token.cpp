@@ -114,7 +114,10 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
     });
     keys_out.all_keys = all_keys;
     auto text_or_none = [](void* text) {
-        return text == nullptr ? std::nullopt : std::optional<std::string>(static_cast<char*>(text));
+        if (text == nullptr) return std::optional<std::string>();
+        std::optional<std::string> copy(static_cast<char*>(text));
+        pfree(text);
+        return copy;
     };
     for (int i = 0; i + 2 < list_length(found); i += 3) {
         auto* material = static_cast<struct varlena*>(list_nth(found, i));
@@ -128,10 +131,14 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
     list_free(found);
 }
 
-// What the key that signed the token expects of its claims, or nullopt when
-// no key of the algorithm signed it.
-std::optional<core::ClaimExpectations> signing_key_of(core::SigningAlgorithm algorithm,
-                                                      const core::TokenSegments& segments) {
+// Offers `accepts` what each key of the algorithm that signed the token
+// expects of its claims, in turn, until it takes one; whether any key signed
+// it. One row of a key is one grant: a token is taken when some key that
+// verifies it also takes its claims, whatever the order of the rows (the same
+// secret in two rows with two audiences serves both).
+template <typename Accepts>
+bool any_signing_key(core::SigningAlgorithm algorithm, const core::TokenSegments& segments,
+                     Accepts&& accepts) {
     SigningKeys keys;
     read_signing_keys(algorithm, keys);
     if (keys.all_keys == 0) {
@@ -143,25 +150,32 @@ std::optional<core::ClaimExpectations> signing_key_of(core::SigningAlgorithm alg
                         "convert_to('the HS256 secret', 'UTF8')), or (key_id, algorithm, "
                         "public_key) VALUES ('…', 'RS256', '-----BEGIN PUBLIC KEY-----…').");
     }
+    bool signed_by_any = false;
     if (algorithm != core::SigningAlgorithm::hs256) {
         for (std::size_t i = 0; i < keys.material.size(); ++i) {
-            if (core::verify_public_key_signature(algorithm, keys.material[i],
-                                                  segments.signing_input, segments.signature)) {
-                return keys.expectations[i];
+            if (!core::verify_public_key_signature(algorithm, keys.material[i],
+                                                   segments.signing_input, segments.signature)) {
+                continue;
             }
+            signed_by_any = true;
+            if (accepts(keys.expectations[i])) break;
         }
-        return std::nullopt;
+        return signed_by_any;
     }
-    if (segments.signature.size() != std::tuple_size_v<pg::Sha256Digest>) return std::nullopt;
-    std::optional<std::size_t> matched;
+    if (segments.signature.size() != std::tuple_size_v<pg::Sha256Digest>) return false;
     // Every secret is tried, matched or not: the time taken does not say which.
+    std::vector<bool> matched(keys.material.size(), false);
     for (std::size_t i = 0; i < keys.material.size(); ++i) {
         pg::Sha256Digest digest = pg::hmac_sha256(keys.material[i], segments.signing_input);
         std::string_view expected(reinterpret_cast<const char*>(digest.data()), digest.size());
-        if (core::equal_in_constant_time(expected, segments.signature) && !matched) matched = i;
+        matched[i] = core::equal_in_constant_time(expected, segments.signature);
     }
-    if (!matched) return std::nullopt;
-    return keys.expectations[*matched];
+    for (std::size_t i = 0; i < keys.material.size(); ++i) {
+        if (!matched[i]) continue;
+        signed_by_any = true;
+        if (accepts(keys.expectations[i])) break;
+    }
+    return signed_by_any;
 }
 
 core::ContextTokenClaims claims_of(const std::string& json, const char* part) {
@@ -230,16 +244,30 @@ core::Uuid verified_user(Datum token_text) {
                      "Have the token's issuer sign with one of them, and a key of it in "
                      "tenancy.context_signing_keys.");
     }
-    auto expected = signing_key_of(*algorithm, *segments);
-    if (!expected) {
+    // The payload is read once a key has verified it; its claims are judged
+    // against each verifying key's expectations until one takes them.
+    double now = seconds_since_1970();
+    std::optional<core::ContextTokenClaims> payload;
+    std::optional<core::ClaimsCheck> verdict;       // the acceptance, or the first refusal
+    core::ClaimExpectations refused_by;
+    bool signed_by_any = any_signing_key(*algorithm, *segments, [&](const core::ClaimExpectations& expected) {
+        if (!payload) payload = claims_of(segments->payload_json, "payload");
+        core::ClaimsCheck check = core::check_context_claims(*payload, now, expected);
+        bool valid = check.verdict == core::TokenVerdict::valid;
+        if (!verdict || valid) {
+            verdict = check;
+            refused_by = expected;
+        }
+        return valid;
+    });
+    if (!signed_by_any) {
         refuse_token("the context token's signature does not match a context signing key",
                      "No key in tenancy.context_signing_keys of the algorithm its header "
                      "names signed it, or it was changed since.",
                      "Check that tenancy.context_signing_keys holds the identity provider's "
                      "current key.");
     }
-    core::ClaimsCheck check = core::check_context_claims(
-        claims_of(segments->payload_json, "payload"), seconds_since_1970(), *expected);
+    const core::ClaimsCheck& check = *verdict;
     switch (check.verdict) {
         case core::TokenVerdict::valid:
             return check.user_id;
@@ -263,12 +291,12 @@ core::Uuid verified_user(Datum token_text) {
         case core::TokenVerdict::wrong_issuer:
             refuse_token("the context token is not for this database",
                          "Its \"iss\" claim is not the issuer its key names (\"" +
-                             expected->issuer.value_or("") + "\").",
+                             refused_by.issuer.value_or("") + "\").",
                          "Check the issuer of the key in tenancy.context_signing_keys.");
         case core::TokenVerdict::wrong_audience:
             refuse_token("the context token is not for this database",
                          "Its \"aud\" claim does not name the audience its key names (\"" +
-                             expected->audience.value_or("") + "\").",
+                             refused_by.audience.value_or("") + "\").",
                          "Have the client ask its identity provider for a token of that "
                          "audience.");
         case core::TokenVerdict::not_yet_valid:

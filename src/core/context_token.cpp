@@ -127,7 +127,8 @@ namespace {
 
 bool names_audience(const JsonClaim& aud, const std::string& audience) {
     if (aud.kind == JsonClaim::Kind::string) return aud.text == audience;
-    if (aud.kind != JsonClaim::Kind::array) return false;
+    // RFC 7519 §4.1.3: an array of strings (one of anything else is refused).
+    if (aud.kind != JsonClaim::Kind::array || !aud.strings_only) return false;
     for (const auto& element : aud.elements) {
         if (element == audience) return true;
     }

@@ -174,6 +174,10 @@ TEST(ContextToken, HoldsTokensToTheirKeysIssuerAndAudience) {
     JsonClaim audiences{JsonClaim::Kind::array, "", {"other-app", "school-app"}, true};
     claims.aud = audiences;
     EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::valid);
+    audiences.strings_only = false;  // ["other-app", "school-app", 1]: not an array of strings
+    claims.aud = audiences;
+    EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::wrong_audience);
+    audiences.strings_only = true;
     audiences.elements = {"other-app"};
     claims.aud = audiences;
     EXPECT_EQ(core::check_context_claims(claims, 0, expected).verdict, TokenVerdict::wrong_audience);

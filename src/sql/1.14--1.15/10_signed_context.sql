@@ -55,8 +55,12 @@ CREATE TABLE tenancy.context_signing_keys (
         CHECK (position('\x2d2d2d2d2d424547494e'::bytea IN secret) = 0),
     CONSTRAINT context_signing_keys_public_key
         CHECK (tenancy.context_public_key_usable(algorithm, public_key)),
-    CONSTRAINT context_signing_keys_claims_length
-        CHECK (length(issuer) BETWEEN 1 AND 1000 AND length(audience) BETWEEN 1 AND 1000)
+    -- Printable ASCII without a backslash, as issuers' URLs and audiences
+    -- are: a token's claims are compared as text, and a non-ASCII one would
+    -- match in one spelling of it and not in another.
+    CONSTRAINT context_signing_keys_claims_format
+        CHECK (issuer ~ '^[\x20-\x5b\x5d-\x7e]+$' AND length(issuer) <= 1000
+               AND audience ~ '^[\x20-\x5b\x5d-\x7e]+$' AND length(audience) <= 1000)
 );
 
 ALTER TABLE tenancy.context_signing_keys ENABLE ROW LEVEL SECURITY;

@@ -21,7 +21,7 @@ BEGIN
     ('context_signing_keys', 'not null', '{key_id,algorithm,created_at}'),
     ('context_signing_keys', 'column', '{key_id,algorithm,secret,public_key,issuer,audience,created_at}'),
     ('context_signing_keys', 'index', '{context_signing_keys_pkey}'),
-    ('context_signing_keys', 'constraint', '{context_signing_keys_pkey,context_signing_keys_key_id_format,context_signing_keys_algorithm,context_signing_keys_material,context_signing_keys_secret_length,context_signing_keys_secret_not_pem,context_signing_keys_public_key,context_signing_keys_claims_length}'),
+    ('context_signing_keys', 'constraint', '{context_signing_keys_pkey,context_signing_keys_key_id_format,context_signing_keys_algorithm,context_signing_keys_material,context_signing_keys_secret_length,context_signing_keys_secret_not_pem,context_signing_keys_public_key,context_signing_keys_claims_format}'),
 $new$ || anchor);
 END
 $patch$;
