@@ -60,6 +60,19 @@ ROLLBACK;
 SELECT tenancy.set_context_signed(:'org', :'owner_token', false);
 SELECT tenancy.current_member_role();
 SELECT tenancy.clear_context();
+-- A session context a token gave ends with the token: from the first
+-- transaction that begins once its "exp" has passed (terse: the detail says
+-- when).
+SELECT token_test.mint(format('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":%s}',
+                              ceil(extract(epoch FROM clock_timestamp())) + 4),
+                       :'secret') AS short_token \gset
+SELECT tenancy.set_context_signed(:'org', :'short_token', false);
+SELECT tenancy.current_member_role() AS before_expiry;
+SELECT pg_sleep(5);
+\set VERBOSITY terse
+SELECT tenancy.current_member_role() AS after_expiry;
+\set VERBOSITY default
+SELECT tenancy.current_member_role() AS still_none;
 -- The keys are not the application's to read or change.
 SELECT count(*) FROM tenancy.context_signing_keys;
 INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('mine', convert_to(:'secret', 'UTF8'));

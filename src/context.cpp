@@ -304,6 +304,12 @@ void require_context_before_tenant_access(QueryDesc* query) {
     }
 }
 
+// When the transaction began, in seconds since 1970.
+std::int64_t transaction_start_seconds() {
+    return GetCurrentTransactionStartTimestamp() / USECS_PER_SEC +
+           (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
 // A context set for the session (set_context(…, false)) outlives the
 // transaction whose set_context() read the membership. Until the 1.14
 // library a member removed, deactivated or given another role since kept
@@ -326,6 +332,22 @@ void align_with_membership() {
     // and rewriting it for the session would turn a local one into one that
     // outlives COMMIT.
     if (pg::setting_set_in_transaction(kContextSetting)) {
+        g_aligned = true;
+        g_aligned_in = MyProc->lxid;
+        return;
+    }
+    // A context a token gave (set_context_signed(…, false)) ends with the
+    // token: from the first transaction that begins at or after its expiry.
+    if (context.expires_at && transaction_start_seconds() >= *context.expires_at) {
+        pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
+        std::string detail = "The token that set it expired at " +
+                             std::to_string(*context.expires_at) + " seconds after 1970.";
+        pg::call([&] {
+            ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                              errmsg("the session's tenant context has ended"),
+                              errdetail("%s", detail.c_str()),
+                              errhint("Set the context again with a fresh token.")));
+        });
         g_aligned = true;
         g_aligned_in = MyProc->lxid;
         return;
@@ -543,7 +565,8 @@ void install_context_hooks() {
     RegisterXactCallback(on_transaction_event, nullptr);
 }
 
-core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local) {
+core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local,
+                                    std::optional<std::int64_t> expires_at) {
     auto role = lookup_membership(org_id, user_id);
     if (!role) {
         // One answer for unknown org, unknown user, deactivated member and
@@ -553,7 +576,8 @@ core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local) 
                             " is not an active member of organization " +
                             pg::uuid_from_datum(org_id).to_string());
     }
-    core::TenantContext context{pg::uuid_from_datum(org_id), pg::uuid_from_datum(user_id), *role};
+    core::TenantContext context{pg::uuid_from_datum(org_id), pg::uuid_from_datum(user_id), *role,
+                                expires_at};
     // A change of role counts (1.11): the same member again, whose role was
     // changed meanwhile, would have an open query read the rest of its rows
     // under the new role, and the query itself fails once it runs on.

@@ -14,6 +14,7 @@
 // set_context reads tenancy.members. A setting would not do: before the
 // library loads in a session, a setting from postgresql.conf is a plain
 // placeholder that any login can SHOW.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -221,9 +222,15 @@ std::string as_timestamp(double seconds) {
     return text;
 }
 
+// The user a token proves, and until when (its "exp", whole seconds).
+struct ProvenUser {
+    core::Uuid user_id;
+    std::int64_t expires_at;
+};
+
 // The user a token (a text datum) proves, or an error (28000) saying why
 // it proves none.
-core::Uuid verified_user(Datum token_text) {
+ProvenUser verified_user(Datum token_text) {
     // Measured before it is detoasted and copied: a token of megabytes is
     // refused without either.
     if (pg::call([&] { return toast_raw_datum_size(token_text); }) - VARHDRSZ >
@@ -269,8 +276,15 @@ core::Uuid verified_user(Datum token_text) {
     }
     const core::ClaimsCheck& check = *verdict;
     switch (check.verdict) {
-        case core::TokenVerdict::valid:
-            return check.user_id;
+        case core::TokenVerdict::valid: {
+            // Rounded down (an end a fraction of a second early), and kept
+            // within int64 for an "exp" of the far future.
+            constexpr double kFarFuture = 9.0e15;
+            std::int64_t expires_at = check.expires_at >= kFarFuture
+                                          ? static_cast<std::int64_t>(kFarFuture)
+                                          : static_cast<std::int64_t>(std::floor(check.expires_at));
+            return {check.user_id, expires_at};
+        }
         case core::TokenVerdict::bad_subject:
             refuse_token("the context token names no user",
                          "Its \"sub\" claim is missing or not a user id (a UUID in a string).",
@@ -318,10 +332,11 @@ TENANCY_SQL_FUNCTION(tenancy_set_context_signed) {
     Datum org_id = required_arg(fcinfo, 0, "org_id");
     Datum token = required_arg(fcinfo, 1, "token");
     bool is_local = DatumGetBool(required_arg(fcinfo, 2, "is_local"));
-    Datum user_id = pg::uuid_to_datum(verified_user(token));
+    ProvenUser proven = verified_user(token);
+    Datum user_id = pg::uuid_to_datum(proven.user_id);
     // No C++ object lives in this frame from here on (set_member_context
     // may warn).
-    return role_to_datum(fcinfo, set_member_context(org_id, user_id, is_local));
+    return role_to_datum(fcinfo, set_member_context(org_id, user_id, is_local, proven.expires_at));
 }
 
 // tenancy.context_public_key_usable(algorithm text, public_key text) -> true,

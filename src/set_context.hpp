@@ -11,8 +11,10 @@ namespace tenancy {
 // Sets the context of org_id/user_id (datums of uuid) for the transaction or
 // the session after checking in tenancy.members that the user is an active
 // member (42501 otherwise), as tenancy.set_context() does; returns the role.
-// The caller has proven the user (or trusts the login to have).
-core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local);
+// The caller has proven the user (or trusts the login to have); a token's
+// expiry (seconds since 1970) ends a session context from then on.
+core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local,
+                                    std::optional<std::int64_t> expires_at = std::nullopt);
 
 // Argument index of an SQL function, refused with 22004 when NULL.
 Datum required_arg(FunctionCallInfo fcinfo, int index, const char* name);

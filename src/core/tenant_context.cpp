@@ -1,6 +1,7 @@
 #include "core/tenant_context.hpp"
 
 #include <array>
+#include <charconv>
 
 namespace tenancy::core {
 namespace {
@@ -29,6 +30,10 @@ std::string encode_context(const TenantContext& context) {
     out += context.user_id.to_string();
     out.push_back(kSeparator);
     out += to_string(context.role);
+    if (context.expires_at) {
+        out.push_back(kSeparator);
+        out += std::to_string(*context.expires_at);
+    }
     return out;
 }
 
@@ -49,12 +54,26 @@ DecodedContext decode_context(std::string_view text) {
     std::string_view user_text = text.substr(first + 1, second - first - 1);
     auto org = Uuid::parse(org_text);
     auto user = Uuid::parse(user_text);
-    auto role = parse_member_role(text.substr(second + 1));
+    std::size_t third = text.find(kSeparator, second + 1);
+    auto role = parse_member_role(text.substr(second + 1, third == std::string_view::npos
+                                                              ? std::string_view::npos
+                                                              : third - second - 1));
     if (!org || !user || !role) return result;
     if (org->to_string() != org_text || user->to_string() != user_text) return result;
+    std::optional<std::int64_t> expires_at;
+    if (third != std::string_view::npos) {
+        std::string_view digits = text.substr(third + 1);
+        std::int64_t value = 0;
+        auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        if (error != std::errc() || end != digits.data() + digits.size() || value < 0 ||
+            std::to_string(value) != digits) {
+            return result;
+        }
+        expires_at = value;
+    }
 
     result.valid = true;
-    result.value = TenantContext{*org, *user, *role};
+    result.value = TenantContext{*org, *user, *role, expires_at};
     return result;
 }
 

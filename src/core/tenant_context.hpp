@@ -4,6 +4,7 @@
 // file owns that text format. Pure C++17.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,13 +24,20 @@ struct TenantContext {
     Uuid org_id;
     Uuid user_id;
     MemberRole role = MemberRole::student;
+    // Seconds since 1970 from which a context a token gave (its "exp",
+    // rounded down) is over; nullopt for one set_context gave.
+    std::optional<std::int64_t> expires_at;
 
+    // The same member in the same role: what the rows read depend on (the
+    // expiry is not compared).
     friend bool operator==(const TenantContext& a, const TenantContext& b) {
         return a.org_id == b.org_id && a.user_id == b.user_id && a.role == b.role;
     }
 };
 
-// Setting text: "<org uuid>/<user uuid>/<role>", or "" for no context.
+// Setting text: "<org uuid>/<user uuid>/<role>" and, for a context a token
+// gave, "/<expires_at>" (decimal, no sign, no leading zero); or "" for no
+// context.
 std::string encode_context(const TenantContext& context);
 
 // What a setting's text holds: no context (""), a context, or garbage.

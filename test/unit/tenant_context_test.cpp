@@ -54,8 +54,28 @@ TEST(TenantContext, RejectsAnythingButTheCanonicalForm) {
         "{11111111-1111-1111-1111-111111111111}/22222222-2222-2222-2222-222222222222/owner",
         "AAAAAAAA-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner",
         "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner/x",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner/",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner/-1",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner/+5",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner/05",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner/5/6",
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/owner/99999999999999999999",
         "//",
         " ",
     };
     for (const char* text : bad) EXPECT_FALSE(decode_context(text).valid) << text;
+}
+
+TEST(TenantContext, CarriesATokensExpiry) {
+    TenantContext context = sample(MemberRole::student);
+    context.expires_at = 4102444800;
+    std::string text = encode_context(context);
+    EXPECT_EQ(text, "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/"
+                    "student/4102444800");
+    DecodedContext decoded = decode_context(text);
+    ASSERT_TRUE(decoded.valid && decoded.value);
+    EXPECT_EQ(decoded.value->expires_at, 4102444800);
+    EXPECT_EQ(*decoded.value, sample(MemberRole::student)) << "the same member in the same role";
+    context.expires_at = 0;
+    EXPECT_EQ(decode_context(encode_context(context)).value->expires_at, 0);
 }
