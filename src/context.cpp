@@ -304,9 +304,13 @@ void require_context_before_tenant_access(QueryDesc* query) {
     }
 }
 
-// When the transaction began, in seconds since 1970.
-std::int64_t transaction_start_seconds() {
-    return GetCurrentTransactionStartTimestamp() / USECS_PER_SEC +
+// Now, by the clock, in seconds since 1970. Not the transaction's start
+// time: PostgreSQL dates every transaction of one query string (and a
+// transaction from its BEGIN) back to when the string arrived, so a string
+// that sleeps past a token's expiry and COMMITs would run its next
+// transaction under the expired context.
+std::int64_t seconds_since_1970_now() {
+    return GetCurrentTimestamp() / USECS_PER_SEC +
            (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 }
 
@@ -337,16 +341,19 @@ void align_with_membership() {
         return;
     }
     // A context a token gave (set_context_signed(…, false)) ends with the
-    // token: from the first transaction that begins at or after its expiry.
-    if (context.expires_at && transaction_start_seconds() >= *context.expires_at) {
+    // token: in the first transaction whose first query (or getter call)
+    // comes at or after its expiry.
+    if (context.expires_at && seconds_since_1970_now() >= *context.expires_at) {
         pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
-        std::string detail = "The token that set it expired at " +
-                             std::to_string(*context.expires_at) + " seconds after 1970.";
+        std::int64_t expired_at = *context.expires_at;
         pg::call([&] {
-            ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                              errmsg("the session's tenant context has ended"),
-                              errdetail("%s", detail.c_str()),
-                              errhint("Set the context again with a fresh token.")));
+            ereport(WARNING,
+                    (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                     errmsg("the session's tenant context has ended"),
+                     errdetail("It expired at %s (its token's \"exp\").",
+                               timestamptz_to_str(time_t_to_timestamptz(
+                                   static_cast<pg_time_t>(expired_at)))),
+                     errhint("Set the context again with a fresh token.")));
         });
         g_aligned = true;
         g_aligned_in = MyProc->lxid;
