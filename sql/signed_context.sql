@@ -136,12 +136,12 @@ SELECT tenancy.current_user_id() IS NULL AS no_context;
 INSERT INTO tenancy.context_signing_keys (key_id, secret)
     VALUES ('idp-2027', convert_to('the next secret, also 32 bytes or more', 'UTF8'));
 DELETE FROM tenancy.context_signing_keys WHERE key_id = 'idp-2026';
+SELECT token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800}',
+                       'the next secret, also 32 bytes or more') AS next_student_token \gset
 \c - tenancy_test_app
 SELECT tenancy.set_context_signed(:'org', :'student_token');
 BEGIN;
-SELECT tenancy.set_context_signed(:'org',
-    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800}',
-                    'the next secret, also 32 bytes or more'));
+SELECT tenancy.set_context_signed(:'org', :'next_student_token');
 ROLLBACK;
 
 -- RS256 and ES256 (identity providers that sign with a private key: Auth0,
@@ -355,53 +355,54 @@ ROLLBACK;
 SELECT tenancy.set_context_signed(:'org',
     left('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', -2) || CASE WHEN right('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', 2) = 'AA' THEN 'AQ' ELSE 'AA' END);
 
+\set app_secret 'the school app''s secret, 32 bytes or more'
 -- A key may ask for an issuer and an audience ("iss", "aud"): an identity
 -- provider signs every application's tokens with one key.
 \c - postgres
 INSERT INTO tenancy.context_signing_keys (key_id, secret, issuer, audience)
-    VALUES ('idp-school-app', convert_to('the school app''s secret, 32 bytes or more', 'UTF8'),
+    VALUES ('idp-school-app', convert_to(:'app_secret', 'UTF8'),
             'https://idp.example/', 'school-app');
 \c - tenancy_test_app
 BEGIN;
 SELECT tenancy.set_context_signed(:'org', token_test.mint(
     '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":"school-app"}',
-    'the school app''s secret, 32 bytes or more'));
+    :'app_secret'));
 ROLLBACK;
 BEGIN;
 SELECT tenancy.set_context_signed(:'org', token_test.mint(
     '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":["grades-api","school-app"]}',
-    'the school app''s secret, 32 bytes or more'));
+    :'app_secret'));
 ROLLBACK;
 SELECT tenancy.set_context_signed(:'org', token_test.mint(
     '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":"grades-api"}',
-    'the school app''s secret, 32 bytes or more'));
+    :'app_secret'));
 SELECT tenancy.set_context_signed(:'org', token_test.mint(
     '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"aud":"school-app"}',
-    'the school app''s secret, 32 bytes or more'));
+    :'app_secret'));
 SELECT tenancy.set_context_signed(:'org', token_test.mint(
     '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":[["school-app"]]}',
-    'the school app''s secret, 32 bytes or more'));
+    :'app_secret'));
 -- An array of audiences holds strings only (RFC 7519).
 SELECT tenancy.set_context_signed(:'org', token_test.mint(
     '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":["school-app",1]}',
-    'the school app''s secret, 32 bytes or more'));
+    :'app_secret'));
 -- One row of a key is one grant: the same secret in a second row with
 -- another audience serves that audience too, whatever the rows' order.
 \c - postgres
 INSERT INTO tenancy.context_signing_keys (key_id, secret, issuer, audience)
-    VALUES ('idp-grades-api', convert_to('the school app''s secret, 32 bytes or more', 'UTF8'),
+    VALUES ('idp-grades-api', convert_to(:'app_secret', 'UTF8'),
             'https://idp.example/', 'grades-api');
 UPDATE tenancy.context_signing_keys SET created_at = created_at WHERE key_id = 'idp-school-app';
 \c - tenancy_test_app
 BEGIN;
 SELECT tenancy.set_context_signed(:'org', token_test.mint(
     '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":"grades-api"}',
-    'the school app''s secret, 32 bytes or more'));
+    :'app_secret'));
 ROLLBACK;
 BEGIN;
 SELECT tenancy.set_context_signed(:'org', token_test.mint(
     '{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800,"iss":"https://idp.example/","aud":"school-app"}',
-    'the school app''s secret, 32 bytes or more'));
+    :'app_secret'));
 ROLLBACK;
 -- Issuers and audiences are printable ASCII without a backslash (claims
 -- are compared as text; a non-ASCII one would match in one spelling only).
@@ -427,9 +428,7 @@ SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000c0',
                            '00000000-0000-4000-b000-0000000000c1');
 ROLLBACK;
 BEGIN;
-SELECT tenancy.set_context_signed(:'org',
-    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800}',
-                    'the next secret, also 32 bytes or more'));
+SELECT tenancy.set_context_signed(:'org', :'next_student_token');
 ROLLBACK;
 \c - postgres
 -- check() (finding 22): a login that must prove its users while no key is

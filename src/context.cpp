@@ -304,16 +304,6 @@ void require_context_before_tenant_access(QueryDesc* query) {
     }
 }
 
-// Now, by the clock, in seconds since 1970. Not the transaction's start
-// time: PostgreSQL dates every transaction of one query string (and a
-// transaction from its BEGIN) back to when the string arrived, so a string
-// that sleeps past a token's expiry and COMMITs would run its next
-// transaction under the expired context.
-std::int64_t seconds_since_1970_now() {
-    return GetCurrentTimestamp() / USECS_PER_SEC +
-           (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-}
-
 // A context set for the session (set_context(…, false)) outlives the
 // transaction whose set_context() read the membership. Until the 1.14
 // library a member removed, deactivated or given another role since kept
@@ -343,7 +333,11 @@ void align_with_membership() {
     // A context a token gave (set_context_signed(…, false)) ends with the
     // token: in the first transaction whose first query (or getter call)
     // comes at or after its expiry.
-    if (context.expires_at && seconds_since_1970_now() >= *context.expires_at) {
+    // By the clock, not the transaction's start time: PostgreSQL dates every
+    // transaction of one query string (and a transaction from its BEGIN) back
+    // to when the string arrived, so a string that sleeps past the expiry and
+    // COMMITs would run its next transaction under the expired context.
+    if (context.expires_at && timestamptz_to_time_t(GetCurrentTimestamp()) >= *context.expires_at) {
         pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
         std::int64_t expired_at = *context.expires_at;
         pg::call([&] {

@@ -4,9 +4,9 @@
 // tenancy.set_context() trusts the application's login: whatever runs SQL as
 // it can take the context of any member whose two ids it knows (an SQL
 // injection included). A token signed with a key the database holds, and the
-// application's SQL cannot read, proves which user the request is for: the
-// identity provider's JWT (HS256) passed through as it came, or one the
-// backend mints for the request. With tenancy.require_signed_context on for
+// application's SQL cannot change, proves which user the request is for:
+// the identity provider's JWT (HS256, RS256 or ES256) passed through as it
+// came, or one the backend mints for the request. With tenancy.require_signed_context on for
 // the login, set_context() is refused and this is the only way in.
 //
 // The keys are rows of tenancy.context_signing_keys (superusers only: no
@@ -66,10 +66,18 @@ int key_column(TupleDesc desc, const char* name, Oid type) {
     return attnum;
 }
 
+// One row of the keys that serves the algorithm wanted, copied out of the
+// scan (C flow: palloc'd); issuer and audience NULL when the key asks for none.
+struct KeyRow {
+    struct varlena* material;
+    char* issuer;
+    char* audience;
+};
+
 void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) {
-    const char* wanted = core::to_string(algorithm);
+    std::string_view wanted = core::to_string(algorithm);
     bool secret_wanted = algorithm == core::SigningAlgorithm::hs256;
-    List* found = NIL;
+    List* rows = NIL;  // of KeyRow*
     int64 all_keys = 0;
     pg::call([&] {
         Oid schema = get_namespace_oid("tenancy", false);
@@ -86,27 +94,27 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
                                             : key_column(desc, "public_key", TEXTOID);
         int issuer_attnum = key_column(desc, "issuer", TEXTOID);
         int audience_attnum = key_column(desc, "audience", TEXTOID);
+        auto text_or_null = [](TupleTableSlot* slot, int attnum) -> char* {
+            bool is_null = true;
+            Datum value = slot_getattr(slot, attnum, &is_null);
+            return is_null ? nullptr : TextDatumGetCString(value);
+        };
         Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
         TableScanDesc scan = table_beginscan(keys, snapshot, 0, nullptr);
         TupleTableSlot* slot = table_slot_create(keys, nullptr);
         while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
             ++all_keys;
-            bool is_null = true;
-            Datum key_algorithm = slot_getattr(slot, algorithm_attnum, &is_null);
-            if (is_null) continue;
-            char* name = TextDatumGetCString(key_algorithm);
-            bool serves = strcmp(name, wanted) == 0;
-            pfree(name);
-            Datum material = slot_getattr(slot, material_attnum, &is_null);
-            if (!serves || is_null) continue;
-            // Three items a key: its material, its issuer and its audience
-            // (NULL when the key asks for none).
-            found = lappend(found, pg_detoast_datum_copy(
-                                       reinterpret_cast<struct varlena*>(DatumGetPointer(material))));
-            for (int attnum : {issuer_attnum, audience_attnum}) {
-                Datum claim = slot_getattr(slot, attnum, &is_null);
-                found = lappend(found, is_null ? nullptr : TextDatumGetCString(claim));
-            }
+            bool algorithm_null = true, material_null = true;
+            Datum key_algorithm = slot_getattr(slot, algorithm_attnum, &algorithm_null);
+            Datum material = slot_getattr(slot, material_attnum, &material_null);
+            if (algorithm_null || material_null) continue;
+            text* name = DatumGetTextPP(key_algorithm);  // short: no copy
+            if (std::string_view(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) != wanted) continue;
+            auto* row = static_cast<KeyRow*>(palloc(sizeof(KeyRow)));
+            row->material = pg_detoast_datum_copy(reinterpret_cast<struct varlena*>(DatumGetPointer(material)));
+            row->issuer = text_or_null(slot, issuer_attnum);
+            row->audience = text_or_null(slot, audience_attnum);
+            rows = lappend(rows, row);
         }
         ExecDropSingleTupleTableSlot(slot);
         table_endscan(scan);
@@ -114,22 +122,23 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
         table_close(keys, AccessShareLock);
     });
     keys_out.all_keys = all_keys;
-    auto text_or_none = [](void* text) {
+    auto taken = [](char* text) {
         if (text == nullptr) return std::optional<std::string>();
-        std::optional<std::string> copy(static_cast<char*>(text));
+        std::optional<std::string> copy(text);
         pfree(text);
         return copy;
     };
-    for (int i = 0; i + 2 < list_length(found); i += 3) {
-        auto* material = static_cast<struct varlena*>(list_nth(found, i));
-        keys_out.material.emplace_back(VARDATA_ANY(material), VARSIZE_ANY_EXHDR(material));
+    ListCell* cell;
+    foreach (cell, rows) {
+        auto* row = static_cast<KeyRow*>(lfirst(cell));
+        keys_out.material.emplace_back(VARDATA_ANY(row->material), VARSIZE_ANY_EXHDR(row->material));
         // Not left in freed memory for the rest of the transaction.
-        explicit_bzero(VARDATA_ANY(material), VARSIZE_ANY_EXHDR(material));
-        pfree(material);
-        keys_out.expectations.push_back(
-            {text_or_none(list_nth(found, i + 1)), text_or_none(list_nth(found, i + 2))});
+        explicit_bzero(VARDATA_ANY(row->material), VARSIZE_ANY_EXHDR(row->material));
+        pfree(row->material);
+        keys_out.expectations.push_back({taken(row->issuer), taken(row->audience)});
+        pfree(row);
     }
-    list_free(found);
+    list_free(rows);
 }
 
 // Offers `accepts` what each key of the algorithm that signed the token
@@ -151,28 +160,25 @@ bool any_signing_key(core::SigningAlgorithm algorithm, const core::TokenSegments
                         "convert_to('the HS256 secret', 'UTF8')), or (key_id, algorithm, "
                         "public_key) VALUES ('…', 'RS256', '-----BEGIN PUBLIC KEY-----…').");
     }
-    bool signed_by_any = false;
-    if (algorithm != core::SigningAlgorithm::hs256) {
+    bool hmac = algorithm == core::SigningAlgorithm::hs256;
+    // HS256: every secret is tried, matched or not, before any is used: the
+    // time taken does not say which matched. A public key is tried only when
+    // reached (a verification costs tens of microseconds).
+    std::vector<bool> hmac_matched(keys.material.size(), false);
+    if (hmac && segments.signature.size() == std::tuple_size_v<pg::Sha256Digest>) {
         for (std::size_t i = 0; i < keys.material.size(); ++i) {
-            if (!core::verify_public_key_signature(algorithm, keys.material[i],
-                                                   segments.signing_input, segments.signature)) {
-                continue;
-            }
-            signed_by_any = true;
-            if (accepts(keys.expectations[i])) break;
+            pg::Sha256Digest digest = pg::hmac_sha256(keys.material[i], segments.signing_input);
+            std::string_view expected(reinterpret_cast<const char*>(digest.data()), digest.size());
+            hmac_matched[i] = core::equal_in_constant_time(expected, segments.signature);
         }
-        return signed_by_any;
     }
-    if (segments.signature.size() != std::tuple_size_v<pg::Sha256Digest>) return false;
-    // Every secret is tried, matched or not: the time taken does not say which.
-    std::vector<bool> matched(keys.material.size(), false);
+    bool signed_by_any = false;
     for (std::size_t i = 0; i < keys.material.size(); ++i) {
-        pg::Sha256Digest digest = pg::hmac_sha256(keys.material[i], segments.signing_input);
-        std::string_view expected(reinterpret_cast<const char*>(digest.data()), digest.size());
-        matched[i] = core::equal_in_constant_time(expected, segments.signature);
-    }
-    for (std::size_t i = 0; i < keys.material.size(); ++i) {
-        if (!matched[i]) continue;
+        bool verifies = hmac ? hmac_matched[i]
+                             : core::verify_public_key_signature(algorithm, keys.material[i],
+                                                                 segments.signing_input,
+                                                                 segments.signature);
+        if (!verifies) continue;
         signed_by_any = true;
         if (accepts(keys.expectations[i])) break;
     }
