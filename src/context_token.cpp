@@ -14,7 +14,9 @@
 // set_context reads tenancy.members. A setting would not do: before the
 // library loads in a session, a setting from postgresql.conf is a plain
 // placeholder that any login can SHOW.
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -45,7 +47,8 @@ constexpr const char* kAsIssuedHint =
 // (a key deleted is refused at once, as a member deactivated is), and how
 // many keys there are of any algorithm.
 struct SigningKeys {
-    std::vector<std::string> material;
+    std::vector<std::string> key_ids;
+    std::vector<std::string> material;  // in step
     std::vector<core::ClaimExpectations> expectations;  // one per key, in step
     int64 all_keys = 0;
     // The secrets' copies are zeroed when they go.
@@ -69,6 +72,7 @@ int key_column(TupleDesc desc, const char* name, Oid type) {
 // One row of the keys that serves the algorithm wanted, copied out of the
 // scan (C flow: palloc'd); issuer and audience NULL when the key asks for none.
 struct KeyRow {
+    char* key_id;
     struct varlena* material;
     char* issuer;
     char* audience;
@@ -89,6 +93,7 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
                             errdetail("The extension made it; it was dropped or renamed.")));
         }
         TupleDesc desc = RelationGetDescr(keys);
+        int key_id_attnum = key_column(desc, "key_id", TEXTOID);
         int algorithm_attnum = key_column(desc, "algorithm", TEXTOID);
         int material_attnum = secret_wanted ? key_column(desc, "secret", BYTEAOID)
                                             : key_column(desc, "public_key", TEXTOID);
@@ -111,6 +116,7 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
             text* name = DatumGetTextPP(key_algorithm);  // short: no copy
             if (std::string_view(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) != wanted) continue;
             auto* row = static_cast<KeyRow*>(palloc(sizeof(KeyRow)));
+            row->key_id = text_or_null(slot, key_id_attnum);
             row->material = pg_detoast_datum_copy(reinterpret_cast<struct varlena*>(DatumGetPointer(material)));
             row->issuer = text_or_null(slot, issuer_attnum);
             row->audience = text_or_null(slot, audience_attnum);
@@ -131,6 +137,7 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
     ListCell* cell;
     foreach (cell, rows) {
         auto* row = static_cast<KeyRow*>(lfirst(cell));
+        keys_out.key_ids.push_back(taken(row->key_id).value_or(""));
         keys_out.material.emplace_back(VARDATA_ANY(row->material), VARSIZE_ANY_EXHDR(row->material));
         // Not left in freed memory for the rest of the transaction.
         explicit_bzero(VARDATA_ANY(row->material), VARSIZE_ANY_EXHDR(row->material));
@@ -146,9 +153,14 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
 // it. One row of a key is one grant: a token is taken when some key that
 // verifies it also takes its claims, whatever the order of the rows (the same
 // secret in two rows with two audiences serves both).
+// The key the token's header names ("kid", when it is a key_id of the
+// algorithm) is tried first: a provider's set holds two or three keys, and
+// a public key's verification costs tens of microseconds. The others are
+// tried after it, as before 1.16 (a kid that names no key, or another key of
+// the same secret, still works).
 template <typename Accepts>
 bool any_signing_key(core::SigningAlgorithm algorithm, const core::TokenSegments& segments,
-                     Accepts&& accepts) {
+                     const std::optional<std::string>& kid, Accepts&& accepts) {
     SigningKeys keys;
     read_signing_keys(algorithm, keys);
     if (keys.all_keys == 0) {
@@ -172,8 +184,14 @@ bool any_signing_key(core::SigningAlgorithm algorithm, const core::TokenSegments
             hmac_matched[i] = core::equal_in_constant_time(expected, segments.signature);
         }
     }
+    std::vector<std::size_t> order(keys.material.size());
+    std::iota(order.begin(), order.end(), 0);
+    if (kid) {
+        std::stable_partition(order.begin(), order.end(),
+                              [&](std::size_t i) { return keys.key_ids[i] == *kid; });
+    }
     bool signed_by_any = false;
-    for (std::size_t i = 0; i < keys.material.size(); ++i) {
+    for (std::size_t i : order) {
         bool verifies = hmac ? hmac_matched[i]
                              : core::verify_public_key_signature(algorithm, keys.material[i],
                                                                  segments.signing_input,
@@ -199,6 +217,7 @@ core::ContextTokenClaims claims_of(const std::string& json, const char* part) {
     };
     take("alg", claims.alg);
     take("crit", claims.crit);
+    take("kid", claims.kid);
     take("sub", claims.sub);
     take("exp", claims.exp);
     take("nbf", claims.nbf);
@@ -249,7 +268,8 @@ ProvenUser verified_user(Datum token_text) {
     std::string problem;
     auto segments = core::split_context_token(token, problem);
     if (!segments) refuse_token("the context token is malformed", problem);
-    auto algorithm = core::header_algorithm(claims_of(segments->header_json, "header"));
+    core::ContextTokenClaims header = claims_of(segments->header_json, "header");
+    auto algorithm = core::header_algorithm(header);
     if (!algorithm) {
         refuse_token("the context token is not signed with HS256, RS256 or ES256",
                      "Its header's \"alg\" is none of the algorithms accepted, or it names "
@@ -263,7 +283,9 @@ ProvenUser verified_user(Datum token_text) {
     std::optional<core::ContextTokenClaims> payload;
     std::optional<core::ClaimsCheck> verdict;       // the acceptance, or the first refusal
     core::ClaimExpectations refused_by;
-    bool signed_by_any = any_signing_key(*algorithm, *segments, [&](const core::ClaimExpectations& expected) {
+    std::optional<std::string> kid;
+    if (header.kid && header.kid->kind == core::JsonClaim::Kind::string) kid = header.kid->text;
+    bool signed_by_any = any_signing_key(*algorithm, *segments, kid, [&](const core::ClaimExpectations& expected) {
         if (!payload) payload = claims_of(segments->payload_json, "payload");
         core::ClaimsCheck check = core::check_context_claims(*payload, now, expected);
         bool valid = check.verdict == core::TokenVerdict::valid;

@@ -9,6 +9,7 @@ TENANCY_CORE_SOURCES = \
 	src/core/node_tree.cpp \
 	src/core/snapshot_text.cpp \
 	src/core/context_token.cpp \
+	src/core/json_web_key.cpp \
 	src/core/token_signature.cpp
 
 # The PostgreSQL boundary and the features built on it:
@@ -26,6 +27,7 @@ TENANCY_MODULE_SOURCES = \
 	src/pg/varlena.cpp \
 	src/context.cpp \
 	src/context_token.cpp \
+	src/json_web_keys.cpp \
 	src/open_tenant_queries.cpp \
 	src/lock_guard.cpp \
 	src/organization_lock.cpp \

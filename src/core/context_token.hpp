@@ -73,6 +73,7 @@ struct JsonClaim {
 struct ContextTokenClaims {
     std::optional<JsonClaim> alg;   // header
     std::optional<JsonClaim> crit;  // header: extensions the reader must understand
+    std::optional<JsonClaim> kid;   // header: the key's id, which key to try first
     std::optional<JsonClaim> sub;  // payload: the user id
     std::optional<JsonClaim> exp;  // payload: expiry, seconds since 1970 (required)
     std::optional<JsonClaim> nbf;  // payload: not before (optional)

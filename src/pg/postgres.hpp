@@ -80,6 +80,7 @@ extern "C" {
 #include "catalog/objectaddress.h"
 #include "catalog/pg_proc.h"
 #include "utils/regproc.h"
+#include "utils/jsonb.h"
 }
 
 // PostgreSQL 15 declares a node tree walker as bool (*)(); void (*)() is the

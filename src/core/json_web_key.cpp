@@ -1,0 +1,222 @@
+#include "core/json_web_key.hpp"
+
+#include <memory>
+#include <string_view>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+
+#include "core/context_token.hpp"
+
+namespace tenancy::core {
+namespace {
+
+constexpr std::size_t kP256CoordinateBytes = 32;
+
+struct ErrorQueueCleaner {
+    ~ErrorQueueCleaner() { ERR_clear_error(); }
+};
+
+using ParamBuilder = std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)>;
+using Params = std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)>;
+using Number = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
+
+Number to_number(const std::string& big_endian) {
+    return Number(BN_bin2bn(reinterpret_cast<const unsigned char*>(big_endian.data()),
+                            static_cast<int>(big_endian.size()), nullptr),
+                  BN_free);
+}
+
+// The public key the parameters describe, in PEM; "" when OpenSSL builds none.
+std::string public_key_pem(const char* key_type, OSSL_PARAM* params) {
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> context(
+        EVP_PKEY_CTX_new_from_name(nullptr, key_type, nullptr), EVP_PKEY_CTX_free);
+    EVP_PKEY* built = nullptr;
+    if (!context || EVP_PKEY_fromdata_init(context.get()) != 1 ||
+        EVP_PKEY_fromdata(context.get(), &built, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+        return "";
+    }
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(built, EVP_PKEY_free);
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    if (!bio || PEM_write_bio_PUBKEY(bio.get(), key.get()) != 1) return "";
+    char* data = nullptr;
+    long length = BIO_get_mem_data(bio.get(), &data);
+    return length > 0 ? std::string(data, static_cast<std::size_t>(length)) : "";
+}
+
+// A member that must be base64url: its bytes, or a reason in `why`.
+std::optional<std::string> decoded_member(const std::optional<std::string>& value, const char* name,
+                                          std::string& why) {
+    if (!value) {
+        why = std::string("it has no \"") + name + "\"";
+        return std::nullopt;
+    }
+    auto bytes = base64url_decode(*value);
+    if (!bytes || bytes->empty()) {
+        why = std::string("its \"") + name + "\" is not base64url without padding";
+        return std::nullopt;
+    }
+    return bytes;
+}
+
+std::string rsa_pem(const JsonWebKey& jwk, std::string& why) {
+    auto n = decoded_member(jwk.n, "n", why);
+    if (!n) return "";
+    auto e = decoded_member(jwk.e, "e", why);
+    if (!e) return "";
+    Number modulus = to_number(*n), exponent = to_number(*e);
+    ParamBuilder builder(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
+    if (!modulus || !exponent || !builder ||
+        OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
+        OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1) {
+        why = "OpenSSL could not hold its numbers";
+        return "";
+    }
+    Params params(OSSL_PARAM_BLD_to_param(builder.get()), OSSL_PARAM_free);
+    std::string pem = params ? public_key_pem("RSA", params.get()) : "";
+    if (pem.empty()) why = "OpenSSL makes no RSA public key of its \"n\" and \"e\"";
+    return pem;
+}
+
+std::string ec_pem(const JsonWebKey& jwk, std::string& why) {
+    auto x = decoded_member(jwk.x, "x", why);
+    if (!x) return "";
+    auto y = decoded_member(jwk.y, "y", why);
+    if (!y) return "";
+    // RFC 7518 §6.2.1.2: each coordinate is the full size of the curve's field.
+    if (x->size() != kP256CoordinateBytes || y->size() != kP256CoordinateBytes) {
+        why = "its \"x\" and \"y\" are not 32 bytes each, as P-256's are";
+        return "";
+    }
+    std::string point = "\x04" + *x + *y;  // uncompressed (SEC 1 §2.3.3)
+    char group[] = "prime256v1";
+    ParamBuilder builder(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
+    if (!builder ||
+        OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+        OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                         point.size()) != 1) {
+        why = "OpenSSL could not hold its point";
+        return "";
+    }
+    Params params(OSSL_PARAM_BLD_to_param(builder.get()), OSSL_PARAM_free);
+    std::string pem = params ? public_key_pem("EC", params.get()) : "";
+    if (pem.empty()) why = "its \"x\" and \"y\" are not a point on P-256";
+    return pem;
+}
+
+std::string base64url_encode(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                 reinterpret_cast<const unsigned char*>(bytes.data()),
+                                 static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(length));
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    for (char& c : out) {
+        if (c == '+') c = '-';
+        if (c == '/') c = '_';
+    }
+    return out;
+}
+
+JwkImport other(std::string reason) {
+    JwkImport result;
+    result.outcome = JwkImport::Outcome::other;
+    result.reason = std::move(reason);
+    return result;
+}
+
+JwkImport refused(std::string reason) {
+    JwkImport result;
+    result.outcome = JwkImport::Outcome::refused;
+    result.reason = std::move(reason);
+    return result;
+}
+
+}  // namespace
+
+std::string jwk_thumbprint(const JsonWebKey& jwk) {
+    // RFC 7638 §3.2: the required members only, in lexical order, no white
+    // space. The values are written as they came; they are base64url (and
+    // the key type and curve names), so none needs escaping: anything else
+    // gives no thumbprint.
+    auto plain = [](const std::optional<std::string>& value) {
+        return value && !value->empty() &&
+               value->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789-_") == std::string::npos;
+    };
+    std::string canonical;
+    if (jwk.kty == "RSA" && plain(jwk.e) && plain(jwk.n)) {
+        canonical = "{\"e\":\"" + *jwk.e + "\",\"kty\":\"RSA\",\"n\":\"" + *jwk.n + "\"}";
+    } else if (jwk.kty == "EC" && jwk.crv == "P-256" && plain(jwk.x) && plain(jwk.y)) {
+        canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + *jwk.x + "\",\"y\":\"" + *jwk.y +
+                    "\"}";
+    } else {
+        return "";
+    }
+    ErrorQueueCleaner cleaner;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(canonical.data(), canonical.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+        return "";
+    }
+    return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+JwkImport import_json_web_key(const JsonWebKey& jwk) {
+    ErrorQueueCleaner cleaner;
+    if (jwk.not_a_string) return refused("one of its members is not a JSON string");
+    if (!jwk.kty) return refused("it has no \"kty\"");
+    // A private or secret key is never published: someone pasted the wrong
+    // set, and its secret is now in this statement.
+    if (jwk.private_part) {
+        return refused(*jwk.kty == "oct" ? "it is a secret key (\"k\"): HS256 secrets go into "
+                                           "\"secret\" as bytes"
+                                         : "it is a private key: give the public key only");
+    }
+    if (jwk.use && *jwk.use != "sig") return other("its \"use\" is \"" + *jwk.use + "\", not \"sig\"");
+    std::optional<SigningAlgorithm> algorithm;
+    if (jwk.alg) {
+        algorithm = parse_signing_algorithm(*jwk.alg);
+        if (!algorithm || *algorithm == SigningAlgorithm::hs256) {
+            return other("its \"alg\" is \"" + *jwk.alg + "\", not RS256 or ES256");
+        }
+    } else if (*jwk.kty == "RSA") {
+        algorithm = SigningAlgorithm::rs256;
+    } else if (*jwk.kty == "EC" && jwk.crv == "P-256") {
+        algorithm = SigningAlgorithm::es256;
+    } else {
+        return other("it is a key of type \"" + *jwk.kty + "\"" +
+                     (jwk.crv ? " on the curve \"" + *jwk.crv + "\"" : std::string()) +
+                     ", not an RSA key or an EC key on P-256");
+    }
+    std::string why;
+    std::string pem;
+    if (*algorithm == SigningAlgorithm::rs256) {
+        if (*jwk.kty != "RSA") return refused("its \"alg\" is RS256 but its \"kty\" is not \"RSA\"");
+        pem = rsa_pem(jwk, why);
+    } else {
+        if (*jwk.kty != "EC" || jwk.crv != "P-256") {
+            return refused("its \"alg\" is ES256 but it is not an EC key on P-256 (\"kty\": \"EC\", "
+                           "\"crv\": \"P-256\")");
+        }
+        pem = ec_pem(jwk, why);
+    }
+    if (pem.empty()) return refused(why);
+    // The rules every public key of the table meets (its CHECK), here too:
+    // a refusal now names the JWK.
+    std::string problem = public_key_problem(*algorithm, pem);
+    if (!problem.empty()) return refused(problem);
+    JwkImport result;
+    result.outcome = JwkImport::Outcome::key;
+    result.algorithm = *algorithm;
+    result.pem = std::move(pem);
+    result.key_id = jwk.kid ? *jwk.kid : jwk_thumbprint(jwk);
+    return result;
+}
+
+}  // namespace tenancy::core

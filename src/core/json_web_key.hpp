@@ -1,0 +1,51 @@
+// Public keys published as JSON Web Keys (RFC 7517, a JWK Set: the
+// "jwks_uri" of an identity provider's discovery document), converted to the
+// PEM text tenancy.context_signing_keys holds. Identity providers (Auth0,
+// Okta, Keycloak, Microsoft Entra, Cognito, Supabase) publish their token
+// keys this way only; PEM is what OpenSSL reads and what a DBA can inspect.
+//
+// Pure C++17 with OpenSSL's libcrypto, no PostgreSQL header (src/core rule):
+// the pg layer reads the JWK's members out of jsonb and hands them over.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/token_signature.hpp"
+
+namespace tenancy::core {
+
+// The members of a JWK read here, each present only when it is a JSON string.
+struct JsonWebKey {
+    std::optional<std::string> kty, kid, use, alg, crv, n, e, x, y;
+    bool private_part = false;   // "d", "p", "q", "dp", "dq", "qi", "oth" or "k"
+    bool not_a_string = false;   // one of the members above is present but no string
+};
+
+// What becomes of one JWK.
+struct JwkImport {
+    enum class Outcome {
+        key,      // a key that verifies RS256 or ES256 tokens: key_id, algorithm, pem
+        other,    // a key for something else (encryption, another algorithm or key
+                  // type): not one for context tokens, reason says what it is for
+        refused,  // a key that claims to serve but cannot: reason says why
+    };
+    Outcome outcome = Outcome::refused;
+    std::string key_id;   // "kid", or the RFC 7638 thumbprint when there is none
+    SigningAlgorithm algorithm = SigningAlgorithm::rs256;
+    std::string pem;      // SubjectPublicKeyInfo, "-----BEGIN PUBLIC KEY-----"
+    std::string reason;
+};
+
+// The algorithm comes from "alg", or else from the key type (RSA: RS256; EC
+// on P-256: ES256). "use" other than "sig", an "alg" other than RS256 and
+// ES256, other key types and curves give Outcome::other; a private or secret
+// key, malformed or missing members, and keys public_key_problem() refuses
+// (RSA under 2048 bits, a point not on the curve) are refused.
+JwkImport import_json_web_key(const JsonWebKey& jwk);
+
+// RFC 7638: the base64url SHA-256 of the key's required members in
+// canonical JSON; "" for a key type other than RSA and EC or a member missing.
+std::string jwk_thumbprint(const JsonWebKey& jwk);
+
+}  // namespace tenancy::core

@@ -1,0 +1,176 @@
+// tenancy.jwks_keys(jwks jsonb): an identity provider's published keys (a
+// JWK Set, RFC 7517, or one JWK) as rows for tenancy.context_signing_keys:
+// (key_id, algorithm, public_key). The conversion is src/core/json_web_key.cpp;
+// here the JWKs' members are read out of the jsonb.
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "core/json_web_key.hpp"
+#include "pg/error_barrier.hpp"
+#include "pg/varlena.hpp"
+
+namespace tenancy {
+namespace {
+
+// One JWK as found: its members, and how the error names it.
+struct FoundKey {
+    core::JsonWebKey jwk;
+    std::string name;  // "the JWK \"<kid>\"" or "the JWK number <n>"
+};
+
+[[noreturn]] void refuse_set(const std::string& message, const std::string& detail) {
+    throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, message, detail,
+                    "Pass the JSON document of the identity provider's \"jwks_uri\" as it is "
+                    "published, or one of its \"keys\".");
+}
+
+// C flow: a member of a JWK object, as jsonb holds it, or nullptr.
+JsonbValue* jwk_member(JsonbContainer* object, const char* name) {
+    return getKeyJsonValueFromContainer(object, name, static_cast<int>(strlen(name)), nullptr);
+}
+
+// The members the conversion reads, copied out of one JWK object (C flow
+// inside: the caller runs it in pg::call, and the strings are copied after).
+void read_jwk(JsonbContainer* object, core::JsonWebKey& jwk) {
+    struct Member {
+        const char* name;
+        std::optional<std::string>* into;
+    };
+    const Member members[] = {{"kty", &jwk.kty}, {"kid", &jwk.kid}, {"use", &jwk.use},
+                              {"alg", &jwk.alg}, {"crv", &jwk.crv}, {"n", &jwk.n},
+                              {"e", &jwk.e},     {"x", &jwk.x},     {"y", &jwk.y}};
+    for (const Member& member : members) {
+        JsonbValue* value = jwk_member(object, member.name);
+        if (value == nullptr) continue;
+        if (value->type != jbvString) {
+            jwk.not_a_string = true;
+            continue;
+        }
+        member.into->emplace(value->val.string.val, static_cast<std::size_t>(value->val.string.len));
+    }
+    // RFC 7518 §6.2.2, §6.3.2, §6.4: the members only a private or secret key has.
+    for (const char* secret : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
+        if (jwk_member(object, secret) != nullptr) jwk.private_part = true;
+    }
+}
+
+// A reason as the sentence of an error's detail.
+std::string as_sentence(std::string reason) {
+    if (!reason.empty()) reason[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(reason[0])));
+    return reason + ".";
+}
+
+bool is_object(const JsonbValue* value) {
+    return value != nullptr && value->type == jbvBinary &&
+           JsonContainerIsObject(value->val.binary.data);
+}
+
+// The JWKs of the document: the "keys" of a set, or the document itself when
+// it is one JWK ("kty" at the top). Whether it was a set, in `is_set`.
+std::vector<FoundKey> found_keys(Datum document, bool& is_set) {
+    std::vector<FoundKey> found;
+    bool not_an_object = false, keys_not_array = false, neither = false;
+    int element_not_object = 0;
+    pg::call([&] {
+        Jsonb* jwks = DatumGetJsonbP(document);
+        if (!JB_ROOT_IS_OBJECT(jwks)) {
+            not_an_object = true;
+            return;
+        }
+        JsonbValue* keys = jwk_member(&jwks->root, "keys");
+        is_set = keys != nullptr;
+        if (keys == nullptr) {
+            if (jwk_member(&jwks->root, "kty") == nullptr) {
+                neither = true;
+                return;
+            }
+            found.emplace_back();
+            read_jwk(&jwks->root, found.back().jwk);
+            found.back().name = "the JWK";
+            return;
+        }
+        if (keys->type != jbvBinary || !JsonContainerIsArray(keys->val.binary.data)) {
+            keys_not_array = true;
+            return;
+        }
+        JsonbContainer* array = keys->val.binary.data;
+        uint32 count = JsonContainerSize(array);
+        for (uint32 i = 0; i < count; ++i) {
+            JsonbValue* element = getIthJsonbValueFromContainer(array, i);
+            if (!is_object(element)) {
+                element_not_object = static_cast<int>(i) + 1;
+                return;
+            }
+            found.emplace_back();
+            read_jwk(element->val.binary.data, found.back().jwk);
+            found.back().name = "the JWK number " + std::to_string(i + 1);
+        }
+    });
+    if (not_an_object || neither) {
+        refuse_set("not a JWK Set",
+                   "A JSON object with a \"keys\" array of JSON Web Keys (RFC 7517), or one JSON "
+                   "Web Key (with a \"kty\"), is needed.");
+    }
+    if (keys_not_array) refuse_set("not a JWK Set", "Its \"keys\" member is not an array.");
+    if (element_not_object != 0) {
+        refuse_set("not a JWK Set", "Its key number " + std::to_string(element_not_object) +
+                                        " is not a JSON object.");
+    }
+    for (FoundKey& key : found) {
+        if (key.jwk.kid) key.name = "the JWK \"" + *key.jwk.kid + "\"";
+    }
+    return found;
+}
+
+}  // namespace
+}  // namespace tenancy
+
+using namespace tenancy;
+
+// tenancy.jwks_keys(jwks jsonb) -> SETOF (key_id text, algorithm text, public_key text)
+TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
+    bool is_set = false;
+    std::vector<FoundKey> found = found_keys(PG_GETARG_DATUM(0), is_set);
+    std::vector<core::JwkImport> usable;
+    std::string first_other;
+    for (const FoundKey& key : found) {
+        core::JwkImport imported = core::import_json_web_key(key.jwk);
+        switch (imported.outcome) {
+            case core::JwkImport::Outcome::key:
+                usable.push_back(std::move(imported));
+                break;
+            case core::JwkImport::Outcome::other:
+                // In a set, a key for something else is passed over: a
+                // provider publishes its encryption keys beside its signing
+                // keys. One JWK given alone was meant to serve.
+                if (is_set) {
+                    if (first_other.empty()) first_other = key.name + ": " + imported.reason;
+                    break;
+                }
+                [[fallthrough]];
+            case core::JwkImport::Outcome::refused:
+                throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                                key.name + " cannot verify context tokens", as_sentence(imported.reason),
+                                "Context tokens are verified with RSA keys of 2048 bits or more "
+                                "(RS256) and EC keys on P-256 (ES256), public keys only.");
+        }
+    }
+    if (usable.empty()) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "the JWK Set has no key that verifies RS256 or ES256 tokens",
+                        found.empty() ? std::string("Its \"keys\" array is empty.")
+                                      : "The first key passed over was " + first_other + ".",
+                        "Check that this is the identity provider's signing key set.");
+    }
+    pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
+    auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (const core::JwkImport& key : usable) {
+        Datum values[3] = {pg::string_to_text(key.key_id),
+                           pg::string_to_text(core::to_string(key.algorithm)),
+                           pg::string_to_text(key.pem)};
+        bool nulls[3] = {key.key_id.empty(), false, false};
+        pg::call([&] { tuplestore_putvalues(result->setResult, result->setDesc, values, nulls); });
+    }
+    PG_RETURN_NULL();
+}

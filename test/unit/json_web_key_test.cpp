@@ -1,0 +1,206 @@
+#include "core/json_web_key.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <memory>
+#include <string>
+
+namespace core = tenancy::core;
+using core::JsonWebKey;
+using core::JwkImport;
+using core::SigningAlgorithm;
+
+namespace {
+
+struct KeyDeleter {
+    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+using Key = std::unique_ptr<EVP_PKEY, KeyDeleter>;
+
+std::string public_pem(EVP_PKEY* key) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    PEM_write_bio_PUBKEY(bio.get(), key);
+    char* data = nullptr;
+    long length = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(length));
+}
+
+// base64url without padding, written out here (the code under test has its own).
+std::string b64url(const std::string& bytes) {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    unsigned bits = 0;
+    int count = 0;
+    for (unsigned char byte : bytes) {
+        bits = (bits << 8) | byte;
+        count += 8;
+        while (count >= 6) {
+            out += alphabet[(bits >> (count - 6)) & 63];
+            count -= 6;
+        }
+    }
+    if (count > 0) out += alphabet[(bits << (6 - count)) & 63];
+    return out;
+}
+
+std::string bn_param(EVP_PKEY* key, const char* name) {
+    BIGNUM* number = nullptr;
+    EVP_PKEY_get_bn_param(key, name, &number);
+    std::string bytes(static_cast<std::size_t>(BN_num_bytes(number)), '\0');
+    BN_bn2bin(number, reinterpret_cast<unsigned char*>(bytes.data()));
+    BN_free(number);
+    return bytes;
+}
+
+JsonWebKey rsa_jwk(EVP_PKEY* key) {
+    JsonWebKey jwk;
+    jwk.kty = "RSA";
+    jwk.n = b64url(bn_param(key, OSSL_PKEY_PARAM_RSA_N));
+    jwk.e = b64url(bn_param(key, OSSL_PKEY_PARAM_RSA_E));
+    return jwk;
+}
+
+JsonWebKey ec_jwk(EVP_PKEY* key) {
+    unsigned char point[65];
+    size_t length = 0;
+    EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "uncompressed");
+    EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &length);
+    std::string bytes(reinterpret_cast<const char*>(point), length);
+    JsonWebKey jwk;
+    jwk.kty = "EC";
+    jwk.crv = "P-256";
+    jwk.x = b64url(bytes.substr(1, 32));
+    jwk.y = b64url(bytes.substr(33, 32));
+    return jwk;
+}
+
+std::string sign(EVP_PKEY* key, const std::string& message) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key);
+    size_t length = 0;
+    EVP_DigestSign(context.get(), nullptr, &length,
+                   reinterpret_cast<const unsigned char*>(message.data()), message.size());
+    std::string signature(length, '\0');
+    EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                   reinterpret_cast<const unsigned char*>(message.data()), message.size());
+    signature.resize(length);
+    return signature;
+}
+
+JwkImport::Outcome outcome_of(const JsonWebKey& jwk) { return core::import_json_web_key(jwk).outcome; }
+
+}  // namespace
+
+// RFC 7638 §3.1's example (the key of RFC 7517 Appendix A.1).
+TEST(JsonWebKey, ThumbprintIsRfc7638s) {
+    JsonWebKey jwk;
+    jwk.kty = "RSA";
+    jwk.e = "AQAB";
+    jwk.n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP"
+            "ebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2Qv"
+            "zqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6"
+            "WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+    EXPECT_EQ(core::jwk_thumbprint(jwk), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    // With no "kid", the thumbprint is the key id.
+    JwkImport imported = core::import_json_web_key(jwk);
+    ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << imported.reason;
+    EXPECT_EQ(imported.key_id, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    jwk.kty = "OKP";
+    EXPECT_EQ(core::jwk_thumbprint(jwk), "");
+}
+
+TEST(JsonWebKey, RsaKeyBecomesTheSamePemAndVerifiesItsSignatures) {
+    Key key(EVP_RSA_gen(2048));
+    JsonWebKey jwk = rsa_jwk(key.get());
+    jwk.kid = "rsa-2026";
+    jwk.use = "sig";
+    JwkImport imported = core::import_json_web_key(jwk);
+    ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << imported.reason;
+    EXPECT_EQ(imported.key_id, "rsa-2026");
+    EXPECT_EQ(imported.algorithm, SigningAlgorithm::rs256);
+    EXPECT_EQ(imported.pem, public_pem(key.get()));
+    EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::rs256, imported.pem, "h.p",
+                                                  sign(key.get(), "h.p")));
+    EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
+TEST(JsonWebKey, EcKeyBecomesTheSamePem) {
+    Key key(EVP_EC_gen("P-256"));
+    JsonWebKey jwk = ec_jwk(key.get());
+    jwk.alg = "ES256";
+    JwkImport imported = core::import_json_web_key(jwk);
+    ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << imported.reason;
+    EXPECT_EQ(imported.algorithm, SigningAlgorithm::es256);
+    EXPECT_EQ(imported.pem, public_pem(key.get()));
+    EXPECT_EQ(imported.key_id, core::jwk_thumbprint(jwk));
+    EXPECT_EQ(imported.key_id.size(), 43U);
+}
+
+TEST(JsonWebKey, KeysForSomethingElseArePassedOver) {
+    Key key(EVP_RSA_gen(2048));
+    JsonWebKey encryption = rsa_jwk(key.get());
+    encryption.use = "enc";
+    EXPECT_EQ(outcome_of(encryption), JwkImport::Outcome::other);
+    JsonWebKey pss = rsa_jwk(key.get());
+    pss.alg = "PS256";
+    EXPECT_EQ(outcome_of(pss), JwkImport::Outcome::other);
+    JsonWebKey hmac = rsa_jwk(key.get());
+    hmac.alg = "HS256";
+    EXPECT_EQ(outcome_of(hmac), JwkImport::Outcome::other);
+    JsonWebKey okp;
+    okp.kty = "OKP";
+    okp.crv = "Ed25519";
+    okp.x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    EXPECT_EQ(outcome_of(okp), JwkImport::Outcome::other);
+    Key ec(EVP_EC_gen("P-256"));
+    JsonWebKey ec384 = ec_jwk(ec.get());
+    ec384.crv = "P-384";
+    EXPECT_EQ(outcome_of(ec384), JwkImport::Outcome::other);
+}
+
+TEST(JsonWebKey, KeysThatCannotServeAreRefusedSayingWhy) {
+    Key rsa(EVP_RSA_gen(2048)), small(EVP_RSA_gen(1024)), ec(EVP_EC_gen("P-256"));
+    auto reason_of = [](const JsonWebKey& jwk) {
+        JwkImport imported = core::import_json_web_key(jwk);
+        EXPECT_EQ(imported.outcome, JwkImport::Outcome::refused);
+        return imported.reason;
+    };
+    EXPECT_EQ(reason_of(rsa_jwk(small.get())), "RS256 needs an RSA key of 2048 bits or more");
+    JsonWebKey with_private = rsa_jwk(rsa.get());
+    with_private.private_part = true;
+    EXPECT_EQ(reason_of(with_private), "it is a private key: give the public key only");
+    JsonWebKey secret;
+    secret.kty = "oct";
+    secret.private_part = true;
+    EXPECT_NE(reason_of(secret).find("secret key"), std::string::npos);
+    JsonWebKey no_type = rsa_jwk(rsa.get());
+    no_type.kty.reset();
+    EXPECT_EQ(reason_of(no_type), "it has no \"kty\"");
+    JsonWebKey not_string = rsa_jwk(rsa.get());
+    not_string.not_a_string = true;
+    EXPECT_EQ(reason_of(not_string), "one of its members is not a JSON string");
+    JsonWebKey mismatched = rsa_jwk(rsa.get());
+    mismatched.alg = "ES256";
+    EXPECT_NE(reason_of(mismatched).find("not an EC key on P-256"), std::string::npos);
+    JsonWebKey no_modulus = rsa_jwk(rsa.get());
+    no_modulus.n.reset();
+    EXPECT_EQ(reason_of(no_modulus), "it has no \"n\"");
+    JsonWebKey padded = rsa_jwk(rsa.get());
+    *padded.e += "=";
+    EXPECT_EQ(reason_of(padded), "its \"e\" is not base64url without padding");
+    JsonWebKey short_x = ec_jwk(ec.get());
+    short_x.x = short_x.x->substr(0, 40);
+    EXPECT_NE(reason_of(short_x).find("32 bytes"), std::string::npos);
+    JsonWebKey off_curve = ec_jwk(ec.get());
+    (*off_curve.y)[5] = (*off_curve.y)[5] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(reason_of(off_curve), "its \"x\" and \"y\" are not a point on P-256");
+    EXPECT_EQ(ERR_peek_error(), 0UL);
+}
