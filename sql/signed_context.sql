@@ -148,6 +148,8 @@ ROLLBACK;
 -- Clerk, Firebase, Cognito, Keycloak's default): the table holds the
 -- issuer's public key (PEM), which verifies without being a secret. Keys and
 -- tokens made once with openssl (RSA 2048, P-256; exp: 2100-01-01).
+\set rs256_student_token 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzMiLCJleHAiOjQxMDI0NDQ4MDB9.cTJouk5LobYKDM2IbxGnUdSXpV_FmEggz09v5VbnFXCxNhnEHdkC55xTu4ZCSd-iYHYDVQtsz70e6V5LS1r3nJfxsGdbopy-XsmqaYh4_g_LDd6I3wOgkq63MDCEHr3SfWBxtZ7b_HIGs4moNlkg99ZLs2gfRqp6O5T3gD-BdGF6tcA1xykvhVnDgblfTOwHPSEqXXTK3ZFRtExt8fwgg_afO3ZWI3DQEilVgHW_ukbzG8ffOeC0vv5DjEjhhvKlpczpQBGJ1eSFwk1eaKuSZHSloIPB-qoUMb-YAxQC9n1tfT6nff87y7gANnB4C08la1tlcOXgwN-SzlhZKXgmLQ'
+\set es256_owner_token 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig'
 \c - postgres
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('idp-rsa', 'RS256', $pem$
 -----BEGIN PUBLIC KEY-----
@@ -301,10 +303,10 @@ INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES 
 \set VERBOSITY default
 \c - tenancy_test_app
 BEGIN;
-SELECT tenancy.set_context_signed(:'org', 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzMiLCJleHAiOjQxMDI0NDQ4MDB9.cTJouk5LobYKDM2IbxGnUdSXpV_FmEggz09v5VbnFXCxNhnEHdkC55xTu4ZCSd-iYHYDVQtsz70e6V5LS1r3nJfxsGdbopy-XsmqaYh4_g_LDd6I3wOgkq63MDCEHr3SfWBxtZ7b_HIGs4moNlkg99ZLs2gfRqp6O5T3gD-BdGF6tcA1xykvhVnDgblfTOwHPSEqXXTK3ZFRtExt8fwgg_afO3ZWI3DQEilVgHW_ukbzG8ffOeC0vv5DjEjhhvKlpczpQBGJ1eSFwk1eaKuSZHSloIPB-qoUMb-YAxQC9n1tfT6nff87y7gANnB4C08la1tlcOXgwN-SzlhZKXgmLQ');
+SELECT tenancy.set_context_signed(:'org', :'rs256_student_token');
 ROLLBACK;
 BEGIN;
-SELECT tenancy.set_context_signed(:'org', 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig');
+SELECT tenancy.set_context_signed(:'org', :'es256_owner_token');
 ROLLBACK;
 -- An RS256 signature under a header that says HS256 is refused; and so is
 -- the classic confusion, HS256 "signed" with the public key as the secret
@@ -349,11 +351,11 @@ Xft80zfQ6u+7LyfatQ==
 $pem$);
 \c - tenancy_test_app
 BEGIN;
-SELECT tenancy.set_context_signed(:'org', 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzMiLCJleHAiOjQxMDI0NDQ4MDB9.cTJouk5LobYKDM2IbxGnUdSXpV_FmEggz09v5VbnFXCxNhnEHdkC55xTu4ZCSd-iYHYDVQtsz70e6V5LS1r3nJfxsGdbopy-XsmqaYh4_g_LDd6I3wOgkq63MDCEHr3SfWBxtZ7b_HIGs4moNlkg99ZLs2gfRqp6O5T3gD-BdGF6tcA1xykvhVnDgblfTOwHPSEqXXTK3ZFRtExt8fwgg_afO3ZWI3DQEilVgHW_ukbzG8ffOeC0vv5DjEjhhvKlpczpQBGJ1eSFwk1eaKuSZHSloIPB-qoUMb-YAxQC9n1tfT6nff87y7gANnB4C08la1tlcOXgwN-SzlhZKXgmLQ');
+SELECT tenancy.set_context_signed(:'org', :'rs256_student_token');
 ROLLBACK;
 -- A signature changed in its last byte.
 SELECT tenancy.set_context_signed(:'org',
-    left('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', -2) || CASE WHEN right('eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig', 2) = 'AA' THEN 'AQ' ELSE 'AA' END);
+    left(:'es256_owner_token', -2) || CASE WHEN right(:'es256_owner_token', 2) = 'AA' THEN 'AQ' ELSE 'AA' END);
 
 \set app_secret 'the school app''s secret, 32 bytes or more'
 -- A key may ask for an issuer and an audience ("iss", "aud"): an identity
@@ -430,6 +432,88 @@ ROLLBACK;
 BEGIN;
 SELECT tenancy.set_context_signed(:'org', :'next_student_token');
 ROLLBACK;
+-- Keys from an identity provider's JWK Set (1.16): tenancy.jwks_keys()
+-- gives the RS256 and ES256 signing keys as rows, with their "kid" as
+-- key_id; its encryption key is passed over. The same public keys as above,
+-- in the JWK form providers publish.
+\c - postgres
+\set jwks '{"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "jwks-rsa", "n": "mi4_wzGMxfhecvwLBPqIeQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqriSFw1hfjxqdEBmfOWQaEem5bWlG1aI_OtFMsycgW1-onZs-wa5_0D7d2ysJfhnwuT0OnL3AdLF7e4W2w4VxFck4AaNY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa89_03aiT_9jSriVSZPt5gsAOfvobcqlDW8jHD_QEtSyFpL2mYOrBHEBWrxTeAEIizOCrpTRfzF5-kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo_Uw", "e": "AQAB"}, {"kty": "EC", "crv": "P-256", "kid": "jwks-ec", "x": "IaH0EUtAc1xnHpB6ZI_yBz5Qa8ubEJ_AgOurLNuGXyw", "y": "9_mCVdIYjsTQT_l-HiC3rCU2jySWqq-qjp9LmWzwvxM"}, {"kty": "RSA", "use": "enc", "kid": "enc-1", "n": "mi4_wzGMxfhecvwLBPqIeQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqriSFw1hfjxqdEBmfOWQaEem5bWlG1aI_OtFMsycgW1-onZs-wa5_0D7d2ysJfhnwuT0OnL3AdLF7e4W2w4VxFck4AaNY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa89_03aiT_9jSriVSZPt5gsAOfvobcqlDW8jHD_QEtSyFpL2mYOrBHEBWrxTeAEIizOCrpTRfzF5-kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo_Uw", "e": "AQAB", "alg": "RSA-OAEP"}]}'
+SELECT key_id, algorithm, md5(public_key) FROM tenancy.jwks_keys(:'jwks');
+-- The PEM is the key's own (the one inserted by hand above).
+SELECT public_key = (SELECT ltrim(public_key, E'\n') FROM tenancy.context_signing_keys
+                     WHERE key_id = 'idp-ec') AS same_pem
+FROM tenancy.jwks_keys(:'jwks') WHERE algorithm = 'ES256';
+BEGIN;
+DELETE FROM tenancy.context_signing_keys WHERE algorithm <> 'HS256';
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
+    SELECT key_id, algorithm, public_key FROM tenancy.jwks_keys(:'jwks');
+SET LOCAL ROLE tenancy_test_app;
+SELECT tenancy.set_context_signed(:'org', :'rs256_student_token');
+SELECT tenancy.set_context_signed(:'org', :'es256_owner_token');
+ROLLBACK;
+-- One JWK alone; with no "kid", its RFC 7638 thumbprint is the key id.
+SELECT key_id, algorithm FROM tenancy.jwks_keys((:'jwks'::jsonb -> 'keys' -> 1) - 'kid');
+-- What cannot serve is refused, naming the key (22023).
+\set VERBOSITY default
+SELECT * FROM tenancy.jwks_keys('[]');
+SELECT * FROM tenancy.jwks_keys('{"keys": "none"}');
+SELECT * FROM tenancy.jwks_keys('{"keys": [{"kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"}]}');
+SELECT * FROM tenancy.jwks_keys(:'jwks'::jsonb -> 'keys' -> 2);
+SELECT * FROM tenancy.jwks_keys(jsonb_build_object('keys', jsonb_build_array(
+    :'jwks'::jsonb -> 'keys' -> 0 || '{"d": "AQAB"}')));
+SELECT * FROM tenancy.jwks_keys('{"kid": "small", "kty": "RSA", "n": "AQAB", "e": "AQAB"}');
+SELECT * FROM tenancy.jwks_keys(:'jwks'::jsonb -> 'keys' -> 1 || '{"y": "AQAB"}');
+SELECT * FROM tenancy.jwks_keys(:'jwks'::jsonb -> 'keys' -> 1 || '{"alg": "RS256"}');
+SELECT * FROM tenancy.jwks_keys('{"kty": "oct", "k": "c2VjcmV0"}');
+SELECT * FROM tenancy.jwks_keys('{"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"}');
+SELECT * FROM tenancy.jwks_keys('{"kty": "RSA", "n": 1, "e": "AQAB"}');
+\set VERBOSITY terse
+-- Key ids as providers write their "kid"s (Cognito's are base64: + / =).
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('eu-west-1/Ab+c=', convert_to(repeat('a provider key ', 4), 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('no:colon', convert_to(repeat('a provider key ', 4), 'UTF8'));
+DELETE FROM tenancy.context_signing_keys WHERE key_id = 'eu-west-1/Ab+c=';
+
+-- A session context ends once the key that verified its token is deleted or
+-- changed (1.16): a DBA who revokes a leaked key ends what it opened, at
+-- each session's next transaction. The token names its key ("kid").
+\set VERBOSITY default
+\set revocable_secret 'a key that will be revoked, 32 bytes or more'
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('revocable/2026', convert_to(:'revocable_secret', 'UTF8'));
+SELECT token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c3","exp":4102444800}',
+                       :'revocable_secret', '{"alg":"HS256","kid":"revocable/2026"}')
+       AS revocable_token \gset
+SET ROLE tenancy_test_app;
+SELECT tenancy.set_context_signed(:'org', :'revocable_token', false);
+RESET ROLE;
+-- Another key added, and the key read again in each transaction: the context stays.
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('unrelated', convert_to(repeat('an unrelated key ', 3), 'UTF8'));
+SELECT tenancy.current_user_id(), tenancy.current_member_role();
+-- The key changed in place (here its issuer): the context ends.
+UPDATE tenancy.context_signing_keys SET issuer = 'https://idp.example/' WHERE key_id = 'revocable/2026';
+SELECT tenancy.current_user_id() IS NULL AS ended;
+-- Deleted: the same.
+UPDATE tenancy.context_signing_keys SET issuer = NULL WHERE key_id = 'revocable/2026';
+SET ROLE tenancy_test_app;
+SELECT tenancy.set_context_signed(:'org', :'revocable_token', false);
+RESET ROLE;
+DELETE FROM tenancy.context_signing_keys WHERE key_id = 'revocable/2026';
+SELECT tenancy.current_user_id() IS NULL AS ended;
+-- A context for the transaction ends with it anyway: within it, a key
+-- deleted meanwhile changes nothing.
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('revocable/2026', convert_to(:'revocable_secret', 'UTF8'));
+BEGIN;
+SET LOCAL ROLE tenancy_test_app;
+SELECT tenancy.set_context_signed(:'org', :'revocable_token');
+RESET ROLE;
+DELETE FROM tenancy.context_signing_keys WHERE key_id = 'revocable/2026';
+SELECT tenancy.current_member_role();
+COMMIT;
+DELETE FROM tenancy.context_signing_keys WHERE key_id = 'unrelated';
 \c - postgres
 -- check() (finding 22): a login that must prove its users while no key is
 -- set gets no context at all.

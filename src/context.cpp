@@ -123,7 +123,8 @@ bool check_context_setting(char** new_value, void** extra, GucSource) {
         return false;
     }
     // GUC "extra" data is released with free(); PostgreSQL 15 does not export
-    // guc_malloc, so plain malloc it is.
+    // guc_malloc, so plain malloc it is, and no destructor runs.
+    static_assert(std::is_trivially_destructible_v<std::optional<core::TenantContext>>);
     auto* parsed = static_cast<std::optional<core::TenantContext>*>(
         malloc(sizeof(std::optional<core::TenantContext>)));
     if (parsed == nullptr) return false;
@@ -353,6 +354,22 @@ void align_with_membership() {
         g_aligned_in = MyProc->lxid;
         return;
     }
+    // And once the key that verified the token is deleted or changed (1.16
+    // library): a DBA who revokes a leaked key ends what it opened.
+    if (context.signed_with && !signing_key_unchanged(*context.signed_with)) {
+        pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
+        std::string detail = "The signing key \"" + std::string(context.signed_with->key_id()) +
+                             "\" that verified its token was deleted or changed.";
+        pg::call([&] {
+            ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                              errmsg("the session's tenant context has ended"),
+                              errdetail("%s", detail.c_str()),
+                              errhint("Set the context again with a token a current key signed.")));
+        });
+        g_aligned = true;
+        g_aligned_in = MyProc->lxid;
+        return;
+    }
     bool read_now = !g_membership_read.is_of(context);
     bool ended_before = g_membership_read.is_about(context) && !g_membership_read.role;
     std::optional<core::MemberRole> role = g_membership_read.role;
@@ -567,7 +584,7 @@ void install_context_hooks() {
 }
 
 core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local,
-                                    std::optional<std::int64_t> expires_at) {
+                                    std::optional<TokenProof> proof) {
     auto role = lookup_membership(org_id, user_id);
     if (!role) {
         // One answer for unknown org, unknown user, deactivated member and
@@ -577,8 +594,14 @@ core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local,
                             " is not an active member of organization " +
                             pg::uuid_from_datum(org_id).to_string());
     }
-    core::TenantContext context{pg::uuid_from_datum(org_id), pg::uuid_from_datum(user_id), *role,
-                                expires_at};
+    core::TenantContext context;
+    context.org_id = pg::uuid_from_datum(org_id);
+    context.user_id = pg::uuid_from_datum(user_id);
+    context.role = *role;
+    if (proof) {
+        context.expires_at = proof->expires_at;
+        context.signed_with = proof->signed_with;
+    }
     // A change of role counts (1.11): the same member again, whose role was
     // changed meanwhile, would have an open query read the rest of its rows
     // under the new role, and the query itself fails once it runs on.

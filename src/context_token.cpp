@@ -47,7 +47,7 @@ constexpr const char* kAsIssuedHint =
 // (a key deleted is refused at once, as a member deactivated is), and how
 // many keys there are of any algorithm.
 struct SigningKeys {
-    std::vector<std::string> key_ids;
+    std::vector<std::optional<core::SigningKeyRef>> rows;
     std::vector<std::string> material;  // in step
     std::vector<core::ClaimExpectations> expectations;  // one per key, in step
     int64 all_keys = 0;
@@ -73,10 +73,34 @@ int key_column(TupleDesc desc, const char* name, Oid type) {
 // scan (C flow: palloc'd); issuer and audience NULL when the key asks for none.
 struct KeyRow {
     char* key_id;
+    TransactionId row_version;  // the row's xmin
     struct varlena* material;
     char* issuer;
     char* audience;
 };
+
+// C flow: the version of the row in the slot (its xmin, as written: freezing
+// keeps it). An UPDATE, or a DELETE and INSERT of the same key_id, makes
+// another.
+TransactionId row_version_of(TupleTableSlot* slot) {
+    bool is_null = true;
+    Datum xmin = slot_getsysattr(slot, MinTransactionIdAttributeNumber, &is_null);
+    return is_null ? InvalidTransactionId : DatumGetTransactionId(xmin);
+}
+
+// C flow: tenancy.context_signing_keys opened, or nullptr when it is gone
+// (missing_ok) or an error saying so.
+Relation open_signing_keys(bool missing_ok) {
+    Oid schema = get_namespace_oid("tenancy", missing_ok);
+    Oid keys_oid = OidIsValid(schema) ? get_relname_relid(kKeysTable, schema) : InvalidOid;
+    Relation keys = OidIsValid(keys_oid) ? try_table_open(keys_oid, AccessShareLock) : nullptr;
+    if (keys == nullptr && !missing_ok) {
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("tenancy.%s is missing", kKeysTable),
+                        errdetail("The extension made it; it was dropped or renamed.")));
+    }
+    return keys;
+}
 
 void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) {
     std::string_view wanted = core::to_string(algorithm);
@@ -84,14 +108,7 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
     List* rows = NIL;  // of KeyRow*
     int64 all_keys = 0;
     pg::call([&] {
-        Oid schema = get_namespace_oid("tenancy", false);
-        Oid keys_oid = get_relname_relid(kKeysTable, schema);
-        Relation keys = OidIsValid(keys_oid) ? try_table_open(keys_oid, AccessShareLock) : nullptr;
-        if (keys == nullptr) {
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                            errmsg("tenancy.%s is missing", kKeysTable),
-                            errdetail("The extension made it; it was dropped or renamed.")));
-        }
+        Relation keys = open_signing_keys(false);
         TupleDesc desc = RelationGetDescr(keys);
         int key_id_attnum = key_column(desc, "key_id", TEXTOID);
         int algorithm_attnum = key_column(desc, "algorithm", TEXTOID);
@@ -117,6 +134,7 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
             if (std::string_view(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) != wanted) continue;
             auto* row = static_cast<KeyRow*>(palloc(sizeof(KeyRow)));
             row->key_id = text_or_null(slot, key_id_attnum);
+            row->row_version = row_version_of(slot);
             row->material = pg_detoast_datum_copy(reinterpret_cast<struct varlena*>(DatumGetPointer(material)));
             row->issuer = text_or_null(slot, issuer_attnum);
             row->audience = text_or_null(slot, audience_attnum);
@@ -137,7 +155,10 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
     ListCell* cell;
     foreach (cell, rows) {
         auto* row = static_cast<KeyRow*>(lfirst(cell));
-        keys_out.key_ids.push_back(taken(row->key_id).value_or(""));
+        // A key id the table's CHECK let in is always one (a superuser who
+        // set the check aside gets no session context from it, below).
+        std::optional<std::string> key_id = taken(row->key_id);
+        keys_out.rows.push_back(core::SigningKeyRef::of(row->row_version, key_id.value_or("")));
         keys_out.material.emplace_back(VARDATA_ANY(row->material), VARSIZE_ANY_EXHDR(row->material));
         // Not left in freed memory for the rest of the transaction.
         explicit_bzero(VARDATA_ANY(row->material), VARSIZE_ANY_EXHDR(row->material));
@@ -160,7 +181,8 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
 // the same secret, still works).
 template <typename Accepts>
 bool any_signing_key(core::SigningAlgorithm algorithm, const core::TokenSegments& segments,
-                     const std::optional<std::string>& kid, Accepts&& accepts) {
+                     const std::optional<std::string>& kid, Accepts&& accepts,
+                     std::optional<core::SigningKeyRef>& accepted_by) {
     SigningKeys keys;
     read_signing_keys(algorithm, keys);
     if (keys.all_keys == 0) {
@@ -188,7 +210,7 @@ bool any_signing_key(core::SigningAlgorithm algorithm, const core::TokenSegments
     std::iota(order.begin(), order.end(), 0);
     if (kid) {
         std::stable_partition(order.begin(), order.end(),
-                              [&](std::size_t i) { return keys.key_ids[i] == *kid; });
+                              [&](std::size_t i) { return keys.rows[i] && keys.rows[i]->key_id() == *kid; });
     }
     bool signed_by_any = false;
     for (std::size_t i : order) {
@@ -198,7 +220,10 @@ bool any_signing_key(core::SigningAlgorithm algorithm, const core::TokenSegments
                                                                  segments.signature);
         if (!verifies) continue;
         signed_by_any = true;
-        if (accepts(keys.expectations[i])) break;
+        if (accepts(keys.expectations[i])) {
+            accepted_by = keys.rows[i];
+            break;
+        }
     }
     return signed_by_any;
 }
@@ -247,10 +272,12 @@ std::string as_timestamp(double seconds) {
     return text;
 }
 
-// The user a token proves, and until when (its "exp", whole seconds).
+// The user a token proves, until when (its "exp", whole seconds), and the
+// key that verified it.
 struct ProvenUser {
     core::Uuid user_id;
     std::int64_t expires_at;
+    core::SigningKeyRef signed_with;
 };
 
 // The user a token (a text datum) proves, or an error (28000) saying why
@@ -285,6 +312,7 @@ ProvenUser verified_user(Datum token_text) {
     core::ClaimExpectations refused_by;
     std::optional<std::string> kid;
     if (header.kid && header.kid->kind == core::JsonClaim::Kind::string) kid = header.kid->text;
+    std::optional<core::SigningKeyRef> accepted_by;
     bool signed_by_any = any_signing_key(*algorithm, *segments, kid, [&](const core::ClaimExpectations& expected) {
         if (!payload) payload = claims_of(segments->payload_json, "payload");
         core::ClaimsCheck check = core::check_context_claims(*payload, now, expected);
@@ -294,7 +322,7 @@ ProvenUser verified_user(Datum token_text) {
             refused_by = expected;
         }
         return valid;
-    });
+    }, accepted_by);
     if (!signed_by_any) {
         refuse_token("the context token's signature does not match a context signing key",
                      "No key in tenancy.context_signing_keys of the algorithm its header "
@@ -311,7 +339,14 @@ ProvenUser verified_user(Datum token_text) {
             std::int64_t expires_at = check.expires_at >= kFarFuture
                                           ? static_cast<std::int64_t>(kFarFuture)
                                           : static_cast<std::int64_t>(std::floor(check.expires_at));
-            return {check.user_id, expires_at};
+            if (!accepted_by) {
+                // Only with the table's CHECK on key_id set aside.
+                throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                                "the context signing key that verified the token has a key_id "
+                                "the extension does not allow",
+                                "", "Give the key a key_id of 1 to 64 of A-Z a-z 0-9 . _ + / = -.");
+            }
+            return {check.user_id, expires_at, *accepted_by};
         }
         case core::TokenVerdict::bad_subject:
             refuse_token("the context token names no user",
@@ -350,6 +385,38 @@ ProvenUser verified_user(Datum token_text) {
 }
 
 }  // namespace
+
+bool signing_key_unchanged(const core::SigningKeyRef& key) {
+    bool unchanged = false;
+    pg::call([&] {
+        Relation keys = open_signing_keys(true);
+        if (keys == nullptr) return;
+        TupleDesc desc = RelationGetDescr(keys);
+        int key_id_attnum = pg::attribute_number_if_any(desc, "key_id");
+        if (key_id_attnum == 0 || TupleDescAttr(desc, key_id_attnum - 1)->atttypid != TEXTOID) {
+            table_close(keys, AccessShareLock);
+            return;  // fails closed
+        }
+        // A scan of the few rows, as for a token: no collation to choose.
+        Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+        TableScanDesc scan = table_beginscan(keys, snapshot, 0, nullptr);
+        TupleTableSlot* slot = table_slot_create(keys, nullptr);
+        while (!unchanged && table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
+            bool is_null = true;
+            Datum key_id = slot_getattr(slot, key_id_attnum, &is_null);
+            if (is_null) continue;
+            text* name = DatumGetTextPP(key_id);
+            unchanged = std::string_view(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == key.key_id() &&
+                        row_version_of(slot) == key.row_version();
+        }
+        ExecDropSingleTupleTableSlot(slot);
+        table_endscan(scan);
+        UnregisterSnapshot(snapshot);
+        table_close(keys, AccessShareLock);
+    });
+    return unchanged;
+}
+
 }  // namespace tenancy
 
 using namespace tenancy;
@@ -364,7 +431,8 @@ TENANCY_SQL_FUNCTION(tenancy_set_context_signed) {
     Datum user_id = pg::uuid_to_datum(proven.user_id);
     // No C++ object lives in this frame from here on (set_member_context
     // may warn).
-    return role_to_datum(fcinfo, set_member_context(org_id, user_id, is_local, proven.expires_at));
+    return role_to_datum(fcinfo, set_member_context(org_id, user_id, is_local,
+                                                    TokenProof{proven.expires_at, proven.signed_with}));
 }
 
 // tenancy.context_public_key_usable(algorithm text, public_key text) -> true,

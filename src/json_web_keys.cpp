@@ -44,7 +44,7 @@ void read_jwk(JsonbContainer* object, core::JsonWebKey& jwk) {
         JsonbValue* value = jwk_member(object, member.name);
         if (value == nullptr) continue;
         if (value->type != jbvString) {
-            jwk.not_a_string = true;
+            if (jwk.not_a_string.empty()) jwk.not_a_string = member.name;
             continue;
         }
         member.into->emplace(value->val.string.val, static_cast<std::size_t>(value->val.string.len));

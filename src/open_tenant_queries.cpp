@@ -9,12 +9,17 @@ namespace {
 
 // The context a query reads under: organization, user and role (set_context
 // for the same member again re-reads the role, which may have changed).
+// Plain data (the context's token details, a key id among them, do not
+// change what rows are read).
 struct ContextKey {
     bool set = false;
-    core::TenantContext context;
+    core::Uuid org_id;
+    core::Uuid user_id;
+    core::MemberRole role = core::MemberRole::student;
 
     bool operator==(const ContextKey& other) const {
-        return set == other.set && (!set || context == other.context);
+        return set == other.set &&
+               (!set || (org_id == other.org_id && user_id == other.user_id && role == other.role));
     }
 };
 
@@ -22,7 +27,7 @@ struct ContextKey {
 ContextKey current_key() {
     const auto& context = context_as_set();
     if (!context) return ContextKey{};
-    return ContextKey{true, *context};
+    return ContextKey{true, context->org_id, context->user_id, context->role};
 }
 
 // A started query, known by its address (never dereferenced once noted),

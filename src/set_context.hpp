@@ -12,9 +12,18 @@ namespace tenancy {
 // the session after checking in tenancy.members that the user is an active
 // member (42501 otherwise), as tenancy.set_context() does; returns the role.
 // The caller has proven the user (or trusts the login to have); a token's
-// expiry (seconds since 1970) ends a session context from then on.
+// proof ends a session context at its expiry (seconds since 1970), or
+// once its key is deleted or changed.
+struct TokenProof {
+    std::int64_t expires_at;
+    core::SigningKeyRef signed_with;
+};
 core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local,
-                                    std::optional<std::int64_t> expires_at = std::nullopt);
+                                    std::optional<TokenProof> proof = std::nullopt);
+
+// Whether the key of tenancy.context_signing_keys that verified a token is
+// still there as it was (src/context_token.cpp), in the latest committed state.
+bool signing_key_unchanged(const core::SigningKeyRef& key);
 
 // Argument index of an SQL function, refused with 22004 when NULL.
 Datum required_arg(FunctionCallInfo fcinfo, int index, const char* name);

@@ -169,7 +169,7 @@ std::string jwk_thumbprint(const JsonWebKey& jwk) {
 
 JwkImport import_json_web_key(const JsonWebKey& jwk) {
     ErrorQueueCleaner cleaner;
-    if (jwk.not_a_string) return refused("one of its members is not a JSON string");
+    if (!jwk.not_a_string.empty()) return refused("its \"" + jwk.not_a_string + "\" is not a JSON string");
     if (!jwk.kty) return refused("it has no \"kty\"");
     // A private or secret key is never published: someone pasted the wrong
     // set, and its secret is now in this statement.

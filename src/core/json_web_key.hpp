@@ -19,7 +19,7 @@ namespace tenancy::core {
 struct JsonWebKey {
     std::optional<std::string> kty, kid, use, alg, crv, n, e, x, y;
     bool private_part = false;   // "d", "p", "q", "dp", "dq", "qi", "oth" or "k"
-    bool not_a_string = false;   // one of the members above is present but no string
+    std::string not_a_string;    // a member above that is present but no string
 };
 
 // What becomes of one JWK.

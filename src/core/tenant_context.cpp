@@ -11,7 +11,36 @@ constexpr std::array<std::string_view, kMemberRoleCount> kRoleNames = {
 
 constexpr char kSeparator = '/';
 
+// A number as std::to_string writes it (no sign, no leading zero), or nullopt.
+template <typename Number>
+std::optional<Number> canonical_number(std::string_view digits) {
+    Number value = 0;
+    if (digits.empty() || digits.front() == '-') return std::nullopt;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (error != std::errc() || end != digits.data() + digits.size() ||
+        std::to_string(value) != digits) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+
 }  // namespace
+
+std::optional<SigningKeyRef> SigningKeyRef::of(std::uint32_t row_version, std::string_view key_id) {
+    // What tenancy.context_signing_keys' key_id_format allows.
+    constexpr std::string_view allowed =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+/=-";
+    if (key_id.empty() || key_id.size() > kMaxKeyIdBytes ||
+        key_id.find_first_not_of(allowed) != std::string_view::npos) {
+        return std::nullopt;
+    }
+    SigningKeyRef ref;
+    ref.row_version_ = row_version;
+    ref.key_id_length_ = key_id.size();
+    key_id.copy(ref.key_id_.data(), key_id.size());
+    return ref;
+}
 
 std::string_view to_string(MemberRole role) {
     return kRoleNames[static_cast<std::size_t>(role)];
@@ -33,6 +62,12 @@ std::string encode_context(const TenantContext& context) {
     if (context.expires_at) {
         out.push_back(kSeparator);
         out += std::to_string(*context.expires_at);
+        if (context.signed_with) {
+            out.push_back(kSeparator);
+            out += std::to_string(context.signed_with->row_version());
+            out.push_back(kSeparator);
+            out += context.signed_with->key_id();
+        }
     }
     return out;
 }
@@ -61,19 +96,24 @@ DecodedContext decode_context(std::string_view text) {
     if (!org || !user || !role) return result;
     if (org->to_string() != org_text || user->to_string() != user_text) return result;
     std::optional<std::int64_t> expires_at;
+    std::optional<SigningKeyRef> signed_with;
     if (third != std::string_view::npos) {
-        std::string_view digits = text.substr(third + 1);
-        std::int64_t value = 0;
-        auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-        if (error != std::errc() || end != digits.data() + digits.size() || value < 0 ||
-            std::to_string(value) != digits) {
-            return result;
+        std::size_t fourth = text.find(kSeparator, third + 1);
+        expires_at = canonical_number<std::int64_t>(text.substr(
+            third + 1, fourth == std::string_view::npos ? std::string_view::npos : fourth - third - 1));
+        if (!expires_at) return result;
+        if (fourth != std::string_view::npos) {
+            std::size_t fifth = text.find(kSeparator, fourth + 1);
+            if (fifth == std::string_view::npos) return result;
+            auto row_version = canonical_number<std::uint32_t>(text.substr(fourth + 1, fifth - fourth - 1));
+            if (!row_version) return result;
+            signed_with = SigningKeyRef::of(*row_version, text.substr(fifth + 1));
+            if (!signed_with) return result;
         }
-        expires_at = value;
     }
 
     result.valid = true;
-    result.value = TenantContext{*org, *user, *role, expires_at};
+    result.value = TenantContext{*org, *user, *role, expires_at, signed_with};
     return result;
 }
 

@@ -4,6 +4,8 @@
 // file owns that text format. Pure C++17.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +22,31 @@ inline constexpr int kMemberRoleCount = 4;
 std::string_view to_string(MemberRole role);
 std::optional<MemberRole> parse_member_role(std::string_view text);
 
+// The row of tenancy.context_signing_keys whose key verified a context's
+// token: its key_id and the row's version (its xmin), so that a session
+// context ends once the key is deleted or changed. Plain data, as the whole
+// context is: PostgreSQL frees a setting's parsed form with free(), without
+// a destructor.
+class SigningKeyRef {
+public:
+    static constexpr std::size_t kMaxKeyIdBytes = 64;
+
+    // nullopt for a key id the table's CHECK refuses ([A-Za-z0-9._+/=-]{1,64}).
+    static std::optional<SigningKeyRef> of(std::uint32_t row_version, std::string_view key_id);
+
+    std::uint32_t row_version() const { return row_version_; }
+    std::string_view key_id() const { return {key_id_.data(), key_id_length_}; }
+
+    friend bool operator==(const SigningKeyRef& a, const SigningKeyRef& b) {
+        return a.row_version_ == b.row_version_ && a.key_id() == b.key_id();
+    }
+
+private:
+    std::uint32_t row_version_ = 0;
+    std::size_t key_id_length_ = 0;
+    std::array<char, kMaxKeyIdBytes> key_id_{};
+};
+
 struct TenantContext {
     Uuid org_id;
     Uuid user_id;
@@ -27,6 +54,8 @@ struct TenantContext {
     // Seconds since 1970 from which a context a token gave (its "exp",
     // rounded down) is over; nullopt for one set_context gave.
     std::optional<std::int64_t> expires_at;
+    // The key that verified the token (with expires_at only).
+    std::optional<SigningKeyRef> signed_with;
 
     // The same member in the same role: what the rows read depend on (the
     // expiry is not compared).
@@ -36,8 +65,9 @@ struct TenantContext {
 };
 
 // Setting text: "<org uuid>/<user uuid>/<role>" and, for a context a token
-// gave, "/<expires_at>" (decimal, no sign, no leading zero); or "" for no
-// context.
+// gave, "/<expires_at>" (decimal, no sign, no leading zero) and, since the
+// 1.16 library, "/<row_version>/<key_id>" (the key id last: it may hold a
+// "/"); or "" for no context.
 std::string encode_context(const TenantContext& context);
 
 // What a setting's text holds: no context (""), a context, or garbage.

@@ -185,8 +185,8 @@ TEST(JsonWebKey, KeysThatCannotServeAreRefusedSayingWhy) {
     no_type.kty.reset();
     EXPECT_EQ(reason_of(no_type), "it has no \"kty\"");
     JsonWebKey not_string = rsa_jwk(rsa.get());
-    not_string.not_a_string = true;
-    EXPECT_EQ(reason_of(not_string), "one of its members is not a JSON string");
+    not_string.not_a_string = "n";
+    EXPECT_EQ(reason_of(not_string), "its \"n\" is not a JSON string");
     JsonWebKey mismatched = rsa_jwk(rsa.get());
     mismatched.alg = "ES256";
     EXPECT_NE(reason_of(mismatched).find("not an EC key on P-256"), std::string::npos);

@@ -79,3 +79,29 @@ TEST(TenantContext, CarriesATokensExpiry) {
     context.expires_at = 0;
     EXPECT_EQ(decode_context(encode_context(context)).value->expires_at, 0);
 }
+
+TEST(TenantContext, CarriesTheKeyThatVerifiedItsToken) {
+    TenantContext context = sample(MemberRole::teacher);
+    context.expires_at = 4102444800;
+    context.signed_with = SigningKeyRef::of(4294967295U, "us-east-1/ab+c=");
+    ASSERT_TRUE(context.signed_with);
+    EXPECT_FALSE(SigningKeyRef::of(1, std::string(65, 'k')));
+    EXPECT_FALSE(SigningKeyRef::of(1, ""));
+    std::string text = encode_context(context);
+    EXPECT_EQ(text, "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/"
+                    "teacher/4102444800/4294967295/us-east-1/ab+c=");
+    DecodedContext decoded = decode_context(text);
+    ASSERT_TRUE(decoded.valid && decoded.value);
+    ASSERT_TRUE(decoded.value->signed_with);
+    EXPECT_EQ(*decoded.value->signed_with, *context.signed_with);
+    EXPECT_EQ(decoded.value->expires_at, 4102444800);
+    const std::string prefix =
+        "11111111-1111-1111-1111-111111111111/22222222-2222-2222-2222-222222222222/teacher/5/";
+    // Canonical numbers, a row version within 32 bits, a key id as the table allows.
+    for (const char* bad : {"7", "7/", "07/k", "-1/k", "4294967296/k", "7/with space",
+                            "7/65-characters-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                            "7/k\xc3\xa9"}) {
+        EXPECT_FALSE(decode_context(prefix + bad).valid) << bad;
+    }
+    EXPECT_TRUE(decode_context(prefix + "0/" + std::string(64, 'k')).valid);
+}
