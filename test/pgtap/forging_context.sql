@@ -7,7 +7,7 @@
 -- No wrapping transaction: second connections (dblink) must see the fixtures,
 -- so they are committed, created under unique slugs and deleted at the end.
 -- Runs as tenancy_test_app; pg_prove passes --set tcp_port=<port>.
-SELECT plan(85);
+SELECT plan(86);
 
 -- SQLSTATE of a command, '00000' when it succeeds. For checks that cannot
 -- use pgTAP directly (under SET ROLE tenancy_app the pgTAP temp tables,
@@ -217,6 +217,8 @@ SELECT throws_ok('DELETE FROM tenancy.context_signing_keys', '42501', NULL,
                  'the application cannot delete a context signing key');
 SELECT throws_ok('TRUNCATE tenancy.context_signing_keys', '42501', NULL,
                  'the application cannot truncate the context signing keys');
+SELECT throws_ok($$SELECT * FROM tenancy.jwks_keys('{"kty": "RSA"}')$$, '42501', NULL,
+                 'the application cannot call tenancy.jwks_keys (1.16; keys are a superuser''s)');
 SELECT throws_ok('SET tenancy.require_signed_context = off', '42501', NULL,
                  'SET tenancy.require_signed_context by the application is refused');
 SELECT throws_ok($$SELECT set_config('tenancy.require_signed_context', 'off', true)$$, '42501', NULL,
