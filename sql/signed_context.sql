@@ -502,6 +502,27 @@ SELECT tenancy.set_context_signed(:'org', :'revocable_token', false);
 RESET ROLE;
 DELETE FROM tenancy.context_signing_keys WHERE key_id = 'revocable/2026';
 SELECT tenancy.current_user_id() IS NULL AS ended;
+-- A utility statement checks the key too: a parallel index build runs the
+-- index expression in parallel mode (leader and workers), where the context
+-- can be neither checked nor ended.
+CREATE TABLE token_test.indexed (id int) WITH (parallel_workers = 2);
+INSERT INTO token_test.indexed SELECT generate_series(1, 1000);
+CREATE FUNCTION token_test.role_seen(x int) RETURNS int LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$ BEGIN
+        IF x = 1 THEN RAISE NOTICE 'the index expression sees the role %', tenancy.current_member_role(); END IF;
+        RETURN x;
+    END $$;
+SET max_parallel_maintenance_workers = 2;
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('revocable/2026', convert_to(:'revocable_secret', 'UTF8'));
+SET ROLE tenancy_test_app;
+SELECT tenancy.set_context_signed(:'org', :'revocable_token', false);
+RESET ROLE;
+DELETE FROM tenancy.context_signing_keys WHERE key_id = 'revocable/2026';
+\set VERBOSITY terse
+CREATE INDEX ON token_test.indexed ((token_test.role_seen(id)));
+\set VERBOSITY default
+RESET max_parallel_maintenance_workers;
 -- A context for the transaction ends with it anyway: within it, a key
 -- deleted meanwhile changes nothing.
 INSERT INTO tenancy.context_signing_keys (key_id, secret)

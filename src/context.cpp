@@ -110,6 +110,7 @@ ExecutorStart_hook_type g_previous_executor_start = nullptr;
 ExecutorRun_hook_type g_previous_executor_run = nullptr;
 ExecutorFinish_hook_type g_previous_executor_finish = nullptr;
 ExecutorEnd_hook_type g_previous_executor_end = nullptr;
+ProcessUtility_hook_type g_previous_process_utility = nullptr;
 
 bool check_context_setting(char** new_value, void** extra, GucSource) {
     core::DecodedContext decoded;
@@ -422,6 +423,33 @@ bool context_needs_alignment() {
 }
 
 // A C hook with no C++ object alive, so ereport may longjmp through it.
+// A utility statement may run the application's code before any query of
+// the transaction starts: CREATE INDEX, REINDEX and ALTER TABLE evaluate
+// index expressions, and a parallel build evaluates them in parallel mode,
+// in the leader and in workers, where the context can no longer be checked
+// (found by the review of 1.16: a revoked key's context read members
+// through a parallel index build, for as long as the session ran only such
+// statements). So it is checked here first, as ExecutorStart checks it for
+// queries. Not for transaction control, and not outside a transaction in
+// progress (an aborted one reads no table).
+void process_utility(PlannedStmt* statement, const char* query, bool read_only_tree,
+                     ProcessUtilityContext context, ParamListInfo params,
+                     QueryEnvironment* environment, DestReceiver* destination,
+                     QueryCompletion* completion) {
+    if (!IsA(statement->utilityStmt, TransactionStmt) && IsTransactionState() &&
+        context_needs_alignment()) {
+        pg::in_hook([] { align_with_membership(); });
+    }
+    if (g_previous_process_utility != nullptr) {
+        g_previous_process_utility(statement, query, read_only_tree, context, params, environment,
+                                   destination, completion);
+    } else {
+        standard_ProcessUtility(statement, query, read_only_tree, context, params, environment,
+                                destination, completion);
+    }
+}
+
+// A C hook with no C++ object alive, so ereport may longjmp through it.
 void executor_start(QueryDesc* query, int eflags) {
     if (context_needs_alignment()) pg::in_hook([] { align_with_membership(); });
     if (g_require_context && !g_context.has_value() &&
@@ -533,6 +561,18 @@ Datum role_to_datum(FunctionCallInfo fcinfo, core::MemberRole role) {
 // a rollback to a savepoint.
 const std::optional<core::TenantContext>& current_context() {
     if (context_needs_alignment()) align_with_membership();
+    // In parallel mode the context cannot be checked (nor ended): queries
+    // and utility statements check it before they enter it. A leader that
+    // finds it unchecked all the same refuses it, not to run on a context
+    // that may have ended (workers take the leader's, which it checked).
+    if (g_context && IsInParallelMode() && !IsParallelWorker() &&
+        !(g_aligned && g_aligned_in == MyProc->lxid)) {
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "the session's tenant context was not checked before parallel mode",
+                        "The member's membership and the token's key are checked before a "
+                        "transaction's first query or utility statement.",
+                        "Run a query in the transaction first.");
+    }
     return g_context;
 }
 
@@ -578,6 +618,8 @@ void install_context_hooks() {
     ExecutorFinish_hook = executor_finish;
     g_previous_executor_end = ExecutorEnd_hook;
     ExecutorEnd_hook = executor_end;
+    g_previous_process_utility = ProcessUtility_hook;
+    ProcessUtility_hook = process_utility;
     register_open_query_callbacks();
     RegisterSubXactCallback(on_subtransaction_end, nullptr);
     RegisterXactCallback(on_transaction_event, nullptr);

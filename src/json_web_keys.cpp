@@ -97,6 +97,7 @@ std::vector<FoundKey> found_keys(Datum document, bool& is_set) {
         JsonbContainer* array = keys->val.binary.data;
         uint32 count = JsonContainerSize(array);
         for (uint32 i = 0; i < count; ++i) {
+            CHECK_FOR_INTERRUPTS();
             JsonbValue* element = getIthJsonbValueFromContainer(array, i);
             if (!is_object(element)) {
                 element_not_object = static_cast<int>(i) + 1;
@@ -135,6 +136,7 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
     std::vector<core::JwkImport> usable;
     std::string first_other;
     for (const FoundKey& key : found) {
+        pg::check_for_interrupts();  // about 3 ms per RSA key (OpenSSL's checks)
         core::JwkImport imported = core::import_json_web_key(key.jwk);
         switch (imported.outcome) {
             case core::JwkImport::Outcome::key:

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include "core/context_token.hpp"
+#include "core/tenant_context.hpp"
 
 namespace tenancy::core {
 namespace {
@@ -207,6 +208,10 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
         pem = ec_pem(jwk, why);
     }
     if (pem.empty()) return refused(why);
+    if (jwk.kid && !is_signing_key_id(*jwk.kid)) {
+        return refused("its \"kid\" is not a key id tenancy.context_signing_keys takes (1 to 64 "
+                       "of A-Z a-z 0-9 . _ + / = -)");
+    }
     // The rules every public key of the table meets (its CHECK), here too:
     // a refusal now names the JWK.
     std::string problem = public_key_problem(*algorithm, pem);

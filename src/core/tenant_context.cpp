@@ -27,14 +27,15 @@ std::optional<Number> canonical_number(std::string_view digits) {
 
 }  // namespace
 
-std::optional<SigningKeyRef> SigningKeyRef::of(std::uint32_t row_version, std::string_view key_id) {
-    // What tenancy.context_signing_keys' key_id_format allows.
+bool is_signing_key_id(std::string_view key_id) {
     constexpr std::string_view allowed =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+/=-";
-    if (key_id.empty() || key_id.size() > kMaxKeyIdBytes ||
-        key_id.find_first_not_of(allowed) != std::string_view::npos) {
-        return std::nullopt;
-    }
+    return !key_id.empty() && key_id.size() <= SigningKeyRef::kMaxKeyIdBytes &&
+           key_id.find_first_not_of(allowed) == std::string_view::npos;
+}
+
+std::optional<SigningKeyRef> SigningKeyRef::of(std::uint32_t row_version, std::string_view key_id) {
+    if (!is_signing_key_id(key_id)) return std::nullopt;
     SigningKeyRef ref;
     ref.row_version_ = row_version;
     ref.key_id_length_ = key_id.size();

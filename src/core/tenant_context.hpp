@@ -22,6 +22,10 @@ inline constexpr int kMemberRoleCount = 4;
 std::string_view to_string(MemberRole role);
 std::optional<MemberRole> parse_member_role(std::string_view text);
 
+// Whether a text is a key id tenancy.context_signing_keys takes (its CHECK
+// key_id_format): 1 to 64 of A-Z a-z 0-9 . _ + / = -.
+bool is_signing_key_id(std::string_view key_id);
+
 // The row of tenancy.context_signing_keys whose key verified a context's
 // token: its key_id and the row's version (its xmin), so that a session
 // context ends once the key is deleted or changed. Plain data, as the whole
@@ -31,7 +35,7 @@ class SigningKeyRef {
 public:
     static constexpr std::size_t kMaxKeyIdBytes = 64;
 
-    // nullopt for a key id the table's CHECK refuses ([A-Za-z0-9._+/=-]{1,64}).
+    // nullopt for a key id the table's CHECK refuses (is_signing_key_id).
     static std::optional<SigningKeyRef> of(std::uint32_t row_version, std::string_view key_id);
 
     std::uint32_t row_version() const { return row_version_; }

@@ -202,5 +202,16 @@ TEST(JsonWebKey, KeysThatCannotServeAreRefusedSayingWhy) {
     JsonWebKey off_curve = ec_jwk(ec.get());
     (*off_curve.y)[5] = (*off_curve.y)[5] == 'A' ? 'B' : 'A';
     EXPECT_EQ(reason_of(off_curve), "its \"x\" and \"y\" are not a point on P-256");
+    // A "kid" the table would refuse as a key_id is refused here, naming the key.
+    for (const char* kid : {"", "with space", "k\xc3\xa9"}) {
+        JsonWebKey odd_kid = rsa_jwk(rsa.get());
+        odd_kid.kid = kid;
+        EXPECT_NE(reason_of(odd_kid).find("not a key id"), std::string::npos) << kid;
+    }
+    JsonWebKey long_kid = rsa_jwk(rsa.get());
+    long_kid.kid = std::string(65, 'k');
+    EXPECT_NE(reason_of(long_kid).find("not a key id"), std::string::npos);
+    long_kid.kid = std::string(64, 'k');
+    EXPECT_EQ(core::import_json_web_key(long_kid).outcome, JwkImport::Outcome::key);
     EXPECT_EQ(ERR_peek_error(), 0UL);
 }

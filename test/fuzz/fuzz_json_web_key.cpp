@@ -1,0 +1,271 @@
+// libFuzzer target: a JSON Web Key's members (what tenancy.jwks_keys() reads
+// out of an identity provider's JWK Set, so any text) must never crash the
+// conversion to PEM or the RFC 7638 thumbprint, and what they produce must be
+// consistent: a key is a PEM public key that public_key_problem() accepts for
+// its algorithm, of exactly the JWK's numbers, with a key id; anything else
+// says why; OpenSSL's error queue is left empty either way.
+//
+// The input is split into the JWK's members. Byte 0 is flags (bit 0: a
+// private member such as "d" is present; bit 1: a member is not a JSON
+// string; bit 2: patch the canned "n", "x" and "y" with a chunk). Bytes 1 to 9
+// choose each of kty, kid, use, alg, crv, n, e, x, y: 0 absent, 1 to 127 one
+// of a few canned values (real keys' numbers, names providers use, and the
+// near misses around them), 128 to 255 the next chunk of the rest of the
+// input, which 0xFF bytes split. The canned values let the fuzzer reach the
+// RSA and EC paths that random bytes alone hardly would (an RSA modulus of
+// 2048 bits with no small factor, a point on P-256).
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "core/context_token.hpp"
+#include "core/json_web_key.hpp"
+#include "core/token_signature.hpp"
+
+namespace core = tenancy::core;
+
+namespace {
+
+// Real keys (openssl genpkey), as base64url without padding.
+constexpr const char* kN2048 =
+    "grX5cNFzJ7VAxvZNfFMqCg2tpGia5MYgQlRnGmgVWu1022Z-NGIex7n7BE3HylPbd4YI16iPjUJ3XllIoWYcbLOW9XoXDe"
+    "oK3d9y0Af9oa_Z6GEWgY3_L2g_p9QwOTZ-JPRpY2j3Zo99QbNBmWLh5fQDlY1FYX30bk2jszOFrSCjuk-qtzoqyGnydn-7"
+    "qCyM4ycJjuX5r3NjpBGqBesIAZVCLfio_Oyp49WgF2YOHli6OqvWcXnvamvwK3emv4fAj3GgcBhHfRG7ULBCg2plkeo4Ee"
+    "B_iwmz2cItQn9CP5vdmcE-D7aQhfCDn7NKj6kix1dm-58xnldGYUGneBc65Q";
+constexpr const char* kN1024 =
+    "q5hvsWU0b-lPg_uXaBxlmg8bFwKo4UVYduQHwpkF7qwriUGGLe8qoaFmIgnYlUKp_M7oOpy8kKWThQ_On5Yy2jHUH-dZlr"
+    "WNePIgtF8aFKE2jGyrBmen4m2-3llUdjpvlYFKydxdzX05Pl2Zy8LizxL_gUq6bYonh6YDeu0_6Oc";
+constexpr const char* kN4096 =
+    "wBIK1o_4q9-2Xrt5BOeocmI91zC1DDuZ_7kg11GZX1sxaCo6-pmK-iJobl58acD94hvQxrFT6Qj4rOYwOQvt5XW1ZoZJ6W"
+    "xs70zP5I41eB8KhFe4KbQhFpv06svFHVjTS_esJTeEhfiuCOdCOMCR4q9bFakx1zE_vQT61ZlRpZU1n94B0wOp0j7mdDQ_"
+    "KespfDQW39fLl9Nz45nBko-0OqC1nxBvI2lHHCR_UmypaiaoWWvtDYgRTgr9szldGZHej2MWUXpf62lkzohlTr-zE66OL1"
+    "BI7PhUzJmk7SrDkNoJ-_p0_kxlLU1lMovEfkt_f5M1J52gC_n0Er60ywHFGkoKMwEjEHx4NgofRPBT1jcLUYeks5-3Gh3b"
+    "b8UHOYH1eaCQN8yO4LKWPrqv5YQ_QVvKONIMww6lxshQCeEkzIoCCdW5J-sfzIBOdX1XNnu0bEaQPvefH0JLD_03heaiPd"
+    "q3T5hVoz4n5SsCM1o6jZsQecv9qHrrX1Y_6G_uYoRPEE1WNQTNQxkC4jQHKSWILFzJDLKj5TMOOEzvCbp_hxdvcsuor_-Q"
+    "MwcUBv-tpqgakL_pdvm_xu9dYvd-8K0FXXKdt1LwdmL6J4sOOlL0oi94UCzqOY-2BhPzp6fCJGgPMbsHqZqXDG5QwcNOU7"
+    "dJVhgOAkuBuVOZlvyxb2Uz7SE";
+constexpr const char* kX = "WGbDEikhTtqpddeX-v2HFgbMfWjI1OUdnlQuzVYoKmY";
+constexpr const char* kY = "wjtgY-0fNJD-VDfQMHfUMQoGIjFOKidhRePxYdgE1mQ";
+
+std::string encode(std::string_view bytes) {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    unsigned bits = 0;
+    int count = 0;
+    for (unsigned char byte : bytes) {
+        bits = (bits << 8) | byte;
+        count += 8;
+        while (count >= 6) {
+            out += alphabet[(bits >> (count - 6)) & 63];
+            count -= 6;
+        }
+    }
+    if (count > 0) out += alphabet[(bits << (6 - count)) & 63];
+    return out;
+}
+
+std::string decode(const char* text) { return *core::base64url_decode(text); }
+
+// The canned values of each member, near misses included.
+struct Canned {
+    std::vector<std::string> kty, kid, use, alg, crv, n, e, x, y;
+};
+
+const Canned& canned() {
+    static const Canned values = [] {
+        Canned c;
+        c.kty = {"RSA", "EC", "RSA", "EC", "oct", "OKP", "rsa", ""};
+        c.kid = {"k1", "abc+/def=", "", "a b\"\\", "\xc3\xa9t\xc3\xa9"};
+        c.use = {"sig", "sig", "enc", "Sig", ""};
+        c.alg = {"RS256", "ES256", "RS256", "ES256", "HS256", "RSA-OAEP", "PS256", "ES384", "EdDSA", "none", "rs256"};
+        c.crv = {"P-256", "P-256", "P-384", "secp256k1", "Ed25519", "p-256"};
+        std::string n2048 = decode(kN2048);
+        std::string odd_off = n2048;
+        odd_off.back() = static_cast<char>(odd_off.back() ^ 1);  // an even modulus
+        c.n = {kN2048, kN2048, kN4096, kN1024,
+               encode(std::string(1, '\0') + n2048),   // a leading zero byte (RFC 7518 says none)
+               std::string(kN2048) + "==",               // padded
+               encode(odd_off),
+               encode(n2048.substr(1)),                  // 2040 bits
+               "AQAB"};
+        c.e = {"AQAB", "AQAB", "AAEAAQ", "Aw", "AQAC", "AQABAQ", "AQAAAAE", "AAAAAAAAAQAB", "AQAB="};
+        std::string x = decode(kX), y = decode(kY);
+        c.x = {kX, kX, encode(std::string(1, '\0') + x), encode(x.substr(1)), encode(std::string(32, '\0')), kY};
+        c.y = {kY, kY, encode(std::string(1, '\0') + y), encode(y.substr(1)), encode(std::string(32, '\0')), kX};
+        return c;
+    }();
+    return values;
+}
+
+[[noreturn]] void fail(const char* what) {
+    fprintf(stderr, "invariant broken: %s\n", what);
+    std::abort();
+}
+
+void check_error_queue(const char* after) {
+    if (ERR_peek_error() != 0) {
+        fprintf(stderr, "OpenSSL error queue not empty after %s\n", after);
+        std::abort();
+    }
+}
+
+bool is_base64url(std::string_view text) {
+    return text.find_first_not_of(
+               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+           std::string_view::npos;
+}
+
+using Key = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+Key read_pem(const std::string& pem) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+    return Key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr,
+               EVP_PKEY_free);
+}
+
+bool same_number(EVP_PKEY* key, const char* name, const std::string& big_endian) {
+    BIGNUM* from_key = nullptr;
+    if (EVP_PKEY_get_bn_param(key, name, &from_key) != 1) return false;
+    BIGNUM* from_jwk = BN_bin2bn(reinterpret_cast<const unsigned char*>(big_endian.data()),
+                                 static_cast<int>(big_endian.size()), nullptr);
+    bool same = from_jwk != nullptr && BN_cmp(from_key, from_jwk) == 0;
+    BN_free(from_key);
+    BN_free(from_jwk);
+    return same;
+}
+
+// The PEM of a key holds exactly the JWK's numbers.
+void check_round_trip(const core::JsonWebKey& jwk, const core::JwkImport& imported) {
+    Key key = read_pem(imported.pem);
+    if (!key) fail("the PEM of a key does not read back");
+    if (imported.algorithm == core::SigningAlgorithm::rs256) {
+        if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) fail("an RS256 key's PEM is no RSA key");
+        if (!same_number(key.get(), OSSL_PKEY_PARAM_RSA_N, *core::base64url_decode(*jwk.n)) ||
+            !same_number(key.get(), OSSL_PKEY_PARAM_RSA_E, *core::base64url_decode(*jwk.e))) {
+            fail("an RS256 key's PEM holds other numbers than its \"n\" and \"e\"");
+        }
+    } else {
+        if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC) fail("an ES256 key's PEM is no EC key");
+        unsigned char point[133];
+        std::size_t length = 0;
+        if (EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point,
+                                            &length) != 1) {
+            fail("an ES256 key's PEM has no point");
+        }
+        std::string expected = "\x04" + *core::base64url_decode(*jwk.x) + *core::base64url_decode(*jwk.y);
+        if (std::string_view(reinterpret_cast<const char*>(point), length) != expected) {
+            fail("an ES256 key's PEM holds another point than its \"x\" and \"y\"");
+        }
+    }
+    ERR_clear_error();  // ours, not the code under test's
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    constexpr std::size_t kHeader = 10;
+    auto header = [&](std::size_t i) -> std::uint8_t { return i < size ? data[i] : 0; };
+    std::string_view rest;
+    if (size > kHeader) rest = std::string_view(reinterpret_cast<const char*>(data) + kHeader, size - kHeader);
+    std::vector<std::string_view> chunks;
+    for (std::size_t start = 0; start <= rest.size() && !rest.empty();) {
+        std::size_t end = rest.find('\xff', start);
+        if (end == std::string_view::npos) end = rest.size();
+        chunks.push_back(rest.substr(start, end - start));
+        start = end + 1;
+    }
+    std::size_t next_chunk = 0;
+    auto take_chunk = [&]() -> std::string {
+        return next_chunk < chunks.size() ? std::string(chunks[next_chunk++]) : std::string();
+    };
+
+    const Canned& c = canned();
+    const std::uint8_t flags = header(0);
+    auto choose = [&](std::size_t i, const std::vector<std::string>& values) -> std::optional<std::string> {
+        std::uint8_t selector = header(i);
+        if (selector == 0) return std::nullopt;
+        if (selector < 0x80) return values[(selector - 1) % values.size()];
+        return take_chunk();
+    };
+
+    core::JsonWebKey jwk;
+    jwk.kty = choose(1, c.kty);
+    jwk.kid = choose(2, c.kid);
+    jwk.use = choose(3, c.use);
+    jwk.alg = choose(4, c.alg);
+    jwk.crv = choose(5, c.crv);
+    jwk.n = choose(6, c.n);
+    jwk.e = choose(7, c.e);
+    jwk.x = choose(8, c.x);
+    jwk.y = choose(9, c.y);
+    jwk.private_part = (flags & 1) != 0;
+    if (flags & 2) jwk.not_a_string = "kid";
+    if (flags & 4) {
+        // Overwrite part of the canned numbers: the fuzzer's way to explore
+        // the values around a real key.
+        std::string patch = take_chunk();
+        for (std::optional<std::string>* member : {&jwk.n, &jwk.x, &jwk.y}) {
+            if (!*member || (*member)->empty() || patch.empty()) continue;
+            std::size_t at = static_cast<unsigned char>(patch[0]) % (*member)->size();
+            (*member)->replace(at, std::min(patch.size() - 1, (*member)->size() - at), patch.substr(1));
+        }
+    }
+
+    ERR_clear_error();
+    const std::string thumbprint = core::jwk_thumbprint(jwk);
+    check_error_queue("jwk_thumbprint");
+    if (!thumbprint.empty() && (thumbprint.size() != 43 || !is_base64url(thumbprint))) {
+        fail("a thumbprint is not 43 base64url characters (a SHA-256)");
+    }
+    if (core::jwk_thumbprint(jwk) != thumbprint) fail("the thumbprint changes");
+    bool thumbprintable = (jwk.kty == "RSA" && jwk.n && jwk.e && !jwk.n->empty() && !jwk.e->empty() &&
+                           is_base64url(*jwk.n) && is_base64url(*jwk.e)) ||
+                          (jwk.kty == "EC" && jwk.crv == "P-256" && jwk.x && jwk.y && !jwk.x->empty() &&
+                           !jwk.y->empty() && is_base64url(*jwk.x) && is_base64url(*jwk.y));
+    if (thumbprintable == thumbprint.empty()) fail("a thumbprint where none is due, or none where one is");
+
+    const core::JwkImport imported = core::import_json_web_key(jwk);
+    check_error_queue("import_json_web_key");
+
+    if (imported.outcome != core::JwkImport::Outcome::key) {
+        if (imported.reason.empty()) fail("a key passed over or refused without a reason");
+        if (!imported.pem.empty() || !imported.key_id.empty()) fail("a key not taken has a PEM or key id");
+        return 0;
+    }
+    if (!imported.reason.empty()) fail("a key taken has a reason");
+    if (imported.key_id.empty()) fail("a key taken has no key id");
+    if (imported.key_id != (jwk.kid ? *jwk.kid : thumbprint)) fail("a key's id is neither its kid nor its thumbprint");
+    if (jwk.private_part || !jwk.not_a_string.empty()) fail("a private key or a malformed member is taken");
+    if (jwk.use && *jwk.use != "sig") fail("a key for another use is taken");
+    if (jwk.alg && *jwk.alg != core::to_string(imported.algorithm)) fail("a key is taken for another algorithm than its alg");
+    if (imported.algorithm == core::SigningAlgorithm::rs256 ? jwk.kty != "RSA"
+                                                            : !(jwk.kty == "EC" && jwk.crv == "P-256")) {
+        fail("a key is taken for an algorithm its kty (and crv) do not serve");
+    }
+    if (imported.algorithm == core::SigningAlgorithm::hs256) fail("a public key taken for HS256");
+    if (imported.pem.rfind("-----BEGIN PUBLIC KEY-----\n", 0) != 0) fail("a key's PEM is not SubjectPublicKeyInfo");
+    const std::string problem = core::public_key_problem(imported.algorithm, imported.pem);
+    check_error_queue("public_key_problem");
+    if (!problem.empty()) {
+        fprintf(stderr, "public_key_problem: %s\n", problem.c_str());
+        fail("a key taken is one public_key_problem() refuses");
+    }
+    check_round_trip(jwk, imported);
+    return 0;
+}
