@@ -453,6 +453,17 @@ SELECT tenancy.set_context_signed(:'org', :'es256_owner_token');
 ROLLBACK;
 -- One JWK alone; with no "kid", its RFC 7638 thumbprint is the key id.
 SELECT key_id, algorithm FROM tenancy.jwks_keys((:'jwks'::jsonb -> 'keys' -> 1) - 'kid');
+-- In a set: the same key twice is one row; another key under a kid already
+-- taken, or under a kid the table would refuse (":"), gets its thumbprint;
+-- a key whose "key_ops" lack "verify" is passed over; one that cannot serve
+-- is passed over with a WARNING naming it, so that the others still come.
+SELECT key_id, algorithm FROM tenancy.jwks_keys(jsonb_build_object('keys', jsonb_build_array(
+    :'jwks'::jsonb -> 'keys' -> 0,
+    :'jwks'::jsonb -> 'keys' -> 0,
+    (:'jwks'::jsonb -> 'keys' -> 1) || '{"kid": "jwks-rsa"}',
+    (:'jwks'::jsonb -> 'keys' -> 0) || '{"kid": "public:hydra.openid.id-token", "alg": null}',
+    (:'jwks'::jsonb -> 'keys' -> 0) || '{"kid": "ops", "use": null, "key_ops": ["encrypt"]}',
+    '{"kid": "legacy-1024", "kty": "RSA", "n": "AQAB", "e": "AQAB"}'::jsonb)));
 -- What cannot serve is refused, naming the key (22023).
 \set VERBOSITY default
 SELECT * FROM tenancy.jwks_keys('[]');

@@ -2,6 +2,7 @@
 // JWK Set, RFC 7517, or one JWK) as rows for tenancy.context_signing_keys:
 // (key_id, algorithm, public_key). The conversion is src/core/json_web_key.cpp;
 // here the JWKs' members are read out of the jsonb.
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <vector>
@@ -42,17 +43,52 @@ void read_jwk(JsonbContainer* object, core::JsonWebKey& jwk) {
                               {"e", &jwk.e},     {"x", &jwk.x},     {"y", &jwk.y}};
     for (const Member& member : members) {
         JsonbValue* value = jwk_member(object, member.name);
-        if (value == nullptr) continue;
+        if (value == nullptr || value->type == jbvNull) continue;  // null: absent
         if (value->type != jbvString) {
             if (jwk.not_a_string.empty()) jwk.not_a_string = member.name;
             continue;
         }
         member.into->emplace(value->val.string.val, static_cast<std::size_t>(value->val.string.len));
     }
+    // RFC 7517 §4.3: what the key may be used for, an array of strings.
+    JsonbValue* key_ops = jwk_member(object, "key_ops");
+    if (key_ops != nullptr && key_ops->type != jbvNull) {
+        if (key_ops->type != jbvBinary || !JsonContainerIsArray(key_ops->val.binary.data)) {
+            if (jwk.not_a_string.empty()) jwk.not_a_string = "key_ops";
+        } else {
+            JsonbContainer* array = key_ops->val.binary.data;
+            jwk.key_ops.emplace();
+            for (uint32 i = 0; i < JsonContainerSize(array); ++i) {
+                JsonbValue* operation = getIthJsonbValueFromContainer(array, i);
+                if (operation->type == jbvString) {
+                    jwk.key_ops->emplace_back(operation->val.string.val,
+                                              static_cast<std::size_t>(operation->val.string.len));
+                }
+            }
+        }
+    }
     // RFC 7518 §6.2.2, §6.3.2, §6.4: the members only a private or secret key has.
     for (const char* secret : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
         if (jwk_member(object, secret) != nullptr) jwk.private_part = true;
     }
+}
+
+constexpr const char* kUsableKeysHint =
+    "Context tokens are verified with RSA keys of 2048 bits or more (RS256) and EC keys on "
+    "P-256 (ES256), public keys only.";
+
+// Whether a key goes into the rows: the same key twice (a set that lists it
+// twice) is one row; another key under a kid already taken takes its RFC
+// 7638 thumbprint as its key id (key ids are the table's primary key, and a
+// kid only says which key to try first).
+bool take_key(const std::vector<core::JwkImport>& taken, core::JwkImport& key,
+              const core::JsonWebKey& jwk) {
+    auto same_id = [&](const core::JwkImport& other) { return other.key_id == key.key_id; };
+    auto earlier = std::find_if(taken.begin(), taken.end(), same_id);
+    if (earlier == taken.end()) return true;
+    if (earlier->pem == key.pem && earlier->algorithm == key.algorithm) return false;
+    key.key_id = core::jwk_thumbprint(jwk);
+    return std::find_if(taken.begin(), taken.end(), same_id) == taken.end();
 }
 
 // A reason as the sentence of an error's detail.
@@ -134,35 +170,51 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
     bool is_set = false;
     std::vector<FoundKey> found = found_keys(PG_GETARG_DATUM(0), is_set);
     std::vector<core::JwkImport> usable;
-    std::string first_other;
+    std::string first_passed_over;
     for (const FoundKey& key : found) {
         pg::check_for_interrupts();  // about 3 ms per RSA key (OpenSSL's checks)
         core::JwkImport imported = core::import_json_web_key(key.jwk);
+        const char* cannot = " cannot verify context tokens";
         switch (imported.outcome) {
             case core::JwkImport::Outcome::key:
-                usable.push_back(std::move(imported));
-                break;
+                if (take_key(usable, imported, key.jwk)) usable.push_back(std::move(imported));
+                continue;
+            case core::JwkImport::Outcome::secret:
+                // Never passed over: the set is the wrong one, and the
+                // statement (and perhaps the log) now holds a secret.
+                throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, key.name + cannot,
+                                as_sentence(imported.reason),
+                                "Pass the identity provider's published keys (its \"jwks_uri\"), "
+                                "and replace the key given here: it is no longer secret.");
             case core::JwkImport::Outcome::other:
-                // In a set, a key for something else is passed over: a
-                // provider publishes its encryption keys beside its signing
-                // keys. One JWK given alone was meant to serve.
-                if (is_set) {
-                    if (first_other.empty()) first_other = key.name + ": " + imported.reason;
-                    break;
-                }
-                [[fallthrough]];
             case core::JwkImport::Outcome::refused:
-                throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
-                                key.name + " cannot verify context tokens", as_sentence(imported.reason),
-                                "Context tokens are verified with RSA keys of 2048 bits or more "
-                                "(RS256) and EC keys on P-256 (ES256), public keys only.");
+                break;
+        }
+        // One JWK given alone was meant to serve.
+        if (!is_set) {
+            throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, key.name + cannot,
+                            as_sentence(imported.reason), kUsableKeysHint);
+        }
+        // In a set, a key for something else is passed over (a provider
+        // publishes its encryption keys beside its signing keys), and so,
+        // with a WARNING, is one that cannot serve (a legacy 1024-bit key
+        // beside the current one): a scheduled refresh keeps the others.
+        if (first_passed_over.empty()) first_passed_over = key.name + ": " + imported.reason;
+        if (imported.outcome == core::JwkImport::Outcome::refused) {
+            std::string message = key.name + " is passed over: it" + cannot;
+            std::string detail = as_sentence(imported.reason);
+            pg::call([&] {
+                ereport(WARNING, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                  errmsg("%s", message.c_str()), errdetail("%s", detail.c_str()),
+                                  errhint("%s", kUsableKeysHint)));
+            });
         }
     }
     if (usable.empty()) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "the JWK Set has no key that verifies RS256 or ES256 tokens",
                         found.empty() ? std::string("Its \"keys\" array is empty.")
-                                      : "The first key passed over was " + first_other + ".",
+                                      : "The first key passed over was " + first_passed_over + ".",
                         "Check that this is the identity provider's signing key set.");
     }
     pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
@@ -171,7 +223,7 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
         Datum values[3] = {pg::string_to_text(key.key_id),
                            pg::string_to_text(core::to_string(key.algorithm)),
                            pg::string_to_text(key.pem)};
-        bool nulls[3] = {key.key_id.empty(), false, false};
+        bool nulls[3] = {false, false, false};
         pg::call([&] { tuplestore_putvalues(result->setResult, result->setDesc, values, nulls); });
     }
     PG_RETURN_NULL();

@@ -8,17 +8,38 @@
 namespace tenancy::core {
 namespace {
 
+constexpr const char* kBase64urlAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 // 0–63 for the base64url alphabet, -1 for anything else.
 constexpr std::array<std::int8_t, 256> make_base64url_table() {
     std::array<std::int8_t, 256> table{};
     for (auto& entry : table) entry = -1;
-    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    for (int i = 0; i < 64; ++i) {
+        table[static_cast<unsigned char>(kBase64urlAlphabet[i])] = static_cast<std::int8_t>(i);
+    }
     return table;
 }
 constexpr auto kBase64url = make_base64url_table();
 
 }  // namespace
+
+std::string base64url_encode(std::string_view bytes) {
+    std::string out;
+    out.reserve((bytes.size() * 4 + 2) / 3);
+    unsigned bits = 0;
+    int pending = 0;  // bits not yet written
+    for (unsigned char byte : bytes) {
+        bits = (bits << 8) | byte;
+        pending += 8;
+        while (pending >= 6) {
+            out += kBase64urlAlphabet[(bits >> (pending - 6)) & 63];
+            pending -= 6;
+        }
+    }
+    if (pending > 0) out += kBase64urlAlphabet[(bits << (6 - pending)) & 63];
+    return out;
+}
 
 std::optional<std::string> base64url_decode(std::string_view text) {
     if (text.size() % 4 == 1) return std::nullopt;  // no encoding ends with 6 bits

@@ -29,6 +29,9 @@ constexpr std::size_t kMaxContextTokenBytes = 8192;
 // encoding: a signature cannot be written four ways).
 std::optional<std::string> base64url_decode(std::string_view text);
 
+// Encodes as base64url without padding, the one encoding base64url_decode takes.
+std::string base64url_encode(std::string_view bytes);
+
 // The JSON text with each \u escape of a character beyond ASCII written as
 // the escape's own six characters (a backslash escaped, so the parser reads
 // "\\u00e9" back as the text \u00e9): PostgreSQL's parser converts such

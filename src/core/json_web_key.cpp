@@ -1,5 +1,6 @@
 #include "core/json_web_key.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string_view>
 
@@ -110,23 +111,16 @@ std::string ec_pem(const JsonWebKey& jwk, std::string& why) {
     return pem;
 }
 
-std::string base64url_encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                 reinterpret_cast<const unsigned char*>(bytes.data()),
-                                 static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(length));
-    while (!out.empty() && out.back() == '=') out.pop_back();
-    for (char& c : out) {
-        if (c == '+') c = '-';
-        if (c == '/') c = '_';
-    }
-    return out;
-}
-
 JwkImport other(std::string reason) {
     JwkImport result;
     result.outcome = JwkImport::Outcome::other;
+    result.reason = std::move(reason);
+    return result;
+}
+
+JwkImport secret(std::string reason) {
+    JwkImport result;
+    result.outcome = JwkImport::Outcome::secret;
     result.reason = std::move(reason);
     return result;
 }
@@ -150,9 +144,20 @@ std::string jwk_thumbprint(const JsonWebKey& jwk) {
                value->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                         "0123456789-_") == std::string::npos;
     };
+    // RSA's numbers as RFC 7518 §6.3.1 writes them, in the fewest octets:
+    // a modulus with a leading zero byte (Java's BigInteger writes one) is
+    // the same key, with the same thumbprint.
+    auto minimal = [](const std::string& member) {
+        auto bytes = base64url_decode(member);
+        if (!bytes) return std::string();
+        std::size_t first = bytes->find_first_not_of('\0');
+        return first == std::string::npos ? std::string() : base64url_encode(bytes->substr(first));
+    };
     std::string canonical;
     if (jwk.kty == "RSA" && plain(jwk.e) && plain(jwk.n)) {
-        canonical = "{\"e\":\"" + *jwk.e + "\",\"kty\":\"RSA\",\"n\":\"" + *jwk.n + "\"}";
+        std::string e = minimal(*jwk.e), n = minimal(*jwk.n);
+        if (e.empty() || n.empty()) return "";
+        canonical = "{\"e\":\"" + e + "\",\"kty\":\"RSA\",\"n\":\"" + n + "\"}";
     } else if (jwk.kty == "EC" && jwk.crv == "P-256" && plain(jwk.x) && plain(jwk.y)) {
         canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + *jwk.x + "\",\"y\":\"" + *jwk.y +
                     "\"}";
@@ -175,11 +180,14 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
     // A private or secret key is never published: someone pasted the wrong
     // set, and its secret is now in this statement.
     if (jwk.private_part) {
-        return refused(*jwk.kty == "oct" ? "it is a secret key (\"k\"): HS256 secrets go into "
+        return secret(*jwk.kty == "oct" ? "it is a secret key (\"k\"): HS256 secrets go into "
                                            "\"secret\" as bytes"
                                          : "it is a private key: give the public key only");
     }
     if (jwk.use && *jwk.use != "sig") return other("its \"use\" is \"" + *jwk.use + "\", not \"sig\"");
+    if (jwk.key_ops && std::find(jwk.key_ops->begin(), jwk.key_ops->end(), "verify") == jwk.key_ops->end()) {
+        return other("its \"key_ops\" do not include \"verify\"");
+    }
     std::optional<SigningAlgorithm> algorithm;
     if (jwk.alg) {
         algorithm = parse_signing_algorithm(*jwk.alg);
@@ -208,10 +216,6 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
         pem = ec_pem(jwk, why);
     }
     if (pem.empty()) return refused(why);
-    if (jwk.kid && !is_signing_key_id(*jwk.kid)) {
-        return refused("its \"kid\" is not a key id tenancy.context_signing_keys takes (1 to 64 "
-                       "of A-Z a-z 0-9 . _ + / = -)");
-    }
     // The rules every public key of the table meets (its CHECK), here too:
     // a refusal now names the JWK.
     std::string problem = public_key_problem(*algorithm, pem);
@@ -220,7 +224,10 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
     result.outcome = JwkImport::Outcome::key;
     result.algorithm = *algorithm;
     result.pem = std::move(pem);
-    result.key_id = jwk.kid ? *jwk.kid : jwk_thumbprint(jwk);
+    // A kid the table would refuse as a key_id (a ":" in it, more than 64
+    // characters) gives way to the thumbprint: the kid only orders the keys
+    // tried.
+    result.key_id = jwk.kid && is_signing_key_id(*jwk.kid) ? *jwk.kid : jwk_thumbprint(jwk);
     return result;
 }
 

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/token_signature.hpp"
 
@@ -18,6 +19,7 @@ namespace tenancy::core {
 // The members of a JWK read here, each present only when it is a JSON string.
 struct JsonWebKey {
     std::optional<std::string> kty, kid, use, alg, crv, n, e, x, y;
+    std::optional<std::vector<std::string>> key_ops;  // its string elements
     bool private_part = false;   // "d", "p", "q", "dp", "dq", "qi", "oth" or "k"
     std::string not_a_string;    // a member above that is present but no string
 };
@@ -29,19 +31,22 @@ struct JwkImport {
         other,    // a key for something else (encryption, another algorithm or key
                   // type): not one for context tokens, reason says what it is for
         refused,  // a key that claims to serve but cannot: reason says why
+        secret,   // a private or secret key, never to be published
     };
     Outcome outcome = Outcome::refused;
-    std::string key_id;   // "kid", or the RFC 7638 thumbprint when there is none
+    std::string key_id;   // "kid", or the RFC 7638 thumbprint when there is none (or
+                          // the kid is no key_id the table takes)
     SigningAlgorithm algorithm = SigningAlgorithm::rs256;
     std::string pem;      // SubjectPublicKeyInfo, "-----BEGIN PUBLIC KEY-----"
     std::string reason;
 };
 
 // The algorithm comes from "alg", or else from the key type (RSA: RS256; EC
-// on P-256: ES256). "use" other than "sig", an "alg" other than RS256 and
-// ES256, other key types and curves give Outcome::other; a private or secret
-// key, malformed or missing members, and keys public_key_problem() refuses
-// (RSA under 2048 bits, a point not on the curve) are refused.
+// on P-256: ES256). "use" other than "sig", "key_ops" without "verify", an
+// "alg" other than RS256 and ES256, other key types and curves give
+// Outcome::other; malformed or missing members, and keys public_key_problem()
+// refuses (RSA under 2048 bits, a point not on the curve) are refused; a
+// private or secret key is Outcome::secret.
 JwkImport import_json_web_key(const JsonWebKey& jwk);
 
 // RFC 7638: the base64url SHA-256 of the key's required members in

@@ -2,7 +2,8 @@
 // out of an identity provider's JWK Set, so any text) must never crash the
 // conversion to PEM or the RFC 7638 thumbprint, and what they produce must be
 // consistent: a key is a PEM public key that public_key_problem() accepts for
-// its algorithm, of exactly the JWK's numbers, with a key id; anything else
+// its algorithm, of exactly the JWK's numbers, with a key id the keys table
+// takes (a kid, or the RFC 7638 thumbprint when there is none); anything else
 // says why; OpenSSL's error queue is left empty either way.
 //
 // The input is split into the JWK's members. Byte 0 is flags (bit 0: a
@@ -34,6 +35,7 @@
 
 #include "core/context_token.hpp"
 #include "core/json_web_key.hpp"
+#include "core/tenant_context.hpp"
 #include "core/token_signature.hpp"
 
 namespace core = tenancy::core;
@@ -61,24 +63,6 @@ constexpr const char* kN4096 =
 constexpr const char* kX = "WGbDEikhTtqpddeX-v2HFgbMfWjI1OUdnlQuzVYoKmY";
 constexpr const char* kY = "wjtgY-0fNJD-VDfQMHfUMQoGIjFOKidhRePxYdgE1mQ";
 
-std::string encode(std::string_view bytes) {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned bits = 0;
-    int count = 0;
-    for (unsigned char byte : bytes) {
-        bits = (bits << 8) | byte;
-        count += 8;
-        while (count >= 6) {
-            out += alphabet[(bits >> (count - 6)) & 63];
-            count -= 6;
-        }
-    }
-    if (count > 0) out += alphabet[(bits << (6 - count)) & 63];
-    return out;
-}
-
 std::string decode(const char* text) { return *core::base64url_decode(text); }
 
 // The canned values of each member, near misses included.
@@ -98,15 +82,15 @@ const Canned& canned() {
         std::string odd_off = n2048;
         odd_off.back() = static_cast<char>(odd_off.back() ^ 1);  // an even modulus
         c.n = {kN2048, kN2048, kN4096, kN1024,
-               encode(std::string(1, '\0') + n2048),   // a leading zero byte (RFC 7518 says none)
+               core::base64url_encode(std::string(1, '\0') + n2048),   // a leading zero byte (RFC 7518 says none)
                std::string(kN2048) + "==",               // padded
-               encode(odd_off),
-               encode(n2048.substr(1)),                  // 2040 bits
+               core::base64url_encode(odd_off),
+               core::base64url_encode(n2048.substr(1)),                  // 2040 bits
                "AQAB"};
         c.e = {"AQAB", "AQAB", "AAEAAQ", "Aw", "AQAC", "AQABAQ", "AQAAAAE", "AAAAAAAAAQAB", "AQAB="};
         std::string x = decode(kX), y = decode(kY);
-        c.x = {kX, kX, encode(std::string(1, '\0') + x), encode(x.substr(1)), encode(std::string(32, '\0')), kY};
-        c.y = {kY, kY, encode(std::string(1, '\0') + y), encode(y.substr(1)), encode(std::string(32, '\0')), kX};
+        c.x = {kX, kX, core::base64url_encode(std::string(1, '\0') + x), core::base64url_encode(x.substr(1)), core::base64url_encode(std::string(32, '\0')), kY};
+        c.y = {kY, kY, core::base64url_encode(std::string(1, '\0') + y), core::base64url_encode(y.substr(1)), core::base64url_encode(std::string(32, '\0')), kX};
         return c;
     }();
     return values;
@@ -234,8 +218,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail("a thumbprint is not 43 base64url characters (a SHA-256)");
     }
     if (core::jwk_thumbprint(jwk) != thumbprint) fail("the thumbprint changes");
-    bool thumbprintable = (jwk.kty == "RSA" && jwk.n && jwk.e && !jwk.n->empty() && !jwk.e->empty() &&
-                           is_base64url(*jwk.n) && is_base64url(*jwk.e)) ||
+    // RSA's numbers are hashed in their fewest octets: they must decode, and not to zero.
+    auto nonzero_number = [](const std::optional<std::string>& member) {
+        auto bytes = member ? core::base64url_decode(*member) : std::nullopt;
+        return bytes && bytes->find_first_not_of('\0') != std::string::npos;
+    };
+    bool thumbprintable = (jwk.kty == "RSA" && jwk.n && jwk.e && is_base64url(*jwk.n) &&
+                           is_base64url(*jwk.e) && nonzero_number(jwk.n) && nonzero_number(jwk.e)) ||
                           (jwk.kty == "EC" && jwk.crv == "P-256" && jwk.x && jwk.y && !jwk.x->empty() &&
                            !jwk.y->empty() && is_base64url(*jwk.x) && is_base64url(*jwk.y));
     if (thumbprintable == thumbprint.empty()) fail("a thumbprint where none is due, or none where one is");
@@ -243,6 +232,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const core::JwkImport imported = core::import_json_web_key(jwk);
     check_error_queue("import_json_web_key");
 
+    if (jwk.private_part != (imported.outcome == core::JwkImport::Outcome::secret) &&
+        jwk.not_a_string.empty() && jwk.kty) {
+        fail("a private key not told apart, or a public one taken for private");
+    }
     if (imported.outcome != core::JwkImport::Outcome::key) {
         if (imported.reason.empty()) fail("a key passed over or refused without a reason");
         if (!imported.pem.empty() || !imported.key_id.empty()) fail("a key not taken has a PEM or key id");
@@ -250,7 +243,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (!imported.reason.empty()) fail("a key taken has a reason");
     if (imported.key_id.empty()) fail("a key taken has no key id");
-    if (imported.key_id != (jwk.kid ? *jwk.kid : thumbprint)) fail("a key's id is neither its kid nor its thumbprint");
+    if (!core::is_signing_key_id(imported.key_id)) fail("a key's id is one tenancy.context_signing_keys refuses");
+    bool kid_taken = jwk.kid && core::is_signing_key_id(*jwk.kid);
+    if (imported.key_id != (kid_taken ? *jwk.kid : thumbprint)) {
+        fail("a key's id is neither its kid (one the table takes) nor its thumbprint");
+    }
     if (jwk.private_part || !jwk.not_a_string.empty()) fail("a private key or a malformed member is taken");
     if (jwk.use && *jwk.use != "sig") fail("a key for another use is taken");
     if (jwk.alg && *jwk.alg != core::to_string(imported.algorithm)) fail("a key is taken for another algorithm than its alg");

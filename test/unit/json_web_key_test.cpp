@@ -1,5 +1,7 @@
 #include "core/json_web_key.hpp"
 
+#include "core/context_token.hpp"
+
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -32,25 +34,6 @@ std::string public_pem(EVP_PKEY* key) {
     return std::string(data, static_cast<std::size_t>(length));
 }
 
-// base64url without padding, written out here (the code under test has its own).
-std::string b64url(const std::string& bytes) {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned bits = 0;
-    int count = 0;
-    for (unsigned char byte : bytes) {
-        bits = (bits << 8) | byte;
-        count += 8;
-        while (count >= 6) {
-            out += alphabet[(bits >> (count - 6)) & 63];
-            count -= 6;
-        }
-    }
-    if (count > 0) out += alphabet[(bits << (6 - count)) & 63];
-    return out;
-}
-
 std::string bn_param(EVP_PKEY* key, const char* name) {
     BIGNUM* number = nullptr;
     EVP_PKEY_get_bn_param(key, name, &number);
@@ -63,8 +46,8 @@ std::string bn_param(EVP_PKEY* key, const char* name) {
 JsonWebKey rsa_jwk(EVP_PKEY* key) {
     JsonWebKey jwk;
     jwk.kty = "RSA";
-    jwk.n = b64url(bn_param(key, OSSL_PKEY_PARAM_RSA_N));
-    jwk.e = b64url(bn_param(key, OSSL_PKEY_PARAM_RSA_E));
+    jwk.n = core::base64url_encode(bn_param(key, OSSL_PKEY_PARAM_RSA_N));
+    jwk.e = core::base64url_encode(bn_param(key, OSSL_PKEY_PARAM_RSA_E));
     return jwk;
 }
 
@@ -77,8 +60,8 @@ JsonWebKey ec_jwk(EVP_PKEY* key) {
     JsonWebKey jwk;
     jwk.kty = "EC";
     jwk.crv = "P-256";
-    jwk.x = b64url(bytes.substr(1, 32));
-    jwk.y = b64url(bytes.substr(33, 32));
+    jwk.x = core::base64url_encode(bytes.substr(1, 32));
+    jwk.y = core::base64url_encode(bytes.substr(33, 32));
     return jwk;
 }
 
@@ -174,13 +157,6 @@ TEST(JsonWebKey, KeysThatCannotServeAreRefusedSayingWhy) {
         return imported.reason;
     };
     EXPECT_EQ(reason_of(rsa_jwk(small.get())), "RS256 needs an RSA key of 2048 bits or more");
-    JsonWebKey with_private = rsa_jwk(rsa.get());
-    with_private.private_part = true;
-    EXPECT_EQ(reason_of(with_private), "it is a private key: give the public key only");
-    JsonWebKey secret;
-    secret.kty = "oct";
-    secret.private_part = true;
-    EXPECT_NE(reason_of(secret).find("secret key"), std::string::npos);
     JsonWebKey no_type = rsa_jwk(rsa.get());
     no_type.kty.reset();
     EXPECT_EQ(reason_of(no_type), "it has no \"kty\"");
@@ -202,16 +178,60 @@ TEST(JsonWebKey, KeysThatCannotServeAreRefusedSayingWhy) {
     JsonWebKey off_curve = ec_jwk(ec.get());
     (*off_curve.y)[5] = (*off_curve.y)[5] == 'A' ? 'B' : 'A';
     EXPECT_EQ(reason_of(off_curve), "its \"x\" and \"y\" are not a point on P-256");
-    // A "kid" the table would refuse as a key_id is refused here, naming the key.
-    for (const char* kid : {"", "with space", "k\xc3\xa9"}) {
+    EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
+TEST(JsonWebKey, PrivateAndSecretKeysAreToldApart) {
+    Key rsa(EVP_RSA_gen(2048));
+    JsonWebKey with_private = rsa_jwk(rsa.get());
+    with_private.private_part = true;
+    JwkImport imported = core::import_json_web_key(with_private);
+    EXPECT_EQ(imported.outcome, JwkImport::Outcome::secret);
+    EXPECT_EQ(imported.reason, "it is a private key: give the public key only");
+    JsonWebKey secret;
+    secret.kty = "oct";
+    secret.private_part = true;
+    imported = core::import_json_web_key(secret);
+    EXPECT_EQ(imported.outcome, JwkImport::Outcome::secret);
+    EXPECT_NE(imported.reason.find("secret key"), std::string::npos);
+}
+
+TEST(JsonWebKey, AKidTheTableRefusesGivesWayToTheThumbprint) {
+    Key rsa(EVP_RSA_gen(2048));
+    for (const char* kid : {"", "public:hydra.openid.id-token", "with space", "k\xc3\xa9"}) {
         JsonWebKey odd_kid = rsa_jwk(rsa.get());
         odd_kid.kid = kid;
-        EXPECT_NE(reason_of(odd_kid).find("not a key id"), std::string::npos) << kid;
+        JwkImport imported = core::import_json_web_key(odd_kid);
+        ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << kid;
+        EXPECT_EQ(imported.key_id, core::jwk_thumbprint(odd_kid)) << kid;
     }
     JsonWebKey long_kid = rsa_jwk(rsa.get());
     long_kid.kid = std::string(65, 'k');
-    EXPECT_NE(reason_of(long_kid).find("not a key id"), std::string::npos);
+    EXPECT_EQ(core::import_json_web_key(long_kid).key_id, core::jwk_thumbprint(long_kid));
     long_kid.kid = std::string(64, 'k');
-    EXPECT_EQ(core::import_json_web_key(long_kid).outcome, JwkImport::Outcome::key);
-    EXPECT_EQ(ERR_peek_error(), 0UL);
+    EXPECT_EQ(core::import_json_web_key(long_kid).key_id, std::string(64, 'k'));
+}
+
+TEST(JsonWebKey, KeyOpsWithoutVerifyArePassedOver) {
+    Key rsa(EVP_RSA_gen(2048));
+    JsonWebKey jwk = rsa_jwk(rsa.get());
+    jwk.key_ops = std::vector<std::string>{"encrypt", "wrapKey"};
+    EXPECT_EQ(outcome_of(jwk), JwkImport::Outcome::other);
+    jwk.key_ops = std::vector<std::string>{"verify"};
+    EXPECT_EQ(outcome_of(jwk), JwkImport::Outcome::key);
+}
+
+// RFC 7518 §6.3.1 writes RSA's numbers in their fewest octets; a key written
+// with leading zero bytes is the same key, with the same thumbprint.
+TEST(JsonWebKey, ThumbprintOfRsaNumbersWithLeadingZeros) {
+    Key rsa(EVP_RSA_gen(2048));
+    JsonWebKey minimal = rsa_jwk(rsa.get());
+    JsonWebKey padded = minimal;
+    padded.n = core::base64url_encode(std::string(1, '\0') + *core::base64url_decode(*minimal.n));
+    padded.e = "AAEAAQ";
+    EXPECT_NE(*padded.n, *minimal.n);
+    EXPECT_EQ(core::jwk_thumbprint(padded), core::jwk_thumbprint(minimal));
+    JsonWebKey zero = minimal;
+    zero.e = "AAAA";
+    EXPECT_EQ(core::jwk_thumbprint(zero), "");
 }
