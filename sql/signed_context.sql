@@ -534,6 +534,20 @@ DELETE FROM tenancy.context_signing_keys WHERE key_id = 'revocable/2026';
 CREATE INDEX ON token_test.indexed ((token_test.role_seen(id)));
 \set VERBOSITY default
 RESET max_parallel_maintenance_workers;
+-- SET TRANSACTION must come before the transaction's first query; with a
+-- session context in place, it still does (the check comes with the query).
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('revocable/2026', convert_to(:'revocable_secret', 'UTF8'));
+SET ROLE tenancy_test_app;
+SELECT tenancy.set_context_signed(:'org', :'revocable_token', false);
+RESET ROLE;
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+SET TRANSACTION READ ONLY;
+SELECT tenancy.current_member_role(), current_setting('transaction_isolation') AS isolation;
+COMMIT;
+DELETE FROM tenancy.context_signing_keys WHERE key_id = 'revocable/2026';
+SELECT tenancy.current_member_role() AS after_deletion;
 -- A context for the transaction ends with it anyway: within it, a key
 -- deleted meanwhile changes nothing.
 INSERT INTO tenancy.context_signing_keys (key_id, secret)

@@ -430,13 +430,21 @@ bool context_needs_alignment() {
 // (found by the review of 1.16: a revoked key's context read members
 // through a parallel index build, for as long as the session ran only such
 // statements). So it is checked here first, as ExecutorStart checks it for
-// queries. Not for transaction control, and not outside a transaction in
-// progress (an aborted one reads no table).
+// queries. Not outside a transaction in progress (an aborted one reads no
+// table), and not for statements that run no code of the application:
+// transaction control, SET and RESET (the check takes the transaction's
+// snapshot, after which SET TRANSACTION ISOLATION LEVEL, READ ONLY or
+// SNAPSHOT is refused as coming after a query), SHOW, DISCARD.
+bool may_run_application_code(const Node* utility) {
+    return !IsA(utility, TransactionStmt) && !IsA(utility, VariableSetStmt) &&
+           !IsA(utility, VariableShowStmt) && !IsA(utility, DiscardStmt);
+}
+
 void process_utility(PlannedStmt* statement, const char* query, bool read_only_tree,
                      ProcessUtilityContext context, ParamListInfo params,
                      QueryEnvironment* environment, DestReceiver* destination,
                      QueryCompletion* completion) {
-    if (!IsA(statement->utilityStmt, TransactionStmt) && IsTransactionState() &&
+    if (may_run_application_code(statement->utilityStmt) && IsTransactionState() &&
         context_needs_alignment()) {
         pg::in_hook([] { align_with_membership(); });
     }
