@@ -546,6 +546,30 @@ SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 SET TRANSACTION READ ONLY;
 SELECT tenancy.current_member_role(), current_setting('transaction_isolation') AS isolation;
 COMMIT;
+-- So does a LOCK: it takes no snapshot, and the check does not take one for it.
+BEGIN;
+LOCK TABLE token_test.indexed IN ROW EXCLUSIVE MODE;
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+SELECT current_setting('transaction_isolation') AS isolation;
+COMMIT;
+-- A statement that builds an index over several transactions keeps the
+-- context it was checked with (a parallel build, here with the key standing).
+SET max_parallel_maintenance_workers = 2;
+\set VERBOSITY terse
+CREATE INDEX CONCURRENTLY indexed_concurrently ON token_test.indexed ((token_test.role_seen(id)));
+\set VERBOSITY default
+RESET max_parallel_maintenance_workers;
+-- A function's SET clause may give a context in a parallel query.
+CREATE FUNCTION token_test.as_owner(x int) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET tenancy.context = '00000000-0000-4000-a000-0000000000c0/00000000-0000-4000-b000-0000000000c1/owner'
+    AS $$ BEGIN RETURN tenancy.current_member_role(); END $$;
+BEGIN;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT token_test.as_owner(id) AS role_in_function, count(*) FROM token_test.indexed GROUP BY 1;
+SELECT tenancy.current_member_role() AS role_after;
+COMMIT;
 DELETE FROM tenancy.context_signing_keys WHERE key_id = 'revocable/2026';
 SELECT tenancy.current_member_role() AS after_deletion;
 -- A context for the transaction ends with it anyway: within it, a key

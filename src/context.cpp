@@ -319,6 +319,23 @@ void require_context_before_tenant_access(QueryDesc* query) {
 // set_context(…, false) made it; a rollback to a savepoint that puts the old
 // setting back is undone again from g_membership_read, and a transaction
 // that rolls back reads the membership again in the next one.
+void mark_aligned() {
+    g_aligned = true;
+    g_aligned_in = MyProc->lxid;
+}
+
+// Ends the session's context (its member gone, its token expired, the
+// token's key revoked), saying why in a WARNING: the transaction, and the
+// session's next ones, have none.
+void end_session_context(const std::string& detail, const char* hint) {
+    pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
+    pg::call([&] {
+        ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                          errmsg("the session's tenant context has ended"),
+                          errdetail("%s", detail.c_str()), errhint("%s", hint)));
+    });
+}
+
 void align_with_membership() {
     core::TenantContext context = *g_context;
     // Only the value the session began the transaction with, or a default
@@ -328,8 +345,7 @@ void align_with_membership() {
     // and rewriting it for the session would turn a local one into one that
     // outlives COMMIT.
     if (pg::setting_set_in_transaction(kContextSetting)) {
-        g_aligned = true;
-        g_aligned_in = MyProc->lxid;
+        mark_aligned();
         return;
     }
     // A context a token gave (set_context_signed(…, false)) ends with the
@@ -340,35 +356,20 @@ void align_with_membership() {
     // to when the string arrived, so a string that sleeps past the expiry and
     // COMMITs would run its next transaction under the expired context.
     if (context.expires_at && timestamptz_to_time_t(GetCurrentTimestamp()) >= *context.expires_at) {
-        pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
-        std::int64_t expired_at = *context.expires_at;
-        pg::call([&] {
-            ereport(WARNING,
-                    (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                     errmsg("the session's tenant context has ended"),
-                     errdetail("It expired at %s (its token's \"exp\").",
-                               timestamptz_to_str(time_t_to_timestamptz(
-                                   static_cast<pg_time_t>(expired_at)))),
-                     errhint("Set the context again with a fresh token.")));
-        });
-        g_aligned = true;
-        g_aligned_in = MyProc->lxid;
+        pg_time_t expired_at = static_cast<pg_time_t>(*context.expires_at);
+        std::string when = pg::call([&] { return timestamptz_to_str(time_t_to_timestamptz(expired_at)); });
+        end_session_context("It expired at " + when + " (its token's \"exp\").",
+                            "Set the context again with a fresh token.");
+        mark_aligned();
         return;
     }
     // And once the key that verified the token is deleted or changed (1.16
     // library): a DBA who revokes a leaked key ends what it opened.
     if (context.signed_with && !signing_key_unchanged(*context.signed_with)) {
-        pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
-        std::string detail = "The signing key \"" + std::string(context.signed_with->key_id()) +
-                             "\" that verified its token was deleted or changed.";
-        pg::call([&] {
-            ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                              errmsg("the session's tenant context has ended"),
-                              errdetail("%s", detail.c_str()),
-                              errhint("Set the context again with a token a current key signed.")));
-        });
-        g_aligned = true;
-        g_aligned_in = MyProc->lxid;
+        end_session_context("The signing key \"" + std::string(context.signed_with->key_id()) +
+                                "\" that verified its token was deleted or changed.",
+                            "Set the context again with a token a current key signed.");
+        mark_aligned();
         return;
     }
     bool read_now = !g_membership_read.is_of(context);
@@ -396,27 +397,21 @@ void align_with_membership() {
         context.role = *role;
         pg::set_internal_setting(kContextSetting, core::encode_context(context),
                                  pg::SettingScope::session);
-    } else if (!role) {
+    } else if (!role && (!read_now || ended_before)) {
         pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
-        if (read_now && !ended_before) {
-            std::string member = "user " + context.user_id.to_string() +
-                                 " is no longer an active member of organization " +
-                                 context.org_id.to_string();
-            pg::call([&] {
-                ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                                  errmsg("the session's tenant context has ended"),
-                                  errdetail("%s.", member.c_str()),
-                                  errhint("Set a context for another member.")));
-            });
-        }
+    } else if (!role) {
+        end_session_context("user " + context.user_id.to_string() +
+                                " is no longer an active member of organization " +
+                                context.org_id.to_string() + ".",
+                            "Set a context for another member.");
     }
-    g_aligned = true;
-    g_aligned_in = MyProc->lxid;
+    mark_aligned();
 }
 
 // Whether the context in effect may disagree with the membership. Parallel
-// workers take the leader's setting, aligned before the query began; nor can
-// a parallel operation change settings.
+// workers take the leader's setting, aligned before the query or utility
+// statement entered parallel mode (the executor and index builds are the
+// only ways into it); nor can a parallel operation change settings.
 bool context_needs_alignment() {
     return g_context.has_value() && !(g_aligned && g_aligned_in == MyProc->lxid) &&
            !IsInParallelMode();
@@ -431,20 +426,23 @@ bool context_needs_alignment() {
 // through a parallel index build, for as long as the session ran only such
 // statements). So it is checked here first, as ExecutorStart checks it for
 // queries. Not outside a transaction in progress (an aborted one reads no
-// table), and not for statements that run no code of the application:
-// transaction control, SET and RESET (the check takes the transaction's
-// snapshot, after which SET TRANSACTION ISOLATION LEVEL, READ ONLY or
-// SNAPSHOT is refused as coming after a query), SHOW, DISCARD.
-bool may_run_application_code(const Node* utility) {
-    return !IsA(utility, TransactionStmt) && !IsA(utility, VariableSetStmt) &&
-           !IsA(utility, VariableShowStmt) && !IsA(utility, DiscardStmt);
+// table), and only for statements that take a snapshot anyway (the check
+// reads in the latest one, which would otherwise become the transaction's:
+// LOCK or SET TRANSACTION ISOLATION LEVEL must come before it), nor for
+// CLOSE (the way out of a cursor whose context changed) and DISCARD. The
+// others run no code of the application but through a getter, which checks
+// the context itself.
+bool may_run_application_code(PlannedStmt* statement) {
+    const Node* utility = statement->utilityStmt;
+    return PlannedStmtRequiresSnapshot(statement) && !IsA(utility, ClosePortalStmt) &&
+           !IsA(utility, DiscardStmt);
 }
 
 void process_utility(PlannedStmt* statement, const char* query, bool read_only_tree,
                      ProcessUtilityContext context, ParamListInfo params,
                      QueryEnvironment* environment, DestReceiver* destination,
                      QueryCompletion* completion) {
-    if (may_run_application_code(statement->utilityStmt) && IsTransactionState() &&
+    if (may_run_application_code(statement) && IsTransactionState() &&
         context_needs_alignment()) {
         pg::in_hook([] { align_with_membership(); });
     }
@@ -569,18 +567,6 @@ Datum role_to_datum(FunctionCallInfo fcinfo, core::MemberRole role) {
 // a rollback to a savepoint.
 const std::optional<core::TenantContext>& current_context() {
     if (context_needs_alignment()) align_with_membership();
-    // In parallel mode the context cannot be checked (nor ended): queries
-    // and utility statements check it before they enter it. A leader that
-    // finds it unchecked all the same refuses it, not to run on a context
-    // that may have ended (workers take the leader's, which it checked).
-    if (g_context && IsInParallelMode() && !IsParallelWorker() &&
-        !(g_aligned && g_aligned_in == MyProc->lxid)) {
-        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                        "the session's tenant context was not checked before parallel mode",
-                        "The member's membership and the token's key are checked before a "
-                        "transaction's first query or utility statement.",
-                        "Run a query in the transaction first.");
-    }
     return g_context;
 }
 
@@ -689,8 +675,7 @@ core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local,
         g_session_context_set_sub = GetCurrentSubTransactionId();
     }
     remember_membership(context, role);
-    g_aligned = true;
-    g_aligned_in = MyProc->lxid;
+    mark_aligned();
     return *role;
 }
 

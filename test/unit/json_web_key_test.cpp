@@ -3,6 +3,8 @@
 #include "core/context_token.hpp"
 
 #include <gtest/gtest.h>
+
+#include "openssl_test_keys.hpp"
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -21,18 +23,11 @@ using core::SigningAlgorithm;
 
 namespace {
 
-struct KeyDeleter {
-    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using Key = std::unique_ptr<EVP_PKEY, KeyDeleter>;
+using test_keys::Key;
+using test_keys::public_pem;
+using test_keys::sign;
 
-std::string public_pem(EVP_PKEY* key) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-    PEM_write_bio_PUBKEY(bio.get(), key);
-    char* data = nullptr;
-    long length = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<std::size_t>(length));
-}
+
 
 std::string bn_param(EVP_PKEY* key, const char* name) {
     BIGNUM* number = nullptr;
@@ -65,18 +60,6 @@ JsonWebKey ec_jwk(EVP_PKEY* key) {
     return jwk;
 }
 
-std::string sign(EVP_PKEY* key, const std::string& message) {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key);
-    size_t length = 0;
-    EVP_DigestSign(context.get(), nullptr, &length,
-                   reinterpret_cast<const unsigned char*>(message.data()), message.size());
-    std::string signature(length, '\0');
-    EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
-                   reinterpret_cast<const unsigned char*>(message.data()), message.size());
-    signature.resize(length);
-    return signature;
-}
 
 JwkImport::Outcome outcome_of(const JsonWebKey& jwk) { return core::import_json_web_key(jwk).outcome; }
 

@@ -1,6 +1,8 @@
 #include "core/token_signature.hpp"
 
 #include <gtest/gtest.h>
+
+#include "openssl_test_keys.hpp"
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -16,42 +18,11 @@ using core::SigningAlgorithm;
 
 namespace {
 
-struct KeyDeleter {
-    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using Key = std::unique_ptr<EVP_PKEY, KeyDeleter>;
-
-Key rsa_key(int bits) { return Key(EVP_RSA_gen(static_cast<unsigned>(bits))); }
-Key ec_key(const char* curve) { return Key(EVP_EC_gen(curve)); }
-
-std::string public_pem(EVP_PKEY* key) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-    PEM_write_bio_PUBKEY(bio.get(), key);
-    char* data = nullptr;
-    long length = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<std::size_t>(length));
-}
-
-// A JWS signature of message: PKCS #1 v1.5 for RSA, R || S for EC.
-std::string sign(EVP_PKEY* key, const std::string& message) {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key);
-    size_t length = 0;
-    EVP_DigestSign(context.get(), nullptr, &length,
-                   reinterpret_cast<const unsigned char*>(message.data()), message.size());
-    std::string signature(length, '\0');
-    EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
-                   reinterpret_cast<const unsigned char*>(message.data()), message.size());
-    signature.resize(length);
-    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return signature;
-    const auto* der = reinterpret_cast<const unsigned char*>(signature.data());
-    std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(
-        d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(signature.size())), ECDSA_SIG_free);
-    std::string raw(64, '\0');
-    BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()), 32);
-    BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
-    return raw;
-}
+using test_keys::ec_key;
+using test_keys::Key;
+using test_keys::public_pem;
+using test_keys::rsa_key;
+using test_keys::sign;
 
 }  // namespace
 

@@ -3,11 +3,13 @@
 -- document at the "jwks_uri" of their discovery document), not in PEM.
 -- jwks_keys() turns one into rows for context_signing_keys
 -- (src/json_web_keys.cpp): the RS256 and ES256 signing keys, each with its
--- "kid" as key_id (the RFC 7638 thumbprint when it has none), which tokens
--- name in their header and set_context_signed tries first. Keys for other
--- uses in the set (encryption, other algorithms) are passed over; a key
--- meant to sign that cannot serve (RSA under 2048 bits, a private key) is
--- refused (22023) naming it.
+-- "kid" as key_id (the RFC 7638 thumbprint when it has none, or one the
+-- table would refuse), which tokens name in their header and
+-- set_context_signed tries first. Keys for other uses in the set
+-- (encryption, other algorithms) are passed over; a key meant to sign that
+-- cannot serve (RSA under 2048 bits) is passed over with a WARNING naming
+-- it; a private or secret key, and one JWK given alone that cannot serve,
+-- are refused (22023).
 -------------------------------------------------------------------------------
 CREATE FUNCTION tenancy.jwks_keys(jwks jsonb)
     RETURNS TABLE (key_id text, algorithm text, public_key text)
