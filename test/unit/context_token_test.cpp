@@ -64,8 +64,14 @@ TEST(ContextToken, ComparesSignaturesOverTheirWholeLength) {
 }
 
 namespace {
-JsonClaim text(const char* value) { return {JsonClaim::Kind::string, value}; }
-JsonClaim number(const char* value) { return {JsonClaim::Kind::number, value}; }
+JsonClaim claim(JsonClaim::Kind kind, const char* value) {
+    JsonClaim claim;
+    claim.kind = kind;
+    claim.text = value;
+    return claim;
+}
+JsonClaim text(const char* value) { return claim(JsonClaim::Kind::string, value); }
+JsonClaim number(const char* value) { return claim(JsonClaim::Kind::number, value); }
 constexpr const char* kUser = "00000000-0000-4000-b000-0000000000c1";
 }  // namespace
 
@@ -76,7 +82,7 @@ TEST(ContextToken, AcceptsHs256Rs256AndEs256Only) {
         header.alg = text(refused);
         EXPECT_FALSE(core::header_algorithm(header)) << refused;
     }
-    header.alg = JsonClaim{JsonClaim::Kind::other, ""};
+    header.alg = claim(JsonClaim::Kind::other, "");
     EXPECT_FALSE(core::header_algorithm(header));
     header.alg = text("HS256");
     EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::hs256);
@@ -155,7 +161,7 @@ TEST(ContextToken, WritesNonAsciiEscapesAsText) {
 TEST(ContextToken, RefusesHeadersThatAskForExtensions) {
     core::ContextTokenClaims header;
     header.alg = text("HS256");
-    header.crit = JsonClaim{JsonClaim::Kind::other, ""};
+    header.crit = claim(JsonClaim::Kind::other, "");
     EXPECT_FALSE(core::header_algorithm(header));
 }
 

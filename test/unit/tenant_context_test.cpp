@@ -6,8 +6,11 @@ using namespace tenancy::core;
 
 namespace {
 TenantContext sample(MemberRole role = MemberRole::teacher) {
-    return TenantContext{*Uuid::parse("11111111-1111-1111-1111-111111111111"),
-                         *Uuid::parse("22222222-2222-2222-2222-222222222222"), role};
+    TenantContext context;
+    context.org_id = *Uuid::parse("11111111-1111-1111-1111-111111111111");
+    context.user_id = *Uuid::parse("22222222-2222-2222-2222-222222222222");
+    context.role = role;
+    return context;
 }
 }  // namespace
 
