@@ -447,6 +447,15 @@ BEGIN;
 DELETE FROM tenancy.context_signing_keys WHERE algorithm <> 'HS256';
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
     SELECT key_id, algorithm, public_key FROM tenancy.jwks_keys(:'jwks');
+-- check() (finding 23): a provider's key that names no audience takes its
+-- tokens for every application of the provider.
+SELECT severity, object, finding, fix FROM tenancy.check() WHERE object LIKE 'context signing key %';
+UPDATE tenancy.context_signing_keys SET audience = 'https://api.school.example' WHERE key_id = 'jwks-ec';
+SELECT object FROM tenancy.check_signing_keys();
+SET LOCAL ROLE tenancy_test_app;
+SELECT count(*) AS seen_by_others FROM tenancy.check_signing_keys();
+RESET ROLE;
+UPDATE tenancy.context_signing_keys SET audience = NULL WHERE key_id = 'jwks-ec';
 SET LOCAL ROLE tenancy_test_app;
 SELECT tenancy.set_context_signed(:'org', :'rs256_student_token');
 SELECT tenancy.set_context_signed(:'org', :'es256_owner_token');
