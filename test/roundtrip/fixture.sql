@@ -58,14 +58,21 @@ BEGIN
         EXECUTE $k$INSERT INTO tenancy.context_signing_keys (key_id, secret)
                    VALUES ('dump-key', convert_to(repeat('dump secret ', 4), 'UTF8'))$k$;
         -- A public key: its check calls a function of the extension, which the
-        -- restore's CREATE EXTENSION makes before the rows come.
+        -- restore's CREATE EXTENSION makes before the rows come. With an
+        -- issuer and an audience, as a provider's key should have (1.16's
+        -- check() warns of one without), and a key id of a Cognito kid's
+        -- characters (1.16 and later; 1.15 takes no "/").
         IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'tenancy.context_signing_keys'::regclass
                                               AND attname = 'public_key') THEN
-            EXECUTE $k$INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
-                       VALUES ('dump-es256', 'ES256', '-----BEGIN PUBLIC KEY-----
+            EXECUTE format($k$INSERT INTO tenancy.context_signing_keys
+                                  (key_id, algorithm, public_key, issuer, audience)
+                       VALUES (%L, 'ES256', '-----BEGIN PUBLIC KEY-----
 MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIaH0EUtAc1xnHpB6ZI/yBz5Qa8ub
 EJ/AgOurLNuGXyz3+YJV0hiOxNBP+X4eILesJTaPJJaqr6qOn0uZbPC/Ew==
------END PUBLIC KEY-----')$k$;
+-----END PUBLIC KEY-----', 'https://idp.example/', 'https://api.school.example')$k$,
+                CASE WHEN EXISTS (SELECT FROM pg_proc WHERE proname = 'jwks_keys'
+                                    AND pronamespace = 'tenancy'::regnamespace)
+                     THEN 'eu-west-1/dump+es256=' ELSE 'dump-es256' END);
         END IF;
     END IF;
 END
