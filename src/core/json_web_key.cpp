@@ -90,11 +90,15 @@ std::string ec_pem(const JsonWebKey& jwk, std::string& why) {
     if (!x) return "";
     auto y = decoded_member(jwk.y, "y", why);
     if (!y) return "";
-    // RFC 7518 §6.2.1.2: each coordinate is the full size of the curve's field.
-    if (x->size() != kP256CoordinateBytes || y->size() != kP256CoordinateBytes) {
-        why = "its \"x\" and \"y\" are not 32 bytes each, as P-256's are";
+    // RFC 7518 §6.2.1.2: each coordinate is the full size of the curve's
+    // field. Some encoders drop leading zero bytes (about one key in 128):
+    // the same number, padded back. Longer is no P-256 coordinate.
+    if (x->size() > kP256CoordinateBytes || y->size() > kP256CoordinateBytes) {
+        why = "its \"x\" and \"y\" are longer than 32 bytes, P-256's size";
         return "";
     }
+    x->insert(0, kP256CoordinateBytes - x->size(), '\0');
+    y->insert(0, kP256CoordinateBytes - y->size(), '\0');
     std::string point = "\x04" + *x + *y;  // uncompressed (SEC 1 §2.3.3)
     char group[] = "prime256v1";
     ParamBuilder builder(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);

@@ -152,7 +152,12 @@ void check_round_trip(const core::JsonWebKey& jwk, const core::JwkImport& import
                                             &length) != 1) {
             fail("an ES256 key's PEM has no point");
         }
-        std::string expected = "\x04" + *core::base64url_decode(*jwk.x) + *core::base64url_decode(*jwk.y);
+        // Coordinates shorter than P-256's 32 bytes are taken padded.
+        auto padded = [](const std::string& member) {
+            std::string bytes = *core::base64url_decode(member);
+            return std::string(32 - std::min<std::size_t>(32, bytes.size()), '\0') + bytes;
+        };
+        std::string expected = "\x04" + padded(*jwk.x) + padded(*jwk.y);
         if (std::string_view(reinterpret_cast<const char*>(point), length) != expected) {
             fail("an ES256 key's PEM holds another point than its \"x\" and \"y\"");
         }

@@ -155,9 +155,9 @@ TEST(JsonWebKey, KeysThatCannotServeAreRefusedSayingWhy) {
     JsonWebKey padded = rsa_jwk(rsa.get());
     *padded.e += "=";
     EXPECT_EQ(reason_of(padded), "its \"e\" is not base64url without padding");
-    JsonWebKey short_x = ec_jwk(ec.get());
-    short_x.x = short_x.x->substr(0, 40);
-    EXPECT_NE(reason_of(short_x).find("32 bytes"), std::string::npos);
+    JsonWebKey long_x = ec_jwk(ec.get());
+    long_x.x = core::base64url_encode(std::string(1, '\0') + *core::base64url_decode(*long_x.x));
+    EXPECT_NE(reason_of(long_x).find("longer than 32 bytes"), std::string::npos);
     JsonWebKey off_curve = ec_jwk(ec.get());
     (*off_curve.y)[5] = (*off_curve.y)[5] == 'A' ? 'B' : 'A';
     EXPECT_EQ(reason_of(off_curve), "its \"x\" and \"y\" are not a point on P-256");
@@ -217,4 +217,21 @@ TEST(JsonWebKey, ThumbprintOfRsaNumbersWithLeadingZeros) {
     JsonWebKey zero = minimal;
     zero.e = "AAAA";
     EXPECT_EQ(core::jwk_thumbprint(zero), "");
+}
+
+// A coordinate whose leading zero bytes an encoder dropped is the same
+// number: padded back, it is the same key.
+TEST(JsonWebKey, EcCoordinatesWithoutLeadingZerosArePadded) {
+    for (int attempt = 0; attempt < 8000; ++attempt) {
+        Key key(EVP_EC_gen("P-256"));
+        JsonWebKey jwk = ec_jwk(key.get());
+        std::string x = *core::base64url_decode(*jwk.x);
+        if (x[0] != '\0') continue;
+        jwk.x = core::base64url_encode(x.substr(x.find_first_not_of('\0')));
+        JwkImport imported = core::import_json_web_key(jwk);
+        ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << imported.reason;
+        EXPECT_EQ(imported.pem, public_pem(key.get()));
+        return;
+    }
+    FAIL() << "no key with a leading zero byte in x in 8000 tries";
 }
