@@ -155,8 +155,8 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
     ListCell* cell;
     foreach (cell, rows) {
         auto* row = static_cast<KeyRow*>(lfirst(cell));
-        // A key id the table's CHECK let in is always one (a superuser who
-        // set the check aside gets no session context from it, below).
+        // A key id the table's CHECK let in is always one (a key whose id
+        // got past a check set aside gives no context: refused below).
         std::optional<std::string> key_id = taken(row->key_id);
         keys_out.rows.push_back(core::SigningKeyRef::of(row->row_version, key_id.value_or("")));
         keys_out.material.emplace_back(VARDATA_ANY(row->material), VARSIZE_ANY_EXHDR(row->material));
