@@ -151,7 +151,8 @@ ROLLBACK;
 \set rs256_student_token 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzMiLCJleHAiOjQxMDI0NDQ4MDB9.cTJouk5LobYKDM2IbxGnUdSXpV_FmEggz09v5VbnFXCxNhnEHdkC55xTu4ZCSd-iYHYDVQtsz70e6V5LS1r3nJfxsGdbopy-XsmqaYh4_g_LDd6I3wOgkq63MDCEHr3SfWBxtZ7b_HIGs4moNlkg99ZLs2gfRqp6O5T3gD-BdGF6tcA1xykvhVnDgblfTOwHPSEqXXTK3ZFRtExt8fwgg_afO3ZWI3DQEilVgHW_ukbzG8ffOeC0vv5DjEjhhvKlpczpQBGJ1eSFwk1eaKuSZHSloIPB-qoUMb-YAxQC9n1tfT6nff87y7gANnB4C08la1tlcOXgwN-SzlhZKXgmLQ'
 \set es256_owner_token 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.GuOnT1mEahQEVU30SMGzo1OejZKUKY4TgW2y5_iBS0GK0Vrk_oAB5EE-wOhUptSv5sKHP-53FaTWeaGOGRRwig'
 \c - postgres
-INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('idp-rsa', 'RS256', $pem$
+-- The identity provider's RSA key, and another RSA key, used below.
+SELECT $pem$
 -----BEGIN PUBLIC KEY-----
 MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmi4/wzGMxfhecvwLBPqI
 eQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqri
@@ -161,7 +162,18 @@ SFw1hfjxqdEBmfOWQaEem5bWlG1aI/OtFMsycgW1+onZs+wa5/0D7d2ysJfhnwuT
 zOCrpTRfzF5+kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/
 UwIDAQAB
 -----END PUBLIC KEY-----
-$pem$);
+$pem$ AS rsa_pem, $pem$
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA6a0V83PghnEdHiqB6krs
+UySpYi/cQsPXzrqHEvjmOJ4IPPAEg6KMgOchgCDbm5PpUdObpEFoZbu1ugoq6Blj
+o6Qj9JjN+f4Ti1QMVxLdhgkCthkb7p/RO4y67pcHb63uVQwBDbM6r6M4XtRTnPxK
+TazOI0e2ofwlse4ZkiAfk806QAWwTDwTV3fs6s5Mqa/jV/IdhitG8UCgpy5J4jOk
+IORFG7a6THIhDmiS9JX76SNsWAKRUpQwdfRDJzMy7spKb5Iz/xFLE00rqZBZNH0B
+x1U0KS05ViYK3r5wcGhMiMbH3C0UnYUgZXqNHdiMPsCNl2WTXVs+xKkeacEA6OUb
+TQIDAQAB
+-----END PUBLIC KEY-----
+$pem$ AS other_rsa_pem \gset
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('idp-rsa', 'RS256', :'rsa_pem');
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('idp-ec', 'ES256', $pem$
 -----BEGIN PUBLIC KEY-----
 MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIaH0EUtAc1xnHpB6ZI/yBz5Qa8ub
@@ -184,17 +196,7 @@ MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAE4RLrTXBKxZ3Q3SsVbRAxZHBez8O77Rhn
 AzB1rvzYH+pAkwpWt6Kbv9/aBLEHUhhy
 -----END PUBLIC KEY-----
 $pem$);
-INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('rsa-as-ec', 'ES256', $pem$
------BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmi4/wzGMxfhecvwLBPqI
-eQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqri
-SFw1hfjxqdEBmfOWQaEem5bWlG1aI/OtFMsycgW1+onZs+wa5/0D7d2ysJfhnwuT
-0OnL3AdLF7e4W2w4VxFck4AaNY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa
-89/03aiT/9jSriVSZPt5gsAOfvobcqlDW8jHD/QEtSyFpL2mYOrBHEBWrxTeAEIi
-zOCrpTRfzF5+kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/
-UwIDAQAB
------END PUBLIC KEY-----
-$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('rsa-as-ec', 'ES256', :'rsa_pem');
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('not-pem', 'RS256', 'not a key');
 -- Keys OpenSSL's checks refuse (anyone could forge tokens they verify): an
 -- RSA exponent of 1, an EC point at infinity; and a huge exponent.
@@ -232,18 +234,7 @@ HdiMPsCNl2WTXVs+xKkeacEA6OUbSw==
 $pem$);
 -- One PEM block and nothing else: not a key with garbage after it, nor
 -- a private key before its public key (which would be dumped with the rows).
-INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('trailing', 'RS256', $pem$
------BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA6a0V83PghnEdHiqB6krs
-UySpYi/cQsPXzrqHEvjmOJ4IPPAEg6KMgOchgCDbm5PpUdObpEFoZbu1ugoq6Blj
-o6Qj9JjN+f4Ti1QMVxLdhgkCthkb7p/RO4y67pcHb63uVQwBDbM6r6M4XtRTnPxK
-TazOI0e2ofwlse4ZkiAfk806QAWwTDwTV3fs6s5Mqa/jV/IdhitG8UCgpy5J4jOk
-IORFG7a6THIhDmiS9JX76SNsWAKRUpQwdfRDJzMy7spKb5Iz/xFLE00rqZBZNH0B
-x1U0KS05ViYK3r5wcGhMiMbH3C0UnYUgZXqNHdiMPsCNl2WTXVs+xKkeacEA6OUb
-TQIDAQAB
------END PUBLIC KEY-----
-garbage here
-$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('trailing', 'RS256', :'other_rsa_pem' || E'garbage\x01 here\n');
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('private-first', 'RS256', $pem$
 -----BEGIN PRIVATE KEY-----
 MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDprRXzc+CGcR0e
@@ -272,30 +263,10 @@ Md+1e/U5cizcT3AFtA2OBZbZ7HBvdJ0QVDdm8qJZAoGAfgpyCYD5S/7N8jthwMVD
 zJB8Od+feLIMKxdu5KBWwCi6xtKXeCF6AlmwpsD6h98kpAreeUnAltXbyioKy6bD
 XkFyUu2xrTA0B+xUAPTIjRNBIZHHwAyVSnFoDk+sXq3XxbosM5qULwtGAwin55Zw
 BMSsECH2bz+D/MDh19GDARk=
------END PRIVATE KEY-----
------BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA6a0V83PghnEdHiqB6krs
-UySpYi/cQsPXzrqHEvjmOJ4IPPAEg6KMgOchgCDbm5PpUdObpEFoZbu1ugoq6Blj
-o6Qj9JjN+f4Ti1QMVxLdhgkCthkb7p/RO4y67pcHb63uVQwBDbM6r6M4XtRTnPxK
-TazOI0e2ofwlse4ZkiAfk806QAWwTDwTV3fs6s5Mqa/jV/IdhitG8UCgpy5J4jOk
-IORFG7a6THIhDmiS9JX76SNsWAKRUpQwdfRDJzMy7spKb5Iz/xFLE00rqZBZNH0B
-x1U0KS05ViYK3r5wcGhMiMbH3C0UnYUgZXqNHdiMPsCNl2WTXVs+xKkeacEA6OUb
-TQIDAQAB
------END PUBLIC KEY-----
-$pem$);
+-----END PRIVATE KEY-----$pem$ || :'other_rsa_pem');
 -- An HS256 secret that is a PEM text (a public key taken for a secret).
 \set VERBOSITY terse
-INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('pem-secret', convert_to($pem$
------BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmi4/wzGMxfhecvwLBPqI
-eQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqri
-SFw1hfjxqdEBmfOWQaEem5bWlG1aI/OtFMsycgW1+onZs+wa5/0D7d2ysJfhnwuT
-0OnL3AdLF7e4W2w4VxFck4AaNY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa
-89/03aiT/9jSriVSZPt5gsAOfvobcqlDW8jHD/QEtSyFpL2mYOrBHEBWrxTeAEIi
-zOCrpTRfzF5+kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/
-UwIDAQAB
------END PUBLIC KEY-----
-$pem$, 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('pem-secret', convert_to(:'rsa_pem', 'UTF8'));
 \set VERBOSITY default
 \set VERBOSITY terse
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret) VALUES ('rsa-secret', 'RS256', convert_to(repeat('k', 40), 'UTF8'));
@@ -313,17 +284,7 @@ ROLLBACK;
 -- (a public key is never taken for a secret).
 SELECT tenancy.set_context_signed(:'org', 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwYzEiLCJleHAiOjQxMDI0NDQ4MDB9.QhcxtuMBzb8upoUsthcWc7zhXTewqoBKTodmOJiyzOtvfitDPChFbZ2bkkJsaqUlDp1wG8iryFRwhI0aUZGx1FN3hlDvphgQWm6vdOrF0L5-Alzrfis0QOBfs_ORg1x1nYD7dis6b4j6be575enOjqIKtAp0eUGSSXRCM2I0kaJi9wClLNiV0bLAlfTg-qBREfNohqnd-_40B0NE_Mlufpch2OJ2W72RuC39czNlC-7EBe3IvNGhQPys2pSiXEr95ZJiFSzlF-NTrBPp8hcrlBQgdtyLh9SZECJ8LPWzRu_CU38MTAqXRhUXk-PcN-wTRuATv9NHB57cyxBHEH_fcQ');
 SELECT tenancy.set_context_signed(:'org',
-    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', $pem$
------BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmi4/wzGMxfhecvwLBPqI
-eQnQG2D7bc6hS52WUJrDXUiLpzhQy1qz71PZ163Og3ejng4XPBUB4eSlpKINDqri
-SFw1hfjxqdEBmfOWQaEem5bWlG1aI/OtFMsycgW1+onZs+wa5/0D7d2ysJfhnwuT
-0OnL3AdLF7e4W2w4VxFck4AaNY4TWR2Rl6cMLZ0WFlDhblzTQh0Tsd8JqAgT3JAa
-89/03aiT/9jSriVSZPt5gsAOfvobcqlDW8jHD/QEtSyFpL2mYOrBHEBWrxTeAEIi
-zOCrpTRfzF5+kz6CJal6uJ9PP24uNMdayf5KXRH8WhKGaSnYhyipFU99ZtFNheo/
-UwIDAQAB
------END PUBLIC KEY-----
-$pem$));
+    token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', :'rsa_pem'));
 -- A certificate's key serves too (Auth0 and Firebase publish certificates):
 -- the RSA key's certificate in place of the key.
 \c - postgres
