@@ -270,7 +270,7 @@ INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('pem-secret', 
 \set VERBOSITY default
 \set VERBOSITY terse
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret) VALUES ('rsa-secret', 'RS256', convert_to(repeat('k', 40), 'UTF8'));
-INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('other', 'PS256', 'x');
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('other', 'PS512', 'x');
 \set VERBOSITY default
 \c - tenancy_test_app
 BEGIN;
@@ -446,7 +446,7 @@ SELECT * FROM tenancy.jwks_keys('{"kid": "small", "kty": "RSA", "n": "AQAB", "e"
 SELECT * FROM tenancy.jwks_keys(:'jwks'::jsonb -> 'keys' -> 1 || '{"y": "AQAB"}');
 SELECT * FROM tenancy.jwks_keys(:'jwks'::jsonb -> 'keys' -> 1 || '{"alg": "RS256"}');
 SELECT * FROM tenancy.jwks_keys('{"kty": "oct", "k": "c2VjcmV0"}');
-SELECT * FROM tenancy.jwks_keys('{"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"}');
+SELECT * FROM tenancy.jwks_keys('{"kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"}');
 SELECT * FROM tenancy.jwks_keys('{"kty": "RSA", "n": 1, "e": "AQAB"}');
 \set VERBOSITY terse
 -- Key ids as providers write their "kid"s (Cognito's are base64: + / =).

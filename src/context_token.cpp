@@ -5,8 +5,8 @@
 // it can take the context of any member whose two ids it knows (an SQL
 // injection included). A token signed with a key the database holds, and the
 // application's SQL cannot change, proves which user the request is for:
-// the identity provider's JWT (HS256, RS256 or ES256) passed through as it
-// came, or one the backend mints for the request. With tenancy.require_signed_context on for
+// the identity provider's JWT (HS256, or RS256, PS256, ES256, ES384, EdDSA)
+// passed through as it came, or one the backend mints for the request. With tenancy.require_signed_context on for
 // the login, set_context() is refused and this is the only way in.
 //
 // The keys are rows of tenancy.context_signing_keys (superusers only: no
@@ -43,7 +43,7 @@ constexpr const char* kAsIssuedHint =
 }
 
 // The keys of tenancy.context_signing_keys that serve one algorithm (HS256
-// secrets, or RS256/ES256 public keys in PEM), in its latest committed state
+// secrets, or public keys in PEM), in its latest committed state
 // (a key deleted is refused at once, as a member deactivated is), and how
 // many keys there are of any algorithm.
 struct SigningKeys {
@@ -298,7 +298,7 @@ ProvenUser verified_user(Datum token_text) {
     core::ContextTokenClaims header = claims_of(segments->header_json, "header");
     auto algorithm = core::header_algorithm(header);
     if (!algorithm) {
-        refuse_token("the context token is not signed with HS256, RS256 or ES256",
+        refuse_token("the context token is not signed with " + core::signing_algorithm_list(),
                      "Its header's \"alg\" is none of the algorithms accepted, or it names "
                      "extensions that must be understood (\"crit\").",
                      "Have the token's issuer sign with one of them, and a key of it in "
@@ -442,14 +442,14 @@ TENANCY_SQL_FUNCTION(tenancy_context_public_key_usable) {
     std::string name = pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
     std::string pem = pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(1)); });
     auto algorithm = core::parse_signing_algorithm(name);
-    std::string problem = !algorithm ? "an algorithm of HS256, RS256 or ES256 is needed"
+    std::string problem = !algorithm ? "an algorithm of " + core::signing_algorithm_list() + " is needed"
                                      : core::public_key_problem(*algorithm, pem);
     if (!problem.empty()) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "the public key cannot verify " + name + " tokens", problem + ".",
                         "Give the issuer's public key or certificate in PEM (-----BEGIN PUBLIC "
-                        "KEY----- or -----BEGIN CERTIFICATE-----); a JWKS's keys must be "
-                        "converted to PEM first.");
+                        "KEY----- or -----BEGIN CERTIFICATE-----); tenancy.jwks_keys() gives a "
+                        "JWK Set's keys in PEM.");
     }
     PG_RETURN_BOOL(true);
 }

@@ -74,8 +74,8 @@ void read_jwk(JsonbContainer* object, core::JsonWebKey& jwk) {
 }
 
 constexpr const char* kUsableKeysHint =
-    "Context tokens are verified with RSA keys of 2048 bits or more (RS256) and EC keys on "
-    "P-256 (ES256), public keys only.";
+    "Context tokens are verified with RSA keys of 2048 bits or more (RS256, PS256), EC keys on "
+    "P-256 (ES256) and P-384 (ES384), and Ed25519 and Ed448 keys (EdDSA), public keys only.";
 
 // Whether a key goes into the rows: the same key twice (a set that lists it
 // twice) is one row; another key under a kid already taken takes its RFC
@@ -212,7 +212,8 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
     }
     if (usable.empty()) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
-                        "the JWK Set has no key that verifies RS256 or ES256 tokens",
+                        "the JWK Set has no key that verifies " + core::public_key_algorithm_list() +
+                            " tokens",
                         found.empty() ? std::string("Its \"keys\" array is empty.")
                                       : "The first key passed over was " + first_passed_over + ".",
                         "Check that this is the identity provider's signing key set.");

@@ -1,7 +1,8 @@
 // A signed tenant context token: a JSON Web Token (RFC 7519) in compact form
 // ("header.payload.signature", base64url without padding), signed (JWS,
-// RFC 7515) with HMAC-SHA256 ("HS256"), RSA ("RS256") or ECDSA P-256
-// ("ES256"). What identity providers issue, or a backend mints for itself.
+// RFC 7515) with HMAC-SHA256 ("HS256"), RSA ("RS256", "PS256"), ECDSA
+// ("ES256", "ES384") or EdDSA. What identity providers issue, or a backend
+// mints for itself.
 //
 // Pure C++17, no PostgreSQL header (src/core rule): this part splits and
 // decodes the token and judges its claims. The pg layer computes the HMAC and
@@ -110,8 +111,8 @@ struct ClaimsCheck {
 };
 
 // The algorithm the header names, if it is one accepted (HS256, RS256,
-// ES256: "none" and the others are refused before the signature is looked
-// at) and the header asks for no extension ("crit", RFC 7515 §4.1.11: none is
+// PS256, ES256, ES384, EdDSA: "none" and the others are refused before the
+// signature is looked at) and the header asks for no extension ("crit", RFC 7515 §4.1.11: none is
 // understood here); nullopt otherwise.
 std::optional<SigningAlgorithm> header_algorithm(const ContextTokenClaims& header);
 

@@ -18,11 +18,30 @@
 namespace tenancy::core {
 namespace {
 
-constexpr std::size_t kP256CoordinateBytes = 32;
-
-struct ErrorQueueCleaner {
-    ~ErrorQueueCleaner() { ERR_clear_error(); }
+// The curves of the keys read here, by their JWK "crv" (RFC 7518 §6.2.1.1,
+// RFC 8037 §2), with what OpenSSL calls them and the algorithm of a key
+// that names none.
+struct Curve {
+    const char* crv;
+    const char* kty;
+    const char* openssl_name;  // EC: the group; OKP: the key type
+    std::size_t bytes;         // EC: each coordinate's size; OKP: the key's
+    SigningAlgorithm algorithm;
 };
+
+constexpr Curve kCurves[] = {
+    {"P-256", "EC", "prime256v1", 32, SigningAlgorithm::es256},
+    {"P-384", "EC", "secp384r1", 48, SigningAlgorithm::es384},
+    {"Ed25519", "OKP", "ED25519", 32, SigningAlgorithm::eddsa},
+    {"Ed448", "OKP", "ED448", 57, SigningAlgorithm::eddsa},
+};
+
+const Curve* curve_of(const JsonWebKey& jwk) {
+    for (const auto& curve : kCurves) {
+        if (jwk.kty == curve.kty && jwk.crv == curve.crv) return &curve;
+    }
+    return nullptr;
+}
 
 using ParamBuilder = std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)>;
 using Params = std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)>;
@@ -85,25 +104,26 @@ std::string rsa_pem(const JsonWebKey& jwk, std::string& why) {
     return pem;
 }
 
-std::string ec_pem(const JsonWebKey& jwk, std::string& why) {
+std::string ec_pem(const JsonWebKey& jwk, const Curve& curve, std::string& why) {
     auto x = decoded_member(jwk.x, "x", why);
     if (!x) return "";
     auto y = decoded_member(jwk.y, "y", why);
     if (!y) return "";
     // RFC 7518 §6.2.1.2: each coordinate is the full size of the curve's
-    // field. Some encoders drop leading zero bytes (about one key in 128):
-    // the same number, padded back. Longer is no P-256 coordinate.
-    if (x->size() > kP256CoordinateBytes || y->size() > kP256CoordinateBytes) {
-        why = "its \"x\" and \"y\" are longer than 32 bytes, P-256's size";
+    // field. Some encoders drop leading zero bytes (about one P-256 key in
+    // 128): the same number, padded back. Longer is no coordinate of it.
+    if (x->size() > curve.bytes || y->size() > curve.bytes) {
+        why = "its \"x\" and \"y\" are longer than " + std::to_string(curve.bytes) + " bytes, " +
+              curve.crv + "'s size";
         return "";
     }
-    x->insert(0, kP256CoordinateBytes - x->size(), '\0');
-    y->insert(0, kP256CoordinateBytes - y->size(), '\0');
+    x->insert(0, curve.bytes - x->size(), '\0');
+    y->insert(0, curve.bytes - y->size(), '\0');
     std::string point = "\x04" + *x + *y;  // uncompressed (SEC 1 §2.3.3)
-    char group[] = "prime256v1";
+    std::string group = curve.openssl_name;
     ParamBuilder builder(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
     if (!builder ||
-        OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+        OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0) != 1 ||
         OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                          point.size()) != 1) {
         why = "OpenSSL could not hold its point";
@@ -111,7 +131,28 @@ std::string ec_pem(const JsonWebKey& jwk, std::string& why) {
     }
     Params params(OSSL_PARAM_BLD_to_param(builder.get()), OSSL_PARAM_free);
     std::string pem = params ? public_key_pem("EC", params.get()) : "";
-    if (pem.empty()) why = "its \"x\" and \"y\" are not a point on P-256";
+    if (pem.empty()) why = std::string("its \"x\" and \"y\" are not a point on ") + curve.crv;
+    return pem;
+}
+
+// RFC 8037 §2: an Edwards-curve key is its "x", the encoded point, of
+// exactly the curve's size (no leading zero is dropped: it is no number).
+std::string okp_pem(const JsonWebKey& jwk, const Curve& curve, std::string& why) {
+    auto x = decoded_member(jwk.x, "x", why);
+    if (!x) return "";
+    if (x->size() != curve.bytes) {
+        why = "its \"x\" is not " + std::to_string(curve.bytes) + " bytes, an " + curve.crv + " key's size";
+        return "";
+    }
+    ParamBuilder builder(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
+    if (!builder || OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, x->data(),
+                                                     x->size()) != 1) {
+        why = "OpenSSL could not hold its key";
+        return "";
+    }
+    Params params(OSSL_PARAM_BLD_to_param(builder.get()), OSSL_PARAM_free);
+    std::string pem = params ? public_key_pem(curve.openssl_name, params.get()) : "";
+    if (pem.empty()) why = std::string("OpenSSL makes no ") + curve.crv + " key of its \"x\"";
     return pem;
 }
 
@@ -157,18 +198,34 @@ std::string jwk_thumbprint(const JsonWebKey& jwk) {
         std::size_t first = bytes->find_first_not_of('\0');
         return first == std::string::npos ? std::string() : base64url_encode(bytes->substr(first));
     };
+    // EC coordinates at the curve's full size (RFC 7518 §6.2.1.2), as
+    // ec_pem() reads them: a coordinate whose leading zeros were dropped is
+    // the same key, with the same thumbprint.
+    auto full_size = [](const std::string& member, std::size_t bytes) {
+        auto decoded = base64url_decode(member);
+        if (!decoded || decoded->empty() || decoded->size() > bytes) return std::string();
+        decoded->insert(0, bytes - decoded->size(), '\0');
+        return base64url_encode(*decoded);
+    };
+    const Curve* curve = curve_of(jwk);
     std::string canonical;
     if (jwk.kty == "RSA" && plain(jwk.e) && plain(jwk.n)) {
         std::string e = minimal(*jwk.e), n = minimal(*jwk.n);
         if (e.empty() || n.empty()) return "";
         canonical = "{\"e\":\"" + e + "\",\"kty\":\"RSA\",\"n\":\"" + n + "\"}";
-    } else if (jwk.kty == "EC" && jwk.crv == "P-256" && plain(jwk.x) && plain(jwk.y)) {
-        canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + *jwk.x + "\",\"y\":\"" + *jwk.y +
-                    "\"}";
+    } else if (curve && jwk.kty == "EC" && plain(jwk.x) && plain(jwk.y)) {
+        std::string x = full_size(*jwk.x, curve->bytes), y = full_size(*jwk.y, curve->bytes);
+        if (x.empty() || y.empty()) return "";
+        canonical = std::string("{\"crv\":\"") + curve->crv + "\",\"kty\":\"EC\",\"x\":\"" + x +
+                    "\",\"y\":\"" + y + "\"}";
+    } else if (curve && jwk.kty == "OKP" && plain(jwk.x)) {
+        // RFC 8037 §2: "crv", "kty", "x".
+        canonical = std::string("{\"crv\":\"") + curve->crv + "\",\"kty\":\"OKP\",\"x\":\"" +
+                    *jwk.x + "\"}";
     } else {
         return "";
     }
-    ErrorQueueCleaner cleaner;
+    OpenSslErrorQueueCleaner cleaner;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     if (EVP_Digest(canonical.data(), canonical.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
@@ -178,7 +235,7 @@ std::string jwk_thumbprint(const JsonWebKey& jwk) {
 }
 
 JwkImport import_json_web_key(const JsonWebKey& jwk) {
-    ErrorQueueCleaner cleaner;
+    OpenSslErrorQueueCleaner cleaner;
     if (!jwk.not_a_string.empty()) return refused("its \"" + jwk.not_a_string + "\" is not a JSON string");
     if (!jwk.kty) return refused("it has no \"kty\"");
     // A private or secret key is never published: someone pasted the wrong
@@ -192,32 +249,48 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
     if (jwk.key_ops && std::find(jwk.key_ops->begin(), jwk.key_ops->end(), "verify") == jwk.key_ops->end()) {
         return other("its \"key_ops\" do not include \"verify\"");
     }
+    const Curve* curve = curve_of(jwk);
     std::optional<SigningAlgorithm> algorithm;
     if (jwk.alg) {
         algorithm = parse_signing_algorithm(*jwk.alg);
         if (!algorithm || *algorithm == SigningAlgorithm::hs256) {
-            return other("its \"alg\" is \"" + *jwk.alg + "\", not RS256 or ES256");
+            return other("its \"alg\" is \"" + *jwk.alg + "\", not " + public_key_algorithm_list());
         }
     } else if (*jwk.kty == "RSA") {
-        algorithm = SigningAlgorithm::rs256;
-    } else if (*jwk.kty == "EC" && jwk.crv == "P-256") {
-        algorithm = SigningAlgorithm::es256;
+        algorithm = SigningAlgorithm::rs256;  // RSA keys name no padding: PKCS #1 v1.5, the usual
+    } else if (curve) {
+        algorithm = curve->algorithm;
     } else {
         return other("it is a key of type \"" + *jwk.kty + "\"" +
                      (jwk.crv ? " on the curve \"" + *jwk.crv + "\"" : std::string()) +
-                     ", not an RSA key or an EC key on P-256");
+                     ", not an RSA key, an EC key on P-256 or P-384, or an Ed25519 or Ed448 key");
     }
     std::string why;
     std::string pem;
-    if (*algorithm == SigningAlgorithm::rs256) {
-        if (*jwk.kty != "RSA") return refused("its \"alg\" is RS256 but its \"kty\" is not \"RSA\"");
-        pem = rsa_pem(jwk, why);
-    } else {
-        if (*jwk.kty != "EC" || jwk.crv != "P-256") {
-            return refused("its \"alg\" is ES256 but it is not an EC key on P-256 (\"kty\": \"EC\", "
-                           "\"crv\": \"P-256\")");
-        }
-        pem = ec_pem(jwk, why);
+    std::string alg_is = std::string("its \"alg\" is ") + to_string(*algorithm) + " but ";
+    switch (*algorithm) {
+        case SigningAlgorithm::rs256:
+        case SigningAlgorithm::ps256:
+            if (*jwk.kty != "RSA") return refused(alg_is + "its \"kty\" is not \"RSA\"");
+            pem = rsa_pem(jwk, why);
+            break;
+        case SigningAlgorithm::es256:
+        case SigningAlgorithm::es384:
+            if (!curve || *jwk.kty != "EC" || curve->algorithm != *algorithm) {
+                const char* crv = *algorithm == SigningAlgorithm::es256 ? "P-256" : "P-384";
+                return refused(alg_is + "it is not an EC key on " + crv + " (\"kty\": \"EC\", \"crv\": \"" +
+                               crv + "\")");
+            }
+            pem = ec_pem(jwk, *curve, why);
+            break;
+        case SigningAlgorithm::eddsa:
+            if (!curve || *jwk.kty != "OKP") {
+                return refused(alg_is + "it is not an Ed25519 or Ed448 key (\"kty\": \"OKP\")");
+            }
+            pem = okp_pem(jwk, *curve, why);
+            break;
+        case SigningAlgorithm::hs256:
+            break;  // passed over above
     }
     if (pem.empty()) return refused(why);
     // The rules every public key of the table meets (its CHECK), here too:

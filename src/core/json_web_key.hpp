@@ -27,7 +27,7 @@ struct JsonWebKey {
 // What becomes of one JWK.
 struct JwkImport {
     enum class Outcome {
-        key,      // a key that verifies RS256 or ES256 tokens: key_id, algorithm, pem
+        key,      // a key that verifies context tokens: key_id, algorithm, pem
         other,    // a key for something else (encryption, another algorithm or key
                   // type): not one for context tokens, reason says what it is for
         refused,  // a key that claims to serve but cannot: reason says why
@@ -41,16 +41,18 @@ struct JwkImport {
     std::string reason;
 };
 
-// The algorithm comes from "alg", or else from the key type (RSA: RS256; EC
-// on P-256: ES256). "use" other than "sig", "key_ops" without "verify", an
-// "alg" other than RS256 and ES256, other key types and curves give
+// The algorithm comes from "alg", or else from the key type and curve (RSA:
+// RS256; EC on P-256: ES256, on P-384: ES384; OKP on Ed25519 or Ed448:
+// EdDSA). "use" other than "sig", "key_ops" without "verify", an "alg" of no
+// public-key algorithm accepted, other key types and curves give
 // Outcome::other; malformed or missing members, and keys public_key_problem()
 // refuses (RSA under 2048 bits, a point not on the curve) are refused; a
 // private or secret key is Outcome::secret.
 JwkImport import_json_web_key(const JsonWebKey& jwk);
 
 // RFC 7638: the base64url SHA-256 of the key's required members in
-// canonical JSON; "" for a key type other than RSA and EC or a member missing.
+// canonical JSON (RFC 8037 §2 for OKP keys); "" for another key type or
+// curve, or a member missing.
 std::string jwk_thumbprint(const JsonWebKey& jwk);
 
 }  // namespace tenancy::core

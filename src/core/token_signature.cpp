@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 namespace tenancy::core {
@@ -24,12 +25,56 @@ constexpr int kMaxRsaBits = 16384;
 // one makes each check slow.
 constexpr int kMinRsaExponentBits = 17;
 constexpr int kMaxRsaExponentBits = 32;
-constexpr std::size_t kEs256SignatureBytes = 64;
 constexpr std::size_t kMaxPemBytes = 64 * 1024;
 
-struct ErrorQueueCleaner {
-    ~ErrorQueueCleaner() { ERR_clear_error(); }
+// What each algorithm asks of its key and how its signature is checked.
+enum class KeyFamily { secret, rsa, ec, edwards };
+
+struct AlgorithmTraits {
+    SigningAlgorithm algorithm;
+    const char* name;            // as JWS writes it
+    KeyFamily family;
+    const char* curve_group;     // ECDSA: OpenSSL's group name of the curve
+    const char* key_needed;      // what a key must be, for a message
+    std::size_t coordinate_bytes;  // ECDSA: the size of R and of S
+    const EVP_MD* (*digest)();   // nullptr for EdDSA (it hashes itself)
 };
+
+const EVP_MD* no_digest() { return nullptr; }
+
+// In the order messages list them.
+constexpr AlgorithmTraits kAlgorithms[] = {
+    {SigningAlgorithm::hs256, "HS256", KeyFamily::secret, nullptr, "a secret, not a public key", 0,
+     EVP_sha256},
+    {SigningAlgorithm::rs256, "RS256", KeyFamily::rsa, nullptr, "an RSA key", 0, EVP_sha256},
+    {SigningAlgorithm::ps256, "PS256", KeyFamily::rsa, nullptr, "an RSA key", 0, EVP_sha256},
+    {SigningAlgorithm::es256, "ES256", KeyFamily::ec, "prime256v1",
+     "an EC key on the curve P-256 (prime256v1)", 32, EVP_sha256},
+    {SigningAlgorithm::es384, "ES384", KeyFamily::ec, "secp384r1",
+     "an EC key on the curve P-384 (secp384r1)", 48, EVP_sha384},
+    {SigningAlgorithm::eddsa, "EdDSA", KeyFamily::edwards, nullptr, "an Ed25519 or Ed448 key", 0,
+     no_digest},
+};
+
+const AlgorithmTraits& traits_of(SigningAlgorithm algorithm) {
+    for (const auto& traits : kAlgorithms) {
+        if (traits.algorithm == algorithm) return traits;
+    }
+    return kAlgorithms[0];  // every enumerator is in the table
+}
+
+std::string algorithm_list(bool public_keys_only) {
+    std::vector<const char*> names;
+    for (const auto& traits : kAlgorithms) {
+        if (!public_keys_only || traits.family != KeyFamily::secret) names.push_back(traits.name);
+    }
+    std::string list;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) list += i + 1 == names.size() ? " or " : ", ";
+        list += names[i];
+    }
+    return list;
+}
 
 struct KeyDeleter {
     void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
@@ -132,35 +177,43 @@ EVP_PKEY* cached_public_key(std::string_view pem) {
 
 // Why a decoded key cannot verify tokens of an algorithm, or "".
 std::string algorithm_problem(SigningAlgorithm algorithm, EVP_PKEY* key) {
-    switch (algorithm) {
-        case SigningAlgorithm::hs256:
+    const AlgorithmTraits& traits = traits_of(algorithm);
+    std::string needs = std::string(traits.name) + " needs " + traits.key_needed;
+    int type = EVP_PKEY_get_base_id(key);
+    switch (traits.family) {
+        case KeyFamily::secret:
             return "HS256 keys are secrets, not public keys";
-        case SigningAlgorithm::rs256:
-            if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) return "RS256 needs an RSA key";
-            if (EVP_PKEY_get_bits(key) < kMinRsaBits) return "RS256 needs an RSA key of 2048 bits or more";
+        case KeyFamily::rsa:
+            if (type != EVP_PKEY_RSA) return needs;
+            if (EVP_PKEY_get_bits(key) < kMinRsaBits) return needs + " of 2048 bits or more";
             return "";
-        case SigningAlgorithm::es256: {
-            if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return "ES256 needs an EC key";
+        case KeyFamily::ec: {
             char group[64] = {0};
             size_t length = 0;
-            if (EVP_PKEY_get_group_name(key, group, sizeof group, &length) != 1 ||
-                std::string_view(group, length) != "prime256v1") {
-                return "ES256 needs an EC key on the curve P-256 (prime256v1)";
+            if (type != EVP_PKEY_EC ||
+                EVP_PKEY_get_group_name(key, group, sizeof group, &length) != 1 ||
+                std::string_view(group, length) != traits.curve_group) {
+                return needs;
             }
             return "";
         }
+        case KeyFamily::edwards:
+            return type == EVP_PKEY_ED25519 || type == EVP_PKEY_ED448 ? "" : needs;
     }
     return "unknown algorithm";
 }
 
-// ES256's R || S as the DER ECDSA-Sig-Value OpenSSL verifies.
-std::optional<std::vector<unsigned char>> es256_der(std::string_view signature) {
-    if (signature.size() != kEs256SignatureBytes) return std::nullopt;
+// ECDSA's R || S (each the curve's size, as JWS writes them) as the DER
+// ECDSA-Sig-Value OpenSSL verifies.
+std::optional<std::vector<unsigned char>> ecdsa_der(std::string_view signature,
+                                                    std::size_t coordinate_bytes) {
+    if (signature.size() != 2 * coordinate_bytes) return std::nullopt;
     const auto* bytes = reinterpret_cast<const unsigned char*>(signature.data());
+    int half = static_cast<int>(coordinate_bytes);
     std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(ECDSA_SIG_new(), ECDSA_SIG_free);
     if (!sig) return std::nullopt;
-    BIGNUM* r = BN_bin2bn(bytes, 32, nullptr);
-    BIGNUM* s = BN_bin2bn(bytes + 32, 32, nullptr);
+    BIGNUM* r = BN_bin2bn(bytes, half, nullptr);
+    BIGNUM* s = BN_bin2bn(bytes + half, half, nullptr);
     if (r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
         BN_free(r);
         BN_free(s);
@@ -176,24 +229,22 @@ std::optional<std::vector<unsigned char>> es256_der(std::string_view signature) 
 
 }  // namespace
 
+OpenSslErrorQueueCleaner::~OpenSslErrorQueueCleaner() { ERR_clear_error(); }
+
 std::optional<SigningAlgorithm> parse_signing_algorithm(std::string_view name) {
-    if (name == "HS256") return SigningAlgorithm::hs256;
-    if (name == "RS256") return SigningAlgorithm::rs256;
-    if (name == "ES256") return SigningAlgorithm::es256;
+    for (const auto& traits : kAlgorithms) {
+        if (name == traits.name) return traits.algorithm;
+    }
     return std::nullopt;
 }
 
-const char* to_string(SigningAlgorithm algorithm) {
-    switch (algorithm) {
-        case SigningAlgorithm::hs256: return "HS256";
-        case SigningAlgorithm::rs256: return "RS256";
-        case SigningAlgorithm::es256: return "ES256";
-    }
-    return "?";
-}
+const char* to_string(SigningAlgorithm algorithm) { return traits_of(algorithm).name; }
+
+std::string signing_algorithm_list() { return algorithm_list(false); }
+std::string public_key_algorithm_list() { return algorithm_list(true); }
 
 std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem) {
-    ErrorQueueCleaner cleaner;
+    OpenSslErrorQueueCleaner cleaner;
     Decoded decoded = decode_public_key(pem);
     if (!decoded.key) return decoded.problem;
     return algorithm_problem(algorithm, decoded.key.get());
@@ -201,21 +252,32 @@ std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem)
 
 bool verify_public_key_signature(SigningAlgorithm algorithm, std::string_view pem,
                                  std::string_view signing_input, std::string_view signature) {
-    ErrorQueueCleaner cleaner;
+    OpenSslErrorQueueCleaner cleaner;
     EVP_PKEY* key = cached_public_key(pem);
     if (key == nullptr || !algorithm_problem(algorithm, key).empty()) return false;
+    const AlgorithmTraits& traits = traits_of(algorithm);
     std::vector<unsigned char> der;
     std::string_view to_verify = signature;
-    if (algorithm == SigningAlgorithm::es256) {
-        auto converted = es256_der(signature);
+    if (traits.family == KeyFamily::ec) {
+        auto converted = ecdsa_der(signature, traits.coordinate_bytes);
         if (!converted) return false;
         der = std::move(*converted);
         to_verify = std::string_view(reinterpret_cast<const char*>(der.data()), der.size());
     }
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
                                                                     EVP_MD_CTX_free);
+    EVP_PKEY_CTX* key_context = nullptr;  // owned by `context`
     if (!context ||
-        EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
+        EVP_DigestVerifyInit(context.get(), &key_context, traits.digest(), nullptr, key) != 1) {
+        return false;
+    }
+    // PS256 (RFC 7518 §3.5): PSS with MGF1 over SHA-256. Its salt is meant to
+    // be the digest's size; the length is read from the signature, as most
+    // JOSE libraries verify it (some signers used the largest salt).
+    if (algorithm == SigningAlgorithm::ps256 &&
+        (EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING) != 1 ||
+         EVP_PKEY_CTX_set_rsa_mgf1_md(key_context, EVP_sha256()) != 1 ||
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, RSA_PSS_SALTLEN_AUTO) != 1)) {
         return false;
     }
     return EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(to_verify.data()),

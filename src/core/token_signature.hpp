@@ -1,6 +1,7 @@
-// Public-key signatures of context tokens (JWS RS256 and ES256, RFC 7518
-// §3.3 and §3.4), verified with OpenSSL's libcrypto, which PostgreSQL itself
-// links. HS256 is PostgreSQL's own HMAC (src/pg/hmac.cpp).
+// Public-key signatures of context tokens (JWS RS256, PS256, ES256 and ES384,
+// RFC 7518 §3.3 to §3.5; EdDSA, RFC 8037), verified with OpenSSL's libcrypto,
+// which PostgreSQL itself links. HS256 is PostgreSQL's own HMAC
+// (src/pg/hmac.cpp).
 //
 // No PostgreSQL header (src/core rule). Every function leaves OpenSSL's
 // per-thread error queue empty: PostgreSQL's SSL code reads that queue after
@@ -13,23 +14,40 @@
 
 namespace tenancy::core {
 
-enum class SigningAlgorithm { hs256, rs256, es256 };
+enum class SigningAlgorithm { hs256, rs256, ps256, es256, es384, eddsa };
 
-// "HS256", "RS256", "ES256" (exactly, as JWS writes them), or nullopt.
+// "HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA" (exactly, as JWS
+// writes them), or nullopt.
 std::optional<SigningAlgorithm> parse_signing_algorithm(std::string_view name);
 const char* to_string(SigningAlgorithm algorithm);
+
+// The names above as a message lists them: "HS256, RS256, … or EdDSA"; the
+// public-key ones only: "RS256, PS256, ES256, ES384 or EdDSA".
+std::string signing_algorithm_list();
+std::string public_key_algorithm_list();
+
+// Empties OpenSSL's per-thread error queue when it goes out of scope (on
+// every path out of a function that calls OpenSSL).
+struct OpenSslErrorQueueCleaner {
+    OpenSslErrorQueueCleaner() = default;
+    OpenSslErrorQueueCleaner(const OpenSslErrorQueueCleaner&) = delete;
+    OpenSslErrorQueueCleaner& operator=(const OpenSslErrorQueueCleaner&) = delete;
+    ~OpenSslErrorQueueCleaner();
+};
 
 // Why `pem` cannot verify tokens of `algorithm`, or "" when it can: one PEM
 // block and nothing else, a public key ("BEGIN PUBLIC KEY", or PKCS #1 "BEGIN
 // RSA PUBLIC KEY") or a certificate's ("BEGIN CERTIFICATE"), that passes
-// OpenSSL's public key checks; for RS256 an RSA key of 2048 to 16384 bits
-// with an exponent from 65537 to 32 bits, for ES256 an EC key on P-256. HS256
-// has no public key.
+// OpenSSL's public key checks; for RS256 and PS256 an RSA key of 2048 to
+// 16384 bits with an exponent from 65537 to 32 bits, for ES256 an EC key on
+// P-256, for ES384 one on P-384, for EdDSA an Ed25519 or Ed448 key. HS256 has
+// no public key.
 std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem);
 
-// Whether `signature` (as JWS writes it: PKCS #1 v1.5 for RS256, the 64
-// bytes R || S for ES256) signs `signing_input` under the public key `pem`.
-// False for a key that public_key_problem() refuses.
+// Whether `signature` (as JWS writes it: PKCS #1 v1.5 for RS256, PSS with
+// SHA-256 and MGF1-SHA-256 for PS256, R || S of the curve's size for ES256
+// and ES384, RFC 8032's signature for EdDSA) signs `signing_input` under the
+// public key `pem`. False for a key that public_key_problem() refuses.
 bool verify_public_key_signature(SigningAlgorithm algorithm, std::string_view pem,
                                  std::string_view signing_input, std::string_view signature);
 

@@ -47,16 +47,28 @@ JsonWebKey rsa_jwk(EVP_PKEY* key) {
 }
 
 JsonWebKey ec_jwk(EVP_PKEY* key) {
-    unsigned char point[65];
+    unsigned char point[97];
     size_t length = 0;
     EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "uncompressed");
     EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &length);
     std::string bytes(reinterpret_cast<const char*>(point), length);
+    std::size_t half = (length - 1) / 2;
     JsonWebKey jwk;
     jwk.kty = "EC";
-    jwk.crv = "P-256";
-    jwk.x = core::base64url_encode(bytes.substr(1, 32));
-    jwk.y = core::base64url_encode(bytes.substr(33, 32));
+    jwk.crv = half == 32 ? "P-256" : "P-384";
+    jwk.x = core::base64url_encode(bytes.substr(1, half));
+    jwk.y = core::base64url_encode(bytes.substr(1 + half, half));
+    return jwk;
+}
+
+JsonWebKey okp_jwk(EVP_PKEY* key) {
+    unsigned char raw[57];
+    size_t length = sizeof raw;
+    EVP_PKEY_get_raw_public_key(key, raw, &length);
+    JsonWebKey jwk;
+    jwk.kty = "OKP";
+    jwk.crv = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448";
+    jwk.x = core::base64url_encode(std::string(reinterpret_cast<const char*>(raw), length));
     return jwk;
 }
 
@@ -116,20 +128,82 @@ TEST(JsonWebKey, KeysForSomethingElseArePassedOver) {
     encryption.use = "enc";
     EXPECT_EQ(outcome_of(encryption), JwkImport::Outcome::other);
     JsonWebKey pss = rsa_jwk(key.get());
-    pss.alg = "PS256";
+    pss.alg = "PS384";
     EXPECT_EQ(outcome_of(pss), JwkImport::Outcome::other);
     JsonWebKey hmac = rsa_jwk(key.get());
     hmac.alg = "HS256";
     EXPECT_EQ(outcome_of(hmac), JwkImport::Outcome::other);
-    JsonWebKey okp;
-    okp.kty = "OKP";
-    okp.crv = "Ed25519";
-    okp.x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
-    EXPECT_EQ(outcome_of(okp), JwkImport::Outcome::other);
+    JsonWebKey x25519;  // a key agreement curve (RFC 8037 §3.2)
+    x25519.kty = "OKP";
+    x25519.crv = "X25519";
+    x25519.x = "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo";
+    EXPECT_EQ(outcome_of(x25519), JwkImport::Outcome::other);
     Key ec(EVP_EC_gen("P-256"));
-    JsonWebKey ec384 = ec_jwk(ec.get());
-    ec384.crv = "P-384";
-    EXPECT_EQ(outcome_of(ec384), JwkImport::Outcome::other);
+    JsonWebKey ec521 = ec_jwk(ec.get());
+    ec521.crv = "P-521";
+    EXPECT_EQ(outcome_of(ec521), JwkImport::Outcome::other);
+    JsonWebKey es512 = ec_jwk(ec.get());
+    es512.alg = "ES512";
+    EXPECT_EQ(outcome_of(es512), JwkImport::Outcome::other);
+}
+
+// RFC 8037 Appendix A: the Ed25519 key, its thumbprint (A.3) and the JWS of
+// A.4 verified by the PEM the JWK becomes.
+TEST(JsonWebKey, Ed25519KeyOfRfc8037) {
+    JsonWebKey jwk;
+    jwk.kty = "OKP";
+    jwk.crv = "Ed25519";
+    jwk.x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    EXPECT_EQ(core::jwk_thumbprint(jwk), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    JwkImport imported = core::import_json_web_key(jwk);
+    ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << imported.reason;
+    EXPECT_EQ(imported.algorithm, SigningAlgorithm::eddsa);
+    EXPECT_EQ(imported.key_id, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    std::string signature = *core::base64url_decode(
+        "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
+    EXPECT_TRUE(core::verify_public_key_signature(
+        SigningAlgorithm::eddsa, imported.pem, "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc",
+        signature));
+    EXPECT_FALSE(core::verify_public_key_signature(
+        SigningAlgorithm::eddsa, imported.pem, "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmd",
+        signature));
+    JsonWebKey short_x = jwk;
+    short_x.x = core::base64url_encode(core::base64url_decode(*jwk.x)->substr(1));
+    EXPECT_EQ(core::import_json_web_key(short_x).reason, "its \"x\" is not 32 bytes, an Ed25519 key's size");
+    EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
+TEST(JsonWebKey, EveryKindOfKeyBecomesTheSamePemAndVerifies) {
+    Key rsa(EVP_RSA_gen(2048)), p384(EVP_EC_gen("P-384")), ed25519(test_keys::ed_key("ED25519")),
+        ed448(test_keys::ed_key("ED448"));
+    JsonWebKey pss = rsa_jwk(rsa.get());
+    pss.alg = "PS256";
+    struct {
+        EVP_PKEY* key;
+        JsonWebKey jwk;
+        SigningAlgorithm algorithm;
+        const EVP_MD* digest;
+        bool pss;
+    } cases[] = {
+        {rsa.get(), pss, SigningAlgorithm::ps256, EVP_sha256(), true},
+        {p384.get(), ec_jwk(p384.get()), SigningAlgorithm::es384, EVP_sha384(), false},
+        {ed25519.get(), okp_jwk(ed25519.get()), SigningAlgorithm::eddsa, nullptr, false},
+        {ed448.get(), okp_jwk(ed448.get()), SigningAlgorithm::eddsa, nullptr, false},
+    };
+    for (auto& c : cases) {
+        JwkImport imported = core::import_json_web_key(c.jwk);
+        ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << imported.reason;
+        EXPECT_EQ(imported.algorithm, c.algorithm);
+        EXPECT_EQ(imported.pem, public_pem(c.key));
+        EXPECT_EQ(imported.key_id, core::jwk_thumbprint(c.jwk));
+        EXPECT_EQ(imported.key_id.size(), 43U);
+        EXPECT_TRUE(core::verify_public_key_signature(c.algorithm, imported.pem, "h.p",
+                                                      sign(c.key, "h.p", c.digest, c.pss)))
+            << core::to_string(c.algorithm);
+    }
+    // The same key's JWK without "alg" for PS256: RS256, as RSA keys usually are.
+    EXPECT_EQ(core::import_json_web_key(rsa_jwk(rsa.get())).algorithm, SigningAlgorithm::rs256);
+    EXPECT_EQ(ERR_peek_error(), 0UL);
 }
 
 TEST(JsonWebKey, KeysThatCannotServeAreRefusedSayingWhy) {
@@ -149,6 +223,16 @@ TEST(JsonWebKey, KeysThatCannotServeAreRefusedSayingWhy) {
     JsonWebKey mismatched = rsa_jwk(rsa.get());
     mismatched.alg = "ES256";
     EXPECT_NE(reason_of(mismatched).find("not an EC key on P-256"), std::string::npos);
+    JsonWebKey wrong_curve = ec_jwk(ec.get());
+    wrong_curve.alg = "ES384";
+    EXPECT_EQ(reason_of(wrong_curve),
+              "its \"alg\" is ES384 but it is not an EC key on P-384 (\"kty\": \"EC\", \"crv\": \"P-384\")");
+    JsonWebKey rsa_as_eddsa = rsa_jwk(rsa.get());
+    rsa_as_eddsa.alg = "EdDSA";
+    EXPECT_EQ(reason_of(rsa_as_eddsa), "its \"alg\" is EdDSA but it is not an Ed25519 or Ed448 key (\"kty\": \"OKP\")");
+    JsonWebKey ec_as_pss = ec_jwk(ec.get());
+    ec_as_pss.alg = "PS256";
+    EXPECT_EQ(reason_of(ec_as_pss), "its \"alg\" is PS256 but its \"kty\" is not \"RSA\"");
     JsonWebKey no_modulus = rsa_jwk(rsa.get());
     no_modulus.n.reset();
     EXPECT_EQ(reason_of(no_modulus), "it has no \"n\"");
@@ -231,6 +315,7 @@ TEST(JsonWebKey, EcCoordinatesWithoutLeadingZerosArePadded) {
         JwkImport imported = core::import_json_web_key(jwk);
         ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << imported.reason;
         EXPECT_EQ(imported.pem, public_pem(key.get()));
+        EXPECT_EQ(core::jwk_thumbprint(jwk), core::jwk_thumbprint(ec_jwk(key.get())));
         return;
     }
     FAIL() << "no key with a leading zero byte in x in 8000 tries";

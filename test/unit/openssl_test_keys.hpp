@@ -7,6 +7,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <memory>
 #include <string>
@@ -29,10 +30,22 @@ inline std::string public_pem(EVP_PKEY* key) {
     return std::string(data, static_cast<std::size_t>(length));
 }
 
-// A JWS signature of message: PKCS #1 v1.5 for RSA, R || S for EC.
-inline std::string sign(EVP_PKEY* key, const std::string& message) {
+inline Key ed_key(const char* type) { return Key(EVP_PKEY_Q_keygen(nullptr, nullptr, type)); }
+
+// A JWS signature of message: PKCS #1 v1.5 for RSA (PSS with `pss`: PS256),
+// R || S of the curve's size for EC (with `digest`: SHA-256 for ES256,
+// SHA-384 for ES384), RFC 8032's for Ed25519 and Ed448.
+inline std::string sign(EVP_PKEY* key, const std::string& message, const EVP_MD* digest = EVP_sha256(),
+                        bool pss = false) {
+    int type = EVP_PKEY_get_base_id(key);
+    if (type == EVP_PKEY_ED25519 || type == EVP_PKEY_ED448) digest = nullptr;
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key);
+    EVP_PKEY_CTX* key_context = nullptr;
+    EVP_DigestSignInit(context.get(), &key_context, digest, nullptr, key);
+    if (pss) {
+        EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING);
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, RSA_PSS_SALTLEN_DIGEST);
+    }
     size_t length = 0;
     EVP_DigestSign(context.get(), nullptr, &length,
                    reinterpret_cast<const unsigned char*>(message.data()), message.size());
@@ -40,13 +53,14 @@ inline std::string sign(EVP_PKEY* key, const std::string& message) {
     EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
                    reinterpret_cast<const unsigned char*>(message.data()), message.size());
     signature.resize(length);
-    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return signature;
+    if (type != EVP_PKEY_EC) return signature;
     const auto* der = reinterpret_cast<const unsigned char*>(signature.data());
     std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(
         d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(signature.size())), ECDSA_SIG_free);
-    std::string raw(64, '\0');
-    BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()), 32);
-    BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
+    int half = (EVP_PKEY_get_bits(key) + 7) / 8;
+    std::string raw(2 * static_cast<std::size_t>(half), '\0');
+    BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()), half);
+    BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), reinterpret_cast<unsigned char*>(raw.data()) + half, half);
     return raw;
 }
 

@@ -33,6 +33,66 @@ TEST(TokenSignature, NamesTheAlgorithmsAsJwsWritesThem) {
     EXPECT_FALSE(core::parse_signing_algorithm("rs256"));
     EXPECT_FALSE(core::parse_signing_algorithm("none"));
     EXPECT_STREQ(core::to_string(SigningAlgorithm::es256), "ES256");
+    for (const char* name : {"HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA"}) {
+        auto algorithm = core::parse_signing_algorithm(name);
+        ASSERT_TRUE(algorithm) << name;
+        EXPECT_STREQ(core::to_string(*algorithm), name);
+    }
+    EXPECT_EQ(core::signing_algorithm_list(), "HS256, RS256, PS256, ES256, ES384 or EdDSA");
+    EXPECT_EQ(core::public_key_algorithm_list(), "RS256, PS256, ES256, ES384 or EdDSA");
+}
+
+// PS256 and RS256 sign with the same RSA key but are not the same signature:
+// each is taken under its own algorithm only.
+TEST(TokenSignature, VerifiesPs256AndKeepsItApartFromRs256) {
+    Key key = rsa_key(2048);
+    std::string pem = public_pem(key.get());
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::ps256, pem), "");
+    std::string pss = sign(key.get(), "header.payload", EVP_sha256(), true);
+    std::string pkcs1 = sign(key.get(), "header.payload");
+    EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::ps256, pem, "header.payload", pss));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::ps256, pem, "header.payloaD", pss));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::rs256, pem, "header.payload", pss));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::ps256, pem, "header.payload", pkcs1));
+    // PSS with SHA-384 is PS384's, not PS256's.
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::ps256, pem, "header.payload",
+                                                   sign(key.get(), "header.payload", EVP_sha384(), true)));
+    Key small = rsa_key(1024);
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::ps256, public_pem(small.get())),
+              "PS256 needs an RSA key of 2048 bits or more");
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+TEST(TokenSignature, VerifiesEs384AndEdDsa) {
+    Key p384 = ec_key("P-384"), p256 = ec_key("P-256");
+    std::string pem = public_pem(p384.get());
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::es384, pem), "");
+    std::string signature = sign(p384.get(), "header.payload", EVP_sha384());
+    ASSERT_EQ(signature.size(), 96u);
+    EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::es384, pem, "header.payload", signature));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es384, pem, "header.payloaD", signature));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es256, pem, "header.payload", signature));
+    // SHA-256 over P-384 is no JWS algorithm.
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es384, pem, "header.payload",
+                                                   sign(p384.get(), "header.payload", EVP_sha256())));
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::es384, public_pem(p256.get())),
+              "ES384 needs an EC key on the curve P-384 (secp384r1)");
+    for (const char* type : {"ED25519", "ED448"}) {
+        Key ed = test_keys::ed_key(type);
+        std::string ed_pem = public_pem(ed.get());
+        EXPECT_EQ(core::public_key_problem(SigningAlgorithm::eddsa, ed_pem), "") << type;
+        std::string ed_signature = sign(ed.get(), "header.payload");
+        EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::eddsa, ed_pem, "header.payload",
+                                                      ed_signature)) << type;
+        EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::eddsa, ed_pem, "header.payloaD",
+                                                       ed_signature)) << type;
+        EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es256, ed_pem, "header.payload",
+                                                       ed_signature)) << type;
+        EXPECT_EQ(core::public_key_problem(SigningAlgorithm::rs256, ed_pem), "RS256 needs an RSA key");
+    }
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::eddsa, public_pem(p256.get())),
+              "EdDSA needs an Ed25519 or Ed448 key");
+    EXPECT_EQ(ERR_peek_error(), 0u);
 }
 
 TEST(TokenSignature, VerifiesRs256AndRefusesWhatItDidNotSign) {

@@ -1,0 +1,107 @@
+-- Context tokens signed with PS256, ES384 and EdDSA (1.17), keys from a JWK
+-- Set. Keys and tokens made once with Python's cryptography (RSA 2048,
+-- P-384, Ed25519, Ed448; exp 2100-01-01, issuer and audience named).
+\set org '00000000-0000-4000-a000-0000000000d0'
+INSERT INTO tenancy.organizations (id, slug, name) VALUES (:'org', 'algorithm-school', 'Algorithm School');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    (:'org', '00000000-0000-4000-b000-0000000000d1', 'owner'),
+    (:'org', '00000000-0000-4000-b000-0000000000d3', 'student');
+\set ps256_student 'eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZDMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.szlKAECZTAWeT9vYT8-T-nx8gXjQdv9J9Sgy1XRyuu3rfv67YcvJClBp5D3Rfmd-jk5JG87jsEYkMot99nKmtoOKYXBVKk4GjKHlJjl1iIsMGSelGXHJ8GSuHr5can4zMg_gTV65KQHIgXDOzCtrj76yT3MlFJEdbBbLv-t2eeh2tD1e4-ZhMw1uPaJ9-61TsbYFjUWfITIYNwSTxssitIqdRjQJWTfHj8nWcNHs2dTT--MpREmtkrmIdNZOO49cEqg8C1uYKVnuk623LynI5mTxfinf0VoFIU7br825RCx420-vwOdXao8JCg_cYaWc2rAm0T04ipuGgea7eFJlRA'
+\set rs256_same_key_student 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZDMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.n-qaiv7ym_np6cbHxaqeNyMzeL1buulfQD5LraqNXPYLv5A9YW9kpxZMd5JvWJ_zY20pt2_hq9g2wNc0gMtSbM-IveZpvnezGN5d7iO06qL6OYBl5xpFk4DxNLDYuELLfJ9dHRWPDRe9bGZPK_bo9iO6FIBjk2tJcusYkBDYQ_eX4iX3vQAy3xDZwiMuZIMEhY7VGDZAO1r6K0ZcveL8B2NFeCX7u0_gFMU5_4IPIziOeWWPHNsh9UuuVGsQ6X0j0Jjd0V6E0BFqsCiOocjCNTIU6JOrHmy6auqhlodu2EHvkln15czDhpOeSo-hmRIibUylHbhnRzWrw2Mj12aVtw'
+\set es384_owner 'eyJhbGciOiJFUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZDEiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.CscxXYSI-ks_cyOKTUZ1puFaqwxLB3x661p2vxUzHMNxqCwaOPoxhPHzNtnRbQ53pqWa6XuqcsjOV1Oh9IhRaAApsVQ2NDBp3_iy9vYNcTDn6Uy4APLy6jV67XLafNnK'
+\set es384_sha256_owner 'eyJhbGciOiJFUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZDEiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.9_hPlVZmZ8iFAovOFEZlNK_muuKV9wqlpy2zbeub-h_OqUqpHnLGvwxJKiFkCCRFKae9XuyRuYMKn-FboQ1I2lvY4tLBd4F7n49GGInqVxRhXAMD4aTkBNPvqu8i4Xqp'
+\set ed25519_student 'eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZDMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.BKhzf6BZM_kHkIGqmsYG3QsO1fKR4TkgOf3IVPfrgzfHlZgCy2aTsMA29Nv820z6ik8ZND3_XGBSTfQpYd21BQ'
+\set ed448_owner 'eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZDEiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.YVSBmvT9HPsZYQTXSQOE8ytMBJ3DsB13tBIEH7zCcErbUj1yyNXut_KVd8L1fIPkfyh7bwKg7TOArjZNdN64LUS3xcf7u_QsuykBZB3Sc6fs4aE6J-eDcX2_mXRctYwHD-0UcUMnIjR1YoPLS4l15yMA'
+\set ed25519_rfc9864_student 'eyJhbGciOiJFZDI1NTE5IiwidHlwIjoiSldUIn0.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZDMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.r3uWZ6-glAdk4BW15ZNMMCFpaUedFJJujDuzxWzbIwGx1zTi6rQEhfO__brengdopWEkUebmXsidnvLMMUQtDA'
+\set jwks '{"keys": [{"kty": "RSA", "use": "sig", "alg": "PS256", "kid": "idp-ps256", "n": "tAqdOyHgXw4u48ngwaYi8w5ctWm9ZGUKP1vCiMiGcEUwjTJYvXOTZOcmGD0j1n9yL43bHTaotevC5f-_eajQUUKymeaZX5mdoyo5i9sXsp-IncNq03IQBKRf8hmdM6NuSz2Bzi293sM2tS9D0frb80NsuVk9G9v2ztSo-mqOd__Rb9asb1jfXwyx_WBiZzZQJrcp6mmZmTj7-o2OMiki8HyaMxuI-WyemfroRXUymM3DpcYKNDMz1Gf0dImXj9TrpNpfyPrwuMShxwu9p5sskDwqqYFiwJtNSnVSI8t0Ua2cIw4TnsT3qU9GWFVQ_oE-1XfDe_6y-UAJy_XWuUM-8Q", "e": "AQAB"}, {"kty": "EC", "crv": "P-384", "kid": "idp-es384", "x": "VkJPe3oWw8gZtUwoYyFWcH2nTHds_OuyfUJ4ceVMUpfJiJDINffpkEorwzsJlMYB", "y": "RbMkY6xbVMs27TRGB6lkKJcn7GHPJBUslYbiGlOY5SL4zsbojXM-SXQ6UplMtnWp"}, {"kty": "OKP", "crv": "Ed25519", "kid": "idp-ed25519", "x": "0g-QBpFsXO8VCDLgqZeYtQcZ-oUxINYwlk1l902Q0IQ"}, {"kty": "OKP", "crv": "Ed448", "kid": "idp-ed448", "x": "tjYDxGSFGt37jMOjP71KS-kehedbPtrCn6ai0gauK3mjAE7RY5Zzx6-IHhiA5zkreMuHJPoVpIiA"}, {"kty": "OKP", "crv": "X25519", "kid": "idp-x25519", "use": "enc", "x": "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}]}'
+
+-- A provider's JWK Set: an RSA key for PS256, keys on P-384, Ed25519 and
+-- Ed448, and a key agreement key (X25519), passed over. Each PEM is the one
+-- the private key's own library writes.
+SELECT key_id, algorithm, public_key = CASE key_id
+         WHEN 'idp-ps256' THEN $pem$-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtAqdOyHgXw4u48ngwaYi
+8w5ctWm9ZGUKP1vCiMiGcEUwjTJYvXOTZOcmGD0j1n9yL43bHTaotevC5f+/eajQ
+UUKymeaZX5mdoyo5i9sXsp+IncNq03IQBKRf8hmdM6NuSz2Bzi293sM2tS9D0frb
+80NsuVk9G9v2ztSo+mqOd//Rb9asb1jfXwyx/WBiZzZQJrcp6mmZmTj7+o2OMiki
+8HyaMxuI+WyemfroRXUymM3DpcYKNDMz1Gf0dImXj9TrpNpfyPrwuMShxwu9p5ss
+kDwqqYFiwJtNSnVSI8t0Ua2cIw4TnsT3qU9GWFVQ/oE+1XfDe/6y+UAJy/XWuUM+
+8QIDAQAB
+-----END PUBLIC KEY-----
+$pem$
+         WHEN 'idp-es384' THEN $pem$-----BEGIN PUBLIC KEY-----
+MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEVkJPe3oWw8gZtUwoYyFWcH2nTHds/Ouy
+fUJ4ceVMUpfJiJDINffpkEorwzsJlMYBRbMkY6xbVMs27TRGB6lkKJcn7GHPJBUs
+lYbiGlOY5SL4zsbojXM+SXQ6UplMtnWp
+-----END PUBLIC KEY-----
+$pem$
+         WHEN 'idp-ed25519' THEN $pem$-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEA0g+QBpFsXO8VCDLgqZeYtQcZ+oUxINYwlk1l902Q0IQ=
+-----END PUBLIC KEY-----
+$pem$
+         WHEN 'idp-ed448' THEN $pem$-----BEGIN PUBLIC KEY-----
+MEMwBQYDK2VxAzoAtjYDxGSFGt37jMOjP71KS+kehedbPtrCn6ai0gauK3mjAE7R
+Y5Zzx6+IHhiA5zkreMuHJPoVpIiA
+-----END PUBLIC KEY-----
+$pem$ END AS same_pem
+FROM tenancy.jwks_keys(:'jwks') ORDER BY key_id;
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key, issuer, audience)
+SELECT key_id, algorithm, public_key, 'https://idp.example/', 'https://api.school.example'
+FROM tenancy.jwks_keys(:'jwks');
+
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', :'ps256_student');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', :'es384_owner');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', :'ed25519_student');
+SELECT tenancy.current_user_id(), tenancy.current_member_role();
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', :'ed448_owner', false);
+COMMIT;
+SELECT tenancy.current_member_role() AS session_context;
+SELECT tenancy.clear_context();
+-- A key serves the algorithm of its row only: the RSA key of the PS256 row
+-- verifies no RS256 token (PKCS #1 v1.5) of it; ES384 is SHA-384 over P-384,
+-- not SHA-256; RFC 9864's "Ed25519" is not "EdDSA" here (yet).
+SELECT tenancy.set_context_signed(:'org', :'rs256_same_key_student');
+SELECT tenancy.set_context_signed(:'org', :'es384_sha256_owner');
+SELECT tenancy.set_context_signed(:'org', :'ed25519_rfc9864_student');
+-- The same key under RS256 takes its own row.
+\c - postgres
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key, issuer, audience)
+SELECT 'idp-rs256', 'RS256', public_key, issuer, audience
+FROM tenancy.context_signing_keys WHERE key_id = 'idp-ps256';
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', :'rs256_same_key_student');
+ROLLBACK;
+
+\c - postgres
+-- Keys that do not fit their algorithm, and algorithms not taken.
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
+VALUES ('p256-as-es384', 'ES384', $pem$-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEBsKR/QbkQ3X9qkKbC0xyhmNV9cII
+jolNmPZ04X5s3W2OafMjcg0j8XWDOFhQELEKgESHBMEJ5t0togzu9FS2rQ==
+-----END PUBLIC KEY-----
+$pem$);
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
+SELECT 'ed25519-as-ps256', 'PS256', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-ed25519';
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
+SELECT 'p384-as-eddsa', 'EdDSA', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-es384';
+\set VERBOSITY terse
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
+SELECT 'ps384', 'PS384', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-ps256';
+\set VERBOSITY default
+-- One JWK whose "alg" and curve disagree.
+SELECT * FROM tenancy.jwks_keys(:'jwks'::jsonb -> 'keys' -> 2 || '{"alg": "ES384"}');
+SELECT * FROM tenancy.jwks_keys(:'jwks'::jsonb -> 'keys' -> 1 || '{"alg": "EdDSA"}');
+-- check() (finding 23) names keys of every public-key algorithm that name no audience.
+UPDATE tenancy.context_signing_keys SET audience = NULL WHERE key_id IN ('idp-ed448', 'idp-ps256');
+SELECT object, finding FROM tenancy.check_signing_keys();
+DELETE FROM tenancy.context_signing_keys WHERE key_id LIKE 'idp-%';
+DELETE FROM tenancy.organizations WHERE id = :'org';
