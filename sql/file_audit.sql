@@ -166,14 +166,21 @@ WHERE NOT EXISTS (SELECT 1 FROM tenancy.files f
 
 -- Retention: only through purge, which is itself recorded.
 SELECT tenancy.purge_file_access_log(NULL);
+-- older_than reaches back: now() - older_than before now() (terse: the
+-- DETAIL names that time). A month back is at most 31 days.
+\set VERBOSITY terse
 SELECT tenancy.purge_file_access_log('0 seconds');
+SELECT tenancy.purge_file_access_log('-1 day');
+SELECT tenancy.purge_file_access_log('1 month -31 days');
+\set VERBOSITY default
 SELECT tenancy.purge_file_access_log('6800 years');
 SELECT tenancy.purge_file_access_log('178000000 years');
 -- Only rows the rollups have counted go: before their first run, none.
 SELECT tenancy.purge_file_access_log('1 microsecond');
 SELECT source, rows_read > 0 AS counted FROM tenancy.run_rollups() ORDER BY source;
--- Every row so far is older than this transaction's start.
-SELECT tenancy.purge_file_access_log('1 day');
+-- Every row so far is older than this transaction's start. A field may be
+-- negative where the whole reaches back (interval arithmetic gives such).
+SELECT tenancy.purge_file_access_log('1 day -1 second');
 SELECT tenancy.purge_file_access_log('1 microsecond');
 SELECT count(*) AS log_rows_left FROM tenancy.file_access_log;
 SELECT older_than, rows_purged > 0 AS removed FROM tenancy.file_access_log_purges ORDER BY id;

@@ -94,6 +94,13 @@ SELECT tenancy.set_context_signed(:'org',
 SELECT tenancy.set_context_signed(:'org',
     token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', :'secret',
                     '{"alg":"none"}'));
+-- as RFC 7515 writes an unsecured token: its signature empty
+SELECT tenancy.set_context_signed(:'org',
+    token_test.b64url(convert_to('{"alg":"none"}', 'UTF8')) || '.' ||
+    token_test.b64url(convert_to('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', 'UTF8')) || '.');
+-- an HS256 header with no signature
+SELECT tenancy.set_context_signed(:'org', split_part(:'student_token', '.', 1) || '.' ||
+                                          split_part(:'student_token', '.', 2) || '.');
 SELECT tenancy.set_context_signed(:'org',
     token_test.mint('{"sub":"00000000-0000-4000-b000-0000000000c1","exp":4102444800}', :'secret',
                     '{"alg":"HS512"}'));

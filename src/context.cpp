@@ -298,6 +298,11 @@ void require_context_before_tenant_access(QueryDesc* query) {
         if (rte->rtekind != RTE_RELATION) continue;
         if (!is_tenant_table(rte->relid, tenancy_schema)) continue;
         if (check_enable_rls(rte->relid, InvalidOid, true) != RLS_ENABLED) continue;
+        // A table the caller may not use at all (the signing keys, the rollup
+        // state, a log month) gets PostgreSQL's own "permission denied" from
+        // the executor: a context would not help, and the hint would say it
+        // does. Column privileges count, as the executor counts them.
+        if (!ExecCheckRTPerms(list_make1(rte), false)) continue;
         ereport(ERROR,
                 (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                  errmsg("no tenant context is set for access to \"%s\"",

@@ -860,25 +860,29 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "older_than must not be NULL");
     }
     Datum older_than = PG_GETARG_DATUM(0);
-    Interval* span = DatumGetIntervalP(older_than);
-    if (span->month < 0 || span->day < 0 || span->time < 0 ||
-        (span->month == 0 && span->day == 0 && span->time == 0)) {
-        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval");
-    }
     // The cutoff (now() - older_than) must be a timestamp: before, one past
     // 4714 BC failed the purge's first query with a bare 22008 that named no
     // argument. Only the computation failed, so its error is replaced.
+    TimestampTz now = GetCurrentTransactionStartTimestamp();
+    TimestampTz cutoff = 0;
     try {
-        pg::call([&] {
-            return DirectFunctionCall2(timestamptz_mi_interval,
-                                       TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-                                       older_than);
-        });
+        cutoff = DatumGetTimestampTz(pg::call([&] {
+            return DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now), older_than);
+        }));
     } catch (const pg::PgError& error) {
         if (error.data()->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE) throw;
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "older_than reaches back beyond the range of timestamptz",
                         "now() - older_than is not a timestamp.");
+    }
+    // Positive is what the cutoff says, not each field: '1 month -1 day'
+    // reaches back (before the 1.17 library it was refused), '1 month -29
+    // days' does not in March (a month back from March 1st is 28 days), and
+    // would purge up to tomorrow.
+    if (cutoff >= now) {
+        std::string cutoff_text = pg::call([&] { return timestamptz_to_str(cutoff); });  // a static buffer
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval",
+                        "now() - older_than is " + cutoff_text + ", not before now().");
     }
     refuse_unless_rollup_state_visible("tenancy.purge_file_access_log");
     // Only rows the rollups have counted go (as for purge_events), and the

@@ -11,7 +11,7 @@
 --
 -- No wrapping transaction: the dblink sessions must see the fixtures, so they
 -- are committed under unique slugs and deleted by their owners at the end.
-SELECT plan(53);
+SELECT plan(55);
 
 \ir lib/rows_affected.sql
 
@@ -278,6 +278,23 @@ SELECT is(pg_temp.session_of(:'conn_strict', ARRAY[
               'SELECT current_setting(''tenancy.require_context'')']),
           ARRAY['on'],
           'strict mode: tenancy_test_app2 has tenancy.require_context = on (ALTER ROLE by the superuser)');
+
+-- A table the application may not read at all gives PostgreSQL's own error,
+-- not one whose hint says a context would help (before the 1.17 library:
+-- "no tenant context is set").
+SELECT is(pg_temp.session_of(:'conn_strict', ARRAY[
+              'SELECT count(*)::text FROM tenancy.context_signing_keys',
+              'SELECT count(*)::text FROM tenancy.rollup_state']),
+          ARRAY['error 42501: permission denied for table context_signing_keys',
+                'error 42501: permission denied for table rollup_state'],
+          'strict mode: a table the login has no privilege on says permission denied, not "no tenant context"');
+-- An INSERT into members names columns the login has privileges on (column
+-- grants): still "no tenant context".
+SELECT matches(pg_temp.session_of(:'conn_strict', ARRAY[
+                   format($$INSERT INTO tenancy.members (organization_id, user_id, role) VALUES (%L, %L, 'student')$$,
+                          :'org_a', :'random_user')])::text,
+               'no tenant context is set for access to \\"members\\"',
+               'strict mode: an INSERT the column privileges allow still says no tenant context');
 
 -- The application login cannot switch strict mode off for itself.
 SELECT is(pg_temp.session_of(:'conn_strict', ARRAY[

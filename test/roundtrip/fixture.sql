@@ -74,6 +74,15 @@ EJ/AgOurLNuGXyz3+YJV0hiOxNBP+X4eILesJTaPJJaqr6qOn0uZbPC/Ew==
                                     AND pronamespace = 'tenancy'::regnamespace)
                      THEN 'eu-west-1/dump+es256=' ELSE 'dump-es256' END);
         END IF;
+        -- An Ed25519 key (RFC 8037's), where the keys' check takes EdDSA (1.17).
+        IF EXISTS (SELECT FROM pg_constraint WHERE conname = 'context_signing_keys_algorithm'
+                      AND pg_get_constraintdef(oid) LIKE '%EdDSA%') THEN
+            EXECUTE $k$INSERT INTO tenancy.context_signing_keys
+                                  (key_id, algorithm, public_key, issuer, audience)
+                       VALUES ('dump-ed25519', 'EdDSA', '-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
+-----END PUBLIC KEY-----', 'https://idp.example/', 'https://api.school.example')$k$;
+        END IF;
     END IF;
 END
 $$;

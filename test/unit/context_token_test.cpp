@@ -39,9 +39,25 @@ TEST(ContextToken, SplitsAndDecodesItsThreeSegments) {
     EXPECT_EQ(segments->signing_input, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0");
 }
 
+// RFC 7515 §A.5: an unsecured JWS ("alg": "none") has an empty signature.
+// It is split (its header's algorithm is what gets it refused), with no
+// signature bytes.
+TEST(ContextToken, SplitsAnUnsecuredTokenWithItsEmptySignature) {
+    std::string problem;
+    auto segments = core::split_context_token("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", problem);
+    ASSERT_TRUE(segments) << problem;
+    EXPECT_EQ(segments->header_json, R"({"alg":"none"})");
+    EXPECT_EQ(segments->signature, "");
+    core::ContextTokenClaims header;
+    header.alg = JsonClaim{};
+    header.alg->kind = JsonClaim::Kind::string;
+    header.alg->text = "none";
+    EXPECT_FALSE(core::header_algorithm(header));
+}
+
 TEST(ContextToken, RefusesWhatIsNotThreeSegments) {
     std::string problem;
-    for (const char* token : {"", "abc", "a.b", "a.b.c.d", "..", "Zm9v..c2ln", "Zm9v.Zm9v.",
+    for (const char* token : {"", "abc", "a.b", "a.b.c.d", "..", "Zm9v..c2ln", ".Zm9v.",
                               "Zm9v.Zm9v.c2ln=", "Zm9v.Zm9v.c2l*"}) {
         problem.clear();
         EXPECT_FALSE(core::split_context_token(token, problem)) << token;
