@@ -153,6 +153,12 @@ Decoded decode_public_key(std::string_view pem) {
     std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(
         EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr), EVP_PKEY_CTX_free);
     if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+        // OpenSSL refuses RSA moduli under 512 bits (and with small factors):
+        // too small is the reason to give, as for one it takes.
+        if (EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA && EVP_PKEY_get_bits(key.get()) < kMinRsaBits) {
+            return {nullptr, "an RSA key of " + std::to_string(EVP_PKEY_get_bits(key.get())) +
+                                 " bits: 2048 bits or more are needed"};
+        }
         return {nullptr, "a public key that fails OpenSSL's checks (an EC point not on the curve "
                          "or at infinity, an even RSA exponent)"};
     }

@@ -214,6 +214,11 @@ TEST(JsonWebKey, KeysThatCannotServeAreRefusedSayingWhy) {
         return imported.reason;
     };
     EXPECT_EQ(reason_of(rsa_jwk(small.get())), "RS256 needs an RSA key of 2048 bits or more");
+    // A modulus OpenSSL's checks refuse outright (3233 = 61 x 53): too small
+    // is the reason, not the checks'.
+    JsonWebKey tiny = rsa_jwk(rsa.get());
+    tiny.n = core::base64url_encode("\x0c\xa1");
+    EXPECT_EQ(reason_of(tiny), "an RSA key of 12 bits: 2048 bits or more are needed");
     JsonWebKey no_type = rsa_jwk(rsa.get());
     no_type.kty.reset();
     EXPECT_EQ(reason_of(no_type), "it has no \"kty\"");
