@@ -289,8 +289,10 @@ SELECT is(pg_temp.session_of(:'conn_strict', ARRAY[
                 'error 42501: permission denied for table rollup_state'],
           'strict mode: a table the login has no privilege on says permission denied, not "no tenant context"');
 -- An INSERT into members names columns the login has privileges on (column
--- grants): still "no tenant context".
+-- grants): still "no tenant context" (once the library is loaded: this
+-- database does not preload it).
 SELECT matches(pg_temp.session_of(:'conn_strict', ARRAY[
+                   'SELECT tenancy.current_org_id()::text',
                    format($$INSERT INTO tenancy.members (organization_id, user_id, role) VALUES (%L, %L, 'student')$$,
                           :'org_a', :'random_user')])::text,
                'no tenant context is set for access to \\"members\\"',
