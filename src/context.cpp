@@ -29,7 +29,8 @@ constexpr const char* kContextSetting = "tenancy.context";
 // What tenancy.require_context's refusals say besides what was refused.
 constexpr const char* kRequireContextDetail = "tenancy.require_context is on.";
 constexpr const char* kRequireContextHint =
-    "Set the tenant context at the start of the transaction.";
+    "Set it at the start of the transaction: SELECT tenancy.set_context(org_id, user_id), or "
+    "tenancy.set_context_signed(org_id, token).";
 
 // The text of tenancy.context (owned by the GUC machinery) and its decoded
 // form, updated by the assign hook on every change, rollback included.
