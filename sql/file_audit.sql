@@ -172,6 +172,7 @@ SELECT tenancy.purge_file_access_log(NULL);
 SELECT tenancy.purge_file_access_log('0 seconds');
 SELECT tenancy.purge_file_access_log('-1 day');
 SELECT tenancy.purge_file_access_log('1 month -31 days');
+SELECT tenancy.purge_file_access_log('-178000000 years');
 \set VERBOSITY default
 SELECT tenancy.purge_file_access_log('6800 years');
 SELECT tenancy.purge_file_access_log('178000000 years');

@@ -93,10 +93,24 @@ INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
 SELECT 'ed25519-as-ps256', 'PS256', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-ed25519';
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
 SELECT 'p384-as-eddsa', 'EdDSA', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-es384';
+-- An Ed25519 key of small order (the identity: R = identity, S = 0 would
+-- sign every token), through the table and through a JWK.
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('identity', 'EdDSA', $pem$
+-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+-----END PUBLIC KEY-----
+$pem$);
+SELECT * FROM tenancy.jwks_keys('{"kty": "OKP", "crv": "Ed25519", "x": "7P_______________________________________38"}');
 \set VERBOSITY terse
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
 SELECT 'ps384', 'PS384', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-ps256';
 \set VERBOSITY default
+-- The same RSA key listed for RS256 and for PS256, with no kid: its RFC 7638
+-- thumbprint names no algorithm, so the second row's key id adds it.
+SELECT key_id, algorithm FROM tenancy.jwks_keys(jsonb_build_object('keys', jsonb_build_array(
+    (:'jwks'::jsonb -> 'keys' -> 0) - 'kid' - 'alg',
+    (:'jwks'::jsonb -> 'keys' -> 0) - 'kid',
+    (:'jwks'::jsonb -> 'keys' -> 0) - 'kid')));
 -- One JWK whose "alg" and curve disagree.
 SELECT * FROM tenancy.jwks_keys(:'jwks'::jsonb -> 'keys' -> 2 || '{"alg": "ES384"}');
 SELECT * FROM tenancy.jwks_keys(:'jwks'::jsonb -> 'keys' -> 1 || '{"alg": "EdDSA"}');

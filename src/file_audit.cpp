@@ -860,6 +860,12 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "older_than must not be NULL");
     }
     Datum older_than = PG_GETARG_DATUM(0);
+    Interval zero{};
+    if (DatumGetInt32(pg::call([&] {
+            return DirectFunctionCall2(interval_cmp, older_than, IntervalPGetDatum(&zero));
+        })) <= 0) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval");
+    }
     // The cutoff (now() - older_than) must be a timestamp: before, one past
     // 4714 BC failed the purge's first query with a bare 22008 that named no
     // argument. Only the computation failed, so its error is replaced.

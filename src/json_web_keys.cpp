@@ -77,24 +77,29 @@ constexpr const char* kUsableKeysHint =
     "Context tokens are verified with RSA keys of 2048 bits or more (RS256, PS256), EC keys on "
     "P-256 (ES256) and P-384 (ES384), and Ed25519 and Ed448 keys (EdDSA), public keys only.";
 
-// Whether a key goes into the rows: the same key twice (a set that lists it
-// twice) is one row; another key under a kid already taken takes its RFC
-// 7638 thumbprint as its key id (key ids are the table's primary key, and a
-// kid only says which key to try first).
-bool take_key(const std::vector<core::JwkImport>& taken, core::JwkImport& key,
-              const core::JsonWebKey& jwk) {
-    auto same_id = [&](const core::JwkImport& other) { return other.key_id == key.key_id; };
-    auto earlier = std::find_if(taken.begin(), taken.end(), same_id);
-    if (earlier == taken.end()) return true;
-    if (earlier->pem == key.pem && earlier->algorithm == key.algorithm) return false;
-    key.key_id = core::jwk_thumbprint(jwk);
-    return std::find_if(taken.begin(), taken.end(), same_id) == taken.end();
-}
+// Whether a key goes into the rows, and under which key id (key ids are the
+// table's primary key; a kid only says which key to try first): its kid (or
+// thumbprint), else its RFC 7638 thumbprint (another key took the kid), else
+// the thumbprint and its algorithm (the same key listed for two algorithms,
+// RS256 and PS256: the thumbprint does not name the algorithm). The same key
+// for the same algorithm, listed twice, is one row.
+enum class Placement { taken, duplicate, no_key_id };
 
-// A reason as the sentence of an error's detail.
-std::string as_sentence(std::string reason) {
-    if (!reason.empty()) reason[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(reason[0])));
-    return reason + ".";
+Placement place_key(const std::vector<core::JwkImport>& taken, core::JwkImport& key,
+                    const core::JsonWebKey& jwk) {
+    std::string thumbprint = core::jwk_thumbprint(jwk);
+    for (const std::string& id :
+         {key.key_id, thumbprint, thumbprint + "." + core::to_string(key.algorithm)}) {
+        if (id.empty() || id.front() == '.') continue;  // no thumbprint (none is expected)
+        auto holder = std::find_if(taken.begin(), taken.end(),
+                                   [&](const core::JwkImport& other) { return other.key_id == id; });
+        if (holder == taken.end()) {
+            key.key_id = id;
+            return Placement::taken;
+        }
+        if (holder->pem == key.pem && holder->algorithm == key.algorithm) return Placement::duplicate;
+    }
+    return Placement::no_key_id;
 }
 
 bool is_object(const JsonbValue* value) {
@@ -177,13 +182,20 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
         const char* cannot = " cannot verify context tokens";
         switch (imported.outcome) {
             case core::JwkImport::Outcome::key:
-                if (take_key(usable, imported, key.jwk)) usable.push_back(std::move(imported));
-                continue;
+                switch (place_key(usable, imported, key.jwk)) {
+                    case Placement::taken: usable.push_back(std::move(imported)); continue;
+                    case Placement::duplicate: continue;
+                    case Placement::no_key_id: break;  // passed over with a WARNING, below
+                }
+                imported.outcome = core::JwkImport::Outcome::refused;
+                imported.reason = "its kid, its thumbprint and its thumbprint with its algorithm are "
+                                  "all other keys' key ids in this set";
+                break;
             case core::JwkImport::Outcome::secret:
                 // Never passed over: the set is the wrong one, and the
                 // statement (and perhaps the log) now holds a secret.
                 throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, key.name + cannot,
-                                as_sentence(imported.reason),
+                                pg::as_sentence(imported.reason),
                                 "Pass the identity provider's published keys (its \"jwks_uri\"), "
                                 "and replace the key given here: it is no longer secret.");
             case core::JwkImport::Outcome::other:
@@ -193,7 +205,7 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
         // One JWK given alone was meant to serve.
         if (!is_set) {
             throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, key.name + cannot,
-                            as_sentence(imported.reason), kUsableKeysHint);
+                            pg::as_sentence(imported.reason), kUsableKeysHint);
         }
         // In a set, a key for something else is passed over (a provider
         // publishes its encryption keys beside its signing keys), and so,
@@ -202,7 +214,7 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
         if (first_passed_over.empty()) first_passed_over = key.name + ": " + imported.reason;
         if (imported.outcome == core::JwkImport::Outcome::refused) {
             std::string message = key.name + " is passed over: it" + cannot;
-            std::string detail = as_sentence(imported.reason);
+            std::string detail = pg::as_sentence(imported.reason);
             pg::call([&] {
                 ereport(WARNING, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                                   errmsg("%s", message.c_str()), errdetail("%s", detail.c_str()),

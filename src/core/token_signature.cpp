@@ -181,6 +181,67 @@ EVP_PKEY* cached_public_key(std::string_view pem) {
     return decoded_keys.emplace(std::string(pem), std::move(decoded.key)).first->second.get();
 }
 
+using Number = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
+
+Number little_endian_number(const unsigned char* bytes, std::size_t length) {
+    return Number(BN_lebin2bn(bytes, static_cast<int>(length), nullptr), BN_free);
+}
+
+// Why an Ed25519 or Ed448 public key must not verify tokens, or "". OpenSSL
+// takes any encoding of a point: a point of small order (the torsion
+// points: the identity, the order-2 point, those of order 4 and 8) makes one
+// fixed signature (R the identity, S = 0) verify messages it never signed,
+// and y at or above the field's prime is another spelling of a small y (0 or
+// 1 for Ed25519). Refused, as libsodium refuses them; RFC 8032 §5.1.3 and
+// §5.2.3 ask for canonical encodings.
+std::string edwards_key_problem(EVP_PKEY* key) {
+    bool ed25519 = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519;
+    const char* name = ed25519 ? "an Ed25519 key" : "an Ed448 key";
+    unsigned char raw[57];
+    std::size_t length = sizeof raw;
+    if (EVP_PKEY_get_raw_public_key(key, raw, &length) != 1 || length != (ed25519 ? 32u : 57u)) {
+        return std::string(name) + " OpenSSL cannot read";
+    }
+    // The encoding is y, little-endian, and the sign of x in the top bit
+    // (Ed25519: bit 255; Ed448: bit 455, the other bits of the last byte 0).
+    if (ed25519) {
+        raw[31] &= 0x7f;
+    } else {
+        if ((raw[56] & 0x7f) != 0) return std::string(name) + " not in its canonical encoding";
+        length = 56;
+    }
+    Number y = little_endian_number(raw, length);
+    Number prime(BN_new(), BN_free), one(BN_new(), BN_free), minus_one(BN_new(), BN_free);
+    if (!y || !prime || !one || !minus_one || BN_one(one.get()) != 1) return "out of memory";
+    // Ed25519: 2^255 - 19; Ed448: 2^448 - 2^224 - 1.
+    bool built = ed25519 ? BN_set_bit(prime.get(), 255) == 1 && BN_sub_word(prime.get(), 19) == 1
+                         : BN_set_bit(prime.get(), 448) == 1 && BN_set_bit(one.get(), 224) == 1 &&
+                               BN_sub(prime.get(), prime.get(), one.get()) == 1 &&
+                               BN_one(one.get()) == 1 && BN_sub_word(prime.get(), 1) == 1;
+    if (!built || BN_sub(minus_one.get(), prime.get(), one.get()) != 1) return "out of memory";
+    if (BN_cmp(y.get(), prime.get()) >= 0) {
+        return std::string(name) + " not in its canonical encoding (y is the field's prime or more)";
+    }
+    // The y of each small-order point: 0 (order 4), 1 (the identity), p - 1
+    // (order 2), and for Ed25519 the two of order 8.
+    static const unsigned char kEd25519Order8[2][32] = {
+        {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+         0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+        {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+         0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+    };
+    bool small_order = BN_is_zero(y.get()) || BN_is_one(y.get()) || BN_cmp(y.get(), minus_one.get()) == 0;
+    for (const auto& order8 : kEd25519Order8) {
+        if (!ed25519 || small_order) break;
+        Number torsion = little_endian_number(order8, sizeof order8);
+        small_order = torsion && BN_cmp(y.get(), torsion.get()) == 0;
+    }
+    if (small_order) {
+        return std::string(name) + " of small order (a point that verifies forged signatures)";
+    }
+    return "";
+}
+
 // Why a decoded key cannot verify tokens of an algorithm, or "".
 std::string algorithm_problem(SigningAlgorithm algorithm, EVP_PKEY* key) {
     const AlgorithmTraits& traits = traits_of(algorithm);
@@ -190,6 +251,10 @@ std::string algorithm_problem(SigningAlgorithm algorithm, EVP_PKEY* key) {
         case KeyFamily::secret:
             return "HS256 keys are secrets, not public keys";
         case KeyFamily::rsa:
+            if (type == EVP_PKEY_RSA_PSS) {
+                return needs + " (rsaEncryption): a key restricted to RSASSA-PSS (id-RSASSA-PSS) is "
+                               "not taken; give the same key as a plain RSA public key";
+            }
             if (type != EVP_PKEY_RSA) return needs;
             if (EVP_PKEY_get_bits(key) < kMinRsaBits) return needs + " of 2048 bits or more";
             return "";
@@ -204,7 +269,7 @@ std::string algorithm_problem(SigningAlgorithm algorithm, EVP_PKEY* key) {
             return "";
         }
         case KeyFamily::edwards:
-            return type == EVP_PKEY_ED25519 || type == EVP_PKEY_ED448 ? "" : needs;
+            return type == EVP_PKEY_ED25519 || type == EVP_PKEY_ED448 ? edwards_key_problem(key) : needs;
     }
     return "unknown algorithm";
 }
@@ -277,13 +342,13 @@ bool verify_public_key_signature(SigningAlgorithm algorithm, std::string_view pe
         EVP_DigestVerifyInit(context.get(), &key_context, traits.digest(), nullptr, key) != 1) {
         return false;
     }
-    // PS256 (RFC 7518 §3.5): PSS with MGF1 over SHA-256. Its salt is meant to
-    // be the digest's size; the length is read from the signature, as most
-    // JOSE libraries verify it (some signers used the largest salt).
+    // PS256 (RFC 7518 §3.5): PSS with MGF1 over SHA-256 and a salt of the
+    // digest's size, 32 bytes, as the RFC asks and as PyJWT, Nimbus and
+    // jose verify it (golang-jwt also takes other salt lengths).
     if (algorithm == SigningAlgorithm::ps256 &&
         (EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING) != 1 ||
          EVP_PKEY_CTX_set_rsa_mgf1_md(key_context, EVP_sha256()) != 1 ||
-         EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, RSA_PSS_SALTLEN_AUTO) != 1)) {
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, RSA_PSS_SALTLEN_DIGEST) != 1)) {
         return false;
     }
     return EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(to_verify.data()),

@@ -42,6 +42,13 @@ private:
     std::string hint_;
 };
 
+// A reason ("an RSA key of 1024 bits") as the sentence an error's detail is,
+// capitalized and ended with a period (PostgreSQL's message style).
+inline std::string as_sentence(std::string reason) {
+    if (!reason.empty() && reason[0] >= 'a' && reason[0] <= 'z') reason[0] = static_cast<char>(reason[0] - 'a' + 'A');
+    return reason + ".";
+}
+
 // A PostgreSQL error caught under C++ code, carried to the barrier. The
 // ErrorData is palloc'd in the memory context that was current at call().
 class PgError : public std::exception {

@@ -95,7 +95,9 @@ const Canned& canned() {
         c.e = {"AQAB", "AQAB", "AAEAAQ", "Aw", "AQAC", "AQABAQ", "AQAAAAE", "AAAAAAAAAQAB", "AQAB="};
         std::string x = decode(kX), y = decode(kY);
         c.x = {kX, kX, core::base64url_encode(std::string(1, '\0') + x), core::base64url_encode(x.substr(1)), core::base64url_encode(std::string(32, '\0')), kY,
-               kX384, kEd25519, kEd448, core::base64url_encode(decode(kEd25519).substr(1))};
+               kX384, kEd25519, kEd448, core::base64url_encode(decode(kEd25519).substr(1)),
+               // Ed25519 keys of small order: the identity, and y = p - 1 (order 2)
+               "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "7P_______________________________________38"};
         c.y = {kY, kY, core::base64url_encode(std::string(1, '\0') + y), core::base64url_encode(y.substr(1)), core::base64url_encode(std::string(32, '\0')), kX,
                kY384};
         return c;
@@ -289,6 +291,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     if (!imported.reason.empty()) fail("a key taken has a reason");
+    if (imported.algorithm == core::SigningAlgorithm::eddsa && jwk.crv == "Ed25519") {
+        std::string y = *core::base64url_decode(*jwk.x);
+        y[31] = static_cast<char>(y[31] & 0x7f);
+        if (y == decode("AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") ||
+            y == decode("7P_______________________________________38")) {
+            fail("an Ed25519 key of small order is taken");
+        }
+    }
     if (imported.key_id.empty()) fail("a key taken has no key id");
     if (!core::is_signing_key_id(imported.key_id)) fail("a key's id is one tenancy.context_signing_keys refuses");
     bool kid_taken = jwk.kid && core::is_signing_key_id(*jwk.kid);

@@ -172,3 +172,114 @@ TEST(TokenSignature, RefusesRsaExponentsOpenSslCallsUnsafe) {
     EXPECT_NE(core::public_key_problem(SigningAlgorithm::rs256, public_pem(key.get())), "");
     EXPECT_EQ(ERR_peek_error(), 0u);
 }
+
+namespace {
+
+std::string ed_pem(int type, std::string raw) {
+    Key key(EVP_PKEY_new_raw_public_key(type, nullptr, reinterpret_cast<const unsigned char*>(raw.data()),
+                                        raw.size()));
+    return key ? public_pem(key.get()) : std::string();
+}
+
+std::string from_hex(const char* hex) {
+    std::string bytes;
+    for (std::size_t i = 0; hex[i] != '\0' && hex[i + 1] != '\0'; i += 2) {
+        bytes.push_back(static_cast<char>(std::stoi(std::string(hex + i, 2), nullptr, 16)));
+    }
+    return bytes;
+}
+
+}  // namespace
+
+// Small-order and non-canonical Edwards keys verify forged signatures (one
+// fixed R = identity, S = 0 signs every message for the identity): refused,
+// with or without the sign bit, as libsodium's blocklist.
+TEST(TokenSignature, RefusesEdwardsKeysOfSmallOrder) {
+    const char* ed25519_weak[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",   // y = 0, order 4
+        "0100000000000000000000000000000000000000000000000000000000000000",   // the identity
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",   // order 8
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",   // order 8
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",   // p - 1, order 2
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",   // p: y = 0 again
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",   // p + 1: the identity again
+    };
+    for (const char* hex : ed25519_weak) {
+        for (char sign : {'\0', '\x80'}) {
+            std::string raw = from_hex(hex);
+            raw[31] = static_cast<char>(raw[31] | sign);
+            std::string pem = ed_pem(EVP_PKEY_ED25519, raw);
+            ASSERT_FALSE(pem.empty()) << hex;
+            EXPECT_NE(core::public_key_problem(SigningAlgorithm::eddsa, pem), "") << hex;
+        }
+    }
+    EXPECT_NE(core::public_key_problem(SigningAlgorithm::eddsa,
+                                       ed_pem(EVP_PKEY_ED25519, from_hex(ed25519_weak[1]))).find("small order"),
+              std::string::npos);
+    // The identity key verifies R = identity, S = 0 for any message: the
+    // forgery the check prevents (OpenSSL itself takes it).
+    std::string forged = from_hex(ed25519_weak[1]) + std::string(32, '\0');
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::eddsa,
+                                                   ed_pem(EVP_PKEY_ED25519, from_hex(ed25519_weak[1])),
+                                                   "header.payload", forged));
+    // RFC 8037's key is of the prime order.
+    EXPECT_EQ(core::public_key_problem(
+                  SigningAlgorithm::eddsa,
+                  ed_pem(EVP_PKEY_ED25519, from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))),
+              "");
+    // Ed448 (57 bytes): y = 0, 1, p - 1, and bits set in the last byte
+    // besides x's sign.
+    std::string ed448_identity(57, '\0');
+    ed448_identity[0] = 1;
+    std::string ed448_zero(57, '\0');
+    std::string ed448_minus_one(57, '\xff');
+    ed448_minus_one[0] = '\xfe';
+    ed448_minus_one[28] = '\xfe';
+    ed448_minus_one[56] = '\0';
+    std::string stray_bits = ed448_identity;
+    stray_bits[56] = 1;
+    for (const std::string& raw : {ed448_identity, ed448_zero, ed448_minus_one, stray_bits}) {
+        std::string pem = ed_pem(EVP_PKEY_ED448, raw);
+        if (pem.empty()) continue;  // OpenSSL did not take it as a key at all
+        EXPECT_NE(core::public_key_problem(SigningAlgorithm::eddsa, pem), "");
+    }
+    Key ed448 = test_keys::ed_key("ED448");
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::eddsa, public_pem(ed448.get())), "");
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+// RFC 7518 §3.5: the salt is the digest's size. A larger one is refused.
+TEST(TokenSignature, Ps256SaltIsTheDigestsSize) {
+    Key key = rsa_key(2048);
+    std::string pem = public_pem(key.get());
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_PKEY_CTX* key_context = nullptr;
+    ASSERT_EQ(EVP_DigestSignInit(context.get(), &key_context, EVP_sha256(), nullptr, key.get()), 1);
+    EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING);
+    EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, RSA_PSS_SALTLEN_MAX);
+    std::string message = "header.payload", signature(256, '\0');
+    size_t length = signature.size();
+    ASSERT_EQ(EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                             reinterpret_cast<const unsigned char*>(message.data()), message.size()),
+              1);
+    signature.resize(length);
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::ps256, pem, message, signature));
+    EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::ps256, pem, message,
+                                                  sign(key.get(), message, EVP_sha256(), true)));
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+// A key whose type is RSASSA-PSS (not rsaEncryption) is told apart.
+TEST(TokenSignature, SaysWhyAnRsaPssKeyIsNotTaken) {
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> context(
+        EVP_PKEY_CTX_new_from_name(nullptr, "RSA-PSS", nullptr), EVP_PKEY_CTX_free);
+    ASSERT_TRUE(context);
+    EVP_PKEY* generated = nullptr;
+    ASSERT_EQ(EVP_PKEY_keygen_init(context.get()), 1);
+    ASSERT_EQ(EVP_PKEY_CTX_set_rsa_keygen_bits(context.get(), 2048), 1);
+    ASSERT_EQ(EVP_PKEY_generate(context.get(), &generated), 1);
+    Key key(generated);
+    EXPECT_NE(core::public_key_problem(SigningAlgorithm::ps256, public_pem(key.get())).find("id-RSASSA-PSS"),
+              std::string::npos);
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
