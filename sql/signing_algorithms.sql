@@ -1,4 +1,5 @@
--- Context tokens signed with PS256, ES384 and EdDSA (1.17), keys from a JWK
+-- Context tokens signed with PS256, ES384 and EdDSA (1.17; also as RFC 9864
+-- names it, Ed25519 and Ed448), keys from a JWK
 -- Set. Keys and tokens made once with Python's cryptography (RSA 2048,
 -- P-384, Ed25519, Ed448; exp 2100-01-01, issuer and audience named).
 \set org '00000000-0000-4000-a000-0000000000d0'
@@ -65,12 +66,16 @@ SELECT tenancy.set_context_signed(:'org', :'ed448_owner', false);
 COMMIT;
 SELECT tenancy.current_member_role() AS session_context;
 SELECT tenancy.clear_context();
+-- RFC 9864's "Ed25519" (EdDSA on that curve, named in full): the EdDSA
+-- row's Ed25519 key verifies it.
+BEGIN;
+SELECT tenancy.set_context_signed(:'org', :'ed25519_rfc9864_student');
+ROLLBACK;
 -- A key serves the algorithm of its row only: the RSA key of the PS256 row
 -- verifies no RS256 token (PKCS #1 v1.5) of it; ES384 is SHA-384 over P-384,
--- not SHA-256; RFC 9864's "Ed25519" is not "EdDSA" here (yet).
+-- not SHA-256.
 SELECT tenancy.set_context_signed(:'org', :'rs256_same_key_student');
 SELECT tenancy.set_context_signed(:'org', :'es384_sha256_owner');
-SELECT tenancy.set_context_signed(:'org', :'ed25519_rfc9864_student');
 -- The same key under RS256 takes its own row.
 \c - postgres
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key, issuer, audience)

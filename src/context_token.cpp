@@ -103,7 +103,7 @@ Relation open_signing_keys(bool missing_ok) {
 }
 
 void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) {
-    std::string_view wanted = core::to_string(algorithm);
+    std::string_view wanted = core::to_string(core::key_algorithm(algorithm));
     bool secret_wanted = algorithm == core::SigningAlgorithm::hs256;
     List* rows = NIL;  // of KeyRow*
     int64 all_keys = 0;

@@ -284,11 +284,18 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
             pem = ec_pem(jwk, *curve, why);
             break;
         case SigningAlgorithm::eddsa:
-            if (!curve || *jwk.kty != "OKP") {
-                return refused(alg_is + "it is not an Ed25519 or Ed448 key (\"kty\": \"OKP\")");
+        case SigningAlgorithm::ed25519:
+        case SigningAlgorithm::ed448: {
+            // Ed25519 and Ed448 (RFC 9864) name the curve too.
+            std::string crv = *algorithm == SigningAlgorithm::eddsa ? "" : to_string(*algorithm);
+            if (!curve || *jwk.kty != "OKP" || (!crv.empty() && jwk.crv != crv)) {
+                return refused(alg_is + "it is not " +
+                               (crv.empty() ? "an Ed25519 or Ed448 key (\"kty\": \"OKP\")"
+                                            : "an " + crv + " key (\"kty\": \"OKP\", \"crv\": \"" + crv + "\")"));
             }
             pem = okp_pem(jwk, *curve, why);
             break;
+        }
         case SigningAlgorithm::hs256:
             break;  // passed over above
     }
@@ -299,7 +306,7 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
     if (!problem.empty()) return refused(problem);
     JwkImport result;
     result.outcome = JwkImport::Outcome::key;
-    result.algorithm = *algorithm;
+    result.algorithm = key_algorithm(*algorithm);  // the table's name for it
     result.pem = std::move(pem);
     // A kid the table would refuse as a key_id (a ":" in it, more than 64
     // characters) gives way to the thumbprint: the kid only orders the keys

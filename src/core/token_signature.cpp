@@ -35,25 +35,33 @@ struct AlgorithmTraits {
     const char* name;            // as JWS writes it
     KeyFamily family;
     const char* curve_group;     // ECDSA: OpenSSL's group name of the curve
+    int edwards_type;            // EdDSA: the one curve taken (EVP_PKEY_*), or 0 for either
     const char* key_needed;      // what a key must be, for a message
     std::size_t coordinate_bytes;  // ECDSA: the size of R and of S
     const EVP_MD* (*digest)();   // nullptr for EdDSA (it hashes itself)
+    SigningAlgorithm key_rows;   // the algorithm of the keys that verify it
 };
 
 const EVP_MD* no_digest() { return nullptr; }
 
 // In the order messages list them.
 constexpr AlgorithmTraits kAlgorithms[] = {
-    {SigningAlgorithm::hs256, "HS256", KeyFamily::secret, nullptr, "a secret, not a public key", 0,
-     EVP_sha256},
-    {SigningAlgorithm::rs256, "RS256", KeyFamily::rsa, nullptr, "an RSA key", 0, EVP_sha256},
-    {SigningAlgorithm::ps256, "PS256", KeyFamily::rsa, nullptr, "an RSA key", 0, EVP_sha256},
-    {SigningAlgorithm::es256, "ES256", KeyFamily::ec, "prime256v1",
-     "an EC key on the curve P-256 (prime256v1)", 32, EVP_sha256},
-    {SigningAlgorithm::es384, "ES384", KeyFamily::ec, "secp384r1",
-     "an EC key on the curve P-384 (secp384r1)", 48, EVP_sha384},
-    {SigningAlgorithm::eddsa, "EdDSA", KeyFamily::edwards, nullptr, "an Ed25519 or Ed448 key", 0,
-     no_digest},
+    {SigningAlgorithm::hs256, "HS256", KeyFamily::secret, nullptr, 0, "a secret, not a public key", 0,
+     EVP_sha256, SigningAlgorithm::hs256},
+    {SigningAlgorithm::rs256, "RS256", KeyFamily::rsa, nullptr, 0, "an RSA key", 0, EVP_sha256,
+     SigningAlgorithm::rs256},
+    {SigningAlgorithm::ps256, "PS256", KeyFamily::rsa, nullptr, 0, "an RSA key", 0, EVP_sha256,
+     SigningAlgorithm::ps256},
+    {SigningAlgorithm::es256, "ES256", KeyFamily::ec, "prime256v1", 0,
+     "an EC key on the curve P-256 (prime256v1)", 32, EVP_sha256, SigningAlgorithm::es256},
+    {SigningAlgorithm::es384, "ES384", KeyFamily::ec, "secp384r1", 0,
+     "an EC key on the curve P-384 (secp384r1)", 48, EVP_sha384, SigningAlgorithm::es384},
+    {SigningAlgorithm::eddsa, "EdDSA", KeyFamily::edwards, nullptr, 0, "an Ed25519 or Ed448 key", 0,
+     no_digest, SigningAlgorithm::eddsa},
+    {SigningAlgorithm::ed25519, "Ed25519", KeyFamily::edwards, nullptr, EVP_PKEY_ED25519,
+     "an Ed25519 key", 0, no_digest, SigningAlgorithm::eddsa},
+    {SigningAlgorithm::ed448, "Ed448", KeyFamily::edwards, nullptr, EVP_PKEY_ED448, "an Ed448 key", 0,
+     no_digest, SigningAlgorithm::eddsa},
 };
 
 const AlgorithmTraits& traits_of(SigningAlgorithm algorithm) {
@@ -268,8 +276,11 @@ std::string algorithm_problem(SigningAlgorithm algorithm, EVP_PKEY* key) {
             }
             return "";
         }
-        case KeyFamily::edwards:
-            return type == EVP_PKEY_ED25519 || type == EVP_PKEY_ED448 ? edwards_key_problem(key) : needs;
+        case KeyFamily::edwards: {
+            bool curve_taken = traits.edwards_type != 0 ? type == traits.edwards_type
+                                                        : type == EVP_PKEY_ED25519 || type == EVP_PKEY_ED448;
+            return curve_taken ? edwards_key_problem(key) : needs;
+        }
     }
     return "unknown algorithm";
 }
@@ -310,6 +321,8 @@ std::optional<SigningAlgorithm> parse_signing_algorithm(std::string_view name) {
 }
 
 const char* to_string(SigningAlgorithm algorithm) { return traits_of(algorithm).name; }
+
+SigningAlgorithm key_algorithm(SigningAlgorithm algorithm) { return traits_of(algorithm).key_rows; }
 
 std::string signing_algorithm_list() { return algorithm_list(false); }
 std::string public_key_algorithm_list() { return algorithm_list(true); }

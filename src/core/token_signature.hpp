@@ -14,15 +14,21 @@
 
 namespace tenancy::core {
 
-enum class SigningAlgorithm { hs256, rs256, ps256, es256, es384, eddsa };
+// Ed25519 and Ed448 are RFC 9864's fully specified names of EdDSA on one
+// curve: a token may name them, and EdDSA's keys (of that curve) verify it.
+enum class SigningAlgorithm { hs256, rs256, ps256, es256, es384, eddsa, ed25519, ed448 };
 
-// "HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA" (exactly, as JWS
-// writes them), or nullopt.
+// "HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA", "Ed25519", "Ed448"
+// (exactly, as JWS writes them), or nullopt.
 std::optional<SigningAlgorithm> parse_signing_algorithm(std::string_view name);
 const char* to_string(SigningAlgorithm algorithm);
 
-// The names above as a message lists them: "HS256, RS256, … or EdDSA"; the
-// public-key ones only: "RS256, PS256, ES256, ES384 or EdDSA".
+// The algorithm of the keys that verify it: itself, or EdDSA for Ed25519
+// and Ed448 (tenancy.context_signing_keys holds their keys as EdDSA keys).
+SigningAlgorithm key_algorithm(SigningAlgorithm algorithm);
+
+// The names above as a message lists them: "HS256, RS256, … or Ed448"; the
+// public-key ones only: "RS256, PS256, … or Ed448".
 std::string signing_algorithm_list();
 std::string public_key_algorithm_list();
 
@@ -40,8 +46,9 @@ struct OpenSslErrorQueueCleaner {
 // RSA PUBLIC KEY") or a certificate's ("BEGIN CERTIFICATE"), that passes
 // OpenSSL's public key checks; for RS256 and PS256 an RSA key of 2048 to
 // 16384 bits with an exponent from 65537 to 32 bits, for ES256 an EC key on
-// P-256, for ES384 one on P-384, for EdDSA an Ed25519 or Ed448 key. HS256 has
-// no public key.
+// P-256, for ES384 one on P-384, for EdDSA an Ed25519 or Ed448 key (for
+// Ed25519 and Ed448 one of that curve), of prime order in its canonical
+// encoding. HS256 has no public key.
 std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem);
 
 // Whether `signature` (as JWS writes it: PKCS #1 v1.5 for RS256, PSS with

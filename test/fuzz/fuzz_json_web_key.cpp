@@ -81,7 +81,7 @@ const Canned& canned() {
         c.kty = {"RSA", "EC", "RSA", "EC", "oct", "OKP", "rsa", "OKP", ""};
         c.kid = {"k1", "abc+/def=", "", "a b\"\\", "\xc3\xa9t\xc3\xa9"};
         c.use = {"sig", "sig", "enc", "Sig", ""};
-        c.alg = {"RS256", "ES256", "RS256", "ES256", "HS256", "RSA-OAEP", "PS256", "ES384", "EdDSA", "none", "rs256"};
+        c.alg = {"RS256", "ES256", "RS256", "ES256", "HS256", "RSA-OAEP", "PS256", "ES384", "EdDSA", "none", "rs256", "Ed25519", "Ed448"};
         c.crv = {"P-256", "P-256", "P-384", "secp256k1", "Ed25519", "p-256", "Ed448", "X25519", "P-521"};
         std::string n2048 = decode(kN2048);
         std::string odd_off = n2048;
@@ -197,7 +197,9 @@ void check_round_trip(const core::JsonWebKey& jwk, const core::JwkImport& import
             }
             break;
         case core::SigningAlgorithm::hs256:
-            fail("a public key taken for HS256");
+        case core::SigningAlgorithm::ed25519:
+        case core::SigningAlgorithm::ed448:
+            fail("a key taken for HS256, or under a name the keys table does not hold");
     }
     ERR_clear_error();  // ours, not the code under test's
 }
@@ -307,7 +309,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (jwk.private_part || !jwk.not_a_string.empty()) fail("a private key or a malformed member is taken");
     if (jwk.use && *jwk.use != "sig") fail("a key for another use is taken");
-    if (jwk.alg && *jwk.alg != core::to_string(imported.algorithm)) fail("a key is taken for another algorithm than its alg");
+    auto named = jwk.alg ? core::parse_signing_algorithm(*jwk.alg) : std::nullopt;
+    if (jwk.alg && (!named || core::key_algorithm(*named) != imported.algorithm)) {
+        fail("a key is taken for another algorithm than its alg");
+    }
+    if (named && (*named == core::SigningAlgorithm::ed25519 || *named == core::SigningAlgorithm::ed448) &&
+        jwk.crv != core::to_string(*named)) {
+        fail("a key is taken for RFC 9864's Ed25519 or Ed448 on another curve");
+    }
+    if (imported.algorithm != core::key_algorithm(imported.algorithm)) fail("a key's algorithm is no key row's");
     bool served = false;
     switch (imported.algorithm) {
         case core::SigningAlgorithm::rs256:
@@ -317,7 +327,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case core::SigningAlgorithm::eddsa:
             served = jwk.kty == "OKP" && (jwk.crv == "Ed25519" || jwk.crv == "Ed448");
             break;
-        case core::SigningAlgorithm::hs256: break;
+        case core::SigningAlgorithm::hs256:
+        case core::SigningAlgorithm::ed25519:
+        case core::SigningAlgorithm::ed448: break;
     }
     if (!served) fail("a key is taken for an algorithm its kty (and crv) do not serve");
     if (imported.algorithm == core::SigningAlgorithm::hs256) fail("a public key taken for HS256");

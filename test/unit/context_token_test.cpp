@@ -94,9 +94,8 @@ constexpr const char* kUser = "00000000-0000-4000-b000-0000000000c1";
 TEST(ContextToken, AcceptsTheListedAlgorithmsOnly) {
     core::ContextTokenClaims header;
     EXPECT_FALSE(core::header_algorithm(header));
-    // Ed25519 is RFC 9864's name for EdDSA on that curve; not taken (yet).
     for (const char* refused : {"none", "hs256", "HS512", "RS384", "PS512", "ES256K", "ES512", "eddsa",
-                                "Ed25519", ""}) {
+                                "ed25519", "X25519", ""}) {
         header.alg = text(refused);
         EXPECT_FALSE(core::header_algorithm(header)) << refused;
     }
@@ -114,6 +113,11 @@ TEST(ContextToken, AcceptsTheListedAlgorithmsOnly) {
     EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::es384);
     header.alg = text("EdDSA");
     EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::eddsa);
+    // RFC 9864's names of EdDSA on one curve.
+    header.alg = text("Ed25519");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::ed25519);
+    header.alg = text("Ed448");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::ed448);
 }
 
 TEST(ContextToken, JudgesTheClaimsAtAGivenTime) {

@@ -195,6 +195,15 @@ TEST(JsonWebKey, EveryKindOfKeyBecomesTheSamePemAndVerifies) {
                                                       sign(c.key, "h.p", c.digest, c.pss)))
             << core::to_string(c.algorithm);
     }
+    // RFC 9864's names: an EdDSA key of that curve.
+    JsonWebKey named = okp_jwk(ed25519.get());
+    named.alg = "Ed25519";
+    JwkImport imported_named = core::import_json_web_key(named);
+    ASSERT_EQ(imported_named.outcome, JwkImport::Outcome::key) << imported_named.reason;
+    EXPECT_EQ(imported_named.algorithm, SigningAlgorithm::eddsa);
+    named.alg = "Ed448";
+    EXPECT_EQ(core::import_json_web_key(named).reason,
+              "its \"alg\" is Ed448 but it is not an Ed448 key (\"kty\": \"OKP\", \"crv\": \"Ed448\")");
     // The same key's JWK without "alg" for PS256: RS256, as RSA keys usually are.
     EXPECT_EQ(core::import_json_web_key(rsa_jwk(rsa.get())).algorithm, SigningAlgorithm::rs256);
     EXPECT_EQ(ERR_peek_error(), 0UL);

@@ -33,13 +33,31 @@ TEST(TokenSignature, NamesTheAlgorithmsAsJwsWritesThem) {
     EXPECT_FALSE(core::parse_signing_algorithm("rs256"));
     EXPECT_FALSE(core::parse_signing_algorithm("none"));
     EXPECT_STREQ(core::to_string(SigningAlgorithm::es256), "ES256");
-    for (const char* name : {"HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA"}) {
+    for (const char* name : {"HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA", "Ed25519", "Ed448"}) {
         auto algorithm = core::parse_signing_algorithm(name);
         ASSERT_TRUE(algorithm) << name;
         EXPECT_STREQ(core::to_string(*algorithm), name);
     }
-    EXPECT_EQ(core::signing_algorithm_list(), "HS256, RS256, PS256, ES256, ES384 or EdDSA");
-    EXPECT_EQ(core::public_key_algorithm_list(), "RS256, PS256, ES256, ES384 or EdDSA");
+    EXPECT_EQ(core::signing_algorithm_list(), "HS256, RS256, PS256, ES256, ES384, EdDSA, Ed25519 or Ed448");
+    EXPECT_EQ(core::public_key_algorithm_list(), "RS256, PS256, ES256, ES384, EdDSA, Ed25519 or Ed448");
+    // The keys table holds Ed25519 and Ed448 keys as EdDSA keys.
+    EXPECT_EQ(core::key_algorithm(SigningAlgorithm::ed25519), SigningAlgorithm::eddsa);
+    EXPECT_EQ(core::key_algorithm(SigningAlgorithm::ed448), SigningAlgorithm::eddsa);
+    EXPECT_EQ(core::key_algorithm(SigningAlgorithm::ps256), SigningAlgorithm::ps256);
+}
+
+// RFC 9864: "Ed25519" and "Ed448" are EdDSA on that curve only.
+TEST(TokenSignature, FullySpecifiedEdDsaNamesTakeTheirCurveOnly) {
+    Key ed25519 = test_keys::ed_key("ED25519"), ed448 = test_keys::ed_key("ED448");
+    std::string pem25519 = public_pem(ed25519.get()), pem448 = public_pem(ed448.get());
+    std::string signature25519 = sign(ed25519.get(), "h.p"), signature448 = sign(ed448.get(), "h.p");
+    EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::ed25519, pem25519, "h.p", signature25519));
+    EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::ed448, pem448, "h.p", signature448));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::ed448, pem25519, "h.p", signature25519));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::ed25519, pem448, "h.p", signature448));
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::ed25519, pem448), "Ed25519 needs an Ed25519 key");
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::ed448, pem25519), "Ed448 needs an Ed448 key");
+    EXPECT_EQ(ERR_peek_error(), 0u);
 }
 
 // PS256 and RS256 sign with the same RSA key but are not the same signature:
