@@ -293,9 +293,11 @@ bool is_tenant_table(Oid relid, Oid tenancy_schema) {
 // Whether the statement's user for the table (a view's owner, for a table
 // read through the view) holds any of the privileges it needs there, on the
 // table or on one of its columns.
+// A partition or inheritance child the planner added asks for nothing (its
+// parent's entry does): not held here, so the parent's entry decides.
 bool holds_some_privilege(const RangeTblEntry* rte) {
     AclMode wanted = rte->requiredPerms;
-    if (wanted == 0) return true;
+    if (wanted == 0) return false;
     Oid user = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
     return pg_class_aclmask(rte->relid, user, wanted, ACLMASK_ANY) != 0 ||
            pg_attribute_aclcheck_all(rte->relid, user, wanted, ACLMASK_ANY) == ACLCHECK_OK;

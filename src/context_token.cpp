@@ -442,7 +442,7 @@ TENANCY_SQL_FUNCTION(tenancy_context_public_key_usable) {
     std::string name = pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
     std::string pem = pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(1)); });
     auto algorithm = core::parse_signing_algorithm(name);
-    std::string problem = !algorithm ? "an algorithm of " + core::signing_algorithm_list() + " is needed"
+    std::string problem = !algorithm ? "an algorithm of " + core::key_row_algorithm_list() + " is needed"
                                      : core::public_key_problem(*algorithm, pem);
     if (!problem.empty()) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,

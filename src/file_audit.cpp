@@ -860,15 +860,10 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "older_than must not be NULL");
     }
     Datum older_than = PG_GETARG_DATUM(0);
-    Interval zero{};
-    if (DatumGetInt32(pg::call([&] {
-            return DirectFunctionCall2(interval_cmp, older_than, IntervalPGetDatum(&zero));
-        })) <= 0) {
-        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval");
-    }
-    // The cutoff (now() - older_than) must be a timestamp: before, one past
-    // 4714 BC failed the purge's first query with a bare 22008 that named no
-    // argument. Only the computation failed, so its error is replaced.
+    // Positive is what the cutoff (now() - older_than) says, not each field:
+    // '1 month -1 day' reaches back (before the 1.17 library it was
+    // refused), '1 month -29 days' does not in March (a month back from March
+    // 1st is 28 days), and would purge up to tomorrow.
     TimestampTz now = GetCurrentTransactionStartTimestamp();
     TimestampTz cutoff = 0;
     try {
@@ -877,14 +872,20 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
         }));
     } catch (const pg::PgError& error) {
         if (error.data()->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE) throw;
+        // Past the range of timestamptz: before 4714 BC, or (a negative
+        // interval) after 294276 AD. Before, the purge's first query failed
+        // with a bare 22008 that named no argument.
+        Interval zero{};
+        bool reaches_forward = DatumGetInt32(pg::call([&] {
+                                   return DirectFunctionCall2(interval_cmp, older_than, IntervalPGetDatum(&zero));
+                               })) < 0;
+        if (reaches_forward) {
+            throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval");
+        }
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "older_than reaches back beyond the range of timestamptz",
                         "now() - older_than is not a timestamp.");
     }
-    // Positive is what the cutoff says, not each field: '1 month -1 day'
-    // reaches back (before the 1.17 library it was refused), '1 month -29
-    // days' does not in March (a month back from March 1st is 28 days), and
-    // would purge up to tomorrow.
     if (cutoff >= now) {
         std::string cutoff_text = pg::call([&] { return timestamptz_to_str(cutoff); });  // a static buffer
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "older_than must be a positive interval",

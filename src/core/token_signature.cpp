@@ -71,10 +71,16 @@ const AlgorithmTraits& traits_of(SigningAlgorithm algorithm) {
     return kAlgorithms[0];  // every enumerator is in the table
 }
 
-std::string algorithm_list(bool public_keys_only) {
+enum class Listed { every, public_key, key_rows };
+
+std::string algorithm_list(Listed listed) {
     std::vector<const char*> names;
     for (const auto& traits : kAlgorithms) {
-        if (!public_keys_only || traits.family != KeyFamily::secret) names.push_back(traits.name);
+        bool secret = traits.family == KeyFamily::secret;
+        bool key_row = traits.key_rows == traits.algorithm;
+        if (listed == Listed::every || (!secret && (listed == Listed::public_key || key_row))) {
+            names.push_back(traits.name);
+        }
     }
     std::string list;
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -195,58 +201,96 @@ Number little_endian_number(const unsigned char* bytes, std::size_t length) {
     return Number(BN_lebin2bn(bytes, static_cast<int>(length), nullptr), BN_free);
 }
 
+// An Edwards curve of RFC 8032: its field's prime, its d, and whether its
+// equation is -x^2 + y^2 = 1 + d x^2 y^2 (Ed25519, twisted) or x^2 + y^2 = 1 +
+// d x^2 y^2 (Ed448), in hex.
+struct EdwardsCurve {
+    const char* name;
+    std::size_t key_bytes;
+    const char* prime;
+    const char* d;
+    bool twisted;
+};
+
+constexpr EdwardsCurve kEd25519{"an Ed25519 key", 32,
+                                "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed",
+                                "52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3", true};
+constexpr EdwardsCurve kEd448{
+    "an Ed448 key", 57,
+    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffffffffffffffffffffffffffffffffffffffffffffffff6756",
+    false};
+
+// The y (little-endian) of each Ed25519 point of order 8; the other small
+// orders are y = 0, 1 and p - 1 on both curves.
+constexpr unsigned char kEd25519Order8[2][32] = {
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+     0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+     0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+};
+
+Number hex_number(const char* hex) {
+    BIGNUM* number = nullptr;
+    return Number(BN_hex2bn(&number, hex) > 0 ? number : nullptr, BN_free);
+}
+
 // Why an Ed25519 or Ed448 public key must not verify tokens, or "". OpenSSL
-// takes any encoding of a point: a point of small order (the torsion
-// points: the identity, the order-2 point, those of order 4 and 8) makes one
-// fixed signature (R the identity, S = 0) verify messages it never signed,
-// and y at or above the field's prime is another spelling of a small y (0 or
-// 1 for Ed25519). Refused, as libsodium refuses them; RFC 8032 §5.1.3 and
-// §5.2.3 ask for canonical encodings.
+// takes any 32 or 57 bytes as a key. A point of small order (the identity,
+// the order-2 point, those of order 4 and 8) makes one fixed signature (R the
+// identity, S = 0) verify messages nobody signed; y at or above the field's
+// prime is another spelling of a small y; bytes that are no point verify
+// nothing (a corrupted key, taken silently). Refused, as libsodium refuses
+// them (RFC 8032 §5.1.3 and §5.2.3 decode only canonical points). A key of
+// mixed order (a prime-order point plus a torsion point) lets only its
+// holder's signatures through, and is taken, as libsodium takes it.
 std::string edwards_key_problem(EVP_PKEY* key) {
-    bool ed25519 = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519;
-    const char* name = ed25519 ? "an Ed25519 key" : "an Ed448 key";
+    const EdwardsCurve& curve = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? kEd25519 : kEd448;
+    std::string name = curve.name;
     unsigned char raw[57];
     std::size_t length = sizeof raw;
-    if (EVP_PKEY_get_raw_public_key(key, raw, &length) != 1 || length != (ed25519 ? 32u : 57u)) {
-        return std::string(name) + " OpenSSL cannot read";
+    if (EVP_PKEY_get_raw_public_key(key, raw, &length) != 1 || length != curve.key_bytes) {
+        return name + " OpenSSL cannot read";
     }
     // The encoding is y, little-endian, and the sign of x in the top bit
     // (Ed25519: bit 255; Ed448: bit 455, the other bits of the last byte 0).
-    if (ed25519) {
-        raw[31] &= 0x7f;
-    } else {
-        if ((raw[56] & 0x7f) != 0) return std::string(name) + " not in its canonical encoding";
+    bool x_sign = (raw[length - 1] & 0x80) != 0;
+    raw[length - 1] &= 0x7f;
+    if (&curve == &kEd448) {
+        if (raw[56] != 0) return name + " not in its canonical encoding (bits set in its last byte)";
         length = 56;
     }
-    Number y = little_endian_number(raw, length);
-    Number prime(BN_new(), BN_free), one(BN_new(), BN_free), minus_one(BN_new(), BN_free);
-    if (!y || !prime || !one || !minus_one || BN_one(one.get()) != 1) return "out of memory";
-    // Ed25519: 2^255 - 19; Ed448: 2^448 - 2^224 - 1.
-    bool built = ed25519 ? BN_set_bit(prime.get(), 255) == 1 && BN_sub_word(prime.get(), 19) == 1
-                         : BN_set_bit(prime.get(), 448) == 1 && BN_set_bit(one.get(), 224) == 1 &&
-                               BN_sub(prime.get(), prime.get(), one.get()) == 1 &&
-                               BN_one(one.get()) == 1 && BN_sub_word(prime.get(), 1) == 1;
-    if (!built || BN_sub(minus_one.get(), prime.get(), one.get()) != 1) return "out of memory";
+    std::unique_ptr<BN_CTX, decltype(&BN_CTX_free)> context(BN_CTX_new(), BN_CTX_free);
+    Number y = little_endian_number(raw, length), prime = hex_number(curve.prime), d = hex_number(curve.d);
+    Number y2(BN_new(), BN_free), u(BN_new(), BN_free), v(BN_new(), BN_free), x2(BN_new(), BN_free);
+    if (!context || !y || !prime || !d || !y2 || !u || !v || !x2) return "out of memory";
     if (BN_cmp(y.get(), prime.get()) >= 0) {
-        return std::string(name) + " not in its canonical encoding (y is the field's prime or more)";
+        return name + " not in its canonical encoding (y is the field's prime or more)";
     }
-    // The y of each small-order point: 0 (order 4), 1 (the identity), p - 1
-    // (order 2), and for Ed25519 the two of order 8.
-    static const unsigned char kEd25519Order8[2][32] = {
-        {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
-         0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
-        {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
-         0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
-    };
-    bool small_order = BN_is_zero(y.get()) || BN_is_one(y.get()) || BN_cmp(y.get(), minus_one.get()) == 0;
+    Number minus_one(BN_dup(prime.get()), BN_free);
+    bool small_order = !minus_one || BN_sub_word(minus_one.get(), 1) != 1 || BN_is_zero(y.get()) ||
+                       BN_is_one(y.get()) || BN_cmp(y.get(), minus_one.get()) == 0;
     for (const auto& order8 : kEd25519Order8) {
-        if (!ed25519 || small_order) break;
+        if (&curve != &kEd25519 || small_order) break;
         Number torsion = little_endian_number(order8, sizeof order8);
-        small_order = torsion && BN_cmp(y.get(), torsion.get()) == 0;
+        small_order = !torsion || BN_cmp(y.get(), torsion.get()) == 0;
     }
-    if (small_order) {
-        return std::string(name) + " of small order (a point that verifies forged signatures)";
+    if (small_order) return name + " of small order (a point that verifies forged signatures)";
+    // x^2 = (y^2 - 1) / (d y^2 + 1) on Ed25519, (y^2 - 1) / (d y^2 - 1) on
+    // Ed448: y is a point's when that is a square (RFC 8032 §5.1.3 step 2).
+    bool computed = BN_mod_sqr(y2.get(), y.get(), prime.get(), context.get()) == 1 &&
+                    BN_copy(u.get(), y2.get()) != nullptr && BN_sub_word(u.get(), 1) == 1 &&
+                    BN_mod_mul(v.get(), d.get(), y2.get(), prime.get(), context.get()) == 1 &&
+                    (curve.twisted ? BN_add_word(v.get(), 1) : BN_sub_word(v.get(), 1)) == 1 &&
+                    BN_nnmod(v.get(), v.get(), prime.get(), context.get()) == 1 &&
+                    BN_mod_inverse(v.get(), v.get(), prime.get(), context.get()) != nullptr &&
+                    BN_mod_mul(x2.get(), u.get(), v.get(), prime.get(), context.get()) == 1;
+    if (!computed) return name + " whose y OpenSSL cannot check";
+    if (BN_kronecker(x2.get(), prime.get(), context.get()) == -1) {
+        return name + " that is no point on its curve";
     }
+    // x = 0 has no sign: the sign bit set is another spelling (§5.1.3 step 4).
+    if (BN_is_zero(x2.get()) && x_sign) return name + " not in its canonical encoding (x = 0 with a sign)";
     return "";
 }
 
@@ -324,8 +368,9 @@ const char* to_string(SigningAlgorithm algorithm) { return traits_of(algorithm).
 
 SigningAlgorithm key_algorithm(SigningAlgorithm algorithm) { return traits_of(algorithm).key_rows; }
 
-std::string signing_algorithm_list() { return algorithm_list(false); }
-std::string public_key_algorithm_list() { return algorithm_list(true); }
+std::string signing_algorithm_list() { return algorithm_list(Listed::every); }
+std::string public_key_algorithm_list() { return algorithm_list(Listed::public_key); }
+std::string key_row_algorithm_list() { return algorithm_list(Listed::key_rows); }
 
 std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem) {
     OpenSslErrorQueueCleaner cleaner;

@@ -31,6 +31,9 @@ SigningAlgorithm key_algorithm(SigningAlgorithm algorithm);
 // public-key ones only: "RS256, PS256, … or Ed448".
 std::string signing_algorithm_list();
 std::string public_key_algorithm_list();
+// The public-key algorithms tenancy.context_signing_keys holds keys of:
+// "RS256, PS256, ES256, ES384 or EdDSA".
+std::string key_row_algorithm_list();
 
 // Empties OpenSSL's per-thread error queue when it goes out of scope (on
 // every path out of a function that calls OpenSSL).
@@ -47,8 +50,8 @@ struct OpenSslErrorQueueCleaner {
 // OpenSSL's public key checks; for RS256 and PS256 an RSA key of 2048 to
 // 16384 bits with an exponent from 65537 to 32 bits, for ES256 an EC key on
 // P-256, for ES384 one on P-384, for EdDSA an Ed25519 or Ed448 key (for
-// Ed25519 and Ed448 one of that curve), of prime order in its canonical
-// encoding. HS256 has no public key.
+// Ed25519 and Ed448 one of that curve): a point of its curve, not of small
+// order, in its canonical encoding. HS256 has no public key.
 std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem);
 
 // Whether `signature` (as JWS writes it: PKCS #1 v1.5 for RS256, PSS with

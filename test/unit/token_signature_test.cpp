@@ -40,6 +40,7 @@ TEST(TokenSignature, NamesTheAlgorithmsAsJwsWritesThem) {
     }
     EXPECT_EQ(core::signing_algorithm_list(), "HS256, RS256, PS256, ES256, ES384, EdDSA, Ed25519 or Ed448");
     EXPECT_EQ(core::public_key_algorithm_list(), "RS256, PS256, ES256, ES384, EdDSA, Ed25519 or Ed448");
+    EXPECT_EQ(core::key_row_algorithm_list(), "RS256, PS256, ES256, ES384 or EdDSA");
     // The keys table holds Ed25519 and Ed448 keys as EdDSA keys.
     EXPECT_EQ(core::key_algorithm(SigningAlgorithm::ed25519), SigningAlgorithm::eddsa);
     EXPECT_EQ(core::key_algorithm(SigningAlgorithm::ed448), SigningAlgorithm::eddsa);
@@ -228,7 +229,10 @@ TEST(TokenSignature, RefusesEdwardsKeysOfSmallOrder) {
             raw[31] = static_cast<char>(raw[31] | sign);
             std::string pem = ed_pem(EVP_PKEY_ED25519, raw);
             ASSERT_FALSE(pem.empty()) << hex;
-            EXPECT_NE(core::public_key_problem(SigningAlgorithm::eddsa, pem), "") << hex;
+            std::string problem = core::public_key_problem(SigningAlgorithm::eddsa, pem);
+            EXPECT_TRUE(problem == "an Ed25519 key of small order (a point that verifies forged signatures)" ||
+                        problem == "an Ed25519 key not in its canonical encoding (y is the field's prime or more)")
+                << hex << ": " << problem;
         }
     }
     EXPECT_NE(core::public_key_problem(SigningAlgorithm::eddsa,
@@ -240,27 +244,45 @@ TEST(TokenSignature, RefusesEdwardsKeysOfSmallOrder) {
     EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::eddsa,
                                                    ed_pem(EVP_PKEY_ED25519, from_hex(ed25519_weak[1])),
                                                    "header.payload", forged));
-    // RFC 8037's key is of the prime order.
+    // RFC 8037's key is taken.
     EXPECT_EQ(core::public_key_problem(
                   SigningAlgorithm::eddsa,
                   ed_pem(EVP_PKEY_ED25519, from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))),
               "");
-    // Ed448 (57 bytes): y = 0, 1, p - 1, and bits set in the last byte
-    // besides x's sign.
-    std::string ed448_identity(57, '\0');
-    ed448_identity[0] = 1;
-    std::string ed448_zero(57, '\0');
-    std::string ed448_minus_one(57, '\xff');
-    ed448_minus_one[0] = '\xfe';
-    ed448_minus_one[28] = '\xfe';
-    ed448_minus_one[56] = '\0';
-    std::string stray_bits = ed448_identity;
-    stray_bits[56] = 1;
-    for (const std::string& raw : {ed448_identity, ed448_zero, ed448_minus_one, stray_bits}) {
-        std::string pem = ed_pem(EVP_PKEY_ED448, raw);
-        if (pem.empty()) continue;  // OpenSSL did not take it as a key at all
-        EXPECT_NE(core::public_key_problem(SigningAlgorithm::eddsa, pem), "");
+    // Ed448 (57 bytes): y = 0, 1, p - 1 (small order), y = p (non-canonical),
+    // bits set in the last byte besides x's sign, and y = 2 (no point).
+    auto ed448_y = [](const char* big_endian_hex, char last = '\0') {
+        std::string bytes = from_hex(big_endian_hex);
+        std::string raw(bytes.rbegin(), bytes.rend());
+        raw.resize(56, '\0');
+        return raw + last;
+    };
+    const char* ed448_p = "fffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+    const char* ed448_p_minus_1 = "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffffffffffffffffffffffffffffffffffffffffffffffffffffe";
+    struct {
+        std::string raw;
+        const char* problem;
+    } ed448_cases[] = {
+        {ed448_y("00"), "an Ed448 key of small order (a point that verifies forged signatures)"},
+        {ed448_y("01"), "an Ed448 key of small order (a point that verifies forged signatures)"},
+        {ed448_y("01", '\x80'), "an Ed448 key of small order (a point that verifies forged signatures)"},
+        {ed448_y(ed448_p_minus_1), "an Ed448 key of small order (a point that verifies forged signatures)"},
+        {ed448_y(ed448_p), "an Ed448 key not in its canonical encoding (y is the field's prime or more)"},
+        {ed448_y("03", '\x01'), "an Ed448 key not in its canonical encoding (bits set in its last byte)"},
+        {ed448_y("02"), "an Ed448 key that is no point on its curve"},
+    };
+    for (const auto& c : ed448_cases) {
+        std::string pem = ed_pem(EVP_PKEY_ED448, c.raw);
+        ASSERT_FALSE(pem.empty()) << c.problem;
+        EXPECT_EQ(core::public_key_problem(SigningAlgorithm::eddsa, pem), c.problem);
     }
+    // Ed25519's y = 2 is no point either; y = 3 is.
+    std::string y2(32, '\0'), y3(32, '\0');
+    y2[0] = 2;
+    y3[0] = 3;
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::eddsa, ed_pem(EVP_PKEY_ED25519, y2)),
+              "an Ed25519 key that is no point on its curve");
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::eddsa, ed_pem(EVP_PKEY_ED25519, y3)), "");
     Key ed448 = test_keys::ed_key("ED448");
     EXPECT_EQ(core::public_key_problem(SigningAlgorithm::eddsa, public_pem(ed448.get())), "");
     EXPECT_EQ(ERR_peek_error(), 0u);
