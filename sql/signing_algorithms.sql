@@ -124,3 +124,19 @@ UPDATE tenancy.context_signing_keys SET audience = NULL WHERE key_id IN ('idp-ed
 SELECT object, finding FROM tenancy.check_signing_keys();
 DELETE FROM tenancy.context_signing_keys WHERE key_id LIKE 'idp-%';
 DELETE FROM tenancy.organizations WHERE id = :'org';
+
+-- A 1.17 library under a 1.16 schema (between make install and ALTER
+-- EXTENSION UPDATE): the keys its table refuses are passed over, saying so,
+-- so that a scheduled refresh keeps the others (an RS256 key here).
+SELECT current_database() AS db \gset
+CREATE DATABASE tenancy_algorithms_116;
+\c tenancy_algorithms_116
+SET client_min_messages = warning;
+CREATE EXTENSION pg_tenancy VERSION '1.16';
+RESET client_min_messages;
+SELECT key_id, algorithm FROM tenancy.jwks_keys(jsonb_build_object('keys',
+    (:'jwks'::jsonb -> 'keys') || jsonb_build_array((:'jwks'::jsonb -> 'keys' -> 0) || '{"kid": "idp-rs256", "alg": "RS256"}')));
+ALTER EXTENSION pg_tenancy UPDATE TO '1.17';
+SELECT key_id, algorithm FROM tenancy.jwks_keys(:'jwks') ORDER BY key_id;
+\c :"db"
+DROP DATABASE tenancy_algorithms_116;

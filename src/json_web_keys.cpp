@@ -9,6 +9,7 @@
 
 #include "core/json_web_key.hpp"
 #include "pg/error_barrier.hpp"
+#include "pg/spi.hpp"
 #include "pg/varlena.hpp"
 
 namespace tenancy {
@@ -102,6 +103,28 @@ Placement place_key(const std::vector<core::JwkImport>& taken, core::JwkImport& 
     return Placement::no_key_id;
 }
 
+// Whether the installed schema's keys table takes keys of 1.17's algorithms
+// (PS256, ES384, EdDSA). A 1.17 library runs under a 1.15 or 1.16 schema
+// between `make install` and ALTER EXTENSION UPDATE: rows of those keys would
+// fail the table's algorithm check, and with them a scheduled refresh's whole
+// INSERT; they are passed over instead, saying why.
+bool schema_takes_1_17_algorithms() {
+    pg::SpiConnection spi;
+    if (spi.execute("SELECT CASE WHEN extversion ~ '^[0-9]+(\\.[0-9]+)*$'"
+                    " THEN string_to_array(extversion, '.')::int[] >= '{1,17}' ELSE true END"
+                    " FROM pg_catalog.pg_extension WHERE extname = 'pg_tenancy'",
+                    true, 1) == 0) {
+        return true;
+    }
+    bool is_null = true;
+    Datum takes = spi.copied_value(0, 1, &is_null);
+    return is_null || DatumGetBool(takes);
+}
+
+bool taken_by_every_schema(core::SigningAlgorithm algorithm) {
+    return algorithm == core::SigningAlgorithm::rs256 || algorithm == core::SigningAlgorithm::es256;
+}
+
 bool is_object(const JsonbValue* value) {
     return value != nullptr && value->type == jbvBinary &&
            JsonContainerIsObject(value->val.binary.data);
@@ -176,10 +199,18 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
     std::vector<FoundKey> found = found_keys(PG_GETARG_DATUM(0), is_set);
     std::vector<core::JwkImport> usable;
     std::string first_passed_over;
+    const bool all_algorithms = schema_takes_1_17_algorithms();
     for (const FoundKey& key : found) {
         pg::check_for_interrupts();  // about 3 ms per RSA key (OpenSSL's checks)
         core::JwkImport imported = core::import_json_web_key(key.jwk);
         const char* cannot = " cannot verify context tokens";
+        if (imported.outcome == core::JwkImport::Outcome::key && !all_algorithms &&
+            !taken_by_every_schema(imported.algorithm)) {
+            imported.outcome = core::JwkImport::Outcome::refused;
+            imported.reason = std::string("its algorithm, ") + core::to_string(imported.algorithm) +
+                              ", is one the keys table takes from pg_tenancy 1.17 on: run ALTER "
+                              "EXTENSION pg_tenancy UPDATE";
+        }
         switch (imported.outcome) {
             case core::JwkImport::Outcome::key:
                 switch (place_key(usable, imported, key.jwk)) {
