@@ -125,6 +125,25 @@ SELECT object, finding FROM tenancy.check_signing_keys();
 DELETE FROM tenancy.context_signing_keys WHERE key_id LIKE 'idp-%';
 DELETE FROM tenancy.organizations WHERE id = :'org';
 
+-- A refused row no longer shows its secret (1.17): PostgreSQL's "Failing
+-- row contains (…)" is replaced by a DETAIL that says why it is not shown.
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('short', convert_to('31 bytes of a secret, not more.', 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES (NULL, convert_to(repeat('s', 40), 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('hs-2026', convert_to(repeat('s', 40), 'UTF8'));
+UPDATE tenancy.context_signing_keys SET audience = 'caf' || chr(233) WHERE key_id = 'hs-2026';
+-- The same SQLSTATE and constraint name as PostgreSQL's own check.
+DO $$
+DECLARE
+    constraint_name text;
+BEGIN
+    UPDATE tenancy.context_signing_keys SET key_id = 'with space' WHERE key_id = 'hs-2026';
+EXCEPTION WHEN check_violation THEN
+    GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
+    RAISE NOTICE 'check_violation (%) on %', SQLSTATE, constraint_name;
+END
+$$;
+DELETE FROM tenancy.context_signing_keys WHERE key_id = 'hs-2026';
+
 -- A 1.17 library under a 1.16 schema (between make install and ALTER
 -- EXTENSION UPDATE): the keys its table refuses are passed over, saying so,
 -- so that a scheduled refresh keeps the others (an RS256 key here).
