@@ -42,6 +42,12 @@ SELECT tenancy.track(NULL);
 ROLLBACK TO s;
 SELECT tenancy.track('');
 ROLLBACK TO s;
+-- A kind of white space only names nothing (1.17 library), whether through
+-- track() or a direct INSERT.
+SELECT tenancy.track(E' \t');
+ROLLBACK TO s;
+INSERT INTO tenancy.events (kind) VALUES ('   ');
+ROLLBACK TO s;
 SELECT tenancy.track(repeat('k', 101));
 ROLLBACK TO s;
 SELECT tenancy.track('quiz_submitted', 'NaN');

@@ -979,6 +979,26 @@ TENANCY_SQL_FUNCTION(tenancy_organization_row_holders) {
     PG_RETURN_NULL();
 }
 
+// Whether a text datum is ASCII white space only (space, tab, line breaks,
+// form feed, vertical tab: the set organizations' names use since 1.14, the
+// same in every locale). Such an event kind would stand in the rollups and
+// dashboards as a kind of its own that names nothing.
+static bool only_white_space(Datum text_datum) {
+    return pg::call([&] {
+        text* t = reinterpret_cast<text*>(PG_DETOAST_DATUM_PACKED(text_datum));
+        const char* chars = VARDATA_ANY(t);
+        int length = VARSIZE_ANY_EXHDR(t);
+        for (int i = 0; i < length; ++i) {
+            if (strchr(" \t\n\r\f\v", chars[i]) == nullptr || chars[i] == '\0') return false;
+        }
+        return true;
+    });
+}
+
+static constexpr const char* kBlankKindDetail =
+    "An event's kind names what happened; a kind of white space only would stand in the rollups "
+    "as a kind of its own (before the 1.17 library it was taken).";
+
 // tenancy.track(kind text, value float8 DEFAULT NULL)
 TENANCY_SQL_FUNCTION(tenancy_track) {
     const auto& context = current_context();
@@ -995,6 +1015,10 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
     });
     if (kind_length < 1 || kind_length > 100) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "kind must have 1 to 100 characters");
+    }
+    if (only_white_space(kind)) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "kind must hold more than white space",
+                        kBlankKindDetail);
     }
     std::optional<double> value;
     if (!PG_ARGISNULL(1)) {
@@ -1024,19 +1048,27 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
 // The organization_id column of the events table, by number: found by name
 // in the tuple descriptor once, then only checked on each row (a dropped and
 // re-added column moves), with no catalog lookup per row.
-static AttrNumber organization_column(Relation relation) {
-    static AttrNumber known = InvalidAttrNumber;
+// The attribute number of a column of the relation, remembered in `known`
+// and checked against the tuple descriptor on each use (no catalog lookup per
+// row; a column dropped and added again moves); InvalidAttrNumber if none.
+static AttrNumber column_number(Relation relation, const char* name, AttrNumber& known) {
     TupleDesc desc = RelationGetDescr(relation);
-    auto matches = [desc](AttrNumber attnum) {
+    auto matches = [desc, name](AttrNumber attnum) {
         if (attnum < 1 || attnum > desc->natts) return false;
         Form_pg_attribute attribute = TupleDescAttr(desc, attnum - 1);
-        return !attribute->attisdropped &&
-               std::strcmp(NameStr(attribute->attname), "organization_id") == 0;
+        return !attribute->attisdropped && std::strcmp(NameStr(attribute->attname), name) == 0;
     };
     if (matches(known)) return known;
     for (AttrNumber attnum = 1; attnum <= desc->natts; ++attnum) {
         if (matches(attnum)) return known = attnum;
     }
+    return InvalidAttrNumber;
+}
+
+static AttrNumber organization_column(Relation relation) {
+    static AttrNumber known = InvalidAttrNumber;
+    AttrNumber column = column_number(relation, "organization_id", known);
+    if (column != InvalidAttrNumber) return column;
     throw pg::Error(ERRCODE_UNDEFINED_COLUMN,
                     std::string(RelationGetRelationName(relation)) + " has no organization_id column");
 }
@@ -1063,6 +1095,18 @@ TENANCY_SQL_FUNCTION(tenancy_events_lock_organization) {
     bool is_null = true;
     Datum organization_id =
         pg::call([&] { return heap_getattr(row, column, RelationGetDescr(relation), &is_null); });
+    // A direct INSERT's kind, as track() checks it (a DBA's restore, above,
+    // brings back what was taken before).
+    static AttrNumber known_kind_column = InvalidAttrNumber;
+    AttrNumber kind_column = column_number(relation, "kind", known_kind_column);
+    bool kind_null = true;
+    Datum kind = kind_column == InvalidAttrNumber
+                     ? Datum(0)
+                     : pg::call([&] { return heap_getattr(row, kind_column, RelationGetDescr(relation), &kind_null); });
+    if (!kind_null && only_white_space(kind)) {
+        throw pg::Error(ERRCODE_CHECK_VIOLATION, "an event's kind must hold more than white space",
+                        kBlankKindDetail);
+    }
     // NOT NULL is checked after BEFORE triggers: leave a NULL to it.
     if (!is_null) lock_organization(pg::uuid_from_datum(organization_id));
     return PointerGetDatum(row);
