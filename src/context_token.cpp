@@ -102,6 +102,22 @@ Relation open_signing_keys(bool missing_ok) {
     return keys;
 }
 
+// C flow: on_row(slot) for each row of the keys in their latest committed
+// state (a key deleted or changed counts at once), until it returns false;
+// then the table is closed.
+template <typename OnRow>
+void scan_signing_keys(Relation keys, OnRow&& on_row) {
+    Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+    TableScanDesc scan = table_beginscan(keys, snapshot, 0, nullptr);
+    TupleTableSlot* slot = table_slot_create(keys, nullptr);
+    while (table_scan_getnextslot(scan, ForwardScanDirection, slot) && on_row(slot)) {
+    }
+    ExecDropSingleTupleTableSlot(slot);
+    table_endscan(scan);
+    UnregisterSnapshot(snapshot);
+    table_close(keys, AccessShareLock);
+}
+
 void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) {
     std::string_view wanted = core::to_string(core::key_algorithm(algorithm));
     bool secret_wanted = algorithm == core::SigningAlgorithm::hs256;
@@ -121,17 +137,14 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
             Datum value = slot_getattr(slot, attnum, &is_null);
             return is_null ? nullptr : TextDatumGetCString(value);
         };
-        Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-        TableScanDesc scan = table_beginscan(keys, snapshot, 0, nullptr);
-        TupleTableSlot* slot = table_slot_create(keys, nullptr);
-        while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
+        scan_signing_keys(keys, [&](TupleTableSlot* slot) {
             ++all_keys;
             bool algorithm_null = true, material_null = true;
             Datum key_algorithm = slot_getattr(slot, algorithm_attnum, &algorithm_null);
             Datum material = slot_getattr(slot, material_attnum, &material_null);
-            if (algorithm_null || material_null) continue;
+            if (algorithm_null || material_null) return true;
             text* name = DatumGetTextPP(key_algorithm);  // short: no copy
-            if (std::string_view(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) != wanted) continue;
+            if (std::string_view(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) != wanted) return true;
             auto* row = static_cast<KeyRow*>(palloc(sizeof(KeyRow)));
             row->key_id = text_or_null(slot, key_id_attnum);
             row->row_version = row_version_of(slot);
@@ -139,11 +152,8 @@ void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) 
             row->issuer = text_or_null(slot, issuer_attnum);
             row->audience = text_or_null(slot, audience_attnum);
             rows = lappend(rows, row);
-        }
-        ExecDropSingleTupleTableSlot(slot);
-        table_endscan(scan);
-        UnregisterSnapshot(snapshot);
-        table_close(keys, AccessShareLock);
+            return true;
+        });
     });
     keys_out.all_keys = all_keys;
     auto taken = [](char* text) {
@@ -398,21 +408,15 @@ bool signing_key_unchanged(const core::SigningKeyRef& key) {
             return;  // fails closed
         }
         // A scan of the few rows, as for a token: no collation to choose.
-        Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-        TableScanDesc scan = table_beginscan(keys, snapshot, 0, nullptr);
-        TupleTableSlot* slot = table_slot_create(keys, nullptr);
-        while (!unchanged && table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
+        scan_signing_keys(keys, [&](TupleTableSlot* slot) {
             bool is_null = true;
             Datum key_id = slot_getattr(slot, key_id_attnum, &is_null);
-            if (is_null) continue;
+            if (is_null) return true;
             text* name = DatumGetTextPP(key_id);
             unchanged = std::string_view(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == key.key_id() &&
                         row_version_of(slot) == key.row_version();
-        }
-        ExecDropSingleTupleTableSlot(slot);
-        table_endscan(scan);
-        UnregisterSnapshot(snapshot);
-        table_close(keys, AccessShareLock);
+            return !unchanged;
+        });
     });
     return unchanged;
 }

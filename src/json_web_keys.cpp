@@ -3,7 +3,6 @@
 // (key_id, algorithm, public_key). The conversion is src/core/json_web_key.cpp;
 // here the JWKs' members are read out of the jsonb.
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <vector>
 

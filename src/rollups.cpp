@@ -16,6 +16,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -984,15 +985,9 @@ TENANCY_SQL_FUNCTION(tenancy_organization_row_holders) {
 // same in every locale). Such an event kind would stand in the rollups and
 // dashboards as a kind of its own that names nothing.
 static bool only_white_space(Datum text_datum) {
-    return pg::call([&] {
-        text* t = reinterpret_cast<text*>(PG_DETOAST_DATUM_PACKED(text_datum));
-        const char* chars = VARDATA_ANY(t);
-        int length = VARSIZE_ANY_EXHDR(t);
-        for (int i = 0; i < length; ++i) {
-            if (strchr(" \t\n\r\f\v", chars[i]) == nullptr || chars[i] == '\0') return false;
-        }
-        return true;
-    });
+    text* t = pg::call([&] { return reinterpret_cast<text*>(PG_DETOAST_DATUM_PACKED(text_datum)); });
+    std::string_view chars(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    return chars.find_first_not_of(" \t\n\r\f\v") == std::string_view::npos;
 }
 
 static constexpr const char* kBlankKindDetail =
@@ -1045,12 +1040,10 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
     PG_RETURN_VOID();
 }
 
-// The organization_id column of the events table, by number: found by name
-// in the tuple descriptor once, then only checked on each row (a dropped and
-// re-added column moves), with no catalog lookup per row.
-// The attribute number of a column of the relation, remembered in `known`
-// and checked against the tuple descriptor on each use (no catalog lookup per
-// row; a column dropped and added again moves); InvalidAttrNumber if none.
+// The attribute number of a column of the relation: found by name in the
+// tuple descriptor once, remembered in `known`, then only checked on each row
+// (a column dropped and added again moves), with no catalog lookup per row;
+// InvalidAttrNumber if none.
 static AttrNumber column_number(Relation relation, const char* name, AttrNumber& known) {
     TupleDesc desc = RelationGetDescr(relation);
     auto matches = [desc, name](AttrNumber attnum) {
