@@ -20,6 +20,7 @@
 #include "pg/guc.hpp"
 #include "pg/spi.hpp"
 #include "pg/tuple.hpp"
+#include "pg/utility_hook.hpp"
 #include "pg/uuid.hpp"
 
 namespace tenancy {
@@ -468,13 +469,8 @@ void process_utility(PlannedStmt* statement, const char* query, bool read_only_t
         context_needs_alignment()) {
         pg::in_hook([] { align_with_membership(); });
     }
-    if (g_previous_process_utility != nullptr) {
-        g_previous_process_utility(statement, query, read_only_tree, context, params, environment,
-                                   destination, completion);
-    } else {
-        standard_ProcessUtility(statement, query, read_only_tree, context, params, environment,
-                                destination, completion);
-    }
+    pg::run_next_process_utility(g_previous_process_utility, statement, query, read_only_tree, context,
+                                 params, environment, destination, completion);
 }
 
 // A C hook with no C++ object alive, so ereport may longjmp through it.

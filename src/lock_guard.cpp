@@ -1,6 +1,7 @@
 #include "lock_guard.hpp"
 
 #include "pg/postgres.hpp"
+#include "pg/utility_hook.hpp"
 
 namespace tenancy {
 namespace {
@@ -373,13 +374,8 @@ void run_standard(PlannedStmt* statement, const char* query, bool read_only_tree
                   ProcessUtilityContext context, ParamListInfo params,
                   QueryEnvironment* environment, DestReceiver* destination,
                   QueryCompletion* completion) {
-    if (g_previous_process_utility != nullptr) {
-        g_previous_process_utility(statement, query, read_only_tree, context, params, environment,
-                                   destination, completion);
-    } else {
-        standard_ProcessUtility(statement, query, read_only_tree, context, params, environment,
-                                destination, completion);
-    }
+    pg::run_next_process_utility(g_previous_process_utility, statement, query, read_only_tree, context,
+                                 params, environment, destination, completion);
 }
 
 bool checked_before_locking(const Node* utility) {

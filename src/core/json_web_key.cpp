@@ -156,26 +156,17 @@ std::string okp_pem(const JsonWebKey& jwk, const Curve& curve, std::string& why)
     return pem;
 }
 
-JwkImport other(std::string reason) {
+// A JWK not taken, and why.
+JwkImport not_taken(JwkImport::Outcome outcome, std::string reason) {
     JwkImport result;
-    result.outcome = JwkImport::Outcome::other;
+    result.outcome = outcome;
     result.reason = std::move(reason);
     return result;
 }
 
-JwkImport secret(std::string reason) {
-    JwkImport result;
-    result.outcome = JwkImport::Outcome::secret;
-    result.reason = std::move(reason);
-    return result;
-}
-
-JwkImport refused(std::string reason) {
-    JwkImport result;
-    result.outcome = JwkImport::Outcome::refused;
-    result.reason = std::move(reason);
-    return result;
-}
+JwkImport other(std::string reason) { return not_taken(JwkImport::Outcome::other, std::move(reason)); }
+JwkImport secret(std::string reason) { return not_taken(JwkImport::Outcome::secret, std::move(reason)); }
+JwkImport refused(std::string reason) { return not_taken(JwkImport::Outcome::refused, std::move(reason)); }
 
 }  // namespace
 
