@@ -10,10 +10,12 @@
 #   - the extension's catalog is the same;
 #   - run_rollups() finds nothing new (the rollup state came back too), and
 #     merges the bucket left waiting in a deferred table (1.8).
-# Twice: from a fresh install, and from a 1.4 install with data updated to
+# Three times: from a fresh install, from a 1.4 install with data updated to
 # the default version, whose file access log keeps its old rows in a
-# partition of their own that is not an extension member (1.5). Both logs
-# also have months made at run time and a row in the default partition.
+# partition of their own that is not an extension member (1.5), and the
+# README's dump of the schemas alone (-n tenancy -n app -e pg_tenancy: -n
+# tenancy without -e crashes pg_dump 15). All logs also have months made at
+# run time and a row in the default partition.
 # Then the README's restore of a database whose DBA added columns, keys,
 # triggers, a policy and settings to the extension's tables
 # (dba_additions.sql), in its steps: the schemas, extensions and types; the
@@ -37,10 +39,11 @@ check() {  # check DESCRIPTION COMMAND…
   if "$@"; then echo "ok $n - $description"; else echo "not ok $n - $description"; failed=1; fi
 }
 
-echo "1..21"
-# round_trip LABEL CREATE_EXTENSION_OPTIONS: one dump and restore, six checks.
+echo "1..28"
+# round_trip LABEL CREATE_EXTENSION_OPTIONS [PG_DUMP_OPTIONS…]: one dump and
+# restore, six checks.
 round_trip() {
-local label="$1" from_version="$2"
+local label="$1" from_version="$2" dump_options=("${@:3}")
 "${psql[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $src" -c "DROP DATABASE IF EXISTS $dst" \
   -c "CREATE DATABASE $src" -c "CREATE DATABASE $dst" >/dev/null || exit 1
 "${psql[@]}" -d "$src" -c "CREATE EXTENSION pg_tenancy $from_version" -f "$here/fixture.sql" \
@@ -48,8 +51,8 @@ local label="$1" from_version="$2"
   -f "$here/deferred_bucket.sql" \
   >/dev/null || exit 1
 
-check "$label: pg_dump -Fc of a database with the extension and tenant data" \
-  "$bindir/pg_dump" -Fc -d "$src" -f "$work/dump"
+check "$label: pg_dump -Fc${dump_options[*]:+ ${dump_options[*]}} of a database with the extension and tenant data" \
+  "$bindir/pg_dump" -Fc "${dump_options[@]}" -d "$src" -f "$work/dump"
 check "$label: pg_restore into a new database (session_replication_role = replica)" \
   env PGOPTIONS="-c session_replication_role=replica" \
   "$bindir/pg_restore" --exit-on-error -d "$dst" "$work/dump"
@@ -105,6 +108,7 @@ check "$label: restored: rollups find nothing new, the waiting bucket is merged,
 
 round_trip "fresh install" ""
 round_trip "updated from 1.4 with data" "VERSION '1.4'"
+round_trip "the schemas alone" "" -n tenancy -n app -e pg_tenancy
 
 # additions_round_trip: the README's recipe for a DBA's additions, nine checks.
 additions_round_trip() {
