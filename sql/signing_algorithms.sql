@@ -1,7 +1,8 @@
 -- Context tokens signed with PS256, ES384 and EdDSA (1.17; also as RFC 9864
--- names it, Ed25519 and Ed448), keys from a JWK
--- Set. Keys and tokens made once with Python's cryptography (RSA 2048,
--- P-384, Ed25519, Ed448; exp 2100-01-01, issuer and audience named).
+-- names it, Ed25519 and Ed448), and with RS384, RS512, PS384, PS512, ES512,
+-- HS384 and HS512 (1.18), keys from a JWK Set. Keys and tokens made once
+-- with Python's cryptography (RSA 2048, P-384, Ed25519, Ed448; exp
+-- 2100-01-01, issuer and audience named).
 \set org '00000000-0000-4000-a000-0000000000d0'
 INSERT INTO tenancy.organizations (id, slug, name) VALUES (:'org', 'algorithm-school', 'Algorithm School');
 INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
@@ -108,7 +109,7 @@ $pem$);
 SELECT * FROM tenancy.jwks_keys('{"kty": "OKP", "crv": "Ed25519", "x": "7P_______________________________________38"}');
 \set VERBOSITY terse
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
-SELECT 'ps384', 'PS384', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-ps256';
+SELECT 'es256k', 'ES256K', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-ps256';
 \set VERBOSITY default
 -- The same RSA key listed for RS256 and for PS256, with no kid: its RFC 7638
 -- thumbprint names no algorithm, so the second row's key id adds it.
@@ -124,6 +125,102 @@ UPDATE tenancy.context_signing_keys SET audience = NULL WHERE key_id IN ('idp-ed
 SELECT object, finding FROM tenancy.check_signing_keys();
 DELETE FROM tenancy.context_signing_keys WHERE key_id LIKE 'idp-%';
 DELETE FROM tenancy.organizations WHERE id = :'org';
+
+-- The rest of RFC 7518's algorithms (1.18): RS384, RS512, PS384 and PS512
+-- with one RSA key (a row each), ES512 on P-521, HS384 and HS512 secrets of
+-- at least the digest's size. Made once with Python's cryptography, as above.
+\set org18 '00000000-0000-4000-a000-0000000000e0'
+INSERT INTO tenancy.organizations (id, slug, name) VALUES (:'org18', 'digest-school', 'Digest School');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    (:'org18', '00000000-0000-4000-b000-0000000000e1', 'owner'),
+    (:'org18', '00000000-0000-4000-b000-0000000000e3', 'student');
+\set rs384_student 'eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.Y7SQ2gmM8OCIp3vRBBxUj3q0T8K31L1365j2LKnBRwQadKg3EO3mhbT1dLWy_IRm0cjXzv5VS6l_UFM6vlZLlmOfEcKBwn84a_kxOZah_N5hQqHV0az5BC0l4zKI-1sgoNqiSxnVDG_3vVbP24E9ODNmGTYUYAT8D3gV4vgeJ86VnJy2EBZWX46jP6Du1--erT-nPH8nm_SEFHw780TsNGl49dgxwCCzccb3bZSItahPG27tLMy-7o6bpcZXJ1vy4d3y17cq2qr_01Pbe4BkbAUqbNJCJnuiMd0QqYV9ypCtiIiEy_4gaomSKqZMn_l1gcBStJLPoKdCHn-yb70PUw'
+\set rs512_owner 'eyJhbGciOiJSUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTEiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.DrpJEueEQ-r0f7EeGqogEZeyLec-0_EzpZhAzFcTjwNq08OTis1rj7pAr8bYv4KaOOkT11a11z1fmhvheLCQWWWH8KMSp_uXCtDFWqobIUMBPhOGCUJEHxysrv4WzcdSyRmLEJgEP9CVg1CbjaDP8OsPDtQgWUSRisZX9MdpTILnDeji3Ou9Ug-h8O6wMh9mdsSAk-sQEoMlwvO4iPM7vEy0V8DeBiaANwHX0hblwlTXBGesM5pIqkvyLPU7lIOxRsCQXPmAfMpgbp7wcDR0SSh-XkPrTzdq7xxzsJi7SXrAqOhgnubg3rOlCPsfGNY3N38ZyRV46Wo88nTPNjhwsg'
+\set ps384_student 'eyJhbGciOiJQUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.QCWhWza7zgBp22lM8PKGsK1rn8z5cYHYR4vhfDN3UUkSHeeH0z1u14ARgjVKZzONlv3U_NFedBdLJaB5VCQroIvMisz4Jj2r6xKbkkyVet1zOaV2_ONesDl7c5leJSZY53tkIp-qOaZJZ46bb4tWoFjA5Df0m0T7-lbHt3z5r7koR7puI9dYj_OJMuQ_7f8ThjMflQh4_N2xyWxoWWUnPHRA8TmEv5pMH6BgHL1qa1-uRkEEW743HcnHNsAjC-UMlTbQmWmPqwnZxr-P4-w5DY9c9zmiUy_OkvDDccy5U_DazZQkboloSlnrQqcD1y1KXp5b_oFu0MIh_fxnSQRAsg'
+\set ps512_owner 'eyJhbGciOiJQUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTEiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.Ce3wC_jPNCb6jLBH2xpYxlmFCxpGnYyZIzrHG_gthVlTgFu3mu6tUqXjcJPwCh8tPEPSf9vB5jqxJirPQSpXry-64Gw-kjyvo1EYIKCrT4ZAIEoYv5UlgZy2aqNCyJIUz5UUQfMw1VvsrKQE8rWX-ioGcitNwYchWSXgbaWo-ZeHFPJfpS1ZCiX2Fw_GOJMiXv6jqah0Pm8emomNoIwVe4sBknlvHlbN-CEw6R0UxtiqM5XA38KfWZoERTVArv9hrIbsmz3t0OSMiCKNYn23jFPS9WVX1og3eXLDqI1EO2wQDlO_yyykSTA2lIF4mec8Q8H3B8iIU2Wv_xlW5tfjyg'
+\set es512_student 'eyJhbGciOiJFUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.AN0sBsdpXb9VAvWZOTebJits6zV54X-ObJivaMAnT8M7oqi9q5yLCLdCT5jCbOlkyC3tHjjDgsH-TESqAbCak1pfAbW-zRxQstBbZV3oE7EyOtDNA9SI9AdMDmQQvd9Q-Q4hlPOOX10EUd4Jwv9hEa9lfNFjoWL-Pf1zbEfXsZ71lpFS'
+\set hs384_owner 'eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTEiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.huIS3TZQk72Cfqlwo08XkgK7oTeNWxyfIQFPN1vp12HXoNnuFOH4M0-Xdkl_O58o'
+\set hs512_student 'eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.-656XgWgYL4glOGzKnL0ejGx5iWTnt_WTlN4iY1UFH8hhKlG_QXpzbxqRqiQDi6iji1wqb1Azy29D0K7AtMFzg'
+\set rs384_signed_as_rs512 'eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.NM9oFp98EC4Y4rKeaoTJDc8QilNT_pkmpyT391ZduQoIjGyMClyoXKUHbKrJqahjRwssiNMu1toIQpI-HpYpB3uN1OIIQ7aaUcDSggbLF1Fk0IjxMQoALyhMSPBq4DbofHr_SrHFlssDQFkUhuvqJ5cvSXZXSDP4h-qRKAbqy4h7pzqiKO-nT22IDkWnJOpMwQ0dh2KUnVEzhdnMCZRHZQnnMHCAvCi-Srz-5Lh2oCsaZcCZn7tRsaoIB-pv-DIfUu0Xhp9rCY_Oup1Fexma57kz65PF3SSNJ6dZVBU3WmZaa7l8xUy5IbnMmnqqO151VfDcmc5OOH6nSJQgQNmX1A'
+\set ps512_signed_as_ps384 'eyJhbGciOiJQUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTEiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.fh3G_o-1QwcnWThXVkcIhrhbYwUwbJFXDp6vCLfegID5b2qy1h9jZe1q-P4utfypA-fVGAFTvZYuGwKj1d6X2Dlk0iIeZ50nZSG0lTGPc_wiTXVj7fs1xROtU37A7h5JmHwAE51jiYBBDC2BTHQf6C8mGpbYz0mQVtLGDEQIepo9yqpjohPaNNbKR4bbvF6XSv8ASv70aM9ghZYsyYf0qHrDlovWBog419DQhMwB0z6DaGLUTBuDQ8iPkZWnxI8rRTtzbrXsCfAJqlqf1hD10siO01xp6JZrkkcBaDDaeOv6R-f1KWO19QrK9t4IBS_2Y760wozusGc7RVdWJHzmlQ'
+\set es512_over_sha384 'eyJhbGciOiJFUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTMiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.AaSfUatSkXpI5xjs-vvaHhLPx1cnBp6iQIj7-RRttvwUWv3qTDvwZLEw1esWnssnSwj-0OnwzzAVem5eupadM0kvAOTqTwZNXkJMKICHtTKoLuERAgggAl5knAdj1FDYy_Xj6D9t2aKZWTO39dd7ZTNmFlACmnVvgHBzpdubcaxmVdB2'
+\set hs384_with_hs512_secret 'eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTEiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.rM4Cmvqd2kk6tcuCbAsRo2LOaSsDBQTdlnhtALl9lzs2EJXUjTIPU6U0ExQTI7x8'
+\set jwks18 '{"keys": [{"kty": "RSA", "use": "sig", "n": "s9NXY1QWZ7orqc9KLS5zK5pZ1nM-LznfLXFKFcZ81WZMuYDiHspBl__U-Hhvmm3IjyI4JXNGzzgk8qlHH3jZoGRpALDQd8CQwIxC84TSNa1AT17F1bpcXJHnfJVmafMtUbHjAHh_M5FtKUaZPCKuV7XAZb13UT0kbDM-kFfRJShVqo8tC2mRrl-PpVhTvzTHNkmbUqAdqDZcCDIT-G6eByXBwPYmTBPSzgCt1aTU9EkaeRxpdt9bUrVeHCbur1wOy7LfE9-kHBP4U7z_J4BMqxV19wU4WI2pctnIs3vAshF-68T-0EnZKf5lLcXqcmI4D0ssgLOM3dut74A7gurLyw", "e": "AQAB", "alg": "RS384", "kid": "idp-rs384"}, {"kty": "RSA", "use": "sig", "n": "s9NXY1QWZ7orqc9KLS5zK5pZ1nM-LznfLXFKFcZ81WZMuYDiHspBl__U-Hhvmm3IjyI4JXNGzzgk8qlHH3jZoGRpALDQd8CQwIxC84TSNa1AT17F1bpcXJHnfJVmafMtUbHjAHh_M5FtKUaZPCKuV7XAZb13UT0kbDM-kFfRJShVqo8tC2mRrl-PpVhTvzTHNkmbUqAdqDZcCDIT-G6eByXBwPYmTBPSzgCt1aTU9EkaeRxpdt9bUrVeHCbur1wOy7LfE9-kHBP4U7z_J4BMqxV19wU4WI2pctnIs3vAshF-68T-0EnZKf5lLcXqcmI4D0ssgLOM3dut74A7gurLyw", "e": "AQAB", "alg": "RS512", "kid": "idp-rs512"}, {"kty": "RSA", "use": "sig", "n": "s9NXY1QWZ7orqc9KLS5zK5pZ1nM-LznfLXFKFcZ81WZMuYDiHspBl__U-Hhvmm3IjyI4JXNGzzgk8qlHH3jZoGRpALDQd8CQwIxC84TSNa1AT17F1bpcXJHnfJVmafMtUbHjAHh_M5FtKUaZPCKuV7XAZb13UT0kbDM-kFfRJShVqo8tC2mRrl-PpVhTvzTHNkmbUqAdqDZcCDIT-G6eByXBwPYmTBPSzgCt1aTU9EkaeRxpdt9bUrVeHCbur1wOy7LfE9-kHBP4U7z_J4BMqxV19wU4WI2pctnIs3vAshF-68T-0EnZKf5lLcXqcmI4D0ssgLOM3dut74A7gurLyw", "e": "AQAB", "alg": "PS384", "kid": "idp-ps384"}, {"kty": "RSA", "use": "sig", "n": "s9NXY1QWZ7orqc9KLS5zK5pZ1nM-LznfLXFKFcZ81WZMuYDiHspBl__U-Hhvmm3IjyI4JXNGzzgk8qlHH3jZoGRpALDQd8CQwIxC84TSNa1AT17F1bpcXJHnfJVmafMtUbHjAHh_M5FtKUaZPCKuV7XAZb13UT0kbDM-kFfRJShVqo8tC2mRrl-PpVhTvzTHNkmbUqAdqDZcCDIT-G6eByXBwPYmTBPSzgCt1aTU9EkaeRxpdt9bUrVeHCbur1wOy7LfE9-kHBP4U7z_J4BMqxV19wU4WI2pctnIs3vAshF-68T-0EnZKf5lLcXqcmI4D0ssgLOM3dut74A7gurLyw", "e": "AQAB", "alg": "PS512", "kid": "idp-ps512"}, {"kty": "EC", "crv": "P-521", "use": "sig", "kid": "idp-es512", "x": "AEcHl7lmbPQ0uepPP4RgL6g7JMT_rrWnY92IExcfVtU0Jag2pPP1Kl2Owo6J6r2jG49ATRT1yqmBs9h6dtZ_IRkc", "y": "AWGQGrOT5l2b4Twq00mN9_IiZgXRfQy-qjyY8uSrB3t9o4_XzdrGEXpExQPabYZxqc_7Z5i0nWbym4osvUqARGpW"}]}'
+\set secret48 'a 48-byte HS384 secret for the regression tests.'
+\set secret64 'a 64-byte HS512 secret for the regression tests of pg_tenancy 1.'
+SELECT key_id, algorithm, public_key = CASE WHEN algorithm = 'ES512' THEN $pem$-----BEGIN PUBLIC KEY-----
+MIGbMBAGByqGSM49AgEGBSuBBAAjA4GGAAQARweXuWZs9DS56k8/hGAvqDskxP+u
+tadj3YgTFx9W1TQlqDak8/UqXY7CjonqvaMbj0BNFPXKqYGz2Hp21n8hGRwBYZAa
+s5PmXZvhPCrTSY338iJmBdF9DL6qPJjy5KsHe32jj9fN2sYRekTFA9pthnGpz/tn
+mLSdZvKbiiy9SoBEalY=
+-----END PUBLIC KEY-----
+$pem$ ELSE $pem$-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAs9NXY1QWZ7orqc9KLS5z
+K5pZ1nM+LznfLXFKFcZ81WZMuYDiHspBl//U+Hhvmm3IjyI4JXNGzzgk8qlHH3jZ
+oGRpALDQd8CQwIxC84TSNa1AT17F1bpcXJHnfJVmafMtUbHjAHh/M5FtKUaZPCKu
+V7XAZb13UT0kbDM+kFfRJShVqo8tC2mRrl+PpVhTvzTHNkmbUqAdqDZcCDIT+G6e
+ByXBwPYmTBPSzgCt1aTU9EkaeRxpdt9bUrVeHCbur1wOy7LfE9+kHBP4U7z/J4BM
+qxV19wU4WI2pctnIs3vAshF+68T+0EnZKf5lLcXqcmI4D0ssgLOM3dut74A7gurL
+ywIDAQAB
+-----END PUBLIC KEY-----
+$pem$ END AS same_pem
+FROM tenancy.jwks_keys(:'jwks18') ORDER BY key_id;
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key, issuer, audience)
+SELECT key_id, algorithm, public_key, 'https://idp.example/', 'https://api.school.example'
+FROM tenancy.jwks_keys(:'jwks18');
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret, issuer, audience) VALUES
+    ('hs384', 'HS384', convert_to(:'secret48', 'UTF8'), 'https://idp.example/', 'https://api.school.example'),
+    ('hs512', 'HS512', convert_to(:'secret64', 'UTF8'), 'https://idp.example/', 'https://api.school.example');
+-- RFC 7518 §3.2: a secret at least as long as the digest (48 and 64 bytes);
+-- an HMAC row holds a secret, never a public key.
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret)
+VALUES ('hs384-short', 'HS384', convert_to(left(:'secret48', 47), 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret)
+VALUES ('hs512-short', 'HS512', convert_to(:'secret48', 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
+SELECT 'hs512-public', 'HS512', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-rs512';
+-- Keys that do not fit: a P-521 key for ES384, an RSA key for ES512.
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
+SELECT 'p521-as-es384', 'ES384', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-es512';
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key)
+SELECT 'rsa-as-es512', 'ES512', public_key FROM tenancy.context_signing_keys WHERE key_id = 'idp-rs384';
+
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context_signed(:'org18', :'rs384_student');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org18', :'rs512_owner');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org18', :'ps384_student');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org18', :'ps512_owner');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org18', :'es512_student');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org18', :'hs384_owner');
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org18', :'hs512_student');
+SELECT tenancy.current_user_id(), tenancy.current_member_role();
+ROLLBACK;
+-- The digest counts: a header that says RS384 over an RS512 signature, PS512
+-- over a PS384 one, ES512 over SHA-384; HS384 computed with the HS512 row's
+-- secret (no HS384 row holds it).
+SELECT tenancy.set_context_signed(:'org18', :'rs384_signed_as_rs512');
+SELECT tenancy.set_context_signed(:'org18', :'ps512_signed_as_ps384');
+SELECT tenancy.set_context_signed(:'org18', :'es512_over_sha384');
+SELECT tenancy.set_context_signed(:'org18', :'hs384_with_hs512_secret');
+\c - postgres
+-- check() (finding 23) names public keys only, of every algorithm.
+UPDATE tenancy.context_signing_keys SET audience = NULL WHERE key_id IN ('idp-es512', 'idp-ps512', 'hs512');
+SELECT object, finding FROM tenancy.check_signing_keys();
+DELETE FROM tenancy.context_signing_keys WHERE key_id LIKE 'idp-%' OR key_id LIKE 'hs%';
+DELETE FROM tenancy.organizations WHERE id = :'org18';
 
 -- A refused row no longer shows its secret (1.17): PostgreSQL's "Failing
 -- row contains (…)" is replaced by a DETAIL that says why it is not shown.
@@ -157,5 +254,15 @@ SELECT key_id, algorithm FROM tenancy.jwks_keys(jsonb_build_object('keys',
     (:'jwks'::jsonb -> 'keys') || jsonb_build_array((:'jwks'::jsonb -> 'keys' -> 0) || '{"kid": "idp-rs256", "alg": "RS256"}')));
 ALTER EXTENSION pg_tenancy UPDATE TO '1.17';
 SELECT key_id, algorithm FROM tenancy.jwks_keys(:'jwks') ORDER BY key_id;
+-- And a 1.18 library under a 1.17 schema: RS384, RS512, PS384, PS512 and
+-- ES512 keys wait for the update to 1.18.
+SELECT key_id, algorithm FROM tenancy.jwks_keys(jsonb_build_object('keys',
+    (:'jwks18'::jsonb -> 'keys') || (:'jwks'::jsonb -> 'keys' -> 0)));
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret)
+VALUES ('hs512-on-1.17', 'HS512', convert_to(:'secret64', 'UTF8'));
+ALTER EXTENSION pg_tenancy UPDATE TO '1.18';
+SELECT key_id, algorithm FROM tenancy.jwks_keys(:'jwks18') ORDER BY key_id;
+INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret)
+VALUES ('hs512-on-1.18', 'HS512', convert_to(:'secret64', 'UTF8'));
 \c :"db"
 DROP DATABASE tenancy_algorithms_116;

@@ -5,9 +5,10 @@
 // it can take the context of any member whose two ids it knows (an SQL
 // injection included). A token signed with a key the database holds, and the
 // application's SQL cannot change, proves which user the request is for:
-// the identity provider's JWT (HS256, or RS256, PS256, ES256, ES384, EdDSA)
-// passed through as it came, or one the backend mints for the request. With tenancy.require_signed_context on for
-// the login, set_context() is refused and this is the only way in.
+// the identity provider's JWT (signed with any algorithm of RFC 7518 §3 but
+// "none", or EdDSA) passed through as it came, or one the backend mints for
+// the request. With tenancy.require_signed_context on for the login,
+// set_context() is refused and this is the only way in.
 //
 // The keys are rows of tenancy.context_signing_keys (superusers only: no
 // grants, RLS forced with no policy), read here directly, past privileges, as
@@ -120,7 +121,7 @@ void scan_signing_keys(Relation keys, OnRow&& on_row) {
 
 void read_signing_keys(core::SigningAlgorithm algorithm, SigningKeys& keys_out) {
     std::string_view wanted = core::to_string(core::key_algorithm(algorithm));
-    bool secret_wanted = algorithm == core::SigningAlgorithm::hs256;
+    bool secret_wanted = core::is_hmac(algorithm);
     List* rows = NIL;  // of KeyRow*
     int64 all_keys = 0;
     pg::call([&] {
@@ -204,15 +205,15 @@ bool any_signing_key(core::SigningAlgorithm algorithm, const core::TokenSegments
                         "convert_to('the HS256 secret', 'UTF8')), or (key_id, algorithm, "
                         "public_key) VALUES ('…', 'RS256', '-----BEGIN PUBLIC KEY-----…').");
     }
-    bool hmac = algorithm == core::SigningAlgorithm::hs256;
-    // HS256: every secret is tried, matched or not, before any is used: the
-    // time taken does not say which matched. A public key is tried only when
-    // reached (a verification costs tens of microseconds).
+    bool hmac = core::is_hmac(algorithm);
+    // HS256, HS384, HS512: every secret is tried, matched or not, before any
+    // is used: the time taken does not say which matched. A public key is
+    // tried only when reached (a verification costs tens of microseconds).
     std::vector<bool> hmac_matched(keys.material.size(), false);
-    if (hmac && segments.signature.size() == std::tuple_size_v<pg::Sha256Digest>) {
+    std::size_t digest_bytes = core::hmac_bytes(algorithm);
+    if (hmac && segments.signature.size() == digest_bytes) {
         for (std::size_t i = 0; i < keys.material.size(); ++i) {
-            pg::Sha256Digest digest = pg::hmac_sha256(keys.material[i], segments.signing_input);
-            std::string_view expected(reinterpret_cast<const char*>(digest.data()), digest.size());
+            std::string expected = pg::hmac_sha2(digest_bytes, keys.material[i], segments.signing_input);
             hmac_matched[i] = core::equal_in_constant_time(expected, segments.signature);
         }
     }

@@ -3,6 +3,7 @@
 // (key_id, algorithm, public_key). The conversion is src/core/json_web_key.cpp;
 // here the JWKs' members are read out of the jsonb.
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -74,8 +75,9 @@ void read_jwk(JsonbContainer* object, core::JsonWebKey& jwk) {
 }
 
 constexpr const char* kUsableKeysHint =
-    "Context tokens are verified with RSA keys of 2048 bits or more (RS256, PS256), EC keys on "
-    "P-256 (ES256) and P-384 (ES384), and Ed25519 and Ed448 keys (EdDSA), public keys only.";
+    "Context tokens are verified with RSA keys of 2048 bits or more (RS256, RS384, RS512, PS256, "
+    "PS384, PS512), EC keys on P-256 (ES256), P-384 (ES384) and P-521 (ES512), and Ed25519 and "
+    "Ed448 keys (EdDSA), public keys only.";
 
 // Whether a key goes into the rows, and under which key id (key ids are the
 // table's primary key; a kid only says which key to try first): its kid (or
@@ -102,26 +104,39 @@ Placement place_key(const std::vector<core::JwkImport>& taken, core::JwkImport& 
     return Placement::no_key_id;
 }
 
-// Whether the installed schema's keys table takes keys of 1.17's algorithms
-// (PS256, ES384, EdDSA). A 1.17 library runs under a 1.15 or 1.16 schema
-// between `make install` and ALTER EXTENSION UPDATE: rows of those keys would
-// fail the table's algorithm check, and with them a scheduled refresh's whole
-// INSERT; they are passed over instead, saying why.
-bool schema_takes_1_17_algorithms() {
-    pg::SpiConnection spi;
-    if (spi.execute("SELECT CASE WHEN extversion ~ '^[0-9]+(\\.[0-9]+)*$'"
-                    " THEN string_to_array(extversion, '.')::int[] >= '{1,17}' ELSE true END"
-                    " FROM pg_catalog.pg_extension WHERE extname = 'pg_tenancy'",
-                    true, 1) == 0) {
-        return true;
+// The schema (1.N: N) whose keys table first takes keys of an algorithm:
+// 1.15 RS256 and ES256, 1.17 PS256, ES384 and EdDSA, 1.18 the others. A
+// newer library runs under an older schema between `make install` and ALTER
+// EXTENSION UPDATE: rows of newer keys would fail the table's algorithm
+// check, and with them a scheduled refresh's whole INSERT; they are passed
+// over instead, saying why.
+int first_schema_taking(core::SigningAlgorithm algorithm) {
+    switch (algorithm) {
+        case core::SigningAlgorithm::rs256:
+        case core::SigningAlgorithm::es256:
+            return 15;
+        case core::SigningAlgorithm::ps256:
+        case core::SigningAlgorithm::es384:
+        case core::SigningAlgorithm::eddsa:
+            return 17;
+        default:
+            return 18;
     }
-    bool is_null = true;
-    Datum takes = spi.copied_value(0, 1, &is_null);
-    return is_null || DatumGetBool(takes);
 }
 
-bool taken_by_every_schema(core::SigningAlgorithm algorithm) {
-    return algorithm == core::SigningAlgorithm::rs256 || algorithm == core::SigningAlgorithm::es256;
+// N of the installed schema 1.N; INT_MAX when it is no 1.N (a later major
+// version takes every key this library makes).
+int installed_schema() {
+    pg::SpiConnection spi;
+    if (spi.execute("SELECT CASE WHEN extversion ~ '^1\\.[0-9]{1,4}$'"
+                    " THEN split_part(extversion, '.', 2)::int END"
+                    " FROM pg_catalog.pg_extension WHERE extname = 'pg_tenancy'",
+                    true, 1) == 0) {
+        return std::numeric_limits<int>::max();
+    }
+    bool is_null = true;
+    Datum minor = spi.copied_value(0, 1, &is_null);
+    return is_null ? std::numeric_limits<int>::max() : DatumGetInt32(minor);
 }
 
 bool is_object(const JsonbValue* value) {
@@ -198,17 +213,18 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
     std::vector<FoundKey> found = found_keys(PG_GETARG_DATUM(0), is_set);
     std::vector<core::JwkImport> usable;
     std::string first_passed_over;
-    const bool all_algorithms = schema_takes_1_17_algorithms();
+    const int schema = installed_schema();
     for (const FoundKey& key : found) {
         pg::check_for_interrupts();  // about 3 ms per RSA key (OpenSSL's checks)
         core::JwkImport imported = core::import_json_web_key(key.jwk);
         const char* cannot = " cannot verify context tokens";
-        if (imported.outcome == core::JwkImport::Outcome::key && !all_algorithms &&
-            !taken_by_every_schema(imported.algorithm)) {
+        if (imported.outcome == core::JwkImport::Outcome::key &&
+            first_schema_taking(imported.algorithm) > schema) {
             imported.outcome = core::JwkImport::Outcome::refused;
             imported.reason = std::string("its algorithm, ") + core::to_string(imported.algorithm) +
-                              ", is one the keys table takes from pg_tenancy 1.17 on: run ALTER "
-                              "EXTENSION pg_tenancy UPDATE";
+                              ", is one the keys table takes from pg_tenancy 1." +
+                              std::to_string(first_schema_taking(imported.algorithm)) +
+                              " on: run ALTER EXTENSION pg_tenancy UPDATE";
         }
         switch (imported.outcome) {
             case core::JwkImport::Outcome::key:

@@ -1,8 +1,8 @@
 // A signed tenant context token: a JSON Web Token (RFC 7519) in compact form
 // ("header.payload.signature", base64url without padding), signed (JWS,
-// RFC 7515) with HMAC-SHA256 ("HS256"), RSA ("RS256", "PS256"), ECDSA
-// ("ES256", "ES384") or EdDSA. What identity providers issue, or a backend
-// mints for itself.
+// RFC 7515) with HMAC ("HS256", "HS384", "HS512"), RSA ("RS256", …, "PS512"),
+// ECDSA ("ES256", "ES384", "ES512") or EdDSA. What identity providers issue,
+// or a backend mints for itself.
 //
 // Pure C++17, no PostgreSQL header (src/core rule): this part splits and
 // decodes the token and judges its claims. The pg layer computes the HMAC and
@@ -110,10 +110,10 @@ struct ClaimsCheck {
     double not_before = 0;  // nbf, when it was a number
 };
 
-// The algorithm the header names, if it is one accepted (HS256, RS256,
-// PS256, ES256, ES384, EdDSA: "none" and the others are refused before the
-// signature is looked at) and the header asks for no extension ("crit", RFC 7515 §4.1.11: none is
-// understood here); nullopt otherwise.
+// The algorithm the header names, if it is one accepted (those of
+// token_signature.hpp: "none" and any other name are refused before the
+// signature is looked at) and the header asks for no extension ("crit", RFC
+// 7515 §4.1.11: none is understood here); nullopt otherwise.
 std::optional<SigningAlgorithm> header_algorithm(const ContextTokenClaims& header);
 
 // Judges the payload's claims at `now` (seconds since 1970, UTC), against

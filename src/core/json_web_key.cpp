@@ -32,6 +32,7 @@ struct Curve {
 constexpr Curve kCurves[] = {
     {"P-256", "EC", "prime256v1", 32, SigningAlgorithm::es256},
     {"P-384", "EC", "secp384r1", 48, SigningAlgorithm::es384},
+    {"P-521", "EC", "secp521r1", 66, SigningAlgorithm::es512},
     {"Ed25519", "OKP", "ED25519", 32, SigningAlgorithm::eddsa},
     {"Ed448", "OKP", "ED448", 57, SigningAlgorithm::eddsa},
 };
@@ -232,8 +233,8 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
     // A private or secret key is never published: someone pasted the wrong
     // set, and its secret is now in this statement.
     if (jwk.private_part) {
-        return secret(*jwk.kty == "oct" ? "it is a secret key (\"k\"): HS256 secrets go into "
-                                           "\"secret\" as bytes"
+        return secret(*jwk.kty == "oct" ? "it is a secret key (\"k\"): HMAC secrets (HS256, "
+                                           "HS384, HS512) go into \"secret\" as bytes"
                                          : "it is a private key: give the public key only");
     }
     if (jwk.use && *jwk.use != "sig") return other("its \"use\" is \"" + *jwk.use + "\", not \"sig\"");
@@ -244,7 +245,7 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
     std::optional<SigningAlgorithm> algorithm;
     if (jwk.alg) {
         algorithm = parse_signing_algorithm(*jwk.alg);
-        if (!algorithm || *algorithm == SigningAlgorithm::hs256) {
+        if (!algorithm || is_hmac(*algorithm)) {
             return other("its \"alg\" is \"" + *jwk.alg + "\", not " + public_key_algorithm_list());
         }
     } else if (*jwk.kty == "RSA") {
@@ -254,23 +255,29 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
     } else {
         return other("it is a key of type \"" + *jwk.kty + "\"" +
                      (jwk.crv ? " on the curve \"" + *jwk.crv + "\"" : std::string()) +
-                     ", not an RSA key, an EC key on P-256 or P-384, or an Ed25519 or Ed448 key");
+                     ", not an RSA key, an EC key on P-256, P-384 or P-521, or an Ed25519 or Ed448 key");
     }
     std::string why;
     std::string pem;
     std::string alg_is = std::string("its \"alg\" is ") + to_string(*algorithm) + " but ";
     switch (*algorithm) {
         case SigningAlgorithm::rs256:
+        case SigningAlgorithm::rs384:
+        case SigningAlgorithm::rs512:
         case SigningAlgorithm::ps256:
+        case SigningAlgorithm::ps384:
+        case SigningAlgorithm::ps512:
             if (*jwk.kty != "RSA") return refused(alg_is + "its \"kty\" is not \"RSA\"");
             pem = rsa_pem(jwk, why);
             break;
         case SigningAlgorithm::es256:
         case SigningAlgorithm::es384:
+        case SigningAlgorithm::es512:
             if (!curve || *jwk.kty != "EC" || curve->algorithm != *algorithm) {
-                const char* crv = *algorithm == SigningAlgorithm::es256 ? "P-256" : "P-384";
-                return refused(alg_is + "it is not an EC key on " + crv + " (\"kty\": \"EC\", \"crv\": \"" +
-                               crv + "\")");
+                auto wanted = std::find_if(std::begin(kCurves), std::end(kCurves),
+                                           [&](const Curve& known) { return known.algorithm == *algorithm; });
+                return refused(alg_is + "it is not an EC key on " + wanted->crv + " (\"kty\": \"EC\", \"crv\": \"" +
+                               wanted->crv + "\")");
             }
             pem = ec_pem(jwk, *curve, why);
             break;
@@ -288,6 +295,8 @@ JwkImport import_json_web_key(const JsonWebKey& jwk) {
             break;
         }
         case SigningAlgorithm::hs256:
+        case SigningAlgorithm::hs384:
+        case SigningAlgorithm::hs512:
             break;  // passed over above
     }
     if (pem.empty()) return refused(why);

@@ -42,8 +42,8 @@ struct JwkImport {
 };
 
 // The algorithm comes from "alg", or else from the key type and curve (RSA:
-// RS256; EC on P-256: ES256, on P-384: ES384; OKP on Ed25519 or Ed448:
-// EdDSA). "use" other than "sig", "key_ops" without "verify", an "alg" of no
+// RS256; EC on P-256: ES256, on P-384: ES384, on P-521: ES512; OKP on
+// Ed25519 or Ed448: EdDSA). "use" other than "sig", "key_ops" without "verify", an "alg" of no
 // public-key algorithm accepted, other key types and curves give
 // Outcome::other; malformed or missing members, and keys public_key_problem()
 // refuses (RSA under 2048 bits, a point not on the curve) are refused; a

@@ -28,7 +28,8 @@ constexpr int kMaxRsaExponentBits = 32;
 constexpr std::size_t kMaxPemBytes = 64 * 1024;
 
 // What each algorithm asks of its key and how its signature is checked.
-enum class KeyFamily { secret, rsa, ec, edwards };
+// RSA keys sign with PKCS #1 v1.5 (RS*) or PSS (PS*).
+enum class KeyFamily { secret, rsa, rsa_pss, ec, edwards };
 
 struct AlgorithmTraits {
     SigningAlgorithm algorithm;
@@ -44,18 +45,36 @@ struct AlgorithmTraits {
 
 const EVP_MD* no_digest() { return nullptr; }
 
+constexpr const char* kSecret = "a secret, not a public key";
+constexpr const char* kRsaKey = "an RSA key";
+
 // In the order messages list them.
 constexpr AlgorithmTraits kAlgorithms[] = {
-    {SigningAlgorithm::hs256, "HS256", KeyFamily::secret, nullptr, 0, "a secret, not a public key", 0,
-     EVP_sha256, SigningAlgorithm::hs256},
-    {SigningAlgorithm::rs256, "RS256", KeyFamily::rsa, nullptr, 0, "an RSA key", 0, EVP_sha256,
+    {SigningAlgorithm::hs256, "HS256", KeyFamily::secret, nullptr, 0, kSecret, 0, EVP_sha256,
+     SigningAlgorithm::hs256},
+    {SigningAlgorithm::hs384, "HS384", KeyFamily::secret, nullptr, 0, kSecret, 0, EVP_sha384,
+     SigningAlgorithm::hs384},
+    {SigningAlgorithm::hs512, "HS512", KeyFamily::secret, nullptr, 0, kSecret, 0, EVP_sha512,
+     SigningAlgorithm::hs512},
+    {SigningAlgorithm::rs256, "RS256", KeyFamily::rsa, nullptr, 0, kRsaKey, 0, EVP_sha256,
      SigningAlgorithm::rs256},
-    {SigningAlgorithm::ps256, "PS256", KeyFamily::rsa, nullptr, 0, "an RSA key", 0, EVP_sha256,
+    {SigningAlgorithm::rs384, "RS384", KeyFamily::rsa, nullptr, 0, kRsaKey, 0, EVP_sha384,
+     SigningAlgorithm::rs384},
+    {SigningAlgorithm::rs512, "RS512", KeyFamily::rsa, nullptr, 0, kRsaKey, 0, EVP_sha512,
+     SigningAlgorithm::rs512},
+    {SigningAlgorithm::ps256, "PS256", KeyFamily::rsa_pss, nullptr, 0, kRsaKey, 0, EVP_sha256,
      SigningAlgorithm::ps256},
+    {SigningAlgorithm::ps384, "PS384", KeyFamily::rsa_pss, nullptr, 0, kRsaKey, 0, EVP_sha384,
+     SigningAlgorithm::ps384},
+    {SigningAlgorithm::ps512, "PS512", KeyFamily::rsa_pss, nullptr, 0, kRsaKey, 0, EVP_sha512,
+     SigningAlgorithm::ps512},
     {SigningAlgorithm::es256, "ES256", KeyFamily::ec, "prime256v1", 0,
      "an EC key on the curve P-256 (prime256v1)", 32, EVP_sha256, SigningAlgorithm::es256},
     {SigningAlgorithm::es384, "ES384", KeyFamily::ec, "secp384r1", 0,
      "an EC key on the curve P-384 (secp384r1)", 48, EVP_sha384, SigningAlgorithm::es384},
+    // RFC 7518 §3.4: P-521's R and S are 66 bytes each (521 bits, rounded up).
+    {SigningAlgorithm::es512, "ES512", KeyFamily::ec, "secp521r1", 0,
+     "an EC key on the curve P-521 (secp521r1)", 66, EVP_sha512, SigningAlgorithm::es512},
     {SigningAlgorithm::eddsa, "EdDSA", KeyFamily::edwards, nullptr, 0, "an Ed25519 or Ed448 key", 0,
      no_digest, SigningAlgorithm::eddsa},
     {SigningAlgorithm::ed25519, "Ed25519", KeyFamily::edwards, nullptr, EVP_PKEY_ED25519,
@@ -301,8 +320,9 @@ std::string algorithm_problem(SigningAlgorithm algorithm, EVP_PKEY* key) {
     int type = EVP_PKEY_get_base_id(key);
     switch (traits.family) {
         case KeyFamily::secret:
-            return "HS256 keys are secrets, not public keys";
+            return std::string(traits.name) + " keys are secrets, not public keys";
         case KeyFamily::rsa:
+        case KeyFamily::rsa_pss:
             if (type == EVP_PKEY_RSA_PSS) {
                 return needs + " (rsaEncryption): a key restricted to RSASSA-PSS (id-RSASSA-PSS) is "
                                "not taken; give the same key as a plain RSA public key";
@@ -368,6 +388,14 @@ const char* to_string(SigningAlgorithm algorithm) { return traits_of(algorithm).
 
 SigningAlgorithm key_algorithm(SigningAlgorithm algorithm) { return traits_of(algorithm).key_rows; }
 
+bool is_hmac(SigningAlgorithm algorithm) { return traits_of(algorithm).family == KeyFamily::secret; }
+
+std::size_t hmac_bytes(SigningAlgorithm algorithm) {
+    const AlgorithmTraits& traits = traits_of(algorithm);
+    return traits.family == KeyFamily::secret ? static_cast<std::size_t>(EVP_MD_get_size(traits.digest()))
+                                              : 0;
+}
+
 std::string signing_algorithm_list() { return algorithm_list(Listed::every); }
 std::string public_key_algorithm_list() { return algorithm_list(Listed::public_key); }
 std::string key_row_algorithm_list() { return algorithm_list(Listed::key_rows); }
@@ -382,9 +410,10 @@ std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem)
 bool verify_public_key_signature(SigningAlgorithm algorithm, std::string_view pem,
                                  std::string_view signing_input, std::string_view signature) {
     OpenSslErrorQueueCleaner cleaner;
+    const AlgorithmTraits& traits = traits_of(algorithm);
+    if (traits.family == KeyFamily::secret) return false;
     EVP_PKEY* key = cached_public_key(pem);
     if (key == nullptr || !algorithm_problem(algorithm, key).empty()) return false;
-    const AlgorithmTraits& traits = traits_of(algorithm);
     std::vector<unsigned char> der;
     std::string_view to_verify = signature;
     if (traits.family == KeyFamily::ec) {
@@ -400,12 +429,13 @@ bool verify_public_key_signature(SigningAlgorithm algorithm, std::string_view pe
         EVP_DigestVerifyInit(context.get(), &key_context, traits.digest(), nullptr, key) != 1) {
         return false;
     }
-    // PS256 (RFC 7518 §3.5): PSS with MGF1 over SHA-256 and a salt of the
-    // digest's size, 32 bytes, as the RFC asks and as PyJWT, Nimbus and
-    // jose verify it (golang-jwt also takes other salt lengths).
-    if (algorithm == SigningAlgorithm::ps256 &&
+    // PS256, PS384, PS512 (RFC 7518 §3.5): PSS with MGF1 over the same
+    // digest and a salt of the digest's size (32, 48, 64 bytes), as the RFC
+    // asks and as PyJWT, Nimbus and jose verify it (golang-jwt also takes
+    // other salt lengths).
+    if (traits.family == KeyFamily::rsa_pss &&
         (EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING) != 1 ||
-         EVP_PKEY_CTX_set_rsa_mgf1_md(key_context, EVP_sha256()) != 1 ||
+         EVP_PKEY_CTX_set_rsa_mgf1_md(key_context, traits.digest()) != 1 ||
          EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, RSA_PSS_SALTLEN_DIGEST) != 1)) {
         return false;
     }

@@ -94,8 +94,8 @@ constexpr const char* kUser = "00000000-0000-4000-b000-0000000000c1";
 TEST(ContextToken, AcceptsTheListedAlgorithmsOnly) {
     core::ContextTokenClaims header;
     EXPECT_FALSE(core::header_algorithm(header));
-    for (const char* refused : {"none", "hs256", "HS512", "RS384", "PS512", "ES256K", "ES512", "eddsa",
-                                "ed25519", "X25519", ""}) {
+    for (const char* refused : {"none", "hs256", "HS1", "RS1", "RS1024", "PS", "ES256K", "ES521", "eddsa",
+                                "ed25519", "X25519", "RSA-OAEP", "dir", ""}) {
         header.alg = text(refused);
         EXPECT_FALSE(core::header_algorithm(header)) << refused;
     }
@@ -113,6 +113,21 @@ TEST(ContextToken, AcceptsTheListedAlgorithmsOnly) {
     EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::es384);
     header.alg = text("EdDSA");
     EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::eddsa);
+    // 1.18: the rest of RFC 7518 §3.1.
+    header.alg = text("HS384");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::hs384);
+    header.alg = text("HS512");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::hs512);
+    header.alg = text("RS384");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::rs384);
+    header.alg = text("RS512");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::rs512);
+    header.alg = text("PS384");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::ps384);
+    header.alg = text("PS512");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::ps512);
+    header.alg = text("ES512");
+    EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::es512);
     // RFC 9864's names of EdDSA on one curve.
     header.alg = text("Ed25519");
     EXPECT_EQ(core::header_algorithm(header), core::SigningAlgorithm::ed25519);

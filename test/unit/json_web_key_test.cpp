@@ -27,8 +27,6 @@ using test_keys::Key;
 using test_keys::public_pem;
 using test_keys::sign;
 
-
-
 std::string bn_param(EVP_PKEY* key, const char* name) {
     BIGNUM* number = nullptr;
     EVP_PKEY_get_bn_param(key, name, &number);
@@ -47,7 +45,7 @@ JsonWebKey rsa_jwk(EVP_PKEY* key) {
 }
 
 JsonWebKey ec_jwk(EVP_PKEY* key) {
-    unsigned char point[97];
+    unsigned char point[133];
     size_t length = 0;
     EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "uncompressed");
     EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &length);
@@ -55,7 +53,7 @@ JsonWebKey ec_jwk(EVP_PKEY* key) {
     std::size_t half = (length - 1) / 2;
     JsonWebKey jwk;
     jwk.kty = "EC";
-    jwk.crv = half == 32 ? "P-256" : "P-384";
+    jwk.crv = half == 32 ? "P-256" : half == 48 ? "P-384" : "P-521";
     jwk.x = core::base64url_encode(bytes.substr(1, half));
     jwk.y = core::base64url_encode(bytes.substr(1 + half, half));
     return jwk;
@@ -131,10 +129,12 @@ TEST(JsonWebKey, KeysForSomethingElseArePassedOver) {
         return outcome_of(jwk) == JwkImport::Outcome::other;
     };
     EXPECT_TRUE(passed_over(rsa_jwk(rsa.get()), &JsonWebKey::use, "enc"));
-    EXPECT_TRUE(passed_over(rsa_jwk(rsa.get()), &JsonWebKey::alg, "PS384"));
+    EXPECT_TRUE(passed_over(rsa_jwk(rsa.get()), &JsonWebKey::alg, "RSA-OAEP-256"));
     EXPECT_TRUE(passed_over(rsa_jwk(rsa.get()), &JsonWebKey::alg, "HS256"));
-    EXPECT_TRUE(passed_over(ec_jwk(ec.get()), &JsonWebKey::crv, "P-521"));
-    EXPECT_TRUE(passed_over(ec_jwk(ec.get()), &JsonWebKey::alg, "ES512"));
+    EXPECT_TRUE(passed_over(rsa_jwk(rsa.get()), &JsonWebKey::alg, "HS512"));
+    EXPECT_TRUE(passed_over(rsa_jwk(rsa.get()), &JsonWebKey::alg, "RS1"));
+    EXPECT_TRUE(passed_over(ec_jwk(ec.get()), &JsonWebKey::crv, "secp256k1"));
+    EXPECT_TRUE(passed_over(ec_jwk(ec.get()), &JsonWebKey::alg, "ES256K"));
     JsonWebKey x25519;  // a key agreement curve (RFC 8037 §3.2)
     x25519.kty = "OKP";
     x25519.x = "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo";
@@ -327,4 +327,64 @@ TEST(JsonWebKey, EcCoordinatesWithoutLeadingZerosArePadded) {
         return;
     }
     FAIL() << "no key with a leading zero byte in x in 8000 tries";
+}
+
+// 1.18: RSA keys for RS384, RS512, PS384 and PS512 (by their "alg"), EC keys
+// on P-521 for ES512; each verifies its algorithm's signatures only.
+TEST(JsonWebKey, KeysOfEveryRfc7518AlgorithmBecomeRows) {
+    Key rsa(EVP_RSA_gen(2048)), p521(EVP_EC_gen("P-521")), p256(EVP_EC_gen("P-256"));
+    struct Case {
+        const char* alg;
+        SigningAlgorithm algorithm;
+        const EVP_MD* digest;
+        bool pss;
+    };
+    for (const Case& c : {Case{"RS384", SigningAlgorithm::rs384, EVP_sha384(), false},
+                          Case{"RS512", SigningAlgorithm::rs512, EVP_sha512(), false},
+                          Case{"PS384", SigningAlgorithm::ps384, EVP_sha384(), true},
+                          Case{"PS512", SigningAlgorithm::ps512, EVP_sha512(), true}}) {
+        JsonWebKey jwk = rsa_jwk(rsa.get());
+        jwk.alg = c.alg;
+        JwkImport imported = core::import_json_web_key(jwk);
+        ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << c.alg << ": " << imported.reason;
+        EXPECT_EQ(imported.algorithm, c.algorithm) << c.alg;
+        EXPECT_EQ(imported.pem, public_pem(rsa.get()));
+        std::string signature = sign(rsa.get(), "h.p", c.digest, c.pss);
+        EXPECT_TRUE(core::verify_public_key_signature(c.algorithm, imported.pem, "h.p", signature)) << c.alg;
+        EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::rs256, imported.pem, "h.p", signature))
+            << c.alg;
+    }
+    // P-521 without "alg" is ES512; its coordinates are 66 bytes.
+    JsonWebKey jwk = ec_jwk(p521.get());
+    EXPECT_EQ(*jwk.crv, "P-521");
+    EXPECT_EQ(core::base64url_decode(*jwk.x)->size(), 66U);
+    JwkImport imported = core::import_json_web_key(jwk);
+    ASSERT_EQ(imported.outcome, JwkImport::Outcome::key) << imported.reason;
+    EXPECT_EQ(imported.algorithm, SigningAlgorithm::es512);
+    EXPECT_EQ(imported.pem, public_pem(p521.get()));
+    EXPECT_EQ(imported.key_id, core::jwk_thumbprint(jwk));
+    EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::es512, imported.pem, "h.p",
+                                                  sign(p521.get(), "h.p", EVP_sha512())));
+    // A P-521 coordinate an encoder shortened is padded back: the same key
+    // and thumbprint.
+    JsonWebKey short_x = jwk;
+    std::string x = *core::base64url_decode(*jwk.x);
+    x[0] = '\0';  // no longer the key, but a point's size test
+    short_x.x = core::base64url_encode(x.substr(1));
+    jwk.x = core::base64url_encode(x);
+    EXPECT_EQ(core::jwk_thumbprint(short_x), core::jwk_thumbprint(jwk));
+    // The algorithm and the curve must agree.
+    JsonWebKey p256_as_es512 = ec_jwk(p256.get());
+    p256_as_es512.alg = "ES512";
+    EXPECT_EQ(core::import_json_web_key(p256_as_es512).reason,
+              "its \"alg\" is ES512 but it is not an EC key on P-521 (\"kty\": \"EC\", \"crv\": \"P-521\")");
+    JsonWebKey p521_as_es384 = ec_jwk(p521.get());
+    p521_as_es384.alg = "ES384";
+    EXPECT_EQ(core::import_json_web_key(p521_as_es384).reason,
+              "its \"alg\" is ES384 but it is not an EC key on P-384 (\"kty\": \"EC\", \"crv\": \"P-384\")");
+    JsonWebKey rsa_as_ps512 = rsa_jwk(rsa.get());
+    rsa_as_ps512.kty = "EC";
+    rsa_as_ps512.alg = "PS512";
+    EXPECT_EQ(core::import_json_web_key(rsa_as_ps512).reason, "its \"alg\" is PS512 but its \"kty\" is not \"RSA\"");
+    EXPECT_EQ(ERR_peek_error(), 0UL);
 }

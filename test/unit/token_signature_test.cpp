@@ -33,14 +33,25 @@ TEST(TokenSignature, NamesTheAlgorithmsAsJwsWritesThem) {
     EXPECT_FALSE(core::parse_signing_algorithm("rs256"));
     EXPECT_FALSE(core::parse_signing_algorithm("none"));
     EXPECT_STREQ(core::to_string(SigningAlgorithm::es256), "ES256");
-    for (const char* name : {"HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA", "Ed25519", "Ed448"}) {
+    for (const char* name : {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                             "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "Ed448"}) {
         auto algorithm = core::parse_signing_algorithm(name);
         ASSERT_TRUE(algorithm) << name;
         EXPECT_STREQ(core::to_string(*algorithm), name);
+        EXPECT_EQ(core::is_hmac(*algorithm), name[0] == 'H') << name;
     }
-    EXPECT_EQ(core::signing_algorithm_list(), "HS256, RS256, PS256, ES256, ES384, EdDSA, Ed25519 or Ed448");
-    EXPECT_EQ(core::public_key_algorithm_list(), "RS256, PS256, ES256, ES384, EdDSA, Ed25519 or Ed448");
-    EXPECT_EQ(core::key_row_algorithm_list(), "RS256, PS256, ES256, ES384 or EdDSA");
+    EXPECT_EQ(core::signing_algorithm_list(),
+              "HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, "
+              "Ed25519 or Ed448");
+    EXPECT_EQ(core::public_key_algorithm_list(),
+              "RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519 or Ed448");
+    EXPECT_EQ(core::key_row_algorithm_list(),
+              "RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA");
+    // RFC 7518 §3.2: an HMAC's digest, and the least its secret holds.
+    EXPECT_EQ(core::hmac_bytes(SigningAlgorithm::hs256), 32U);
+    EXPECT_EQ(core::hmac_bytes(SigningAlgorithm::hs384), 48U);
+    EXPECT_EQ(core::hmac_bytes(SigningAlgorithm::hs512), 64U);
+    EXPECT_EQ(core::hmac_bytes(SigningAlgorithm::rs512), 0U);
     // The keys table holds Ed25519 and Ed448 keys as EdDSA keys.
     EXPECT_EQ(core::key_algorithm(SigningAlgorithm::ed25519), SigningAlgorithm::eddsa);
     EXPECT_EQ(core::key_algorithm(SigningAlgorithm::ed448), SigningAlgorithm::eddsa);
@@ -321,5 +332,80 @@ TEST(TokenSignature, SaysWhyAnRsaPssKeyIsNotTaken) {
     Key key(generated);
     EXPECT_NE(core::public_key_problem(SigningAlgorithm::ps256, public_pem(key.get())).find("id-RSASSA-PSS"),
               std::string::npos);
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+// 1.18: RS384, RS512, PS384 and PS512 with one RSA key: each algorithm
+// verifies its own signatures and none of the other five's (the digest and
+// the padding both count).
+TEST(TokenSignature, EveryRsaAlgorithmTakesItsOwnSignaturesOnly) {
+    Key key = rsa_key(2048);
+    std::string pem = public_pem(key.get());
+    struct Case {
+        SigningAlgorithm algorithm;
+        const EVP_MD* digest;
+        bool pss;
+    };
+    const Case cases[] = {{SigningAlgorithm::rs256, EVP_sha256(), false}, {SigningAlgorithm::rs384, EVP_sha384(), false},
+                          {SigningAlgorithm::rs512, EVP_sha512(), false}, {SigningAlgorithm::ps256, EVP_sha256(), true},
+                          {SigningAlgorithm::ps384, EVP_sha384(), true},  {SigningAlgorithm::ps512, EVP_sha512(), true}};
+    for (const Case& signer : cases) {
+        std::string signature = sign(key.get(), "h.p", signer.digest, signer.pss);
+        for (const Case& verifier : cases) {
+            EXPECT_EQ(core::verify_public_key_signature(verifier.algorithm, pem, "h.p", signature),
+                      &verifier == &signer)
+                << core::to_string(signer.algorithm) << " verified as " << core::to_string(verifier.algorithm);
+        }
+        EXPECT_EQ(core::public_key_problem(signer.algorithm, pem), "");
+    }
+    // PS512's salt is 64 bytes, the digest's: a 32-byte salt is refused.
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_PKEY_CTX* key_context = nullptr;
+    ASSERT_EQ(EVP_DigestSignInit(context.get(), &key_context, EVP_sha512(), nullptr, key.get()), 1);
+    EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING);
+    EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, 32);
+    std::string message = "h.p", signature(256, '\0');
+    size_t length = signature.size();
+    ASSERT_EQ(EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                             reinterpret_cast<const unsigned char*>(message.data()), message.size()),
+              1);
+    signature.resize(length);
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::ps512, pem, message, signature));
+    Key small = rsa_key(1024);
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::rs512, public_pem(small.get())),
+              "RS512 needs an RSA key of 2048 bits or more");
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+// ES512: ECDSA on P-521 over SHA-512, R || S of 66 bytes each.
+TEST(TokenSignature, VerifiesEs512) {
+    Key p521 = ec_key("P-521"), p384 = ec_key("P-384");
+    std::string pem = public_pem(p521.get());
+    std::string signature = sign(p521.get(), "h.p", EVP_sha512());
+    ASSERT_EQ(signature.size(), 132U);
+    EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::es512, pem, "h.p", signature));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es512, pem, "h.q", signature));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es512, pem, "h.p", signature.substr(1)));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es512, pem, "h.p", signature + '\0'));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es512, pem, "h.p",
+                                                   sign(p521.get(), "h.p", EVP_sha384())));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es384, pem, "h.p", signature));
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::es512, pem), "");
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::es512, public_pem(p384.get())),
+              "ES512 needs an EC key on the curve P-521 (secp521r1)");
+    EXPECT_EQ(core::public_key_problem(SigningAlgorithm::es384, pem),
+              "ES384 needs an EC key on the curve P-384 (secp384r1)");
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+// HMAC algorithms have no public key: a PEM never verifies them.
+TEST(TokenSignature, HmacAlgorithmsTakeNoPublicKey) {
+    Key key = rsa_key(2048);
+    std::string pem = public_pem(key.get());
+    for (SigningAlgorithm hmac : {SigningAlgorithm::hs256, SigningAlgorithm::hs384, SigningAlgorithm::hs512}) {
+        EXPECT_FALSE(core::verify_public_key_signature(hmac, pem, "h.p", sign(key.get(), "h.p")));
+        EXPECT_EQ(core::public_key_problem(hmac, pem),
+                  std::string(core::to_string(hmac)) + " keys are secrets, not public keys");
+    }
     EXPECT_EQ(ERR_peek_error(), 0u);
 }
