@@ -14,7 +14,7 @@
 // near misses around them), 128 to 255 the next chunk of the rest of the
 // input, which 0xFF bytes split. The canned values let the fuzzer reach the
 // RSA and EC paths that random bytes alone hardly would (an RSA modulus of
-// 2048 bits with no small factor, a point on P-256 or P-384, an Edwards curve key).
+// 2048 bits with no small factor, a point on P-256, P-384 or P-521, an Edwards curve key).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -64,6 +64,9 @@ constexpr const char* kX = "WGbDEikhTtqpddeX-v2HFgbMfWjI1OUdnlQuzVYoKmY";
 constexpr const char* kY = "wjtgY-0fNJD-VDfQMHfUMQoGIjFOKidhRePxYdgE1mQ";
 constexpr const char* kX384 = "KD_VSkEo3wmwOodX05i_egBvnLsTYo4HO3BTDNREso6I4MZ5IbM0kXGl1jOan-mY";
 constexpr const char* kY384 = "b2H1TjbfFwdhQSqeYRQqPTz_evAzLJ1_g8t5ihmtwcMoVwF1Mi_WYDOIz33hjL8N";
+// A point on P-521 (66-byte coordinates, the first byte 0 or 1).
+constexpr const char* kX521 = "AKWH1Tx8eKnyWoZ9963MimdNOpGNq75tY9Xk06giS69LORfh3pgVFrWFyOz7r2MNPOVB1RMuj4xWxm12fj2F2D-H";
+constexpr const char* kY521 = "AFw1d5eWP3SbpUetskCL0cThNTTeHZFqWoO1XJxa-H1tOio2W-Xb-8yz1hSW-ACdL7uItHWicG2j8rGYPB8gnrCd";
 constexpr const char* kEd25519 = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";  // RFC 8037 A.2
 constexpr const char* kEd448 =
     "YiERuxz46bbT-dXIbMALc7amIUJlZyXippFpjLIKeSZXKHcLH4GqE_eP0WOOxOvSmQOcyB8QirQA";
@@ -81,7 +84,8 @@ const Canned& canned() {
         c.kty = {"RSA", "EC", "RSA", "EC", "oct", "OKP", "rsa", "OKP", ""};
         c.kid = {"k1", "abc+/def=", "", "a b\"\\", "\xc3\xa9t\xc3\xa9"};
         c.use = {"sig", "sig", "enc", "Sig", ""};
-        c.alg = {"RS256", "ES256", "RS256", "ES256", "HS256", "RSA-OAEP", "PS256", "ES384", "EdDSA", "none", "rs256", "Ed25519", "Ed448"};
+        c.alg = {"RS256", "ES256", "RS256", "ES256", "HS256", "RSA-OAEP", "PS256", "ES384", "EdDSA", "none", "rs256", "Ed25519", "Ed448",
+                 "RS384", "RS512", "PS384", "PS512", "ES512", "HS512", "ES256K"};
         c.crv = {"P-256", "P-256", "P-384", "secp256k1", "Ed25519", "p-256", "Ed448", "X25519", "P-521"};
         std::string n2048 = decode(kN2048);
         std::string odd_off = n2048;
@@ -95,11 +99,11 @@ const Canned& canned() {
         c.e = {"AQAB", "AQAB", "AAEAAQ", "Aw", "AQAC", "AQABAQ", "AQAAAAE", "AAAAAAAAAQAB", "AQAB="};
         std::string x = decode(kX), y = decode(kY);
         c.x = {kX, kX, core::base64url_encode(std::string(1, '\0') + x), core::base64url_encode(x.substr(1)), core::base64url_encode(std::string(32, '\0')), kY,
-               kX384, kEd25519, kEd448, core::base64url_encode(decode(kEd25519).substr(1)),
+               kX384, kX521, kEd25519, kEd448, core::base64url_encode(decode(kEd25519).substr(1)),
                // Ed25519 keys of small order: the identity, and y = p - 1 (order 2)
                "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "7P_______________________________________38"};
         c.y = {kY, kY, core::base64url_encode(std::string(1, '\0') + y), core::base64url_encode(y.substr(1)), core::base64url_encode(std::string(32, '\0')), kX,
-               kY384};
+               kY384, kY521};
         return c;
     }();
     return values;
@@ -146,7 +150,7 @@ bool same_number(EVP_PKEY* key, const char* name, const std::string& big_endian)
 // The size of each coordinate of the JWK's EC curve, or of its OKP key; 0
 // for another curve.
 std::size_t curve_bytes(const core::JsonWebKey& jwk) {
-    if (jwk.kty == "EC") return jwk.crv == "P-256" ? 32 : jwk.crv == "P-384" ? 48 : 0;
+    if (jwk.kty == "EC") return jwk.crv == "P-256" ? 32 : jwk.crv == "P-384" ? 48 : jwk.crv == "P-521" ? 66 : 0;
     if (jwk.kty == "OKP") return jwk.crv == "Ed25519" ? 32 : jwk.crv == "Ed448" ? 57 : 0;
     return 0;
 }
@@ -160,7 +164,11 @@ void check_round_trip(const core::JsonWebKey& jwk, const core::JwkImport& import
     std::size_t length = 0;
     switch (imported.algorithm) {
         case core::SigningAlgorithm::rs256:
+        case core::SigningAlgorithm::rs384:
+        case core::SigningAlgorithm::rs512:
         case core::SigningAlgorithm::ps256:
+        case core::SigningAlgorithm::ps384:
+        case core::SigningAlgorithm::ps512:
             if (type != EVP_PKEY_RSA) fail("an RSA algorithm's PEM is no RSA key");
             if (!same_number(key.get(), OSSL_PKEY_PARAM_RSA_N, *core::base64url_decode(*jwk.n)) ||
                 !same_number(key.get(), OSSL_PKEY_PARAM_RSA_E, *core::base64url_decode(*jwk.e))) {
@@ -168,7 +176,8 @@ void check_round_trip(const core::JsonWebKey& jwk, const core::JwkImport& import
             }
             break;
         case core::SigningAlgorithm::es256:
-        case core::SigningAlgorithm::es384: {
+        case core::SigningAlgorithm::es384:
+        case core::SigningAlgorithm::es512: {
             if (type != EVP_PKEY_EC) fail("an ECDSA key's PEM is no EC key");
             if (EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point,
                                                 &length) != 1) {
@@ -197,9 +206,11 @@ void check_round_trip(const core::JsonWebKey& jwk, const core::JwkImport& import
             }
             break;
         case core::SigningAlgorithm::hs256:
+        case core::SigningAlgorithm::hs384:
+        case core::SigningAlgorithm::hs512:
         case core::SigningAlgorithm::ed25519:
         case core::SigningAlgorithm::ed448:
-            fail("a key taken for HS256, or under a name the keys table does not hold");
+            fail("a key taken for an HMAC algorithm, or under a name the keys table does not hold");
     }
     ERR_clear_error();  // ours, not the code under test's
 }
@@ -321,18 +332,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool served = false;
     switch (imported.algorithm) {
         case core::SigningAlgorithm::rs256:
-        case core::SigningAlgorithm::ps256: served = jwk.kty == "RSA"; break;
+        case core::SigningAlgorithm::rs384:
+        case core::SigningAlgorithm::rs512:
+        case core::SigningAlgorithm::ps256:
+        case core::SigningAlgorithm::ps384:
+        case core::SigningAlgorithm::ps512: served = jwk.kty == "RSA"; break;
         case core::SigningAlgorithm::es256: served = jwk.kty == "EC" && jwk.crv == "P-256"; break;
         case core::SigningAlgorithm::es384: served = jwk.kty == "EC" && jwk.crv == "P-384"; break;
+        case core::SigningAlgorithm::es512: served = jwk.kty == "EC" && jwk.crv == "P-521"; break;
         case core::SigningAlgorithm::eddsa:
             served = jwk.kty == "OKP" && (jwk.crv == "Ed25519" || jwk.crv == "Ed448");
             break;
         case core::SigningAlgorithm::hs256:
+        case core::SigningAlgorithm::hs384:
+        case core::SigningAlgorithm::hs512:
         case core::SigningAlgorithm::ed25519:
         case core::SigningAlgorithm::ed448: break;
     }
     if (!served) fail("a key is taken for an algorithm its kty (and crv) do not serve");
-    if (imported.algorithm == core::SigningAlgorithm::hs256) fail("a public key taken for HS256");
+    if (core::is_hmac(imported.algorithm)) fail("a public key taken for an HMAC algorithm");
     if (imported.pem.rfind("-----BEGIN PUBLIC KEY-----\n", 0) != 0) fail("a key's PEM is not SubjectPublicKeyInfo");
     const std::string problem = core::public_key_problem(imported.algorithm, imported.pem);
     check_error_queue("public_key_problem");
@@ -340,8 +358,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // (SP 800-56B): a junk modulus the fuzzer patched together can pass one
     // check and, a base revealing a factor, fail the next. A real key (two
     // large primes) passes every time.
-    bool rsa_check_by_chance = imported.algorithm == core::SigningAlgorithm::rs256 ||
-                               imported.algorithm == core::SigningAlgorithm::ps256;
+    bool rsa_check_by_chance = jwk.kty == "RSA";
     if (!problem.empty() && !(rsa_check_by_chance && problem.find("OpenSSL's checks") != std::string::npos)) {
         fprintf(stderr, "public_key_problem: %s\n", problem.c_str());
         fail("a key taken is one public_key_problem() refuses");
