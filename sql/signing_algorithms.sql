@@ -168,9 +168,13 @@ FROM tenancy.jwks_keys(:'jwks18') ORDER BY key_id;
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key, issuer, audience)
 SELECT key_id, algorithm, public_key, 'https://idp.example/', 'https://api.school.example'
 FROM tenancy.jwks_keys(:'jwks18');
+-- A 200-byte secret is longer than SHA-512's block: HMAC hashes it first.
+\set secret200 'a secret longer than SHA-512''s 128-byte block, which HMAC hashes first: a secret longer than SHA-512''s 128-byte block, which HMAC hashes first: a secret longer than SHA-512''s 128-byte block, which HMA'
+\set hs512_long_secret_owner 'eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtYjAwMC0wMDAwMDAwMDAwZTEiLCJleHAiOjQxMDI0NDQ4MDAsImlzcyI6Imh0dHBzOi8vaWRwLmV4YW1wbGUvIiwiYXVkIjoiaHR0cHM6Ly9hcGkuc2Nob29sLmV4YW1wbGUifQ.v-r17e3qqEYJ92wxTWBUGgS-5i2IX2k3we80Z4foLF6qDwvIkf6RGhbmbksMx6lP0uchI_WWXvkgQEOeZAq8kA'
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret, issuer, audience) VALUES
     ('hs384', 'HS384', convert_to(:'secret48', 'UTF8'), 'https://idp.example/', 'https://api.school.example'),
-    ('hs512', 'HS512', convert_to(:'secret64', 'UTF8'), 'https://idp.example/', 'https://api.school.example');
+    ('hs512', 'HS512', convert_to(:'secret64', 'UTF8'), 'https://idp.example/', 'https://api.school.example'),
+    ('hs512-long', 'HS512', convert_to(:'secret200', 'UTF8'), 'https://idp.example/', 'https://api.school.example');
 -- RFC 7518 §3.2: a secret at least as long as the digest (48 and 64 bytes);
 -- an HMAC row holds a secret, never a public key.
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret)
@@ -207,6 +211,9 @@ ROLLBACK;
 BEGIN;
 SELECT tenancy.set_context_signed(:'org18', :'hs512_student');
 SELECT tenancy.current_user_id(), tenancy.current_member_role();
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context_signed(:'org18', :'hs512_long_secret_owner');
 ROLLBACK;
 -- The digest counts: a header that says RS384 over an RS512 signature, PS512
 -- over a PS384 one, ES512 over SHA-384; HS384 computed with the HS512 row's
@@ -255,12 +262,24 @@ SELECT key_id, algorithm FROM tenancy.jwks_keys(jsonb_build_object('keys',
 ALTER EXTENSION pg_tenancy UPDATE TO '1.17';
 SELECT key_id, algorithm FROM tenancy.jwks_keys(:'jwks') ORDER BY key_id;
 -- And a 1.18 library under a 1.17 schema: RS384, RS512, PS384, PS512 and
--- ES512 keys wait for the update to 1.18.
+-- ES512 keys wait for the update to 1.18, and tokens of them (and of HS384
+-- and HS512) find no key.
 SELECT key_id, algorithm FROM tenancy.jwks_keys(jsonb_build_object('keys',
     (:'jwks18'::jsonb -> 'keys') || (:'jwks'::jsonb -> 'keys' -> 0)));
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret)
 VALUES ('hs512-on-1.17', 'HS512', convert_to(:'secret64', 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+VALUES ('hs256-on-1.17', convert_to(:'secret64', 'UTF8'));
+SELECT tenancy.set_context_signed(:'org18', :'hs512_student');
+SELECT tenancy.set_context_signed(:'org18', :'rs512_owner');
+-- The same RSA key listed for RS384 and then for RS256, with no kid: under
+-- 1.17 the RS256 entry alone is taken, under its thumbprint; after the
+-- update it keeps it, and the RS384 entry takes the thumbprint with its
+-- algorithm (key ids go to the older algorithms first, whatever the order).
+\set rsa_twice '{"keys": [{"kty": "RSA", "alg": "RS384", "n": "s9NXY1QWZ7orqc9KLS5zK5pZ1nM-LznfLXFKFcZ81WZMuYDiHspBl__U-Hhvmm3IjyI4JXNGzzgk8qlHH3jZoGRpALDQd8CQwIxC84TSNa1AT17F1bpcXJHnfJVmafMtUbHjAHh_M5FtKUaZPCKuV7XAZb13UT0kbDM-kFfRJShVqo8tC2mRrl-PpVhTvzTHNkmbUqAdqDZcCDIT-G6eByXBwPYmTBPSzgCt1aTU9EkaeRxpdt9bUrVeHCbur1wOy7LfE9-kHBP4U7z_J4BMqxV19wU4WI2pctnIs3vAshF-68T-0EnZKf5lLcXqcmI4D0ssgLOM3dut74A7gurLyw", "e": "AQAB"}, {"kty": "RSA", "alg": "RS256", "n": "s9NXY1QWZ7orqc9KLS5zK5pZ1nM-LznfLXFKFcZ81WZMuYDiHspBl__U-Hhvmm3IjyI4JXNGzzgk8qlHH3jZoGRpALDQd8CQwIxC84TSNa1AT17F1bpcXJHnfJVmafMtUbHjAHh_M5FtKUaZPCKuV7XAZb13UT0kbDM-kFfRJShVqo8tC2mRrl-PpVhTvzTHNkmbUqAdqDZcCDIT-G6eByXBwPYmTBPSzgCt1aTU9EkaeRxpdt9bUrVeHCbur1wOy7LfE9-kHBP4U7z_J4BMqxV19wU4WI2pctnIs3vAshF-68T-0EnZKf5lLcXqcmI4D0ssgLOM3dut74A7gurLyw", "e": "AQAB"}]}'
+SELECT key_id, algorithm FROM tenancy.jwks_keys(:'rsa_twice');
 ALTER EXTENSION pg_tenancy UPDATE TO '1.18';
+SELECT key_id, algorithm FROM tenancy.jwks_keys(:'rsa_twice');
 SELECT key_id, algorithm FROM tenancy.jwks_keys(:'jwks18') ORDER BY key_id;
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret)
 VALUES ('hs512-on-1.18', 'HS512', convert_to(:'secret64', 'UTF8'));

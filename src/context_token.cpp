@@ -43,7 +43,7 @@ constexpr const char* kAsIssuedHint =
     throw pg::Error(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, message, detail, hint);
 }
 
-// The keys of tenancy.context_signing_keys that serve one algorithm (HS256
+// The keys of tenancy.context_signing_keys that serve one algorithm (HMAC
 // secrets, or public keys in PEM), in its latest committed state
 // (a key deleted is refused at once, as a member deactivated is), and how
 // many keys there are of any algorithm.
@@ -215,6 +215,7 @@ bool any_signing_key(core::SigningAlgorithm algorithm, const core::TokenSegments
         for (std::size_t i = 0; i < keys.material.size(); ++i) {
             std::string expected = pg::hmac_sha2(digest_bytes, keys.material[i], segments.signing_input);
             hmac_matched[i] = core::equal_in_constant_time(expected, segments.signature);
+            explicit_bzero(expected.data(), expected.size());  // a valid signature of this token
         }
     }
     std::vector<std::size_t> order(keys.material.size());

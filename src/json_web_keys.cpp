@@ -109,7 +109,7 @@ Placement place_key(const std::vector<core::JwkImport>& taken, core::JwkImport& 
 // newer library runs under an older schema between `make install` and ALTER
 // EXTENSION UPDATE: rows of newer keys would fail the table's algorithm
 // check, and with them a scheduled refresh's whole INSERT; they are passed
-// over instead, saying why.
+// over instead, saying why. (No default: a new algorithm must be placed.)
 int first_schema_taking(core::SigningAlgorithm algorithm) {
     switch (algorithm) {
         case core::SigningAlgorithm::rs256:
@@ -118,10 +118,21 @@ int first_schema_taking(core::SigningAlgorithm algorithm) {
         case core::SigningAlgorithm::ps256:
         case core::SigningAlgorithm::es384:
         case core::SigningAlgorithm::eddsa:
+        case core::SigningAlgorithm::ed25519:  // held as EdDSA rows
+        case core::SigningAlgorithm::ed448:
             return 17;
-        default:
+        case core::SigningAlgorithm::rs384:
+        case core::SigningAlgorithm::rs512:
+        case core::SigningAlgorithm::ps384:
+        case core::SigningAlgorithm::ps512:
+        case core::SigningAlgorithm::es512:
             return 18;
+        case core::SigningAlgorithm::hs256:  // secrets: never a JWK's row
+        case core::SigningAlgorithm::hs384:
+        case core::SigningAlgorithm::hs512:
+            break;
     }
+    return std::numeric_limits<int>::max();
 }
 
 // N of the installed schema 1.N; INT_MAX when it is no 1.N (a later major
@@ -211,13 +222,13 @@ using namespace tenancy;
 TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
     bool is_set = false;
     std::vector<FoundKey> found = found_keys(PG_GETARG_DATUM(0), is_set);
-    std::vector<core::JwkImport> usable;
-    std::string first_passed_over;
     const int schema = installed_schema();
+    const char* cannot = " cannot verify context tokens";
+    std::vector<core::JwkImport> imports;
+    imports.reserve(found.size());
     for (const FoundKey& key : found) {
         pg::check_for_interrupts();  // about 3 ms per RSA key (OpenSSL's checks)
         core::JwkImport imported = core::import_json_web_key(key.jwk);
-        const char* cannot = " cannot verify context tokens";
         if (imported.outcome == core::JwkImport::Outcome::key &&
             first_schema_taking(imported.algorithm) > schema) {
             imported.outcome = core::JwkImport::Outcome::refused;
@@ -226,28 +237,55 @@ TENANCY_SQL_FUNCTION(tenancy_jwks_keys) {
                               std::to_string(first_schema_taking(imported.algorithm)) +
                               " on: run ALTER EXTENSION pg_tenancy UPDATE";
         }
-        switch (imported.outcome) {
-            case core::JwkImport::Outcome::key:
-                switch (place_key(usable, imported, key.jwk)) {
-                    case Placement::taken: usable.push_back(std::move(imported)); continue;
-                    case Placement::duplicate: continue;
-                    case Placement::no_key_id: break;  // passed over with a WARNING, below
-                }
-                imported.outcome = core::JwkImport::Outcome::refused;
-                imported.reason = "its kid, its thumbprint and its thumbprint with its algorithm are "
-                                  "all other keys' key ids in this set";
+        if (imported.outcome == core::JwkImport::Outcome::secret) {
+            // Never passed over: the set is the wrong one, and the
+            // statement (and perhaps the log) now holds a secret.
+            throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, key.name + cannot,
+                            pg::as_sentence(imported.reason),
+                            "Pass the identity provider's published keys (its \"jwks_uri\"), "
+                            "and replace the key given here: it is no longer secret.");
+        }
+        imports.push_back(std::move(imported));
+    }
+    // Key ids are handed out to the keys of the oldest algorithms first (the
+    // schema version that takes them; then the set's order): a key listed
+    // for two algorithms keeps the id it had under an older schema, which
+    // passed over the newer algorithm's entry, when the update lets that one
+    // in (a refresh would otherwise delete the row and insert it again under
+    // another id, ending the session contexts it verified).
+    std::vector<std::size_t> placing;
+    for (std::size_t i = 0; i < imports.size(); ++i) {
+        if (imports[i].outcome == core::JwkImport::Outcome::key) placing.push_back(i);
+    }
+    std::stable_sort(placing.begin(), placing.end(), [&](std::size_t a, std::size_t b) {
+        return first_schema_taking(imports[a].algorithm) < first_schema_taking(imports[b].algorithm);
+    });
+    enum class Kept { no, taken, duplicate };
+    std::vector<Kept> kept(imports.size(), Kept::no);
+    std::vector<core::JwkImport> placed;
+    for (std::size_t i : placing) {
+        switch (place_key(placed, imports[i], found[i].jwk)) {
+            case Placement::taken:
+                kept[i] = Kept::taken;
+                placed.push_back(imports[i]);
                 break;
-            case core::JwkImport::Outcome::secret:
-                // Never passed over: the set is the wrong one, and the
-                // statement (and perhaps the log) now holds a secret.
-                throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, key.name + cannot,
-                                pg::as_sentence(imported.reason),
-                                "Pass the identity provider's published keys (its \"jwks_uri\"), "
-                                "and replace the key given here: it is no longer secret.");
-            case core::JwkImport::Outcome::other:
-            case core::JwkImport::Outcome::refused:
+            case Placement::duplicate:
+                kept[i] = Kept::duplicate;
+                break;
+            case Placement::no_key_id:  // passed over with a WARNING, below
+                imports[i].outcome = core::JwkImport::Outcome::refused;
+                imports[i].reason = "its kid, its thumbprint and its thumbprint with its algorithm are "
+                                    "all other keys' key ids in this set";
                 break;
         }
+    }
+    std::vector<core::JwkImport> usable;
+    std::string first_passed_over;
+    for (std::size_t i = 0; i < imports.size(); ++i) {
+        const FoundKey& key = found[i];
+        core::JwkImport& imported = imports[i];
+        if (kept[i] == Kept::taken) usable.push_back(std::move(imported));
+        if (kept[i] != Kept::no) continue;
         // One JWK given alone was meant to serve.
         if (!is_set) {
             throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, key.name + cannot,

@@ -83,6 +83,13 @@ EJ/AgOurLNuGXyz3+YJV0hiOxNBP+X4eILesJTaPJJaqr6qOn0uZbPC/Ew==
 MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
 -----END PUBLIC KEY-----', 'https://idp.example/', 'https://api.school.example')$k$;
         END IF;
+        -- An HS512 secret of 64 bytes (the least it takes), where the keys'
+        -- checks take HS512 (1.18: its length check runs on restore).
+        IF EXISTS (SELECT FROM pg_constraint WHERE conname = 'context_signing_keys_algorithm'
+                      AND pg_get_constraintdef(oid) LIKE '%HS512%') THEN
+            EXECUTE $k$INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret)
+                       VALUES ('dump-hs512', 'HS512', convert_to(repeat('64 bytes', 8), 'UTF8'))$k$;
+        END IF;
     END IF;
 END
 $$;

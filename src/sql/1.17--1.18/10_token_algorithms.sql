@@ -37,32 +37,37 @@ COMMENT ON FUNCTION tenancy.set_context_signed(uuid, text, boolean) IS
 COMMENT ON FUNCTION tenancy.jwks_keys(jsonb) IS
     'The signing keys of a JWK Set (or one JWK: RSA, EC on P-256, P-384 or P-521, Ed25519 or Ed448) as rows for tenancy.context_signing_keys: key_id (the kid), algorithm, public_key in PEM.';
 
--- Finding (23) of check(), for every public-key algorithm: an identity
--- provider's key of any of them signs its other applications' tokens too.
--- The rows with a public key (any algorithm but HS256, HS384 and HS512).
-CREATE OR REPLACE FUNCTION tenancy.check_signing_keys()
-    RETURNS TABLE (severity text, object text, finding text, fix text)
-    LANGUAGE plpgsql STABLE
+-------------------------------------------------------------------------------
+-- Upgrade scripts change a function by one of its lines through this helper
+-- instead of restating the whole function: the text replaced must occur
+-- exactly once in the installed definition, or the upgrade stops (a DBA
+-- changed the function, or it is not the version this script expects).
+-- Internal: no grants.
+-------------------------------------------------------------------------------
+CREATE FUNCTION tenancy.replace_in_function(fn regprocedure, old_text text, new_text text)
+    RETURNS void
+    LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+    definition constant text := pg_get_functiondef(fn);
 BEGIN
-    -- As check_signed_contexts: the current role's flag, and two statements.
-    IF NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
-        RETURN;
+    IF (length(definition) - length(replace(definition, old_text, ''))) / length(old_text) <> 1 THEN
+        RAISE EXCEPTION '% is not the function the extension installed', fn
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Restore it from the extension''s scripts before upgrading.';
     END IF;
-    RETURN QUERY
-    SELECT 'warning'::text, format('context signing key %s', k.key_id),
-           format('the %s key names no audience: set_context_signed() takes every token it '
-                  'verifies that has a subject and an expiry, also the identity provider''s '
-                  'tokens for its other applications', k.algorithm),
-           format('UPDATE tenancy.context_signing_keys SET audience = ''<this API''''s audience>'''
-                  '%s WHERE key_id = %L',
-                  CASE WHEN k.issuer IS NULL THEN ', issuer = ''<the provider''''s issuer>''' ELSE '' END,
-                  k.key_id)
-    FROM tenancy.context_signing_keys k
-    WHERE k.public_key IS NOT NULL AND k.audience IS NULL
-    ORDER BY k.key_id;
+    EXECUTE replace(definition, old_text, new_text);
 END
 $$;
+REVOKE ALL ON FUNCTION tenancy.replace_in_function(regprocedure, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION tenancy.replace_in_function(regprocedure, text, text) IS
+    'Internal, for upgrade scripts: replaces the one occurrence of a text in a function''s definition (55000 if it occurs other than once).';
+
+-- Finding (23) of check() names every row with a public key: any algorithm
+-- but HS256, HS384 and HS512.
+SELECT tenancy.replace_in_function('tenancy.check_signing_keys()',
+    $old$WHERE k.algorithm <> 'HS256' AND k.audience IS NULL$old$,
+    $new$WHERE k.public_key IS NOT NULL AND k.audience IS NULL$new$);
 COMMENT ON FUNCTION tenancy.check_signing_keys() IS
     'Finding (23) of tenancy.check(): public-key (RS*, PS*, ES*, EdDSA) context signing keys that name no audience.';
