@@ -1,7 +1,8 @@
 # Throwaway PostgreSQL clusters for tests, the demo and benchmarks.
 # Source this file; it defines functions and sets no traps of its own.
 #
-#   cluster_start NAME PORT   starts a primary in a fresh temp dir
+#   cluster_start NAME PORT [XID_EPOCH]   starts a primary in a fresh temp dir
+#                             (its transaction ids in that epoch: pg_resetwal -e)
 #   cluster_start_standby NAME PORT PRIMARY_NAME   a hot standby of it
 #   cluster_stop NAME         stops it and removes its directory
 #   cluster_psql NAME [psql args…]   psql as the superuser postgres
@@ -55,7 +56,7 @@ CONF
 }
 
 cluster_start() {
-  local name="$1" port="$2" dir
+  local name="$1" port="$2" epoch="${3:-}" dir
   dir="$(cluster_make_dir "$name")"
   CLUSTER_DIR[$name]="$dir"
   CLUSTER_PORT[$name]="$port"
@@ -71,6 +72,12 @@ host  replication all  127.0.0.1/32   trust
 host  all         all  127.0.0.1/32   scram-sha-256
 HBA
   cluster_configure "$dir" "$port"
+  # A cluster whose transaction ids are past another's, as README's restore
+  # into another cluster asks (before its first start: nothing to lose).
+  if [[ -n "$epoch" ]]; then
+    as_server_user "$PG_BINDIR/pg_resetwal" -e "$epoch" -D "$dir/data" >"$dir/resetwal.log" 2>&1 ||
+      { cat "$dir/resetwal.log" >&2; return 1; }
+  fi
   cluster_launch "$name"
 }
 

@@ -64,9 +64,10 @@ run_pg_prove primary postgres --set "host=${CLUSTER_DIR[primary]}" --set "port=$
 [[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(pgtap-superuser)
 super_summary="$(grep -Eo 'Files=[0-9]+, Tests=[0-9]+' "$super_log" | tail -1)"
 
-# --- dump/restore and upgrade round trips ------------------------------------------
+# --- dump/restore (into this cluster and into a new one) and upgrade round trips ---
 roundtrip_log="$(mktemp)"
-{ test/roundtrip/dump_restore.sh && test/roundtrip/upgrade.sh; } 2>&1 | tee "$roundtrip_log"
+{ test/roundtrip/dump_restore.sh && test/roundtrip/upgrade.sh &&
+  TENANCY_OTHER_CLUSTER_PORT=$((PORT + 2)) test/roundtrip/other_cluster.sh; } 2>&1 | tee "$roundtrip_log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(roundtrip)
 roundtrip_summary="$(grep -c '^ok ' "$roundtrip_log")/$(grep -Ec '^(not )?ok ' "$roundtrip_log")"
 

@@ -818,25 +818,36 @@ void check_state_cluster(pg::SpiConnection& spi) {
     // identifier). The DBA, who knows how the cluster was made, adopts the
     // state; a run cannot tell pg_upgrade from a restore into a cluster
     // whose ids happen to be further on, where ids written after the
-    // restore but below the state's would never be counted.
+    // restore but below the state's would never be counted. A restore into a
+    // new cluster whose ids were put past the source's before its first
+    // start (pg_resetwal -e, README) is adopted the same way: every id it
+    // writes is past the state's.
     spi.execute("SELECT cluster_id IS NOT NULL AND cluster_id <>"
                 "  (SELECT system_identifier FROM pg_control_system()),"
-                " pg_snapshot_xmin(pg_current_snapshot()) >= pg_snapshot_xmax(last_snapshot)"
+                " pg_snapshot_xmin(pg_current_snapshot()) >= pg_snapshot_xmax(last_snapshot),"
+                " (pg_snapshot_xmax(last_snapshot)::text::bigint >> 32) + 1"
                 " FROM tenancy.rollup_state",
                 false, 1);
     bool is_null = false;
     if (spi.row_count() > 0 && DatumGetBool(spi.copied_value(0, 1, &is_null)) && !is_null) {
         bool ids_continue = DatumGetBool(spi.copied_value(0, 2, &is_null)) && !is_null;
+        int64 least_epoch = DatumGetInt64(spi.copied_value(0, 3, &is_null));
         throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                         "the rollup state was taken in another cluster",
                         "tenancy.rollup_state and the raw rows record transaction ids of the "
                         "cluster they come from.",
                         ids_continue
-                            ? "If pg_upgrade made this cluster from that one (this cluster's "
-                              "transaction ids continue the state's, as they do here), adopt the "
-                              "state as a superuser: UPDATE tenancy.rollup_state SET cluster_id = "
-                              "NULL; After a restore from a dump, see README, Dump and restore."
-                            : "A dump of another cluster: see README, Dump and restore.");
+                            ? "If pg_upgrade made this cluster from that one, or the dump was "
+                              "restored into a new cluster whose transaction ids were put past "
+                              "the source's before its first start (this cluster's ids continue "
+                              "the state's, as they do here), adopt the state as a superuser: "
+                              "UPDATE tenancy.rollup_state SET cluster_id = NULL; See README, "
+                              "Dump and restore."
+                            : "A dump of another cluster: restore it into a new cluster whose "
+                              "transaction ids are past the source's, set before its first start "
+                              "with pg_resetwal -e N, N one more than the source's epoch (at least " +
+                                  std::to_string(least_epoch) +
+                                  "), then adopt the state: see README, Dump and restore.");
     }
     spi.execute("UPDATE tenancy.rollup_state"
                 " SET cluster_id = (SELECT system_identifier FROM pg_control_system())"
