@@ -31,13 +31,7 @@ psql=("$bindir/psql" -X -q -v ON_ERROR_STOP=1)
 src=tenancy_dump_src dst=tenancy_dump_dst
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-n=0 failed=0
-check() {  # check DESCRIPTION COMMAND…
-  local description="$1"
-  shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $description"; else echo "not ok $n - $description"; failed=1; fi
-}
+source "$here/tap.sh"
 
 echo "1..28"
 # round_trip LABEL CREATE_EXTENSION_OPTIONS [PG_DUMP_OPTIONS…]: one dump and

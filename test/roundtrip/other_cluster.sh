@@ -19,13 +19,7 @@ src=tenancy_other_src dst=tenancy_other_dst
 port="${TENANCY_OTHER_CLUSTER_PORT:-$((PGPORT + 2))}"
 work="$(mktemp -d)"
 trap 'cluster_stop other; rm -rf "$work"' EXIT
-n=0 failed=0
-check() {  # check DESCRIPTION COMMAND…
-  local description="$1"
-  shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $description"; else echo "not ok $n - $description"; failed=1; fi
-}
+source "$here/tap.sh"
 other() {  # psql in the new cluster
   "${psql[@]}" -h "${CLUSTER_DIR[other]}" -p "$port" -U postgres "$@"
 }
