@@ -174,6 +174,21 @@ SELECT count(*) AS changed_buckets FROM (
 SELECT source, rows_read FROM tenancy.rebuild_rollups();
 SELECT count(*) AS changed_buckets FROM (
     SELECT * FROM before_purge EXCEPT SELECT * FROM tenancy.event_stats_hourly) d;
+-- A retention is a span back from the time the purge runs, and its cutoff
+-- must lie before that time (1.18): '1 month -29 days' compares above zero
+-- (a month as 30 days) but on 1 March reaches forward to 2 March, and
+-- '1 day -23:59:59' reaches past the time on the day clocks go forward.
+-- Such a retention gives no cutoff: purge_events leaves those events, with
+-- a WARNING naming the organization.
+SET TimeZone = 'UTC';
+SELECT tenancy.retention_cutoff('1 month -29 days', '2027-03-01 12:00+00') AS on_march_1,
+       tenancy.retention_cutoff('1 month -29 days', '2027-03-31 12:00+00') AS on_march_31,
+       tenancy.retention_cutoff('1 year', '2028-02-29 12:00+00') AS a_year_before_a_leap_day,
+       tenancy.retention_cutoff('1 day -23:59:59', '2027-03-28 12:00+00') AS one_second_in_utc;
+SET TimeZone = 'Europe/Berlin';
+SELECT tenancy.retention_cutoff('1 day -23:59:59', '2027-03-28 12:00+02') AS on_the_day_clocks_go_forward,
+       tenancy.retention_cutoff('1 day -23:59:59', '2027-03-29 12:00+02') AS on_the_day_after;
+RESET TimeZone;
 
 -- Scheduling needs pg_cron in this database.
 SELECT tenancy.schedule_rollups();
