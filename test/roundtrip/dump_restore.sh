@@ -104,7 +104,7 @@ round_trip "fresh install" ""
 round_trip "updated from 1.4 with data" "VERSION '1.4'"
 round_trip "the schemas alone" "" -n tenancy -n app -e pg_tenancy
 
-# additions_round_trip: the README's recipe for a DBA's additions, nine checks.
+# additions_round_trip: the README's recipe for a DBA's additions, ten checks.
 additions_round_trip() {
 local label="a DBA's additions to the extension's tables" step
 "${psql[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $src" -c "DROP DATABASE IF EXISTS $dst" \

@@ -16,7 +16,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/cluster.sh"
 psql=("$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
 src=tenancy_other_src dst=tenancy_other_dst
-port="${TENANCY_OTHER_CLUSTER_PORT:-$((PGPORT + 2))}"
+port="${TENANCY_OTHER_CLUSTER_PORT:-$((${PGPORT:-5432} + 2))}"
 work="$(mktemp -d)"
 trap 'cluster_stop other; rm -rf "$work"' EXIT
 source "$here/tap.sh"
