@@ -188,6 +188,45 @@ SELECT tenancy.retention_cutoff('1 month -29 days', '2027-03-01 12:00+00') AS on
 SET TimeZone = 'Europe/Berlin';
 SELECT tenancy.retention_cutoff('1 day -23:59:59', '2027-03-28 12:00+02') AS on_the_day_clocks_go_forward,
        tenancy.retention_cutoff('1 day -23:59:59', '2027-03-29 12:00+02') AS on_the_day_after;
+-- A span one of whose parts exceeds 2,000 years reaches past every event
+-- (1.19): '10000 years' back is before 4714 BC, where timestamps end.
+SELECT tenancy.retention_cutoff('10000 years', '2027-03-28 12:00+02') AS ten_thousand_years,
+       tenancy.retention_cutoff('2000 years', '2027-03-28 12:00+02') AS two_thousand_years,
+       tenancy.retention_cutoff('4000 years -1400000 days', '2027-03-28 12:00+02') AS a_part_beyond,
+       tenancy.retention_cutoff('100000000 hours', '2027-03-28 12:00+02') AS hours_beyond;
+-- And through purge_events() (1.19), in a zone whose clocks went forward
+-- two or three hours ago (a POSIX rule for today: day of the year from 0,
+-- the hour in UTC), where '1 day -23:59:59' reaches no time before now():
+-- stats-north's events are left, with a WARNING; stats-south's, kept for
+-- '10000 years', are left with none (before, "timestamp out of range"
+-- stopped the purge of every organization).
+SELECT format('AAA0BBB,%s/%s,%s/0', day_of_year, hour - 2, (day_of_year + 180) % 365) AS clocks_forward_today
+FROM (SELECT extract(doy FROM now() AT TIME ZONE 'UTC')::int - 1 AS day_of_year,
+             extract(hour FROM now() AT TIME ZONE 'UTC')::int AS hour) t \gset
+SET TimeZone = :'clocks_forward_today';
+UPDATE tenancy.organizations SET event_retention = '1 day -23:59:59'
+WHERE id = '00000000-0000-4000-a000-0000000000e1';
+UPDATE tenancy.organizations SET event_retention = '10000 years'
+WHERE id = '00000000-0000-4000-a000-0000000000e2';
+-- (stats-north's event in an hour it has a bucket for already.)
+INSERT INTO tenancy.events (organization_id, user_id, kind, at)
+VALUES ('00000000-0000-4000-a000-0000000000e1', '00000000-0000-4000-b000-0000000000e2',
+        'login', '2026-03-01 08:30:00+00');
+SELECT source, rows_read FROM tenancy.run_rollups() WHERE source = 'events';
+SELECT o.slug, count(*) AS events FROM tenancy.events e JOIN tenancy.organizations o ON o.id = e.organization_id
+WHERE o.slug IN ('stats-north', 'stats-south') GROUP BY o.slug ORDER BY o.slug;
+SELECT tenancy.retention_cutoff('1 day -23:59:59', now()) IS NULL AS no_time_before_now_today;
+\set VERBOSITY terse
+SELECT tenancy.purge_events() AS purged;
+\set VERBOSITY default
+SELECT o.slug, count(*) AS events FROM tenancy.events e JOIN tenancy.organizations o ON o.id = e.organization_id
+WHERE o.slug IN ('stats-north', 'stats-south') GROUP BY o.slug ORDER BY o.slug;
+-- Given back a retention that reaches back, stats-north's event goes.
+UPDATE tenancy.organizations SET event_retention = '1 day'
+WHERE id = '00000000-0000-4000-a000-0000000000e1';
+UPDATE tenancy.organizations SET event_retention = '100 years'
+WHERE id = '00000000-0000-4000-a000-0000000000e2';
+SELECT tenancy.purge_events() AS purged;
 RESET TimeZone;
 
 -- Scheduling needs pg_cron in this database.

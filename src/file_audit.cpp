@@ -908,6 +908,9 @@ TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
     // their turns on it before any lock on the log.
     if (spi.execute(rollup_state_lock_statement("last_snapshot::text").c_str(), false, 1) > 0) {
         counted = spi.copied_value(0, 1, &no_state);
+        // Rows that snapshot shows counted were counted in that cluster, not
+        // rows written here with ids below its (review of 1.18).
+        refuse_foreign_rollup_state(spi);
     }
     uint64 removed = 0;
     if (no_state) {

@@ -795,60 +795,118 @@ void return_reports(FunctionCallInfo fcinfo, const std::vector<SourceReport>& re
 // The state row is created by the first run, not by the install script, so
 // that pg_restore brings back the dumped row without a conflict. Until a run
 // commits it, a concurrent first run waits here instead of skipping.
+//
+// A state made here must be the first: rollups already written were counted
+// under a state that is gone, and a fresh one would count their raw rows
+// again. That is the case during a restore, whose last table is the state:
+// a restored pg_cron job that ran run_rollups() between the rollups' COPY
+// and the state's started a fresh state and doubled every bucket (review of
+// 1.18). Refused then (55000); the error undoes the insert.
 void ensure_state_row(pg::SpiConnection& spi) {
     // NOT EXISTS first: an ON CONFLICT check alone would wait for a run that
     // holds the row updated, where run_rollups(wait => false) must not wait.
-    spi.execute("INSERT INTO tenancy.rollup_state (last_snapshot)"
-                " SELECT '3:3:' WHERE NOT EXISTS (SELECT FROM tenancy.rollup_state)"
-                " ON CONFLICT DO NOTHING",
-                false);
+    std::uint64_t created =
+        spi.execute("INSERT INTO tenancy.rollup_state (last_snapshot)"
+                    " SELECT '3:3:' WHERE NOT EXISTS (SELECT FROM tenancy.rollup_state)"
+                    " ON CONFLICT DO NOTHING",
+                    false);
+    if (created == 0) return;
+    bool deferral = rollup_deferral_installed();
+    spi.execute(deferral ? "SELECT EXISTS (SELECT FROM tenancy.event_rollups)"
+                           " OR EXISTS (SELECT FROM tenancy.file_rollups)"
+                           " OR EXISTS (SELECT FROM tenancy.event_rollups_deferred)"
+                           " OR EXISTS (SELECT FROM tenancy.file_rollups_deferred)"
+                         : "SELECT EXISTS (SELECT FROM tenancy.event_rollups)"
+                           " OR EXISTS (SELECT FROM tenancy.file_rollups)",
+                true, 1);
+    bool is_null = false;
+    if (!DatumGetBool(spi.copied_value(0, 1, &is_null))) return;
+    throw pg::Error(
+        ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "the rollup state is missing",
+        "The rollups hold counts but tenancy.rollup_state has no row: a fresh state would count "
+        "their raw rows again.",
+        std::string("If a restore is running, let it finish: tenancy.rollup_state is among the last "
+                    "tables it restores. If the row was deleted, count the rollups afresh from the "
+                    "raw rows kept (the hours whose raw rows were purged are lost): TRUNCATE "
+                    "tenancy.event_rollups, tenancy.file_rollups") +
+            (deferral ? ", tenancy.event_rollups_deferred, tenancy.file_rollups_deferred" : "") +
+            "; then run again.");
 }
 
-// Refuses a rollup state taken in another cluster (a restore from a dump of
-// it): its snapshot and the raw rows' txid belong to that cluster's ids.
-// Records this cluster on a state that has none yet. Needs the row locked.
-void check_state_cluster(pg::SpiConnection& spi) {
-    // Version 1.0 of the schema has no cluster_id (this library serves both).
+// A rollup state taken in another cluster (a restore from a dump of it): its
+// snapshot and the raw rows' txid belong to that cluster's ids.
+struct ForeignState {
+    // This cluster's ids continue the state's and the raw rows': true
+    // after pg_upgrade (which carries them over and gives the cluster a new
+    // identifier), and after a restore into a new cluster whose ids were put
+    // past the source's before its first start (pg_resetwal -e, README).
+    bool ids_continue;
+    // The least xid epoch of a new cluster whose ids are all past them.
+    int64 least_epoch;
+};
+
+// Version 1.0 of the schema has no cluster_id (this library serves both).
+bool state_records_cluster(pg::SpiConnection& spi) {
     spi.execute("SELECT FROM pg_attribute WHERE attrelid = 'tenancy.rollup_state'::regclass"
                 " AND attname = 'cluster_id' AND NOT attisdropped",
                 true, 1);
-    if (spi.row_count() == 0) return;
-    // Whether this cluster's transaction ids continue the state's: true
-    // after pg_upgrade, which carries them over (and gives the cluster a new
-    // identifier). The DBA, who knows how the cluster was made, adopts the
-    // state; a run cannot tell pg_upgrade from a restore into a cluster
-    // whose ids happen to be further on, where ids written after the
-    // restore but below the state's would never be counted. A restore into a
-    // new cluster whose ids were put past the source's before its first
-    // start (pg_resetwal -e, README) is adopted the same way: every id it
-    // writes is past the state's.
-    spi.execute("SELECT cluster_id IS NOT NULL AND cluster_id <>"
-                "  (SELECT system_identifier FROM pg_control_system()),"
-                " pg_snapshot_xmin(pg_current_snapshot()) >= pg_snapshot_xmax(last_snapshot),"
-                " (pg_snapshot_xmax(last_snapshot)::text::bigint >> 32) + 1"
-                " FROM tenancy.rollup_state",
-                false, 1);
+    return spi.row_count() > 0;
+}
+
+std::optional<ForeignState> foreign_state(pg::SpiConnection& spi) {
+    if (!state_records_cluster(spi)) return std::nullopt;
+    // The ids continue when every id not yet committed here is past the
+    // state's snapshot, and no raw row holds an id this cluster has not
+    // assigned yet (the source's rows written after its last run, in a
+    // later epoch if the source's moved on since: review of 1.18). Rows with
+    // ids this cluster has passed are counted once by the next run. The
+    // newest raw id is read through the BRIN indexes on txid, which skip the
+    // ranges below the state's snapshot.
+    static pg::CachedPlan foreign(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= s.xmax AND $1 > coalesce(r.newest, '0'),"
+        " (greatest(s.xmax, r.newest)::text::bigint >> 32) + 1"
+        " FROM (SELECT pg_snapshot_xmax(last_snapshot) AS xmax FROM tenancy.rollup_state"
+        "       WHERE cluster_id <> (SELECT system_identifier FROM pg_control_system())) s"
+        " CROSS JOIN LATERAL (SELECT greatest("
+        "   (SELECT max(txid) FROM tenancy.events WHERE txid >= s.xmax),"
+        "   (SELECT max(txid) FROM tenancy.file_access_log WHERE txid >= s.xmax)) AS newest) r",
+        {XID8OID});
+    Datum next_id = pg::call([] { return FullTransactionIdGetDatum(ReadNextFullTransactionId()); });
+    spi.execute(foreign, {{XID8OID, next_id}}, true);
+    if (spi.row_count() == 0) return std::nullopt;
     bool is_null = false;
-    if (spi.row_count() > 0 && DatumGetBool(spi.copied_value(0, 1, &is_null)) && !is_null) {
-        bool ids_continue = DatumGetBool(spi.copied_value(0, 2, &is_null)) && !is_null;
-        int64 least_epoch = DatumGetInt64(spi.copied_value(0, 3, &is_null));
-        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                        "the rollup state was taken in another cluster",
-                        "tenancy.rollup_state and the raw rows record transaction ids of the "
-                        "cluster they come from.",
-                        ids_continue
-                            ? "If pg_upgrade made this cluster from that one, or the dump was "
-                              "restored into a new cluster whose transaction ids were put past "
-                              "the source's before its first start (this cluster's ids continue "
-                              "the state's, as they do here), adopt the state as a superuser: "
-                              "UPDATE tenancy.rollup_state SET cluster_id = NULL; See README, "
-                              "Dump and restore."
-                            : "A dump of another cluster: restore it into a new cluster whose "
-                              "transaction ids are past the source's, set before its first start "
-                              "with pg_resetwal -e N, N one more than the source's epoch (at least " +
-                                  std::to_string(least_epoch) +
-                                  "), then adopt the state: see README, Dump and restore.");
-    }
+    ForeignState state{};
+    state.ids_continue = DatumGetBool(spi.copied_value(0, 1, &is_null)) && !is_null;
+    state.least_epoch = DatumGetInt64(spi.copied_value(0, 2, &is_null));
+    return state;
+}
+
+// The DBA, who knows how the cluster was made, adopts the state; a run
+// cannot tell pg_upgrade from a restore into a cluster whose ids happen to
+// be further on, where ids written after the restore but below the state's
+// would never be counted.
+pg::Error foreign_state_refusal(const ForeignState& state) {
+    return pg::Error(
+        ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "the rollup state was taken in another cluster",
+        "tenancy.rollup_state and the raw rows record transaction ids of the cluster they come "
+        "from.",
+        state.ids_continue
+            ? "If pg_upgrade made this cluster from that one, or the dump was restored into a new "
+              "cluster whose transaction ids were put past the source's before its first start "
+              "(this cluster's ids continue the state's and the raw rows', as they do here), adopt "
+              "the state as a superuser: UPDATE tenancy.rollup_state SET cluster_id = NULL; See "
+              "README, Dump and restore."
+            : "A dump of another cluster: restore it into a new cluster whose transaction ids are "
+              "past the source's, set before its first start with pg_resetwal -e N, N one more "
+              "than the source's epoch (at least " +
+                  std::to_string(state.least_epoch) +
+                  "), then adopt the state: see README, Dump and restore.");
+}
+
+// Records this cluster on a state that has none yet. Needs the row locked.
+void check_state_cluster(pg::SpiConnection& spi) {
+    refuse_foreign_rollup_state(spi);
+    if (!state_records_cluster(spi)) return;
     spi.execute("UPDATE tenancy.rollup_state"
                 " SET cluster_id = (SELECT system_identifier FROM pg_control_system())"
                 " WHERE cluster_id IS NULL",
@@ -888,6 +946,10 @@ void tenancy::define_rollup_settings() {
         "rollups wait with it.",
         &g_rollup_lock_timeout_ms, 100, 1, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
         nullptr);
+}
+
+void tenancy::refuse_foreign_rollup_state(pg::SpiConnection& spi) {
+    if (auto foreign = foreign_state(spi)) throw foreign_state_refusal(*foreign);
 }
 
 std::vector<tenancy::core::Uuid> tenancy::lock_organizations_for_purge(pg::SpiConnection& spi) {
@@ -1162,6 +1224,28 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     maintain_file_access_log_if_allowed();
     return_reports(fcinfo, reports);
     PG_RETURN_NULL();
+}
+
+// tenancy.foreign_rollup_state() -> (ids_continue, least_epoch): one row
+// when the rollup state was taken in another cluster (check(), 1.19).
+TENANCY_SQL_FUNCTION(tenancy_foreign_rollup_state) {
+    start_materialized_result(fcinfo);
+    pg::SpiConnection spi;
+    if (auto foreign = foreign_state(spi)) {
+        auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+        Datum values[2] = {BoolGetDatum(foreign->ids_continue), Int64GetDatum(foreign->least_epoch)};
+        bool nulls[2] = {false, false};
+        pg::call([&] { tuplestore_putvalues(result->setResult, result->setDesc, values, nulls); });
+    }
+    PG_RETURN_NULL();
+}
+
+// tenancy.refuse_foreign_rollup_state(): purge_events' refusal (1.19), the
+// one run_rollups() gives.
+TENANCY_SQL_FUNCTION(tenancy_refuse_foreign_rollup_state) {
+    pg::SpiConnection spi;
+    refuse_foreign_rollup_state(spi);
+    PG_RETURN_VOID();
 }
 
 // tenancy.rebuild_rollups(org_id uuid DEFAULT NULL)

@@ -23,6 +23,12 @@ bool rollup_deferral_installed();
 // nothing and returns the rows being written only.
 std::vector<core::Uuid> lock_organizations_for_purge(pg::SpiConnection& spi);
 
+// Refuses (55000) a rollup state taken in another cluster (a restore from a
+// dump of it), whose snapshot and raw rows' txid belong to that cluster's
+// ids: the hint says how to adopt it. Runs and purges call it with the state
+// row locked.
+void refuse_foreign_rollup_state(pg::SpiConnection& spi);
+
 // The ids as a uuid[], in the current memory context.
 Datum uuid_array_datum(const std::vector<core::Uuid>& ids);
 

@@ -804,11 +804,11 @@ DROP TABLE k_grades, k_notes, k_lessons, k_serial, k_tree, k_users;
 SELECT count(*) AS ignored FROM tenancy.run_rollups(wait => true) \gset
 UPDATE tenancy.rollup_state SET cluster_id = (SELECT system_identifier + 1 FROM pg_control_system());
 SELECT is(pg_temp.findings('tenancy.rollup_state'),
-          'error: the rollup state was taken in another cluster: tenancy.run_rollups() refuses it (55000), and with it the scheduled job, which also keeps the log''s months ahead',
+          'error: the rollup state was taken in another cluster: tenancy.run_rollups() and the purges refuse it (55000), and with them the scheduled job, which also keeps the log''s months ahead',
           '(19) a state from another cluster: error');
 SELECT throws_ok('SELECT * FROM tenancy.run_rollups()', '55000',
                  'the rollup state was taken in another cluster', '(19) run_rollups() refuses it');
-SELECT ok((SELECT fix LIKE 'UPDATE tenancy.rollup_state SET cluster_id = NULL; -- only if pg_upgrade made this cluster%'
+SELECT ok((SELECT fix LIKE 'UPDATE tenancy.rollup_state SET cluster_id = NULL; -- if pg_upgrade made this cluster from that one, or the dump was restored into a new cluster whose transaction ids were put past%'
            FROM tenancy.check() WHERE object = 'tenancy.rollup_state'),
           '(19) ids continue here: the fix adopts the state');
 SELECT is(pg_temp.apply_fixes('tenancy.rollup_state'), 'ok', '(19) its fix runs');

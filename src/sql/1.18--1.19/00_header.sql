@@ -1,0 +1,2 @@
+-- pg_tenancy 1.18 -> 1.19: the purges refuse a rollup state taken in another cluster, as the runs do; check()'s finding 19 gives the adoption the runs' hint gives, and both take the least epoch from the raw rows too; a retention longer than timestamps reach keeps every event instead of stopping every organization's purge. Assembled from src/sql/1.18--1.19/.
+\echo Use "ALTER EXTENSION pg_tenancy UPDATE TO '1.19'" to load this file. \quit

@@ -1,0 +1,127 @@
+-- What the rollups and the purges do with a rollup state that is missing or
+-- was taken in another cluster (1.19; src/rollups.cpp):
+--   - with rollups written and no state row (a restore that has not reached
+--     it yet, or a row deleted by hand), run_rollups() and rebuild_rollups()
+--     refuse (55000) instead of starting a fresh state that counts every raw
+--     row again, and leave no state row behind; the hint's way out (emptying
+--     the rollups) counts the raw rows kept exactly once;
+--   - with a state taken in another cluster, purge_events() and
+--     purge_file_access_log() refuse as run_rollups() does, with its hint,
+--     instead of purging rows the state shows as counted there;
+--   - the least epoch offered for a new cluster covers the raw rows written
+--     after the state's last run, not only the state's snapshot, and
+--     check()'s finding 19 offers what the runs' hint offers.
+--
+-- Runs as the superuser postgres. The fixture ('rsg-…': one organization, 40
+-- events, counted) is committed first; everything else happens in one
+-- transaction rolled back at the end, so that the state and the rollups of
+-- the other tests come back as they were. The organization is deleted last.
+SET client_min_messages = warning;
+
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-00000000a5a1', 'rsg-one', 'Rollup state guards');
+INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
+SELECT '00000000-0000-4000-a000-00000000a5a1', md5('rsg-user' || i % 4)::uuid, 'login', i,
+       timestamptz '2026-06-01 08:00+00' + i * interval '20 minutes'
+FROM generate_series(1, 40) i;
+SELECT count(*) AS ignored FROM tenancy.run_rollups(wait => true) \gset
+-- A snapshot taken before the transaction below, whose own id it does not see.
+SELECT pg_current_snapshot() AS snapshot_before \gset
+
+BEGIN;
+SELECT plan(20);
+
+-- The message, and the hint, of a statement's error.
+CREATE FUNCTION pg_temp.error_of(statement text, OUT message text, OUT hint text)
+    LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE statement;
+    message := 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+    message := SQLSTATE || ': ' || message;
+END
+$$;
+-- What the rollups hold for the fixture: events counted, value sum.
+CREATE FUNCTION pg_temp.counted() RETURNS text
+    LANGUAGE sql AS $$
+    SELECT format('%s events, sum %s', sum(events), sum(value_sum))
+    FROM tenancy.event_rollups WHERE organization_id = '00000000-0000-4000-a000-00000000a5a1'
+$$;
+SELECT is(pg_temp.counted(), '40 events, sum 820', 'the fixture is counted');
+
+-------------------------------------------------------------------------------
+-- No state row, rollups written.
+-------------------------------------------------------------------------------
+DELETE FROM tenancy.rollup_state;
+SELECT is((pg_temp.error_of('SELECT * FROM tenancy.run_rollups()')).message,
+          '55000: the rollup state is missing',
+          'run_rollups() refuses to start a fresh state over rollups already written');
+SELECT is((pg_temp.error_of('SELECT * FROM tenancy.run_rollups()')).hint,
+          'If a restore is running, let it finish: tenancy.rollup_state is among the last tables it restores. If the row was deleted, count the rollups afresh from the raw rows kept (the hours whose raw rows were purged are lost): TRUNCATE tenancy.event_rollups, tenancy.file_rollups, tenancy.event_rollups_deferred, tenancy.file_rollups_deferred; then run again.',
+          'its hint: let the restore finish, or empty the rollups');
+SELECT is((pg_temp.error_of('SELECT * FROM tenancy.rebuild_rollups()')).message,
+          '55000: the rollup state is missing', 'rebuild_rollups() refuses too');
+SELECT is((SELECT count(*) FROM tenancy.rollup_state), 0::bigint,
+          'the refused runs leave no state row behind');
+SELECT is(pg_temp.counted(), '40 events, sum 820', 'the rollups are as they were');
+SELECT is(tenancy.purge_events(), 0::bigint, 'purge_events() with no state purges nothing');
+-- Deferred buckets (a run that found an organization busy) are counts too.
+INSERT INTO tenancy.event_rollups_deferred
+SELECT organization_id, hour, kind, events, value_count, value_sum, value_min, value_max,
+       value_sketch, user_sketch, now()
+FROM tenancy.event_rollups WHERE organization_id = '00000000-0000-4000-a000-00000000a5a1';
+TRUNCATE tenancy.event_rollups, tenancy.file_rollups;
+SELECT is((pg_temp.error_of('SELECT * FROM tenancy.run_rollups()')).message,
+          '55000: the rollup state is missing', 'deferred buckets alone are refused for too');
+TRUNCATE tenancy.event_rollups_deferred, tenancy.file_rollups_deferred;
+-- The hint's way out: the rollups emptied, the next run counts every raw row
+-- kept once.
+SELECT is((pg_temp.error_of('SELECT * FROM tenancy.run_rollups()')).message, 'no error',
+          'with the rollups emptied, a run starts a fresh state');
+SELECT is(pg_temp.counted(), '40 events, sum 820', 'and counts the raw rows once');
+SELECT is((SELECT sum(rows_read) FROM tenancy.run_rollups()), 0::numeric,
+          'the next run reads nothing again');
+
+-------------------------------------------------------------------------------
+-- A state taken in another cluster.
+-------------------------------------------------------------------------------
+-- As if taken by a run before this transaction began (the run above
+-- stored one that sees this transaction's id as in progress).
+UPDATE tenancy.rollup_state SET cluster_id = (SELECT system_identifier + 1 FROM pg_control_system()),
+                                last_snapshot = :'snapshot_before';
+SELECT is((pg_temp.error_of('SELECT tenancy.purge_events()')).message,
+          '55000: the rollup state was taken in another cluster', 'purge_events() refuses it');
+SELECT is((pg_temp.error_of('SELECT tenancy.purge_file_access_log(''1 day'')')).message,
+          '55000: the rollup state was taken in another cluster', 'purge_file_access_log() refuses it');
+SELECT is((pg_temp.error_of('SELECT tenancy.purge_events()')).hint,
+          (pg_temp.error_of('SELECT * FROM tenancy.run_rollups()')).hint,
+          'with the hint run_rollups() gives');
+-- Here the ids go on from the state's (as after pg_upgrade).
+SELECT is((SELECT row(ids_continue, least_epoch)::text FROM tenancy.foreign_rollup_state()),
+          row(true, (SELECT (pg_snapshot_xmax(last_snapshot)::text::bigint >> 32) + 1
+                     FROM tenancy.rollup_state))::text,
+          'foreign_rollup_state(): the ids continue; the least epoch, one past the state''s');
+-- A raw row written after the state's last run in a later epoch of its
+-- cluster (ids past 7 << 32): this cluster's ids do not continue past it,
+-- and a new cluster must start in epoch 8 at least.
+UPDATE tenancy.events SET txid = ((7::bigint << 32) + 100)::text::xid8
+WHERE organization_id = '00000000-0000-4000-a000-00000000a5a1' AND value = 40;
+SELECT is((SELECT row(ids_continue, least_epoch)::text FROM tenancy.foreign_rollup_state()),
+          '(f,8)', 'a raw row of epoch 7: the ids do not continue; the least epoch is 8');
+SELECT is((pg_temp.error_of('SELECT * FROM tenancy.run_rollups()')).hint,
+          'A dump of another cluster: restore it into a new cluster whose transaction ids are past the source''s, set before its first start with pg_resetwal -e N, N one more than the source''s epoch (at least 8), then adopt the state: see README, Dump and restore.',
+          'run_rollups()''s hint says so');
+SELECT is((SELECT fix FROM tenancy.check() WHERE object = 'tenancy.rollup_state'),
+          '-- a dump of another cluster: restore it into a new cluster whose transaction ids are past the source''s, set before its first start with pg_resetwal -e N, N one more than the source''s epoch (at least 8), then adopt the state: see README, Dump and restore',
+          'and so does check()''s finding 19');
+UPDATE tenancy.rollup_state SET cluster_id = NULL;
+SELECT is((SELECT count(*) FROM tenancy.foreign_rollup_state()), 0::bigint,
+          'an adopted state is this cluster''s');
+SELECT is((SELECT count(*) FROM tenancy.check() WHERE object = 'tenancy.rollup_state'), 0::bigint,
+          'and no finding is left');
+
+SELECT * FROM finish();
+ROLLBACK;
+
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000a5a1';
