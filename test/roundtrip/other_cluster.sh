@@ -5,7 +5,11 @@
 # PGHOST/PGPORT/PGUSER exported) and restored into a second, new cluster
 # whose transaction ids were put past the source's before its first start
 # (pg_resetwal -e). Then:
-#   - run_rollups() refuses the state (55000) and offers its adoption;
+#   - restored but for the rollup state (the dump's last table), as when
+#     pg_cron's job runs in the middle of the restore, run_rollups() refuses
+#     (55000) to start a fresh state that would count the restored rows again;
+#   - with the state restored, run_rollups() refuses it (55000) and offers
+#     its adoption;
 #   - adopted, the next run counts the rows the source had not counted, once:
 #     the rollups equal the source's after its own next run;
 #   - a row written in the new cluster is counted once;
@@ -43,7 +47,7 @@ SELECT tenancy.record_file_access(id) FROM tenancy.files WHERE path = 'north/5';
 COMMIT;
 RESET ROLE;"
 
-echo "1..8"
+echo "1..10"
 "${psql[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $src" \
   -c "CREATE DATABASE $src" >/dev/null || exit 1
 "${psql[@]}" -d "$src" -c "CREATE EXTENSION pg_tenancy" -f "$here/fixture.sql" -f "$here/app_schema.sql" \
@@ -54,20 +58,35 @@ echo "1..8"
 "${psql[@]}" -d "$src" >/dev/null <<'SQL' || exit 1
 SELECT 'SELECT pg_current_xact_id()' FROM generate_series(1, 5000) \gexec
 SQL
-# The README's epoch: one past the source's current one.
-epoch="$("${psql[@]}" -At -d "$src" -c "SELECT (pg_current_xact_id()::text::bigint >> 32) + 1")"
-
 check "pg_dump -Fc of a database with rollups and rows not yet counted" \
   "$PG_BINDIR/pg_dump" -Fc -d "$src" -f "$work/dump"
+# The README's epoch, after the dump: one past the source's current one.
+epoch="$("${psql[@]}" -At -d "$src" -c "SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::bigint >> 32) + 1")"
 new_cluster() {
   CLUSTER_CRON_DATABASE=postgres cluster_start other "$port" "$epoch" &&
     other -d postgres -f "$here/../setup_test_database.sql" >/dev/null &&
     other -d postgres -c "CREATE DATABASE $dst" >/dev/null
 }
 check "a new cluster whose transaction ids are in epoch $epoch (pg_resetwal -e before its first start)" new_cluster
-check "pg_restore into it (session_replication_role = replica)" \
+restore() {  # restore LIST: the dump's entries in that list
   env PGOPTIONS="-c session_replication_role=replica" \
-  "$PG_BINDIR/pg_restore" --exit-on-error -h "${CLUSTER_DIR[other]}" -p "$port" -U postgres -d "$dst" "$work/dump"
+    "$PG_BINDIR/pg_restore" --exit-on-error -h "${CLUSTER_DIR[other]}" -p "$port" -U postgres \
+    -d "$dst" -L "$1" "$work/dump"
+}
+"$PG_BINDIR/pg_restore" -l "$work/dump" >"$work/all.list" || exit 1
+grep -v ' TABLE DATA tenancy rollup_state ' "$work/all.list" >"$work/but_state.list"
+grep ' TABLE DATA tenancy rollup_state ' "$work/all.list" >"$work/state.list" || exit 1
+check "pg_restore into it (session_replication_role = replica), all but the rollup state" \
+  restore "$work/but_state.list"
+refused_without_state() {
+  local out
+  out="$(other -d "$dst" -c "SELECT tenancy.run_rollups()" 2>&1)" && { echo "# ran: $out"; return 1; }
+  grep -q 'the rollup state is missing' <<<"$out" || { echo "# got: $out"; return 1; }
+  same 0 "$(other -At -d "$dst" -c "SELECT count(*) FROM tenancy.rollup_state")"
+}
+check "run_rollups() in the middle of the restore refuses to start a fresh state over the restored rollups" \
+  refused_without_state
+check "pg_restore of the rollup state, the dump's last table" restore "$work/state.list"
 refused_with_adoption() {
   local out
   out="$(other -d "$dst" -c "SELECT tenancy.run_rollups()" 2>&1)" && { echo "# ran: $out"; return 1; }

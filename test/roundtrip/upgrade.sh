@@ -14,9 +14,7 @@ bindir="${PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 psql=("$bindir/psql" -X -q -v ON_ERROR_STOP=1)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; }
+source "$here/tap.sh"
 differs() {  # differs A B: prints the diff as TAP comments when they differ
   [[ -s "$1" && -s "$2" ]] || { echo "# empty description"; return 0; }
   diff -u "$1" "$2" >"$work/diff" && return 1
