@@ -792,6 +792,15 @@ void return_reports(FunctionCallInfo fcinfo, const std::vector<SourceReport>& re
     }
 }
 
+std::string missing_state_hint(bool deferral) {
+    return std::string("If a restore is running, let it finish: tenancy.rollup_state is among the "
+                       "last tables it restores. If the row was deleted, count the rollups afresh "
+                       "from the raw rows kept (the hours whose raw rows were purged are lost): "
+                       "TRUNCATE tenancy.event_rollups, tenancy.file_rollups") +
+           (deferral ? ", tenancy.event_rollups_deferred, tenancy.file_rollups_deferred" : "") +
+           "; then run again.";
+}
+
 // The state row is created by the first run, not by the install script, so
 // that pg_restore brings back the dumped row without a conflict. Until a run
 // commits it, a concurrent first run waits here instead of skipping.
@@ -812,25 +821,47 @@ void ensure_state_row(pg::SpiConnection& spi) {
                     false);
     if (created == 0) return;
     bool deferral = rollup_deferral_installed();
+    std::vector<const char*> rollup_tables{"event_rollups", "file_rollups"};
+    if (deferral) rollup_tables.insert(rollup_tables.end(), {"event_rollups_deferred", "file_rollups_deferred"});
+    // Rows a transaction is still writing are not seen by the check below
+    // (a restore's COPY of the rollups in progress), and a run would merge
+    // its counts into them once they commit (review of 1.19). A lock that
+    // excludes writers, taken without waiting: a writer now is not a run
+    // (the others wait for this state row) but a restore, or the deletion
+    // of an organization (its rollups go with it), after which the next run
+    // goes ahead; and waiting could deadlock a restore in one transaction,
+    // which will want this row's key. Held to the end, so that a COPY begun
+    // later fails on the keys this run writes instead of merging into them.
+    bool writers = pg::call([&] {
+        Oid schema = get_namespace_oid("tenancy", false);
+        for (const char* table : rollup_tables) {
+            Oid relid = get_relname_relid(table, schema);
+            if (OidIsValid(relid) && !ConditionalLockRelationOid(relid, ShareLock)) return true;
+        }
+        return false;
+    });
+    if (writers) {
+        throw pg::Error(
+            ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "the rollup state is missing",
+            "Another transaction is writing the rollups and tenancy.rollup_state has no row: a "
+            "fresh state would count their raw rows again.",
+            missing_state_hint(deferral));
+    }
+    // A snapshot taken now, under the lock: every row written is committed.
     spi.execute(deferral ? "SELECT EXISTS (SELECT FROM tenancy.event_rollups)"
                            " OR EXISTS (SELECT FROM tenancy.file_rollups)"
                            " OR EXISTS (SELECT FROM tenancy.event_rollups_deferred)"
                            " OR EXISTS (SELECT FROM tenancy.file_rollups_deferred)"
                          : "SELECT EXISTS (SELECT FROM tenancy.event_rollups)"
                            " OR EXISTS (SELECT FROM tenancy.file_rollups)",
-                true, 1);
+                false, 1);
     bool is_null = false;
     if (!DatumGetBool(spi.copied_value(0, 1, &is_null))) return;
     throw pg::Error(
         ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "the rollup state is missing",
         "The rollups hold counts but tenancy.rollup_state has no row: a fresh state would count "
         "their raw rows again.",
-        std::string("If a restore is running, let it finish: tenancy.rollup_state is among the last "
-                    "tables it restores. If the row was deleted, count the rollups afresh from the "
-                    "raw rows kept (the hours whose raw rows were purged are lost): TRUNCATE "
-                    "tenancy.event_rollups, tenancy.file_rollups") +
-            (deferral ? ", tenancy.event_rollups_deferred, tenancy.file_rollups_deferred" : "") +
-            "; then run again.");
+        missing_state_hint(deferral));
 }
 
 // A rollup state taken in another cluster (a restore from a dump of it): its
@@ -853,8 +884,32 @@ bool state_records_cluster(pg::SpiConnection& spi) {
     return spi.row_count() > 0;
 }
 
-std::optional<ForeignState> foreign_state(pg::SpiConnection& spi) {
-    if (!state_records_cluster(spi)) return std::nullopt;
+// How a caller reads the state row for foreign_state().
+enum class StateRead {
+    // The statement's snapshot: a STABLE function (check()) sees one state.
+    as_the_statement_saw_it,
+    // A snapshot taken now: the row a run or purge has just locked, which
+    // may be newer than its statement (a state committed while it waited:
+    // review of 1.19).
+    as_locked,
+};
+
+// The state of a schema that records its cluster (state_records_cluster).
+std::optional<ForeignState> recorded_foreign_state(pg::SpiConnection& spi, StateRead read) {
+    bool read_only = read == StateRead::as_the_statement_saw_it;
+    // Two statements, not one: the common case (the state is this
+    // cluster's) is then one row read. Joined, the planner costed the raw
+    // rows' scans once per row it guessed for rollup_state (a never-analyzed
+    // table), and every run paid JIT compilation for a query that read
+    // nothing (+0.4 s a run).
+    static pg::CachedPlan foreign_xmax(
+        "SELECT pg_snapshot_xmax(last_snapshot) FROM tenancy.rollup_state"
+        " WHERE cluster_id <> (SELECT system_identifier FROM pg_control_system())",
+        {});
+    spi.execute(foreign_xmax, {}, read_only);
+    if (spi.row_count() == 0) return std::nullopt;
+    bool is_null = false;
+    Datum state_xmax = spi.copied_value(0, 1, &is_null);
     // The ids continue when every id not yet committed here is past the
     // state's snapshot, and no raw row holds an id this cluster has not
     // assigned yet (the source's rows written after its last run, in a
@@ -862,23 +917,24 @@ std::optional<ForeignState> foreign_state(pg::SpiConnection& spi) {
     // ids this cluster has passed are counted once by the next run. The
     // newest raw id is read through the BRIN indexes on txid, which skip the
     // ranges below the state's snapshot.
-    static pg::CachedPlan foreign(
-        "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= s.xmax AND $1 > coalesce(r.newest, '0'),"
-        " (greatest(s.xmax, r.newest)::text::bigint >> 32) + 1"
-        " FROM (SELECT pg_snapshot_xmax(last_snapshot) AS xmax FROM tenancy.rollup_state"
-        "       WHERE cluster_id <> (SELECT system_identifier FROM pg_control_system())) s"
-        " CROSS JOIN LATERAL (SELECT greatest("
-        "   (SELECT max(txid) FROM tenancy.events WHERE txid >= s.xmax),"
-        "   (SELECT max(txid) FROM tenancy.file_access_log WHERE txid >= s.xmax)) AS newest) r",
-        {XID8OID});
+    static pg::CachedPlan ids(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1 AND $2 > coalesce(newest, '0'),"
+        " (greatest($1, newest)::text::bigint >> 32) + 1"
+        " FROM (SELECT greatest("
+        "   (SELECT max(txid) FROM tenancy.events WHERE txid >= $1),"
+        "   (SELECT max(txid) FROM tenancy.file_access_log WHERE txid >= $1)) AS newest) r",
+        {XID8OID, XID8OID});
     Datum next_id = pg::call([] { return FullTransactionIdGetDatum(ReadNextFullTransactionId()); });
-    spi.execute(foreign, {{XID8OID, next_id}}, true);
-    if (spi.row_count() == 0) return std::nullopt;
-    bool is_null = false;
+    spi.execute(ids, {{XID8OID, state_xmax}, {XID8OID, next_id}}, read_only);
     ForeignState state{};
     state.ids_continue = DatumGetBool(spi.copied_value(0, 1, &is_null)) && !is_null;
     state.least_epoch = DatumGetInt64(spi.copied_value(0, 2, &is_null));
     return state;
+}
+
+std::optional<ForeignState> foreign_state(pg::SpiConnection& spi, StateRead read) {
+    if (!state_records_cluster(spi)) return std::nullopt;
+    return recorded_foreign_state(spi, read);
 }
 
 // The DBA, who knows how the cluster was made, adopts the state; a run
@@ -905,8 +961,10 @@ pg::Error foreign_state_refusal(const ForeignState& state) {
 
 // Records this cluster on a state that has none yet. Needs the row locked.
 void check_state_cluster(pg::SpiConnection& spi) {
-    refuse_foreign_rollup_state(spi);
     if (!state_records_cluster(spi)) return;
+    if (auto foreign = recorded_foreign_state(spi, StateRead::as_locked)) {
+        throw foreign_state_refusal(*foreign);
+    }
     spi.execute("UPDATE tenancy.rollup_state"
                 " SET cluster_id = (SELECT system_identifier FROM pg_control_system())"
                 " WHERE cluster_id IS NULL",
@@ -949,7 +1007,7 @@ void tenancy::define_rollup_settings() {
 }
 
 void tenancy::refuse_foreign_rollup_state(pg::SpiConnection& spi) {
-    if (auto foreign = foreign_state(spi)) throw foreign_state_refusal(*foreign);
+    if (auto foreign = foreign_state(spi, StateRead::as_locked)) throw foreign_state_refusal(*foreign);
 }
 
 std::vector<tenancy::core::Uuid> tenancy::lock_organizations_for_purge(pg::SpiConnection& spi) {
@@ -1231,7 +1289,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
 TENANCY_SQL_FUNCTION(tenancy_foreign_rollup_state) {
     start_materialized_result(fcinfo);
     pg::SpiConnection spi;
-    if (auto foreign = foreign_state(spi)) {
+    if (auto foreign = foreign_state(spi, StateRead::as_the_statement_saw_it)) {
         auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
         Datum values[2] = {BoolGetDatum(foreign->ids_continue), Int64GetDatum(foreign->least_epoch)};
         bool nulls[2] = {false, false};

@@ -18,6 +18,8 @@
 -- the other tests come back as they were. The organization is deleted last.
 SET client_min_messages = warning;
 
+-- Leftovers of an aborted earlier run of this file first.
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000a5a1';
 INSERT INTO tenancy.organizations (id, slug, name)
 VALUES ('00000000-0000-4000-a000-00000000a5a1', 'rsg-one', 'Rollup state guards');
 INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
@@ -29,7 +31,7 @@ SELECT count(*) AS ignored FROM tenancy.run_rollups(wait => true) \gset
 SELECT pg_current_snapshot() AS snapshot_before \gset
 
 BEGIN;
-SELECT plan(20);
+SELECT plan(29);
 
 -- The message, and the hint, of a statement's error.
 CREATE FUNCTION pg_temp.error_of(statement text, OUT message text, OUT hint text)
@@ -49,6 +51,69 @@ CREATE FUNCTION pg_temp.counted() RETURNS text
     FROM tenancy.event_rollups WHERE organization_id = '00000000-0000-4000-a000-00000000a5a1'
 $$;
 SELECT is(pg_temp.counted(), '40 events, sum 820', 'the fixture is counted');
+
+-------------------------------------------------------------------------------
+-- A state made foreign while a run waits for its row: the run judges the row
+-- it locked, not the state as its statement saw it before the wait (review
+-- of 1.19: it went ahead and stored its snapshot under the other cluster's
+-- id). Two other sessions, their changes committed and undone after.
+-------------------------------------------------------------------------------
+SELECT format('host=%s port=%s dbname=tenancy_test user=postgres', :'host', :'port') AS connstr,
+       runs AS runs_before FROM tenancy.rollup_state \gset
+SELECT dblink_connect('rsg_holder', :'connstr') AS ignored \gset
+SELECT dblink_connect('rsg_runner', :'connstr') AS ignored \gset
+SELECT pid AS runner_pid FROM dblink('rsg_runner', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+SELECT dblink_exec('rsg_holder', 'BEGIN') AS ignored \gset
+SELECT dblink_exec('rsg_holder', 'UPDATE tenancy.rollup_state SET cluster_id = cluster_id + 1') AS ignored \gset
+SELECT dblink_send_query('rsg_runner', 'SELECT count(*) FROM tenancy.run_rollups(wait => true)') AS ignored \gset
+-- Until the run waits for the row (10 s at most).
+CREATE FUNCTION pg_temp.waits_for_a_lock(backend int) RETURNS boolean
+    LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..1000 LOOP
+        IF EXISTS (SELECT FROM pg_locks WHERE pid = backend AND NOT granted) THEN RETURN true; END IF;
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    RETURN false;
+END
+$$;
+SELECT ok(pg_temp.waits_for_a_lock(:runner_pid), 'a run waits for the state row');
+SELECT dblink_exec('rsg_holder', 'COMMIT') AS ignored \gset
+SELECT count(*) AS ignored FROM dblink_get_result('rsg_runner', false) AS t(n bigint) \gset
+SELECT is(split_part(dblink_error_message('rsg_runner'), E'\n', 1),
+          'ERROR:  the rollup state was taken in another cluster',
+          'the state made foreign while it waited: the run refuses it');
+SELECT count(*) AS ignored FROM dblink_get_result('rsg_runner', false) AS t(n bigint) \gset
+SELECT dblink_exec('rsg_holder', 'UPDATE tenancy.rollup_state SET cluster_id = cluster_id - 1') AS ignored \gset
+SELECT is((SELECT runs FROM tenancy.rollup_state), :runs_before::bigint,
+          'and stored nothing: the state''s runs as they were');
+SELECT dblink_disconnect('rsg_holder') AS ignored \gset
+
+-------------------------------------------------------------------------------
+-- No state row, and another transaction writing the rollups (a restore's
+-- COPY of them in progress): its rows are not seen yet, and counts merged
+-- into them would count their raw rows twice once they commit (review of
+-- 1.19). Refused without waiting; once the writer is gone, a run goes ahead.
+-------------------------------------------------------------------------------
+DELETE FROM tenancy.event_rollups;
+DELETE FROM tenancy.file_rollups;
+DELETE FROM tenancy.event_rollups_deferred;
+DELETE FROM tenancy.file_rollups_deferred;
+DELETE FROM tenancy.rollup_state;
+SELECT dblink_exec('rsg_runner', 'BEGIN') AS ignored \gset
+SELECT dblink_exec('rsg_runner', 'LOCK TABLE tenancy.file_rollups IN ROW EXCLUSIVE MODE') AS ignored \gset
+SELECT is(row(e.message, e.hint)::text,
+          row('55000: the rollup state is missing',
+              'If a restore is running, let it finish: tenancy.rollup_state is among the last tables it restores. If the row was deleted, count the rollups afresh from the raw rows kept (the hours whose raw rows were purged are lost): TRUNCATE tenancy.event_rollups, tenancy.file_rollups, tenancy.event_rollups_deferred, tenancy.file_rollups_deferred; then run again.')::text,
+          'no state, the rollups being written: run_rollups() refuses at once')
+FROM pg_temp.error_of('SELECT * FROM tenancy.run_rollups()') e;
+SELECT is((pg_temp.error_of('SELECT * FROM tenancy.rebuild_rollups()')).message,
+          '55000: the rollup state is missing', 'so does rebuild_rollups()');
+SELECT dblink_exec('rsg_runner', 'ROLLBACK') AS ignored \gset
+SELECT dblink_disconnect('rsg_runner') AS ignored \gset
+SELECT is((pg_temp.error_of('SELECT * FROM tenancy.run_rollups()')).message, 'no error',
+          'the writer gone, a run starts a fresh state');
+SELECT is(pg_temp.counted(), '40 events, sum 820', 'and counts the raw rows once');
 
 -------------------------------------------------------------------------------
 -- No state row, rollups written.
@@ -95,13 +160,23 @@ SELECT is((pg_temp.error_of('SELECT tenancy.purge_events()')).message,
 SELECT is((pg_temp.error_of('SELECT tenancy.purge_file_access_log(''1 day'')')).message,
           '55000: the rollup state was taken in another cluster', 'purge_file_access_log() refuses it');
 SELECT is((pg_temp.error_of('SELECT tenancy.purge_events()')).hint,
-          (pg_temp.error_of('SELECT * FROM tenancy.run_rollups()')).hint,
+          'If pg_upgrade made this cluster from that one, or the dump was restored into a new cluster whose transaction ids were put past the source''s before its first start (this cluster''s ids continue the state''s and the raw rows'', as they do here), adopt the state as a superuser: UPDATE tenancy.rollup_state SET cluster_id = NULL; See README, Dump and restore.',
           'with the hint run_rollups() gives');
+SELECT is((pg_temp.error_of('SELECT * FROM tenancy.run_rollups()')).hint,
+          (pg_temp.error_of('SELECT tenancy.purge_file_access_log(''1 day'')')).hint,
+          'the same as the other purge''s and the runs''');
 -- Here the ids go on from the state's (as after pg_upgrade).
 SELECT is((SELECT row(ids_continue, least_epoch)::text FROM tenancy.foreign_rollup_state()),
           row(true, (SELECT (pg_snapshot_xmax(last_snapshot)::text::bigint >> 32) + 1
                      FROM tenancy.rollup_state))::text,
           'foreign_rollup_state(): the ids continue; the least epoch, one past the state''s');
+-- A state taken in epoch 3 of its cluster, past every id here: a new
+-- cluster must start in epoch 4 at least.
+UPDATE tenancy.rollup_state
+SET last_snapshot = format('%1$s:%1$s:', (3::bigint << 32) + 5)::pg_snapshot;
+SELECT is((SELECT row(ids_continue, least_epoch)::text FROM tenancy.foreign_rollup_state()),
+          '(f,4)', 'a state of epoch 3: the ids do not continue; the least epoch is 4');
+UPDATE tenancy.rollup_state SET last_snapshot = :'snapshot_before';
 -- A raw row written after the state's last run in a later epoch of its
 -- cluster (ids past 7 << 32): this cluster's ids do not continue past it,
 -- and a new cluster must start in epoch 8 at least.

@@ -1,0 +1,2 @@
+-- pg_tenancy 1.19 -> 1.20: no change to the schema. 1.20 is a library release: a run that waited for the rollup state judges the row it locked (a state made foreign meanwhile is refused); a first run refuses while another transaction writes the rollups (a restore's COPY); the check of a foreign state costs a run one row read again (1.19's joined query was JIT-compiled on every run). Assembled from src/sql/1.19--1.20/.
+\echo Use "ALTER EXTENSION pg_tenancy UPDATE TO '1.20'" to load this file. \quit
