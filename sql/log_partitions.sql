@@ -266,7 +266,7 @@ SELECT severity, finding FROM tenancy.check() WHERE object = 'tenancy.file_acces
 -- A statement timeout there cancels the whole run, as it would without
 -- maintenance, with the error as it was raised (its CONTEXT says where).
 -- The timeout leaves the run time to reach the month (a slower machine, or
--- a slow step before it: 1.19's library spent 0.4 s there) and fires in
+-- a slow step before it: 1.19's library spent up to 0.4 s there) and fires in
 -- the event trigger's sleep.
 CREATE OR REPLACE FUNCTION public.refuse_new_tables() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN

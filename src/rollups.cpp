@@ -68,8 +68,19 @@ private:
 // error path the transaction abort resets the snapshot stack instead.
 class FreshSnapshot {
 public:
-    FreshSnapshot() {
-        pg::call([] { PushActiveSnapshot(GetTransactionSnapshot()); });
+    enum class Source {
+        // A new one under READ COMMITTED; the transaction's own under
+        // REPEATABLE READ and SERIALIZABLE, whose reads it keeps consistent.
+        transaction,
+        // Every transaction committed by now, at any isolation level: for a
+        // decision the transaction's snapshot may be too old to make.
+        latest,
+    };
+    explicit FreshSnapshot(Source source = Source::transaction) {
+        pg::call([source] {
+            PushActiveSnapshot(source == Source::latest ? GetLatestSnapshot()
+                                                        : GetTransactionSnapshot());
+        });
     }
     ~FreshSnapshot() {
         if (active_ && std::uncaught_exceptions() == 0) PopActiveSnapshot();
@@ -811,7 +822,12 @@ std::string missing_state_hint(bool deferral) {
 // a restored pg_cron job that ran run_rollups() between the rollups' COPY
 // and the state's started a fresh state and doubled every bucket (review of
 // 1.18). Refused then (55000); the error undoes the insert.
-void ensure_state_row(pg::SpiConnection& spi) {
+//
+// Returns whether it made the row. A run that made it and found nothing to
+// count does not keep it (forget_empty_state): a restore's state then still
+// goes in, where a scheduled run before the restore reached the extension's
+// tables made one the dump's could not replace (review of 1.20).
+bool ensure_state_row(pg::SpiConnection& spi) {
     // NOT EXISTS first: an ON CONFLICT check alone would wait for a run that
     // holds the row updated, where run_rollups(wait => false) must not wait.
     std::uint64_t created =
@@ -819,7 +835,7 @@ void ensure_state_row(pg::SpiConnection& spi) {
                     " SELECT '3:3:' WHERE NOT EXISTS (SELECT FROM tenancy.rollup_state)"
                     " ON CONFLICT DO NOTHING",
                     false);
-    if (created == 0) return;
+    if (created == 0) return false;
     bool deferral = rollup_deferral_installed();
     std::vector<const char*> rollup_tables{"event_rollups", "file_rollups"};
     if (deferral) rollup_tables.insert(rollup_tables.end(), {"event_rollups_deferred", "file_rollups_deferred"});
@@ -843,25 +859,40 @@ void ensure_state_row(pg::SpiConnection& spi) {
     if (writers) {
         throw pg::Error(
             ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "the rollup state is missing",
-            "Another transaction is writing the rollups and tenancy.rollup_state has no row: a "
-            "fresh state would count their raw rows again.",
+            "tenancy.rollup_state has no row, and another transaction holds or waits for a lock "
+            "on the rollup tables that a first run must exclude (a restore's COPY of them, the "
+            "deletion of an organization, a VACUUM): a fresh state could count their raw rows "
+            "again.",
             missing_state_hint(deferral));
     }
-    // A snapshot taken now, under the lock: every row written is committed.
+    // Under the lock, every row written is committed; read them in a
+    // snapshot taken now whatever the isolation level (review of 1.20: a
+    // REPEATABLE READ run kept the one it began with, and went ahead over
+    // rollups committed since).
+    FreshSnapshot latest(FreshSnapshot::Source::latest);
     spi.execute(deferral ? "SELECT EXISTS (SELECT FROM tenancy.event_rollups)"
                            " OR EXISTS (SELECT FROM tenancy.file_rollups)"
                            " OR EXISTS (SELECT FROM tenancy.event_rollups_deferred)"
                            " OR EXISTS (SELECT FROM tenancy.file_rollups_deferred)"
                          : "SELECT EXISTS (SELECT FROM tenancy.event_rollups)"
                            " OR EXISTS (SELECT FROM tenancy.file_rollups)",
-                false, 1);
+                true, 1);
     bool is_null = false;
-    if (!DatumGetBool(spi.copied_value(0, 1, &is_null))) return;
+    bool rollups_written = DatumGetBool(spi.copied_value(0, 1, &is_null));
+    latest.pop();
+    if (!rollups_written) return true;
     throw pg::Error(
         ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "the rollup state is missing",
         "The rollups hold counts but tenancy.rollup_state has no row: a fresh state would count "
         "their raw rows again.",
         missing_state_hint(deferral));
+}
+
+// Deletes the state row a first run made when it had nothing to count: no
+// raw row was committed, and a state would only stand in the way of a
+// restore's (the next first run starts from nothing again, as this one did).
+void forget_empty_state(pg::SpiConnection& spi) {
+    spi.execute("DELETE FROM tenancy.rollup_state", false);
 }
 
 // A rollup state taken in another cluster (a restore from a dump of it): its
@@ -1246,7 +1277,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     start_materialized_result(fcinfo);
 
     pg::SpiConnection spi;
-    ensure_state_row(spi);
+    bool first_run = ensure_state_row(spi);
     std::uint64_t locked = spi.execute(
         wait ? "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE"
              : "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE SKIP LOCKED",
@@ -1269,12 +1300,18 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     Datum current = stored_snapshot(spi.copied_value(0, 1, &is_null), own_xid);
     RowFilter fresh{RowFilter::Kind::new_since, previous, own_xid, std::nullopt, std::nullopt};
     auto reports = aggregate_and_write(spi, fresh, fresh, &snapshot, rollup_deferral_installed());
+    bool counted_nothing = std::all_of(reports.begin(), reports.end(),
+                                       [](const SourceReport& report) { return report.rows_read == 0; });
 
     static pg::CachedPlan save_state(
         "UPDATE tenancy.rollup_state SET last_snapshot = $1::pg_snapshot, last_run_at = now(),"
         " runs = runs + 1",
         {TEXTOID});
-    spi.execute(save_state, {{TEXTOID, current}}, false);
+    if (first_run && counted_nothing) {
+        forget_empty_state(spi);
+    } else {
+        spi.execute(save_state, {{TEXTOID, current}}, false);
+    }
     // The scheduled job that keeps the rollups current keeps the log's
     // months ahead of the clock too (under READ COMMITTED, as the job runs,
     // and as a role that may create them). A failure there is a WARNING:
@@ -1316,7 +1353,14 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     start_materialized_result(fcinfo);
 
     pg::SpiConnection spi;
-    ensure_state_row(spi);
+    if (ensure_state_row(spi)) {
+        // No run has counted anything: nothing to rebuild, and no state to
+        // keep. Returned before the organizations are locked: a deletion of
+        // one waiting for the rollup tables' lock taken above would
+        // deadlock with that (review of 1.20).
+        forget_empty_state(spi);
+        PG_RETURN_NULL();
+    }
     // Waits for a running run_rollups(): rebuild must see a settled state.
     spi.execute(
         "SELECT last_snapshot::text,"

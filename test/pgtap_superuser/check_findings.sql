@@ -806,7 +806,9 @@ DROP TABLE k_grades, k_notes, k_lessons, k_serial, k_tree, k_users;
 -- (19) A rollup state taken in another cluster (1.10). Here the ids go on
 -- from the state's, as after pg_upgrade: the fix adopts it.
 -------------------------------------------------------------------------------
-SELECT count(*) AS ignored FROM tenancy.run_rollups(wait => true) \gset
+-- The state as a run before this transaction would have left it (a run
+-- that finds nothing to count keeps none: the 1.20 library).
+INSERT INTO tenancy.rollup_state (last_snapshot) VALUES (:'snapshot_before') ON CONFLICT DO NOTHING;
 UPDATE tenancy.rollup_state SET cluster_id = (SELECT system_identifier + 1 FROM pg_control_system()),
                                 last_snapshot = :'snapshot_before';
 SELECT is(pg_temp.findings('tenancy.rollup_state'),
