@@ -50,6 +50,7 @@ struct SourceReport {
     const char* source;
     std::uint64_t rows_read = 0;
     std::uint64_t buckets_written = 0;
+    std::uint64_t buckets_deferred = 0;  // not returned: written to wait for a later run
     double milliseconds = 0;
 };
 
@@ -755,13 +756,15 @@ std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowF
     events.rows_read = event_batch.rows();
     events.buckets_written =
         write_buckets<EventRollupTable>(EventRollupTable::name, event_batch, locks.live);
-    write_buckets<EventRollupTable>(EventRollupTable::deferred_name, event_batch, locks.busy, now);
+    events.buckets_deferred =
+        write_buckets<EventRollupTable>(EventRollupTable::deferred_name, event_batch, locks.busy, now);
     events.milliseconds = events_read_ms + events_write.milliseconds();
     Stopwatch files_write;
     files.rows_read = file_batch.rows();
     files.buckets_written =
         write_buckets<FileRollupTable>(FileRollupTable::name, file_batch, locks.live);
-    write_buckets<FileRollupTable>(FileRollupTable::deferred_name, file_batch, locks.busy, now);
+    files.buckets_deferred =
+        write_buckets<FileRollupTable>(FileRollupTable::deferred_name, file_batch, locks.busy, now);
     files.milliseconds = files_read_ms + files_write.milliseconds();
     if (!locks.busy.empty()) {
         int busy = static_cast<int>(locks.busy.size());
@@ -823,11 +826,21 @@ std::string missing_state_hint(bool deferral) {
 // and the state's started a fresh state and doubled every bucket (review of
 // 1.18). Refused then (55000); the error undoes the insert.
 //
-// Returns whether it made the row. A run that made it and found nothing to
-// count does not keep it (forget_empty_state): a restore's state then still
-// goes in, where a scheduled run before the restore reached the extension's
-// tables made one the dump's could not replace (review of 1.20).
-bool ensure_state_row(pg::SpiConnection& spi) {
+// A run that made the row and wrote no bucket does not keep it
+// (forget_empty_state): a restore's state then still goes in, where a
+// scheduled run before the restore reached the extension's rows, or before
+// it reached the organizations of the raw rows it read, made one the dump's
+// could not replace (reviews of 1.20).
+enum class StateRow {
+    existed,
+    created,
+    // Made, but another transaction holds or waits for a lock on the
+    // rollup tables that excludes writers: the caller forgets the row and
+    // does nothing this time.
+    rollups_locked,
+};
+
+StateRow ensure_state_row(pg::SpiConnection& spi) {
     // NOT EXISTS first: an ON CONFLICT check alone would wait for a run that
     // holds the row updated, where run_rollups(wait => false) must not wait.
     std::uint64_t created =
@@ -835,20 +848,20 @@ bool ensure_state_row(pg::SpiConnection& spi) {
                     " SELECT '3:3:' WHERE NOT EXISTS (SELECT FROM tenancy.rollup_state)"
                     " ON CONFLICT DO NOTHING",
                     false);
-    if (created == 0) return false;
+    if (created == 0) return StateRow::existed;
     bool deferral = rollup_deferral_installed();
     std::vector<const char*> rollup_tables{"event_rollups", "file_rollups"};
     if (deferral) rollup_tables.insert(rollup_tables.end(), {"event_rollups_deferred", "file_rollups_deferred"});
     // Rows a transaction is still writing are not seen by the check below
     // (a restore's COPY of the rollups in progress), and a run would merge
     // its counts into them once they commit (review of 1.19). A lock that
-    // excludes writers, taken without waiting: a writer now is not a run
-    // (the others wait for this state row) but a restore, or the deletion
-    // of an organization (its rollups go with it), after which the next run
-    // goes ahead; and waiting could deadlock a restore in one transaction,
-    // which will want this row's key. Held to the end, so that a COPY begun
-    // later fails on the keys this run writes instead of merging into them.
-    bool writers = pg::call([&] {
+    // excludes writers, taken without waiting: a holder is not a run (the
+    // others wait for this state row) but a restore, the deletion of an
+    // organization (its rollups go with it) or a VACUUM, and the next run
+    // goes ahead; waiting could deadlock a restore in one transaction, which
+    // will want this row's key. Held to the end, so that a COPY begun later
+    // fails on the keys this run writes instead of merging into them.
+    bool locked_elsewhere = pg::call([&] {
         Oid schema = get_namespace_oid("tenancy", false);
         for (const char* table : rollup_tables) {
             Oid relid = get_relname_relid(table, schema);
@@ -856,15 +869,7 @@ bool ensure_state_row(pg::SpiConnection& spi) {
         }
         return false;
     });
-    if (writers) {
-        throw pg::Error(
-            ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "the rollup state is missing",
-            "tenancy.rollup_state has no row, and another transaction holds or waits for a lock "
-            "on the rollup tables that a first run must exclude (a restore's COPY of them, the "
-            "deletion of an organization, a VACUUM): a fresh state could count their raw rows "
-            "again.",
-            missing_state_hint(deferral));
-    }
+    if (locked_elsewhere) return StateRow::rollups_locked;
     // Under the lock, every row written is committed; read them in a
     // snapshot taken now whatever the isolation level (review of 1.20: a
     // REPEATABLE READ run kept the one it began with, and went ahead over
@@ -880,7 +885,7 @@ bool ensure_state_row(pg::SpiConnection& spi) {
     bool is_null = false;
     bool rollups_written = DatumGetBool(spi.copied_value(0, 1, &is_null));
     latest.pop();
-    if (!rollups_written) return true;
+    if (!rollups_written) return StateRow::created;
     throw pg::Error(
         ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "the rollup state is missing",
         "The rollups hold counts but tenancy.rollup_state has no row: a fresh state would count "
@@ -888,11 +893,24 @@ bool ensure_state_row(pg::SpiConnection& spi) {
         missing_state_hint(deferral));
 }
 
-// Deletes the state row a first run made when it had nothing to count: no
-// raw row was committed, and a state would only stand in the way of a
-// restore's (the next first run starts from nothing again, as this one did).
+// Deletes the state row a first run made when it wrote nothing: a state
+// would only stand in the way of a restore's, and the next first run reads
+// again, from nothing, what this one read.
 void forget_empty_state(pg::SpiConnection& spi) {
     spi.execute("DELETE FROM tenancy.rollup_state", false);
+}
+
+// What a call that finds the rollup tables locked with no state says.
+void notice_rollups_locked(const char* function) {
+    pg::call([function] {
+        ereport(NOTICE,
+                (errmsg("%s: nothing done: there is no rollup state yet, and another transaction "
+                        "holds or waits for a lock on the rollup tables",
+                        function),
+                 errdetail("A first run excludes writers of the rollups: a restore's COPY of "
+                           "them, the deletion of an organization, a VACUUM."),
+                 errhint("The next run goes ahead once they are free.")));
+    });
 }
 
 // A rollup state taken in another cluster (a restore from a dump of it): its
@@ -1277,7 +1295,12 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     start_materialized_result(fcinfo);
 
     pg::SpiConnection spi;
-    bool first_run = ensure_state_row(spi);
+    StateRow state_row = ensure_state_row(spi);
+    if (state_row == StateRow::rollups_locked) {
+        forget_empty_state(spi);
+        notice_rollups_locked("tenancy.run_rollups()");
+        PG_RETURN_NULL();
+    }
     std::uint64_t locked = spi.execute(
         wait ? "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE"
              : "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE SKIP LOCKED",
@@ -1300,14 +1323,15 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     Datum current = stored_snapshot(spi.copied_value(0, 1, &is_null), own_xid);
     RowFilter fresh{RowFilter::Kind::new_since, previous, own_xid, std::nullopt, std::nullopt};
     auto reports = aggregate_and_write(spi, fresh, fresh, &snapshot, rollup_deferral_installed());
-    bool counted_nothing = std::all_of(reports.begin(), reports.end(),
-                                       [](const SourceReport& report) { return report.rows_read == 0; });
+    bool wrote_nothing = std::all_of(reports.begin(), reports.end(), [](const SourceReport& report) {
+        return report.buckets_written == 0 && report.buckets_deferred == 0;
+    });
 
     static pg::CachedPlan save_state(
         "UPDATE tenancy.rollup_state SET last_snapshot = $1::pg_snapshot, last_run_at = now(),"
         " runs = runs + 1",
         {TEXTOID});
-    if (first_run && counted_nothing) {
+    if (state_row == StateRow::created && wrote_nothing) {
         forget_empty_state(spi);
     } else {
         spi.execute(save_state, {{TEXTOID, current}}, false);
@@ -1353,13 +1377,21 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     start_materialized_result(fcinfo);
 
     pg::SpiConnection spi;
-    if (ensure_state_row(spi)) {
-        // No run has counted anything: nothing to rebuild, and no state to
-        // keep. Returned before the organizations are locked: a deletion of
-        // one waiting for the rollup tables' lock taken above would
-        // deadlock with that (review of 1.20).
-        forget_empty_state(spi);
-        PG_RETURN_NULL();
+    switch (ensure_state_row(spi)) {
+        case StateRow::existed:
+            break;
+        case StateRow::created:
+            // No run has counted anything: nothing to rebuild, and no state
+            // to keep. Returned before the organizations are locked: a
+            // deletion of one waiting for the rollup tables' lock taken
+            // above would deadlock with that (review of 1.20).
+            forget_empty_state(spi);
+            return_reports(fcinfo, {SourceReport{"events"}, SourceReport{"file_access_log"}});
+            PG_RETURN_NULL();
+        case StateRow::rollups_locked:
+            forget_empty_state(spi);
+            notice_rollups_locked("tenancy.rebuild_rollups()");
+            PG_RETURN_NULL();
     }
     // Waits for a running run_rollups(): rebuild must see a settled state.
     spi.execute(
