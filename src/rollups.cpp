@@ -831,8 +831,10 @@ std::string missing_state_hint(const std::vector<std::string>& tables) {
 }
 
 // The state row is created by the first run, not by the install script, so
-// that pg_restore brings back the dumped row without a conflict. Until a run
-// commits it, a concurrent first run waits here instead of skipping.
+// that pg_restore brings back the dumped row without a conflict. First runs
+// take turns on a lock of their own (take_first_run_lock): until one
+// commits, another waits for it, or with run_rollups(wait => false) does
+// nothing at once, as a run that finds the state row locked does.
 //
 // A state made here must be the first: rollups already written were counted
 // under a state that is gone, and a fresh one would count their raw rows
@@ -853,11 +855,37 @@ enum class StateRow {
     // holds or waits for a lock on the rollup tables that excludes writers.
     // The caller does nothing this time.
     rollups_locked,
+    // Not made: another first run is in progress, and the caller would not
+    // wait for it.
+    first_run_in_progress,
 };
 
-StateRow ensure_state_row(pg::SpiConnection& spi) {
-    // NOT EXISTS first: an ON CONFLICT check alone would wait for a run that
+// Whether a run waits for another run.
+enum class RunWait { wait, skip };
+
+// The lock first runs take turns on, held to the end of the transaction.
+// Without it a second first run waited for the first's transaction inside
+// its insert of the state row (the key is taken), even with wait => false
+// (review of 1.20, M1a). An object lock on tenancy.rollup_state's pg_class
+// entry: PostgreSQL locks relations by another kind of tag, so nothing else
+// takes this one (an advisory lock would take a key from the application's
+// keyspace); pg_locks shows it as an object lock on tenancy.rollup_state.
+bool take_first_run_lock(RunWait wait) {
+    return pg::call([wait] {
+        Oid state = get_relname_relid("rollup_state", get_namespace_oid("tenancy", false));
+        if (wait == RunWait::skip) return ConditionalLockDatabaseObject(RelationRelationId, state, 0, ExclusiveLock);
+        LockDatabaseObject(RelationRelationId, state, 0, ExclusiveLock);
+        return true;
+    });
+}
+
+StateRow ensure_state_row(pg::SpiConnection& spi, RunWait wait) {
+    // Looked for first: an ON CONFLICT check alone would wait for a run that
     // holds the row updated, where run_rollups(wait => false) must not wait.
+    if (spi.execute("SELECT FROM tenancy.rollup_state", false, 1) > 0) return StateRow::existed;
+    if (!take_first_run_lock(wait)) return StateRow::first_run_in_progress;
+    // NOT EXISTS again, in a snapshot taken now: the first run this one
+    // waited for may have committed the row.
     std::uint64_t created =
         spi.execute("INSERT INTO tenancy.rollup_state (last_snapshot)"
                     " SELECT '3:3:' WHERE NOT EXISTS (SELECT FROM tenancy.rollup_state)"
@@ -1299,10 +1327,21 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     bool wait = PG_GETARG_BOOL(0);
     start_materialized_result(fcinfo);
 
+    // What a run that would wait for another says instead.
+    auto notice_run_in_progress = [] {
+        pg::call([] {
+            ereport(NOTICE, (errmsg("another tenancy.run_rollups() is in progress; nothing done"),
+                             errhint("Pass wait => true to wait for it instead.")));
+        });
+    };
     pg::SpiConnection spi;
-    StateRow state_row = ensure_state_row(spi);
+    StateRow state_row = ensure_state_row(spi, wait ? RunWait::wait : RunWait::skip);
     if (state_row == StateRow::rollups_locked) {
         notice_rollups_locked("tenancy.run_rollups()");
+        PG_RETURN_NULL();
+    }
+    if (state_row == StateRow::first_run_in_progress) {
+        notice_run_in_progress();
         PG_RETURN_NULL();
     }
     std::uint64_t locked = spi.execute(
@@ -1310,10 +1349,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
              : "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE SKIP LOCKED",
         false, 1);
     if (locked == 0) {
-        pg::call([] {
-            ereport(NOTICE, (errmsg("another tenancy.run_rollups() is in progress; nothing done"),
-                             errhint("Pass wait => true to wait for it instead.")));
-        });
+        notice_run_in_progress();
         PG_RETURN_NULL();
     }
     bool is_null = false;
@@ -1381,7 +1417,8 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
     start_materialized_result(fcinfo);
 
     pg::SpiConnection spi;
-    switch (ensure_state_row(spi)) {
+    // Waits for a running first run, as it waits for any run below.
+    switch (ensure_state_row(spi, RunWait::wait)) {
         case StateRow::existed:
             break;
         case StateRow::created:
@@ -1395,6 +1432,8 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
         case StateRow::rollups_locked:
             notice_rollups_locked("tenancy.rebuild_rollups()");
             PG_RETURN_NULL();
+        case StateRow::first_run_in_progress:
+            break;  // not with RunWait::wait
     }
     // Waits for a running run_rollups(): rebuild must see a settled state.
     spi.execute(

@@ -35,7 +35,7 @@ SELECT count(*) AS ignored FROM tenancy.run_rollups(wait => true) \gset
 SELECT pg_current_snapshot() AS snapshot_before \gset
 
 BEGIN;
-SELECT plan(33);
+SELECT plan(40);
 
 -- The message, and the hint, of a statement's error.
 CREATE FUNCTION pg_temp.error_of(statement text, OUT message text, OUT hint text)
@@ -211,6 +211,54 @@ SELECT is((SELECT count(*) FROM tenancy.foreign_rollup_state()), 0::bigint,
           'an adopted state is this cluster''s');
 SELECT is((SELECT count(*) FROM tenancy.check() WHERE object = 'tenancy.rollup_state'), 0::bigint,
           'and no finding is left');
+
+-------------------------------------------------------------------------------
+-- First runs take turns on a lock of their own: a second first run does
+-- nothing at once with wait => false, and waits with wait => true (before,
+-- both waited for the first's transaction inside the insert of the state
+-- row: review of 1.20, M1a). In a database of their own, where no run has
+-- committed a state; the second session's statements time out where they
+-- would wait.
+-------------------------------------------------------------------------------
+SELECT format('host=%s port=%s user=postgres dbname=', :'host', :'port') AS connstr_to \gset
+SELECT dblink_connect('rsg_admin', :'connstr_to' || 'postgres') AS ignored \gset
+SELECT dblink_exec('rsg_admin', 'DROP DATABASE IF EXISTS tenancy_first_runs WITH (FORCE)') AS ignored \gset
+SELECT dblink_exec('rsg_admin', 'CREATE DATABASE tenancy_first_runs') AS ignored \gset
+SELECT dblink_connect('rsg_first', :'connstr_to' || 'tenancy_first_runs') AS ignored \gset
+SELECT dblink_connect('rsg_second', :'connstr_to' || 'tenancy_first_runs') AS ignored \gset
+SELECT dblink_exec('rsg_first', 'SET client_min_messages = warning') AS ignored \gset
+SELECT dblink_exec('rsg_first', 'CREATE EXTENSION pg_tenancy') AS ignored \gset
+SELECT dblink_exec('rsg_first', $$
+    INSERT INTO tenancy.events (organization_id, user_id, kind, at)
+    SELECT tenancy.create_organization('first-runs', 'First runs', '00000000-0000-4000-a000-00000000a5b1'),
+           '00000000-0000-4000-a000-00000000a5b1', 'login', timestamptz '2026-06-01 08:00+00'
+$$) AS ignored \gset
+SELECT dblink_exec('rsg_first', 'BEGIN') AS ignored \gset
+SELECT is(n, 1::numeric, 'a first run in progress has written a bucket')
+FROM dblink('rsg_first', 'SELECT sum(buckets_written) FROM tenancy.run_rollups()') AS t(n numeric);
+SELECT is(count(*), 1::bigint, 'and holds the first runs'' lock: an object lock on tenancy.rollup_state')
+FROM pg_locks
+WHERE locktype = 'object' AND classid = 'pg_class'::regclass AND mode = 'ExclusiveLock' AND granted
+  AND database = (SELECT oid FROM pg_database WHERE datname = 'tenancy_first_runs');
+SELECT dblink_exec('rsg_second', 'SET statement_timeout = ''5s''') AS ignored \gset
+SELECT is((pg_temp.error_of($$SELECT * FROM dblink('rsg_second', 'SELECT count(*) FROM tenancy.run_rollups()') AS t(n bigint)$$)).message,
+          'no error', 'a second first run with wait => false does not wait for it');
+SELECT is(n, 0::bigint, 'and does nothing')
+FROM dblink('rsg_second', 'SELECT count(*) FROM tenancy.run_rollups()') AS t(n bigint);
+SELECT dblink_exec('rsg_second', 'RESET statement_timeout') AS ignored \gset
+SELECT dblink_send_query('rsg_second', 'SELECT count(*) FROM tenancy.run_rollups(wait => true)') AS ignored \gset
+SELECT pg_sleep(0.5) AS ignored \gset
+SELECT is(dblink_is_busy('rsg_second'), 1, 'with wait => true, it waits');
+SELECT dblink_exec('rsg_first', 'COMMIT') AS ignored \gset
+SELECT is(n, 2::bigint, 'and runs once the first has committed')
+FROM dblink_get_result('rsg_second') AS t(n bigint);
+SELECT count(*) AS ignored FROM dblink_get_result('rsg_second') AS t(n bigint) \gset
+SELECT is(runs, 2::bigint, 'over the first''s state, which counts two runs')
+FROM dblink('rsg_second', 'SELECT runs::bigint FROM tenancy.rollup_state') AS t(runs bigint);
+SELECT dblink_disconnect('rsg_first') AS ignored \gset
+SELECT dblink_disconnect('rsg_second') AS ignored \gset
+SELECT dblink_exec('rsg_admin', 'DROP DATABASE tenancy_first_runs WITH (FORCE)') AS ignored \gset
+SELECT dblink_disconnect('rsg_admin') AS ignored \gset
 
 SELECT * FROM finish();
 ROLLBACK;

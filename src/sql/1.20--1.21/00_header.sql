@@ -1,0 +1,2 @@
+-- pg_tenancy 1.20 -> 1.21: no change to the schema. 1.21 is a library release: first runs of the rollups (no state row yet) take turns on a lock of their own, so that run_rollups(wait => false) does nothing at once while another first run is in progress, instead of waiting for its transaction. Assembled from src/sql/1.20--1.21/.
+\echo Use "ALTER EXTENSION pg_tenancy UPDATE TO '1.21'" to load this file. \quit
