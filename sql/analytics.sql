@@ -375,6 +375,14 @@ SELECT tenancy.track('while-renamed');
 COMMIT;
 SELECT dblink_exec('deleter', 'COMMIT');
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000e8';
+
+-- A purge holds the rollup state to its end, as a run does: a run meanwhile
+-- does nothing at once, and says that another transaction holds the state
+-- (before the 1.21 library: "another run_rollups() is in progress").
+SELECT dblink_exec('runner', 'BEGIN');
+SELECT * FROM dblink('runner', 'SELECT tenancy.purge_events()') AS t(purged bigint);
+SELECT * FROM tenancy.run_rollups();
+SELECT dblink_exec('runner', 'ROLLBACK');
 SELECT dblink_disconnect('runner'), dblink_disconnect('deleter');
 DROP EXTENSION dblink;
 

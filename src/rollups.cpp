@@ -1327,10 +1327,16 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     bool wait = PG_GETARG_BOOL(0);
     start_materialized_result(fcinfo);
 
-    // What a run that would wait for another says instead.
+    // What a run that would wait for another transaction says instead. Not
+    // only runs hold the state: a purge or a rebuild holds it to its end, and
+    // the notice said "another run_rollups() is in progress" for them too
+    // (review of 1.21).
     auto notice_run_in_progress = [] {
         pg::call([] {
-            ereport(NOTICE, (errmsg("another tenancy.run_rollups() is in progress; nothing done"),
+            ereport(NOTICE, (errmsg("tenancy.run_rollups(): nothing done: another transaction holds the "
+                                    "rollup state"),
+                             errdetail("Runs, rebuild_rollups(), purge_events() and "
+                                       "purge_file_access_log() hold it to their end, one at a time."),
                              errhint("Pass wait => true to wait for it instead.")));
         });
     };
