@@ -86,6 +86,26 @@ COMMIT;
 SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
                            '00000000-0000-4000-b000-0000000000a1');
 SELECT tenancy.current_org_id();
+-- A procedure that commits (a batch, one organization per transaction)
+-- cannot run inside BEGIN, and its context serves it up to its COMMIT: no
+-- warning there, nor in a DO block (before the 1.21 library, one per call).
+CREATE PROCEDURE pg_temp.count_own_files() LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                                '00000000-0000-4000-b000-0000000000a1');
+    RAISE NOTICE 'files seen: %', (SELECT count(*) FROM tenancy.files);
+    COMMIT;
+    RAISE NOTICE 'after COMMIT, the organization: %', tenancy.current_org_id();
+END
+$$;
+CALL pg_temp.count_own_files();
+DO $$
+BEGIN
+    PERFORM tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                                '00000000-0000-4000-b000-0000000000a1');
+    RAISE NOTICE 'role in the DO block: %', tenancy.current_member_role();
+END
+$$;
 
 -- Bad input: each a clear error with its SQLSTATE.
 \set VERBOSITY sqlstate

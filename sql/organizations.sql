@@ -21,8 +21,17 @@ INSERT INTO tenancy.organizations (slug, name) VALUES ('sneaky', 'Sneaky');
 INSERT INTO tenancy.members (organization_id, user_id, role)
 VALUES (gen_random_uuid(), gen_random_uuid(), 'owner');
 -- (organization_id defaults from the context: without one it is NULL, and the
--- policy refuses the row.)
+-- policy would refuse the row; since the 1.21 library an INSERT into the
+-- extension's tables without a context says so.)
 INSERT INTO tenancy.members (user_id, role) VALUES (gen_random_uuid(), 'teacher');
+-- So does one into files or events, one that would insert no row, and an
+-- upsert; EXPLAIN without ANALYZE runs nothing and says nothing.
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('a/b.txt', 'b.txt', 1);
+INSERT INTO tenancy.events (kind) VALUES ('login');
+INSERT INTO tenancy.events (kind) SELECT 'login' WHERE false;
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('a/b.txt', 'b.txt', 1)
+ON CONFLICT (organization_id, path) DO UPDATE SET size_bytes = 2;
+EXPLAIN (COSTS OFF) INSERT INTO tenancy.events (kind) VALUES ('login');
 
 -- The last owner stays.
 \c - postgres

@@ -188,6 +188,8 @@ EJ/AgOurLNuGXyz3+YJV0hiOxNBP+X4eILesJTaPJJaqr6qOn0uZbPC/Ew==
 -----END PUBLIC KEY-----
 $pem$);
 -- A key that cannot verify its algorithm's tokens is refused, saying why.
+-- (The check behind it names an unknown algorithm in quotes, an empty one too.)
+SELECT tenancy.context_public_key_usable('', '');
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('short-rsa', 'RS256', $pem$
 -----BEGIN PUBLIC KEY-----
 MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDC7UJqVr0XRntjBEJFRal65VHx

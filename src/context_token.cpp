@@ -452,7 +452,10 @@ TENANCY_SQL_FUNCTION(tenancy_context_public_key_usable) {
                                      : core::public_key_problem(*algorithm, pem);
     if (!problem.empty()) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
-                        "the public key cannot verify " + name + " tokens", pg::as_sentence(problem),
+                        // An unknown name is quoted: an empty one read as a double space.
+                        algorithm ? "the public key cannot verify " + name + " tokens"
+                                  : "the public key cannot verify tokens of algorithm \"" + name + "\"",
+                        pg::as_sentence(problem),
                         "Give the issuer's public key or certificate in PEM (-----BEGIN PUBLIC "
                         "KEY----- or -----BEGIN CERTIFICATE-----); tenancy.jwks_keys() gives a "
                         "JWK Set's keys in PEM.");
