@@ -32,6 +32,20 @@ INSERT INTO tenancy.events (kind) SELECT 'login' WHERE false;
 INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('a/b.txt', 'b.txt', 1)
 ON CONFLICT (organization_id, path) DO UPDATE SET size_bytes = 2;
 EXPLAIN (COSTS OFF) INSERT INTO tenancy.events (kind) VALUES ('login');
+-- A role of the DBA's outside tenancy_app, with a policy of its own, is left
+-- to its policy (here, an INSERT of no row goes through).
+\c - postgres
+BEGIN;
+CREATE ROLE tenancy_regress_loader;
+GRANT USAGE ON SCHEMA tenancy TO tenancy_regress_loader;
+GRANT INSERT ON tenancy.events TO tenancy_regress_loader;
+CREATE POLICY events_loader ON tenancy.events FOR INSERT TO tenancy_regress_loader WITH CHECK (true);
+SET LOCAL ROLE tenancy_regress_loader;
+SELECT tenancy.current_org_id() IS NULL AS no_context;  -- (loads the library in this session)
+INSERT INTO tenancy.events (organization_id, user_id, kind)
+SELECT gen_random_uuid(), gen_random_uuid(), 'loaded' WHERE false;
+ROLLBACK;
+\c - tenancy_test_app
 
 -- The last owner stays.
 \c - postgres

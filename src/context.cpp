@@ -349,15 +349,19 @@ bool in_procedure_or_do_block() {
 // library), whether tenancy.require_context is on or not; a statement that
 // would insert no row fails too, as under tenancy.require_context. Only
 // when no context is set: the statements of a transaction that has one pay
-// nothing. The application's protected tables are left to their policies
-// (a DBA's policy of its own may admit rows without a context).
+// nothing. For the application (members of tenancy_app) only: a role of the
+// DBA's outside it may have a policy of its own on the table. The
+// application's protected tables are left to their policies too.
 void refuse_insert_without_context(QueryDesc* query) {
     Oid tenancy_schema = get_namespace_oid("tenancy", true);
-    if (!OidIsValid(tenancy_schema)) return;
+    Oid application = get_role_oid("tenancy_app", true);
+    if (!OidIsValid(tenancy_schema) || !OidIsValid(application)) return;
     ListCell* cell;
     foreach (cell, query->plannedstmt->resultRelations) {
         auto* rte = static_cast<RangeTblEntry*>(list_nth(query->plannedstmt->rtable, lfirst_int(cell) - 1));
         if (get_rel_namespace(rte->relid) != tenancy_schema) continue;
+        Oid user = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+        if (!has_privs_of_role(user, application)) continue;
         if (check_enable_rls(rte->relid, rte->checkAsUser, true) != RLS_ENABLED) continue;
         // Without the privilege, PostgreSQL's "permission denied" says more.
         if (!holds_some_privilege(rte)) continue;
