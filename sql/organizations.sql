@@ -32,6 +32,15 @@ INSERT INTO tenancy.events (kind) SELECT 'login' WHERE false;
 INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('a/b.txt', 'b.txt', 1)
 ON CONFLICT (organization_id, path) DO UPDATE SET size_bytes = 2;
 EXPLAIN (COSTS OFF) INSERT INTO tenancy.events (kind) VALUES ('login');
+-- An INSERT in a writable CTE, and a MERGE that may insert, are refused the
+-- same way; an UPDATE or DELETE in one reaches no row, as it would alone.
+WITH logged AS (INSERT INTO tenancy.events (kind) VALUES ('login') RETURNING id)
+SELECT count(*) FROM logged;
+MERGE INTO tenancy.events e USING (SELECT 'login' AS kind) s ON false
+WHEN NOT MATCHED THEN INSERT (kind) VALUES (s.kind);
+WITH renamed AS (UPDATE tenancy.files SET name = name RETURNING id),
+     removed AS (DELETE FROM tenancy.files WHERE false RETURNING id)
+SELECT (SELECT count(*) FROM renamed) AS renamed, (SELECT count(*) FROM removed) AS removed;
 -- A role of the DBA's outside tenancy_app, with a policy of its own, is left
 -- to its policy (here, an INSERT of no row goes through).
 \c - postgres

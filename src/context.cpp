@@ -329,16 +329,42 @@ void require_context_before_tenant_access(QueryDesc* query) {
     }
 }
 
-// Whether the statement running is a CALL or a DO block. There a context
-// set without BEGIN serves the rest of the procedure's transaction, up to
-// its next COMMIT, as it is meant to, and a procedure that commits cannot
-// run inside BEGIN: set_context()'s warning about a statement's own
-// transaction was wrong there, and a batch procedure that commits once per
-// organization wrote it to the log once per organization (robustness review
-// of 1.21: 590,000 warnings, 421 MB).
-bool in_procedure_or_do_block() {
-    return ActivePortal != nullptr &&
-           (ActivePortal->commandTag == CMDTAG_CALL || ActivePortal->commandTag == CMDTAG_DO);
+// Whether set_context() warns that a context set outside a transaction
+// block ends with the statement's transaction. In a CALL or a DO block the
+// context serves the procedure up to its next COMMIT, and a procedure that
+// commits cannot run inside BEGIN: a batch procedure that committed once per
+// organization wrote the warning to the log once per organization
+// (robustness review of 1.21: 590,000 warnings, 421 MB). There it is said
+// once per CALL or DO, which still tells a wrapper procedure that only sets
+// the context (and loses it when it returns) what happens.
+bool warn_of_statement_transaction() {
+    static Portal warned_portal = nullptr;
+    static TimestampTz warned_portal_created = 0;
+    Portal portal = ActivePortal;
+    if (portal == nullptr || (portal->commandTag != CMDTAG_CALL && portal->commandTag != CMDTAG_DO)) {
+        return true;
+    }
+    // A portal is told apart from a later one at the same address by when
+    // it was made.
+    if (portal == warned_portal && portal->creation_time == warned_portal_created) return false;
+    warned_portal = portal;
+    warned_portal_created = portal->creation_time;
+    return true;
+}
+
+// Whether a modifying node of a plan inserts rows: an INSERT, or a MERGE
+// with an INSERT action.
+bool inserts_rows(const ModifyTable* node) {
+    if (node->operation == CMD_INSERT) return true;
+    if (node->operation != CMD_MERGE) return false;
+    ListCell* list_cell;
+    foreach (list_cell, node->mergeActionLists) {
+        ListCell* action_cell;
+        foreach (action_cell, static_cast<List*>(lfirst(list_cell))) {
+            if (static_cast<MergeAction*>(lfirst(action_cell))->commandType == CMD_INSERT) return true;
+        }
+    }
+    return false;
 }
 
 // An INSERT into one of the extension's own tables without a context: row
@@ -352,13 +378,12 @@ bool in_procedure_or_do_block() {
 // nothing. For the application (members of tenancy_app) only: a role of the
 // DBA's outside it may have a policy of its own on the table. The
 // application's protected tables are left to their policies too.
-void refuse_insert_without_context(QueryDesc* query) {
-    Oid tenancy_schema = get_namespace_oid("tenancy", true);
-    Oid application = get_role_oid("tenancy_app", true);
-    if (!OidIsValid(tenancy_schema) || !OidIsValid(application)) return;
+void refuse_insert_without_context(const ModifyTable* node, const PlannedStmt* statement,
+                                   Oid tenancy_schema, Oid application) {
+    if (!inserts_rows(node)) return;
     ListCell* cell;
-    foreach (cell, query->plannedstmt->resultRelations) {
-        auto* rte = static_cast<RangeTblEntry*>(list_nth(query->plannedstmt->rtable, lfirst_int(cell) - 1));
+    foreach (cell, node->resultRelations) {
+        auto* rte = static_cast<RangeTblEntry*>(list_nth(statement->rtable, lfirst_int(cell) - 1));
         if (get_rel_namespace(rte->relid) != tenancy_schema) continue;
         Oid user = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
         if (!has_privs_of_role(user, application)) continue;
@@ -372,6 +397,24 @@ void refuse_insert_without_context(QueryDesc* query) {
                            "defaults come from it)."),
                  errhint("%s", kRequireContextHint)));
     }
+}
+
+// The statement's modifying nodes, each the top node of its plan: the
+// statement's own and its writable CTEs' (an UPDATE or DELETE there is not
+// an insert: it reaches no row, as it would alone).
+void refuse_inserts_without_context(const PlannedStmt* statement) {
+    Oid tenancy_schema = get_namespace_oid("tenancy", true);
+    Oid application = get_role_oid("tenancy_app", true);
+    if (!OidIsValid(tenancy_schema) || !OidIsValid(application)) return;
+    auto check = [&](const Plan* plan) {
+        if (plan != nullptr && IsA(plan, ModifyTable)) {
+            refuse_insert_without_context(reinterpret_cast<const ModifyTable*>(plan), statement,
+                                          tenancy_schema, application);
+        }
+    };
+    check(statement->planTree);
+    ListCell* cell;
+    foreach (cell, statement->subplans) check(static_cast<const Plan*>(lfirst(cell)));
 }
 
 // A context set for the session (set_context(…, false)) outlives the
@@ -525,9 +568,10 @@ void executor_start(QueryDesc* query, int eflags) {
         (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) {
         require_context_before_tenant_access(query);
     }
-    if (!g_context.has_value() && query->operation == CMD_INSERT &&
-        (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) {
-        refuse_insert_without_context(query);
+    if (!g_context.has_value() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
+        (query->operation == CMD_INSERT || query->operation == CMD_MERGE ||
+         query->plannedstmt->hasModifyingCTE)) {
+        refuse_inserts_without_context(query->plannedstmt);
     }
     if (g_previous_executor_start != nullptr) {
         g_previous_executor_start(query, eflags);
@@ -721,7 +765,7 @@ core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local,
     }
     // Through call(): a WARNING may end in CHECK_FOR_INTERRUPTS, whose
     // cancel would longjmp through the callers' C++ frames.
-    if (is_local && !IsTransactionBlock() && !in_procedure_or_do_block()) pg::call([] {
+    if (is_local && !IsTransactionBlock() && warn_of_statement_transaction()) pg::call([] {
         ereport(WARNING,
                 (errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
                  errmsg("tenant context set outside a transaction block ends with this "

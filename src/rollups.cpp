@@ -884,8 +884,10 @@ StateRow ensure_state_row(pg::SpiConnection& spi, RunWait wait) {
     // holds the row updated, where run_rollups(wait => false) must not wait.
     if (spi.execute("SELECT FROM tenancy.rollup_state", false, 1) > 0) return StateRow::existed;
     if (!take_first_run_lock(wait)) return StateRow::first_run_in_progress;
-    // NOT EXISTS again, in a snapshot taken now: the first run this one
-    // waited for may have committed the row.
+    // NOT EXISTS again, in a snapshot taken now under READ COMMITTED: the
+    // first run this one waited for may have committed the row. (Under
+    // REPEATABLE READ the snapshot is older, and the insert's conflict with
+    // a row it cannot see is a serialization failure, 40001, as in 1.20.)
     std::uint64_t created =
         spi.execute("INSERT INTO tenancy.rollup_state (last_snapshot)"
                     " SELECT '3:3:' WHERE NOT EXISTS (SELECT FROM tenancy.rollup_state)"
