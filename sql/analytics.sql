@@ -65,6 +65,26 @@ SELECT * FROM tenancy.run_rollups();
 -- Every hour bucket is UTC; the test pins each event's hour for stable output.
 SELECT count(*) AS events FROM tenancy.events;
 UPDATE tenancy.events SET at = '2026-03-02 09:15:00+00';
+-- No state row yet (file_audit emptied the rollups and their state): a first
+-- run that finds another transaction writing the rollup tables does nothing
+-- (the 1.20 library), and so does one that finds another first run in
+-- progress (the 1.21 library), each at once, with a NOTICE. Another session
+-- through dblink, rolled back each time.
+CREATE EXTENSION IF NOT EXISTS dblink;
+SELECT dblink_connect('early', format('host=%s port=%s dbname=%s',
+    split_part(current_setting('unix_socket_directories'), ',', 1),
+    current_setting('port'), current_database()));
+SELECT dblink_exec('early', 'BEGIN');
+SELECT dblink_exec('early', 'LOCK TABLE tenancy.file_rollups IN ROW EXCLUSIVE MODE');
+SELECT * FROM tenancy.run_rollups();
+SELECT dblink_exec('early', 'ROLLBACK');
+SELECT dblink_exec('early', 'BEGIN');
+SELECT * FROM dblink('early', 'SELECT sum(buckets_written) FROM tenancy.run_rollups()')
+    AS t(first_run_wrote numeric);
+SELECT * FROM tenancy.run_rollups();
+SELECT dblink_exec('early', 'ROLLBACK');
+SELECT dblink_disconnect('early');
+SELECT count(*) AS state_rows FROM tenancy.rollup_state;
 SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();
 -- A second run finds nothing new.
 SELECT source, rows_read, buckets_written FROM tenancy.run_rollups();

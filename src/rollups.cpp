@@ -1333,13 +1333,19 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     // only runs hold the state: a purge or a rebuild holds it to its end, and
     // the notice said "another run_rollups() is in progress" for them too
     // (review of 1.21).
-    auto notice_run_in_progress = [] {
-        pg::call([] {
-            ereport(NOTICE, (errmsg("tenancy.run_rollups(): nothing done: another transaction holds the "
-                                    "rollup state"),
-                             errdetail("Runs, rebuild_rollups(), purge_events() and "
+    auto notice_run_in_progress = [](StateRow state_row) {
+        bool first = state_row == StateRow::first_run_in_progress;
+        pg::call([first] {
+            ereport(NOTICE,
+                    (errmsg(first ? "tenancy.run_rollups(): nothing done: another run is making the "
+                                    "rollup state"
+                                  : "tenancy.run_rollups(): nothing done: another transaction holds "
+                                    "the rollup state"),
+                     errdetail(first ? "There is no rollup state yet: the first run to write a bucket "
+                                       "makes it, and first runs take turns."
+                                     : "Runs, rebuild_rollups(), purge_events() and "
                                        "purge_file_access_log() hold it to their end, one at a time."),
-                             errhint("Pass wait => true to wait for it instead.")));
+                     errhint("Pass wait => true to wait for it instead.")));
         });
     };
     pg::SpiConnection spi;
@@ -1349,7 +1355,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
         PG_RETURN_NULL();
     }
     if (state_row == StateRow::first_run_in_progress) {
-        notice_run_in_progress();
+        notice_run_in_progress(state_row);
         PG_RETURN_NULL();
     }
     std::uint64_t locked = spi.execute(
@@ -1357,7 +1363,7 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
              : "SELECT last_snapshot::text FROM tenancy.rollup_state FOR UPDATE SKIP LOCKED",
         false, 1);
     if (locked == 0) {
-        notice_run_in_progress();
+        notice_run_in_progress(state_row);
         PG_RETURN_NULL();
     }
     bool is_null = false;
