@@ -198,7 +198,10 @@ recipe_with_pg_cron() {
   "${psql[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $dst" \
     -c "CREATE DATABASE $dst" >/dev/null &&
   "$bindir/pg_dump" -Fc -d tenancy_test -f "$work/cron.dump" &&
-  "$bindir/pg_restore" -l "$work/cron.dump" | grep -q ' EXTENSION - pg_cron' &&
+  # (Read from a file: grep -q ends the pipe early, and pipefail then
+  # takes pg_restore's SIGPIPE for a failure.)
+  "$bindir/pg_restore" -l "$work/cron.dump" >"$work/cron.all" &&
+  grep -q ' EXTENSION - pg_cron' "$work/cron.all" &&
   readme_list "$work/cron.dump" >"$work/cron.list" &&
   PGOPTIONS="-c session_replication_role=replica" \
     "$bindir/pg_restore" --exit-on-error -d "$dst" -L "$work/cron.list" "$work/cron.dump"
