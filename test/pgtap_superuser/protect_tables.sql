@@ -503,8 +503,11 @@ SELECT throws_ok($$SELECT tenancy.protect('t_err', 'org_text')$$, '42804', NULL,
 CREATE TABLE t_generated (src uuid, organization_id uuid GENERATED ALWAYS AS (src) STORED);
 SELECT throws_ok($$SELECT tenancy.protect('t_generated')$$, '0A000', NULL,
                  'a generated tenant column: 0A000');
-SELECT throws_ok($$SELECT tenancy.protect('v_err')$$, '42809', NULL, 'a view: 42809');
-SELECT throws_ok($$SELECT tenancy.protect('mv_err')$$, '42809', NULL, 'a materialized view: 42809');
+SELECT throws_ok($$SELECT tenancy.protect('v_err')$$, '42809',
+                 format('%I.v_err is a view; protect the tables it reads', current_schema()), 'a view: 42809');
+SELECT throws_ok($$SELECT tenancy.protect('mv_err')$$, '42809',
+                 format('%I.mv_err is a materialized view; protect the tables it reads', current_schema()),
+                 'a materialized view: 42809, called one (1.22; a view before)');
 SELECT throws_ok($$SELECT tenancy.protect('s_err')$$, '42809', NULL, 'a sequence: 42809');
 SELECT throws_ok($$SELECT tenancy.protect('t_part_2025')$$, '42809', NULL, 'a partition: 42809');
 SELECT throws_ok($$SELECT tenancy.protect('pg_temp.tmp_err')$$, '42809', NULL, 'a temporary table: 42809');
