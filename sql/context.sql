@@ -110,6 +110,11 @@ BEGIN
     RAISE NOTICE 'role in the DO block: %', tenancy.current_member_role();
 END
 $$;
+-- A statement that sets it once per row warns once (before the 1.22
+-- library, once per row).
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1') AS role
+FROM generate_series(1, 3);
 
 -- Bad input: each a clear error with its SQLSTATE.
 \set VERBOSITY sqlstate

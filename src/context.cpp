@@ -330,20 +330,21 @@ void require_context_before_tenant_access(QueryDesc* query) {
 }
 
 // Whether set_context() warns that a context set outside a transaction
-// block ends with the statement's transaction. In a CALL or a DO block the
-// context serves the procedure up to its next COMMIT, and a procedure that
-// commits cannot run inside BEGIN: a batch procedure that committed once per
+// block ends with the statement's transaction: once per portal (a
+// statement, a CALL or a DO block). In a CALL or a DO block the context
+// serves the procedure up to its next COMMIT, and a procedure that commits
+// cannot run inside BEGIN: a batch procedure that committed once per
 // organization wrote the warning to the log once per organization
-// (robustness review of 1.21: 590,000 warnings, 421 MB). There it is said
-// once per CALL or DO, which still tells a wrapper procedure that only sets
-// the context (and loses it when it returns) what happens.
+// (robustness review of 1.21: 590,000 warnings, 421 MB). A statement that
+// calls set_context() once per row warned once per row, and once per
+// Execute of a portal read a few rows at a time (protocol review of 1.21).
+// Once, not never: a wrapper procedure that only sets the context loses it
+// when it returns.
 bool warn_of_statement_transaction() {
     static Portal warned_portal = nullptr;
     static TimestampTz warned_portal_created = 0;
     Portal portal = ActivePortal;
-    if (portal == nullptr || (portal->commandTag != CMDTAG_CALL && portal->commandTag != CMDTAG_DO)) {
-        return true;
-    }
+    if (portal == nullptr) return true;
     // A portal is told apart from a later one at the same address by when
     // it was made.
     if (portal == warned_portal && portal->creation_time == warned_portal_created) return false;
@@ -811,6 +812,17 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
 
 // tenancy.clear_context() -> void: ends transaction and session context alike.
 TENANCY_SQL_FUNCTION(tenancy_clear_context) {
+    // Refused where COMMIT would fail: it reads a WITH HOLD cursor on, and
+    // without its context that fails (other open queries refuse at their
+    // next read). RESET ALL cannot be refused; its COMMIT fails instead.
+    if (current_context() && held_tenant_cursor_open()) {
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "cannot end the tenant context while a WITH HOLD cursor that reads "
+                        "tenant rows is open",
+                        "COMMIT reads the rest of the cursor's rows to store them, and they "
+                        "would be read without the context the cursor began under.",
+                        "Close the cursor first.");
+    }
     pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
     PG_RETURN_VOID();
 }

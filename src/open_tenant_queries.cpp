@@ -43,6 +43,7 @@ struct OpenQuery {
     ResourceOwner owner;
     ContextKey context;  // in effect when it was noted
     bool reads_rls;      // false: noted only so that each run need not look again
+    bool held;           // a WITH HOLD cursor's: COMMIT reads it on to store its rows
 };
 // Kept in memory from PostgreSQL's allocator, copied by assignment.
 static_assert(std::is_trivially_copyable_v<OpenQuery>);
@@ -102,7 +103,11 @@ void note(const QueryDesc* query) {
                               : repalloc(g_open, bytes));
         g_open_capacity = capacity;
     }
-    g_open[g_open_count++] = OpenQuery{query, CurrentResourceOwner, current_key(), reads_rls};
+    // The portal being started is active while its executor starts (a
+    // DECLARE's too), and while it fetches (a query its rows start inside).
+    bool held = ActivePortal != nullptr && (ActivePortal->cursorOptions & CURSOR_OPT_HOLD) != 0;
+    g_open[g_open_count++] =
+        OpenQuery{query, CurrentResourceOwner, current_key(), reads_rls, held};
 }
 
 void forget_all(XactEvent event, void*) {
@@ -137,22 +142,32 @@ void note_query_running(QueryDesc* query) {
         return;
     }
     // set_context refuses a change under an open query, but a rollback to a
-    // savepoint restores an earlier context without it. Going without a
-    // context (clear_context(), RESET ALL, or a savepoint's rollback) only
-    // narrows what the query sees: its organization and role become NULL,
-    // and a WITH HOLD cursor is still stored at COMMIT.
+    // savepoint restores an earlier context without it. Ending the context
+    // (clear_context(), RESET ALL) does not narrow what the query reads on:
+    // an index condition on organization_id was computed when its scan
+    // started, and a sort has read its rows already, so it would go on
+    // returning the organization's rows with no context (protocol review of
+    // 1.21); a scrollable WITH HOLD cursor that COMMIT runs again to store
+    // failed with "unexpected end of tuple stream".
     ContextKey now = current_key();
-    if (open->reads_rls && now.set && !(open->context == now)) {
+    if (!open->reads_rls || open->context == now) return;
+    if (!now.set) {
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                 errmsg("the tenant context changed while a query that reads tenant rows was "
-                        "open"),
-                 errdetail("The query began under another context, which has since been "
-                           "replaced (by a rollback to a savepoint, or of a PL/pgSQL block with "
-                           "an exception handler); it would read the rest of its rows partly "
-                           "under each."),
-                 errhint("Close the cursor and run the query again.")));
+                 errmsg("the tenant context ended while a query that reads tenant rows was open"),
+                 errdetail("The query began under a context, which has since ended "
+                           "(clear_context(), RESET ALL); it would read the rest of its rows "
+                           "without it (a WITH HOLD cursor is read on at COMMIT, to store its "
+                           "rows)."),
+                 errhint("Close the cursor before ending the context.")));
     }
+    ereport(ERROR,
+            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+             errmsg("the tenant context changed while a query that reads tenant rows was open"),
+             errdetail("The query began under another context, which has since been replaced (by "
+                       "a rollback to a savepoint, or of a PL/pgSQL block with an exception "
+                       "handler); it would read the rest of its rows partly under each."),
+             errhint("Close the cursor and run the query again.")));
 }
 
 void note_query_ended(QueryDesc* query) { forget(query); }
@@ -160,6 +175,13 @@ void note_query_ended(QueryDesc* query) { forget(query); }
 bool tenant_queries_open() {
     for (int i = 0; i < g_open_count; ++i) {
         if (g_open[i].reads_rls) return true;
+    }
+    return false;
+}
+
+bool held_tenant_cursor_open() {
+    for (int i = 0; i < g_open_count; ++i) {
+        if (g_open[i].reads_rls && g_open[i].held && g_open[i].context.set) return true;
     }
     return false;
 }

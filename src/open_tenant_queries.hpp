@@ -28,6 +28,11 @@ void note_query_ended(QueryDesc* query);
 // this transaction.
 bool tenant_queries_open();
 
+// Whether a WITH HOLD cursor that reads such a table, opened under a
+// context, is open in this transaction: COMMIT reads it on, to store its
+// rows, under the context in effect then.
+bool held_tenant_cursor_open();
+
 // From the ExecutorRun and ExecutorFinish hooks, around the standard ones
 // (C flow): the query is executing (running its plan, or firing its AFTER
 // triggers) until the matching note_query_stopped, which the hook runs on

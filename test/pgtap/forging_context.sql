@@ -7,7 +7,7 @@
 -- No wrapping transaction: second connections (dblink) must see the fixtures,
 -- so they are committed, created under unique slugs and deleted at the end.
 -- Runs as tenancy_test_app; pg_prove passes --set tcp_port=<port>.
-SELECT plan(86);
+SELECT plan(90);
 
 -- SQLSTATE of a command, '00000' when it succeeds. For checks that cannot
 -- use pgTAP directly (under SET ROLE tenancy_app the pgTAP temp tables,
@@ -356,17 +356,61 @@ SELECT is(pg_temp.fresh_backend(:'conn_app',
           'error 55000: cannot change the tenant context while a query that reads tenant rows is open',
           'a cursor declared first thing in a new connection holds the context');
 
--- Ending the context before COMMIT (a request's clean-up) with a WITH HOLD
--- cursor open: the cursor is stored at COMMIT, under the narrower nothing,
--- and the transaction commits.
+-- Ending the context under an open query (1.22 library). Until then it was
+-- allowed and said to narrow what the query reads on, which it did not: an
+-- index condition on organization_id is computed when the scan starts, so
+-- a cursor went on returning the organization's rows with no context, and
+-- COMMIT, which runs a scrollable WITH HOLD cursor again to store it, failed
+-- with "unexpected end of tuple stream" once the cursor had been read.
+-- A request's clean-up (clear_context() before COMMIT) with a plain cursor
+-- left open still commits: COMMIT closes the cursor without reading it.
+SELECT is(pg_temp.fresh_backend(:'conn_app',
+                                format('BEGIN; SELECT tenancy.set_context(%L, %L); '
+                                       'DECLARE plain CURSOR FOR SELECT user_id FROM tenancy.members; '
+                                       'FETCH 1 FROM plain; SELECT tenancy.clear_context(); COMMIT',
+                                       :'org_a', :'a_student'),
+                                'SELECT count(*)::text FROM pg_cursors'),
+          '0',
+          'clear_context() with a plain cursor open: the transaction commits');
+-- Read on after the context ended, the cursor refuses.
+SELECT is(pg_temp.fresh_backend(:'conn_app',
+                                format('BEGIN; SELECT tenancy.set_context(%L, %L); '
+                                       'DECLARE plain CURSOR FOR SELECT user_id FROM tenancy.members '
+                                       '    ORDER BY organization_id, user_id; '
+                                       'FETCH 1 FROM plain; SELECT tenancy.clear_context(); '
+                                       'SAVEPOINT cleared',  -- dblink_exec ends on no result
+                                       :'org_a', :'a_student'),
+                                'FETCH 1 FROM plain'),
+          'error 55000: the tenant context ended while a query that reads tenant rows was open',
+          'a cursor read on after clear_context() refuses (it returned the organization''s next row)');
+-- A WITH HOLD cursor would be read on by COMMIT: clear_context() refuses
+-- while one is open, read or not, and goes through once it is closed.
 SELECT is(pg_temp.fresh_backend(:'conn_app',
                                 format('BEGIN; SELECT tenancy.set_context(%L, %L); '
                                        'DECLARE held CURSOR WITH HOLD FOR SELECT id FROM tenancy.organizations; '
-                                       'SELECT tenancy.clear_context(); COMMIT',
+                                       'SELECT tenancy.clear_context()',
                                        :'org_a', :'a_student'),
-                                'FETCH ALL FROM held'),
-          NULL,
-          'clear_context() under an open WITH HOLD cursor: COMMIT stores it (nothing visible without a context)');
+                                'SELECT 1'),
+          'error 55000: cannot end the tenant context while a WITH HOLD cursor that reads tenant rows is open',
+          'clear_context() under an open WITH HOLD cursor is refused');
+SELECT is(pg_temp.fresh_backend(:'conn_app',
+                                format('BEGIN; SELECT tenancy.set_context(%L, %L); '
+                                       'DECLARE held CURSOR WITH HOLD FOR SELECT user_id FROM tenancy.members; '
+                                       'FETCH 1 FROM held; CLOSE held; SELECT tenancy.clear_context(); COMMIT',
+                                       :'org_a', :'a_student'),
+                                'SELECT count(*)::text FROM pg_cursors'),
+          '0',
+          'clear_context() after the WITH HOLD cursor is closed: the transaction commits');
+-- RESET ALL cannot be refused: the COMMIT that would store the cursor says
+-- why it fails (it said "unexpected end of tuple stream", XX000).
+SELECT is(pg_temp.fresh_backend(:'conn_app',
+                                format('BEGIN; SELECT tenancy.set_context(%L, %L); '
+                                       'DECLARE held CURSOR WITH HOLD FOR SELECT user_id FROM tenancy.members; '
+                                       'FETCH 1 FROM held; RESET ALL; COMMIT',
+                                       :'org_a', :'a_student'),
+                                'SELECT 1'),
+          'error 55000: the tenant context ended while a query that reads tenant rows was open',
+          'RESET ALL under a read WITH HOLD cursor: COMMIT fails with 55000, not XX000');
 
 -- A member deactivated after a REPEATABLE READ transaction took its snapshot
 -- gets no context in it: set_context reads the latest committed state, as a
