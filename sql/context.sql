@@ -182,3 +182,25 @@ ALTER ROLE tenancy_test_app IN DATABASE tenancy_regression RESET tenancy.require
 SET tenancy.require_context = on;
 SELECT count(*) FROM tenancy.members;
 RESET tenancy.require_context;
+
+-- Session contexts refused for a login whose connections a pool shares
+-- (tenancy.allow_session_context, superuser only, per login; 1.22 library):
+-- a forgotten clear_context() would hand the context to the next client.
+\c - postgres
+ALTER ROLE tenancy_test_app IN DATABASE tenancy_regression SET tenancy.allow_session_context = off;
+\c - tenancy_test_app
+SHOW tenancy.allow_session_context;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1', false);
+SELECT tenancy.current_org_id();
+SET tenancy.allow_session_context = on;
+SELECT set_config('tenancy.allow_session_context', 'on', false);
+-- The transaction's context is as before.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1', true);
+COMMIT;
+\c - postgres
+ALTER ROLE tenancy_test_app IN DATABASE tenancy_regression RESET tenancy.allow_session_context;

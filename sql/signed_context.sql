@@ -402,6 +402,14 @@ ROLLBACK;
 BEGIN;
 SELECT tenancy.set_context_signed(:'org', :'next_student_token');
 ROLLBACK;
+-- With tenancy.allow_session_context off (1.22 library), a token gives no
+-- session context either.
+\c - postgres
+SET tenancy.allow_session_context = off;
+SET ROLE tenancy_test_app;
+SELECT tenancy.set_context_signed(:'org', :'next_student_token', false);
+RESET ROLE;
+RESET tenancy.allow_session_context;
 -- Keys from an identity provider's JWK Set (1.16): tenancy.jwks_keys()
 -- gives the RS256 and ES256 signing keys as rows, with their "kid" as
 -- key_id; its encryption key is passed over. The same public keys as above,

@@ -108,6 +108,7 @@ LocalTransactionId g_aligned_in = InvalidLocalTransactionId;
 
 bool g_require_context = false;
 bool g_require_signed_context = false;
+bool g_allow_session_context = true;
 ExecutorStart_hook_type g_previous_executor_start = nullptr;
 ExecutorRun_hook_type g_previous_executor_run = nullptr;
 ExecutorFinish_hook_type g_previous_executor_finish = nullptr;
@@ -713,6 +714,14 @@ void define_context_settings() {
         "On for the application's login: SQL that runs as it (an injection) cannot take "
         "another member's context without that member's token.",
         &g_require_signed_context, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomBoolVariable(
+        "tenancy.allow_session_context",
+        "Allow session contexts (tenancy.set_context(..., is_local => false) and "
+        "tenancy.set_context_signed(..., is_local => false)).",
+        "Off for a login whose connections a pool shares: a session context stays with the "
+        "connection, and a request that forgot to clear it hands it to the next client.",
+        &g_allow_session_context, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
 void install_context_hooks() {
@@ -733,6 +742,14 @@ void install_context_hooks() {
 
 core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local,
                                     std::optional<TokenProof> proof) {
+    if (!is_local && !g_allow_session_context) {
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "session contexts are not allowed for this login",
+                        "tenancy.allow_session_context is off: a context kept for the session "
+                        "stays with the connection, for whoever uses it next.",
+                        "Set the context after BEGIN, for the transaction (is_local => true, "
+                        "the default).");
+    }
     auto role = lookup_membership(org_id, user_id);
     if (!role) {
         // One answer for unknown org, unknown user, deactivated member and
