@@ -471,3 +471,62 @@ ALTER EXTENSION pg_tenancy DROP TYPE tenancy.file_action;
 ALTER EXTENSION pg_tenancy DROP EVENT TRIGGER pg_tenancy_file_access_log_ddl_guard;
 -- Adding one and setting a default stay allowed (above, rolled back).
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f4';
+
+-- What an organization stores, for the quota check at an upload (1.22):
+-- any member gets the organization's totals, a student too, though it sees
+-- fewer files; lock => true makes uploads that check and insert in one
+-- transaction take turns.
+\c - postgres
+INSERT INTO tenancy.organizations (id, slug, name, storage_quota_bytes) VALUES
+    ('00000000-0000-4000-a000-0000000000f5', 'files-quota', 'Files Quota', 10000);
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    ('00000000-0000-4000-a000-0000000000f5', '00000000-0000-4000-b000-0000000000f5', 'owner'),
+    ('00000000-0000-4000-a000-0000000000f5', '00000000-0000-4000-b000-0000000000f6', 'student');
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                           '00000000-0000-4000-b000-0000000000f5');
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('plans/2027.pdf', '2027.pdf', 4000);
+UPDATE tenancy.files SET size_bytes = 4500, checksum = 'sha256:b2' WHERE path = 'plans/2027.pdf';
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                           '00000000-0000-4000-b000-0000000000f6');
+INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('homework/a.txt', 'a.txt', 300);
+SELECT count(*) AS files_seen, sum(size_bytes) AS bytes_seen FROM tenancy.files;
+SELECT * FROM tenancy.storage_use();
+SELECT quota_bytes - file_bytes - version_bytes AS bytes_left FROM tenancy.storage_use(lock => true);
+COMMIT;
+SELECT * FROM tenancy.storage_use();
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                           '00000000-0000-4000-b000-0000000000f6');
+SELECT * FROM tenancy.storage_use(NULL);
+ROLLBACK;
+-- While another transaction holds the lock, a check with the lock waits
+-- (here: a lock timeout); one without it does not.
+\c - postgres
+CREATE EXTENSION dblink;
+SELECT dblink_connect('quota', format('host=%s port=%s dbname=%s user=tenancy_test_app',
+    split_part(current_setting('unix_socket_directories'), ',', 1),
+    current_setting('port'), current_database()));
+SELECT dblink_exec('quota', 'BEGIN');
+SELECT * FROM dblink('quota', $$SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                                  '00000000-0000-4000-b000-0000000000f5')::text$$) AS t(role text);
+SELECT * FROM dblink('quota', 'SELECT file_bytes FROM tenancy.storage_use(lock => true)')
+    AS t(file_bytes numeric);
+SET ROLE tenancy_test_app;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                           '00000000-0000-4000-b000-0000000000f6');
+SELECT file_bytes FROM tenancy.storage_use();
+SET LOCAL lock_timeout = '200ms';
+\set VERBOSITY terse
+SELECT file_bytes FROM tenancy.storage_use(lock => true);
+\set VERBOSITY default
+ROLLBACK;
+RESET ROLE;
+SELECT dblink_exec('quota', 'ROLLBACK');
+SELECT dblink_disconnect('quota');
+DROP EXTENSION dblink;
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f5';
