@@ -29,9 +29,11 @@ namespace {
 constexpr const char* kContextSetting = "tenancy.context";
 // What tenancy.require_context's refusals say besides what was refused.
 constexpr const char* kRequireContextDetail = "tenancy.require_context is on.";
+// "Of its own": a context set in the statement that reads is not yet set
+// when the statement starts (app developer review of 1.21).
 constexpr const char* kRequireContextHint =
-    "Set it at the start of the transaction: SELECT tenancy.set_context(org_id, user_id), or "
-    "tenancy.set_context_signed(org_id, token).";
+    "Set it at the start of the transaction, in a statement of its own: SELECT "
+    "tenancy.set_context(org_id, user_id), or tenancy.set_context_signed(org_id, token).";
 
 // The text of tenancy.context (owned by the GUC machinery) and its decoded
 // form, updated by the assign hook on every change, rollback included.
@@ -690,6 +692,11 @@ void require_context_for(const char* what) {
     throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
                     std::string("no tenant context is set for ") + what, kRequireContextDetail,
                     kRequireContextHint);
+}
+
+void refuse_without_context(const char* what) {
+    throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE, std::string("no tenant context is set for ") + what,
+                    {}, kRequireContextHint);
 }
 
 void define_context_settings() {

@@ -26,4 +26,8 @@ const std::optional<core::TenantContext>& context_as_set();
 // is set for <what>".
 void require_context_for(const char* what);
 
+// 42501 "no tenant context is set for <what>", with the hint every such
+// refusal gives, for a function that cannot work without one.
+[[noreturn]] void refuse_without_context(const char* what);
+
 }  // namespace tenancy

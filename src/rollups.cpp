@@ -1212,10 +1212,9 @@ static constexpr const char* kBlankKindDetail =
 // tenancy.track(kind text, value float8 DEFAULT NULL)
 TENANCY_SQL_FUNCTION(tenancy_track) {
     const auto& context = current_context();
-    if (!context) {
-        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "tenancy.track() needs a tenant context",
-                        {}, "Set the tenant context first.");
-    }
+    // Worded as the other refusals without a context (before the 1.22
+    // library: "tenancy.track() needs a tenant context").
+    if (!context) refuse_without_context("tenancy.track()");
     if (PG_ARGISNULL(0)) throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "kind must not be NULL");
     refuse_read_only("tenancy.track");
     Datum kind = PG_GETARG_DATUM(0);

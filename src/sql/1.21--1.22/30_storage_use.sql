@@ -22,7 +22,7 @@ BEGIN
     IF org IS NULL THEN
         RAISE EXCEPTION 'no tenant context is set for tenancy.storage_use()'
             USING ERRCODE = '42501',
-                  HINT = 'Set it at the start of the transaction: SELECT tenancy.set_context(org_id, user_id), or tenancy.set_context_signed(org_id, token).';
+                  HINT = 'Set it at the start of the transaction, in a statement of its own: SELECT tenancy.set_context(org_id, user_id), or tenancy.set_context_signed(org_id, token).';
     END IF;
     IF lock THEN
         PERFORM FROM tenancy.organizations o WHERE o.id = org FOR NO KEY UPDATE;
