@@ -62,6 +62,34 @@ void apply_tenancy_settings(Relation settings, Snapshot snapshot, Oid database, 
     systable_endscan(scan);
 }
 
+// The same for a DBA's tenancy.* lines in postgresql.conf (and the files it
+// includes) or postgresql.auto.conf (ALTER SYSTEM): a client's -c replaced
+// them too (diff review of 1.22: "-c tenancy.require_context=off" turned an
+// ALTER SYSTEM's on into the default, off). The files are read again, as
+// the postmaster read them at its last start or reload (a change not yet
+// reloaded is taken early), and their values applied with the files' rank:
+// a client's value of a setting anyone may set, and the stored values
+// applied after, still win. A file that does not parse is left to the
+// postmaster's own report.
+void reapply_file_settings() {
+    if (ConfigFileName == nullptr) return;
+    ConfigVariable* head = nullptr;
+    ConfigVariable* tail = nullptr;
+    bool parsed = ParseConfigFile(ConfigFileName, true, nullptr, 0, 0, DEBUG1, &head, &tail) &&
+                  ParseConfigFile(PG_AUTOCONF_FILENAME, false, nullptr, 0, 0, DEBUG1, &head, &tail);
+    // In the files' order: a later line of the same name wins, as it does
+    // for the postmaster.
+    for (ConfigVariable* item = head; parsed && item != nullptr; item = item->next) {
+        if (item->ignore || item->name == nullptr || item->value == nullptr ||
+            strncmp(item->name, "tenancy.", 8) != 0) {
+            continue;
+        }
+        (void)set_config_option(item->name, item->value, PGC_SIGHUP, PGC_S_FILE, GUC_ACTION_SET,
+                                true, WARNING, false);
+    }
+    FreeConfigVariables(head);
+}
+
 // When the library is loaded on demand, its settings were placeholders at
 // connection time, and a client's "-c tenancy.x=…" outranked a DBA's
 // ALTER ROLE/DATABASE … SET. PostgreSQL refuses the client's value once the
@@ -102,5 +130,6 @@ void _PG_init(void) {
     tenancy::register_file_audit_callbacks();
     tenancy::register_organization_lock_callbacks();
     tenancy::pg::TableAppender::register_invalidation();
+    if (IsUnderPostmaster && !IsParallelWorker()) reapply_file_settings();
     reapply_stored_settings();
 }
