@@ -110,6 +110,29 @@ BEGIN
     RAISE NOTICE 'role in the DO block: %', tenancy.current_member_role();
 END
 $$;
+-- Ending the context under a query that reads tenant rows is refused, as
+-- changing it is (1.22 library): a procedure's loop, which COMMIT reads on
+-- to keep it (it failed there), and the statement that ends it.
+CREATE PROCEDURE pg_temp.clear_in_loop() LANGUAGE plpgsql AS $$
+DECLARE
+    member record;
+BEGIN
+    PERFORM tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                                '00000000-0000-4000-b000-0000000000a1');
+    FOR member IN SELECT user_id FROM tenancy.members ORDER BY user_id LOOP
+        PERFORM tenancy.clear_context();
+        COMMIT;
+    END LOOP;
+END
+$$;
+\set VERBOSITY terse
+CALL pg_temp.clear_in_loop();
+\set VERBOSITY default
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+SELECT count(*) FROM (SELECT tenancy.clear_context() FROM tenancy.members) cleared;
+ROLLBACK;
 -- A statement that sets it once per row warns once (before the 1.22
 -- library, once per row).
 SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',

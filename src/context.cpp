@@ -836,16 +836,20 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
 
 // tenancy.clear_context() -> void: ends transaction and session context alike.
 TENANCY_SQL_FUNCTION(tenancy_clear_context) {
-    // Refused where COMMIT would fail: it reads a WITH HOLD cursor on, and
-    // without its context that fails (other open queries refuse at their
-    // next read). RESET ALL cannot be refused; its COMMIT fails instead.
-    if (current_context() && held_tenant_cursor_open()) {
+    // Ending the context is a change, refused under an open query as
+    // set_context refuses one (1.22 library): such a query would read on
+    // without it, and refuses to (COMMIT, which reads a WITH HOLD cursor or
+    // a procedure's loop on to store it, would fail). RESET ALL cannot be
+    // refused; the query refuses at its next read instead.
+    if (current_context() && queries_open_under_context()) {
         throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                        "cannot end the tenant context while a WITH HOLD cursor that reads "
-                        "tenant rows is open",
-                        "COMMIT reads the rest of the cursor's rows to store them, and they "
-                        "would be read without the context the cursor began under.",
-                        "Close the cursor first.");
+                        "cannot end the tenant context while a query that reads tenant rows is "
+                        "open",
+                        "An open cursor or loop (a WITH HOLD cursor whatever it reads), or the "
+                        "statement that ends the context, began under it and would read the rest "
+                        "of its rows without it.",
+                        "Close the cursor first. A loop's query is open until the loop ends; "
+                        "COMMIT ends a transaction's context by itself.");
     }
     pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
     PG_RETURN_VOID();

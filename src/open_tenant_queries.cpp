@@ -149,8 +149,10 @@ void note_query_running(QueryDesc* query) {
     // returning the organization's rows with no context (protocol review of
     // 1.21); a scrollable WITH HOLD cursor that COMMIT runs again to store
     // failed with "unexpected end of tuple stream".
+    // A WITH HOLD cursor counts whatever its range table holds: a function
+    // it calls may read tenant rows, kept in its rows once fetched.
     ContextKey now = current_key();
-    if (!open->reads_rls || open->context == now) return;
+    if (!(open->reads_rls || open->held) || open->context == now) return;
     if (!now.set) {
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -179,9 +181,9 @@ bool tenant_queries_open() {
     return false;
 }
 
-bool held_tenant_cursor_open() {
+bool queries_open_under_context() {
     for (int i = 0; i < g_open_count; ++i) {
-        if (g_open[i].reads_rls && g_open[i].held && g_open[i].context.set) return true;
+        if ((g_open[i].reads_rls || g_open[i].held) && g_open[i].context.set) return true;
     }
     return false;
 }

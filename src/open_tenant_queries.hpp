@@ -28,10 +28,12 @@ void note_query_ended(QueryDesc* query);
 // this transaction.
 bool tenant_queries_open();
 
-// Whether a WITH HOLD cursor that reads such a table, opened under a
-// context, is open in this transaction: COMMIT reads it on, to store its
-// rows, under the context in effect then.
-bool held_tenant_cursor_open();
+// Whether a query that began under a context and reads such a table, or a
+// WITH HOLD cursor that began under one (whatever it reads: a function it
+// calls may), is open in this transaction: ending the context under it
+// would have it read on without the context, as COMMIT does to store a
+// WITH HOLD cursor or a procedure's loop.
+bool queries_open_under_context();
 
 // From the ExecutorRun and ExecutorFinish hooks, around the standard ones
 // (C flow): the query is executing (running its plan, or firing its AFTER

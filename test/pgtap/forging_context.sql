@@ -356,43 +356,22 @@ SELECT is(pg_temp.fresh_backend(:'conn_app',
           'error 55000: cannot change the tenant context while a query that reads tenant rows is open',
           'a cursor declared first thing in a new connection holds the context');
 
--- Ending the context under an open query (1.22 library). Until then it was
--- allowed and said to narrow what the query reads on, which it did not: an
--- index condition on organization_id is computed when the scan starts, so
--- a cursor went on returning the organization's rows with no context, and
--- COMMIT, which runs a scrollable WITH HOLD cursor again to store it, failed
--- with "unexpected end of tuple stream" once the cursor had been read.
--- A request's clean-up (clear_context() before COMMIT) with a plain cursor
--- left open still commits: COMMIT closes the cursor without reading it.
+-- Ending the context under an open query (1.22 library) is a change, refused
+-- as set_context refuses one. Until then it was allowed and said to narrow
+-- what the query reads on, which it did not: an index condition on
+-- organization_id is computed when the scan starts, so a cursor went on
+-- returning the organization's rows with no context, and COMMIT, which runs
+-- a scrollable WITH HOLD cursor again to store it, failed with "unexpected
+-- end of tuple stream" once the cursor had been read.
 SELECT is(pg_temp.fresh_backend(:'conn_app',
                                 format('BEGIN; SELECT tenancy.set_context(%L, %L); '
                                        'DECLARE plain CURSOR FOR SELECT user_id FROM tenancy.members; '
-                                       'FETCH 1 FROM plain; SELECT tenancy.clear_context(); COMMIT',
-                                       :'org_a', :'a_student'),
-                                'SELECT count(*)::text FROM pg_cursors'),
-          '0',
-          'clear_context() with a plain cursor open: the transaction commits');
--- Read on after the context ended, the cursor refuses.
-SELECT is(pg_temp.fresh_backend(:'conn_app',
-                                format('BEGIN; SELECT tenancy.set_context(%L, %L); '
-                                       'DECLARE plain CURSOR FOR SELECT user_id FROM tenancy.members '
-                                       '    ORDER BY organization_id, user_id; '
-                                       'FETCH 1 FROM plain; SELECT tenancy.clear_context(); '
-                                       'SAVEPOINT cleared',  -- dblink_exec ends on no result
-                                       :'org_a', :'a_student'),
-                                'FETCH 1 FROM plain'),
-          'error 55000: the tenant context ended while a query that reads tenant rows was open',
-          'a cursor read on after clear_context() refuses (it returned the organization''s next row)');
--- A WITH HOLD cursor would be read on by COMMIT: clear_context() refuses
--- while one is open, read or not, and goes through once it is closed.
-SELECT is(pg_temp.fresh_backend(:'conn_app',
-                                format('BEGIN; SELECT tenancy.set_context(%L, %L); '
-                                       'DECLARE held CURSOR WITH HOLD FOR SELECT id FROM tenancy.organizations; '
-                                       'SELECT tenancy.clear_context()',
+                                       'FETCH 1 FROM plain; SELECT tenancy.clear_context()',
                                        :'org_a', :'a_student'),
                                 'SELECT 1'),
-          'error 55000: cannot end the tenant context while a WITH HOLD cursor that reads tenant rows is open',
-          'clear_context() under an open WITH HOLD cursor is refused');
+          'error 55000: cannot end the tenant context while a query that reads tenant rows is open',
+          'clear_context() under an open cursor is refused');
+-- Closed first, it goes through, and the transaction commits.
 SELECT is(pg_temp.fresh_backend(:'conn_app',
                                 format('BEGIN; SELECT tenancy.set_context(%L, %L); '
                                        'DECLARE held CURSOR WITH HOLD FOR SELECT user_id FROM tenancy.members; '
@@ -400,9 +379,32 @@ SELECT is(pg_temp.fresh_backend(:'conn_app',
                                        :'org_a', :'a_student'),
                                 'SELECT count(*)::text FROM pg_cursors'),
           '0',
-          'clear_context() after the WITH HOLD cursor is closed: the transaction commits');
--- RESET ALL cannot be refused: the COMMIT that would store the cursor says
--- why it fails (it said "unexpected end of tuple stream", XX000).
+          'clear_context() after the cursor is closed: the transaction commits');
+-- A WITH HOLD cursor counts whatever it reads: here a function's rows,
+-- which COMMIT would store for whoever uses the connection next.
+SELECT is(pg_temp.fresh_backend(:'conn_app',
+                                format('CREATE FUNCTION pg_temp.member_ids() RETURNS SETOF uuid '
+                                       '    LANGUAGE plpgsql STABLE AS '
+                                       '    $f$BEGIN RETURN QUERY SELECT user_id FROM tenancy.members; END$f$; '
+                                       'BEGIN; SELECT tenancy.set_context(%L, %L); '
+                                       'DECLARE held CURSOR WITH HOLD FOR SELECT * FROM pg_temp.member_ids(); '
+                                       'FETCH 1 FROM held; SELECT tenancy.clear_context()',
+                                       :'org_a', :'a_student'),
+                                'SELECT 1'),
+          'error 55000: cannot end the tenant context while a query that reads tenant rows is open',
+          'clear_context() under a WITH HOLD cursor over a function is refused (its rows were stored)');
+-- RESET ALL cannot be refused: the cursor refuses to read on, and so does
+-- the COMMIT that would store a WITH HOLD one (it said "unexpected end of
+-- tuple stream", XX000).
+SELECT is(pg_temp.fresh_backend(:'conn_app',
+                                format('BEGIN; SELECT tenancy.set_context(%L, %L, false); '
+                                       'DECLARE plain CURSOR FOR SELECT user_id FROM tenancy.members '
+                                       '    ORDER BY organization_id, user_id; '
+                                       'FETCH 1 FROM plain; RESET ALL',
+                                       :'org_a', :'a_student'),
+                                'FETCH 1 FROM plain'),
+          'error 55000: the tenant context ended while a query that reads tenant rows was open',
+          'a cursor read on after RESET ALL refuses (it returned the organization''s next row)');
 SELECT is(pg_temp.fresh_backend(:'conn_app',
                                 format('BEGIN; SELECT tenancy.set_context(%L, %L); '
                                        'DECLARE held CURSOR WITH HOLD FOR SELECT user_id FROM tenancy.members; '
