@@ -503,8 +503,17 @@ SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
                            '00000000-0000-4000-b000-0000000000f6');
 SELECT * FROM tenancy.storage_use(NULL);
 ROLLBACK;
+-- Under REPEATABLE READ the sums would be the snapshot's, taken before the
+-- lock: the lock is refused there.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                           '00000000-0000-4000-b000-0000000000f6');
+SELECT file_bytes FROM tenancy.storage_use();
+SELECT file_bytes FROM tenancy.storage_use(lock => true);
+ROLLBACK;
 -- While another transaction holds the lock, a check with the lock waits
--- (here: a lock timeout); one without it does not.
+-- (here: a lock timeout); one without it does not, nor does an owner's
+-- update of the organization (the lock is not on its row).
 \c - postgres
 CREATE EXTENSION dblink;
 SELECT dblink_connect('quota', format('host=%s port=%s dbname=%s user=tenancy_test_app',
@@ -524,6 +533,13 @@ SET LOCAL lock_timeout = '200ms';
 \set VERBOSITY terse
 SELECT file_bytes FROM tenancy.storage_use(lock => true);
 \set VERBOSITY default
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                           '00000000-0000-4000-b000-0000000000f5');
+SET LOCAL lock_timeout = '200ms';
+UPDATE tenancy.organizations SET name = 'Files Quota School'
+WHERE id = '00000000-0000-4000-a000-0000000000f5';
 ROLLBACK;
 RESET ROLE;
 SELECT dblink_exec('quota', 'ROLLBACK');

@@ -115,9 +115,11 @@ SET client_min_messages = warning;
 DROP TABLE tenancy.file_access_log_2020_12;
 SELECT tenancy.maintain_file_access_log();
 -- The statements that make a month take a table of schema tenancy, made
--- first (1.22; before, any name, the empty one included).
+-- first, named as the months are (1.22; before, any name, the empty one
+-- included).
 SELECT tenancy.file_access_log_partition_ddl('');
 SELECT tenancy.file_access_log_partition_ddl('file_access_log_2020_13');
+SELECT tenancy.file_access_log_partition_ddl('organizations');
 SELECT count(*) AS statements, count(*) FILTER (WHERE s LIKE '%file_access_log_2020_11%') AS naming_it
 FROM tenancy.file_access_log_partition_ddl('file_access_log_2020_11') s;
 -- Rows dated 'infinity', before the year 1 or after 9999 have no month to

@@ -1,19 +1,28 @@
 -- file_access_log_partition_ddl() returned its statements for any name,
 -- the empty one included (robustness review of 1.21, C3). It is internal
 -- (no grants), called by maintenance for a month's table it has just made:
--- it now refuses a name that is not a table of schema tenancy. Restated
--- whole (it becomes PL/pgSQL to raise); same signature, so grants and the
--- comment stay.
+-- it now refuses a name not named as the log's months are
+-- (file_access_log_…, 22023) or that is not a table of schema tenancy
+-- (42P01). Restated whole (it becomes PL/pgSQL to raise); same signature,
+-- so grants and the comment stay.
 CREATE OR REPLACE FUNCTION tenancy.file_access_log_partition_ddl(partition name)
     RETURNS SETOF text
     LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    takes constant text := 'It takes the name of a table of schema tenancy, file_access_log_…, '
+                           'that is to become a month of the log.';
 BEGIN
+    IF partition NOT LIKE 'file\_access\_log\_%' THEN
+        RAISE EXCEPTION '"%" is not named as a month of tenancy.file_access_log', partition
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = takes;
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_class
                    WHERE relname = partition AND relnamespace = 'tenancy'::regnamespace
                      AND relkind = 'r') THEN
         RAISE EXCEPTION 'relation "tenancy.%" does not exist', partition
             USING ERRCODE = 'undefined_table',
-                  HINT = 'It takes the name of a table of schema tenancy that is to become a month of tenancy.file_access_log.';
+                  HINT = takes;
     END IF;
     RETURN QUERY
     SELECT format(statement, partition, left(partition, 50) || '_file_idx',
