@@ -57,13 +57,17 @@ CREATE FUNCTION pg_temp.logged(file uuid) RETURNS text
 $$;
 
 -------------------------------------------------------------------------------
--- 1. A statement that ends its own context.
+-- 1. A statement that ends its own context. Since the 1.22 library
+-- clear_context() refuses first (the statement reads files under row level
+-- security, an open query that began under the context); the audit's own
+-- refusal ("the tenant context ended while a statement that writes files
+-- was running") stays behind it.
 -------------------------------------------------------------------------------
 SELECT gen_random_uuid() AS f1 \gset
 SELECT is(pg_temp.app(:'a', :'student', format(
               'INSERT INTO tenancy.files (id, path, name, size_bytes) VALUES (%L, %L, %L, 10)'
               ' RETURNING tenancy.clear_context()', :'f1', :'run' || '/1', 'one')),
-          '55000: the tenant context ended while a statement that writes files was running',
+          '55000: cannot end the tenant context while a query that reads tenant rows is open',
           'an INSERT that clears its context in RETURNING is refused');
 SELECT is(pg_temp.logged(:'f1') || (SELECT count(*) FROM tenancy.files WHERE id = :'f1'), '0',
           '... and leaves neither the file nor a log row');
@@ -73,17 +77,17 @@ SELECT is(pg_temp.app(:'a', :'student', format(
 SELECT is(pg_temp.app(:'a', :'student', format(
               'UPDATE tenancy.files SET size_bytes = 11 WHERE id = %L RETURNING tenancy.clear_context()',
               :'f1')),
-          '55000: the tenant context ended while a statement that writes files was running',
+          '55000: cannot end the tenant context while a query that reads tenant rows is open',
           'a content UPDATE that clears its context in RETURNING is refused');
 SELECT is(pg_temp.app(:'a', :'student', format(
               'WITH d AS (UPDATE tenancy.files SET deleted_at = now() WHERE id = %L RETURNING 1)'
               ' SELECT tenancy.clear_context() FROM (SELECT count(*) FROM d) s', :'f1')),
-          '55000: the tenant context ended while a statement that writes files was running',
+          '55000: cannot end the tenant context while a query that reads tenant rows is open',
           'a soft delete in a writable CTE whose outer query clears the context is refused');
 SELECT is(pg_temp.app(:'a', :'student', format(
               'WITH d AS (DELETE FROM tenancy.files WHERE id = %L RETURNING 1)'
               ' SELECT tenancy.clear_context() FROM (SELECT count(*) FROM d) s', :'f1')),
-          '55000: the tenant context ended while a statement that writes files was running',
+          '55000: cannot end the tenant context while a query that reads tenant rows is open',
           'a DELETE in a writable CTE whose outer query clears the context is refused');
 SELECT is(pg_temp.logged(:'f1') || ' ' || (SELECT version || coalesce(deleted_at::text, '')
                                             FROM tenancy.files WHERE id = :'f1')
