@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 #include "core/varint.hpp"
 
@@ -22,10 +23,22 @@ std::uint64_t mix64(std::uint64_t x) {  // the splitmix64 finalizer
     return x;
 }
 
+// Little-endian 64-bit words, whatever the machine's order: one load (and
+// store) each, where a loop over the bytes compiled to one step per byte.
 std::uint64_t load64(const std::uint8_t* p) {
     std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+    std::memcpy(&v, p, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
+}
+
+void store64(char* p, std::uint64_t v) {
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    std::memcpy(p, &v, sizeof v);
 }
 
 }  // namespace
@@ -39,7 +52,38 @@ void DistinctSketch::add_hash(std::uint64_t hash) {
         add_to_registers(hash);
         return;
     }
-    if (hashes_.insert(hash).second && hashes_.size() > kExactLimit) switch_to_registers();
+    auto at = std::lower_bound(hashes_.begin(), hashes_.end(), hash);
+    if (at != hashes_.end() && *at == hash) return;
+    hashes_.insert(at, hash);
+    if (hashes_.size() > kExactLimit) switch_to_registers();
+}
+
+void DistinctSketch::add_hashes(std::vector<std::uint64_t>& hashes) {
+    if (hashes.empty()) return;
+    if (!registers_.empty()) {
+        for (std::uint64_t hash : hashes) add_to_registers(hash);
+        return;
+    }
+    std::sort(hashes.begin(), hashes.end());
+    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+    add_sorted(hashes.data(), hashes.size());
+}
+
+// The registers of a union equal those of its members added one by one, and
+// an exact set holds every member: adding a set at once ends where adding
+// its members in any order would.
+void DistinctSketch::add_sorted(const std::uint64_t* more, std::size_t count) {
+    if (count == 0) return;
+    if (hashes_.empty()) {
+        hashes_.assign(more, more + count);
+    } else {
+        std::vector<std::uint64_t> merged;
+        merged.reserve(hashes_.size() + count);
+        std::set_union(hashes_.begin(), hashes_.end(), more, more + count,
+                       std::back_inserter(merged));
+        hashes_ = std::move(merged);
+    }
+    if (hashes_.size() > kExactLimit) switch_to_registers();
 }
 
 void DistinctSketch::add_to_registers(std::uint64_t hash) {
@@ -54,12 +98,16 @@ void DistinctSketch::add_to_registers(std::uint64_t hash) {
 void DistinctSketch::switch_to_registers() {
     registers_.assign(kRegisters, 0);
     for (std::uint64_t hash : hashes_) add_to_registers(hash);
-    hashes_ = {};
+    hashes_ = std::vector<std::uint64_t>();
 }
 
 void DistinctSketch::merge(const DistinctSketch& other) {
     if (other.registers_.empty()) {
-        for (std::uint64_t hash : other.hashes_) add_hash(hash);
+        if (!registers_.empty()) {
+            for (std::uint64_t hash : other.hashes_) add_to_registers(hash);
+        } else {
+            add_sorted(other.hashes_.data(), other.hashes_.size());
+        }
         return;
     }
     if (registers_.empty()) switch_to_registers();
@@ -92,13 +140,12 @@ std::string DistinctSketch::serialize() const {
     if (registers_.empty()) {
         out.push_back(static_cast<char>(kExact));
         put_varint(out, hashes_.size());
-        // Sorted: one set, one byte string, whatever the insertion order.
-        std::vector<std::uint64_t> sorted(hashes_.begin(), hashes_.end());
-        std::sort(sorted.begin(), sorted.end());
+        // Sorted (as kept): one set, one byte string, whatever the insertion order.
         std::size_t at = out.size();
-        out.resize(at + 8 * sorted.size());
-        for (std::uint64_t hash : sorted) {
-            for (int i = 0; i < 8; ++i) out[at++] = static_cast<char>(hash >> (8 * i));
+        out.resize(at + 8 * hashes_.size());
+        for (std::uint64_t hash : hashes_) {
+            store64(&out[at], hash);
+            at += 8;
         }
     } else {
         out.push_back(static_cast<char>(kHyperLogLog));
@@ -123,7 +170,7 @@ std::optional<DistinctSketch> DistinctSketch::deserialize(std::string_view bytes
         for (std::uint64_t i = 0; i < *size; ++i) {
             std::uint64_t hash = load64(reinterpret_cast<const std::uint8_t*>(raw->data()) + 8 * i);
             if (i > 0 && hash <= previous) return std::nullopt;  // sorted, unique
-            sketch.hashes_.insert(hash);
+            sketch.hashes_.push_back(hash);
             previous = hash;
         }
         return sketch;

@@ -19,8 +19,6 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/unordered/unordered_flat_set.hpp>
-
 #include "core/uuid.hpp"
 
 namespace tenancy::core {
@@ -41,6 +39,10 @@ public:
 
     void add(const std::array<std::uint8_t, 16>& id) { add_hash(hash_id(id)); }
     void add_hash(std::uint64_t hash);
+    // Adds many hashes at once, in any order and with repeats, as add_hash()
+    // of each would (the rollups count a bucket's users in one go). Sorts
+    // `hashes` and leaves only distinct ones in it.
+    void add_hashes(std::vector<std::uint64_t>& hashes);
     void merge(const DistinctSketch& other);
 
     std::uint64_t estimate() const;
@@ -56,8 +58,13 @@ public:
 private:
     void switch_to_registers();
     void add_to_registers(std::uint64_t hash);
+    // Exact mode: the union of the members and `more` (sorted, distinct),
+    // switching to registers past kExactLimit.
+    void add_sorted(const std::uint64_t* more, std::size_t count);
 
-    boost::unordered_flat_set<std::uint64_t> hashes_;  // exact mode
+    // Exact mode: the members' hashes, sorted and distinct (the serialized
+    // order, so serializing sorts nothing; one allocation per sketch).
+    std::vector<std::uint64_t> hashes_;
     std::vector<std::uint8_t> registers_; // kRegisters entries; HyperLogLog mode
 };
 

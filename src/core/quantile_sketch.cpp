@@ -1,5 +1,6 @@
 #include "core/quantile_sketch.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -25,20 +26,20 @@ bool add_count(std::uint64_t& total, std::uint64_t n) {
 // Occupied buckets only, as (delta of index, count) pairs.
 void write_buckets(std::string& out, const BucketCounts& buckets) {
     put_varint(out, buckets.occupied());
-    if (buckets.empty()) return;
     int previous = 0;
-    for (int bucket = buckets.lowest(); bucket <= buckets.highest(); ++bucket) {
-        std::uint64_t n = buckets.at(bucket);
-        if (n == 0) continue;
-        put_varint(out, zigzag(static_cast<std::int64_t>(bucket) - previous));
-        put_varint(out, n);
-        previous = bucket;
+    for (const BucketCounts::Entry& entry : buckets.entries()) {
+        put_varint(out, zigzag(static_cast<std::int64_t>(entry.bucket) - previous));
+        put_varint(out, entry.count);
+        previous = entry.bucket;
     }
 }
 
 bool read_buckets(ByteReader& in, BucketCounts& buckets, std::uint64_t& total) {
     auto size = in.varint();
     if (!size || *size > kMaxBucketsPerSign) return false;
+    // Each bucket takes two bytes at least: a size the bytes cannot hold
+    // reserves no more than they could.
+    buckets.reserve(std::min<std::uint64_t>(*size, in.remaining() / 2));
     std::int64_t bucket = 0;
     for (std::uint64_t i = 0; i < *size; ++i) {
         auto delta = in.varint();
@@ -58,24 +59,78 @@ bool read_buckets(ByteReader& in, BucketCounts& buckets, std::uint64_t& total) {
 }  // namespace
 
 void BucketCounts::add(int bucket, std::uint64_t n) {
-    if (counts_.empty()) {
-        offset_ = bucket;
-        counts_.assign(1, n);
+    if (n == 0) return;
+    // In ascending order (deserializing) each one goes at the end.
+    if (entries_.empty() || bucket > entries_.back().bucket) {
+        entries_.push_back({bucket, n});
         return;
     }
-    if (bucket < offset_) {
-        counts_.insert(counts_.begin(), static_cast<std::size_t>(offset_ - bucket), 0);
-        offset_ = bucket;
-    } else if (bucket > highest()) {
-        counts_.resize(static_cast<std::size_t>(bucket - offset_) + 1, 0);
+    auto at = std::lower_bound(entries_.begin(), entries_.end(), bucket,
+                               [](const Entry& entry, int b) { return entry.bucket < b; });
+    if (at != entries_.end() && at->bucket == bucket) {
+        at->count += n;
+    } else {
+        entries_.insert(at, Entry{bucket, n});
     }
-    counts_[static_cast<std::size_t>(bucket - offset_)] += n;
 }
 
-std::size_t BucketCounts::occupied() const {
-    std::size_t n = 0;
-    for (std::uint64_t c : counts_) n += c != 0;
-    return n;
+void BucketCounts::add_each(std::vector<std::int32_t>& buckets) {
+    if (buckets.empty()) return;
+    std::sort(buckets.begin(), buckets.end());
+    std::size_t distinct = 1;
+    for (std::size_t i = 1; i < buckets.size(); ++i) distinct += buckets[i] != buckets[i - 1];
+    if (entries_.empty()) {
+        entries_.reserve(distinct);
+        for (std::size_t i = 0; i < buckets.size();) {
+            std::size_t j = i + 1;
+            while (j < buckets.size() && buckets[j] == buckets[i]) ++j;
+            entries_.push_back({buckets[i], j - i});
+            i = j;
+        }
+        return;
+    }
+    std::vector<Entry> more;
+    more.reserve(distinct);
+    for (std::size_t i = 0; i < buckets.size();) {
+        std::size_t j = i + 1;
+        while (j < buckets.size() && buckets[j] == buckets[i]) ++j;
+        more.push_back({buckets[i], j - i});
+        i = j;
+    }
+    add_sorted(more.data(), more.size());
+}
+
+void BucketCounts::add_all(const BucketCounts& other) {
+    if (&other == this) {
+        for (Entry& entry : entries_) entry.count *= 2;
+        return;
+    }
+    add_sorted(other.entries_.data(), other.entries_.size());
+}
+
+void BucketCounts::add_sorted(const Entry* more, std::size_t count) {
+    if (count == 0) return;
+    if (entries_.empty()) {
+        entries_.assign(more, more + count);
+        return;
+    }
+    std::vector<Entry> merged;
+    merged.reserve(entries_.size() + count);
+    std::size_t i = 0, j = 0;
+    while (i < entries_.size() && j < count) {
+        if (entries_[i].bucket < more[j].bucket) {
+            merged.push_back(entries_[i++]);
+        } else if (more[j].bucket < entries_[i].bucket) {
+            merged.push_back(more[j++]);
+        } else {
+            merged.push_back({entries_[i].bucket, entries_[i].count + more[j].count});
+            ++i;
+            ++j;
+        }
+    }
+    merged.insert(merged.end(), entries_.begin() + static_cast<std::ptrdiff_t>(i), entries_.end());
+    merged.insert(merged.end(), more + j, more + count);
+    entries_ = std::move(merged);
 }
 
 int QuantileSketch::bucket_of(double magnitude) {
@@ -90,9 +145,9 @@ double QuantileSketch::value_of(int bucket) {
 
 std::uint64_t BucketCounts::halve() {
     std::uint64_t total = 0;
-    for (std::uint64_t& n : counts_) {
-        n -= n / 2;
-        total += n;
+    for (Entry& entry : entries_) {
+        entry.count -= entry.count / 2;
+        total += entry.count;
     }
     return total;
 }
@@ -100,6 +155,37 @@ std::uint64_t BucketCounts::halve() {
 void QuantileSketch::halve() {
     zero_ -= zero_ / 2;
     count_ = zero_ + positive_.halve() + negative_.halve();
+}
+
+QuantileSketch::Place QuantileSketch::place_of(double value) {
+    double magnitude = std::fabs(value);
+    if (magnitude < kMinMagnitude) return {Side::zero, 0};
+    return {value > 0 ? Side::positive : Side::negative, bucket_of(magnitude)};
+}
+
+void QuantileSketch::add_placed(std::uint64_t zeros, std::vector<std::int32_t>& positive,
+                                std::vector<std::int32_t>& negative) {
+    std::uint64_t n = zeros + positive.size() + negative.size();
+    if (count_ > std::numeric_limits<std::uint64_t>::max() - n) {
+        // Near 2^64 values: one at a time, halving where add() would.
+        auto add_one = [this](BucketCounts* side, int bucket) {
+            if (count_ == std::numeric_limits<std::uint64_t>::max()) halve();
+            if (side == nullptr) {
+                ++zero_;
+            } else {
+                side->add(bucket);
+            }
+            ++count_;
+        };
+        for (std::uint64_t i = 0; i < zeros; ++i) add_one(nullptr, 0);
+        for (std::int32_t bucket : positive) add_one(&positive_, bucket);
+        for (std::int32_t bucket : negative) add_one(&negative_, bucket);
+        return;
+    }
+    zero_ += zeros;
+    positive_.add_each(positive);
+    negative_.add_each(negative);
+    count_ += n;
 }
 
 bool QuantileSketch::add(double value) {
@@ -130,13 +216,8 @@ void QuantileSketch::merge(const QuantileSketch& other) {
         merge(incoming);
         return;
     }
-    for (const BucketCounts* side : {&other.positive_, &other.negative_}) {
-        if (side->empty()) continue;
-        BucketCounts& mine = side == &other.positive_ ? positive_ : negative_;
-        for (int bucket = side->lowest(); bucket <= side->highest(); ++bucket) {
-            if (std::uint64_t n = side->at(bucket)) mine.add(bucket, n);
-        }
-    }
+    positive_.add_all(other.positive_);
+    negative_.add_all(other.negative_);
     zero_ += other.zero_;
     count_ += other.count_;
 }
@@ -150,25 +231,25 @@ std::optional<double> QuantileSketch::quantile(double q) const {
                              : static_cast<std::uint64_t>(position);
     std::uint64_t seen = 0;
     // Ascending values: the most negative first (largest magnitude).
-    if (!negative_.empty()) {
-        for (int bucket = negative_.highest(); bucket >= negative_.lowest(); --bucket) {
-            seen += negative_.at(bucket);
-            if (seen > rank) return -value_of(bucket);
-        }
+    const auto& negative = negative_.entries();
+    for (auto entry = negative.rbegin(); entry != negative.rend(); ++entry) {
+        seen += entry->count;
+        if (seen > rank) return -value_of(entry->bucket);
     }
     seen += zero_;
     if (seen > rank) return 0.0;
-    if (!positive_.empty()) {
-        for (int bucket = positive_.lowest(); bucket <= positive_.highest(); ++bucket) {
-            seen += positive_.at(bucket);
-            if (seen > rank) return value_of(bucket);
-        }
+    for (const BucketCounts::Entry& entry : positive_.entries()) {
+        seen += entry.count;
+        if (seen > rank) return value_of(entry.bucket);
     }
     return std::nullopt;  // unreachable while count_ is the sum of the buckets
 }
 
 std::string QuantileSketch::serialize() const {
     std::string out;
+    // Room for every varint at its longest (10 bytes; 3 for an index step):
+    // the string is not grown as it is written.
+    out.reserve(1 + 3 * 10 + 13 * (positive_.occupied() + negative_.occupied()));
     out.push_back(static_cast<char>(kFormatVersion));
     put_varint(out, zero_);
     write_buckets(out, positive_);

@@ -18,29 +18,42 @@
 
 namespace tenancy::core {
 
-// Counts per bucket index, stored densely from the lowest occupied index:
-// adding is an array increment (the rollups add a value per raw row).
+// Counts per bucket index, of the occupied buckets only, in ascending order
+// of index. A sketch of a few dozen values holds a few dozen entries, where
+// counts stored densely from the lowest to the highest index held hundreds
+// (a bucket per 2% band from the least value to the greatest). The rollups
+// count a bucket's values at once (add_each), not one at a time.
 class BucketCounts {
 public:
+    struct Entry {
+        std::int32_t bucket;
+        std::uint64_t count;  // non-zero
+        friend bool operator==(const Entry& a, const Entry& b) {
+            return a.bucket == b.bucket && a.count == b.count;
+        }
+    };
+
     void add(int bucket, std::uint64_t n = 1);
-    bool empty() const { return counts_.empty(); }
-    int lowest() const { return offset_; }
-    int highest() const { return offset_ + static_cast<int>(counts_.size()) - 1; }
-    std::uint64_t at(int bucket) const {
-        if (bucket < offset_ || bucket > highest()) return 0;
-        return counts_[static_cast<std::size_t>(bucket - offset_)];
-    }
-    std::size_t occupied() const;
+    // Adds one to the bucket of each index given (sorted on return).
+    void add_each(std::vector<std::int32_t>& buckets);
+    // Adds every count of another.
+    void add_all(const BucketCounts& other);
+    bool empty() const { return entries_.empty(); }
+    void reserve(std::size_t occupied) { entries_.reserve(occupied); }
+    const std::vector<Entry>& entries() const { return entries_; }
+    std::size_t occupied() const { return entries_.size(); }
     // Halves every count, rounding up (an occupied bucket stays occupied);
     // returns the new total.
     std::uint64_t halve();
     friend bool operator==(const BucketCounts& a, const BucketCounts& b) {
-        return a.offset_ == b.offset_ && a.counts_ == b.counts_;
+        return a.entries_ == b.entries_;
     }
 
 private:
-    int offset_ = 0;                      // bucket index of counts_[0]
-    std::vector<std::uint64_t> counts_;   // first and last entries are non-zero
+    // Merges sorted (bucket, count) entries into entries_.
+    void add_sorted(const Entry* more, std::size_t count);
+
+    std::vector<Entry> entries_;  // ascending by bucket, counts non-zero
 };
 
 class QuantileSketch {
@@ -50,6 +63,23 @@ public:
 
     // Returns false (and ignores the value) for NaN and infinities.
     bool add(double value);
+
+    // Where add() counts a finite value: zero (magnitudes below
+    // kMinMagnitude), or a side and the bucket of the magnitude there. For a
+    // caller that counts many values at once (add_placed): the logarithm is
+    // taken as a value comes, the counts are written per sketch.
+    enum class Side : std::uint8_t { zero, positive, negative };
+    struct Place {
+        Side side;
+        std::int32_t bucket;  // 0 for zero
+    };
+    static Place place_of(double value);
+    // Counts `zeros` values of magnitude below kMinMagnitude and a value in
+    // each bucket of `positive` and of `negative` (places of that side), as
+    // add() of each of those values would.
+    // Sorts `positive` and `negative`.
+    void add_placed(std::uint64_t zeros, std::vector<std::int32_t>& positive,
+                    std::vector<std::int32_t>& negative);
     void merge(const QuantileSketch& other);
 
     std::uint64_t count() const { return count_; }

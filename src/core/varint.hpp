@@ -57,6 +57,7 @@ public:
     }
 
     bool at_end() const { return pos_ == bytes_.size(); }
+    std::size_t remaining() const { return bytes_.size() - pos_; }
 
 private:
     std::string_view bytes_;
