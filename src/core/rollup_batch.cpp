@@ -22,11 +22,10 @@ void add_saturating(std::int64_t& total, std::int64_t n) {
 
 }  // namespace
 
-std::size_t EventBucketKeyHash::hash(const Uuid& organization_id, std::int64_t hour,
-                                     std::string_view kind) {
-    std::size_t h = hash_id(organization_id.bytes);
-    h ^= std::hash<std::int64_t>{}(hour) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    h ^= std::hash<std::string_view>{}(kind) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+std::size_t EventRollupBatch::IndexKeyHash::operator()(const IndexKey& key) const {
+    std::size_t h = hash_id(key.organization_id.bytes);
+    h ^= std::hash<std::int64_t>{}(key.hour) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= std::hash<std::uint32_t>{}(key.kind) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
     return h;
 }
 
@@ -35,69 +34,120 @@ std::size_t FileBucketKeyHash::operator()(const FileBucketKey& key) const {
     return h ^ (std::hash<std::int64_t>{}(key.hour) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
+std::uint32_t EventRollupBatch::kind_number(std::string_view kind) {
+    // A handful of kinds, usually: compared in turn before any hashing.
+    if (kinds_.size() <= 8) {
+        for (std::size_t i = 0; i < kinds_.size(); ++i) {
+            if (kinds_[i] == kind) return static_cast<std::uint32_t>(i);
+        }
+    } else {
+        auto found = kind_numbers_.find(kind);
+        if (found != kind_numbers_.end()) return found->second;
+    }
+    auto number = static_cast<std::uint32_t>(kinds_.size());
+    kinds_.emplace_back(kind);
+    kind_numbers_.emplace(kinds_.back(), number);
+    return number;
+}
+
 std::uint32_t EventRollupBatch::bucket_number(const Uuid& org, std::int64_t hour,
                                               std::string_view kind) {
-    auto found = index_.find(EventBucketProbe{org, hour, kind});
+    IndexKey key{org, hour, kind_number(kind)};
+    auto found = index_.find(key);
     if (found != index_.end()) return found->second;
-    if (buckets_.size() >= std::numeric_limits<std::uint32_t>::max()) {
+    if (buckets_.size() > kBucketMask) {
         throw std::length_error("EventRollupBatch: too many buckets in one run");
     }
     auto number = static_cast<std::uint32_t>(buckets_.size());
     // The bucket first: if either throws, the index points at nothing new.
     buckets_.emplace_back(EventBucketKey{org, hour, std::string(kind)}, EventBucket{});
-    index_.emplace(buckets_.back().first, number);
+    index_.emplace(key, number);
     return number;
 }
 
 void EventRollupBatch::add(const Uuid& org, std::int64_t at, std::string_view kind,
                            std::optional<double> value, const std::optional<Uuid>& user) {
     std::uint32_t number = bucket_number(org, hour_bucket(at), kind);
-    bool has_value = value && std::isfinite(*value);
-    staged_.push_back(Staged{number, has_value, user.has_value(), has_value ? *value : 0.0,
-                             user ? hash_id(user->bytes) : 0});
+    EventBucket& bucket = buckets_[number].second;
+    // Counts and sums now, in the order the events come (the sum's order is
+    // the events'); the sketches, which no order changes, when applied.
+    ++bucket.events;
+    Staged event{user ? hash_id(user->bytes) : 0, 0, number | (user ? kHasUser : 0)};
+    if (value && std::isfinite(*value)) {
+        ++bucket.value_count;
+        bucket.value_sum += *value;
+        bucket.value_min = std::min(bucket.value_min, *value);
+        bucket.value_max = std::max(bucket.value_max, *value);
+        QuantileSketch::Place place = QuantileSketch::place_of(*value);
+        event.value_bucket = place.bucket;
+        event.bucket_and_flags |= (static_cast<std::uint32_t>(place.side) + 1) << kSideShift;
+    }
+    // Room for a whole stage (of the default size at most) at once, not
+    // copied as it grows; its pages are only touched as events come.
+    if (staged_.capacity() == 0) staged_.reserve(std::min<std::size_t>(staged_limit_, std::size_t{1} << 20));
+    staged_.push_back(event);
     ++rows_;
     if (staged_.size() >= staged_limit_) apply_staged();
 }
 
 void EventRollupBatch::merge_bucket(const EventBucketKey& key, const EventBucket& counted) {
+    apply_staged();
     std::uint32_t number = bucket_number(key.organization_id, key.hour, key.kind);
-    // Staged events keep their bucket numbers; merging is order-independent.
     buckets_[number].second.merge(counted);
 }
 
 const EventBucket& EventRollupBatch::bucket(const EventBucketKey& key) const {
     apply_staged();
-    auto found = index_.find(key);
-    if (found == index_.end()) throw std::out_of_range("EventRollupBatch: no such bucket");
-    return buckets_[found->second].second;
+    auto kind = std::find(kinds_.begin(), kinds_.end(), key.kind);
+    if (kind != kinds_.end()) {
+        auto found = index_.find(
+            IndexKey{key.organization_id, key.hour, static_cast<std::uint32_t>(kind - kinds_.begin())});
+        if (found != index_.end()) return buckets_[found->second].second;
+    }
+    throw std::out_of_range("EventRollupBatch: no such bucket");
 }
 
 void EventRollupBatch::apply_staged() const {
     if (staged_.empty()) return;
-    // Counting sort by bucket: starts_[b] is where bucket b's events begin.
-    starts_.assign(buckets_.size() + 1, 0);
-    for (const Staged& event : staged_) ++starts_[event.bucket + 1];
-    for (std::size_t b = 1; b < starts_.size(); ++b) starts_[b] += starts_[b - 1];
-    sorted_.resize(staged_.size());
-    {
-        std::vector<std::uint32_t> next(starts_.begin(), starts_.end() - 1);
-        for (const Staged& event : staged_) sorted_[next[event.bucket]++] = event;
-    }
-    for (std::size_t b = 0; b + 1 < starts_.size(); ++b) {
-        if (starts_[b] == starts_[b + 1]) continue;
-        EventBucket& bucket = buckets_[b].second;
-        for (std::uint32_t i = starts_[b]; i < starts_[b + 1]; ++i) {
-            const Staged& event = sorted_[i];
-            ++bucket.events;
-            if (event.has_value) {
-                ++bucket.value_count;
-                bucket.value_sum += event.value;
-                bucket.value_min = std::min(bucket.value_min, event.value);
-                bucket.value_max = std::max(bucket.value_max, event.value);
-                bucket.values.add(event.value);
+    auto bucket_of = [](const Staged& event) { return event.bucket_and_flags & kBucketMask; };
+    // Counting sort by bucket, in place: starts[b] is where bucket b's events
+    // go, next[b] the first place there not yet holding one of them.
+    std::vector<std::uint32_t> starts(buckets_.size() + 1, 0);
+    for (const Staged& event : staged_) ++starts[bucket_of(event) + 1];
+    for (std::size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
+    std::vector<std::uint32_t> next(starts.begin(), starts.end() - 1);
+    std::vector<std::int32_t> positive, negative;
+    std::vector<std::uint64_t> users;
+    for (std::uint32_t b = 0; b + 1 < starts.size(); ++b) {
+        if (starts[b] == starts[b + 1]) continue;
+        // Each event that is not in its bucket's place goes there, and the
+        // one it displaces goes on, until one of bucket b's comes back.
+        while (next[b] < starts[b + 1]) {
+            Staged event = staged_[next[b]];
+            for (std::uint32_t target = bucket_of(event); target != b; target = bucket_of(event)) {
+                std::swap(event, staged_[next[target]++]);
             }
-            if (event.has_user) bucket.users.add_hash(event.user_hash);
+            staged_[next[b]++] = event;
         }
+        // Bucket b's events are all in place (later buckets' moves do not
+        // touch them): counted while they are in cache.
+        positive.clear();
+        negative.clear();
+        users.clear();
+        std::uint64_t zeros = 0;
+        for (std::uint32_t i = starts[b]; i < starts[b + 1]; ++i) {
+            const Staged& event = staged_[i];
+            switch ((event.bucket_and_flags >> kSideShift) & 3) {
+                case 1 + static_cast<int>(QuantileSketch::Side::zero): ++zeros; break;
+                case 1 + static_cast<int>(QuantileSketch::Side::positive): positive.push_back(event.value_bucket); break;
+                case 1 + static_cast<int>(QuantileSketch::Side::negative): negative.push_back(event.value_bucket); break;
+                default: break;  // no value
+            }
+            if (event.bucket_and_flags & kHasUser) users.push_back(event.user_hash);
+        }
+        EventBucket& bucket = buckets_[b].second;
+        bucket.values.add_placed(zeros, positive, negative);
+        bucket.users.add_hashes(users);
     }
     staged_.clear();
 }

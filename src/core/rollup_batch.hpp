@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,35 +32,6 @@ struct EventBucketKey {
     }
 };
 
-// A bucket key as read from a raw row: the kind still points into the row,
-// so finding an existing bucket copies no string.
-struct EventBucketProbe {
-    const Uuid& organization_id;
-    std::int64_t hour;
-    std::string_view kind;
-};
-
-// Hash and equality that also take a probe (heterogeneous lookup).
-struct EventBucketKeyHash {
-    using is_transparent = void;
-    std::size_t operator()(const EventBucketKey& key) const {
-        return hash(key.organization_id, key.hour, key.kind);
-    }
-    std::size_t operator()(const EventBucketProbe& probe) const {
-        return hash(probe.organization_id, probe.hour, probe.kind);
-    }
-    static std::size_t hash(const Uuid& organization_id, std::int64_t hour, std::string_view kind);
-};
-
-struct EventBucketKeyEqual {
-    using is_transparent = void;
-    bool operator()(const EventBucketKey& a, const EventBucketKey& b) const { return a == b; }
-    bool operator()(const EventBucketProbe& a, const EventBucketKey& b) const {
-        return a.hour == b.hour && a.organization_id == b.organization_id && a.kind == b.kind;
-    }
-    bool operator()(const EventBucketKey& a, const EventBucketProbe& b) const { return (*this)(b, a); }
-};
-
 struct EventBucket {
     std::int64_t events = 0;
     std::int64_t value_count = 0;
@@ -80,8 +52,8 @@ public:
     using Bucket = std::pair<EventBucketKey, EventBucket>;
 
     // staged_limit: events held before they are applied, so that a run over
-    // any number of rows holds a bounded amount of memory: 24 bytes per
-    // event, twice (staged and sorted), 48 MB by default, in the C++ heap.
+    // any number of rows holds a bounded amount of memory: 16 bytes per
+    // event (sorted where they are), 16 MB by default, in the C++ heap.
     explicit EventRollupBatch(std::size_t staged_limit = std::size_t{1} << 20)
         : staged_limit_(std::clamp<std::size_t>(staged_limit, 1, std::size_t{1} << 30)) {}
 
@@ -105,31 +77,61 @@ public:
     std::uint64_t rows() const { return rows_; }
 
 private:
-    // An event waiting for its bucket: which one, and what it brings.
-    struct Staged {
-        std::uint32_t bucket;
-        bool has_value;
-        bool has_user;
-        double value;
-        std::uint64_t user_hash;
+    // A bucket's key as the index holds it: the kind by its number in
+    // kinds_, so that finding a bucket compares and hashes no string.
+    struct IndexKey {
+        Uuid organization_id;
+        std::int64_t hour;
+        std::uint32_t kind;
+        friend bool operator==(const IndexKey& a, const IndexKey& b) {
+            return a.hour == b.hour && a.kind == b.kind && a.organization_id == b.organization_id;
+        }
     };
-    // Events are not applied as they arrive. A million events land on tens
-    // of thousands of buckets at random, and every sketch update would wait
-    // on memory. They are staged, put in bucket order (a stable counting
-    // sort: a bucket's events keep their order, so sums are the same), and
-    // each bucket then takes all its events while its sketches are in cache.
+    struct IndexKeyHash {
+        std::size_t operator()(const IndexKey& key) const;
+    };
+    struct KindHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view kind) const {
+            return std::hash<std::string_view>{}(kind);
+        }
+    };
+    struct KindEqual {
+        using is_transparent = void;
+        bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+    };
+
+    // What an event brings to its bucket's sketches (its counts and sum go
+    // into the bucket as it comes): which bucket, its value's place in the
+    // quantile sketch (the logarithm taken once, here) and its user's hash.
+    struct Staged {
+        std::uint64_t user_hash;
+        std::int32_t value_bucket;
+        std::uint32_t bucket_and_flags;  // bucket number | kHasUser | value side << kSideShift
+    };
+    static constexpr std::uint32_t kHasUser = std::uint32_t{1} << 31;
+    static constexpr int kSideShift = 29;  // 2 bits: none, zero, positive, negative
+    static constexpr std::uint32_t kBucketMask = (std::uint32_t{1} << kSideShift) - 1;
+
+    // Events are not applied to the sketches as they arrive. A million
+    // events land on tens of thousands of buckets at random, and every
+    // sketch update would wait on memory. They are staged, put in bucket
+    // order (a counting sort in place: nothing the sketches count depends
+    // on the order), and each bucket then takes all its events at once: its
+    // values' counts and its users' set are built in one go.
     void apply_staged() const;
+    // The kind's number, made if it is new.
+    std::uint32_t kind_number(std::string_view kind);
     // The bucket's number, made (empty) if it is new.
     std::uint32_t bucket_number(const Uuid& org, std::int64_t hour, std::string_view kind);
 
-    boost::unordered_flat_map<EventBucketKey, std::uint32_t, EventBucketKeyHash, EventBucketKeyEqual>
-        index_;
+    std::vector<std::string> kinds_;  // by number
+    boost::unordered_flat_map<std::string, std::uint32_t, KindHash, KindEqual> kind_numbers_;
+    boost::unordered_flat_map<IndexKey, std::uint32_t, IndexKeyHash> index_;
     std::size_t staged_limit_;
     // mutable: buckets() applies what is staged; that changes no result.
     mutable std::vector<Bucket> buckets_;
     mutable std::vector<Staged> staged_;
-    mutable std::vector<Staged> sorted_;
-    mutable std::vector<std::uint32_t> starts_;
     std::uint64_t rows_ = 0;
 };
 
