@@ -457,6 +457,122 @@ void TableAppender::start_row() {
     std::fill(assigned_.begin(), assigned_.end(), false);
 }
 
+// What RelationFindReplTupleByIndex sets up for each lookup, made once.
+struct TableAppender::KeyScan {
+    // Where the scan lives: what it allocates as it goes (the entries it
+    // marks dead, say) must last as long as it does, not go with a row.
+    MemoryContext memory;
+    Relation index;
+    SnapshotData dirty;  // the scan keeps a pointer to it
+    IndexScanDesc scan;
+    int key_count;
+    ScanKeyData keys[INDEX_MAX_KEYS];
+    AttrNumber columns[INDEX_MAX_KEYS];  // the table's column of each key
+};
+
+namespace {
+
+// Opens the primary key's index and begins a scan of it with a dirty
+// snapshot, equality keys on every key column (their values set per lookup),
+// as build_replindex_scan_key and RelationFindReplTupleByIndex do.
+void begin_key_scan(Relation relation, Oid index_oid, TableAppender::KeyScan* key) {
+    key->memory = CurrentMemoryContext;
+    key->index = index_open(index_oid, RowExclusiveLock);
+    Relation index = key->index;
+    bool is_null = false;
+    Datum classes = SysCacheGetAttr(INDEXRELID, index->rd_indextuple, Anum_pg_index_indclass, &is_null);
+    Assert(!is_null);
+    auto* opclass = reinterpret_cast<oidvector*>(DatumGetPointer(classes));
+    key->key_count = IndexRelationGetNumberOfKeyAttributes(index);
+    for (int i = 0; i < key->key_count; ++i) {
+        Oid type = get_opclass_input_type(opclass->values[i]);
+        Oid family = get_opclass_family(opclass->values[i]);
+        Oid op = get_opfamily_member(family, type, type, BTEqualStrategyNumber);
+        if (!OidIsValid(op)) {
+            elog(ERROR, "missing operator %d(%u,%u) in opfamily %u", BTEqualStrategyNumber, type,
+                 type, family);
+        }
+        ScanKeyInit(&key->keys[i], static_cast<AttrNumber>(i + 1), BTEqualStrategyNumber,
+                    get_opcode(op), Datum(0));
+        key->keys[i].sk_collation = index->rd_indcollation[i];
+        key->columns[i] = index->rd_index->indkey.values[i];
+    }
+    InitDirtySnapshot(key->dirty);
+    key->scan = index_beginscan(relation, index, &key->dirty, key->key_count, 0);
+}
+
+// RelationFindReplTupleByIndex's search and lock, on a scan begun once.
+bool search_and_lock(Relation relation, TableAppender::KeyScan* key, LockTupleMode mode,
+                     TupleTableSlot* out) {
+    for (;;) {
+        MemoryContext old = MemoryContextSwitchTo(key->memory);
+        index_rescan(key->scan, key->keys, key->key_count, nullptr, 0);
+        bool any = index_getnext_slot(key->scan, ForwardScanDirection, out);
+        MemoryContextSwitchTo(old);
+        if (!any) return false;
+        ExecMaterializeSlot(out);
+        TransactionId wait = TransactionIdIsValid(key->dirty.xmin) ? key->dirty.xmin : key->dirty.xmax;
+        // Locked or being written by another transaction: wait for it, look again.
+        if (TransactionIdIsValid(wait)) {
+            XactLockTableWait(wait, nullptr, nullptr, XLTW_None);
+            continue;
+        }
+        TM_FailureData failure;
+        PushActiveSnapshot(GetLatestSnapshot());
+        TM_Result result = table_tuple_lock(relation, &out->tts_tid, GetLatestSnapshot(), out,
+                                            GetCurrentCommandId(false), mode, LockWaitBlock,
+                                            0 /* don't follow updates */, &failure);
+        PopActiveSnapshot();
+        switch (result) {
+            case TM_Ok:
+                return true;
+            case TM_Updated:
+                if (ItemPointerIndicatesMovedPartitions(&failure.ctid)) {
+                    ereport(LOG, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                                  errmsg("tuple to be locked was already moved to another partition "
+                                         "due to concurrent update, retrying")));
+                } else {
+                    ereport(LOG, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                                  errmsg("concurrent update, retrying")));
+                }
+                continue;
+            case TM_Deleted:
+                ereport(LOG, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                              errmsg("concurrent delete, retrying")));
+                continue;
+            case TM_Invisible:
+                elog(ERROR, "attempted to lock invisible tuple");
+                break;
+            default:
+                elog(ERROR, "unexpected table_tuple_lock status: %u", static_cast<unsigned>(result));
+                break;
+        }
+    }
+}
+
+bool find_and_lock(Relation relation, TableAppender::KeyScan* key, const Datum* values,
+                   const char* nulls, LockTupleMode mode, TupleTableSlot* out) {
+    for (int i = 0; i < key->key_count; ++i) {
+        ScanKey scan_key = &key->keys[i];
+        scan_key->sk_argument = values[key->columns[i] - 1];
+        if (nulls[key->columns[i] - 1]) {
+            scan_key->sk_flags |= SK_ISNULL;
+        } else {
+            scan_key->sk_flags &= ~SK_ISNULL;
+        }
+    }
+    bool found = search_and_lock(relation, key, mode, out);
+    // Rescanned again to drop the scan's pins on the index and heap pages,
+    // as ending the scan did: the row is written next, with none but the
+    // stored slot's (a page is pruned only where no other pin is held).
+    MemoryContext old = MemoryContextSwitchTo(key->memory);
+    index_rescan(key->scan, key->keys, key->key_count, nullptr, 0);
+    MemoryContextSwitchTo(old);
+    return found;
+}
+
+}  // namespace
+
 TupleTableSlot* TableAppender::find_by_primary_key() {
     if (partitioned_) {
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -474,29 +590,32 @@ TupleTableSlot* TableAppender::find_by_primary_key() {
         }
         // In the executor state's memory, as the appender's own slot: the
         // caller's current memory may be a per-row one.
+        KeyScan* key_scan = nullptr;
         stored_slot_ = call([&] {
             MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
             TupleTableSlot* slot = table_slot_create(relation, &estate->es_tupleTable);
+            key_scan = static_cast<KeyScan*>(palloc0(sizeof(KeyScan)));
+            begin_key_scan(relation, index, key_scan);
             MemoryContextSwitchTo(old);
             return slot;
         });
+        key_scan_ = key_scan;
         primary_key_ = index;
     }
     Relation relation = relation_;
     EState* estate = estate_;
-    Oid index = primary_key_;
-    TupleTableSlot* search = slot_;
+    KeyScan* key_scan = key_scan_;
     TupleTableSlot* stored = stored_slot_;
+    const Datum* values = values_.data();
+    const char* nulls = nulls_.data();
     bool found = call([&] {
         // The scan's own allocations go with the row (reset by the next write).
         MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
         // Unpinned first: a pin of ours on the page would keep the lookup
         // from pruning it (HOT chains), as ON CONFLICT clears its slot too.
         ExecClearTuple(stored);
-        store_row();
         // The key does not change: NO KEY UPDATE, as ON CONFLICT DO UPDATE.
-        bool any = RelationFindReplTupleByIndex(relation, index, LockTupleNoKeyExclusive, search,
-                                                stored);
+        bool any = find_and_lock(relation, key_scan, values, nulls, LockTupleNoKeyExclusive, stored);
         MemoryContextSwitchTo(old);
         return any;
     });
@@ -552,8 +671,14 @@ void TableAppender::finish() {
     EState* estate = estate_;
     bool fires_after_triggers = fires_after_triggers_;
     EPQState* epq = epq_;
+    KeyScan* key_scan = key_scan_;
     const std::vector<Partition>& partitions = partitions_;
     call([&] {
+        if (key_scan != nullptr) {
+            index_endscan(key_scan->scan);
+            // Locked to the end of the transaction, as the lookups left it.
+            index_close(key_scan->index, NoLock);
+        }
         if (epq != nullptr) EvalPlanQualEnd(epq);
         // The queued row triggers fire while the partitions they were queued
         // for are still open. An event of a partition does not find the

@@ -64,6 +64,12 @@ public:
     // error path the transaction abort releases everything instead.
     void finish();
 
+    // The primary key's index scan, begun on the first lookup and kept to
+    // finish(): each lookup only sets the key and rescans. (Begun and ended
+    // per row, as RelationFindReplTupleByIndex does, with its index opened
+    // and its scan keys looked up again, it cost more than the row's insert.)
+    struct KeyScan;
+
 private:
     // The row being built, as a virtual tuple in slot_.
     void store_row();
@@ -89,6 +95,7 @@ private:
     const Partition& partition_for(TupleTableSlot* row);
     Oid primary_key_ = InvalidOid;
     TupleTableSlot* stored_slot_ = nullptr;
+    KeyScan* key_scan_ = nullptr;  // in the executor state's memory
     EPQState* epq_ = nullptr;  // for BEFORE UPDATE row triggers, made on the first update
     std::vector<Datum> values_;
     std::vector<char> nulls_;  // bool storage (vector<bool> packs bits)
