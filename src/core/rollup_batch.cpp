@@ -50,8 +50,24 @@ std::uint32_t EventRollupBatch::kind_number(std::string_view kind) {
     return number;
 }
 
-std::uint32_t EventRollupBatch::bucket_number(const Uuid& org, std::int64_t hour,
-                                              std::string_view kind) {
+void EventRollupBatch::Counted::set_from(const EventBucket& bucket) {
+    events = bucket.events;
+    value_count = bucket.value_count;
+    value_sum = bucket.value_sum;
+    value_min = bucket.value_min;
+    value_max = bucket.value_max;
+}
+
+void EventRollupBatch::Counted::copy_to(EventBucket& bucket) const {
+    bucket.events = events;
+    bucket.value_count = value_count;
+    bucket.value_sum = value_sum;
+    bucket.value_min = value_min;
+    bucket.value_max = value_max;
+}
+
+EventRollupBatch::Counted& EventRollupBatch::counted(const Uuid& org, std::int64_t hour,
+                                                     std::string_view kind) {
     IndexKey key{org, hour, kind_number(kind)};
     auto found = index_.find(key);
     if (found != index_.end()) return found->second;
@@ -61,18 +77,16 @@ std::uint32_t EventRollupBatch::bucket_number(const Uuid& org, std::int64_t hour
     auto number = static_cast<std::uint32_t>(buckets_.size());
     // The bucket first: if either throws, the index points at nothing new.
     buckets_.emplace_back(EventBucketKey{org, hour, std::string(kind)}, EventBucket{});
-    index_.emplace(key, number);
-    return number;
+    return index_.emplace(key, Counted{number}).first->second;
 }
 
 void EventRollupBatch::add(const Uuid& org, std::int64_t at, std::string_view kind,
                            std::optional<double> value, const std::optional<Uuid>& user) {
-    std::uint32_t number = bucket_number(org, hour_bucket(at), kind);
-    EventBucket& bucket = buckets_[number].second;
+    Counted& bucket = counted(org, hour_bucket(at), kind);
     // Counts and sums now, in the order the events come (the sum's order is
     // the events'); the sketches, which no order changes, when applied.
     ++bucket.events;
-    Staged event{user ? hash_id(user->bytes) : 0, 0, number | (user ? kHasUser : 0)};
+    Staged event{user ? hash_id(user->bytes) : 0, 0, bucket.number | (user ? kHasUser : 0)};
     if (value && std::isfinite(*value)) {
         ++bucket.value_count;
         bucket.value_sum += *value;
@@ -90,10 +104,12 @@ void EventRollupBatch::add(const Uuid& org, std::int64_t at, std::string_view ki
     if (staged_.size() >= staged_limit_) apply_staged();
 }
 
-void EventRollupBatch::merge_bucket(const EventBucketKey& key, const EventBucket& counted) {
+void EventRollupBatch::merge_bucket(const EventBucketKey& key, const EventBucket& counted_before) {
     apply_staged();
-    std::uint32_t number = bucket_number(key.organization_id, key.hour, key.kind);
-    buckets_[number].second.merge(counted);
+    Counted& entry = counted(key.organization_id, key.hour, key.kind);
+    EventBucket& bucket = buckets_[entry.number].second;
+    bucket.merge(counted_before);
+    entry.set_from(bucket);
 }
 
 const EventBucket& EventRollupBatch::bucket(const EventBucketKey& key) const {
@@ -102,7 +118,7 @@ const EventBucket& EventRollupBatch::bucket(const EventBucketKey& key) const {
     if (kind != kinds_.end()) {
         auto found = index_.find(
             IndexKey{key.organization_id, key.hour, static_cast<std::uint32_t>(kind - kinds_.begin())});
-        if (found != index_.end()) return buckets_[found->second].second;
+        if (found != index_.end()) return buckets_[found->second.number].second;
     }
     throw std::out_of_range("EventRollupBatch: no such bucket");
 }
@@ -150,6 +166,7 @@ void EventRollupBatch::apply_staged() const {
         bucket.users.add_hashes(users);
     }
     staged_.clear();
+    for (const auto& [key, entry] : index_) entry.copy_to(buckets_[entry.number].second);
 }
 
 void EventBucket::merge(const EventBucket& other) {

@@ -101,8 +101,8 @@ private:
         bool operator()(std::string_view a, std::string_view b) const { return a == b; }
     };
 
-    // What an event brings to its bucket's sketches (its counts and sum go
-    // into the bucket as it comes): which bucket, its value's place in the
+    // What an event brings to its bucket's sketches (its counts and sum are
+    // counted as it comes): which bucket, its value's place in the
     // quantile sketch (the logarithm taken once, here) and its user's hash.
     struct Staged {
         std::uint64_t user_hash;
@@ -122,12 +122,25 @@ private:
     void apply_staged() const;
     // The kind's number, made if it is new.
     std::uint32_t kind_number(std::string_view kind);
-    // The bucket's number, made (empty) if it is new.
-    std::uint32_t bucket_number(const Uuid& org, std::int64_t hour, std::string_view kind);
+    // A bucket's counts and sums as its events come, kept where the index
+    // holds its number (the lookup has brought them into cache); copied into
+    // the bucket when the stage is applied.
+    struct Counted {
+        std::uint32_t number;  // in buckets_
+        std::int64_t events = 0;
+        std::int64_t value_count = 0;
+        double value_sum = 0;
+        double value_min = std::numeric_limits<double>::infinity();
+        double value_max = -std::numeric_limits<double>::infinity();
+        void set_from(const EventBucket& bucket);
+        void copy_to(EventBucket& bucket) const;
+    };
+    // The bucket's entry in the index, made (empty) if it is new.
+    Counted& counted(const Uuid& org, std::int64_t hour, std::string_view kind);
 
     std::vector<std::string> kinds_;  // by number
     boost::unordered_flat_map<std::string, std::uint32_t, KindHash, KindEqual> kind_numbers_;
-    boost::unordered_flat_map<IndexKey, std::uint32_t, IndexKeyHash> index_;
+    boost::unordered_flat_map<IndexKey, Counted, IndexKeyHash> index_;
     std::size_t staged_limit_;
     // mutable: buckets() applies what is staged; that changes no result.
     mutable std::vector<Bucket> buckets_;
