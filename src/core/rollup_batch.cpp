@@ -126,33 +126,28 @@ const EventBucket& EventRollupBatch::bucket(const EventBucketKey& key) const {
 void EventRollupBatch::apply_staged() const {
     if (staged_.empty()) return;
     auto bucket_of = [](const Staged& event) { return event.bucket_and_flags & kBucketMask; };
-    // Counting sort by bucket, in place: starts[b] is where bucket b's events
-    // go, next[b] the first place there not yet holding one of them.
+    // Counting sort by bucket: starts[b] is where bucket b's events go.
     std::vector<std::uint32_t> starts(buckets_.size() + 1, 0);
     for (const Staged& event : staged_) ++starts[bucket_of(event) + 1];
     for (std::size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
-    std::vector<std::uint32_t> next(starts.begin(), starts.end() - 1);
+    // Out of place (the writes are independent; a swap chain in place waits
+    // on each load), into a buffer not zeroed first.
+    std::unique_ptr<Staged[]> sorted(new Staged[staged_.size()]);
+    {
+        std::vector<std::uint32_t> next(starts.begin(), starts.end() - 1);
+        for (const Staged& event : staged_) sorted[next[bucket_of(event)]++] = event;
+    }
+    staged_.clear();
     std::vector<std::int32_t> positive, negative;
     std::vector<std::uint64_t> users;
     for (std::uint32_t b = 0; b + 1 < starts.size(); ++b) {
         if (starts[b] == starts[b + 1]) continue;
-        // Each event that is not in its bucket's place goes there, and the
-        // one it displaces goes on, until one of bucket b's comes back.
-        while (next[b] < starts[b + 1]) {
-            Staged event = staged_[next[b]];
-            for (std::uint32_t target = bucket_of(event); target != b; target = bucket_of(event)) {
-                std::swap(event, staged_[next[target]++]);
-            }
-            staged_[next[b]++] = event;
-        }
-        // Bucket b's events are all in place (later buckets' moves do not
-        // touch them): counted while they are in cache.
         positive.clear();
         negative.clear();
         users.clear();
         std::uint64_t zeros = 0;
         for (std::uint32_t i = starts[b]; i < starts[b + 1]; ++i) {
-            const Staged& event = staged_[i];
+            const Staged& event = sorted[i];
             switch ((event.bucket_and_flags >> kSideShift) & 3) {
                 case 1 + static_cast<int>(QuantileSketch::Side::zero): ++zeros; break;
                 case 1 + static_cast<int>(QuantileSketch::Side::positive): positive.push_back(event.value_bucket); break;
@@ -165,7 +160,6 @@ void EventRollupBatch::apply_staged() const {
         bucket.values.add_placed(zeros, positive, negative);
         bucket.users.add_hashes(users);
     }
-    staged_.clear();
     for (const auto& [key, entry] : index_) entry.copy_to(buckets_[entry.number].second);
 }
 

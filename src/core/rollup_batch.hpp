@@ -53,7 +53,7 @@ public:
 
     // staged_limit: events held before they are applied, so that a run over
     // any number of rows holds a bounded amount of memory: 16 bytes per
-    // event (sorted where they are), 16 MB by default, in the C++ heap.
+    // event, twice (staged and sorted), 32 MB by default, in the C++ heap.
     explicit EventRollupBatch(std::size_t staged_limit = std::size_t{1} << 20)
         : staged_limit_(std::clamp<std::size_t>(staged_limit, 1, std::size_t{1} << 30)) {}
 
@@ -116,9 +116,8 @@ private:
     // Events are not applied to the sketches as they arrive. A million
     // events land on tens of thousands of buckets at random, and every
     // sketch update would wait on memory. They are staged, put in bucket
-    // order (a counting sort in place: nothing the sketches count depends
-    // on the order), and each bucket then takes all its events at once: its
-    // values' counts and its users' set are built in one go.
+    // order (a counting sort), and each bucket then takes all its events at
+    // once: its values' counts and its users' set are built in one go.
     void apply_staged() const;
     // The kind's number, made if it is new.
     std::uint32_t kind_number(std::string_view kind);
