@@ -100,3 +100,34 @@ TEST(DistinctSketch, RejectsMalformedBytes) {
     std::swap_ranges(unsorted.begin() + 3, unsorted.begin() + 11, unsorted.begin() + 11);
     EXPECT_FALSE(DistinctSketch::deserialize(unsorted));
 }
+
+// add_hashes (the rollups' bulk path) builds what add_hash() of each does,
+// across the switch from the exact set to HyperLogLog, with repeats, and on
+// top of a sketch in either form.
+TEST(DistinctSketch, AddHashesBuildsWhatAddHashBuilds) {
+    std::mt19937_64 random(20261202);
+    for (std::size_t start : {std::size_t{0}, std::size_t{100}, DistinctSketch::kExactLimit,
+                              std::size_t{5000}}) {
+        for (std::size_t more : {std::size_t{0}, std::size_t{1}, std::size_t{155}, std::size_t{156},
+                                 std::size_t{157}, std::size_t{300}, std::size_t{20000}}) {
+            DistinctSketch one_by_one;
+            DistinctSketch in_bulk;
+            for (std::size_t i = 0; i < start; ++i) {
+                std::uint64_t hash = random();
+                one_by_one.add_hash(hash);
+                in_bulk.add_hash(hash);
+            }
+            std::vector<std::uint64_t> hashes;
+            for (std::size_t i = 0; i < more; ++i) {
+                // Every fourth a repeat of an earlier one.
+                std::uint64_t hash = (i % 4 == 3) ? hashes[random() % hashes.size()] : random();
+                hashes.push_back(hash);
+                one_by_one.add_hash(hash);
+            }
+            in_bulk.add_hashes(hashes);
+            ASSERT_EQ(in_bulk, one_by_one) << "start " << start << ", more " << more;
+            ASSERT_EQ(in_bulk.serialize(), one_by_one.serialize()) << "start " << start << ", more " << more;
+            ASSERT_EQ(in_bulk.estimate(), one_by_one.estimate());
+        }
+    }
+}

@@ -145,3 +145,40 @@ TEST(QuantileSketch, MergePastTwoToTheSixtyFourKeepsTheShape) {
     EXPECT_TRUE(at_limit.add(-1.0));
     EXPECT_TRUE(QuantileSketch::deserialize(at_limit.serialize()).has_value());
 }
+
+// The rollups count a bucket's values at once (place_of, then add_placed);
+// the sketch must be the one add() of each value builds, byte for byte,
+// whatever was in it before and in whatever order the values come.
+TEST(QuantileSketch, AddPlacedBuildsWhatAddBuilds) {
+    std::mt19937_64 random(20261202);
+    std::uniform_real_distribution<double> exponent(-12.0, 12.0);
+    for (int round = 0; round < 200; ++round) {
+        QuantileSketch one_by_one;
+        QuantileSketch in_bulk;
+        // Some rounds start from a sketch with values already in it.
+        if (round % 3 == 0) {
+            for (double v : {5.0, -5.0, 0.0, 1e-12, 123456.0}) {
+                one_by_one.add(v);
+                in_bulk.add(v);
+            }
+        }
+        std::uint64_t zeros = 0;
+        std::vector<std::int32_t> positive, negative;
+        int n = static_cast<int>(random() % 400);
+        for (int i = 0; i < n; ++i) {
+            double magnitude = std::pow(10.0, exponent(random));
+            double value = (random() % 5 == 0) ? 0.0 : (random() % 2 ? magnitude : -magnitude);
+            one_by_one.add(value);
+            auto place = QuantileSketch::place_of(value);
+            switch (place.side) {
+                case QuantileSketch::Side::zero: ++zeros; break;
+                case QuantileSketch::Side::positive: positive.push_back(place.bucket); break;
+                case QuantileSketch::Side::negative: negative.push_back(place.bucket); break;
+            }
+        }
+        in_bulk.add_placed(zeros, positive, negative);
+        ASSERT_EQ(in_bulk.count(), one_by_one.count()) << "round " << round;
+        ASSERT_EQ(in_bulk, one_by_one) << "round " << round;
+        ASSERT_EQ(in_bulk.serialize(), one_by_one.serialize()) << "round " << round;
+    }
+}
