@@ -79,16 +79,6 @@ void BucketCounts::add_each(std::vector<std::int32_t>& buckets) {
     std::sort(buckets.begin(), buckets.end());
     std::size_t distinct = 1;
     for (std::size_t i = 1; i < buckets.size(); ++i) distinct += buckets[i] != buckets[i - 1];
-    if (entries_.empty()) {
-        entries_.reserve(distinct);
-        for (std::size_t i = 0; i < buckets.size();) {
-            std::size_t j = i + 1;
-            while (j < buckets.size() && buckets[j] == buckets[i]) ++j;
-            entries_.push_back({buckets[i], j - i});
-            i = j;
-        }
-        return;
-    }
     std::vector<Entry> more;
     more.reserve(distinct);
     for (std::size_t i = 0; i < buckets.size();) {
@@ -96,6 +86,10 @@ void BucketCounts::add_each(std::vector<std::int32_t>& buckets) {
         while (j < buckets.size() && buckets[j] == buckets[i]) ++j;
         more.push_back({buckets[i], j - i});
         i = j;
+    }
+    if (entries_.empty()) {
+        entries_ = std::move(more);
+        return;
     }
     add_sorted(more.data(), more.size());
 }
