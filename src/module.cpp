@@ -84,6 +84,12 @@ void reapply_file_settings() {
             strncmp(item->name, "tenancy.", 8) != 0) {
             continue;
         }
+        // Not a name this library does not define (PostgreSQL has warned of
+        // it already), nor what a file may not set (the context itself).
+        if (GetConfigOption(item->name, true, false) == nullptr ||
+            (GetConfigOptionFlags(item->name, true) & GUC_DISALLOW_IN_FILE) != 0) {
+            continue;
+        }
         (void)set_config_option(item->name, item->value, PGC_SIGHUP, PGC_S_FILE, GUC_ACTION_SET,
                                 true, WARNING, false);
     }
