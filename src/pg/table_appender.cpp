@@ -609,7 +609,9 @@ TupleTableSlot* TableAppender::find_by_primary_key() {
     const Datum* values = values_.data();
     const char* nulls = nulls_.data();
     bool found = call([&] {
-        // The scan's own allocations go with the row (reset by the next write).
+        // The row lock's allocations go with the row (reset by the next
+        // write); the scan's own are made in the executor state's memory by
+        // find_and_lock (in per-row memory they were freed under the scan).
         MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
         // Unpinned first: a pin of ours on the page would keep the lookup
         // from pruning it (HOT chains), as ON CONFLICT clears its slot too.

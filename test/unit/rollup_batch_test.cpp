@@ -197,6 +197,34 @@ TEST(EventRollupBatch, MergedBucketsEqualOneRunOverAllRows) {
     }
 }
 
+// A run's stage applied in chunks, and buckets of an earlier run merged in
+// between (deferred buckets join a run after its events came): the same
+// buckets, sketches and all, as one run over every row; twelve kinds (kinds
+// are numbered as they come). value_sum only to within rounding: the
+// additions come in another order.
+TEST(EventRollupBatch, MergedAmidStagedEventsEqualOneRunWithManyKinds) {
+    EventRollupBatch earlier, later(7), whole;
+    auto event = [](EventRollupBatch& batch, int n) {
+        batch.add(org(n % 3), kDay9000 + (n % 4) * kMicrosPerHour, "kind-" + std::to_string(n % 12),
+                  n % 5 ? std::optional<double>(n * 0.1 - 3.0) : std::nullopt,
+                  n % 6 ? std::optional<Uuid>(numbered_user(n % 40)) : std::nullopt);
+    };
+    for (int n = 0; n < 600; ++n) event(n % 3 == 0 ? earlier : later, n);
+    for (int n = 0; n < 600; ++n) event(whole, n);
+    for (const auto& [key, bucket] : earlier.buckets()) later.merge_bucket(key, bucket);
+    ASSERT_EQ(later.buckets().size(), whole.buckets().size());
+    for (const auto& [key, expected] : whole.buckets()) {
+        const EventBucket& merged = later.bucket(key);
+        EXPECT_EQ(merged.events, expected.events);
+        EXPECT_EQ(merged.value_count, expected.value_count);
+        EXPECT_NEAR(merged.value_sum, expected.value_sum, 1e-9);
+        EXPECT_EQ(merged.value_min, expected.value_min);
+        EXPECT_EQ(merged.value_max, expected.value_max);
+        EXPECT_EQ(merged.values, expected.values);
+        EXPECT_EQ(merged.users, expected.users);
+    }
+}
+
 TEST(FileRollupBatch, MergedBucketsEqualOneRunOverAllRows) {
     FileRollupBatch earlier, later, whole;
     auto access = [](FileRollupBatch& batch, int n) {
