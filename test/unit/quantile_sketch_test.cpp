@@ -182,3 +182,30 @@ TEST(QuantileSketch, AddPlacedBuildsWhatAddBuilds) {
         ASSERT_EQ(in_bulk.serialize(), one_by_one.serialize()) << "round " << round;
     }
 }
+
+// add_placed at the limit: the sketch halves as add() would at each value,
+// never wraps, and stays a sketch deserialize accepts (the bulk path's
+// one-at-a-time branch near 2^64 values).
+TEST(QuantileSketch, AddPlacedPastTwoToTheSixtyFourHalves) {
+    const std::string all_zeros("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00", 13);
+    auto full = QuantileSketch::deserialize(all_zeros);
+    ASSERT_TRUE(full.has_value());
+    std::vector<std::int32_t> positive, negative;
+    for (double v : {10.0, 20.0, 20.0}) positive.push_back(QuantileSketch::place_of(v).bucket);
+    negative.push_back(QuantileSketch::place_of(-5.0).bucket);
+    QuantileSketch bulk = *full;
+    bulk.add_placed(2, positive, negative);
+    EXPECT_GT(bulk.count(), std::numeric_limits<std::uint64_t>::max() / 4);
+    EXPECT_EQ(bulk.quantile(0.5), 0.0);
+    EXPECT_NEAR(*bulk.quantile(1.0), 20.0, 20.0 * QuantileSketch::kRelativeAccuracy);
+    EXPECT_NEAR(*bulk.quantile(0.0), -5.0, 5.0 * QuantileSketch::kRelativeAccuracy);
+    auto again = QuantileSketch::deserialize(bulk.serialize());
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(*again, bulk);
+    // The same values one by one through add(), in the order the bulk path
+    // takes them (zeros, positives, negatives), give the same sketch.
+    QuantileSketch one_by_one = *full;
+    for (double v : {0.0, 0.0, 10.0, 20.0, 20.0, -5.0}) one_by_one.add(v);
+    EXPECT_EQ(bulk.count(), one_by_one.count());
+    EXPECT_EQ(bulk, one_by_one);
+}
