@@ -515,10 +515,8 @@ ROLLBACK;
 -- (here: a lock timeout); one without it does not, nor does an owner's
 -- update of the organization (the lock is not on its row).
 \c - postgres
-CREATE EXTENSION dblink;
-SELECT dblink_connect('quota', format('host=%s port=%s dbname=%s user=tenancy_test_app',
-    split_part(current_setting('unix_socket_directories'), ',', 1),
-    current_setting('port'), current_database()));
+\i sql/include/two_sessions.sql
+SELECT pg_temp.connect('quota');
 SELECT dblink_exec('quota', 'BEGIN');
 SELECT * FROM dblink('quota', $$SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
                                   '00000000-0000-4000-b000-0000000000f5')::text$$) AS t(role text);

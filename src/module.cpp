@@ -72,7 +72,7 @@ void apply_tenancy_settings(Relation settings, Snapshot snapshot, Oid database, 
 // applied after, still win. A file that does not parse is left to the
 // postmaster's own report.
 void reapply_file_settings() {
-    if (ConfigFileName == nullptr) return;
+    if (!IsUnderPostmaster || IsParallelWorker() || ConfigFileName == nullptr) return;
     ConfigVariable* head = nullptr;
     ConfigVariable* tail = nullptr;
     bool parsed = ParseConfigFile(ConfigFileName, true, nullptr, 0, 0, DEBUG1, &head, &tail) &&
@@ -136,6 +136,6 @@ void _PG_init(void) {
     tenancy::register_file_audit_callbacks();
     tenancy::register_organization_lock_callbacks();
     tenancy::pg::TableAppender::register_invalidation();
-    if (IsUnderPostmaster && !IsParallelWorker()) reapply_file_settings();
+    reapply_file_settings();
     reapply_stored_settings();
 }
