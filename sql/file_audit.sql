@@ -503,8 +503,8 @@ SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
                            '00000000-0000-4000-b000-0000000000f6');
 SELECT * FROM tenancy.storage_use(NULL);
 ROLLBACK;
--- Under REPEATABLE READ the sums would be the snapshot's, taken before the
--- lock: the lock is refused there.
+-- Under REPEATABLE READ the sums are the snapshot's: with the lock they
+-- serve when nothing was stored since the snapshot (1.23; before, refused).
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
                            '00000000-0000-4000-b000-0000000000f6');
@@ -541,6 +541,43 @@ WHERE id = '00000000-0000-4000-a000-0000000000f5';
 ROLLBACK;
 RESET ROLE;
 SELECT dblink_exec('quota', 'ROLLBACK');
+-- An upload committed after a REPEATABLE READ or SERIALIZABLE snapshot
+-- (here while the check waits for nothing: a READ COMMITTED upload that
+-- held the lock would have the same effect) makes the locked check fail
+-- with 40001: its sums would miss it. Without the lock it reads the
+-- snapshot, as any query does.
+SET ROLE tenancy_test_app;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                           '00000000-0000-4000-b000-0000000000f6');
+SELECT file_bytes FROM tenancy.storage_use();
+SELECT dblink_exec('quota', $$BEGIN;
+    SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                               '00000000-0000-4000-b000-0000000000f5');
+    INSERT INTO tenancy.files (path, name, size_bytes) VALUES ('plans/2028.pdf', '2028.pdf', 700);
+    COMMIT$$);
+SELECT file_bytes FROM tenancy.storage_use();
+SELECT file_bytes FROM tenancy.storage_use(lock => true);
+ROLLBACK;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                           '00000000-0000-4000-b000-0000000000f6');
+SELECT file_bytes FROM tenancy.storage_use();
+SELECT dblink_exec('quota', $$BEGIN;
+    SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                               '00000000-0000-4000-b000-0000000000f5');
+    DELETE FROM tenancy.files WHERE path = 'plans/2028.pdf';
+    COMMIT$$);
+SELECT file_bytes FROM tenancy.storage_use(lock => true);
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
+                           '00000000-0000-4000-b000-0000000000f6');
+SELECT file_bytes FROM tenancy.storage_use(lock => true);
+COMMIT;
+RESET ROLE;
+-- The sums inside are the extension owner's to read.
+SELECT has_function_privilege('tenancy_test_app', 'tenancy.stored_bytes(uuid, boolean)', 'EXECUTE');
 SELECT dblink_disconnect('quota');
 DROP EXTENSION dblink;
 DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f5';

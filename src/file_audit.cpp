@@ -854,6 +854,45 @@ TENANCY_SQL_FUNCTION(tenancy_record_file_access) {
     PG_RETURN_VOID();
 }
 
+// tenancy.stored_bytes(org uuid, latest boolean) -> numeric[]: the bytes of
+// the organization's files (soft-deleted ones too) and of their superseded
+// versions, as {files, versions}. latest: as committed now, also under
+// REPEATABLE READ or SERIALIZABLE, whose snapshot may be older: there
+// storage_use(lock => true) compares the two, since a check from an old
+// snapshot can miss an upload that committed while it waited for the lock
+// (isolation review of 1.22: a SERIALIZABLE uploader after a READ COMMITTED
+// one stored past the quota). Internal: the extension owner's, as whom
+// storage_use runs (it reads every row of the organization).
+TENANCY_SQL_FUNCTION(tenancy_stored_bytes) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) {
+        throw pg::Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "org and latest must not be NULL");
+    }
+    Datum org_id = PG_GETARG_DATUM(0);
+    bool latest = PG_GETARG_BOOL(1);
+    static pg::CachedPlan sums(
+        "SELECT (SELECT coalesce(sum(size_bytes), 0) FROM tenancy.files"
+        "        WHERE organization_id = $1),"
+        "       (SELECT coalesce(sum(size_bytes), 0) FROM tenancy.file_versions"
+        "        WHERE organization_id = $1)",
+        {UUIDOID});
+    std::array<Datum, 2> bytes{};
+    {
+        pg::SpiConnection spi;
+        if (latest) {
+            spi.execute_on_latest_snapshot(sums, {{UUIDOID, org_id}});
+        } else {
+            spi.execute(sums, {{UUIDOID, org_id}}, true);
+        }
+        bool null = false;
+        bytes[0] = spi.copied_value(0, 1, &null);
+        bytes[1] = spi.copied_value(0, 2, &null);
+    }
+    return pg::call([&] {
+        return PointerGetDatum(
+            construct_array(bytes.data(), 2, NUMERICOID, -1, false, TYPALIGN_INT));
+    });
+}
+
 // tenancy.purge_file_access_log(older_than interval) -> rows removed
 TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
     if (PG_ARGISNULL(0)) {

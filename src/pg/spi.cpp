@@ -118,25 +118,37 @@ std::uint64_t SpiConnection::execute(CachedPlan& plan, std::initializer_list<Spi
     return SPI_processed;
 }
 
-std::uint64_t SpiConnection::execute_seeing_concurrent(CachedPlan& plan,
-                                                       std::initializer_list<SpiArg> args) {
-    // Under READ COMMITTED each statement has a fresh snapshot already.
-    if (!IsolationUsesXactSnapshot()) return execute(plan, args, false);
+std::uint64_t SpiConnection::execute_on_snapshots(CachedPlan& plan, std::initializer_list<SpiArg> args,
+                                                  bool writes) {
     PlanArguments arguments(plan, args);
     SPIPlanPtr prepared = plan.get();
     int rc = call([&] {
         release_previous_result();
         // What ri_triggers.c does for a foreign key's ON DELETE action.
-        CommandCounterIncrement();
+        if (writes) CommandCounterIncrement();
         int pinned = pin_search_path();
         int result = SPI_execute_snapshot(prepared, arguments.values, arguments.nulls,
-                                          GetLatestSnapshot(), GetTransactionSnapshot(), false,
-                                          true, 0);
+                                          GetLatestSnapshot(),
+                                          writes ? GetTransactionSnapshot() : InvalidSnapshot,
+                                          !writes, writes, 0);
         unpin_search_path(pinned);
         return result;
     });
     check_spi_result(rc, "SPI_execute_snapshot");
     return SPI_processed;
+}
+
+std::uint64_t SpiConnection::execute_seeing_concurrent(CachedPlan& plan,
+                                                       std::initializer_list<SpiArg> args) {
+    // Under READ COMMITTED each statement has a fresh snapshot already.
+    if (!IsolationUsesXactSnapshot()) return execute(plan, args, false);
+    return execute_on_snapshots(plan, args, true);
+}
+
+std::uint64_t SpiConnection::execute_on_latest_snapshot(CachedPlan& plan,
+                                                        std::initializer_list<SpiArg> args) {
+    if (!IsolationUsesXactSnapshot()) return execute(plan, args, false);
+    return execute_on_snapshots(plan, args, false);
 }
 
 std::uint64_t SpiConnection::execute(const char* sql, bool read_only, long row_limit) {

@@ -63,6 +63,12 @@ public:
     // failure. Under READ COMMITTED it is execute(plan, args, false).
     std::uint64_t execute_seeing_concurrent(CachedPlan& plan, std::initializer_list<SpiArg> args);
 
+    // Runs a kept plan that only reads, on the latest snapshot: under
+    // REPEATABLE READ or SERIALIZABLE it sees what others committed after
+    // this transaction's snapshot was taken. Under READ COMMITTED it is
+    // execute(plan, args, false).
+    std::uint64_t execute_on_latest_snapshot(CachedPlan& plan, std::initializer_list<SpiArg> args);
+
     // Runs a one-off statement without arguments.
     std::uint64_t execute(const char* sql, bool read_only, long row_limit = 0);
 
@@ -86,6 +92,11 @@ public:
                                bool read_only, OnRow&& on_row);
 
 private:
+    // SPI_execute_snapshot on the latest snapshot; writes: checked against
+    // the transaction's (a row it cannot see is a serialization failure).
+    std::uint64_t execute_on_snapshots(CachedPlan& plan, std::initializer_list<SpiArg> args,
+                                       bool writes);
+
     // Type-erased row callback for the receiver (stream_rows is not a template).
     struct RowSink {
         void* target;
