@@ -39,7 +39,7 @@ SET client_min_messages = error;
 -- ids then continue depends on other sessions' commits since).
 SELECT pg_current_snapshot() AS snapshot_before \gset
 BEGIN;
-SELECT plan(201);
+SELECT plan(213);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -113,9 +113,18 @@ ALTER TABLE t_enabled ENABLE ROW LEVEL SECURITY;
 CREATE TABLE t_part (organization_id uuid, at date) PARTITION BY RANGE (at);
 CREATE TABLE t_part_1 PARTITION OF t_part FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE INDEX ON t_part (organization_id);
--- Not tenant tables: no uuid tenant-like column.
-CREATE TABLE t_text (organization_id text);
+-- Not a tenant table: no tenant-like column.
 CREATE TABLE t_owner (owner_id uuid);
+-- (1.23) Tenant tables too: a text or varchar tenant-like column (a legacy
+-- import), and one named in camelCase (an ORM's).
+CREATE TABLE t_text (organization_id text);
+CREATE TABLE t_camel ("orgId" uuid);
+CREATE INDEX ON t_camel ("orgId");
+CREATE TABLE t_varchar ("tenantId" varchar(36));
+CREATE INDEX ON t_varchar ("tenantId");
+GRANT SELECT ON t_text, t_camel, t_varchar, t_owner TO tenancy_app;
+-- Not reachable, no index: the DBA's, neither finding (1) nor (5).
+CREATE TABLE t_dba_noindex (organization_id uuid, note text);
 -- The application reaches those tables (since 1.10 a table it cannot reach,
 -- by no privilege of its roles or PUBLIC, is the DBA's own and not reported).
 GRANT SELECT ON t_org, t_tenant, t_orgid, t_school, t_enabled, t_part TO tenancy_app;
@@ -142,10 +151,26 @@ SELECT is(pg_temp.findings(:'s' || '.t_enabled'),
 SELECT ok(pg_temp.has_finding(:'s' || '.t_part', 'error', 'tenant table without row level security'),
           '(1) a partitioned tenant table without RLS: error');
 SELECT is(pg_temp.findings(:'s' || '.t_part_1'), '', '(1) its partition is not reported on its own');
-SELECT is((SELECT count(*) FROM tenancy.check() WHERE object IN (:'s' || '.t_text', :'s' || '.t_owner')), 0::bigint,
-          '(1) a text organization_id or an unrelated uuid column is not a tenant table');
+SELECT is((SELECT count(*) FROM tenancy.check() WHERE object = :'s' || '.t_owner'), 0::bigint,
+          '(1) an unrelated uuid column is not a tenant table');
 SELECT is(pg_temp.findings(:'s' || '.t_dba_only'), '',
           '(1) a tenant table the application cannot reach is the DBA''s: not reported (1.10)');
+SELECT is(pg_temp.findings(:'s' || '.t_dba_noindex'), '',
+          '(5) nor its missing index (1.23)');
+SELECT is(pg_temp.findings(:'s' || '.t_text'),
+          'error: tenant table without row level security' || E'\n' ||
+          'warning: no index leads with the tenant column "organization_id": every tenant read scans the table',
+          '(1) a text organization_id is a tenant table (1.23)');
+SELECT is((SELECT fix FROM tenancy.check() WHERE object = :'s' || '.t_text' AND severity = 'error'),
+          format('ALTER TABLE %1$s ALTER COLUMN organization_id TYPE uuid USING organization_id::uuid; SELECT tenancy.protect(%1$L, %2$L);',
+                 :'s' || '.t_text', 'organization_id'),
+          '(1) its fix converts the column, then protects the table');
+SELECT is((SELECT fix FROM tenancy.check() WHERE object = :'s' || '.t_camel'),
+          format('SELECT tenancy.protect(%L, %L);', :'s' || '.t_camel', 'orgId'),
+          '(1) a camelCase "orgId" uuid column: protected by its name');
+SELECT is(pg_temp.apply_fixes(:'s' || '.t_varchar'), 'ok', '(1) a varchar "tenantId": its fix runs');
+SELECT is(pg_temp.findings(:'s' || '.t_varchar'), '', '(1) and leaves no finding');
+DROP TABLE t_text, t_camel, t_varchar;
 
 -------------------------------------------------------------------------------
 -- (2) Policies for the application that call risky functions. They are
@@ -252,6 +277,7 @@ FROM tenancy.protected_tables WHERE relid = 'idx_prot'::regclass \gset
 CREATE TABLE idx_second (id integer, organization_id uuid);
 ALTER TABLE idx_second ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 CREATE INDEX ON idx_second (id, organization_id);
+GRANT SELECT ON idx_second TO tenancy_app;  -- (a table the application reaches)
 CREATE TABLE idx_school (school_id uuid, id integer);
 SELECT tenancy.protect('idx_school', 'school_id');
 DROP INDEX idx_school_school_id_idx;
@@ -760,6 +786,11 @@ CREATE TABLE k_tree (organization_id uuid NOT NULL, id integer NOT NULL, parent_
                      FOREIGN KEY (parent_org, parent) REFERENCES k_tree (organization_id, id));
 CREATE TABLE k_users (organization_id uuid NOT NULL, id integer NOT NULL, email text,
                       PRIMARY KEY (organization_id, id));
+-- (1.23) ON UPDATE SET NULL would null the tenant column too once the key
+-- pairs it: the fix leaves that action out.
+CREATE TABLE k_mats (organization_id uuid NOT NULL, id integer, lesson_id integer
+                         REFERENCES k_lessons (id) ON UPDATE SET NULL ON DELETE SET NULL,
+                     PRIMARY KEY (organization_id, id));
 CREATE UNIQUE INDEX k_users_email ON k_users (email);
 CREATE UNIQUE INDEX k_users_id_incl ON k_users (id) INCLUDE (organization_id);
 SELECT tenancy.protect('k_lessons') AS ignored \gset
@@ -767,6 +798,7 @@ SELECT tenancy.protect('k_grades') AS ignored \gset
 SELECT tenancy.protect('k_serial') AS ignored \gset
 SELECT tenancy.protect('k_tree') AS ignored \gset
 SELECT tenancy.protect('k_notes') AS ignored \gset
+SELECT tenancy.protect('k_mats') AS ignored \gset
 SELECT tenancy.protect('k_users') AS ignored \gset
 SELECT is(pg_temp.findings(:'s' || '.k_grades'),
           format('error: foreign key "k_grades_lesson_id_fkey" of %s.k_grades references %s.k_lessons without matching its tenant column to that table''s: it reaches across tenants', :'s', :'s'),
@@ -791,6 +823,13 @@ SELECT is((SELECT fix FROM tenancy.check() WHERE object = :'s' || '.k_lessons' A
 SELECT is(pg_temp.apply_fixes(:'s' || '.k_grades'), 'ok', '(18) the foreign key''s fix runs');
 SELECT is(pg_temp.apply_fixes(:'s' || '.k_notes'), 'ok', '(18) an ON DELETE SET NULL foreign key''s fix runs');
 SELECT is(pg_temp.apply_fixes(:'s' || '.k_tree'), 'ok', '(18) the self-reference''s fix runs');
+SELECT ok((SELECT fix FROM tenancy.check() WHERE object = :'s' || '.k_mats' AND severity = 'error')
+          LIKE '%ON DELETE SET NULL (lesson_id); -- % needs a key on those columns; its ON UPDATE SET NULL is left out (NO ACTION): on a key that pairs the tenant columns it would set the tenant column too%',
+          '(18) an ON UPDATE SET NULL key''s fix leaves that action out, and says why (1.23)');
+SELECT is(pg_temp.apply_fixes(:'s' || '.k_mats'), 'ok', '(18) and runs');
+SELECT is((SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'k_mats'::regclass AND contype = 'f'),
+          'FOREIGN KEY (organization_id, lesson_id) REFERENCES k_lessons(organization_id, id) ON DELETE SET NULL (lesson_id)',
+          '(18) the key no longer sets the tenant column on an update of the lesson''s id');
 ALTER TABLE k_lessons DROP CONSTRAINT k_lessons_id_key, DROP CONSTRAINT k_lessons_title_key;
 SELECT is(pg_temp.findings(:'s' || '.k_grades') || pg_temp.findings(:'s' || '.k_lessons')
           || pg_temp.findings(:'s' || '.k_tree') || pg_temp.findings(:'s' || '.k_notes'), '',
@@ -800,7 +839,29 @@ SELECT is((SELECT array_agg(pg_get_constraintdef(oid) ORDER BY conname)::text
                                 AND contype = 'f'),
           '{"FOREIGN KEY (organization_id, lesson_id) REFERENCES k_lessons(organization_id, id) ON DELETE CASCADE DEFERRABLE","FOREIGN KEY (organization_id, lesson_id) REFERENCES k_lessons(organization_id, id) ON DELETE SET NULL (lesson_id)","FOREIGN KEY (organization_id, parent) REFERENCES k_tree(organization_id, id)"}',
           '(18) the foreign keys now pair the tenant columns, their actions kept (SET NULL of the other columns only)');
-DROP TABLE k_grades, k_notes, k_lessons, k_serial, k_tree, k_users;
+DROP TABLE k_grades, k_notes, k_mats, k_lessons, k_serial, k_tree, k_users;
+
+-------------------------------------------------------------------------------
+-- (24) Organizations without an active owner (1.23): imported without one,
+-- or its owner deactivated by a superuser's import. The application can give
+-- it none.
+-------------------------------------------------------------------------------
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('c2400000-0000-4000-8000-000000000001', 'cf-no-owner-' || :'r', 'No owner'),
+       ('c2400000-0000-4000-8000-000000000002', 'cf-owned-' || :'r', 'Owned');
+INSERT INTO tenancy.members (organization_id, user_id, role, deactivated_at)
+VALUES ('c2400000-0000-4000-8000-000000000001', 'c2410000-0000-4000-8000-000000000001', 'admin', NULL),
+       ('c2400000-0000-4000-8000-000000000001', 'c2410000-0000-4000-8000-000000000002', 'owner', now()),
+       ('c2400000-0000-4000-8000-000000000002', 'c2410000-0000-4000-8000-000000000003', 'owner', NULL);
+SELECT is(pg_temp.findings(format('organization c2400000-0000-4000-8000-000000000001 (cf-no-owner-%s)', :'r')),
+          'warning: the organization has no active owner: nobody can add owners or delete it through the application',
+          '(24) an organization whose only owner is deactivated: warning');
+SELECT is(pg_temp.findings(format('organization c2400000-0000-4000-8000-000000000002 (cf-owned-%s)', :'r')), '',
+          '(24) one with an active owner: none');
+UPDATE tenancy.members SET deactivated_at = NULL
+WHERE organization_id = 'c2400000-0000-4000-8000-000000000001' AND role = 'owner';
+SELECT is(pg_temp.findings(format('organization c2400000-0000-4000-8000-000000000001 (cf-no-owner-%s)', :'r')), '',
+          '(24) gone once the owner is active again');
 
 -------------------------------------------------------------------------------
 -- (19) A rollup state taken in another cluster (1.10). Here the ids go on
