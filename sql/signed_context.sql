@@ -42,6 +42,25 @@ INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('with space', 
 INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('idp-2026', convert_to(:'secret', 'UTF8'));
 
 \c - tenancy_test_app
+-- The organizations a user is an active member of, without a context
+-- (1.23): the application's picker after sign-in. A deactivated membership
+-- is left out; the application reads no other member's rows by it.
+SELECT * FROM tenancy.member_organizations('00000000-0000-4000-b000-0000000000c1');
+SELECT tenancy.current_org_id() IS NULL AS still_no_context;
+SELECT * FROM tenancy.member_organizations('00000000-0000-4000-b000-0000000000ff');
+SELECT * FROM tenancy.member_organizations(NULL);
+\c - postgres
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-0000000000c9', 'another-school', 'Another School');
+INSERT INTO tenancy.members (organization_id, user_id, role, deactivated_at) VALUES
+    ('00000000-0000-4000-a000-0000000000c9', '00000000-0000-4000-b000-0000000000c1', 'owner', NULL),
+    ('00000000-0000-4000-a000-0000000000c9', '00000000-0000-4000-b000-0000000000c3', 'teacher', now());
+\c - tenancy_test_app
+SELECT slug, name, role FROM tenancy.member_organizations('00000000-0000-4000-b000-0000000000c1');
+SELECT slug, name, role FROM tenancy.member_organizations('00000000-0000-4000-b000-0000000000c3');
+\c - postgres
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000c9';
+\c - tenancy_test_app
 -- The user is the token's subject; the role comes from tenancy.members.
 BEGIN;
 SELECT tenancy.set_context_signed(:'org', :'student_token');
@@ -410,6 +429,14 @@ SET ROLE tenancy_test_app;
 SELECT tenancy.set_context_signed(:'org', :'next_student_token', false);
 RESET ROLE;
 RESET tenancy.allow_session_context;
+-- The organizations of a user, for the application's picker before it sets
+-- a context (1.23): here only those of the user a token proves.
+\c - tenancy_test_app
+SELECT * FROM tenancy.member_organizations('00000000-0000-4000-b000-0000000000c1');
+SELECT slug, name, role FROM tenancy.member_organizations_signed(:'owner_token');
+SELECT slug, name, role FROM tenancy.member_organizations_signed(:'next_student_token');
+SELECT * FROM tenancy.member_organizations_signed('a.b.c');
+SELECT * FROM tenancy.member_organizations_signed(NULL);
 -- Keys from an identity provider's JWK Set (1.16): tenancy.jwks_keys()
 -- gives the RS256 and ES256 signing keys as rows, with their "kid" as
 -- key_id; its encryption key is passed over. The same public keys as above,

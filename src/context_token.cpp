@@ -441,6 +441,16 @@ TENANCY_SQL_FUNCTION(tenancy_set_context_signed) {
                                                     TokenProof{proven.expires_at, proven.signed_with}));
 }
 
+// tenancy.verified_token_user(token text) -> uuid: the user a context token
+// proves (28000 saying why when it proves none), checked as
+// set_context_signed checks it, without setting a context. Internal: for
+// tenancy.member_organizations_signed, which runs as the extension's owner.
+TENANCY_SQL_FUNCTION(tenancy_verified_token_user) {
+    Datum token = required_arg(fcinfo, 0, "token");
+    ProvenUser proven = verified_user(token);
+    return pg::uuid_to_datum(proven.user_id);
+}
+
 // tenancy.context_public_key_usable(algorithm text, public_key text) -> true,
 // or 22023 saying why the key cannot verify tokens of the algorithm (STRICT:
 // an HS256 row, with no public key, is not checked). The keys' CHECK.
