@@ -116,6 +116,12 @@ SELECT tenancy.record_file_access(:'lake');
 ROLLBACK TO s;
 UPDATE tenancy.files SET name = 'stolen' WHERE id = :'lake';
 ROLLBACK;
+-- Without a context it says so, for any file (1.23 library: before, that the
+-- file does not exist, which a superuser's maintenance took at its word).
+SELECT tenancy.record_file_access(:'lake');
+\c - postgres
+SELECT tenancy.record_file_access(:'lake');
+\c - tenancy_test_app
 
 -- Bulk statements: one log row per file, in one trigger call.
 BEGIN;

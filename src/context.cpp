@@ -687,13 +687,6 @@ const std::optional<core::TenantContext>& current_context() {
 
 const std::optional<core::TenantContext>& context_as_set() { return g_context; }
 
-void require_context_for(const char* what) {
-    if (!g_require_context || current_context()) return;
-    throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                    std::string("no tenant context is set for ") + what, kRequireContextDetail,
-                    kRequireContextHint);
-}
-
 void refuse_without_context(const char* what) {
     throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE, std::string("no tenant context is set for ") + what,
                     {}, kRequireContextHint);

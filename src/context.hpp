@@ -21,11 +21,6 @@ const std::optional<core::TenantContext>& current_context();
 // The setting as it stands, with no read and nothing thrown: for bookkeeping
 // that runs in hooks (the open-query checks), after ExecutorStart aligned it.
 const std::optional<core::TenantContext>& context_as_set();
-// Under tenancy.require_context, refuses (42501) what needs tenant data
-// without a context, as the executor hook refuses a query: "no tenant context
-// is set for <what>".
-void require_context_for(const char* what);
-
 // 42501 "no tenant context is set for <what>", with the hint every such
 // refusal gives, for a function that cannot work without one.
 [[noreturn]] void refuse_without_context(const char* what);
