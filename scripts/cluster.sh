@@ -116,16 +116,18 @@ cluster_stop_all() {
 cluster_log_problems() {
   local dir="${CLUSTER_DIR[$1]}"
   # "could not" is for the server's own failures (files, sockets, processes).
-  # Two failures are provoked on purpose: sql/analytics.sql deletes an
-  # organization under REPEATABLE READ while a run adds to it (serialization),
-  # and sql/log_partitions.sql purges while another session holds the rollup
-  # state row (55P03).
+  # Failures provoked on purpose: sql/analytics.sql deletes an organization
+  # under REPEATABLE READ while a run adds to it (serialization),
+  # sql/log_partitions.sql purges while another session holds the rollup
+  # state row (55P03), and sql/file_audit.sql checks a quota under
+  # REPEATABLE READ and SERIALIZABLE after another upload committed (40001).
   # Resource leaks PostgreSQL reports at the end of a (sub)transaction:
   # "relcache reference leak", "snapshot … still active", "… not closed", etc.
   grep -E 'PANIC|TRAP:|terminated by signal|server process .* was terminated|WARNING:  .*(leak|not closed|still active|still referenced)|WARNING:  problem in|could not' \
     "$dir/server.log" |
     grep -v -e '@tenancy_regression ERROR:  could not serialize access due to concurrent update' \
-      -e '@tenancy_regression ERROR:  could not obtain lock on row in relation "rollup_state"' || true
+      -e '@tenancy_regression ERROR:  could not obtain lock on row in relation "rollup_state"' \
+      -e "@tenancy_regression ERROR:  could not serialize access due to a concurrent change of the organization's stored bytes" || true
 }
 
 cluster_psql() {

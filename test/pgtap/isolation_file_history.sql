@@ -14,7 +14,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction
 -- that is rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(64);
+SELECT plan(65);
 
 -------------------------------------------------------------------------------
 -- Helpers and fixture tables (temporary: no RLS applies to them).
@@ -383,10 +383,16 @@ SELECT throws_ok(
     'P0002', format('file %s does not exist', pg_temp.fid('s_org')),
     'owner of B: record_file_access of a file of A fails exactly like a nonexistent file');
 SELECT tenancy.clear_context() AS cleared \gset
+-- Without a context every file is refused alike (1.23 library: 42501 saying
+-- so; before, P0002 as for a file that does not exist).
 SELECT throws_ok(
     $$SELECT tenancy.record_file_access(pg_temp.fid('s_org'))$$,
-    'P0002', format('file %s does not exist', pg_temp.fid('s_org')),
-    'no context: record_file_access fails exactly like a nonexistent file');
+    '42501', 'no tenant context is set for tenancy.record_file_access()',
+    'no context: record_file_access of an existing file is refused for want of a context');
+SELECT throws_ok(
+    $$SELECT tenancy.record_file_access(gen_random_uuid())$$,
+    '42501', 'no tenant context is set for tenancy.record_file_access()',
+    'no context: exactly as for a file that does not exist');
 
 -- A read that is recorded: actor and organization from the context, bytes
 -- default to the file size for a download.

@@ -39,7 +39,7 @@ SET client_min_messages = error;
 -- ids then continue depends on other sessions' commits since).
 SELECT pg_current_snapshot() AS snapshot_before \gset
 BEGIN;
-SELECT plan(213);
+SELECT plan(217);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -862,6 +862,29 @@ UPDATE tenancy.members SET deactivated_at = NULL
 WHERE organization_id = 'c2400000-0000-4000-8000-000000000001' AND role = 'owner';
 SELECT is(pg_temp.findings(format('organization c2400000-0000-4000-8000-000000000001 (cf-no-owner-%s)', :'r')), '',
           '(24) gone once the owner is active again');
+
+-------------------------------------------------------------------------------
+-- (25) Roles granted a protected table that no policy on it admits (1.23): a
+-- job's role left out of tenancy_app reads no row and gets no error.
+-------------------------------------------------------------------------------
+SELECT 'cf_worker_' || :'r' AS role_worker, 'cf_reporter_' || :'r' AS role_reporter,
+       'cf_jobs_app_' || :'r' AS role_jobs_app \gset
+CREATE ROLE :"role_worker" NOLOGIN;
+CREATE ROLE :"role_reporter" NOLOGIN;
+CREATE ROLE :"role_jobs_app" NOLOGIN IN ROLE tenancy_app;
+CREATE TABLE g_jobs (organization_id uuid NOT NULL, id integer, PRIMARY KEY (organization_id, id));
+SELECT tenancy.protect('g_jobs') AS ignored \gset
+GRANT SELECT, UPDATE ON g_jobs TO :"role_worker", :"role_reporter", :"role_jobs_app";
+CREATE POLICY reporter_reads ON g_jobs FOR SELECT TO :"role_reporter" USING (true);
+SELECT is(pg_temp.findings('role ' || :'role_worker'),
+          format('warning: %s holds SELECT, UPDATE on %s.g_jobs, a protected table, but is not a member of tenancy_app and no policy on the table applies to it: it reads and writes no row there, without an error',
+                 :'role_worker', :'s'),
+          '(25) a role granted a protected table, outside tenancy_app, with no policy: warning');
+SELECT is(pg_temp.findings('role ' || :'role_reporter') || pg_temp.findings('role ' || :'role_jobs_app'), '',
+          '(25) not for a role a policy of its own admits, nor for a member of tenancy_app');
+SELECT is(pg_temp.apply_fixes('role ' || :'role_worker'), 'ok', '(25) its fix (GRANT tenancy_app) runs');
+SELECT is(pg_temp.findings('role ' || :'role_worker'), '', '(25) and clears it');
+DROP TABLE g_jobs;
 
 -------------------------------------------------------------------------------
 -- (19) A rollup state taken in another cluster (1.10). Here the ids go on

@@ -117,28 +117,4 @@ COMMENT ON FUNCTION tenancy.check_organization_owners() IS
     'Finding (24) of tenancy.check(): organizations without an active owner.';
 GRANT EXECUTE ON FUNCTION tenancy.check_organization_owners() TO PUBLIC;
 
-CREATE OR REPLACE FUNCTION tenancy.check()
-    RETURNS TABLE (severity text, object text, finding text, fix text)
-    LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT * FROM tenancy.check_configuration()
-    UNION ALL
-    SELECT * FROM tenancy.check_rollups()
-    UNION ALL
-    SELECT * FROM tenancy.check_guards()
-    UNION ALL
-    SELECT * FROM tenancy.check_protected_keys()
-    UNION ALL
-    SELECT * FROM tenancy.check_rollup_state()
-    UNION ALL
-    SELECT * FROM tenancy.check_extension_tables()
-    UNION ALL
-    SELECT * FROM tenancy.check_preload()
-    UNION ALL
-    SELECT * FROM tenancy.check_signed_contexts()
-    UNION ALL
-    SELECT * FROM tenancy.check_signing_keys()
-    UNION ALL
-    SELECT * FROM tenancy.check_organization_owners();
-END;
+-- (check() gains the piece in 60_check_protected_grantees.sql, with finding 25's.)
