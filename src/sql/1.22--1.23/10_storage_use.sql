@@ -18,25 +18,32 @@ REVOKE ALL ON FUNCTION tenancy.stored_bytes(uuid, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION tenancy.stored_bytes(uuid, boolean) IS
     'Internal (tenancy.storage_use): the bytes of an organization''s files and of their superseded versions, {files, versions}; latest => true: as committed now, past a REPEATABLE READ or SERIALIZABLE snapshot.';
 
-CREATE OR REPLACE FUNCTION tenancy.storage_use(lock boolean DEFAULT false)
-    RETURNS TABLE (quota_bytes bigint, file_bytes numeric, version_bytes numeric)
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-DECLARE
-    org constant uuid := tenancy.current_org_id();
+SELECT tenancy.replace_in_function('tenancy.storage_use(boolean)',
+    $old$    org constant uuid := tenancy.current_org_id();
+$old$,
+    $new$    org constant uuid := tenancy.current_org_id();
     stored numeric[];
     committed numeric[];
-BEGIN
-    IF lock IS NULL THEN
-        RAISE EXCEPTION 'lock must not be NULL' USING ERRCODE = '22004';
+$new$);
+SELECT tenancy.replace_in_function('tenancy.storage_use(boolean)',
+    $old$    IF lock THEN
+        IF current_setting('transaction_isolation') = 'repeatable read' THEN
+            RAISE EXCEPTION 'tenancy.storage_use(lock => true) cannot serve under REPEATABLE READ'
+                USING ERRCODE = '0A000',
+                      DETAIL = 'The transaction''s snapshot was taken before the lock was granted: it may miss an upload committed meanwhile.',
+                      HINT = 'Check the quota in a READ COMMITTED transaction (the default), or SERIALIZABLE and retry on 40001.';
+        END IF;
+        PERFORM pg_advisory_xact_lock(hashtextextended('pg_tenancy storage_use ' || org::text, 0));
     END IF;
-    IF org IS NULL THEN
-        RAISE EXCEPTION 'no tenant context is set for tenancy.storage_use()'
-            USING ERRCODE = '42501',
-                  HINT = 'Set it at the start of the transaction, in a statement of its own: SELECT tenancy.set_context(org_id, user_id), or tenancy.set_context_signed(org_id, token).';
-    END IF;
-    IF lock THEN
+    RETURN QUERY
+    SELECT o.storage_quota_bytes,
+           (SELECT coalesce(sum(f.size_bytes), 0) FROM tenancy.files f
+            WHERE f.organization_id = org),
+           (SELECT coalesce(sum(v.size_bytes), 0) FROM tenancy.file_versions v
+            WHERE v.organization_id = org)
+    FROM tenancy.organizations o WHERE o.id = org;
+$old$,
+    $new$    IF lock THEN
         PERFORM pg_advisory_xact_lock(hashtextextended('pg_tenancy storage_use ' || org::text, 0));
     END IF;
     stored := tenancy.stored_bytes(org, false);
@@ -53,5 +60,4 @@ BEGIN
     RETURN QUERY
     SELECT o.storage_quota_bytes, stored[1], stored[2]
     FROM tenancy.organizations o WHERE o.id = org;
-END
-$$;
+$new$);

@@ -116,5 +116,3 @@ $$;
 COMMENT ON FUNCTION tenancy.check_organization_owners() IS
     'Finding (24) of tenancy.check(): organizations without an active owner.';
 GRANT EXECUTE ON FUNCTION tenancy.check_organization_owners() TO PUBLIC;
-
--- (check() gains the piece in 60_check_protected_grantees.sql, with finding 25's.)

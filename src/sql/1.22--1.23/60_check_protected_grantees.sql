@@ -38,30 +38,15 @@ COMMENT ON FUNCTION tenancy.check_protected_grantees() IS
     'Finding (25) of tenancy.check(): roles granted a protected table that no policy on it admits (not members of tenancy_app).';
 GRANT EXECUTE ON FUNCTION tenancy.check_protected_grantees() TO PUBLIC;
 
-CREATE OR REPLACE FUNCTION tenancy.check()
-    RETURNS TABLE (severity text, object text, finding text, fix text)
-    LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT * FROM tenancy.check_configuration()
-    UNION ALL
-    SELECT * FROM tenancy.check_rollups()
-    UNION ALL
-    SELECT * FROM tenancy.check_guards()
-    UNION ALL
-    SELECT * FROM tenancy.check_protected_keys()
-    UNION ALL
-    SELECT * FROM tenancy.check_rollup_state()
-    UNION ALL
-    SELECT * FROM tenancy.check_extension_tables()
-    UNION ALL
-    SELECT * FROM tenancy.check_preload()
-    UNION ALL
-    SELECT * FROM tenancy.check_signed_contexts()
-    UNION ALL
-    SELECT * FROM tenancy.check_signing_keys()
-    UNION ALL
-    SELECT * FROM tenancy.check_organization_owners()
-    UNION ALL
-    SELECT * FROM tenancy.check_protected_grantees();
-END;
+-- check() gains this piece and finding 24's (20_check_and_protect.sql).
+-- Its body is SQL-standard (BEGIN ATOMIC): replace_in_function works on the
+-- text PostgreSQL deparses it to.
+SELECT tenancy.replace_in_function('tenancy.check()',
+    $old$    FROM tenancy.check_signing_keys() check_signing_keys(severity, object, finding, fix);
+END$old$,
+    $new$    FROM tenancy.check_signing_keys() check_signing_keys(severity, object, finding, fix)
+ UNION ALL
+  SELECT * FROM tenancy.check_organization_owners()
+ UNION ALL
+  SELECT * FROM tenancy.check_protected_grantees();
+END$new$);
