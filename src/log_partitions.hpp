@@ -30,8 +30,20 @@ bool in_log_maintenance();
 // (UTC), and every month that has rows in the default partition, whose rows
 // move there. Returns how many it created.
 // `wait`: wait for its locks on the log and the default partition;
-// otherwise (run_rollups) do nothing if another transaction holds them.
-int maintain_file_access_log(int months_ahead, bool wait = true);
+// otherwise (run_rollups) do nothing if another transaction holds them, and
+// set *skipped (when given) to say that there was work it left.
+// A month it filled with moved rows has its BRIN indexes summarized and is
+// analyzed before it returns (1.23 library): until a VACUUM ANALYZE, each
+// rollup run read every page of it.
+int maintain_file_access_log(int months_ahead, bool wait = true, bool* skipped = nullptr);
+
+// Drops the empty months of the log that start after the current month and
+// the next months_ahead (UTC), under the purge's locks (the rollup state row
+// taken by the caller; then the log, its default partition and those months,
+// ACCESS EXCLUSIVE, within tenancy.purge_lock_timeout). A month that holds a
+// row, on a fresh snapshot under those locks, stays. Returns how many it
+// dropped (1.23 library).
+int drop_future_log_months(int months_ahead);
 
 // How far ahead run_rollups keeps months (the SQL function's default too).
 inline constexpr int kLogMonthsAhead = 2;

@@ -642,7 +642,7 @@ SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left
 INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at)
 VALUES (gen_random_uuid(), gen_random_uuid(), 'view', '2013-03-03 03:00+00');
 SELECT is(pg_temp.findings('tenancy.file_access_log'),
-          'warning: the default partition of the file access log holds rows of months that have no partition of their own: maintenance has not moved them (see its WARNINGs in the server log)',
+          'warning: the default partition of the file access log holds rows of months that have no partition of their own: maintenance has not moved them yet (it has not run since, run_rollups() found the log busy and left them to a later run, or making their month failed, with a WARNING in the server log)',
           '(14) a row waiting in the default partition: warning');
 SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(14) its fix runs');
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left: the row has its month');
@@ -664,7 +664,7 @@ VALUES (gen_random_uuid(), gen_random_uuid(), 'view', now());
 SELECT is(pg_temp.findings('tenancy.file_access_log'),
           'warning: no partition of the file access log covers this month: its appends go to the default partition (is tenancy.run_rollups() scheduled, as a superuser, and does its maintenance succeed?)'
           || E'\n' ||
-          'warning: the default partition of the file access log holds rows of months that have no partition of their own: maintenance has not moved them (see its WARNINGs in the server log)',
+          'warning: the default partition of the file access log holds rows of months that have no partition of their own: maintenance has not moved them yet (it has not run since, run_rollups() found the log busy and left them to a later run, or making their month failed, with a WARNING in the server log)',
           '(14) no month at all and a row waiting: both warnings');
 SELECT is(pg_temp.apply_fixes('tenancy.file_access_log'), 'ok', '(14) its fix runs');
 SELECT is(pg_temp.findings('tenancy.file_access_log'), '', '(14) no finding left: the months are made');
