@@ -430,8 +430,13 @@ SELECT tenancy.set_context_signed(:'org', :'next_student_token', false);
 RESET ROLE;
 RESET tenancy.allow_session_context;
 -- The organizations of a user, for the application's picker before it sets
--- a context (1.23): here only those of the user a token proves.
+-- a context (1.23): here only those of the user a token proves. A login that
+-- sets the setting off before the library is loaded (it is then a
+-- placeholder anyone may set) is refused all the same.
 \c - tenancy_test_app
+SET tenancy.require_signed_context = off;
+SELECT * FROM tenancy.member_organizations('00000000-0000-4000-b000-0000000000c1');
+SHOW tenancy.require_signed_context;
 SELECT * FROM tenancy.member_organizations('00000000-0000-4000-b000-0000000000c1');
 SELECT slug, name, role FROM tenancy.member_organizations_signed(:'owner_token');
 SELECT slug, name, role FROM tenancy.member_organizations_signed(:'next_student_token');

@@ -687,6 +687,15 @@ const std::optional<core::TenantContext>& current_context() {
 
 const std::optional<core::TenantContext>& context_as_set() { return g_context; }
 
+void refuse_named_user_where_signed_required(const char* what, const char* instead) {
+    if (!g_require_signed_context) return;
+    throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                    std::string(what) + " is not allowed for this login",
+                    "tenancy.require_signed_context is on: the user must be proven by a "
+                    "signed token.",
+                    std::string("Call ") + instead + ".");
+}
+
 void refuse_without_context(const char* what) {
     throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE, std::string("no tenant context is set for ") + what,
                     {}, kRequireContextHint);
@@ -817,14 +826,22 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
     Datum org_id = required_arg(fcinfo, 0, "org_id");
     Datum user_id = required_arg(fcinfo, 1, "user_id");
     bool is_local = PG_NARGS() < 3 || DatumGetBool(required_arg(fcinfo, 2, "is_local"));
-    if (g_require_signed_context) {
-        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                        "tenancy.set_context() is not allowed for this login",
-                        "tenancy.require_signed_context is on: the user must be proven by a "
-                        "signed token.",
-                        "Call tenancy.set_context_signed(org_id, token).");
-    }
+    refuse_named_user_where_signed_required("tenancy.set_context()",
+                                            "tenancy.set_context_signed(org_id, token)");
     return role_to_datum(fcinfo, set_member_context(org_id, user_id, is_local));
+}
+
+// tenancy.refuse_named_user(what text, instead text) -> void: 42501 where
+// tenancy.require_signed_context is on, as set_context() is refused.
+// Internal, for tenancy.member_organizations(user_id) (1.23): a PL/pgSQL
+// check of the setting read a login's own SET of it in a session that had
+// not loaded the library yet, when the setting is only a placeholder
+// anyone may set (diff review of 1.23).
+TENANCY_SQL_FUNCTION(tenancy_refuse_named_user) {
+    std::string what = pg::call([&] { return text_to_cstring(DatumGetTextPP(required_arg(fcinfo, 0, "what"))); });
+    std::string instead = pg::call([&] { return text_to_cstring(DatumGetTextPP(required_arg(fcinfo, 1, "instead"))); });
+    refuse_named_user_where_signed_required(what.c_str(), instead.c_str());
+    PG_RETURN_VOID();
 }
 
 // tenancy.clear_context() -> void: ends transaction and session context alike.

@@ -47,7 +47,8 @@ $old$,
         PERFORM pg_advisory_xact_lock(hashtextextended('pg_tenancy storage_use ' || org::text, 0));
     END IF;
     stored := tenancy.stored_bytes(org, false);
-    IF lock AND current_setting('transaction_isolation') <> 'read committed' THEN
+    -- (READ UNCOMMITTED is READ COMMITTED in PostgreSQL.)
+    IF lock AND current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
         committed := tenancy.stored_bytes(org, true);
         IF committed IS DISTINCT FROM stored THEN
             RAISE EXCEPTION 'could not serialize access due to a concurrent change of the organization''s stored bytes'

@@ -63,29 +63,15 @@ $old$,
     END LOOP;
 $new$);
 
--- check(): tenant-like columns also of type text or varchar (a legacy
--- import), and named in camelCase (an ORM's "orgId", "organizationId",
--- "tenantId", "schoolId"), are looked for; their fix converts a text column
--- first. Finding (5), a missing index, is left out for a table the
--- application cannot reach, as finding (1) has been since 1.10.
+-- check(): tenant-like uuid columns named in camelCase (an ORM's "orgId",
+-- "organizationId", "tenantId", "schoolId") are looked for too (a text one
+-- is finding 27's, a warning: a text column of such a name may hold codes
+-- rather than organization ids). Finding (5), a missing index, is left out
+-- for a table the application cannot reach, as finding (1) has been since
+-- 1.10.
 SELECT tenancy.replace_in_function('tenancy.check_configuration()',
-    $old$        WHERE attrelid = t.oid AND attnum > 0 AND NOT attisdropped AND atttypid = 'uuid'::regtype
-          AND attname IN ('organization_id', 'org_id', 'tenant_id', 'school_id')
-        ORDER BY attnum LIMIT 1) a ON true$old$,
-    $new$        WHERE attrelid = t.oid AND attnum > 0 AND NOT attisdropped
-          AND atttypid IN ('uuid'::regtype, 'text'::regtype, 'character varying'::regtype)
-          AND lower(replace(attname, '_', '')) IN ('organizationid', 'orgid', 'tenantid', 'schoolid')
-        ORDER BY atttypid <> 'uuid'::regtype, attnum LIMIT 1) a ON true$new$);
-SELECT tenancy.replace_in_function('tenancy.check_configuration()',
-    $old$       format('SELECT tenancy.protect(%L, %L);', t.tbl::text, t.tenant_column)
-FROM live_tenant_tables t$old$,
-    $new$       CASE WHEN (SELECT atttypid FROM pg_attribute WHERE attrelid = t.oid
-                   AND attname = t.tenant_column) <> 'uuid'::regtype
-            THEN format('ALTER TABLE %s ALTER COLUMN %I TYPE uuid USING %I::uuid; ',
-                        t.tbl, t.tenant_column, t.tenant_column)
-            ELSE '' END
-       || format('SELECT tenancy.protect(%L, %L);', t.tbl::text, t.tenant_column)
-FROM live_tenant_tables t$new$);
+    $old$          AND attname IN ('organization_id', 'org_id', 'tenant_id', 'school_id')$old$,
+    $new$          AND lower(replace(attname, '_', '')) IN ('organizationid', 'orgid', 'tenantid', 'schoolid')$new$);
 SELECT tenancy.replace_in_function('tenancy.check_configuration()',
     $old$  -- The log's partitions have indexes of their own: finding (12).
   AND t.oid <> 'tenancy.file_access_log'::regclass$old$,
@@ -106,8 +92,8 @@ CREATE FUNCTION tenancy.check_organization_owners()
     AS $$
 SELECT 'warning', format('organization %s (%s)', o.id, o.slug),
        'the organization has no active owner: nobody can add owners or delete it through the application',
-       format('INSERT INTO tenancy.members (organization_id, user_id, role) VALUES (%L, ''<the owner''''s user id>'', ''owner''); -- as a superuser, or reactivate an owner: UPDATE tenancy.members SET deactivated_at = NULL WHERE organization_id = %L AND role = ''owner'';',
-              o.id, o.id)
+       format('INSERT INTO tenancy.members (organization_id, user_id, role) VALUES (%L, ''<the owner''''s user id>'', ''owner''); -- as a superuser; or promote a member: UPDATE tenancy.members SET role = ''owner'' WHERE organization_id = %L AND user_id = ''<its user id>''; or reactivate an owner: UPDATE tenancy.members SET deactivated_at = NULL WHERE organization_id = %L AND role = ''owner'';',
+              o.id, o.id, o.id)
 FROM tenancy.organizations o
 WHERE NOT EXISTS (SELECT FROM tenancy.members m
                   WHERE m.organization_id = o.id AND m.role = 'owner' AND m.deactivated_at IS NULL)

@@ -18,6 +18,14 @@ REVOKE ALL ON FUNCTION tenancy.verified_token_user(text) FROM PUBLIC;
 COMMENT ON FUNCTION tenancy.verified_token_user(text) IS
     'Internal (tenancy.member_organizations_signed): the user a context token proves, checked as set_context_signed checks it (28000 otherwise).';
 
+CREATE FUNCTION tenancy.refuse_named_user(what text, instead text)
+    RETURNS void
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'tenancy_refuse_named_user';
+REVOKE ALL ON FUNCTION tenancy.refuse_named_user(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION tenancy.refuse_named_user(text, text) IS
+    'Internal (member_organizations): 42501 where tenancy.require_signed_context is on, as set_context() is refused.';
+
 CREATE FUNCTION tenancy.organizations_of_member(member uuid)
     RETURNS TABLE (organization_id uuid, slug text, name text, role tenancy.member_role)
     LANGUAGE sql STABLE
@@ -41,15 +49,11 @@ BEGIN
     IF user_id IS NULL THEN
         RAISE EXCEPTION 'user_id must not be NULL' USING ERRCODE = '22004';
     END IF;
-    -- As set_context() is refused: the login must prove its users. (A cast,
-    -- not a comparison with 'on': a role's setting stored before the
-    -- library defined it keeps the text it was given, 'true' or 'yes'.)
-    IF coalesce(current_setting('tenancy.require_signed_context', true)::boolean, false) THEN
-        RAISE EXCEPTION 'tenancy.member_organizations() is not allowed for this login'
-            USING ERRCODE = '42501',
-                  DETAIL = 'tenancy.require_signed_context is on: the user must be proven by a signed token.',
-                  HINT = 'Call tenancy.member_organizations_signed(token).';
-    END IF;
+    -- As set_context() is refused: the login must prove its users. Asked of
+    -- the library, whose setting the login cannot change (before it is
+    -- loaded, the setting is a placeholder anyone may SET).
+    PERFORM tenancy.refuse_named_user('tenancy.member_organizations()',
+                                      'tenancy.member_organizations_signed(token)');
     RETURN QUERY SELECT * FROM tenancy.organizations_of_member(user_id);
 END
 $$;
@@ -63,11 +67,15 @@ CREATE FUNCTION tenancy.member_organizations_signed(token text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+    member uuid;
 BEGIN
     IF token IS NULL THEN
         RAISE EXCEPTION 'token must not be NULL' USING ERRCODE = '22004';
     END IF;
-    RETURN QUERY SELECT * FROM tenancy.organizations_of_member(tenancy.verified_token_user(token));
+    -- On its own: a refused token's error then shows no query as its CONTEXT.
+    member := tenancy.verified_token_user(token);
+    RETURN QUERY SELECT * FROM tenancy.organizations_of_member(member);
 END
 $$;
 REVOKE ALL ON FUNCTION tenancy.member_organizations_signed(text) FROM PUBLIC;
