@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: installs what is missing, builds, installs, runs the unit tests,
-# pg_regress and pgTAP (primary, then a hot standby of it) against throwaway
-# clusters, stops them, prints one summary line, and exits non-zero on any
-# failure.
+# pg_regress, pgTAP (primary, then a hot standby of it) and the isolation specs
+# against throwaway clusters, stops them, prints one summary line, and exits
+# non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -64,6 +64,12 @@ run_pg_prove primary postgres --set "host=${CLUSTER_DIR[primary]}" --set "port=$
 [[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(pgtap-superuser)
 super_summary="$(grep -Eo 'Files=[0-9]+, Tests=[0-9]+' "$super_log" | tail -1)"
 
+# --- isolation specs (isolationtester, test/isolation/: a fresh database each) ---
+isolation_log="$(mktemp)"
+scripts/isolation-tests.sh "${CLUSTER_DIR[primary]}" "$PORT" 2>&1 | tee "$isolation_log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(isolation)
+isolation_summary="$(grep -Eo '^isolation [0-9]+/[0-9]+$' "$isolation_log" | tail -1 | cut -d' ' -f2)"
+
 # --- dump/restore (into this cluster and into a new one) and upgrade round trips ---
 roundtrip_log="$(mktemp)"
 { test/roundtrip/dump_restore.sh && test/roundtrip/upgrade.sh &&
@@ -91,7 +97,7 @@ for name in primary standby; do
   fi
 done
 
-summary="unit ${unit_summary:-?}; pg_regress ${regress_summary:-?}; pgTAP app ${pgtap_summary:-?}; pgTAP superuser ${super_summary:-?}; dump/restore+upgrade ${roundtrip_summary:-?}; standby ${standby_summary:-?}"
+summary="unit ${unit_summary:-?}; pg_regress ${regress_summary:-?}; pgTAP app ${pgtap_summary:-?}; pgTAP superuser ${super_summary:-?}; isolation ${isolation_summary:-?}; dump/restore+upgrade ${roundtrip_summary:-?}; standby ${standby_summary:-?}"
 if ((${#failures[@]})); then
   echo "make test: FAIL (${failures[*]}) - $summary"
   exit 1
