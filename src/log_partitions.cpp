@@ -126,13 +126,11 @@ pg::CachedPlan& months_ahead_missing_plan() {
     return plan;
 }
 
-// Whether the default partition holds any row, on a fresh snapshot. The lock
-// taken for it is let go at once (one that the transaction held before stays
-// held): kept, it would have to be upgraded to the ACCESS EXCLUSIVE lock
-// maintenance takes next, and a lock upgrade is how deadlocks start.
-bool default_partition_has_rows(Oid default_partition) {
-    LockRelationOid(default_partition, AccessShareLock);
-    Relation relation = table_open(default_partition, NoLock);
+// Whether a relation the caller has locked holds any row, on a fresh
+// snapshot whatever the isolation level: it sees every writer the lock
+// waited for.
+bool holds_rows_now(Oid relid) {
+    Relation relation = table_open(relid, NoLock);
     Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
     TableScanDesc scan = table_beginscan(relation, snapshot, 0, nullptr);
     TupleTableSlot* slot = table_slot_create(relation, nullptr);
@@ -141,6 +139,16 @@ bool default_partition_has_rows(Oid default_partition) {
     table_endscan(scan);
     UnregisterSnapshot(snapshot);
     table_close(relation, NoLock);
+    return any;
+}
+
+// Whether the default partition holds any row, on a fresh snapshot. The lock
+// taken for it is let go at once (one that the transaction held before stays
+// held): kept, it would have to be upgraded to the ACCESS EXCLUSIVE lock
+// maintenance takes next, and a lock upgrade is how deadlocks start.
+bool default_partition_has_rows(Oid default_partition) {
+    LockRelationOid(default_partition, AccessShareLock);
+    bool any = holds_rows_now(default_partition);
     UnlockRelationOid(default_partition, AccessShareLock);
     return any;
 }
@@ -675,20 +683,8 @@ int drop_future_log_months(int months_ahead) {
     int dropped = 0;
     for (std::size_t i = 0; i < months.size(); ++i) {
         const std::string& month = months[i];
-        // On a fresh snapshot, whatever the isolation level: it sees every
-        // writer the locks waited for.
-        bool holds_rows = pg::call([&] {
-            Relation relation = table_open(relids[i], NoLock);  // locked above
-            Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-            TableScanDesc scan = table_beginscan(relation, snapshot, 0, nullptr);
-            TupleTableSlot* slot = table_slot_create(relation, nullptr);
-            bool any = table_scan_getnextslot(scan, ForwardScanDirection, slot);
-            ExecDropSingleTupleTableSlot(slot);
-            table_endscan(scan);
-            UnregisterSnapshot(snapshot);
-            table_close(relation, NoLock);
-            return any;
-        });
+        // (Locked above.)
+        bool holds_rows = pg::call([&] { return holds_rows_now(relids[i]); });
         if (holds_rows) {
             pg::call([&] {
                 ereport(NOTICE, (errmsg("pg_tenancy: file access log partition %s holds rows:"
