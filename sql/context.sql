@@ -227,3 +227,53 @@ SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
 COMMIT;
 \c - postgres
 ALTER ROLE tenancy_test_app IN DATABASE tenancy_regression RESET tenancy.allow_session_context;
+
+-- A WITH HOLD cursor's stored rows are read only under the context they
+-- were read in (1.23 library): they went to whoever FETCHed next, another
+-- organization's request on a pooled connection, or a member removed since.
+-- (As the superuser with SET ROLE, so that one session both holds the
+-- cursor and removes the member.)
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-00000000000c', 'west-school', 'West School');
+INSERT INTO tenancy.members (organization_id, user_id, role)
+VALUES ('00000000-0000-4000-a000-00000000000c', '00000000-0000-4000-b000-0000000000c1', 'owner');
+SET ROLE tenancy_test_app;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+DECLARE north_members CURSOR WITH HOLD FOR
+    SELECT user_id, role FROM tenancy.members ORDER BY user_id;
+FETCH 1 FROM north_members;
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000c',
+                           '00000000-0000-4000-b000-0000000000c1');
+FETCH 1 FROM north_members;
+ROLLBACK;
+FETCH 1 FROM north_members;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+FETCH ALL FROM north_members;
+COMMIT;
+CLOSE north_members;
+-- A session context's member removed: the next FETCH ends the context (its
+-- WARNING) and is refused.
+RESET ROLE;
+INSERT INTO tenancy.members (organization_id, user_id, role)
+VALUES ('00000000-0000-4000-a000-00000000000a', '00000000-0000-4000-b000-0000000000a9', 'admin');
+SET ROLE tenancy_test_app;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a9', false);
+BEGIN;
+DECLARE admin_view CURSOR WITH HOLD FOR SELECT user_id, role FROM tenancy.members ORDER BY user_id;
+COMMIT;
+FETCH 1 FROM admin_view;
+RESET ROLE;
+DELETE FROM tenancy.members WHERE user_id = '00000000-0000-4000-b000-0000000000a9';
+SET ROLE tenancy_test_app;
+FETCH 1 FROM admin_view;
+CLOSE admin_view;
+SELECT tenancy.current_org_id() IS NULL AS context_ended;
+RESET ROLE;
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-00000000000c';

@@ -561,6 +561,14 @@ void process_utility(PlannedStmt* statement, const char* query, bool read_only_t
         context_needs_alignment()) {
         pg::in_hook([] { align_with_membership(); });
     }
+    // (MOVE returns no row.)
+    if (IsA(statement->utilityStmt, FetchStmt) && IsTransactionState()) {
+        const auto* fetch = reinterpret_cast<const FetchStmt*>(statement->utilityStmt);
+        if (!fetch->ismove) {
+            const char* name = fetch->portalname;
+            pg::in_hook([name] { check_fetch_from_held_cursor(name); });
+        }
+    }
     pg::run_next_process_utility(g_previous_process_utility, statement, query, read_only_tree, context,
                                  params, environment, destination, completion);
 }

@@ -1,8 +1,10 @@
 #include "open_tenant_queries.hpp"
 
+#include <string>
 #include <type_traits>
 
 #include "context.hpp"
+#include "pg/error_barrier.hpp"
 
 namespace tenancy {
 namespace {
@@ -63,6 +65,53 @@ bool* g_executing = nullptr;
 int g_executing_count = 0;
 int g_executing_capacity = 0;
 
+// WITH HOLD cursors that began under a context, by name and creation time
+// (a later portal may take the name). COMMIT stores their rows, and a FETCH
+// then reads the stored rows, not the tables: no policy sees the context it
+// runs under. Kept across transactions until the portal is gone; plain data
+// in TopMemoryContext like g_open.
+struct HeldCursor {
+    NameData name;
+    TimestampTz created;
+    ContextKey context;
+};
+static_assert(std::is_trivially_copyable_v<HeldCursor>);
+HeldCursor* g_held = nullptr;
+int g_held_count = 0;
+int g_held_capacity = 0;
+
+bool still_open(const HeldCursor& held) {
+    Portal portal = GetPortalByName(NameStr(held.name));
+    return portal != nullptr && portal->creation_time == held.created;
+}
+
+void forget_closed_held_cursors() {
+    int kept = 0;
+    for (int i = 0; i < g_held_count; ++i) {
+        if (still_open(g_held[i])) g_held[kept++] = g_held[i];
+    }
+    g_held_count = kept;
+}
+
+void remember_held_cursor(Portal portal, const ContextKey& context) {
+    forget_closed_held_cursors();
+    for (int i = 0; i < g_held_count; ++i) {
+        if (strcmp(NameStr(g_held[i].name), portal->name) == 0) return;  // (its inner queries)
+    }
+    if (g_held_count == g_held_capacity) {
+        int capacity = g_held_capacity == 0 ? 8 : g_held_capacity * 2;
+        std::size_t bytes = sizeof(HeldCursor) * static_cast<std::size_t>(capacity);
+        g_held = static_cast<HeldCursor*>(g_held == nullptr
+                                              ? MemoryContextAlloc(TopMemoryContext, bytes)
+                                              : repalloc(g_held, bytes));
+        g_held_capacity = capacity;
+    }
+    HeldCursor& held = g_held[g_held_count++];
+    namestrcpy(&held.name, portal->name);
+    held.created = portal->creation_time;
+    held.context = context;
+}
+
 bool reads_rows_under_rls(const QueryDesc* query) {
     ListCell* cell;
     foreach (cell, query->plannedstmt->rtable) {
@@ -106,8 +155,10 @@ void note(const QueryDesc* query) {
     // The portal being started is active while its executor starts (a
     // DECLARE's too), and while it fetches (a query its rows start inside).
     bool held = ActivePortal != nullptr && (ActivePortal->cursorOptions & CURSOR_OPT_HOLD) != 0;
-    g_open[g_open_count++] =
-        OpenQuery{query, CurrentResourceOwner, current_key(), reads_rls, held};
+    ContextKey context = current_key();
+    g_open[g_open_count++] = OpenQuery{query, CurrentResourceOwner, context, reads_rls, held};
+    // (Portal names are NAMEDATALEN at most: a cursor's name is an identifier.)
+    if (held && context.set) remember_held_cursor(ActivePortal, context);
 }
 
 void forget_all(XactEvent event, void*) {
@@ -208,6 +259,29 @@ void note_query_stopped() {
 
 bool context_ended_under_executing_query() {
     return !current_key().set && g_executing_count > 0 && g_executing[g_executing_count - 1];
+}
+
+void check_fetch_from_held_cursor(const char* cursor_name) {
+    if (cursor_name == nullptr || g_held_count == 0) return;
+    const HeldCursor* held = nullptr;
+    for (int i = 0; i < g_held_count; ++i) {
+        if (strcmp(NameStr(g_held[i].name), cursor_name) == 0 && still_open(g_held[i])) {
+            held = &g_held[i];
+        }
+    }
+    if (held == nullptr) return;
+    // The membership as it stands (a member removed since ends a session
+    // context here, with its WARNING): what the FETCH runs under.
+    current_context();
+    if (current_key() == held->context) return;
+    throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    std::string("the tenant context changed since cursor \"") + cursor_name +
+                        "\" read its rows",
+                    "A WITH HOLD cursor keeps the rows it read under the context it began with "
+                    "(COMMIT stores them); they are not read under another context, nor once "
+                    "that one ended (a membership removed, a token expired).",
+                    std::string("Close it (CLOSE ") + quote_identifier(cursor_name) +
+                        ") and run the query again under this context.");
 }
 
 void register_open_query_callbacks() {

@@ -51,6 +51,13 @@ void note_query_stopped();
 // without one.
 bool context_ended_under_executing_query();
 
+// From ProcessUtility, before a FETCH (C++ flow): refuses (55000) to read a
+// WITH HOLD cursor that began under a context, once the context in effect
+// (the membership read again first) is another or none. Its stored rows
+// would otherwise reach another organization's request on a pooled
+// connection, or a member removed since (isolation review of 1.22).
+void check_fetch_from_held_cursor(const char* cursor_name);
+
 // Registers the transaction and resource release callbacks; once, from
 // _PG_init.
 void register_open_query_callbacks();
