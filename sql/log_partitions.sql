@@ -474,3 +474,18 @@ JOIN pg_am a ON a.oid = x.relam AND a.amname = 'brin'
 WHERE i.indrelid = 'tenancy.file_access_log_2015_05'::regclass;
 SELECT count(*) AS waiting_findings FROM tenancy.check() WHERE finding LIKE 'the default partition%';
 SELECT dblink_disconnect('writer'), dblink_disconnect('dropper');
+-- Only the extension's own months are dropped: a DBA's partition of the log
+-- (a partitioned table, one of another schema or bounds) stays. Scanning a
+-- partitioned one crashed the server (review of 1.23).
+CREATE TABLE public.archive_2090 (LIKE tenancy.file_access_log INCLUDING CONSTRAINTS INCLUDING DEFAULTS)
+    PARTITION BY RANGE (at);
+ALTER TABLE tenancy.file_access_log ATTACH PARTITION public.archive_2090
+    FOR VALUES FROM ('2090-01-01 00:00:00+00') TO ('2090-03-01 00:00:00+00');
+CREATE TABLE public.archive_2091 (LIKE tenancy.file_access_log INCLUDING CONSTRAINTS INCLUDING DEFAULTS);
+ALTER TABLE tenancy.file_access_log ATTACH PARTITION public.archive_2091
+    FOR VALUES FROM ('2091-01-01 00:00:00+00') TO ('2092-01-01 00:00:00+00');
+SELECT tenancy.maintain_file_access_log(26) > 0 AS made_far_ahead;
+SET client_min_messages = warning;
+SELECT tenancy.drop_future_log_months() > 0 AS dropped_the_empty_months;
+RESET client_min_messages;
+SELECT partition FROM tenancy.file_access_log_partitions() WHERE from_at >= '2089-12-01' ORDER BY from_at;

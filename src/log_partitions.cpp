@@ -128,8 +128,10 @@ pg::CachedPlan& months_ahead_missing_plan() {
 
 // Whether a relation the caller has locked holds any row, on a fresh
 // snapshot whatever the isolation level: it sees every writer the lock
-// waited for.
+// waited for. Only a plain table is scanned here; anything else (a DBA's
+// partitioned or foreign table attached to the log) is taken to hold rows.
 bool holds_rows_now(Oid relid) {
+    if (get_rel_relkind(relid) != RELKIND_RELATION) return true;
     Relation relation = table_open(relid, NoLock);
     Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
     TableScanDesc scan = table_beginscan(relation, snapshot, 0, nullptr);
@@ -660,12 +662,24 @@ std::uint64_t purge_counted_log_rows(pg::SpiConnection& spi, Datum older_than, D
 int drop_future_log_months(int months_ahead) {
     if (!log_is_partitioned()) return 0;
     // The months that start after the current one and the next months_ahead
-    // (those run_rollups keeps), oldest first, from the catalog.
+    // (those run_rollups keeps), oldest first, from the catalog: the
+    // extension's own months only, plain tables of schema tenancy named and
+    // bounded as maintenance makes them. A DBA's partition of the log (a
+    // partitioned or foreign table, another schema, other bounds) is not
+    // this function's to drop, and scanning a partitioned one crashed the
+    // server (review of 1.23).
     static pg::CachedPlan future_months(
-        "SELECT partition::text, partition::oid::text FROM tenancy.file_access_log_partitions()"
-        " WHERE NOT is_default AND from_at >= (date_trunc('month', now() AT TIME ZONE 'UTC')"
-        "   + make_interval(months => $1 + 1)) AT TIME ZONE 'UTC'"
-        " ORDER BY from_at",
+        "SELECT p.partition::text, p.partition::oid::text"
+        " FROM tenancy.file_access_log_partitions() p"
+        " JOIN pg_class c ON c.oid = p.partition"
+        " WHERE NOT p.is_default AND c.relkind = 'r'"
+        "   AND c.relnamespace = 'tenancy'::regnamespace"
+        "   AND c.relname = 'file_access_log_' || to_char(p.from_at AT TIME ZONE 'UTC', 'YYYY_MM')"
+        "   AND p.from_at = date_trunc('month', p.from_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+        "   AND p.to_at = (p.from_at AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC'"
+        "   AND p.from_at >= (date_trunc('month', now() AT TIME ZONE 'UTC')"
+        "     + make_interval(months => $1 + 1)) AT TIME ZONE 'UTC'"
+        " ORDER BY p.from_at",
         {INT4OID});
     pg::SpiConnection spi;
     std::vector<std::string> months;
