@@ -65,6 +65,18 @@ bool* g_executing = nullptr;
 int g_executing_count = 0;
 int g_executing_capacity = 0;
 
+// Room for one more item in one of the arrays below, kept in
+// TopMemoryContext and grown by doubling (plain data: copied by repalloc).
+template <typename Item>
+void make_room(Item*& items, int count, int& capacity) {
+    if (count < capacity) return;
+    int grown = capacity == 0 ? 16 : capacity * 2;
+    std::size_t bytes = sizeof(Item) * static_cast<std::size_t>(grown);
+    items = static_cast<Item*>(items == nullptr ? MemoryContextAlloc(TopMemoryContext, bytes)
+                                                : repalloc(items, bytes));
+    capacity = grown;
+}
+
 // WITH HOLD cursors that began under a context, by name and creation time
 // (a later portal may take the name). COMMIT stores their rows, and a FETCH
 // then reads the stored rows, not the tables: no policy sees the context it
@@ -98,14 +110,7 @@ void remember_held_cursor(Portal portal, const ContextKey& context) {
     for (int i = 0; i < g_held_count; ++i) {
         if (strcmp(NameStr(g_held[i].name), portal->name) == 0) return;  // (its inner queries)
     }
-    if (g_held_count == g_held_capacity) {
-        int capacity = g_held_capacity == 0 ? 8 : g_held_capacity * 2;
-        std::size_t bytes = sizeof(HeldCursor) * static_cast<std::size_t>(capacity);
-        g_held = static_cast<HeldCursor*>(g_held == nullptr
-                                              ? MemoryContextAlloc(TopMemoryContext, bytes)
-                                              : repalloc(g_held, bytes));
-        g_held_capacity = capacity;
-    }
+    make_room(g_held, g_held_count, g_held_capacity);
     HeldCursor& held = g_held[g_held_count++];
     namestrcpy(&held.name, portal->name);
     held.created = portal->creation_time;
@@ -144,14 +149,7 @@ void note(const QueryDesc* query) {
     // address is not reused.
     forget(query);
     bool reads_rls = reads_rows_under_rls(query);
-    if (g_open_count == g_open_capacity) {
-        int capacity = g_open_capacity == 0 ? 16 : g_open_capacity * 2;
-        std::size_t bytes = sizeof(OpenQuery) * static_cast<std::size_t>(capacity);
-        g_open = static_cast<OpenQuery*>(
-            g_open == nullptr ? MemoryContextAlloc(TopMemoryContext, bytes)
-                              : repalloc(g_open, bytes));
-        g_open_capacity = capacity;
-    }
+    make_room(g_open, g_open_count, g_open_capacity);
     // The portal being started is active while its executor starts (a
     // DECLARE's too), and while it fetches (a query its rows start inside).
     bool held = ActivePortal != nullptr && (ActivePortal->cursorOptions & CURSOR_OPT_HOLD) != 0;
@@ -242,14 +240,7 @@ bool queries_open_under_context() {
 void note_query_executing(QueryDesc* query) {
     const OpenQuery* open = find(query);
     bool began_with_context = open != nullptr ? open->context.set : current_key().set;
-    if (g_executing_count == g_executing_capacity) {
-        int capacity = g_executing_capacity == 0 ? 16 : g_executing_capacity * 2;
-        std::size_t bytes = sizeof(bool) * static_cast<std::size_t>(capacity);
-        g_executing = static_cast<bool*>(g_executing == nullptr
-                                             ? MemoryContextAlloc(TopMemoryContext, bytes)
-                                             : repalloc(g_executing, bytes));
-        g_executing_capacity = capacity;
-    }
+    make_room(g_executing, g_executing_count, g_executing_capacity);
     g_executing[g_executing_count++] = began_with_context;
 }
 
