@@ -489,3 +489,22 @@ SET client_min_messages = warning;
 SELECT tenancy.drop_future_log_months() > 0 AS dropped_the_empty_months;
 RESET client_min_messages;
 SELECT partition FROM tenancy.file_access_log_partitions() WHERE from_at >= '2089-12-01' ORDER BY from_at;
+-- While it drops months, the log's rows stay guarded: what runs inside the
+-- DROP (a DBA's sql_drop event trigger) removes no audit row (1.23; the
+-- first version let it, and a month emptied so was then dropped).
+SELECT tenancy.maintain_file_access_log(6) > 0 AS made_ahead;
+CREATE FUNCTION public.delete_on_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM tenancy.file_access_log
+    WHERE ctid = (SELECT ctid FROM tenancy.file_access_log LIMIT 1);
+END
+$$;
+CREATE EVENT TRIGGER delete_on_drop ON sql_drop EXECUTE FUNCTION public.delete_on_drop();
+\set VERBOSITY terse
+SELECT tenancy.drop_future_log_months();
+\set VERBOSITY default
+DROP EVENT TRIGGER delete_on_drop;
+DROP FUNCTION public.delete_on_drop();
+SET client_min_messages = warning;
+SELECT tenancy.drop_future_log_months() > 0 AS dropped_without_it;
+RESET client_min_messages;

@@ -712,7 +712,7 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_guard) {
     TriggerData* trigger = trigger_data(fcinfo, "file_access_log_guard");
     bool removing = TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ||
                     TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event);
-    if (removing && in_log_maintenance()) {
+    if (removing && removing_log_rows()) {
         return TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ? PointerGetDatum(trigger->tg_trigtuple)
                                                         : PointerGetDatum(nullptr);
     }

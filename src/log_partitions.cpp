@@ -20,6 +20,7 @@ namespace tenancy {
 namespace {
 
 bool g_log_maintenance = false;
+bool g_log_row_removal = false;
 
 // tenancy.purge_lock_timeout (ms; 0: no limit of its own).
 int g_purge_lock_timeout_ms = 1000;
@@ -29,6 +30,7 @@ void reset_maintenance_at_transaction_end(XactEvent event, void*) {
     if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
         event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT) {
         g_log_maintenance = false;
+        g_log_row_removal = false;
     }
 }
 
@@ -322,10 +324,20 @@ void settle_filled_month(pg::SpiConnection& spi, const std::string& month) {
 
 }  // namespace
 
-LogMaintenanceScope::LogMaintenanceScope() : outer_(g_log_maintenance) { g_log_maintenance = true; }
-LogMaintenanceScope::~LogMaintenanceScope() { g_log_maintenance = outer_; }
+LogMaintenanceScope::LogMaintenanceScope(Allows allows)
+    : outer_partitions_(g_log_maintenance), outer_rows_(g_log_row_removal) {
+    g_log_maintenance = true;
+    if (allows == Allows::partitions_and_rows) g_log_row_removal = true;
+}
+
+LogMaintenanceScope::~LogMaintenanceScope() {
+    g_log_maintenance = outer_partitions_;
+    g_log_row_removal = outer_rows_;
+}
 
 bool in_log_maintenance() { return g_log_maintenance; }
+
+bool removing_log_rows() { return g_log_row_removal; }
 
 void register_log_maintenance_callbacks() {
     RegisterXactCallback(reset_maintenance_at_transaction_end, nullptr);
@@ -693,7 +705,10 @@ int drop_future_log_months(int months_ahead) {
     // those months can begin (a writer locks the log first) or be under way
     // (one holds its month) while they are looked at and dropped.
     if (!lock_log_to_drop_months(spi, months, false)) return 0;
-    LogMaintenanceScope maintenance;
+    // Partitions only: the row guard stays on, so that what runs inside a
+    // DROP (a DBA's sql_drop event trigger) removes no audit row of a month
+    // it then drops as empty (review of 1.23).
+    LogMaintenanceScope maintenance(LogMaintenanceScope::Allows::partitions_only);
     int dropped = 0;
     for (std::size_t i = 0; i < months.size(); ++i) {
         const std::string& month = months[i];

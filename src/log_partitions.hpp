@@ -10,21 +10,28 @@
 
 namespace tenancy {
 
-// While one is alive, the log's guards let the extension remove rows and
-// drop or detach partitions. Backend-local C++ state: no SQL can set it, and
-// it does not outlive its transaction.
+// While one is alive, the log's guards let the extension drop or detach
+// partitions and, unless it is for partitions only, remove rows.
+// Backend-local C++ state: no SQL can set it, and it does not outlive its
+// transaction.
 class LogMaintenanceScope {
 public:
-    LogMaintenanceScope();
+    enum class Allows { partitions_and_rows, partitions_only };
+    explicit LogMaintenanceScope(Allows allows = Allows::partitions_and_rows);
     ~LogMaintenanceScope();
     LogMaintenanceScope(const LogMaintenanceScope&) = delete;
     LogMaintenanceScope& operator=(const LogMaintenanceScope&) = delete;
 
 private:
-    bool outer_;  // nested scopes restore what they found
+    // nested scopes restore what they found
+    bool outer_partitions_;
+    bool outer_rows_;
 };
 
+// Whether partitions of the log may be dropped or detached now (the DDL guard).
 bool in_log_maintenance();
+// Whether rows of the log may be removed now (the row and TRUNCATE guard).
+bool removing_log_rows();
 
 // Creates the missing partitions: the current month and months_ahead more
 // (UTC), and every month that has rows in the default partition, whose rows
