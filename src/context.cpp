@@ -846,9 +846,11 @@ TENANCY_SQL_FUNCTION(tenancy_set_context) {
 // not loaded the library yet, when the setting is only a placeholder
 // anyone may set (diff review of 1.23).
 TENANCY_SQL_FUNCTION(tenancy_refuse_named_user) {
-    std::string what = pg::call([&] { return text_to_cstring(DatumGetTextPP(required_arg(fcinfo, 0, "what"))); });
-    std::string instead = pg::call([&] { return text_to_cstring(DatumGetTextPP(required_arg(fcinfo, 1, "instead"))); });
-    refuse_named_user_where_signed_required(what.c_str(), instead.c_str());
+    Datum what = required_arg(fcinfo, 0, "what");
+    Datum instead = required_arg(fcinfo, 1, "instead");
+    std::string what_text = pg::call([&] { return text_to_cstring(DatumGetTextPP(what)); });
+    std::string instead_text = pg::call([&] { return text_to_cstring(DatumGetTextPP(instead)); });
+    refuse_named_user_where_signed_required(what_text.c_str(), instead_text.c_str());
     PG_RETURN_VOID();
 }
 

@@ -548,31 +548,25 @@ bool lock_log_to_drop_months(pg::SpiConnection& spi, const std::vector<std::stri
     std::string why = deadlock ? "Locking the log and those months would have deadlocked"
                                : "The log and those months were still in use after " +
                                      std::to_string(wait_ms) + " ms";
-    if (!purging) {
-        pg::call([&] {
-            ereport(WARNING,
-                    (errmsg_plural("pg_tenancy: %d future month of the file access log not dropped",
-                                   "pg_tenancy: %d future months of the file access log not dropped",
-                                   left, left),
-                     errdetail("%s (SQLSTATE %s).", why.c_str(), unpack_sql_state(busy->sqlstate)),
-                     errhint("Call tenancy.drop_future_log_months() again in a transaction of its "
-                             "own, when the log is quieter, or allow a longer wait "
-                             "(tenancy.purge_lock_timeout, and lock_timeout if it is shorter).")));
-        });
-        return false;
-    }
+    const char* one = purging ? "pg_tenancy: %d month of the file access log left for the next purge"
+                              : "pg_tenancy: %d future month of the file access log not dropped";
+    const char* many = purging
+                           ? "pg_tenancy: %d months of the file access log left for the next purge"
+                           : "pg_tenancy: %d future months of the file access log not dropped";
+    const char* hint =
+        !purging ? "Call tenancy.drop_future_log_months() again in a transaction of its own, when "
+                   "the log is quieter, or allow a longer wait (tenancy.purge_lock_timeout, and "
+                   "lock_timeout if it is shorter)."
+        : deadlock ? "Their rows are kept, and the rest of the purge is done. Purge again in a "
+                     "transaction of its own."
+                   : "Their rows are kept, and the rest of the purge is done. Purge again when the "
+                     "log is quieter, or allow a longer wait (tenancy.purge_lock_timeout, and "
+                     "lock_timeout if it is shorter).";
     pg::call([&] {
         ereport(WARNING,
-                (errmsg_plural("pg_tenancy: %d month of the file access log left for the next purge",
-                               "pg_tenancy: %d months of the file access log left for the next purge",
-                               left, left),
+                (errmsg_plural(one, many, left, left),
                  errdetail("%s (SQLSTATE %s).", why.c_str(), unpack_sql_state(busy->sqlstate)),
-                 errhint(deadlock ? "Their rows are kept, and the rest of the purge is done. "
-                                    "Purge again in a transaction of its own."
-                                  : "Their rows are kept, and the rest of the purge is done. "
-                                    "Purge again when the log is quieter, or allow a longer "
-                                    "wait (tenancy.purge_lock_timeout, and lock_timeout if it "
-                                    "is shorter).")));
+                 errhint("%s", hint)));
     });
     return false;
 }

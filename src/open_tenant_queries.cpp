@@ -261,17 +261,19 @@ void check_fetch_from_held_cursor(const char* cursor_name) {
         }
     }
     if (held == nullptr) return;
+    ContextKey began_under = held->context;  // (a copy: g_held may move)
     // The membership as it stands (a member removed since ends a session
     // context here, with its WARNING): what the FETCH runs under.
     current_context();
-    if (current_key() == held->context) return;
+    if (current_key() == began_under) return;
+    const char* quoted = pg::call([&] { return quote_identifier(cursor_name); });
     throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                     std::string("the tenant context changed since cursor \"") + cursor_name +
                         "\" read its rows",
                     "A WITH HOLD cursor keeps the rows it read under the context it began with "
                     "(COMMIT stores them); they are not read under another context, nor once "
                     "that one ended (a membership removed, a token expired).",
-                    std::string("Close it (CLOSE ") + quote_identifier(cursor_name) +
+                    std::string("Close it (CLOSE ") + quoted +
                         ") and run the query again under this context.");
 }
 
