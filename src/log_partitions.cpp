@@ -518,6 +518,35 @@ void hold_log_partitions_steady(pg::SpiConnection& spi) {
 
 namespace {
 
+// Refuses (55006, as DROP TABLE refuses a table in use) to drop months while
+// a query of this session still has the log open: a writable CTE runs after
+// its statement's main query, and one that appends to the log, run after the
+// main query dropped a month, routed its row to the month gone (PostgreSQL's
+// internal "could not open relation"; review of 1.23, F4). DROP TABLE checks
+// the partition it drops (CheckTableNotInUse), not the log it belongs to.
+// The caller holds the log locked.
+void refuse_log_in_use_by_this_session(bool purging) {
+    pg::call([&] {
+        Relation log = table_open(log_relation(), NoLock);
+        // This open's reference, and any open query's.
+        bool in_use = log->rd_refcnt > 1;
+        table_close(log, NoLock);
+        if (!in_use) return;
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_IN_USE),
+                 errmsg(purging ? "cannot purge the file access log's months in a statement that "
+                                  "also uses the log"
+                                : "cannot drop the file access log's months in a statement that "
+                                  "also uses the log"),
+                 errdetail("A query of this session still has tenancy.file_access_log open, "
+                           "such as a writable CTE that inserts into it: it runs after the "
+                           "rest of its statement."),
+                 errhint("Call %s in a statement of its own.",
+                         purging ? "tenancy.purge_file_access_log()"
+                                 : "tenancy.drop_future_log_months()")));
+    });
+}
+
 // DROP TABLE of a partition locks the log, the default partition and the
 // partition ACCESS EXCLUSIVE; taken here in that order (the lock order), the
 // months oldest first, once, and held until commit: appends wait from here to
@@ -542,7 +571,10 @@ bool lock_log_to_drop_months(pg::SpiConnection& spi, const std::vector<std::stri
             spi.execute(("LOCK TABLE ONLY " + table + " IN ACCESS EXCLUSIVE MODE").c_str(), false);
         }
     });
-    if (!busy) return true;
+    if (!busy) {
+        refuse_log_in_use_by_this_session(purging);
+        return true;
+    }
     int left = static_cast<int>(months.size());
     bool deadlock = busy->sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED;
     std::string why = deadlock ? "Locking the log and those months would have deadlocked"
