@@ -251,11 +251,44 @@ SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000c',
 FETCH 1 FROM north_members;
 ROLLBACK;
 FETCH 1 FROM north_members;
+-- Nor by the ways that run no utility statement (1.24 library): a PL/pgSQL
+-- FETCH from a refcursor, or an Execute message of the extended protocol
+-- naming the cursor, read the stored rows under another context (red-team
+-- review of 1.23). Between transactions and under another context the
+-- cursor is shut, as PostgreSQL shuts a portal whose run failed.
+CREATE FUNCTION pg_temp.read_cursor(cursor_name text) RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    rows refcursor := cursor_name;
+    member record;
+BEGIN
+    FETCH rows INTO member;
+    RETURN member.role;
+END
+$$;
+\set VERBOSITY terse
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000c',
+                           '00000000-0000-4000-b000-0000000000c1');
+SELECT pg_temp.read_cursor('north_members');
+ROLLBACK;
+SELECT pg_temp.read_cursor('north_members');
+MOVE 1 IN north_members;
+-- Under its own context again: open, by set_context or by a FETCH.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+SELECT pg_temp.read_cursor('north_members');
+SELECT tenancy.clear_context();
+SELECT pg_temp.read_cursor('north_members');
+ROLLBACK;
 BEGIN;
 SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
                            '00000000-0000-4000-b000-0000000000a1');
 FETCH ALL FROM north_members;
 COMMIT;
+SELECT pg_temp.read_cursor('north_members');
+\set VERBOSITY default
 CLOSE north_members;
 -- A session context's member removed: the next FETCH ends the context (its
 -- WARNING) and is refused.

@@ -20,6 +20,10 @@ SELECT conrelid::regclass AS tbl, conname, pg_get_constraintdef(oid) AS definiti
 FROM pg_constraint
 WHERE connamespace = 'tenancy'::regnamespace AND contype IN ('p', 'f', 'u')
 ORDER BY 1, 2;
+-- Slugs are unique through a partial index (1.24), so that slug is no key
+-- column and a slug change does not hold up the organization's writes.
+SELECT indexrelid::regclass AS index, indisunique, pg_get_expr(indpred, indrelid) AS predicate
+FROM pg_index WHERE indrelid = 'tenancy.organizations'::regclass AND indpred IS NOT NULL;
 
 -- The getters: C, STABLE, PARALLEL SAFE, LEAKPROOF.
 SELECT proname, provolatile, proparallel, proleakproof, prosecdef

@@ -442,6 +442,17 @@ SELECT slug, name, role FROM tenancy.member_organizations_signed(:'owner_token')
 SELECT slug, name, role FROM tenancy.member_organizations_signed(:'next_student_token');
 SELECT * FROM tenancy.member_organizations_signed('a.b.c');
 SELECT * FROM tenancy.member_organizations_signed(NULL);
+-- Sign-up likewise (1.24): create_organization() names its owner and is
+-- refused; create_organization_signed() makes the token's user the owner.
+SELECT tenancy.create_organization('signed-up-school', 'Signed Up', '00000000-0000-4000-b000-0000000000c1');
+SELECT tenancy.create_organization_signed('signed-up-school', 'Signed Up', :'next_student_token') IS NOT NULL
+    AS created;
+SELECT slug, name, role FROM tenancy.member_organizations_signed(:'next_student_token')
+WHERE slug = 'signed-up-school';
+SELECT tenancy.create_organization_signed('signed-up-school', 'Again', :'next_student_token');
+SELECT tenancy.create_organization_signed('another-school', 'Another', 'a.b.c');
+SELECT tenancy.create_organization_signed('another-school', 'Another', NULL);
+SELECT tenancy.create_organization_signed('Not A Slug', 'Another', :'next_student_token');
 -- Keys from an identity provider's JWK Set (1.16): tenancy.jwks_keys()
 -- gives the RS256 and ES256 signing keys as rows, with their "kid" as
 -- key_id; its encryption key is passed over. The same public keys as above,
@@ -621,7 +632,7 @@ SELECT count(*) AS findings FROM tenancy.check_signed_contexts();
 ALTER ROLE tenancy_test_app IN DATABASE :"db" RESET tenancy.require_signed_context;
 ALTER ROLE tenancy_test_app RESET tenancy.require_signed_context;
 SELECT count(*) AS findings FROM tenancy.check_signed_contexts();
-DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000c0';
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000c0' OR slug = 'signed-up-school';
 
 -- In a LATIN1 database, a token whose claims hold characters LATIN1 lacks
 -- (\u escapes) is read as in any other (before, 22P05 from the JSON parser).

@@ -561,13 +561,11 @@ void process_utility(PlannedStmt* statement, const char* query, bool read_only_t
         context_needs_alignment()) {
         pg::in_hook([] { align_with_membership(); });
     }
-    // (MOVE returns no row.)
+    // (MOVE returns no row, but runs the portal, shut between transactions
+    // and under another context: see open_tenant_queries.cpp.)
     if (IsA(statement->utilityStmt, FetchStmt) && IsTransactionState()) {
-        const auto* fetch = reinterpret_cast<const FetchStmt*>(statement->utilityStmt);
-        if (!fetch->ismove) {
-            const char* name = fetch->portalname;
-            pg::in_hook([name] { check_fetch_from_held_cursor(name); });
-        }
+        const char* name = reinterpret_cast<const FetchStmt*>(statement->utilityStmt)->portalname;
+        pg::in_hook([name] { check_fetch_from_held_cursor(name); });
     }
     pg::run_next_process_utility(g_previous_process_utility, statement, query, read_only_tree, context,
                                  params, environment, destination, completion);
@@ -822,6 +820,7 @@ core::MemberRole set_member_context(Datum org_id, Datum user_id, bool is_local,
     }
     remember_membership(context, role);
     mark_aligned();
+    align_held_cursors();
     return *role;
 }
 
@@ -872,6 +871,7 @@ TENANCY_SQL_FUNCTION(tenancy_clear_context) {
                         "COMMIT ends a transaction's context by itself.");
     }
     pg::set_internal_setting(kContextSetting, "", pg::SettingScope::session);
+    align_held_cursors();
     PG_RETURN_VOID();
 }
 

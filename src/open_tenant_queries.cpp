@@ -82,19 +82,52 @@ void make_room(Item*& items, int count, int& capacity) {
 // then reads the stored rows, not the tables: no policy sees the context it
 // runs under. Kept across transactions until the portal is gone; plain data
 // in TopMemoryContext like g_open.
+//
+// Between transactions, and whenever the context in effect is not the one
+// a cursor began under, its portal is shut: marked failed, as PostgreSQL
+// marks a portal whose run failed, so that no way of reading it runs
+// ("portal ... cannot be run", 55000). A SQL FETCH is checked by the
+// utility hook, with a message of its own, but an Execute message of the
+// extended protocol for the cursor's name, and a PL/pgSQL FETCH from a
+// refcursor, read the stored rows without any hook: the next client of a
+// pooled connection read another organization's rows so (red-team review
+// of 1.23). A FETCH, MOVE or set_context under the cursor's own context
+// opens it again.
 struct HeldCursor {
     NameData name;
     TimestampTz created;
     ContextKey context;
+    bool shut;  // its portal marked failed by this file, not by PostgreSQL
 };
 static_assert(std::is_trivially_copyable_v<HeldCursor>);
 HeldCursor* g_held = nullptr;
 int g_held_count = 0;
 int g_held_capacity = 0;
 
-bool still_open(const HeldCursor& held) {
+// The cursor's portal, or nullptr once it is gone (closed, or its name taken
+// by a later one).
+Portal portal_of(const HeldCursor& held) {
     Portal portal = GetPortalByName(NameStr(held.name));
-    return portal != nullptr && portal->creation_time == held.created;
+    return portal != nullptr && portal->creation_time == held.created ? portal : nullptr;
+}
+
+bool still_open(const HeldCursor& held) { return portal_of(held) != nullptr; }
+
+// Only a portal held over from an earlier transaction (its rows stored) and
+// ready: one being run, or failed by PostgreSQL, is left as it is.
+void shut(HeldCursor& held, Portal portal) {
+    if (held.shut || portal->status != PORTAL_READY ||
+        portal->createSubid != InvalidSubTransactionId) {
+        return;
+    }
+    portal->status = PORTAL_FAILED;
+    held.shut = true;
+}
+
+void reopen(HeldCursor& held, Portal portal) {
+    if (!held.shut) return;
+    if (portal->status == PORTAL_FAILED) portal->status = PORTAL_READY;
+    held.shut = false;
 }
 
 void forget_closed_held_cursors() {
@@ -115,6 +148,17 @@ void remember_held_cursor(Portal portal, const ContextKey& context) {
     namestrcpy(&held.name, portal->name);
     held.created = portal->creation_time;
     held.context = context;
+    held.shut = false;
+}
+
+// At a transaction's end: every held cursor shut, until a FETCH or a
+// set_context under its context in the next (the context in effect then
+// is not known yet: a transaction's own ends after this callback).
+void shut_held_cursors() {
+    for (int i = 0; i < g_held_count; ++i) {
+        Portal portal = portal_of(g_held[i]);
+        if (portal != nullptr) shut(g_held[i], portal);
+    }
 }
 
 bool reads_rows_under_rls(const QueryDesc* query) {
@@ -165,6 +209,7 @@ void forget_all(XactEvent event, void*) {
         event == XACT_EVENT_PREPARE) {
         g_open_count = 0;
         g_executing_count = 0;
+        shut_held_cursors();
     }
 }
 
@@ -265,7 +310,10 @@ void check_fetch_from_held_cursor(const char* cursor_name) {
     // The membership as it stands (a member removed since ends a session
     // context here, with its WARNING): what the FETCH runs under.
     current_context();
-    if (current_key() == began_under) return;
+    if (current_key() == began_under) {
+        align_held_cursors();
+        return;
+    }
     const char* quoted = pg::call([&] { return quote_identifier(cursor_name); });
     throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                     std::string("the tenant context changed since cursor \"") + cursor_name +
@@ -275,6 +323,20 @@ void check_fetch_from_held_cursor(const char* cursor_name) {
                     "that one ended (a membership removed, a token expired).",
                     std::string("Close it (CLOSE ") + quoted +
                         ") and run the query again under this context.");
+}
+
+void align_held_cursors() {
+    if (g_held_count == 0) return;
+    forget_closed_held_cursors();
+    ContextKey now = current_key();
+    for (int i = 0; i < g_held_count; ++i) {
+        Portal portal = portal_of(g_held[i]);
+        if (g_held[i].context == now) {
+            reopen(g_held[i], portal);
+        } else {
+            shut(g_held[i], portal);
+        }
+    }
 }
 
 void register_open_query_callbacks() {

@@ -51,12 +51,20 @@ void note_query_stopped();
 // without one.
 bool context_ended_under_executing_query();
 
-// From ProcessUtility, before a FETCH (C++ flow): refuses (55000) to read a
-// WITH HOLD cursor that began under a context, once the context in effect
-// (the membership read again first) is another or none. Its stored rows
-// would otherwise reach another organization's request on a pooled
+// From ProcessUtility, before a FETCH or MOVE (C++ flow): refuses (55000) to
+// read a WITH HOLD cursor that began under a context, once the context in
+// effect (the membership read again first) is another or none. Its stored
+// rows would otherwise reach another organization's request on a pooled
 // connection, or a member removed since (isolation review of 1.22).
+// Otherwise opens it, if it was shut.
 void check_fetch_from_held_cursor(const char* cursor_name);
+
+// After the context changed (set_context, clear_context, a session context
+// ended; C++ flow): opens the WITH HOLD cursors that began under the context
+// now in effect, and shuts the others, so that no way of reading them (a
+// protocol Execute, a PL/pgSQL FETCH) runs under another context. Every
+// such cursor is shut at the end of each transaction.
+void align_held_cursors();
 
 // Registers the transaction and resource release callbacks; once, from
 // _PG_init.

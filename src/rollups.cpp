@@ -330,26 +330,33 @@ std::vector<RowXmax> organization_xmaxes(pg::SpiConnection& spi, const Organizat
 // A transaction behind an xmax that is still in progress (not this one).
 struct RowHolder {
     TransactionId xid;
-    bool writes;        // updates or deletes the row, not only locks it
+    bool writes_key;    // deletes the row or changes its key, which the run's
+                        // FOR KEY SHARE waits for; a change of other columns
+                        // (its name; since 1.24 its slug) it does not
     bool defers_runs;   // a run defers the organization for it: it writes the
-                        // row, or locks it FOR UPDATE (which conflicts with
-                        // the run's FOR KEY SHARE); other locks do not
+                        // key, or locks the row FOR UPDATE (which conflicts
+                        // with the run's FOR KEY SHARE); other locks do not
 };
 
 // The transactions behind an xmax (itself, or a multixact's members) that
-// are still in progress, this one left out. writers_only: only those that
-// update or delete the row (a lock-only xmax is not looked into).
-std::vector<RowHolder> row_holders(const RowXmax& xmax, bool writers_only) {
+// are still in progress, this one left out. key_writers_only: only those
+// that delete the row or change its key (a lock-only xmax is not looked
+// into).
+std::vector<RowHolder> row_holders(const RowXmax& xmax, bool key_writers_only) {
     std::vector<RowHolder> holders;
     if (!TransactionIdIsValid(xmax.raw)) return holders;
     bool locks_only = HEAP_XMAX_IS_LOCKED_ONLY(xmax.infomask);
-    if (writers_only && locks_only) return holders;
+    if (key_writers_only && locks_only) return holders;
     if (!(xmax.infomask & HEAP_XMAX_IS_MULTI)) {
-        // A single locker: FOR UPDATE is an exclusive lock that marks the key
-        // as if updated (heap_lock_tuple), FOR NO KEY UPDATE one that does not.
-        bool for_update = (xmax.infomask & HEAP_XMAX_EXCL_LOCK) &&
-                          (xmax.infomask2 & HEAP_KEYS_UPDATED);
-        holders.push_back({xmax.raw, !locks_only, !locks_only || for_update});
+        // A single xmax: HEAP_KEYS_UPDATED marks a deletion, a key update
+        // and a FOR UPDATE lock (an exclusive lock that marks the key as if
+        // updated, heap_lock_tuple); FOR NO KEY UPDATE and an update of other
+        // columns leave it unset.
+        bool key = (xmax.infomask2 & HEAP_KEYS_UPDATED) != 0;
+        bool writes_key = !locks_only && key;
+        if (key_writers_only && !writes_key) return holders;
+        bool for_update = locks_only && key && (xmax.infomask & HEAP_XMAX_EXCL_LOCK);
+        holders.push_back({xmax.raw, writes_key, writes_key || for_update});
     } else {
         MultiXactMember* members = nullptr;
         bool upgraded = HEAP_LOCKED_UPGRADED(xmax.infomask);
@@ -358,10 +365,11 @@ std::vector<RowHolder> row_holders(const RowXmax& xmax, bool writers_only) {
                                          locks_only);
         });
         for (int i = 0; i < count; ++i) {
-            bool writes = ISUPDATE_from_mxstatus(members[i].status);
-            if (writers_only && !writes) continue;
-            holders.push_back({members[i].xid, writes,
-                               writes || members[i].status == MultiXactStatusForUpdate});
+            // (MultiXactStatusNoKeyUpdate: an update of other columns.)
+            bool writes_key = members[i].status == MultiXactStatusUpdate;
+            if (key_writers_only && !writes_key) continue;
+            holders.push_back({members[i].xid, writes_key,
+                               writes_key || members[i].status == MultiXactStatusForUpdate});
         }
     }
     std::vector<RowHolder> open;
@@ -378,8 +386,10 @@ std::vector<RowHolder> row_holders(const RowXmax& xmax, bool writers_only) {
 }
 
 // The organizations of `ids` whose row, as a statement sees it now, another
-// transaction that is still open has updated or deleted: locking such a row
-// would follow the update and wait. Read from the row versions' headers,
+// transaction that is still open has deleted or changed the key of: locking
+// such a row FOR KEY SHARE would follow the update and wait. (An update of
+// other columns it follows without waiting, unless a later version is held
+// in turn: lock_free_organizations' wait is the backstop for that.) Read from the row versions' headers,
 // without locking any row, so that a tenant holding many rows that way costs
 // a run no wait and no subtransaction for each.
 Organizations rows_being_written(pg::SpiConnection& spi, const Organizations& ids) {
@@ -410,9 +420,9 @@ void lock_or_split(pg::SpiConnection& spi, const pg::LockDeadline& deadline,
 
 // defer_busy (a run): lock the organizations no other transaction holds,
 // waiting at most tenancy.rollup_lock_timeout in all, and tell those whose
-// row another transaction holds (SELECT … FOR UPDATE, a key update or a
-// DELETE not yet committed, a name change being written) from those that
-// are gone. Otherwise wait for each lock, as rebuild_rollups does.
+// row another transaction holds (SELECT … FOR UPDATE or a DELETE not yet
+// committed, or a lock like those on a version of the row being written)
+// from those that are gone. Otherwise wait for each lock, as rebuild_rollups does.
 // Subtransactions: normally two (the table, then the rows); more only for a
 // row whose writing began after rows_being_written looked.
 OrganizationLocks lock_organizations(pg::SpiConnection& spi, const Organizations& wanted,

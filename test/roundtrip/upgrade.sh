@@ -118,4 +118,27 @@ else
   not_ok "1.4 -> $default once the view is dropped"
 fi
 "${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
+
+# 1.24 keeps slugs unique with a partial index, which no foreign key can
+# reference: a DBA's key to organizations(slug) makes the upgrade refuse,
+# change nothing, and name the key; without it the upgrade goes through.
+db=tenancy_upgrade_slug_key
+"${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
+  -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+"${psql[@]}" -d "$db" -c "CREATE EXTENSION pg_tenancy VERSION '1.23'" \
+  -c "CREATE TABLE public.school_sites (slug text REFERENCES tenancy.organizations (slug))" >/dev/null
+refused="$("${psql[@]}" -d "$db" -c "ALTER EXTENSION pg_tenancy UPDATE" 2>&1)"
+if [[ "$refused" == *"ERROR:  foreign keys reference tenancy.organizations(slug): school_sites_slug_fkey on public.school_sites"* &&
+      "$("${psql[@]}" -At -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_tenancy'")" == 1.23 ]]; then
+  ok "1.23 -> $default refused while a foreign key references the slug, nothing changed"
+else
+  echo "# got: $refused"
+  not_ok "1.23 -> $default refused while a foreign key references the slug, nothing changed"
+fi
+if "${psql[@]}" -d "$db" -c "DROP TABLE public.school_sites" -c "ALTER EXTENSION pg_tenancy UPDATE" >/dev/null; then
+  ok "1.23 -> $default once the key is dropped"
+else
+  not_ok "1.23 -> $default once the key is dropped"
+fi
+"${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
 exit $failed
