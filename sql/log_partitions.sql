@@ -45,6 +45,28 @@ SELECT l.action, p.from_at <= l.at AND l.at < p.to_at AS in_its_month
 FROM tenancy.file_access_log l
 JOIN tenancy.file_access_log_partitions() p ON p.partition = l.tableoid
 WHERE l.file_id = '00000000-0000-4000-c000-00000000aa01' ORDER BY l.id;
+-- A DBA's row trigger on one month, not on the log, fires for the rows
+-- record_file_access() appends there (1.24 library; before, XX000
+-- "AfterTriggerSaveEvent() called outside of query", crash review of 1.23).
+CREATE TABLE public.month_copies (id bigint);
+GRANT INSERT ON public.month_copies TO tenancy_app;
+CREATE FUNCTION public.copy_log_row() RETURNS trigger LANGUAGE plpgsql AS
+    $$BEGIN INSERT INTO public.month_copies VALUES (NEW.id); RETURN NEW; END$$;
+SELECT partition AS current_month FROM tenancy.file_access_log_partitions()
+WHERE from_at <= now() AND now() < to_at AND NOT is_default \gset
+CREATE TRIGGER copy_log_row AFTER INSERT ON :current_month
+    FOR EACH ROW EXECUTE FUNCTION public.copy_log_row();
+SET ROLE tenancy_test_app;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000aa01',
+                           '00000000-0000-4000-b000-00000000aa01');
+SELECT tenancy.record_file_access('00000000-0000-4000-c000-00000000aa01');
+COMMIT;
+RESET ROLE;
+SELECT count(*) AS copied FROM public.month_copies;
+DROP TRIGGER copy_log_row ON :current_month;
+DROP TABLE public.month_copies;
+DROP FUNCTION public.copy_log_row();
 
 -- Rows of a month without a partition go to the default partition, and
 -- maintenance gives their month a partition and moves them there. (The

@@ -267,12 +267,7 @@ TableAppender::TableAppender(const char* schema, const char* table) {
         slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(relation), &TTSOpsVirtual);
     });
     partitioned_ = relation->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
-    // Only AFTER ROW triggers (a foreign key's check, a DBA's own) queue
-    // events: without them there is no trigger query level to open.
-    fires_after_triggers_ = relation->trigdesc != nullptr &&
-                            (relation->trigdesc->trig_insert_after_row ||
-                             relation->trigdesc->trig_update_after_row);
-    if (fires_after_triggers_) call([] { AfterTriggerBeginQuery(); });
+    open_trigger_level_for(relation);
     relation_ = relation;
     for (int i = 0; i < RelationGetDescr(relation)->natts; ++i) {
         Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(relation), i);
@@ -297,6 +292,18 @@ TableAppender::~TableAppender() {
     // Success path: finish() ran. Error path: the error is on its way to
     // PostgreSQL, whose abort processing closes the relation and drops the
     // executor state and the pending after-trigger query level.
+}
+
+// Only AFTER ROW triggers (a foreign key's check, a DBA's own) queue
+// events: without them there is no trigger query level to open. Opened at
+// the first relation written to that has them (before its first row), and
+// ended in finish(), which fires what was queued.
+void TableAppender::open_trigger_level_for(Relation relation) {
+    if (fires_after_triggers_) return;
+    fires_after_triggers_ = relation->trigdesc != nullptr &&
+                            (relation->trigdesc->trig_insert_after_row ||
+                             relation->trigdesc->trig_update_after_row);
+    if (fires_after_triggers_) call([] { AfterTriggerBeginQuery(); });
 }
 
 void TableAppender::register_invalidation() {
@@ -346,6 +353,11 @@ const TableAppender::Partition& TableAppender::partition_for(TupleTableSlot* row
         MemoryContextSwitchTo(old);
         opened.result_relation = result_relation;
     });
+    // A partition may have row triggers of its own that the log has not (a
+    // DBA's trigger or foreign key on one month): their events need the
+    // level as much (crash review of 1.23: "AfterTriggerSaveEvent() called
+    // outside of query", XX000, from record_file_access() called on its own).
+    open_trigger_level_for(opened.result_relation->ri_RelationDesc);
     partitions_.push_back(opened);
     return partitions_.back();
 }

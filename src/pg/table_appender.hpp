@@ -71,6 +71,9 @@ public:
     struct KeyScan;
 
 private:
+    // Begins a trigger query level, once, when `relation` has AFTER ROW
+    // triggers (the table itself, or a partition when it is first opened).
+    void open_trigger_level_for(Relation relation);
     // The row being built, as a virtual tuple in slot_.
     void store_row();
     // Fills the columns with defaults that set() did not, in per-row memory.
