@@ -7,6 +7,8 @@
 //                       trigger call, not 10,000 SQL round trips.
 //  file_access_log_guard         the log is append-only for every role.
 //  organizations_audit_cleanup   log rows go with their organization.
+//  organizations_record_deletion the organization's deletion is on record
+//                                (tenancy.organization_deletions, 1.24).
 //  record_file_access / purge_file_access_log.
 #include <algorithm>
 #include <array>
@@ -615,6 +617,45 @@ void remove_all_rows(pg::SpiConnection& spi, const std::string& table) {
     spi.execute(((in_use ? "DELETE FROM tenancy." : "TRUNCATE tenancy.") + table).c_str(), false);
 }
 
+// The deletion records (tenancy.organization_deletions) this transaction's
+// organizations_record_deletion wrote, by organization: the statement's
+// organizations_audit_cleanup adds the log rows and events it deletes to
+// them. An entry of a statement that failed in between names a record that
+// was rolled back (its id is never handed out again), and is dropped with
+// the transaction's.
+struct PendingDeletionRecord {
+    core::Uuid organization_id;
+    int64 record_id;
+};
+LocalTransactionId g_pending_records_in = InvalidLocalTransactionId;
+std::vector<PendingDeletionRecord> g_pending_records;
+
+std::vector<PendingDeletionRecord>& pending_records() {
+    if (g_pending_records_in != MyProc->lxid) {
+        g_pending_records.clear();
+        g_pending_records_in = MyProc->lxid;
+    }
+    return g_pending_records;
+}
+
+// The record of this organization's deletion in this statement, taken off
+// the list; none when organizations_record_deletion did not fire (disabled
+// by a DBA).
+std::optional<int64> take_pending_record(const core::Uuid& organization_id) {
+    auto& pending = pending_records();
+    std::optional<int64> found;
+    // The latest: one deleted, restored and deleted again in a transaction.
+    for (const auto& record : pending) {
+        if (record.organization_id == organization_id) found = record.record_id;
+    }
+    pending.erase(std::remove_if(pending.begin(), pending.end(),
+                                 [&](const PendingDeletionRecord& record) {
+                                     return record.organization_id == organization_id;
+                                 }),
+                  pending.end());
+    return found;
+}
+
 }  // namespace
 
 void register_file_audit_callbacks() {
@@ -747,10 +788,13 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     }
     // Neither raw table has a foreign key (appends stay cheap): their rows go here.
     static pg::CachedPlan delete_log(
-        "DELETE FROM tenancy.file_access_log l USING old_rows o WHERE l.organization_id = o.id",
-        {});
+        "DELETE FROM tenancy.file_access_log WHERE organization_id = $1", {UUIDOID});
     static pg::CachedPlan delete_events(
-        "DELETE FROM tenancy.events e USING old_rows o WHERE e.organization_id = o.id", {});
+        "DELETE FROM tenancy.events WHERE organization_id = $1", {UUIDOID});
+    static pg::CachedPlan record_counts(
+        "UPDATE tenancy.organization_deletions SET file_access_log_rows = $2, event_rows = $3"
+        " WHERE id = $1",
+        {INT8OID, INT8OID, INT8OID});
     // Nor, since 1.3, the rollups (a foreign-key check per bucket was a fifth
     // of a run). run_rollups locks the organizations it writes for (KEY
     // SHARE), so a delete waits for its commit; the rows it committed are
@@ -766,8 +810,33 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     register_transition_tables(trigger);
     hold_log_partitions_steady(spi);
     LogMaintenanceScope maintenance;
-    spi.execute_seeing_concurrent(delete_log, {});
-    spi.execute_seeing_concurrent(delete_events, {});
+    // One organization at a time, so that each one's deletion record gets
+    // the number of rows its deletes removed (SPI's count: no second pass
+    // over the rows). A DELETE of one organization, as delete_organization()
+    // does, runs the same two deletes as before.
+    std::vector<core::Uuid> organizations;
+    {
+        TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+        int id = pg::attribute_number(desc, "id", RelationGetRelationName(trigger->tg_relation));
+        TransitionTableReader rows(trigger->tg_oldtable, desc);
+        while (rows.next()) {
+            organizations.push_back(pg::uuid_from_datum(column_of(rows.slot(), id).datum));
+        }
+    }
+    for (const core::Uuid& organization_id : organizations) {
+        Datum organization = pg::uuid_to_datum(organization_id);
+        std::uint64_t log_rows = spi.execute_seeing_concurrent(delete_log, {{UUIDOID, organization}});
+        std::uint64_t event_rows =
+            spi.execute_seeing_concurrent(delete_events, {{UUIDOID, organization}});
+        std::optional<int64> record = take_pending_record(organization_id);
+        if (record && (log_rows > 0 || event_rows > 0)) {
+            spi.execute(record_counts,
+                        {{INT8OID, Int64GetDatum(*record)},
+                         {INT8OID, Int64GetDatum(static_cast<int64>(log_rows))},
+                         {INT8OID, Int64GetDatum(static_cast<int64>(event_rows))}},
+                        false);
+        }
+    }
     // A later insert in this transaction for a deleted organization must
     // look again, and fail.
     note_organizations_deleted();
@@ -778,6 +847,86 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     // organization is gone by then. Deleting them here could make a run wait
     // on this transaction (for its deleted rows), which deferring avoids.
     return PointerGetDatum(nullptr);
+}
+
+// organizations_record_deletion: BEFORE DELETE FOR EACH ROW, and BEFORE
+// TRUNCATE, on tenancy.organizations (1.24). Writes the organization's row in
+// tenancy.organization_deletions: what it was, who deletes it, and its
+// members, files and versions, counted here before the foreign keys' cascade
+// removes them (organizations_audit_cleanup adds the log rows and events).
+// Runs as the caller, whose role (current_user) it records, and writes as
+// the table's owner: the application's roles have no access to the table.
+// Before the row goes, so a deletion rolled back takes its record along.
+TENANCY_SQL_FUNCTION(tenancy_organizations_record_deletion) {
+    TriggerData* trigger = trigger_data(fcinfo, "organizations_record_deletion");
+    bool truncate = TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event);
+    if (!TRIGGER_FIRED_BEFORE(trigger->tg_event) ||
+        !(truncate || (TRIGGER_FIRED_BY_DELETE(trigger->tg_event) &&
+                       TRIGGER_FIRED_FOR_ROW(trigger->tg_event)))) {
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "organizations_record_deletion must fire BEFORE DELETE FOR EACH ROW, "
+                        "or BEFORE TRUNCATE");
+    }
+    // session_user is the same for the table's owner: the SQL reads it.
+    Datum current_user = pg::call([] {
+        return CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+    });
+    const std::optional<core::TenantContext>& context = current_context();
+    pg::SpiArg user{UUIDOID, Datum(0), true};
+    if (context) user = {UUIDOID, pg::uuid_to_datum(context->user_id)};
+
+    if (truncate) {
+        // Every organization, as the TRUNCATE empties the table. The log
+        // and the events stay (their counts are 0).
+        static pg::CachedPlan record_all(
+            "INSERT INTO tenancy.organization_deletions (organization_id, slug, name, created_at,"
+            " deleted_by_user_id, deleted_by_session_user, deleted_by_current_user,"
+            " deleted_by_statement, member_rows, file_rows, file_version_rows)"
+            " SELECT o.id, o.slug, o.name, o.created_at, $1, session_user, $2, 'truncate',"
+            " (SELECT count(*) FROM tenancy.members m WHERE m.organization_id = o.id),"
+            " (SELECT count(*) FROM tenancy.files f WHERE f.organization_id = o.id),"
+            " (SELECT count(*) FROM tenancy.file_versions v WHERE v.organization_id = o.id)"
+            " FROM tenancy.organizations o ORDER BY o.created_at, o.id",
+            {UUIDOID, TEXTOID});
+        as_organizations_owner([&] {
+            pg::SpiConnection spi;
+            spi.execute(record_all, {user, {TEXTOID, current_user}}, false);
+        });
+        return PointerGetDatum(nullptr);
+    }
+
+    static pg::CachedPlan record_one(
+        "INSERT INTO tenancy.organization_deletions (organization_id, slug, name, created_at,"
+        " deleted_by_user_id, deleted_by_session_user, deleted_by_current_user,"
+        " deleted_by_statement, member_rows, file_rows, file_version_rows)"
+        " SELECT $1, $2, $3, $4, $5, session_user, $6, 'delete',"
+        " (SELECT count(*) FROM tenancy.members WHERE organization_id = $1),"
+        " (SELECT count(*) FROM tenancy.files WHERE organization_id = $1),"
+        " (SELECT count(*) FROM tenancy.file_versions WHERE organization_id = $1)"
+        " RETURNING id",
+        {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, TEXTOID});
+    Relation organizations = trigger->tg_relation;
+    TupleDesc desc = RelationGetDescr(organizations);
+    const char* table = RelationGetRelationName(organizations);
+    HeapTuple row = trigger->tg_trigtuple;
+    auto column = [&](const char* name, Oid type) {
+        Value value = column_of(row, desc, pg::attribute_number(desc, name, table));
+        return pg::SpiArg{type, value.datum, value.is_null};
+    };
+    pg::SpiArg id = column("id", UUIDOID);
+    core::Uuid organization_id = pg::uuid_from_datum(id.value);
+    int64 record_id = 0;
+    as_organizations_owner([&] {
+        pg::SpiConnection spi;
+        spi.execute(record_one,
+                    {id, column("slug", TEXTOID), column("name", TEXTOID),
+                     column("created_at", TIMESTAMPTZOID), user, {TEXTOID, current_user}},
+                    false);
+        bool is_null = false;
+        record_id = DatumGetInt64(spi.copied_value(0, 1, &is_null));
+    });
+    pending_records().push_back({organization_id, record_id});
+    return PointerGetDatum(row);
 }
 
 // tenancy.record_file_access(file_id uuid, action file_action, bytes bigint)
