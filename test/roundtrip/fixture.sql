@@ -93,3 +93,15 @@ MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
     END IF;
 END
 $$;
+-- An organization deleted, where the version records deletions (1.24): its
+-- record in tenancy.organization_deletions is data, and comes back with a
+-- dump.
+DO $$
+BEGIN
+    IF to_regclass('tenancy.organization_deletions') IS NOT NULL THEN
+        PERFORM tenancy.create_organization('dump-gone', 'Dump Gone',
+                                            'd1000000-0000-4000-8000-0000000000ff');
+        DELETE FROM tenancy.organizations WHERE slug = 'dump-gone';
+    END IF;
+END
+$$;
