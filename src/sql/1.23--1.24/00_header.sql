@@ -1,2 +1,2 @@
--- pg_tenancy 1.23 -> 1.24 (in progress). Assembled from src/sql/1.23--1.24/.
+-- pg_tenancy 1.23 -> 1.24: slugs are unique through a partial index, so that slug is no key column and a slug change left uncommitted no longer holds up the organization's writes (refused while a foreign key references organizations(slug)); tenancy.organization_deletions records each organization's deletion (what it was, when, by whom, what went with it); create_organization() is refused under tenancy.require_signed_context, and create_organization_signed(slug, name, token) makes the token's user the owner. Assembled from src/sql/1.23--1.24/.
 \echo Use "ALTER EXTENSION pg_tenancy UPDATE TO '1.24'" to load this file. \quit
