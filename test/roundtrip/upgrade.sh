@@ -96,49 +96,37 @@ SQL
 done
 "${psql[@]}" -d postgres -c "DROP DATABASE tenancy_upgrade_fresh" >/dev/null
 
-# 1.5 replaces the log by a partitioned table. What a DBA built on the old one
-# (a view here) would stay with the old rows: the upgrade refuses, changes
-# nothing, and goes through once it is dropped.
-db=tenancy_upgrade_refused
-"${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
-  -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-"${psql[@]}" -d "$db" -c "CREATE EXTENSION pg_tenancy VERSION '1.4'" \
-  -c "CREATE VIEW public.recent_reads AS SELECT * FROM tenancy.file_access_log" >/dev/null
-refused="$("${psql[@]}" -d "$db" -c "ALTER EXTENSION pg_tenancy UPDATE" 2>&1)"
-if [[ "$refused" == *"ERROR:  tenancy.file_access_log has objects of yours that 1.5 cannot carry over: view public.recent_reads"* &&
-      "$("${psql[@]}" -At -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_tenancy'")" == 1.4 ]]; then
-  ok "1.4 -> $default refused while a view reads the log, nothing changed"
-else
-  echo "# got: $refused"
-  not_ok "1.4 -> $default refused while a view reads the log, nothing changed"
-fi
-if "${psql[@]}" -d "$db" -c "DROP VIEW public.recent_reads" -c "ALTER EXTENSION pg_tenancy UPDATE" >/dev/null; then
-  ok "1.4 -> $default once the view is dropped"
-else
-  not_ok "1.4 -> $default once the view is dropped"
-fi
-"${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
+# refused_until VERSION MAKE ERROR UNDO WHAT: an upgrade from VERSION, after the
+# DBA's MAKE, refuses with ERROR and changes nothing; after UNDO it goes through.
+refused_until() {
+  local from="$1" make="$2" error="$3" undo="$4" what="$5" db=tenancy_upgrade_refused refused
+  "${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
+    -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+  "${psql[@]}" -d "$db" -c "CREATE EXTENSION pg_tenancy VERSION '$from'" -c "$make" >/dev/null
+  refused="$("${psql[@]}" -d "$db" -c "ALTER EXTENSION pg_tenancy UPDATE" 2>&1)"
+  if [[ "$refused" == *"ERROR:  $error"* &&
+        "$("${psql[@]}" -At -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_tenancy'")" == "$from" ]]; then
+    ok "$from -> $default refused while $what, nothing changed"
+  else
+    echo "# got: $refused"
+    not_ok "$from -> $default refused while $what, nothing changed"
+  fi
+  if "${psql[@]}" -d "$db" -c "$undo" -c "ALTER EXTENSION pg_tenancy UPDATE" >/dev/null; then
+    ok "$from -> $default once that is undone"
+  else
+    not_ok "$from -> $default once that is undone"
+  fi
+  "${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
+}
 
+# 1.5 replaces the log by a partitioned table. What a DBA built on the old one
+# (a view here) would stay with the old rows.
+refused_until 1.4 "CREATE VIEW public.recent_reads AS SELECT * FROM tenancy.file_access_log" \
+  "tenancy.file_access_log has objects of yours that 1.5 cannot carry over: view public.recent_reads" \
+  "DROP VIEW public.recent_reads" "a view reads the log"
 # 1.24 keeps slugs unique with a partial index, which no foreign key can
-# reference: a DBA's key to organizations(slug) makes the upgrade refuse,
-# change nothing, and name the key; without it the upgrade goes through.
-db=tenancy_upgrade_slug_key
-"${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
-  -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-"${psql[@]}" -d "$db" -c "CREATE EXTENSION pg_tenancy VERSION '1.23'" \
-  -c "CREATE TABLE public.school_sites (slug text REFERENCES tenancy.organizations (slug))" >/dev/null
-refused="$("${psql[@]}" -d "$db" -c "ALTER EXTENSION pg_tenancy UPDATE" 2>&1)"
-if [[ "$refused" == *"ERROR:  foreign keys reference tenancy.organizations(slug): school_sites_slug_fkey on public.school_sites"* &&
-      "$("${psql[@]}" -At -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_tenancy'")" == 1.23 ]]; then
-  ok "1.23 -> $default refused while a foreign key references the slug, nothing changed"
-else
-  echo "# got: $refused"
-  not_ok "1.23 -> $default refused while a foreign key references the slug, nothing changed"
-fi
-if "${psql[@]}" -d "$db" -c "DROP TABLE public.school_sites" -c "ALTER EXTENSION pg_tenancy UPDATE" >/dev/null; then
-  ok "1.23 -> $default once the key is dropped"
-else
-  not_ok "1.23 -> $default once the key is dropped"
-fi
-"${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
+# reference: the refusal names the DBA's key to organizations(slug).
+refused_until 1.23 "CREATE TABLE public.school_sites (slug text REFERENCES tenancy.organizations (slug))" \
+  "foreign keys reference tenancy.organizations(slug): school_sites_slug_fkey on public.school_sites" \
+  "DROP TABLE public.school_sites" "a foreign key references the slug"
 exit $failed

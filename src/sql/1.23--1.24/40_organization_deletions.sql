@@ -117,22 +117,12 @@ CREATE TRIGGER organizations_record_truncation
 
 -- extension_table_additions() lists the extension's own columns, defaults,
 -- constraints, indexes and triggers, so that check() reports only a DBA's:
--- the new table and triggers join them. Patched in place, as in 1.15
--- (src/sql/1.14--1.15/20_table_additions.sql): the replaced text must occur
--- exactly once, or the upgrade stops (55000).
-DO $patch$
-DECLARE
-    anchor constant text := $old$    ('organizations', 'trigger', '{organizations_touch,organizations_audit_cleanup,organizations_truncate_cleanup}'),
-$old$;
-    definition constant text :=
-        pg_catalog.pg_get_functiondef('tenancy.extension_table_additions()'::pg_catalog.regprocedure);
-BEGIN
-    IF (length(definition) - length(replace(definition, anchor, ''))) / length(anchor) <> 1 THEN
-        RAISE EXCEPTION 'tenancy.extension_table_additions() is not the function the extension installed'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Restore it from the extension''s scripts before upgrading.';
-    END IF;
-    EXECUTE replace(definition, anchor, $new$    ('organizations', 'trigger', '{organizations_touch,organizations_audit_cleanup,organizations_truncate_cleanup,organizations_record_deletion,organizations_record_truncation}'),
+-- the new table and triggers join them (the replaced text must occur
+-- exactly once, or the upgrade stops with 55000).
+SELECT tenancy.replace_in_function('tenancy.extension_table_additions()',
+    $old$    ('organizations', 'trigger', '{organizations_touch,organizations_audit_cleanup,organizations_truncate_cleanup}'),
+$old$,
+    $new$    ('organizations', 'trigger', '{organizations_touch,organizations_audit_cleanup,organizations_truncate_cleanup,organizations_record_deletion,organizations_record_truncation}'),
     ('organization_deletions', 'default', '{deleted_at,file_access_log_rows,event_rows}'),
     ('organization_deletions', 'not null', '{id,organization_id,slug,name,created_at,deleted_at,deleted_by_session_user,deleted_by_current_user,deleted_by_statement,member_rows,file_rows,file_version_rows,file_access_log_rows,event_rows}'),
     ('organization_deletions', 'identity', '{id}'),
@@ -140,5 +130,3 @@ BEGIN
     ('organization_deletions', 'index', '{organization_deletions_pkey,organization_deletions_organization_idx}'),
     ('organization_deletions', 'constraint', '{organization_deletions_pkey,organization_deletions_statement}'),
 $new$);
-END
-$patch$;
