@@ -544,3 +544,16 @@ ROLLBACK;
 SET client_min_messages = warning;
 SELECT tenancy.drop_future_log_months() > 0 AS dropped_in_a_statement_of_its_own;
 RESET client_min_messages;
+-- A generated column a DBA adds to the log: maintenance makes its months
+-- with it, and moves rows into them (1.24 library; before, making a month
+-- failed, "column ... in child table must be a generated column", and the
+-- rows stayed in the default partition: crash review of 1.23).
+ALTER TABLE tenancy.file_access_log
+    ADD COLUMN at_day date GENERATED ALWAYS AS ((at AT TIME ZONE 'UTC')::date) STORED;
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at)
+VALUES ('00000000-0000-4000-a000-00000000aa01', '00000000-0000-4000-c000-00000000aa01', 'view',
+        '2014-03-15 12:00+00');
+SELECT tenancy.maintain_file_access_log() AS made;
+SELECT l.tableoid::regclass AS partition, l.at_day FROM tenancy.file_access_log l
+WHERE l.at = '2014-03-15 12:00+00';
+ALTER TABLE tenancy.file_access_log DROP COLUMN at_day;

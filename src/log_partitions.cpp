@@ -80,7 +80,11 @@ std::vector<std::vector<std::string>> text_rows(pg::SpiConnection& spi, pg::Cach
 // The partitions to create: name, whether a relation or a type already has
 // its name (or a relation one of its indexes' names), then the statements
 // that create, fill and attach it. Months are UTC; bounds are ISO literals with their offset, read
-// back the same under any DateStyle or TimeZone.
+// back the same under any DateStyle or TimeZone. A generated column a DBA
+// added to the log is made as one in the month (ATTACH asks it) and left
+// out of the move, which computes it again (crash review of 1.23: the
+// month could not be made, and rows piled up in the default partition); the
+// moved columns are named (the default partition's order may differ).
 pg::CachedPlan& missing_months_plan() {
     static pg::CachedPlan plan(
         "WITH wanted AS ("
@@ -93,6 +97,10 @@ pg::CachedPlan& missing_months_plan() {
         "  SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'UTC')"
         "  FROM ONLY tenancy.file_access_log_default"
         "  WHERE at >= '0001-01-01 00:00:00+00' AND at < '10000-01-01 00:00:00+00'),"
+        " stored AS ("
+        "  SELECT string_agg(format('%I', attname), ', ' ORDER BY attnum) AS columns"
+        "  FROM pg_attribute WHERE attrelid = 'tenancy.file_access_log'::regclass"
+        "    AND attnum > 0 AND NOT attisdropped AND attgenerated = ''),"
         " named AS ("
         "  SELECT month, 'file_access_log_' || to_char(month, 'YYYY_MM') AS name,"
         "         to_char(month, 'YYYY-MM-DD') || ' 00:00:00+00' AS from_at,"
@@ -104,14 +112,14 @@ pg::CachedPlan& missing_months_plan() {
         "            WHERE to_regclass(format('tenancy.%I', n)) IS NOT NULL)"
         // A table's row type takes its name too (a domain of that name, say).
         "    OR to_regtype(format('tenancy.%I', name)) IS NOT NULL)::text,"
-        "   format('CREATE TABLE tenancy.%I (LIKE tenancy.file_access_log INCLUDING CONSTRAINTS)',"
-        "          name),"
+        "   format('CREATE TABLE tenancy.%I"
+        " (LIKE tenancy.file_access_log INCLUDING CONSTRAINTS INCLUDING GENERATED)', name),"
         "   format('WITH moved AS (DELETE FROM ONLY tenancy.file_access_log_default"
-        "           WHERE at >= %L AND at < %L RETURNING *) INSERT INTO tenancy.%I SELECT * FROM moved',"
-        "          from_at, to_at, name),"
+        "           WHERE at >= %L AND at < %L RETURNING %s) INSERT INTO tenancy.%I (%s)"
+        "           SELECT * FROM moved', from_at, to_at, columns, name, columns),"
         "   format('ALTER TABLE tenancy.file_access_log ATTACH PARTITION tenancy.%I"
         "           FOR VALUES FROM (%L) TO (%L)', name, from_at, to_at)"
-        " FROM named ORDER BY month",
+        " FROM named, stored ORDER BY month",
         {INT4OID});
     return plan;
 }
