@@ -288,6 +288,27 @@ SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
 FETCH ALL FROM north_members;
 COMMIT;
 SELECT pg_temp.read_cursor('north_members');
+-- Nor once a rollback to a savepoint that set its context put another
+-- back: the cursor is shut again (review of 1.24; it stayed open, and a
+-- PL/pgSQL FETCH read it under the context put back).
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+DECLARE north_again CURSOR WITH HOLD FOR
+    SELECT user_id, role FROM tenancy.members ORDER BY user_id;
+COMMIT;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000c',
+                           '00000000-0000-4000-b000-0000000000c1');
+SAVEPOINT under_north;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+SELECT pg_temp.read_cursor('north_again');
+ROLLBACK TO under_north;
+SELECT tenancy.current_org_id();
+SELECT pg_temp.read_cursor('north_again');
+ROLLBACK;
+CLOSE north_again;
 \set VERBOSITY default
 CLOSE north_members;
 -- A session context's member removed: the next FETCH ends the context (its

@@ -146,6 +146,9 @@ void assign_context_setting(const char*, void* extra) {
     } else {
         g_context = *static_cast<std::optional<core::TenantContext>*>(extra);
     }
+    // A held cursor of another context is never left open under this one
+    // (a rollback to a savepoint that set its context put this one back).
+    shut_held_cursors_of_other_contexts();
 }
 
 // What tenancy.members says of (org_id, user_id), read straight from its

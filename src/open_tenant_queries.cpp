@@ -339,6 +339,16 @@ void align_held_cursors() {
     }
 }
 
+void shut_held_cursors_of_other_contexts() {
+    if (g_held_count == 0) return;
+    ContextKey now = current_key();
+    for (int i = 0; i < g_held_count; ++i) {
+        if (g_held[i].context == now) continue;
+        Portal portal = portal_of(g_held[i]);
+        if (portal != nullptr) shut(g_held[i], portal);
+    }
+}
+
 void register_open_query_callbacks() {
     RegisterXactCallback(forget_all, nullptr);
     RegisterResourceReleaseCallback(forget_released, nullptr);

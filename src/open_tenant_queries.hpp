@@ -66,6 +66,14 @@ void check_fetch_from_held_cursor(const char* cursor_name);
 // such cursor is shut at the end of each transaction.
 void align_held_cursors();
 
+// From the context setting's assign hook (C flow: assignments only, never
+// throws): shuts the WITH HOLD cursors that began under another context than
+// the one now in effect. Every change of the setting comes through it, those
+// that call no function of ours too: a rollback to a savepoint (or of a
+// PL/pgSQL block) that puts an earlier context back, RESET ALL, a function's
+// SET clause. Opens none: only a checked FETCH, MOVE or set_context does.
+void shut_held_cursors_of_other_contexts();
+
 // Registers the transaction and resource release callbacks; once, from
 // _PG_init.
 void register_open_query_callbacks();
