@@ -309,6 +309,25 @@ SELECT tenancy.current_org_id();
 SELECT pg_temp.read_cursor('north_again');
 ROLLBACK;
 CLOSE north_again;
+-- A cursor closed and declared again by name in one query string (whose
+-- statements share a start time, the portal's creation time) is known by
+-- the context of the later one (review of 1.24: it kept the first one's,
+-- and West's rows were read under North's context). The session context
+-- is West's; the first cursor is declared under North's.
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000c',
+                           '00000000-0000-4000-b000-0000000000c1', false) \; BEGIN \; SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a', '00000000-0000-4000-b000-0000000000a1') \; DECLARE twice CURSOR WITH HOLD FOR SELECT organization_id FROM tenancy.members \; COMMIT \; CLOSE twice \; DECLARE twice CURSOR WITH HOLD FOR SELECT organization_id FROM tenancy.members;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000a',
+                           '00000000-0000-4000-b000-0000000000a1');
+FETCH ALL FROM twice;
+ROLLBACK;
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-00000000000c',
+                           '00000000-0000-4000-b000-0000000000c1');
+FETCH ALL FROM twice;
+ROLLBACK;
+CLOSE twice;
+SELECT tenancy.clear_context();
 \set VERBOSITY default
 CLOSE north_members;
 -- A session context's member removed: the next FETCH ends the context (its

@@ -138,6 +138,20 @@ void forget_closed_held_cursors() {
     g_held_count = kept;
 }
 
+// A portal being started is new: an entry of its name is of a cursor closed
+// since. By name and creation time alone that entry could still match it:
+// a portal's creation time is its statement's start, the same for every
+// statement of one query string or CALL, so a cursor closed and declared
+// again under another context in one string kept the first one's context
+// (and its rows were read under that context).
+void forget_held_cursors_named(const char* name) {
+    int kept = 0;
+    for (int i = 0; i < g_held_count; ++i) {
+        if (strcmp(NameStr(g_held[i].name), name) != 0) g_held[kept++] = g_held[i];
+    }
+    g_held_count = kept;
+}
+
 void remember_held_cursor(Portal portal, const ContextKey& context) {
     forget_closed_held_cursors();
     for (int i = 0; i < g_held_count; ++i) {
@@ -197,6 +211,10 @@ void note(const QueryDesc* query) {
     // The portal being started is active while its executor starts (a
     // DECLARE's too), and while it fetches (a query its rows start inside).
     bool held = ActivePortal != nullptr && (ActivePortal->cursorOptions & CURSOR_OPT_HOLD) != 0;
+    // (PORTAL_DEFINED: PortalStart is starting it.)
+    if (ActivePortal != nullptr && ActivePortal->status == PORTAL_DEFINED && g_held_count > 0) {
+        forget_held_cursors_named(ActivePortal->name);
+    }
     ContextKey context = current_key();
     g_open[g_open_count++] = OpenQuery{query, CurrentResourceOwner, context, reads_rls, held};
     // (Portal names are NAMEDATALEN at most: a cursor's name is an identifier.)
