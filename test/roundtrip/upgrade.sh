@@ -27,7 +27,7 @@ default="$("${psql[@]}" -At -d postgres -c \
 mapfile -t older < <("${psql[@]}" -At -d postgres -c \
   "SELECT version FROM pg_available_extension_versions
    WHERE name = 'pg_tenancy' AND version <> '$default' ORDER BY string_to_array(version, '.')::int[]")
-echo "1..$((3 + 4 * ${#older[@]}))"
+echo "1..$((5 + 4 * ${#older[@]}))"
 
 "${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
   -c "DROP DATABASE IF EXISTS tenancy_upgrade_fresh" -c "CREATE DATABASE tenancy_upgrade_fresh" >/dev/null
