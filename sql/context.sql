@@ -342,6 +342,10 @@ BEGIN;
 DECLARE admin_view CURSOR WITH HOLD FOR SELECT user_id, role FROM tenancy.members ORDER BY user_id;
 COMMIT;
 FETCH 1 FROM admin_view;
+-- A later transaction under the session context: its membership checked
+-- before the first query opens the cursor for a PL/pgSQL FETCH too (1.24
+-- library, review of 1.24).
+SELECT pg_temp.read_cursor('admin_view');
 RESET ROLE;
 DELETE FROM tenancy.members WHERE user_id = '00000000-0000-4000-b000-0000000000a9';
 SET ROLE tenancy_test_app;

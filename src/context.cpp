@@ -524,6 +524,10 @@ void align_with_membership() {
                             "Set a context for another member.");
     }
     mark_aligned();
+    // The session context stands, its membership read again: its held
+    // cursors, shut when the last transaction ended, open again (so that a
+    // procedure's PL/pgSQL FETCH reads them; review of 1.24, L2).
+    align_held_cursors();
 }
 
 // Whether the context in effect may disagree with the membership. Parallel
