@@ -39,7 +39,7 @@ SET client_min_messages = error;
 -- ids then continue depends on other sessions' commits since).
 SELECT pg_current_snapshot() AS snapshot_before \gset
 BEGIN;
-SELECT plan(222);
+SELECT plan(227);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -180,6 +180,31 @@ SELECT is(pg_temp.findings(:'s' || '.t_varchar'), '', '(27) converted and protec
 REVOKE ALL ON t_text FROM tenancy_app;
 SELECT is(pg_temp.findings(:'s' || '.t_text'), '', '(27) nor once the application cannot reach it');
 DROP TABLE t_text, t_camel, t_varchar;
+
+-- (28) A foreign key to tenancy.files from a table the application writes
+-- (1.24): PostgreSQL checks keys past row level security, so a member tells
+-- a file they may not see from a made-up id, and keeps it from deletion.
+CREATE TABLE t_notes (organization_id uuid NOT NULL, id integer NOT NULL, file_id uuid,
+    PRIMARY KEY (organization_id, id),
+    CONSTRAINT t_notes_file FOREIGN KEY (organization_id, file_id)
+        REFERENCES tenancy.files (organization_id, id));
+SELECT tenancy.protect('t_notes') AS ignored \gset
+SELECT is(pg_temp.findings(:'s' || '.t_notes'),
+          'warning: foreign key t_notes_file references tenancy.files, which PostgreSQL checks past row level security: a member can tell that a file they may not see exists by referencing its id, and keep its owner from deleting it (ON DELETE NO ACTION)',
+          '(28) a key to files from a protected table: a warning');
+SELECT is((SELECT fix FROM tenancy.check() WHERE object = :'s' || '.t_notes'),
+          format('CREATE POLICY t_notes_file_visible ON %s AS RESTRICTIVE FOR INSERT TO tenancy_app WITH CHECK (file_id IS NULL OR EXISTS (SELECT FROM tenancy.files f WHERE f.organization_id = tenancy.current_org_id() AND f.id = file_id)); -- and give t_notes_file ON DELETE CASCADE (or SET NULL)',
+                 :'s' || '.t_notes'),
+          '(28) its fix: a policy that admits visible files only, and the key''s ON DELETE');
+SELECT split_part(fix, ' -- ', 1) AS policy FROM tenancy.check() WHERE object = :'s' || '.t_notes' \gset
+SELECT lives_ok(:'policy', '(28) the fix''s policy runs');
+SELECT ok(pg_temp.has_finding(:'s' || '.t_notes', 'warning', '% (ON DELETE NO ACTION)'),
+          '(28) with the policy, still the deletion its key holds up');
+ALTER TABLE t_notes DROP CONSTRAINT t_notes_file,
+    ADD CONSTRAINT t_notes_file FOREIGN KEY (organization_id, file_id)
+        REFERENCES tenancy.files (organization_id, id) ON DELETE CASCADE;
+SELECT is(pg_temp.findings(:'s' || '.t_notes'), '', '(28) the policy and ON DELETE CASCADE: no finding');
+DROP TABLE t_notes;
 
 -------------------------------------------------------------------------------
 -- (2) Policies for the application that call risky functions. They are
