@@ -188,6 +188,7 @@ void read_events(pg::SpiConnection& spi, const RowFilter& filter, EventRollupBat
 void read_file_accesses(pg::SpiConnection& spi, const RowFilter& filter, FileRollupBatch& batch) {
     const Datum upload = enum_label("file_action", "upload");
     const Datum download = enum_label("file_action", "download");
+    const Datum view = enum_label("file_action", "view");
     std::string sql = "SELECT organization_id, at, action, bytes, user_id FROM tenancy.file_access_log" +
                       filter_sql(filter);
     scan(spi, sql, filter, [&](TupleTableSlot* slot) {
@@ -199,9 +200,12 @@ void read_file_accesses(pg::SpiConnection& spi, const RowFilter& filter, FileRol
         // belongs to no hour. Before the 1.15 library it made one past the end
         // of timestamptz, which file_stats_daily could not read.
         if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(row.values[1]))) return;
+        // (An update, a deletion or a restore counts its user only: they
+        // stand together as `update`.)
         core::FileAction kind = row.values[2] == upload     ? core::FileAction::upload
                                 : row.values[2] == download ? core::FileAction::download
-                                                            : core::FileAction::view;
+                                : row.values[2] == view     ? core::FileAction::view
+                                                            : core::FileAction::update;
         batch.add(pg::uuid_from_datum(row.values[0]), DatumGetTimestampTz(row.values[1]), kind,
                   row.nulls[3] ? std::nullopt
                                : std::optional<std::int64_t>(DatumGetInt64(row.values[3])),
@@ -540,18 +544,37 @@ struct StoredRow {
     bool is_null(int attnum) const { return nulls[attnum - 1]; }
 };
 
+// The attribute number of a column of tenancy.<relname> of that type, or 0
+// when it has none (an older schema's table: see TableAppender::column_if_any).
+int column_if_any(const char* relname, const char* name, Oid type) {
+    return pg::call([&] {
+        Oid relid = get_relname_relid(relname, get_namespace_oid("tenancy", false));
+        AttrNumber attnum = OidIsValid(relid) ? get_attnum(relid, name) : InvalidAttrNumber;
+        if (attnum == InvalidAttrNumber || get_atttype(relid, attnum) != type) return 0;
+        return static_cast<int>(attnum);
+    });
+}
+
 // Column numbers by name: a table's attribute numbers, or positions in a
-// select list made of the names asked for, in the order asked.
+// select list made of the names asked for, in the order asked. if_any: 0
+// for a column the table lacks (a column added by a later version: the
+// library serves older schemas too).
 struct TableColumns {
     const pg::TableAppender& table;
     int operator()(const char* name) const { return table.column(name); }
+    int if_any(const char* name, Oid type) const { return table.column_if_any(name, type); }
 };
 struct SelectList {
+    explicit SelectList(const char* relname) : relname(relname) {}
+    const char* relname;  // the table selected from, in schema tenancy
     std::string sql;
     int count = 0;
     int operator()(const char* name) {
         sql += (count == 0 ? "" : ", ") + std::string(name);
         return ++count;
+    }
+    int if_any(const char* name, Oid type) {
+        return column_if_any(relname, name, type) == 0 ? 0 : (*this)(name);
     }
 };
 
@@ -611,12 +634,17 @@ struct FileRollupTable {
     static constexpr const char* name = "file_rollups";
     static constexpr const char* deferred_name = "file_rollups_deferred";
     int org, hour, uploads, downloads, bytes_uploaded, bytes_downloaded, user_sketch;
+    // 0 in a schema before 1.24, whose tables have no views column: the
+    // views a run counts there are not kept (they count as users only, as
+    // before 1.24).
+    int views;
 
     template <typename ColumnNumber>
     explicit FileRollupTable(ColumnNumber&& number)
         : org(number("organization_id")), hour(number("hour")), uploads(number("uploads")),
           downloads(number("downloads")), bytes_uploaded(number("bytes_uploaded")),
-          bytes_downloaded(number("bytes_downloaded")), user_sketch(number("user_sketch")) {}
+          bytes_downloaded(number("bytes_downloaded")), user_sketch(number("user_sketch")),
+          views(number.if_any("views", INT8OID)) {}
 
     core::FileBucketKey key(const StoredRow& row) const {
         return {pg::uuid_from_datum(row[org]), DatumGetTimestampTz(row[hour])};
@@ -632,6 +660,8 @@ struct FileRollupTable {
         bucket.downloads = DatumGetInt64(row[downloads]);
         bucket.bytes_uploaded = DatumGetInt64(row[bytes_uploaded]);
         bucket.bytes_downloaded = DatumGetInt64(row[bytes_downloaded]);
+        // (NOT NULL in the extension's schema; a NULL counts as none.)
+        if (views != 0 && !row.is_null(views)) bucket.views = DatumGetInt64(row[views]);
         bucket.users = stored_sketch<core::DistinctSketch>(row[user_sketch], "distinct sketch", key);
         return bucket;
     }
@@ -640,6 +670,7 @@ struct FileRollupTable {
         table.set(downloads, Int64GetDatum(bucket.downloads));
         table.set(bytes_uploaded, Int64GetDatum(bucket.bytes_uploaded));
         table.set(bytes_downloaded, Int64GetDatum(bucket.bytes_downloaded));
+        if (views != 0) table.set(views, Int64GetDatum(bucket.views));
         table.set(user_sketch, pg::bytes_to_bytea(bucket.users.serialize()));
     }
 };
@@ -713,7 +744,7 @@ bool add_deferred_organizations(pg::SpiConnection& spi, Organizations& organizat
 template <typename Table, typename Batch>
 void take_deferred_buckets(pg::SpiConnection& spi, const OrganizationLocks& locks,
                            const Organizations& examined, Batch& batch) {
-    SelectList select;
+    SelectList select{Table::deferred_name};
     const Table columns{select};
     std::string sql = std::string("DELETE FROM tenancy.") + Table::deferred_name +
                       " WHERE organization_id = ANY($1) RETURNING " + select.sql;

@@ -178,6 +178,7 @@ void FileBucket::merge(const FileBucket& other) {
     add_saturating(downloads, other.downloads);
     add_saturating(bytes_uploaded, other.bytes_uploaded);
     add_saturating(bytes_downloaded, other.bytes_downloaded);
+    add_saturating(views, other.views);
     users.merge(other.users);
 }
 
@@ -190,6 +191,8 @@ void FileRollupBatch::add(const Uuid& org, std::int64_t at, FileAction action,
     } else if (action == FileAction::download) {
         ++bucket.downloads;
         add_saturating(bucket.bytes_downloaded, bytes.value_or(0));
+    } else if (action == FileAction::view) {
+        ++bucket.views;
     }
     if (user) bucket.users.add(user->bytes);
     ++rows_;

@@ -166,7 +166,10 @@ struct FileBucket {
     std::int64_t downloads = 0;
     std::int64_t bytes_uploaded = 0;
     std::int64_t bytes_downloaded = 0;
-    DistinctSketch users;  // everyone who touched a file in the hour
+    std::int64_t views = 0;  // `view` rows (1.24); their bytes are not summed
+    // Everyone who touched a file in the hour, whatever the action (an
+    // upload, a download, a view, an update, a deletion or a restore).
+    DistinctSketch users;
 
     // As EventBucket::merge.
     void merge(const FileBucket& other);

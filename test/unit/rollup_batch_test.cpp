@@ -67,6 +67,28 @@ TEST(FileRollupBatch, CountsUploadsDownloadsAndBytes) {
     EXPECT_EQ(batch.rows(), 5u);
 }
 
+// Views are counted (1.24), without their bytes; an update, a deletion or a
+// restore counts no view, and every action counts its user.
+TEST(FileRollupBatch, CountsViews) {
+    FileRollupBatch batch;
+    batch.add(org(1), kDay9000, FileAction::view, 5, user(1));
+    batch.add(org(1), kDay9000 + 1, FileAction::view, std::nullopt, user(1));
+    batch.add(org(1), kDay9000 + 2, FileAction::view, std::nullopt, std::nullopt);
+    batch.add(org(1), kDay9000 + 3, FileAction::update, 500, user(2));
+    batch.add(org(1), kDay9000 + 4, FileAction::remove, std::nullopt, user(3));
+    batch.add(org(1), kDay9000 + 5, FileAction::restore, std::nullopt, user(4));
+    batch.add(org(1), kDay9000 + 6, FileAction::download, 7, user(5));
+    batch.add(org(1), kDay9000 + kMicrosPerHour, FileAction::view, 1, user(6));
+    const FileBucket& b = batch.buckets().at(FileBucketKey{org(1), kDay9000});
+    EXPECT_EQ(b.views, 3);
+    EXPECT_EQ(b.downloads, 1);
+    EXPECT_EQ(b.uploads, 0);
+    EXPECT_EQ(b.bytes_downloaded, 7);
+    EXPECT_EQ(b.bytes_uploaded, 0);
+    EXPECT_EQ(b.users.estimate(), 5u);
+    EXPECT_EQ(batch.buckets().at(FileBucketKey{org(1), kDay9000 + kMicrosPerHour}).views, 1);
+}
+
 // Events are staged and applied in bucket order, in chunks of staged_limit:
 // the chunking (and so the order buckets take their events in) must not
 // change any figure, the floating-point sum included. Twelve buckets of
@@ -165,9 +187,12 @@ TEST(FileBucket, MergeSaturates) {
     run.downloads = 1;
     run.bytes_uploaded = 100;
     run.users.add(user(2).bytes);
+    stored.views = std::numeric_limits<std::int64_t>::max() - 1;
+    run.views = 4;
     stored.merge(run);
     EXPECT_EQ(stored.uploads, 5);
     EXPECT_EQ(stored.downloads, 1);
+    EXPECT_EQ(stored.views, std::numeric_limits<std::int64_t>::max());
     EXPECT_EQ(stored.bytes_uploaded, std::numeric_limits<std::int64_t>::max());
     EXPECT_EQ(stored.users.estimate(), 2u);
 }
@@ -229,7 +254,10 @@ TEST(FileRollupBatch, MergedBucketsEqualOneRunOverAllRows) {
     FileRollupBatch earlier, later, whole;
     auto access = [](FileRollupBatch& batch, int n) {
         batch.add(org(n % 2), kDay9000 + (n % 3) * kMicrosPerHour,
-                  n % 3 ? FileAction::download : FileAction::upload, n * 10, user(n % 5));
+                  (n / 3) % 3 == 0   ? FileAction::upload
+                  : (n / 3) % 3 == 1 ? FileAction::download
+                                     : FileAction::view,
+                  n * 10, user(n % 5));
     };
     for (int n = 0; n < 30; ++n) access(n % 4 ? earlier : later, n);
     for (int n = 0; n < 30; ++n) access(whole, n);
@@ -241,6 +269,7 @@ TEST(FileRollupBatch, MergedBucketsEqualOneRunOverAllRows) {
         EXPECT_EQ(merged.downloads, expected.downloads);
         EXPECT_EQ(merged.bytes_uploaded, expected.bytes_uploaded);
         EXPECT_EQ(merged.bytes_downloaded, expected.bytes_downloaded);
+        EXPECT_EQ(merged.views, expected.views);
         EXPECT_EQ(merged.users.estimate(), expected.users.estimate());
     }
 }
