@@ -173,6 +173,108 @@ SELECT count(*) AS differing_buckets FROM (
     WHERE abs(i.value_sum - r.value_sum) > 1e-9 * greatest(abs(i.value_sum), 1)) d;
 SELECT source, rows_read FROM tenancy.rebuild_rollups('00000000-0000-4000-a000-0000000000e2');
 
+-- Views (1.24): `view` rows of the log are counted per organization and
+-- hour, as downloads are (their bytes are not summed), and viewers count
+-- among the hour's users, as before. An organization of its own, deleted at
+-- the end with its log rows and rollups. A student uploads a file and views
+-- it twice (record_file_access(file, 'view'), at the real time: shown as
+-- totals), then rows are pinned to hours.
+INSERT INTO tenancy.organizations (id, slug, name) VALUES
+    ('00000000-0000-4000-a000-0000000000f1', 'stats-views', 'Stats Views');
+INSERT INTO tenancy.members (organization_id, user_id, role) VALUES
+    ('00000000-0000-4000-a000-0000000000f1', '00000000-0000-4000-b000-0000000000f1', 'owner'),
+    ('00000000-0000-4000-a000-0000000000f1', '00000000-0000-4000-b000-0000000000f2', 'teacher'),
+    ('00000000-0000-4000-a000-0000000000f1', '00000000-0000-4000-b000-0000000000f3', 'student'),
+    ('00000000-0000-4000-a000-0000000000f1', '00000000-0000-4000-b000-0000000000f4', 'student');
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
+                           '00000000-0000-4000-b000-0000000000f3');
+INSERT INTO tenancy.files (path, name, size_bytes, visibility) VALUES ('slides.pdf', 'slides.pdf', 700, 'org');
+SELECT tenancy.record_file_access(id, 'view') FROM tenancy.files WHERE path = 'slides.pdf';
+SELECT tenancy.record_file_access(id, 'view', 300) FROM tenancy.files WHERE path = 'slides.pdf';
+COMMIT;
+\c - postgres
+SELECT source, rows_read, buckets_written FROM tenancy.run_rollups() WHERE source = 'file_access_log';
+SELECT sum(uploads) AS uploads, sum(bytes_uploaded) AS bytes_uploaded, sum(downloads) AS downloads,
+       sum(bytes_downloaded) AS bytes_downloaded, sum(views) AS views
+FROM tenancy.file_rollups WHERE organization_id = '00000000-0000-4000-a000-0000000000f1';
+-- vlog(user, action, n, at): n log rows of that file.
+CREATE FUNCTION pg_temp.vlog(who text, act tenancy.file_action, n int, at timestamptz)
+    RETURNS void LANGUAGE sql AS $$
+    INSERT INTO tenancy.file_access_log (organization_id, file_id, user_id, action, bytes, at)
+    SELECT f.organization_id, f.id, ('00000000-0000-4000-b000-0000000000' || who)::uuid, act, 10, at
+    FROM tenancy.files f, generate_series(1, n)
+    WHERE f.organization_id = '00000000-0000-4000-a000-0000000000f1' AND f.path = 'slides.pdf'
+$$;
+-- (Updates, deletions and restores count their user, no view.)
+SELECT pg_temp.vlog('f3', 'view', 3, '2026-03-03 10:05+00'), pg_temp.vlog('f4', 'view', 1, '2026-03-03 10:59+00'),
+       pg_temp.vlog('f2', 'download', 2, '2026-03-03 10:10+00'), pg_temp.vlog('f1', 'update', 1, '2026-03-03 10:20+00'),
+       pg_temp.vlog('f1', 'delete', 1, '2026-03-03 10:21+00'), pg_temp.vlog('f1', 'restore', 1, '2026-03-03 10:22+00');
+-- A run that cannot lock the organization (another transaction holds its
+-- row FOR UPDATE) leaves the buckets waiting in file_rollups_deferred, views
+-- included; the next such run merges its own into them by key.
+SELECT dblink_connect('views_holder', format('host=%s port=%s dbname=%s',
+    split_part(current_setting('unix_socket_directories'), ',', 1),
+    current_setting('port'), current_database()));
+SELECT dblink_exec('views_holder', 'BEGIN');
+SELECT * FROM dblink('views_holder', $$SELECT slug FROM tenancy.organizations
+    WHERE id = '00000000-0000-4000-a000-0000000000f1' FOR UPDATE$$) AS t(held text);
+SELECT source, rows_read, buckets_written FROM tenancy.run_rollups() WHERE source = 'file_access_log';
+SELECT hour AT TIME ZONE 'UTC' AS utc_hour, uploads, downloads, bytes_downloaded, views,
+       tenancy.sketch_distinct_count(user_sketch) AS users
+FROM tenancy.file_rollups_deferred ORDER BY hour;
+SELECT dblink_exec('views_holder', 'ROLLBACK');
+SELECT pg_temp.vlog('f4', 'view', 2, '2026-03-03 10:30+00'), pg_temp.vlog('f2', 'view', 5, '2026-03-03 23:00+00');
+SELECT dblink_exec('views_holder', 'BEGIN');
+SELECT * FROM dblink('views_holder', $$SELECT slug FROM tenancy.organizations
+    WHERE id = '00000000-0000-4000-a000-0000000000f1' FOR UPDATE$$) AS t(held text);
+SELECT source, rows_read, buckets_written FROM tenancy.run_rollups() WHERE source = 'file_access_log';
+SELECT hour AT TIME ZONE 'UTC' AS utc_hour, downloads, views,
+       tenancy.sketch_distinct_count(user_sketch) AS users
+FROM tenancy.file_rollups_deferred ORDER BY hour;
+SELECT dblink_exec('views_holder', 'ROLLBACK');
+SELECT dblink_disconnect('views_holder');
+-- The first run that can lock it moves them into the rollups.
+SELECT source, rows_read, buckets_written FROM tenancy.run_rollups() WHERE source = 'file_access_log';
+SELECT count(*) AS still_waiting FROM tenancy.file_rollups_deferred;
+-- As a teacher: the hours, and the day summing them (views, the last column).
+\c - tenancy_test_app
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
+                           '00000000-0000-4000-b000-0000000000f2');
+SELECT hour AT TIME ZONE 'UTC' AS utc_hour, uploads, downloads, bytes_downloaded, users, views
+FROM tenancy.file_stats_hourly WHERE hour >= '2026-03-03' AND hour < '2026-03-04' ORDER BY hour;
+SELECT * FROM tenancy.file_stats_daily WHERE day = '2026-03-03';
+COMMIT;
+-- A student reads none of it.
+BEGIN;
+SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f1',
+                           '00000000-0000-4000-b000-0000000000f3');
+SELECT count(*) AS student_sees FROM tenancy.file_stats_hourly;
+SELECT count(*) AS student_sees FROM tenancy.file_rollups;
+COMMIT;
+\c - postgres
+-- Rebuilding recounts the views: the same rollups as the runs gave, and
+-- hours counted before the update to 1.24 (views 0) get theirs.
+CREATE TEMP TABLE incremental_files AS SELECT * FROM tenancy.file_rollups;
+UPDATE tenancy.file_rollups SET views = 0
+WHERE organization_id = '00000000-0000-4000-a000-0000000000f1' AND hour >= '2026-03-03';
+SELECT source, rows_read FROM tenancy.rebuild_rollups('00000000-0000-4000-a000-0000000000f1')
+WHERE source = 'file_access_log';
+SELECT count(*) AS differing_file_buckets FROM (
+    (SELECT * FROM incremental_files EXCEPT SELECT * FROM tenancy.file_rollups)
+    UNION ALL
+    (SELECT * FROM tenancy.file_rollups EXCEPT SELECT * FROM incremental_files)) d;
+SELECT day, views FROM tenancy.file_stats_daily
+WHERE organization_id = '00000000-0000-4000-a000-0000000000f1' AND day = '2026-03-03';
+-- Deleting the organization takes its log rows and rollups along.
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000000f1';
+SELECT (SELECT count(*) FROM tenancy.file_access_log
+        WHERE organization_id = '00000000-0000-4000-a000-0000000000f1') AS log_rows_left,
+       (SELECT count(*) FROM tenancy.file_rollups
+        WHERE organization_id = '00000000-0000-4000-a000-0000000000f1') AS rollups_left;
+
 -- Retention keeps rollups: purge removes events past retention that are
 -- rolled up already (the ten of March 2), not the one that is not yet.
 UPDATE tenancy.organizations SET event_retention = '1 day'
@@ -474,14 +576,14 @@ ALTER TABLE tenancy.events DROP CONSTRAINT events_whole_row,
 BEGIN;
 INSERT INTO tenancy.file_rollups
 SELECT organization_id, '2030-01-01 00:00+00'::timestamptz + n * interval '1 hour',
-       9223372036854775807, 1, 0, 9223372036854775807, user_sketch
+       9223372036854775807, 1, 0, 9223372036854775807, user_sketch, 9223372036854775807
 FROM (SELECT * FROM tenancy.file_rollups LIMIT 1) r, generate_series(0, 1) n;
 INSERT INTO tenancy.event_rollups (organization_id, hour, kind, events, value_count, value_sum,
                                    value_sketch, user_sketch)
 SELECT organization_id, '2030-01-01 00:00+00'::timestamptz + n * interval '1 hour', 'busy',
        9223372036854775807, 0, 0, value_sketch, user_sketch
 FROM (SELECT * FROM tenancy.event_rollups LIMIT 1) r, generate_series(0, 1) n;
-SELECT day, uploads, downloads, bytes_downloaded FROM tenancy.file_stats_daily WHERE day = '2030-01-01';
+SELECT day, uploads, downloads, bytes_downloaded, views FROM tenancy.file_stats_daily WHERE day = '2030-01-01';
 SELECT day, kind, events FROM tenancy.event_stats_daily WHERE day = '2030-01-01';
 ROLLBACK;
 
