@@ -38,13 +38,14 @@ DECLARE
     e bigint;
     f bigint;
     b bigint;
+    v bigint;
 BEGIN
     EXECUTE format('SELECT coalesce(sum(events), 0) FROM %s WHERE organization_id = $1',
                    events_table) INTO e USING org;
     EXECUTE format('SELECT coalesce(sum(uploads + downloads), 0),'
-                   ' coalesce(sum(bytes_uploaded + bytes_downloaded), 0)'
-                   ' FROM %s WHERE organization_id = $1', files_table) INTO f, b USING org;
-    RETURN format('events=%s files=%s bytes=%s', e, f, b);
+                   ' coalesce(sum(bytes_uploaded + bytes_downloaded), 0), coalesce(sum(views), 0)'
+                   ' FROM %s WHERE organization_id = $1', files_table) INTO f, b, v USING org;
+    RETURN format('events=%s files=%s bytes=%s views=%s', e, f, b, v);
 END
 $$;
 CREATE FUNCTION pg_temp.rolled(org uuid) RETURNS text
@@ -53,7 +54,8 @@ CREATE FUNCTION pg_temp.deferred(org uuid) RETURNS text
     LANGUAGE sql AS $$
     SELECT pg_temp.totals('tenancy.event_rollups_deferred', 'tenancy.file_rollups_deferred', org)
 $$;
--- n events and n upload/download log rows for an organization at a time.
+-- n events, n upload/download log rows and n view rows for an organization
+-- at a time.
 -- replica: without the organization lock of the events' trigger (as a
 -- logical replication apply writes them), so that rows arrive for an
 -- organization whose row is held.
@@ -68,9 +70,9 @@ BEGIN
     IF NOT replica THEN
         INSERT INTO tenancy.file_access_log (organization_id, file_id, user_id, action, bytes, at)
         SELECT org, gen_random_uuid(), gen_random_uuid(),
-               (CASE WHEN g % 2 = 0 THEN 'upload' ELSE 'download' END)::tenancy.file_action,
+               (CASE WHEN v THEN 'view' WHEN g % 2 = 0 THEN 'upload' ELSE 'download' END)::tenancy.file_action,
                100 * g, at
-        FROM generate_series(1, n) g;
+        FROM generate_series(1, n) g, (VALUES (false), (true)) r(v);
     END IF;
     SET LOCAL session_replication_role = origin;
 END
@@ -144,7 +146,7 @@ SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR U
 SELECT is(pg_temp.try_run(), 'ok', 'row held FOR UPDATE: the run does not wait for it');
 SELECT is(pg_temp.rolled(:'free'), pg_temp.raw(:'free'),
           'row held: another organization''s rows are rolled up');
-SELECT is(pg_temp.rolled(:'held'), 'events=0 files=0 bytes=0',
+SELECT is(pg_temp.rolled(:'held'), 'events=0 files=0 bytes=0 views=0',
           'row held: nothing is written into its rollups');
 SELECT is(pg_temp.deferred(:'held'), pg_temp.raw(:'held'),
           'row held: its buckets wait in the deferred tables');
@@ -167,13 +169,13 @@ SELECT is((SELECT events || ' ' || (deferred_at = :'first_deferred_at')
 SELECT is((SELECT string_agg(source || '=' || buckets, ' ' ORDER BY source)
            FROM tenancy.rollups_waiting WHERE organization_id = :'held'),
           'events=2 file_access_log=1', 'still held: tenancy.rollups_waiting shows what waits');
-SELECT is(pg_temp.rolled(:'held'), 'events=0 files=0 bytes=0', 'still held: its rollups are untouched');
+SELECT is(pg_temp.rolled(:'held'), 'events=0 files=0 bytes=0 views=0', 'still held: its rollups are untouched');
 
 SELECT pg_temp.app('COMMIT') AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'released: a run');
 SELECT is(pg_temp.rolled(:'held'), pg_temp.raw(:'held'),
           'released: the waiting buckets are in its rollups, every row once');
-SELECT is(pg_temp.deferred(:'held'), 'events=0 files=0 bytes=0', 'released: nothing waits any more');
+SELECT is(pg_temp.deferred(:'held'), 'events=0 files=0 bytes=0 views=0', 'released: nothing waits any more');
 
 -------------------------------------------------------------------------------
 -- 1b. A run that waited for another one (wait => true) decides which
@@ -194,12 +196,12 @@ SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR U
 SELECT dblink_exec('bzo_run1', 'COMMIT') AS ignored \gset
 SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(n numeric) \gset
 SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(n numeric) \gset
-SELECT is(pg_temp.deferred(:'late'), 'events=3 files=3 bytes=600',
+SELECT is(pg_temp.deferred(:'late'), 'events=3 files=3 bytes=600 views=3',
           'a run that waited for another: a new organization held meanwhile has its rows deferred');
 SELECT pg_temp.app('COMMIT') AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'a run that waited for another: released, a run');
 SELECT is(pg_temp.rolled(:'late') || ' ' || pg_temp.deferred(:'late'),
-          pg_temp.raw(:'late') || ' events=0 files=0 bytes=0',
+          pg_temp.raw(:'late') || ' events=0 files=0 bytes=0 views=0',
           'a run that waited for another: every row of the new organization counted once');
 
 -------------------------------------------------------------------------------
@@ -214,7 +216,7 @@ SELECT pg_temp.app(format('UPDATE tenancy.organizations SET slug = %L WHERE id =
                           :'run' || '-renamed', :'held')) AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'uncommitted slug change: the run does not wait for it');
 SELECT is(pg_temp.rolled(:'held') || ' ' || pg_temp.deferred(:'held'),
-          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0',
+          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0 views=0',
           'uncommitted slug change: the organization is rolled up at once (1.24: not a key)');
 SELECT pg_temp.app('ROLLBACK') AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'slug change rolled back: a run');
@@ -240,12 +242,12 @@ SELECT is(pg_temp.try_run(), 'ok', 'name change and FOR UPDATE: the run does not
 RESET tenancy.rollup_lock_timeout;
 SELECT is(pg_temp.rolled(:'free'), pg_temp.raw(:'free'),
           'name change and FOR UPDATE: the other organizations are rolled up');
-SELECT is(pg_temp.deferred(:'held'), 'events=4 files=4 bytes=1000',
+SELECT is(pg_temp.deferred(:'held'), 'events=4 files=4 bytes=1000 views=4',
           'name change and FOR UPDATE: that organization''s buckets wait');
 SELECT pg_temp.app('COMMIT') AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'name change and FOR UPDATE committed: a run');
 SELECT is(pg_temp.rolled(:'held') || ' ' || pg_temp.deferred(:'held'),
-          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0',
+          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0 views=0',
           'name change and FOR UPDATE committed: every row counted once');
 
 -------------------------------------------------------------------------------
@@ -256,12 +258,12 @@ SELECT pg_temp.add(:'gone', 4, 'x', :'h0');
 SELECT pg_temp.app_begin(:'gone', :'owner');
 SELECT pg_temp.app(format('DELETE FROM tenancy.organizations WHERE id = %L', :'gone')) AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'uncommitted DELETE: the run does not wait for it');
-SELECT is(pg_temp.deferred(:'gone'), 'events=4 files=4 bytes=1000',
+SELECT is(pg_temp.deferred(:'gone'), 'events=4 files=4 bytes=1000 views=4',
           'uncommitted DELETE: its buckets wait');
 SELECT pg_temp.app('COMMIT') AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'DELETE committed: a run');
 SELECT is(pg_temp.deferred(:'gone') || ' ' || pg_temp.rolled(:'gone'),
-          'events=0 files=0 bytes=0 events=0 files=0 bytes=0',
+          'events=0 files=0 bytes=0 views=0 events=0 files=0 bytes=0 views=0',
           'DELETE committed: its waiting buckets went with it, into no rollup');
 
 SELECT pg_temp.add(:'kept', 3, 'x', :'h0');
@@ -273,7 +275,7 @@ SELECT is(pg_temp.deferred(:'kept'), :'kept_raw', 'another uncommitted DELETE: i
 SELECT pg_temp.app('ROLLBACK') AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'DELETE rolled back: a run');
 SELECT is(pg_temp.rolled(:'kept') || ' ' || pg_temp.deferred(:'kept'),
-          :'kept_raw' || ' events=0 files=0 bytes=0',
+          :'kept_raw' || ' events=0 files=0 bytes=0 views=0',
           'DELETE rolled back: its rows are rolled up, once');
 
 -------------------------------------------------------------------------------
@@ -283,12 +285,12 @@ SELECT pg_temp.add(:'held', 2, 'rebuild', :'h0');
 SELECT pg_temp.app_begin(:'held', :'owner');
 SELECT pg_temp.app(format('SELECT FROM tenancy.organizations WHERE id = %L FOR UPDATE', :'held')) AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'held again: a run');
-SELECT is(pg_temp.deferred(:'held'), 'events=2 files=2 bytes=300', 'held again: the new rows wait');
+SELECT is(pg_temp.deferred(:'held'), 'events=2 files=2 bytes=300 views=2', 'held again: the new rows wait');
 SELECT pg_temp.app('COMMIT') AS ignored \gset
 SELECT count(*) AS ignored FROM tenancy.rebuild_rollups(:'held') \gset
 SELECT is(pg_temp.try_run(), 'ok', 'after rebuild_rollups(org): a run');
 SELECT is(pg_temp.rolled(:'held') || ' ' || pg_temp.deferred(:'held'),
-          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0',
+          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0 views=0',
           'rebuild_rollups(org) counted the waiting rows once, and the next run did not add them again');
 
 -------------------------------------------------------------------------------
@@ -321,7 +323,7 @@ SELECT dblink_exec('bzo_run2', 'BEGIN') AS ignored \gset
 SELECT dblink_send_query('bzo_run2', 'LOCK TABLE tenancy.organizations IN ACCESS EXCLUSIVE MODE') AS ignored \gset
 SELECT ok(pg_temp.blocked_on_lock(:run2_pid), 'a DBA''s exclusive lock queued on organizations');
 SELECT is(pg_temp.try_run(), 'ok', 'exclusive lock queued: the run does not wait for it');
-SELECT is(pg_temp.deferred(:'free'), 'events=3 files=3 bytes=600',
+SELECT is(pg_temp.deferred(:'free'), 'events=3 files=3 bytes=600 views=3',
           'exclusive lock queued: the new rows wait');
 SELECT dblink_exec('bzo_run1', 'COMMIT') AS ignored \gset
 SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(x text) \gset
@@ -329,7 +331,7 @@ SELECT count(*) AS ignored FROM dblink_get_result('bzo_run2') AS t(x text) \gset
 SELECT dblink_exec('bzo_run2', 'ROLLBACK') AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', 'exclusive lock gone: a run');
 SELECT is(pg_temp.rolled(:'free') || ' ' || pg_temp.deferred(:'free'),
-          pg_temp.raw(:'free') || ' events=0 files=0 bytes=0',
+          pg_temp.raw(:'free') || ' events=0 files=0 bytes=0 views=0',
           'exclusive lock gone: every row counted once');
 
 -------------------------------------------------------------------------------
@@ -347,13 +349,13 @@ SELECT is(pg_temp.try('SELECT tenancy.purge_events()'), 'ok',
           'uncommitted deletion: purge_events does not wait for its rows');
 SELECT is(pg_temp.try('SELECT tenancy.purge_file_access_log(''2 days'')'), 'ok',
           'uncommitted deletion: purge_file_access_log does not wait for its rows');
-SELECT is(pg_temp.raw(:'old'), 'events=4 files=4 bytes=1000',
+SELECT is(pg_temp.raw(:'old'), 'events=4 files=4 bytes=1000 views=4',
           'uncommitted deletion: the purges left its rows to it');
 ROLLBACK;
 SELECT pg_temp.app('ROLLBACK') AS ignored \gset
 BEGIN;
 SELECT is(tenancy.purge_events() >= 4 AND tenancy.purge_file_access_log('2 days') >= 4
-          AND pg_temp.raw(:'old') = 'events=0 files=0 bytes=0', true,
+          AND pg_temp.raw(:'old') = 'events=0 files=0 bytes=0 views=0', true,
           'deletion rolled back: the next purges take those rows');
 ROLLBACK;
 
@@ -446,7 +448,7 @@ SELECT pg_temp.app_begin(:'held', :'owner');
 SELECT pg_temp.app(format('UPDATE tenancy.organizations SET name = %L WHERE id = %L',
                           'Renamed while held', :'held')) AS ignored \gset
 SELECT is(pg_temp.try_run(), 'ok', '(15) a KEY SHARE lock and a rename being written (a multixact): a run');
-SELECT is(pg_temp.waiting_findings(:'held') || pg_temp.deferred(:'held'), 'events=0 files=0 bytes=0',
+SELECT is(pg_temp.waiting_findings(:'held') || pg_temp.deferred(:'held'), 'events=0 files=0 bytes=0 views=0',
           '(15) a KEY SHARE lock and a rename being written (a multixact): nothing waits, no finding');
 SELECT pg_temp.app('ROLLBACK') AS ignored \gset
 SELECT dblink_exec('bzo_run1', 'ROLLBACK') AS ignored \gset
@@ -465,7 +467,7 @@ DROP ROLE :"dba_role";
 SELECT is(pg_temp.try_run(), 'ok', '(15) a run');
 SELECT is(pg_temp.waiting_findings(:'held'), '', '(15) after a run: no finding');
 SELECT is(pg_temp.rolled(:'held') || ' ' || pg_temp.deferred(:'held'),
-          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0', '(15) every row counted once');
+          pg_temp.raw(:'held') || ' events=0 files=0 bytes=0 views=0', '(15) every row counted once');
 
 SELECT dblink_disconnect('bzo_app') AS ignored \gset
 SELECT dblink_disconnect('bzo_run1') AS ignored \gset

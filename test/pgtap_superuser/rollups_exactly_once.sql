@@ -17,7 +17,9 @@
 --   - events of an organization deleted concurrently do not wedge the runs;
 --   - incremental runs equal rebuild_rollups() on random data (sketches
 --     bit for bit, HyperLogLog included); rebuild_rollups(org) is scoped;
---   - the dashboards' views show staff their own organization only.
+--   - the dashboards' views show staff their own organization only;
+--   - views (1.24) are counted as uploads and downloads are: raw = rolled,
+--     incremental = rebuilt, and a teacher reads them (a student does not).
 --
 -- Runs as the superuser postgres (run_rollups is the DBA's), with psql
 -- variables host and port for the extra sessions. The rollup tables are
@@ -31,7 +33,7 @@ SET client_min_messages = warning;
 -- A lock wait this session cannot end (a lock held by a session it drives)
 -- fails the file instead of hanging it.
 SET lock_timeout = '60s';
-SELECT plan(69);
+SELECT plan(72);
 
 -------------------------------------------------------------------------------
 -- Helpers (also raw, try_run, blocked_on_lock).
@@ -40,12 +42,14 @@ SELECT plan(69);
 -- What the rollups hold for an organization (pg_temp.raw: what its raw rows say).
 CREATE FUNCTION pg_temp.rolled(org uuid) RETURNS text
     LANGUAGE sql AS $$
-    SELECT format('events=%s files=%s bytes=%s',
+    SELECT format('events=%s files=%s bytes=%s views=%s',
         (SELECT coalesce(sum(events), 0) FROM tenancy.event_rollups
          WHERE organization_id = org),
         (SELECT coalesce(sum(uploads + downloads), 0) FROM tenancy.file_rollups
          WHERE organization_id = org),
         (SELECT coalesce(sum(bytes_uploaded + bytes_downloaded), 0) FROM tenancy.file_rollups
+         WHERE organization_id = org),
+        (SELECT coalesce(sum(views), 0) FROM tenancy.file_rollups
          WHERE organization_id = org))
 $$;
 -- How many runs rollup_state has recorded (to tell whether another run, such
@@ -53,8 +57,9 @@ $$;
 CREATE FUNCTION pg_temp.runs() RETURNS bigint
     LANGUAGE sql AS $$ SELECT runs FROM tenancy.rollup_state $$;
 
--- SQL text that inserts n events / n upload-and-download log rows for an
--- organization at a given time (for this session and the dblink ones alike).
+-- SQL text that inserts n events / n upload-and-download log rows and n
+-- view rows for an organization at a given time (for this session and the
+-- dblink ones alike).
 CREATE FUNCTION pg_temp.events_sql(org uuid, n int, kind text, at timestamptz) RETURNS text
     LANGUAGE sql AS $$
     SELECT format('INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)'
@@ -66,8 +71,8 @@ CREATE FUNCTION pg_temp.files_sql(org uuid, n int, at timestamptz) RETURNS text
     SELECT format('INSERT INTO tenancy.file_access_log'
                   ' (organization_id, file_id, user_id, action, bytes, at)'
                   ' SELECT %L, gen_random_uuid(), gen_random_uuid(),'
-                  ' (CASE WHEN g %% 2 = 0 THEN ''upload'' ELSE ''download'' END)::tenancy.file_action,'
-                  ' 100 * g, %L FROM generate_series(1, %s) g',
+                  ' (CASE WHEN v THEN ''view'' WHEN g %% 2 = 0 THEN ''upload'' ELSE ''download'' END)::tenancy.file_action,'
+                  ' 100 * g, %L FROM generate_series(1, %s) g, (VALUES (false), (true)) r(v)',
                   org, at, n)
 $$;
 CREATE FUNCTION pg_temp.add(org uuid, n_events int, n_files int, kind text, at timestamptz)
@@ -165,7 +170,7 @@ SELECT dblink_exec('exo_b', pg_temp.files_sql(:'o1', 2, :'h0'::timestamptz + int
 SELECT dblink_exec('exo_c', pg_temp.events_sql(:'o1', 3, 'between', :'h0'::timestamptz + interval '10 minutes')) AS ignored \gset
 SELECT dblink_exec('exo_c', pg_temp.files_sql(:'o1', 3, :'h0'::timestamptz + interval '10 minutes')) AS ignored \gset
 SELECT pg_temp.run() AS ignored \gset
-SELECT is(pg_temp.rolled(:'o1'), 'events=3 files=3 bytes=600',
+SELECT is(pg_temp.rolled(:'o1'), 'events=3 files=3 bytes=600 views=3',
           'open transaction: the run counts the rows committed in between, not the open ones');
 SELECT dblink_exec('exo_b', 'COMMIT') AS ignored \gset
 SELECT ok((SELECT max(id) FROM tenancy.events WHERE organization_id = :'o1' AND kind = 'open')
@@ -174,9 +179,9 @@ SELECT ok((SELECT max(id) FROM tenancy.events WHERE organization_id = :'o1' AND 
 SELECT pg_temp.run() AS ignored \gset
 SELECT is(pg_temp.rolled(:'o1'), pg_temp.raw(:'o1'),
           'open transaction: after it commits, the next run counts its rows');
-SELECT is(pg_temp.raw(:'o1'), 'events=8 files=5 bytes=900', 'open transaction: all rows are there');
+SELECT is(pg_temp.raw(:'o1'), 'events=8 files=5 bytes=900 views=5', 'open transaction: all rows are there');
 SELECT pg_temp.run() AS ignored \gset
-SELECT is(pg_temp.rolled(:'o1'), 'events=8 files=5 bytes=900',
+SELECT is(pg_temp.rolled(:'o1'), 'events=8 files=5 bytes=900 views=5',
           'open transaction: a further run counts nothing twice');
 
 -- B commits while a run (A) is in progress, after A's snapshot; C commits
@@ -190,11 +195,11 @@ SELECT dblink_exec('exo_b', 'COMMIT') AS ignored \gset
 SELECT dblink_exec('exo_c', pg_temp.events_sql(:'o1', 2, 'between', :'h0'::timestamptz + interval '11 minutes')) AS ignored \gset
 SELECT dblink_exec('exo_a', 'COMMIT') AS ignored \gset
 SELECT is(pg_temp.rolled(:'o1'),
-          CASE WHEN pg_temp.runs() = :a_runs THEN 'events=8 files=5 bytes=900' ELSE pg_temp.raw(:'o1') END,
+          CASE WHEN pg_temp.runs() = :a_runs THEN 'events=8 files=5 bytes=900 views=5' ELSE pg_temp.raw(:'o1') END,
           'commit during a run: the run does not count what its snapshot saw in progress or after');
 SELECT pg_temp.run() AS ignored \gset
 SELECT is(pg_temp.rolled(:'o1'), pg_temp.raw(:'o1'), 'commit during a run: the next run counts it');
-SELECT is(pg_temp.raw(:'o1'), 'events=14 files=5 bytes=900', 'commit during a run: 14 events in all');
+SELECT is(pg_temp.raw(:'o1'), 'events=14 files=5 bytes=900 views=5', 'commit during a run: 14 events in all');
 
 -- A transaction left open (B, one event) while 100,000 events commit in 100
 -- transactions (C): a run after the one that counted them reads what the
@@ -221,7 +226,7 @@ SELECT cmp_ok(:held_blocks::bigint, '<', :all_blocks::bigint / 3,
               'open transaction: a later run does not read every row written since it began');
 SELECT dblink_exec('exo_b', 'COMMIT') AS ignored \gset
 SELECT pg_temp.run() AS ignored \gset
-SELECT is(pg_temp.rolled(:'o1'), 'events=100015 files=5 bytes=900',
+SELECT is(pg_temp.rolled(:'o1'), 'events=100015 files=5 bytes=900 views=5',
           'open transaction: its event is counted once it commits, with the 100,000');
 
 -------------------------------------------------------------------------------
@@ -249,7 +254,7 @@ SELECT is(pg_temp.rolled(:'o2'),
           'killed run: nothing it wrote stays');
 SELECT pg_temp.run() AS ignored \gset
 SELECT is(pg_temp.rolled(:'o2'), pg_temp.raw(:'o2'), 'killed run: the next run counts everything once');
-SELECT is(pg_temp.raw(:'o2'), 'events=6 files=2 bytes=300', 'killed run: all rows are there');
+SELECT is(pg_temp.raw(:'o2'), 'events=6 files=2 bytes=300 views=2', 'killed run: all rows are there');
 
 -------------------------------------------------------------------------------
 -- 3. Runs that are rolled back (o3): explicitly, by an error that aborts the
@@ -285,7 +290,7 @@ SELECT is(pg_temp.rolled(:'o3'),
           'failed subtransaction: nothing stays');
 SELECT pg_temp.run() AS ignored \gset
 SELECT is(pg_temp.rolled(:'o3'), pg_temp.raw(:'o3'), 'rolled back runs: the next run counts everything once');
-SELECT is(pg_temp.raw(:'o3'), 'events=5 files=4 bytes=1000', 'rolled back runs: all rows are there');
+SELECT is(pg_temp.raw(:'o3'), 'events=5 files=4 bytes=1000 views=4', 'rolled back runs: all rows are there');
 
 -------------------------------------------------------------------------------
 -- 4. Two runs at once (o4): A holds the lock, done but uncommitted. A run
@@ -309,7 +314,7 @@ SELECT coalesce((SELECT s FROM dblink_get_result('exo_b', false) AS t(s numeric)
 SELECT count(*) AS ignored FROM dblink_get_result('exo_b', false) AS t(s numeric) \gset
 SELECT isnt(:'b_rows'::text, 'none', 'two runs: the waiting run ran once the lock was free');
 SELECT is(pg_temp.rolled(:'o4'), pg_temp.raw(:'o4'), 'two runs: no double counting, nothing lost');
-SELECT is(pg_temp.raw(:'o4'), 'events=10 files=3 bytes=400', 'two runs: all rows are there');
+SELECT is(pg_temp.raw(:'o4'), 'events=10 files=3 bytes=400 views=3', 'two runs: all rows are there');
 
 -------------------------------------------------------------------------------
 -- 5. Late events (o1): an event for an hour already rolled up updates that
@@ -346,7 +351,7 @@ COMMIT;
 SELECT ok(:'rr_first' = 'ok' OR (:'rr_first' LIKE 'error 40001%' AND pg_temp.runs() > :runs0),
           'repeatable read: a run with an older transaction snapshot works (' || :'rr_first' || ')');
 SELECT pg_temp.run() AS ignored \gset
-SELECT is(pg_temp.rolled(:'o6'), 'events=3 files=0 bytes=0',
+SELECT is(pg_temp.rolled(:'o6'), 'events=3 files=0 bytes=0 views=0',
           'repeatable read: what committed after its snapshot is counted by the next run');
 
 BEGIN ISOLATION LEVEL REPEATABLE READ;
@@ -370,7 +375,7 @@ SELECT pg_temp.add(:'o5', 3, 2, 'same-transaction', :'h0'::timestamptz + interva
 SELECT pg_temp.run() AS ignored \gset
 SELECT pg_temp.rolled(:'o5') AS o5_inside \gset
 COMMIT;
-SELECT is(:'o5_inside'::text, 'events=0 files=0 bytes=0',
+SELECT is(:'o5_inside'::text, 'events=0 files=0 bytes=0 views=0',
           'same transaction: the run leaves the rows its own transaction wrote to the next run');
 SELECT pg_temp.run() AS ignored \gset
 SELECT is(pg_temp.rolled(:'o5'), pg_temp.raw(:'o5'),
@@ -398,7 +403,7 @@ SELECT count(*) AS ignored FROM dblink_get_result('exo_d', false) AS t(s numeric
 SELECT pg_temp.run() AS ignored \gset
 SELECT is(pg_temp.rolled(:'o7'), pg_temp.raw(:'o7'),
           'waiting rebuild: it loses none of the rows the run it waited for counted');
-SELECT is(pg_temp.raw(:'o7'), 'events=7 files=0 bytes=0', 'waiting rebuild: all rows are there');
+SELECT is(pg_temp.raw(:'o7'), 'events=7 files=0 bytes=0 views=0', 'waiting rebuild: all rows are there');
 
 -------------------------------------------------------------------------------
 -- 9. An organization deleted while one of its transactions is still open
@@ -529,7 +534,8 @@ SELECT organization_id, date_bin('1 hour', at, '2000-01-01 00:00+00') AS hour,
        count(*) FILTER (WHERE action = 'download') AS downloads,
        coalesce(sum(bytes) FILTER (WHERE action = 'upload'), 0) AS bytes_uploaded,
        coalesce(sum(bytes) FILTER (WHERE action = 'download'), 0) AS bytes_downloaded,
-       count(DISTINCT user_id) AS users
+       count(DISTINCT user_id) AS users,
+       count(*) FILTER (WHERE action = 'view') AS views
 FROM tenancy.file_access_log WHERE organization_id IN (:'r1', :'r2', :'r3')
 GROUP BY 1, 2;
 CREATE FUNCTION pg_temp.users_match(estimate bigint, exact bigint) RETURNS boolean
@@ -559,12 +565,17 @@ SELECT is((SELECT count(*) FROM exo_file_raw w
               OR r.downloads IS DISTINCT FROM w.downloads
               OR r.bytes_uploaded IS DISTINCT FROM w.bytes_uploaded
               OR r.bytes_downloaded IS DISTINCT FROM w.bytes_downloaded
+              OR r.views IS DISTINCT FROM w.views
               OR NOT coalesce(pg_temp.users_match(
                      tenancy.sketch_distinct_count(r.user_sketch), w.users), false)),
           0::bigint, 'random data: every file bucket matches its raw rows');
 SELECT ok((SELECT max(users) FROM exo_event_raw) > 256
           AND (SELECT max(users) FROM exo_file_raw) > 256,
           'random data: some buckets have over 256 distinct users (HyperLogLog)');
+SELECT ok((SELECT count(*) FILTER (WHERE views > 0) FROM exo_file_raw) > 1
+          AND (SELECT sum(views) FROM exo_file_raw) < (SELECT count(*) FROM tenancy.file_access_log
+                                                     WHERE organization_id IN (:'r1', :'r2', :'r3')),
+          'random data: views are counted in several buckets, among other actions');
 
 -- Incremental versus rebuilt.
 CREATE TEMP TABLE exo_incremental_events AS
@@ -591,8 +602,8 @@ CREATE FUNCTION pg_temp.file_diff(orgs uuid[]) RETURNS bigint
     SELECT count(*) FROM (SELECT * FROM exo_incremental_files WHERE organization_id = ANY (orgs)) i
     FULL JOIN (SELECT * FROM tenancy.file_rollups WHERE organization_id = ANY (orgs)) r
         USING (organization_id, hour)
-    WHERE (r.uploads, r.downloads, r.bytes_uploaded, r.bytes_downloaded, r.user_sketch)
-          IS DISTINCT FROM (i.uploads, i.downloads, i.bytes_uploaded, i.bytes_downloaded, i.user_sketch)
+    WHERE (r.uploads, r.downloads, r.bytes_uploaded, r.bytes_downloaded, r.user_sketch, r.views)
+          IS DISTINCT FROM (i.uploads, i.downloads, i.bytes_uploaded, i.bytes_downloaded, i.user_sketch, i.views)
 $$;
 
 SELECT count(*) AS ignored FROM tenancy.rebuild_rollups() \gset
@@ -703,6 +714,34 @@ BEGIN;
 SELECT pg_temp.seen_as(:'r1', :'r1_teacher') AS seen \gset
 COMMIT;
 SELECT is(:'seen'::text, pg_temp.all_of(:'r1'), 'rls: a teacher sees all of the organization''s rollups, no other');
+-- The views column (1.24) under the same policies: a teacher reads the
+-- organization's views, hour by hour and summed by day; a student none.
+CREATE FUNCTION pg_temp.views_seen_as(org uuid, member uuid) RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    result text;
+BEGIN
+    SET LOCAL ROLE tenancy_test_app;
+    PERFORM tenancy.set_context(org, member);
+    SELECT format('hourly=%s daily=%s',
+        (SELECT coalesce(sum(views), 0) FROM tenancy.file_stats_hourly),
+        (SELECT coalesce(sum(views), 0) FROM tenancy.file_stats_daily))
+    INTO result;
+    RESET ROLE;
+    RETURN result;
+END
+$$;
+BEGIN;
+SELECT pg_temp.views_seen_as(:'r1', :'r1_teacher') AS seen \gset
+COMMIT;
+SELECT is(:'seen'::text,
+          (SELECT format('hourly=%s daily=%s', sum(views), sum(views)) FROM tenancy.file_rollups
+           WHERE organization_id = :'r1' HAVING sum(views) > 0),
+          'rls: a teacher reads the organization''s views, hourly and daily');
+BEGIN;
+SELECT pg_temp.views_seen_as(:'r1', :'r1_student') AS seen \gset
+COMMIT;
+SELECT is(:'seen'::text, 'hourly=0 daily=0', 'rls: a student reads no views');
 BEGIN;
 SELECT pg_temp.seen_as(:'r1', :'r1_student') AS seen \gset
 COMMIT;
