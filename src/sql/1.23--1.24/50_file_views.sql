@@ -25,9 +25,10 @@ DECLARE
     taken text;
 BEGIN
     -- A DBA's column of that name would stop the upgrade with a bare 42701.
-    SELECT string_agg(format('%s.%I', a.attrelid::regclass, a.attname), ', ' ORDER BY a.attrelid)
+    SELECT string_agg(format('tenancy.%I.%I', c.relname, a.attname), ', ' ORDER BY c.relname)
       INTO taken
       FROM pg_attribute a
+      JOIN pg_class c ON c.oid = a.attrelid
      WHERE a.attrelid IN ('tenancy.file_rollups'::regclass, 'tenancy.file_rollups_deferred'::regclass)
        AND a.attname = 'views' AND NOT a.attisdropped;
     IF taken IS NOT NULL THEN
