@@ -875,17 +875,24 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_record_deletion) {
     pg::SpiArg user{UUIDOID, Datum(0), true};
     if (context) user = {UUIDOID, pg::uuid_to_datum(context->user_id)};
 
+// The record's insert up to its values, and the rows an organization takes
+// along of the tables the foreign keys' cascade empties.
+#define TENANCY_INSERT_DELETION_RECORD                                                          \
+    "INSERT INTO tenancy.organization_deletions (organization_id, slug, name, created_at,"      \
+    " deleted_by_user_id, deleted_by_session_user, deleted_by_current_user,"                   \
+    " deleted_by_statement, member_rows, file_rows, file_version_rows)"
+#define TENANCY_CASCADED_ROWS_OF(org)                                                    \
+    " (SELECT count(*) FROM tenancy.members m WHERE m.organization_id = " org "),"      \
+    " (SELECT count(*) FROM tenancy.files f WHERE f.organization_id = " org "),"        \
+    " (SELECT count(*) FROM tenancy.file_versions v WHERE v.organization_id = " org ")"
+
     if (truncate) {
         // Every organization, as the TRUNCATE empties the table. The log
         // and the events stay (their counts are 0).
         static pg::CachedPlan record_all(
-            "INSERT INTO tenancy.organization_deletions (organization_id, slug, name, created_at,"
-            " deleted_by_user_id, deleted_by_session_user, deleted_by_current_user,"
-            " deleted_by_statement, member_rows, file_rows, file_version_rows)"
+            TENANCY_INSERT_DELETION_RECORD
             " SELECT o.id, o.slug, o.name, o.created_at, $1, session_user, $2, 'truncate',"
-            " (SELECT count(*) FROM tenancy.members m WHERE m.organization_id = o.id),"
-            " (SELECT count(*) FROM tenancy.files f WHERE f.organization_id = o.id),"
-            " (SELECT count(*) FROM tenancy.file_versions v WHERE v.organization_id = o.id)"
+            TENANCY_CASCADED_ROWS_OF("o.id")
             " FROM tenancy.organizations o ORDER BY o.created_at, o.id",
             {UUIDOID, TEXTOID});
         as_organizations_owner([&] {
@@ -896,15 +903,13 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_record_deletion) {
     }
 
     static pg::CachedPlan record_one(
-        "INSERT INTO tenancy.organization_deletions (organization_id, slug, name, created_at,"
-        " deleted_by_user_id, deleted_by_session_user, deleted_by_current_user,"
-        " deleted_by_statement, member_rows, file_rows, file_version_rows)"
+        TENANCY_INSERT_DELETION_RECORD
         " SELECT $1, $2, $3, $4, $5, session_user, $6, 'delete',"
-        " (SELECT count(*) FROM tenancy.members WHERE organization_id = $1),"
-        " (SELECT count(*) FROM tenancy.files WHERE organization_id = $1),"
-        " (SELECT count(*) FROM tenancy.file_versions WHERE organization_id = $1)"
+        TENANCY_CASCADED_ROWS_OF("$1")
         " RETURNING id",
         {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, TEXTOID});
+#undef TENANCY_CASCADED_ROWS_OF
+#undef TENANCY_INSERT_DELETION_RECORD
     Relation organizations = trigger->tg_relation;
     TupleDesc desc = RelationGetDescr(organizations);
     const char* table = RelationGetRelationName(organizations);

@@ -165,13 +165,22 @@ void remember_held_cursor(Portal portal, const ContextKey& context) {
     held.shut = false;
 }
 
-// At a transaction's end: every held cursor shut, until a FETCH or a
-// set_context under its context in the next (the context in effect then
-// is not known yet: a transaction's own ends after this callback).
-void shut_held_cursors() {
+// What settle_held_cursors does with the cursors of the context in effect
+// (those of any other context it shuts).
+enum class OwnCursors { shut, leave, open };
+
+void settle_held_cursors(OwnCursors own) {
+    if (g_held_count == 0) return;
+    ContextKey now = current_key();
     for (int i = 0; i < g_held_count; ++i) {
         Portal portal = portal_of(g_held[i]);
-        if (portal != nullptr) shut(g_held[i], portal);
+        if (portal == nullptr) continue;  // (forgotten when the next is remembered)
+        bool of_another = !(g_held[i].context == now);
+        if (of_another || own == OwnCursors::shut) {
+            shut(g_held[i], portal);
+        } else if (own == OwnCursors::open) {
+            reopen(g_held[i], portal);
+        }
     }
 }
 
@@ -227,7 +236,10 @@ void forget_all(XactEvent event, void*) {
         event == XACT_EVENT_PREPARE) {
         g_open_count = 0;
         g_executing_count = 0;
-        shut_held_cursors();
+        // Every held cursor, until a FETCH or a set_context under its
+        // context in the next transaction (the context in effect then is not
+        // known yet: a transaction's own ends after this callback).
+        settle_held_cursors(OwnCursors::shut);
     }
 }
 
@@ -343,29 +355,9 @@ void check_fetch_from_held_cursor(const char* cursor_name) {
                         ") and run the query again under this context.");
 }
 
-void align_held_cursors() {
-    if (g_held_count == 0) return;
-    forget_closed_held_cursors();
-    ContextKey now = current_key();
-    for (int i = 0; i < g_held_count; ++i) {
-        Portal portal = portal_of(g_held[i]);
-        if (g_held[i].context == now) {
-            reopen(g_held[i], portal);
-        } else {
-            shut(g_held[i], portal);
-        }
-    }
-}
+void align_held_cursors() { settle_held_cursors(OwnCursors::open); }
 
-void shut_held_cursors_of_other_contexts() {
-    if (g_held_count == 0) return;
-    ContextKey now = current_key();
-    for (int i = 0; i < g_held_count; ++i) {
-        if (g_held[i].context == now) continue;
-        Portal portal = portal_of(g_held[i]);
-        if (portal != nullptr) shut(g_held[i], portal);
-    }
-}
+void shut_held_cursors_of_other_contexts() { settle_held_cursors(OwnCursors::leave); }
 
 void register_open_query_callbacks() {
     RegisterXactCallback(forget_all, nullptr);

@@ -334,12 +334,11 @@ std::vector<RowXmax> organization_xmaxes(pg::SpiConnection& spi, const Organizat
 // A transaction behind an xmax that is still in progress (not this one).
 struct RowHolder {
     TransactionId xid;
-    bool writes_key;    // deletes the row or changes its key, which the run's
-                        // FOR KEY SHARE waits for; a change of other columns
-                        // (its name; since 1.24 its slug) it does not
-    bool defers_runs;   // a run defers the organization for it: it writes the
-                        // key, or locks the row FOR UPDATE (which conflicts
-                        // with the run's FOR KEY SHARE); other locks do not
+    bool defers_runs;   // a run defers the organization for it: it deletes
+                        // the row or changes its key, or locks it FOR UPDATE
+                        // (each conflicts with the run's FOR KEY SHARE); a
+                        // change of other columns (its name; since 1.24 its
+                        // slug) and other locks do not
 };
 
 // The transactions behind an xmax (itself, or a multixact's members) that
@@ -360,7 +359,7 @@ std::vector<RowHolder> row_holders(const RowXmax& xmax, bool key_writers_only) {
         bool writes_key = !locks_only && key;
         if (key_writers_only && !writes_key) return holders;
         bool for_update = locks_only && key && (xmax.infomask & HEAP_XMAX_EXCL_LOCK);
-        holders.push_back({xmax.raw, writes_key, writes_key || for_update});
+        holders.push_back({xmax.raw, writes_key || for_update});
     } else {
         MultiXactMember* members = nullptr;
         bool upgraded = HEAP_LOCKED_UPGRADED(xmax.infomask);
@@ -372,8 +371,8 @@ std::vector<RowHolder> row_holders(const RowXmax& xmax, bool key_writers_only) {
             // (MultiXactStatusNoKeyUpdate: an update of other columns.)
             bool writes_key = members[i].status == MultiXactStatusUpdate;
             if (key_writers_only && !writes_key) continue;
-            holders.push_back({members[i].xid, writes_key,
-                               writes_key || members[i].status == MultiXactStatusForUpdate});
+            holders.push_back(
+                {members[i].xid, writes_key || members[i].status == MultiXactStatusForUpdate});
         }
     }
     std::vector<RowHolder> open;
@@ -393,9 +392,10 @@ std::vector<RowHolder> row_holders(const RowXmax& xmax, bool key_writers_only) {
 // transaction that is still open has deleted or changed the key of: locking
 // such a row FOR KEY SHARE would follow the update and wait. (An update of
 // other columns it follows without waiting, unless a later version is held
-// in turn: lock_free_organizations' wait is the backstop for that.) Read from the row versions' headers,
-// without locking any row, so that a tenant holding many rows that way costs
-// a run no wait and no subtransaction for each.
+// in turn: lock_free_organizations' wait is the backstop for that.) Read
+// from the row versions' headers, without locking any row, so that a tenant
+// holding many rows that way costs a run no wait and no subtransaction for
+// each.
 Organizations rows_being_written(pg::SpiConnection& spi, const Organizations& ids) {
     Organizations written;
     for (const RowXmax& xmax : organization_xmaxes(spi, ids)) {
@@ -426,7 +426,8 @@ void lock_or_split(pg::SpiConnection& spi, const pg::LockDeadline& deadline,
 // waiting at most tenancy.rollup_lock_timeout in all, and tell those whose
 // row another transaction holds (SELECT … FOR UPDATE or a DELETE not yet
 // committed, or a lock like those on a version of the row being written)
-// from those that are gone. Otherwise wait for each lock, as rebuild_rollups does.
+// from those that are gone. Otherwise wait for each lock, as rebuild_rollups
+// does.
 // Subtransactions: normally two (the table, then the rows); more only for a
 // row whose writing began after rows_being_written looked.
 OrganizationLocks lock_organizations(pg::SpiConnection& spi, const Organizations& wanted,
