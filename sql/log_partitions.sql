@@ -482,6 +482,17 @@ SET client_min_messages = notice;
 SELECT count(*) >= 0 AS ran FROM tenancy.run_rollups();
 SET client_min_messages = warning;
 SELECT severity, finding FROM tenancy.check() WHERE finding LIKE 'the default partition%';
+-- Maintenance by hand waits for that lock at most tenancy.purge_lock_timeout,
+-- then fails with 55P03 (1.25 library; before, without limit, while every
+-- read of the log that does not prune the default partition queued behind
+-- it: operations review of 1.24, F1).
+SET tenancy.purge_lock_timeout = '50ms';
+SELECT tenancy.maintain_file_access_log();
+SET tenancy.purge_lock_timeout = '10s';
+SET lock_timeout = '50ms';
+SELECT tenancy.maintain_file_access_log();
+RESET lock_timeout;
+RESET tenancy.purge_lock_timeout;
 SELECT dblink_exec('writer', 'COMMIT');
 -- The next run makes the month and moves the row. A month the move filled
 -- has its BRIN indexes summarized and is analyzed at once (1.23 library;
@@ -495,6 +506,22 @@ JOIN pg_class x ON x.oid = i.indexrelid
 JOIN pg_am a ON a.oid = x.relam AND a.amname = 'brin'
 WHERE i.indrelid = 'tenancy.file_access_log_2015_05'::regclass;
 SELECT count(*) AS waiting_findings FROM tenancy.check() WHERE finding LIKE 'the default partition%';
+-- A backlog of more than 100,000 rows in the default partition is left to
+-- maintenance by hand: a run would hold the default partition, and appends
+-- to those months, for as long as the move lasts, and a job's
+-- statement_timeout would cancel it there every minute (1.25 library;
+-- operations review of 1.24, F2).
+INSERT INTO tenancy.file_access_log (organization_id, file_id, action, at)
+SELECT '00000000-0000-4000-a000-00000000aa01', '00000000-0000-4000-c000-00000000aa01', 'view',
+       '2014-07-01 00:00+00'::timestamptz + g * interval '1 second'
+FROM generate_series(1, 100001) g;
+SET client_min_messages = notice;
+SELECT count(*) >= 0 AS ran FROM tenancy.run_rollups();
+SET client_min_messages = warning;
+SELECT count(*) AS left_in_default FROM ONLY tenancy.file_access_log_default
+WHERE at >= '2014-07-01 00:00+00' AND at < '2014-08-01 00:00+00';
+SELECT tenancy.maintain_file_access_log() AS made;
+SELECT count(*) AS moved FROM tenancy.file_access_log_2014_07;
 SELECT dblink_disconnect('writer'), dblink_disconnect('dropper');
 -- Only the extension's own months are dropped: a DBA's partition of the log
 -- (a partitioned table, one of another schema or bounds) stays. Scanning a
