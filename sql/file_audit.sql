@@ -509,6 +509,13 @@ SELECT tenancy.set_context('00000000-0000-4000-a000-0000000000f5',
                            '00000000-0000-4000-b000-0000000000f6');
 SELECT * FROM tenancy.storage_use(NULL);
 ROLLBACK;
+-- The lock behind lock => true is the library's, for the context's
+-- organization only (1.25): the application cannot take it itself, and a
+-- superuser without a context takes none.
+SELECT tenancy.lock_context_storage();
+\c - postgres
+SELECT tenancy.lock_context_storage();
+\c - tenancy_test_app
 -- Under REPEATABLE READ the sums are the snapshot's: with the lock they
 -- serve when nothing was stored since the snapshot (1.23; before, refused).
 BEGIN ISOLATION LEVEL REPEATABLE READ;

@@ -1050,6 +1050,31 @@ TENANCY_SQL_FUNCTION(tenancy_stored_bytes) {
     });
 }
 
+// tenancy.lock_context_storage() (1.25): storage_use(lock => true)'s turn
+// for the context's organization, to the end of the transaction. An object
+// lock whose class is tenancy.organizations' pg_class entry and whose object
+// is a 32-bit hash of the organization's id: PostgreSQL takes object locks
+// for catalog entries only, so no SQL statement names this one. Until 1.25 it
+// was an advisory lock on a key the README gave, which any session could take
+// for any organization and so hold up its uploads, or watch (red-team review
+// of 1.24). Only the context's organization: whoever is granted this can make
+// no other organization wait. Two organizations whose ids hash alike take
+// turns with each other, as with the advisory key.
+TENANCY_SQL_FUNCTION(tenancy_lock_context_storage) {
+    const std::optional<core::TenantContext>& context = current_context();
+    if (!context) {
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "no tenant context is set for tenancy.storage_use()");
+    }
+    const core::Uuid organization = context->org_id;
+    pg::call([&] {
+        Oid organizations = get_relname_relid("organizations", get_namespace_oid("tenancy", false));
+        uint32 key = hash_bytes(organization.bytes.data(), static_cast<int>(organization.bytes.size()));
+        LockDatabaseObject(organizations, key, 0, ExclusiveLock);
+    });
+    PG_RETURN_VOID();
+}
+
 // tenancy.purge_file_access_log(older_than interval) -> rows removed
 TENANCY_SQL_FUNCTION(tenancy_purge_file_access_log) {
     if (PG_ARGISNULL(0)) {

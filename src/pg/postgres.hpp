@@ -59,6 +59,7 @@ extern "C" {
 #include "commands/extension.h"
 #include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
+#include "common/hashfn.h"
 #include "catalog/pg_class.h"
 #include "utils/acl.h"
 #include "partitioning/partbounds.h"
