@@ -682,10 +682,12 @@ bool lock_log_to_drop_months(pg::SpiConnection& spi, const std::vector<std::stri
 void define_log_settings() {
     DefineCustomIntVariable(
         "tenancy.purge_lock_timeout",
-        "How long tenancy.purge_file_access_log() waits, in all, for the locks to drop whole "
-        "months.",
+        "How long tenancy.purge_file_access_log() and tenancy.drop_future_log_months() wait, in "
+        "all, for the locks to drop whole months, and tenancy.maintain_file_access_log() for "
+        "its lock on the log's default partition.",
         "File writes wait behind a purge that waits for them. A purge that does not get them in "
-        "time leaves those months for the next purge. 0: as long as lock_timeout allows.",
+        "time leaves those months for the next purge; maintenance fails with 55P03. 0: as long "
+        "as lock_timeout allows.",
         &g_purge_lock_timeout_ms, 1000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
         nullptr);
 }

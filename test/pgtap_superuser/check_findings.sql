@@ -39,7 +39,7 @@ SET client_min_messages = error;
 -- ids then continue depends on other sessions' commits since).
 SELECT pg_current_snapshot() AS snapshot_before \gset
 BEGIN;
-SELECT plan(227);
+SELECT plan(234);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS r \gset
@@ -205,6 +205,36 @@ ALTER TABLE t_notes DROP CONSTRAINT t_notes_file,
         REFERENCES tenancy.files (organization_id, id) ON DELETE CASCADE;
 SELECT is(pg_temp.findings(:'s' || '.t_notes'), '', '(28) the policy and ON DELETE CASCADE: no finding');
 DROP TABLE t_notes;
+
+-- (29) The rollups have not run for more than an hour (1.25, operations
+-- review of 1.24): the scheduled job stopped or fails. Every run stamps the
+-- state; without a state, raw rows older than an hour tell.
+SELECT count(*) >= 0 AS ran FROM tenancy.run_rollups() \gset
+UPDATE tenancy.rollup_state SET last_run_at = now() - interval '59 minutes';
+SELECT is(pg_temp.findings('tenancy.run_rollups()'), '', '(29) a run within the hour: no finding');
+UPDATE tenancy.rollup_state SET last_run_at = now() - interval '3 days';
+SELECT ok(pg_temp.has_finding('tenancy.run_rollups()', 'warning',
+                              'no rollup run has come since % (3 days ago): the analytics views stop at that hour%'),
+          '(29) no run for 3 days: a warning, with its age');
+SELECT is((SELECT fix FROM tenancy.check() WHERE object = 'tenancy.run_rollups()'),
+          'SELECT tenancy.run_rollups(); -- then see that a job runs it every minute: SELECT tenancy.schedule_rollups(); in pg_cron''s database (README, Install), and cron.job_run_details for its failures',
+          '(29) its fix: a run, and the job');
+SET LOCAL ROLE tenancy_test_app;
+SELECT is((SELECT count(*) FROM tenancy.check_rollups_running()), 0::bigint,
+          '(29) not for the application, which cannot see the state');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM tenancy.run_rollups() WHERE source IS NOT NULL) >= 0, true,
+          '(29) a run');
+SELECT is(pg_temp.findings('tenancy.run_rollups()'), '', '(29) gone after a run');
+DELETE FROM tenancy.rollup_state;
+INSERT INTO tenancy.organizations (id, slug, name)
+VALUES ('00000000-0000-4000-a000-0000000029a1', 'cf-rollups-29', 'Finding 29');
+INSERT INTO tenancy.events (organization_id, kind, at)
+VALUES ('00000000-0000-4000-a000-0000000029a1', 'probe', now() - interval '2 hours');
+SELECT ok(pg_temp.has_finding('tenancy.run_rollups()', 'warning',
+                              'events or file access log rows written more than an hour ago have never been rolled up%'),
+          '(29) no state, and an event two hours old: a warning');
+DELETE FROM tenancy.organizations WHERE id = '00000000-0000-4000-a000-0000000029a1';
 
 -------------------------------------------------------------------------------
 -- (2) Policies for the application that call risky functions. They are
