@@ -133,6 +133,7 @@ cluster_log_problems() {
     grep -v -e '@tenancy_iso_[a-z_]* ERROR:  could not serialize access due to ' |
     grep -v -e '@tenancy_regression ERROR:  could not serialize access due to concurrent update' \
       -e '@tenancy_regression ERROR:  could not obtain lock on row in relation "rollup_state"' \
+      -e "@tenancy_regression ERROR:  tenancy.maintain_file_access_log() could not lock the file access log's default partition" \
       -e "@tenancy_regression ERROR:  could not serialize access due to a concurrent change of the organization's stored bytes" \
       -e '@tenancy_first_runs [A-Z]*:  could not send data to client' || true
 }

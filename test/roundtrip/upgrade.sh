@@ -93,7 +93,10 @@ SELECT sum(views) = (SELECT count(*) FROM tenancy.file_access_log WHERE action =
 FROM tenancy.file_rollups;
 SQL
 )"
-  if [[ "$(tr '\n' ' ' <<<"$works")" == "student tracked 1 1 t 0 2 t " ]]; then
+  # Hours a 1.24 or later schema counted hold their views already.
+  views_before=0
+  [[ "$(printf '%s\n' 1.24 "$version" | sort -V | head -1)" == 1.24 ]] && views_before=1
+  if [[ "$(tr '\n' ' ' <<<"$works")" == "student tracked 1 1 t $views_before 2 t " ]]; then
     ok "upgraded from $version: context, tracking and rollups work"
   else
     echo "# got: $works"
