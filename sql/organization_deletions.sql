@@ -152,6 +152,20 @@ DELETE FROM tenancy.organizations WHERE id = :'replica';
 SELECT count(*) AS recorded FROM deletions_test.gone WHERE slug = 'gone-replica';
 ROLLBACK;
 
+-- A DBA's BEFORE INSERT trigger on the records that skips them (RETURN NULL):
+-- the deletion goes through, unrecorded (it failed with an internal error,
+-- XX000 "SpiConnection::copied_value: no such row", crash review of 1.24).
+BEGIN;
+SELECT deletions_test.school('gone-skipped', '00000000-0000-4000-b000-00000000d009', 1, 2) AS skipped \gset
+CREATE FUNCTION deletions_test.skip() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+CREATE TRIGGER skip BEFORE INSERT ON tenancy.organization_deletions
+    FOR EACH ROW EXECUTE FUNCTION deletions_test.skip();
+DELETE FROM tenancy.organizations WHERE id = :'skipped';
+SELECT count(*) AS recorded FROM deletions_test.gone WHERE slug = 'gone-skipped';
+SELECT count(*) AS left_behind FROM tenancy.organizations WHERE id = :'skipped';
+SELECT count(*) AS log_rows_left FROM tenancy.file_access_log WHERE organization_id = :'skipped';
+ROLLBACK;
+
 -- A superuser may delete records (retention, a request to erase).
 DELETE FROM tenancy.organization_deletions WHERE slug LIKE 'gone-%';
 DELETE FROM tenancy.organizations WHERE id = :'replica';

@@ -920,17 +920,22 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_record_deletion) {
     };
     pg::SpiArg id = column("id", UUIDOID);
     core::Uuid organization_id = pg::uuid_from_datum(id.value);
-    int64 record_id = 0;
+    std::optional<int64> record_id;
     as_organizations_owner([&] {
         pg::SpiConnection spi;
-        spi.execute(record_one,
-                    {id, column("slug", TEXTOID), column("name", TEXTOID),
-                     column("created_at", TIMESTAMPTZOID), user, {TEXTOID, current_user}},
-                    false);
+        std::uint64_t inserted =
+            spi.execute(record_one,
+                        {id, column("slug", TEXTOID), column("name", TEXTOID),
+                         column("created_at", TIMESTAMPTZOID), user, {TEXTOID, current_user}},
+                        false);
+        // None when a DBA's BEFORE INSERT trigger (or rule) on the table
+        // skipped the record: nothing to add the log and event counts to.
+        if (inserted == 0) return;
         bool is_null = false;
-        record_id = DatumGetInt64(spi.copied_value(0, 1, &is_null));
+        Datum value = spi.copied_value(0, 1, &is_null);
+        if (!is_null) record_id = DatumGetInt64(value);
     });
-    pending_records().push_back({organization_id, record_id});
+    if (record_id) pending_records().push_back({organization_id, *record_id});
     return PointerGetDatum(row);
 }
 
