@@ -928,7 +928,7 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_record_deletion) {
                         {id, column("slug", TEXTOID), column("name", TEXTOID),
                          column("created_at", TIMESTAMPTZOID), user, {TEXTOID, current_user}},
                         false);
-        // None when a DBA's BEFORE INSERT trigger (or rule) on the table
+        // None when a DBA's BEFORE INSERT trigger on the table
         // skipped the record: nothing to add the log and event counts to.
         if (inserted == 0) return;
         bool is_null = false;
