@@ -44,8 +44,9 @@ cron.use_background_workers = on
 max_worker_processes = 24
 max_prepared_transactions = 4
 max_parallel_workers_per_gather = 2
-wal_level = replica
-max_wal_senders = 4
+# logical: test/roundtrip/logical_replication.sh subscribes one database to another.
+wal_level = logical
+max_wal_senders = 8
 hot_standby = on
 fsync = off
 synchronous_commit = off

@@ -70,9 +70,9 @@ scripts/isolation-tests.sh "${CLUSTER_DIR[primary]}" "$PORT" 2>&1 | tee "$isolat
 [[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(isolation)
 isolation_summary="$(grep -Eo '^isolation [0-9]+/[0-9]+$' "$isolation_log" | tail -1 | cut -d' ' -f2)"
 
-# --- dump/restore (into this cluster and into a new one) and upgrade round trips ---
+# --- dump/restore (into this cluster and into a new one), upgrade and logical replication round trips ---
 roundtrip_log="$(mktemp)"
-{ test/roundtrip/dump_restore.sh && test/roundtrip/upgrade.sh &&
+{ test/roundtrip/dump_restore.sh && test/roundtrip/upgrade.sh && test/roundtrip/logical_replication.sh &&
   TENANCY_OTHER_CLUSTER_PORT=$((PORT + 2)) test/roundtrip/other_cluster.sh; } 2>&1 | tee "$roundtrip_log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || failures+=(roundtrip)
 roundtrip_summary="$(grep -c '^ok ' "$roundtrip_log")/$(grep -Ec '^(not )?ok ' "$roundtrip_log")"

@@ -753,7 +753,12 @@ TENANCY_SQL_FUNCTION(tenancy_file_access_log_guard) {
     TriggerData* trigger = trigger_data(fcinfo, "file_access_log_guard");
     bool removing = TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ||
                     TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event);
-    if (removing && removing_log_rows()) {
+    // A logical replication subscriber applies the rows its publisher's
+    // purges and organization deletions removed (the guard fires there too,
+    // ENABLE ALWAYS): refused, they stopped the subscription for good, and
+    // the publisher kept its WAL (crash hunt of 1.24). Only a superuser makes
+    // a subscription (PostgreSQL 15), and the publisher's guard decided.
+    if (removing && (removing_log_rows() || IsLogicalWorker())) {
         return TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ? PointerGetDatum(trigger->tg_trigtuple)
                                                         : PointerGetDatum(nullptr);
     }

@@ -60,6 +60,7 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
 #include "common/hashfn.h"
+#include "replication/logicalworker.h"
 #include "catalog/pg_class.h"
 #include "utils/acl.h"
 #include "partitioning/partbounds.h"
