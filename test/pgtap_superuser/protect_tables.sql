@@ -24,7 +24,7 @@
 -- a schema of its own with a random name; the child session rolls back too.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(144);
+SELECT plan(145);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        'ptt-' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS slug,
@@ -518,6 +518,9 @@ SELECT throws_ok($$SELECT tenancy.protect('information_schema.sql_features', 'fe
 SELECT throws_ok($$SELECT tenancy.protect(NULL)$$, '22004', NULL, 'protect(NULL): 22004');
 SELECT throws_ok($$SELECT tenancy.protect('t_err', NULL)$$, '22004', NULL, 'protect(tbl, NULL): 22004');
 SELECT throws_ok($$SELECT tenancy.unprotect(NULL)$$, '22004', NULL, 'unprotect(NULL): 22004');
+SELECT throws_ok($$SELECT tenancy.protect(999999::oid::regclass)$$, '42P01',
+                 'relation with OID 999999 does not exist',
+                 'an OID that names no relation: 42P01 (1.25; 42703 before)');
 SELECT throws_ok($$SELECT tenancy.protect('tenancy.files')$$, '42809', NULL, 'a table of pg_tenancy: 42809');
 SELECT throws_ok($$SELECT tenancy.protect('tenancy.protected_tables', 'tenant_column')$$, '42809', NULL,
                  'pg_tenancy''s own catalog: 42809');
