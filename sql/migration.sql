@@ -136,7 +136,7 @@ RESET ROLE;
 INSERT INTO legacy.orgs (id, slug, name) VALUES
     ('ac000000-0000-4000-a000-00000000000a', 'legacy-north', 'North Academy'),
     ('ac000000-0000-4000-a000-00000000000b', 'Legacy_South', 'South Academy'),
-    ('ac000000-0000-4000-a000-00000000000c', 'legacy-west', 'West Academy');
+    ('ac000000-0000-4000-a000-00000000000c', 'Legacy West!', 'West Academy');
 INSERT INTO legacy.memberships (org_id, user_id, role) VALUES
     ('ac000000-0000-4000-a000-00000000000a', 'ac000000-0000-4000-b000-0000000000a1', 'owner'),
     ('ac000000-0000-4000-a000-00000000000a', 'ac000000-0000-4000-b000-0000000000a2', 'teacher'),
@@ -194,7 +194,8 @@ LOCK TABLE legacy.orgs, legacy.memberships IN SHARE MODE;   -- no sign-ups durin
 -- 1. Organizations and members keep their ids. Slugs must be lowercase
 --    letters, digits and inner hyphens; roles map onto tenancy.member_role.
 INSERT INTO tenancy.organizations (id, slug, name)
-SELECT id, regexp_replace(lower(slug), '[^a-z0-9-]+', '-', 'g'), name FROM legacy.orgs;
+SELECT id, trim(both '-' FROM left(regexp_replace(lower(slug), '[^a-z0-9]+', '-', 'g'), 63)), name
+FROM legacy.orgs;
 INSERT INTO tenancy.members (organization_id, user_id, role)
 SELECT org_id, user_id, role::text::tenancy.member_role FROM legacy.memberships;
 -- Every organization needs an active owner: nothing else checks it.
