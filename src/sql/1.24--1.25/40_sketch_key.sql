@@ -65,3 +65,19 @@ COMMENT ON TABLE tenancy.sketch_key IS
     'The 128-bit SipHash key the rollups hash user ids with in their distinct-user sketches (1.25). Superusers only; dumped with the data.';
 COMMENT ON FUNCTION tenancy.sketch_key_replace() IS
     'Trigger: a row inserted into tenancy.sketch_key (a restore, a new key) replaces the one there.';
+
+-- extension_table_additions() lists the extension's own columns, defaults,
+-- constraints, indexes and triggers, so that check() reports only a DBA's:
+-- the new table's join them (the replaced text must occur exactly once, or
+-- the upgrade stops with 55000).
+SELECT tenancy.replace_in_function('tenancy.extension_table_additions()',
+    $old$    ('organization_deletions', 'constraint', '{organization_deletions_pkey,organization_deletions_statement}'),
+$old$,
+    $new$    ('organization_deletions', 'constraint', '{organization_deletions_pkey,organization_deletions_statement}'),
+    ('sketch_key', 'default', '{singleton,key,created_at}'),
+    ('sketch_key', 'not null', '{singleton,key,created_at}'),
+    ('sketch_key', 'column', '{singleton,key,created_at}'),
+    ('sketch_key', 'index', '{sketch_key_pkey}'),
+    ('sketch_key', 'constraint', '{sketch_key_pkey,sketch_key_singleton,sketch_key_length}'),
+    ('sketch_key', 'trigger', '{sketch_key_replace}'),
+$new$);
