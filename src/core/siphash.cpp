@@ -1,20 +1,13 @@
 #include "core/siphash.hpp"
 
+#include "core/little_endian.hpp"
+
 #include <cstring>
 
 namespace tenancy::core {
 namespace {
 
 inline std::uint64_t rotl(std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
-
-inline std::uint64_t load_le64(const std::uint8_t* p) {
-    std::uint64_t v = 0;
-    std::memcpy(&v, p, sizeof v);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
 
 struct State {
     std::uint64_t v0, v1, v2, v3;
