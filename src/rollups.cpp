@@ -764,35 +764,6 @@ void take_deferred_buckets(pg::SpiConnection& spi, const OrganizationLocks& lock
     });
 }
 
-// How this run hashes user ids into its sketches (1.25): SipHash-2-4 under
-// tenancy.sketch_key's key, read once here, when the schema has the table;
-// as 1.24 and before hashed (unkeyed) in a schema without it, whose stored
-// sketches hold those hashes. A schema with the table but no usable key
-// stops the run: hashing unkeyed there would mix the two kinds of hashes in
-// one sketch (a user counted twice) and name users again.
-core::UserHash sketch_user_hash(pg::SpiConnection& spi) {
-    bool installed = pg::call([] {
-        Oid schema = get_namespace_oid("tenancy", true);
-        return OidIsValid(schema) && OidIsValid(get_relname_relid("sketch_key", schema));
-    });
-    if (!installed) return core::UserHash();
-    // FOR SHARE: a new key (an INSERT, which deletes the row) waits for the run.
-    std::uint64_t rows = spi.execute("SELECT key FROM tenancy.sketch_key FOR SHARE", false, 2);
-    bool is_null = true;
-    Datum key = rows == 1 ? spi.copied_value(0, 1, &is_null) : Datum(0);
-    std::string bytes = is_null ? std::string() : pg::varlena_bytes(key);
-    if (bytes.size() != 16) {
-        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                        "tenancy.sketch_key holds no key",
-                        "The rollups hash user ids with the database's 16-byte key (1.25); "
-                        "the table has " + std::to_string(rows) + " rows.",
-                        "Restore the row from the database's dump, or make a new key with "
-                        "INSERT INTO tenancy.sketch_key DEFAULT VALUES; then run "
-                        "SELECT tenancy.rebuild_rollups(); (README, Versions and upgrades).");
-    }
-    return core::UserHash(core::SipKey::from_bytes(reinterpret_cast<const std::uint8_t*>(bytes.data())));
-}
-
 // Both sources, read under one snapshot, then written. defer_busy (a run,
 // once the schema has the deferred tables): buckets of organizations whose
 // row another transaction holds wait for a later run instead of the run
@@ -800,10 +771,10 @@ core::UserHash sketch_user_hash(pg::SpiConnection& spi) {
 std::vector<SourceReport> aggregate_and_write(pg::SpiConnection& spi, const RowFilter& events_filter,
                                               const RowFilter& files_filter,
                                               FreshSnapshot* snapshot_to_release,
-                                              bool defer_busy, core::UserHash user_hash) {
+                                              bool defer_busy) {
     SourceReport events{"events"}, files{"file_access_log"};
-    EventRollupBatch event_batch(std::size_t{1} << 20, user_hash);
-    FileRollupBatch file_batch(user_hash);
+    EventRollupBatch event_batch;
+    FileRollupBatch file_batch;
     Stopwatch events_clock;
     read_events(spi, events_filter, event_batch);
     double events_read_ms = events_clock.milliseconds();
@@ -1440,16 +1411,13 @@ TENANCY_SQL_FUNCTION(tenancy_run_rollups) {
     Datum previous = spi.copied_value(0, 1, &is_null);
     check_state_cluster(spi);
 
-    // The key before the snapshot (its FOR SHARE takes a snapshot of its own).
-    core::UserHash user_hash = sketch_user_hash(spi);
     // Under the lock, a snapshot taken now sees everything earlier runs saw.
     FreshSnapshot snapshot;
     spi.execute("SELECT pg_current_snapshot()::text", true, 1);
     Datum own_xid = own_transaction_id();
     Datum current = stored_snapshot(spi.copied_value(0, 1, &is_null), own_xid);
     RowFilter fresh{RowFilter::Kind::new_since, previous, own_xid, std::nullopt, std::nullopt};
-    auto reports =
-        aggregate_and_write(spi, fresh, fresh, &snapshot, rollup_deferral_installed(), user_hash);
+    auto reports = aggregate_and_write(spi, fresh, fresh, &snapshot, rollup_deferral_installed());
     bool wrote_nothing = std::all_of(reports.begin(), reports.end(), [](const SourceReport& report) {
         return report.buckets_written == 0 && report.buckets_deferred == 0;
     });
@@ -1581,9 +1549,8 @@ TENANCY_SQL_FUNCTION(tenancy_rebuild_rollups) {
                            optional_from(files_from, files_from_null)};
     // Read in a snapshot taken under the lock: a run we waited for may have
     // counted rows committed after this statement began.
-    core::UserHash user_hash = sketch_user_hash(spi);
     FreshSnapshot snapshot;
-    auto reports = aggregate_and_write(spi, events_filter, files_filter, &snapshot, false, user_hash);
+    auto reports = aggregate_and_write(spi, events_filter, files_filter, &snapshot, false);
     return_reports(fcinfo, reports);
     PG_RETURN_NULL();
 }

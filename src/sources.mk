@@ -4,7 +4,6 @@ TENANCY_CORE_SOURCES = \
 	src/core/uuid.cpp \
 	src/core/tenant_context.cpp \
 	src/core/quantile_sketch.cpp \
-	src/core/siphash.cpp \
 	src/core/distinct_sketch.cpp \
 	src/core/rollup_batch.cpp \
 	src/core/node_tree.cpp \

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <iterator>
 
-#include "core/little_endian.hpp"
 #include "core/varint.hpp"
 
 namespace tenancy::core {
@@ -24,10 +23,28 @@ std::uint64_t mix64(std::uint64_t x) {  // the splitmix64 finalizer
     return x;
 }
 
+// Little-endian 64-bit words, whatever the machine's order: one load (and
+// store) each, where a loop over the bytes compiled to one step per byte.
+std::uint64_t load64(const std::uint8_t* p) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, p, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+void store64(char* p, std::uint64_t v) {
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    std::memcpy(p, &v, sizeof v);
+}
+
 }  // namespace
 
 std::uint64_t hash_id(const std::array<std::uint8_t, 16>& id) {
-    return mix64(load_le64(id.data()) ^ mix64(load_le64(id.data() + 8) + 0x9e3779b97f4a7c15ULL));
+    return mix64(load64(id.data()) ^ mix64(load64(id.data() + 8) + 0x9e3779b97f4a7c15ULL));
 }
 
 void DistinctSketch::add_hash(std::uint64_t hash) {
@@ -127,7 +144,7 @@ std::string DistinctSketch::serialize() const {
         std::size_t at = out.size();
         out.resize(at + 8 * hashes_.size());
         for (std::uint64_t hash : hashes_) {
-            store_le64(&out[at], hash);
+            store64(&out[at], hash);
             at += 8;
         }
     } else {
@@ -151,7 +168,7 @@ std::optional<DistinctSketch> DistinctSketch::deserialize(std::string_view bytes
         sketch.hashes_.reserve(*size);
         std::uint64_t previous = 0;
         for (std::uint64_t i = 0; i < *size; ++i) {
-            std::uint64_t hash = load_le64(reinterpret_cast<const std::uint8_t*>(raw->data()) + 8 * i);
+            std::uint64_t hash = load64(reinterpret_cast<const std::uint8_t*>(raw->data()) + 8 * i);
             if (i > 0 && hash <= previous) return std::nullopt;  // sorted, unique
             sketch.hashes_.push_back(hash);
             previous = hash;

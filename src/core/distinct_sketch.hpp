@@ -19,37 +19,12 @@
 #include <string_view>
 #include <vector>
 
-#include "core/siphash.hpp"
 #include "core/uuid.hpp"
 
 namespace tenancy::core {
 
-// 64-bit hash of a 16-byte id (uuid), well mixed in every bit. Unkeyed:
-// anyone can compute it (hash containers; the rollups' user sketches of a
-// schema before 1.25, see UserHash).
+// 64-bit hash of a 16-byte id (uuid), well mixed in every bit.
 std::uint64_t hash_id(const std::array<std::uint8_t, 16>& id);
-
-// How the rollups turn a user id into a distinct sketch's hash. Since 1.25,
-// SipHash-2-4 of the id's 16 bytes under the database's key
-// (tenancy.sketch_key, which only superusers read): the application reads
-// the sketches (file_rollups.user_sketch, event_rollups.user_sketch) and
-// the members' ids, and without the key it cannot tell whose hashes a
-// sketch holds. Unkeyed (hash_id) for a schema without the key table (1.24
-// and before), as those versions hashed. Every hash merged into one sketch
-// must come from the same UserHash, or a user counts twice.
-class UserHash {
-public:
-    UserHash() = default;  // unkeyed
-    explicit UserHash(const SipKey& key) : key_(key), keyed_(true) {}
-    std::uint64_t operator()(const std::array<std::uint8_t, 16>& id) const {
-        return keyed_ ? siphash24_16(key_, id) : hash_id(id);
-    }
-    bool keyed() const { return keyed_; }
-
-private:
-    SipKey key_;
-    bool keyed_ = false;
-};
 
 // For hash containers keyed by a Uuid.
 struct UuidHash {
@@ -62,7 +37,6 @@ public:
     static constexpr int kPrecision = 12;
     static constexpr std::size_t kRegisters = std::size_t{1} << kPrecision;
 
-    // Unkeyed (tests); the rollups add hashes of a UserHash.
     void add(const std::array<std::uint8_t, 16>& id) { add_hash(hash_id(id)); }
     void add_hash(std::uint64_t hash);
     // Adds many hashes at once, in any order and with repeats, as add_hash()

@@ -86,7 +86,7 @@ void EventRollupBatch::add(const Uuid& org, std::int64_t at, std::string_view ki
     // Counts and sums now, in the order the events come (the sum's order is
     // the events'); the sketches, which no order changes, when applied.
     ++bucket.events;
-    Staged event{user ? user_hash_(user->bytes) : 0, 0, bucket.number | (user ? kHasUser : 0)};
+    Staged event{user ? hash_id(user->bytes) : 0, 0, bucket.number | (user ? kHasUser : 0)};
     if (value && std::isfinite(*value)) {
         ++bucket.value_count;
         bucket.value_sum += *value;
@@ -194,7 +194,7 @@ void FileRollupBatch::add(const Uuid& org, std::int64_t at, FileAction action,
     } else if (action == FileAction::view) {
         ++bucket.views;
     }
-    if (user) bucket.users.add_hash(user_hash_(user->bytes));
+    if (user) bucket.users.add(user->bytes);
     ++rows_;
 }
 

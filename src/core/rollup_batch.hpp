@@ -54,11 +54,8 @@ public:
     // staged_limit: events held before they are applied, so that a run over
     // any number of rows holds a bounded amount of memory: 16 bytes per
     // event, twice (staged and sorted), 32 MB by default, in the C++ heap.
-    // user_hash: how users' ids become their sketch hashes (keyed since 1.25).
-    explicit EventRollupBatch(std::size_t staged_limit = std::size_t{1} << 20,
-                              UserHash user_hash = UserHash())
-        : user_hash_(user_hash),
-          staged_limit_(std::clamp<std::size_t>(staged_limit, 1, std::size_t{1} << 30)) {}
+    explicit EventRollupBatch(std::size_t staged_limit = std::size_t{1} << 20)
+        : staged_limit_(std::clamp<std::size_t>(staged_limit, 1, std::size_t{1} << 30)) {}
 
     // at: timestamptz microseconds. A non-finite value counts as an event
     // without a value (the table forbids them; this is the second fence).
@@ -140,7 +137,6 @@ private:
     // The bucket's entry in the index, made (empty) if it is new.
     Counted& counted(const Uuid& org, std::int64_t hour, std::string_view kind);
 
-    UserHash user_hash_;
     std::vector<std::string> kinds_;  // by number
     boost::unordered_flat_map<std::string, std::uint32_t, KindHash, KindEqual> kind_numbers_;
     boost::unordered_flat_map<IndexKey, Counted, IndexKeyHash> index_;
@@ -181,9 +177,6 @@ struct FileBucket {
 
 class FileRollupBatch {
 public:
-    // As EventRollupBatch's user_hash.
-    explicit FileRollupBatch(UserHash user_hash = UserHash()) : user_hash_(user_hash) {}
-
     void add(const Uuid& org, std::int64_t at, FileAction action,
              std::optional<std::int64_t> bytes, const std::optional<Uuid>& user);
 
@@ -197,7 +190,6 @@ public:
     std::uint64_t rows() const { return rows_; }
 
 private:
-    UserHash user_hash_;
     boost::unordered_flat_map<FileBucketKey, FileBucket, FileBucketKeyHash> buckets_;
     std::uint64_t rows_ = 0;
 };

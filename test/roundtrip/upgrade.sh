@@ -27,9 +27,8 @@ default="$("${psql[@]}" -At -d postgres -c \
 mapfile -t older < <("${psql[@]}" -At -d postgres -c \
   "SELECT version FROM pg_available_extension_versions
    WHERE name = 'pg_tenancy' AND version <> '$default' ORDER BY string_to_array(version, '.')::int[]")
-# (The fresh install, four per older version, two per refused upgrade below,
-# two for the sketch key of 1.25.)
-echo "1..$((9 + 4 * ${#older[@]}))"
+# (The fresh install, four per older version, two per refused upgrade below.)
+echo "1..$((7 + 4 * ${#older[@]}))"
 
 "${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
   -c "DROP DATABASE IF EXISTS tenancy_upgrade_fresh" -c "CREATE DATABASE tenancy_upgrade_fresh" >/dev/null
@@ -106,64 +105,6 @@ SQL
   "${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
 done
 "${psql[@]}" -d postgres -c "DROP DATABASE tenancy_upgrade_fresh" >/dev/null
-
-# 1.25 hashes user ids into the rollups' sketches with a per-database key
-# (tenancy.sketch_key). Its library serves a 1.24 schema (no key table) as
-# 1.24 did; after the update, hours counted before it keep their unkeyed
-# hashes, so a user counted there and again after the update counts twice
-# until rebuild_rollups() recounts them with the key (README, Versions and
-# upgrades, 1.25).
-if [[ " ${older[*]} " == *" 1.24 "* ]]; then
-  db=tenancy_upgrade_sketch_key
-  "${psql[@]}" -d postgres -c "SET client_min_messages = warning" \
-    -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-  # South's lesson_viewed hour has one user, d1…03: its sketch is that
-  # user's hash_id, the unkeyed 64-bit hash (little-endian after 01 00 01).
-  before="$("${psql[@]}" -At -d "$db" -c "CREATE EXTENSION pg_tenancy VERSION '1.24'" \
-    -f "$here/fixture.sql" -c "SELECT encode(user_sketch, 'hex') FROM tenancy.event_rollups
-      WHERE organization_id = 'd0000000-0000-4000-8000-00000000000b' AND kind = 'lesson_viewed'" 2>&1 | tail -1)"
-  if [[ "$before" == "010001d460cf170b7e0c4d" ]]; then
-    ok "1.24 schema under the $default library: sketches hold the unkeyed hashes, as 1.24's"
-  else
-    echo "# got: $before"
-    not_ok "1.24 schema under the $default library: sketches hold the unkeyed hashes, as 1.24's"
-  fi
-  after="$("${psql[@]}" -At -d "$db" <<'SQL' 2>&1
-ALTER EXTENSION pg_tenancy UPDATE;
-SELECT octet_length(key) FROM tenancy.sketch_key;
--- The same user in the same hour, after the update: hashed with the key.
-INSERT INTO tenancy.events (organization_id, user_id, kind, value, at)
-SELECT organization_id, user_id, kind, value, at FROM tenancy.events
-WHERE organization_id = 'd0000000-0000-4000-8000-00000000000b' AND kind = 'lesson_viewed'
-ORDER BY id LIMIT 1;
-SELECT count(*) FROM tenancy.run_rollups(wait => true);
-SELECT users FROM tenancy.event_stats_hourly
-WHERE organization_id = 'd0000000-0000-4000-8000-00000000000b' AND kind = 'lesson_viewed';
-SELECT count(*) FROM tenancy.rebuild_rollups();
-SELECT users, encode(user_sketch, 'hex') <> '010001d460cf170b7e0c4d'
-FROM tenancy.event_rollups r JOIN tenancy.event_stats_hourly h USING (organization_id, hour, kind)
-WHERE organization_id = 'd0000000-0000-4000-8000-00000000000b' AND kind = 'lesson_viewed';
--- Every hour's users equal its raw rows' distinct users again.
-SELECT bool_and(h.users = (SELECT count(DISTINCT e.user_id) FROM tenancy.events e
-                           WHERE e.organization_id = h.organization_id AND e.kind = h.kind
-                             AND date_bin('1 hour', e.at, '2000-01-01 00:00+00') = h.hour))
-FROM tenancy.event_stats_hourly h;
-SELECT bool_and(h.users = (SELECT count(DISTINCT l.user_id) FROM tenancy.file_access_log l
-                           WHERE l.organization_id = h.organization_id
-                             AND date_bin('1 hour', l.at, '2000-01-01 00:00+00') = h.hour))
-FROM tenancy.file_stats_hourly h;
-SQL
-)"
-  # key 16 bytes; 2 sources; counted twice (2) before the rebuild; 2 sources;
-  # 1 user and a keyed sketch after it; every hour right.
-  if [[ "$(tr '\n' ' ' <<<"$after")" == "16 2 2 2 1|t t t " ]]; then
-    ok "1.24 -> $default: a user counted before the update counts twice until rebuild_rollups(), once after"
-  else
-    echo "# got: $after"
-    not_ok "1.24 -> $default: a user counted before the update counts twice until rebuild_rollups(), once after"
-  fi
-  "${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null
-fi
 
 # refused_until VERSION MAKE ERROR UNDO WHAT: an upgrade from VERSION, after the
 # DBA's MAKE, refuses with ERROR and changes nothing; after UNDO it goes through.

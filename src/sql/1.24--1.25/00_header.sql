@@ -1,2 +1,2 @@
--- pg_tenancy 1.24 -> 1.25: the rollups hash user ids into their distinct-user sketches with a per-database key (tenancy.sketch_key), so that a teacher can no longer test member ids against them; storage_use(lock => true) takes a lock no SQL statement names, for the context's organization only (any session could take its advisory key for any school); check() reports rollups not run for more than an hour (finding 29); protect() of an OID that names no relation gives 42P01. Assembled from src/sql/1.24--1.25/.
+-- pg_tenancy 1.24 -> 1.25: see README, Versions and upgrades. Assembled from src/sql/1.24--1.25/.
 \echo Use "ALTER EXTENSION pg_tenancy UPDATE TO '1.25'" to load this file. \quit
