@@ -1,6 +1,7 @@
 -- The file rollups' views column (1.24) as the application login sees it:
 -- readable where the other figures are (file_rollups, file_stats_hourly,
--- file_stats_daily, under the same grants and policies), the last column of
+-- file_stats_daily, under the same grants and policies; the sketch of users
+-- not, since 1.25), the last column of
 -- the two views (DESIGN.md's columns keep their names and order before it),
 -- written by nobody but the extension, and the deferred buckets out of reach.
 -- Rollup rows are the DBA's to make (run_rollups is not the application's),
@@ -11,7 +12,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction that
 -- is rolled back, so it leaves nothing behind and can run any number of times.
 BEGIN;
-SELECT plan(15);
+SELECT plan(20);
 
 SELECT 'views-' || left(md5(random()::text || clock_timestamp()::text), 12) AS run,
        gen_random_uuid() AS owner_id, gen_random_uuid() AS teacher_id, gen_random_uuid() AS student_id
@@ -31,6 +32,22 @@ SELECT ok(NOT has_column_privilege('tenancy.file_rollups', 'views', 'INSERT')
 SELECT ok(NOT has_table_privilege('tenancy.file_rollups_deferred', 'SELECT, INSERT, UPDATE, DELETE')
           AND NOT has_any_column_privilege('tenancy.file_rollups_deferred', 'SELECT, INSERT, UPDATE'),
           'the deferred buckets, views included, are out of the application''s reach');
+
+-- The sketch of each hour's users is not the application's to read (1.25):
+-- up to 256 users it is the set of their hashes, which a teacher could match
+-- against the members' ids, students whose activity the teacher may not see
+-- included. The views count it for the application, as their owner.
+SELECT ok(NOT has_column_privilege('tenancy.file_rollups', 'user_sketch', 'SELECT'),
+          'the application login may not read file_rollups.user_sketch');
+SELECT throws_ok($$SELECT user_sketch FROM tenancy.file_rollups$$, '42501', NULL,
+                 'reading the sketch: 42501');
+SELECT throws_ok($$SELECT * FROM tenancy.file_rollups$$, '42501', NULL,
+                 'SELECT * of file_rollups names the sketch: 42501');
+SELECT throws_ok($$SELECT user_sketch FROM tenancy.file_rollups_read$$, '42501', NULL,
+                 'the views'' internal source is out of reach: 42501');
+SELECT lives_ok($$SELECT organization_id, hour, uploads, downloads, bytes_uploaded, bytes_downloaded, views
+                  FROM tenancy.file_rollups$$,
+                'the other columns of file_rollups read as before');
 
 -- The columns, in order: what DESIGN.md fixes, then views.
 SELECT is(ARRAY(SELECT attname::text FROM pg_attribute

@@ -33,7 +33,7 @@ SET client_min_messages = warning;
 -- A lock wait this session cannot end (a lock held by a session it drives)
 -- fails the file instead of hanging it.
 SET lock_timeout = '60s';
-SELECT plan(72);
+SELECT plan(74);
 
 -------------------------------------------------------------------------------
 -- Helpers (also raw, try_run, blocked_on_lock).
@@ -738,6 +738,36 @@ SELECT is(:'seen'::text,
           (SELECT format('hourly=%s daily=%s', sum(views), sum(views)) FROM tenancy.file_rollups
            WHERE organization_id = :'r1' HAVING sum(views) > 0),
           'rls: a teacher reads the organization''s views, hourly and daily');
+-- The teacher's users per hour are the sketches' counts, read by the views
+-- as their owner: the application reads no sketch (1.25).
+CREATE FUNCTION pg_temp.teacher_reads(org uuid, member uuid) RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    result text;
+BEGIN
+    SET LOCAL ROLE tenancy_test_app;
+    PERFORM tenancy.set_context(org, member);
+    SELECT string_agg(hour || '=' || users, ' ' ORDER BY hour) INTO result FROM tenancy.file_stats_hourly;
+    BEGIN
+        PERFORM user_sketch FROM tenancy.file_rollups;
+        result := result || ' / sketch read';
+    EXCEPTION WHEN insufficient_privilege THEN
+        result := result || ' / sketch refused';
+    END;
+    RESET ROLE;
+    RETURN result;
+END
+$$;
+BEGIN;
+SELECT pg_temp.teacher_reads(:'r1', :'r1_teacher') AS seen \gset
+COMMIT;
+SELECT is(:'seen'::text,
+          (SELECT string_agg(hour || '=' || tenancy.sketch_distinct_count(user_sketch), ' ' ORDER BY hour)
+                  || ' / sketch refused'
+           FROM tenancy.file_rollups WHERE organization_id = :'r1'),
+          'rls: a teacher reads each hour''s users through the view, not the sketch (1.25)');
+SELECT is((SELECT count(*) FROM tenancy.file_stats_hourly), (SELECT count(*) FROM tenancy.file_rollups),
+          'a superuser reads every organization''s hours through the view, as before 1.25');
 BEGIN;
 SELECT pg_temp.views_seen_as(:'r1', :'r1_student') AS seen \gset
 COMMIT;

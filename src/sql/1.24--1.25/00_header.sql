@@ -1,2 +1,2 @@
--- pg_tenancy 1.24 -> 1.25: see README, Versions and upgrades. Assembled from src/sql/1.24--1.25/.
+-- pg_tenancy 1.24 -> 1.25: the application no longer reads file_rollups.user_sketch, from which a teacher could tell who was active in an hour (file_stats_hourly and file_stats_daily read the table as their owner through file_rollups_read, which applies its policy); storage_use(lock => true) takes a lock no SQL statement names, for the context's organization only (any session could take its advisory key for any school); check() reports rollups not run for more than an hour (finding 29); protect() of an OID that names no relation gives 42P01. Assembled from src/sql/1.24--1.25/.
 \echo Use "ALTER EXTENSION pg_tenancy UPDATE TO '1.25'" to load this file. \quit
