@@ -411,7 +411,9 @@ int maintain_file_access_log(int months_ahead, Caller caller, MaintenanceLeft* l
         // (the move, and the ATTACH's check of what stays): a backlog is
         // the DBA's to move, at an hour they choose.
         bool backlog = pg::call([&] {
-            if (rows_now(default_partition, kMostRowsMovedByRun + 1) <= kMostRowsMovedByRun) {
+            // (A DBA's default partition that is no plain table is not counted.)
+            if (get_rel_relkind(default_partition) != RELKIND_RELATION ||
+                rows_now(default_partition, kMostRowsMovedByRun + 1) <= kMostRowsMovedByRun) {
                 return false;
             }
             UnlockRelationOid(default_partition, AccessExclusiveLock);

@@ -5,7 +5,9 @@
 -- school's quota checks, and so its uploads, for as long as it liked, and
 -- pg_try_advisory_xact_lock told it when the school was uploading (red-team
 -- review of 1.24). Now the lock is one no SQL statement can name, taken by
--- the library for the context's organization only.
+-- the library for the context's organization only. (pg_locks, which every
+-- role reads, still shows it: one who knows an organization's id can tell
+-- when it checks its quota.)
 -------------------------------------------------------------------------------
 CREATE FUNCTION tenancy.lock_context_storage()
     RETURNS void
