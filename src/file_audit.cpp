@@ -1068,8 +1068,9 @@ TENANCY_SQL_FUNCTION(tenancy_stored_bytes) {
 // was an advisory lock on a key the README gave, which any session could take
 // for any organization and so hold up its uploads, or watch (red-team review
 // of 1.24). Only the context's organization: whoever is granted this can make
-// no other organization wait. pg_locks still shows it to every role. Two organizations whose ids hash alike take
-// turns with each other, as with the advisory key.
+// no other organization wait. pg_locks still shows it to every role. Two
+// organizations whose ids hash alike take turns with each other, as with the
+// advisory key.
 TENANCY_SQL_FUNCTION(tenancy_lock_context_storage) {
     const std::optional<core::TenantContext>& context = current_context();
     if (!context) {

@@ -365,7 +365,7 @@ void register_log_maintenance_callbacks() {
     RegisterXactCallback(reset_maintenance_at_transaction_end, nullptr);
 }
 
-int maintain_file_access_log(int months_ahead, Caller caller, MaintenanceLeft* left) {
+int maintain_file_access_log(int months_ahead, MaintenanceCaller caller, MaintenanceLeft* left) {
     if (left != nullptr) *left = MaintenanceLeft::nothing;
     if (!log_is_partitioned()) return 0;
     Oid default_partition = pg::call([] {
@@ -394,7 +394,7 @@ int maintain_file_access_log(int months_ahead, Caller caller, MaintenanceLeft* l
     // ROW EXCLUSIVE goes on; an ANALYZE of the log waits), then the default
     // partition: the lock order.
     Oid log = pg::call([] { return log_relation(); });
-    if (caller == Caller::run) {
+    if (caller == MaintenanceCaller::run) {
         bool locked = pg::call([&] {
             if (!ConditionalLockRelationOid(log, ShareUpdateExclusiveLock)) return false;
             if (ConditionalLockRelationOid(default_partition, AccessExclusiveLock)) return true;
@@ -551,7 +551,7 @@ void maintain_file_access_log_if_allowed() {
     // WARNINGs that did not exist).
     MaintenanceLeft left = MaintenanceLeft::nothing;
     auto failed = pg::try_in_subtransaction(
-        [&] { maintain_file_access_log(kLogMonthsAhead, Caller::run, &left); });
+        [&] { maintain_file_access_log(kLogMonthsAhead, MaintenanceCaller::run, &left); });
     if (left == MaintenanceLeft::backlog && !failed) {
         pg::call([] {
             ereport(WARNING,

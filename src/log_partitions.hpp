@@ -40,20 +40,21 @@ bool removing_log_rows();
 // analyzed before it returns (1.23 library): until a VACUUM ANALYZE, each
 // rollup run read every page of it.
 //
-// Called by hand (Caller::dba), it waits for its locks on the log and the
-// default partition at most tenancy.purge_lock_timeout (lock_timeout if
-// shorter), then fails with 55P03 (1.25 library; before, without limit, and
-// every read of the log queued behind it). Called by run_rollups
-// (Caller::run), it does nothing if another transaction holds those locks,
-// nor when more than kMostRowsMovedByRun rows wait in the default partition
-// (1.25 library): appends to their months wait while they move, and a run
-// must not stall them (nor be cancelled, by a job's statement_timeout, in
-// the middle of the move, again every minute). *left (when given) says why
+// Called by hand (MaintenanceCaller::dba), it waits for its locks on the log
+// and the default partition at most tenancy.purge_lock_timeout (lock_timeout
+// if shorter), then fails with 55P03 (1.25 library; before, without limit,
+// and every read of the log queued behind it). Called by run_rollups
+// (MaintenanceCaller::run), it does nothing if another transaction holds
+// those locks, nor when more than kMostRowsMovedByRun rows wait in the default
+// partition (1.25 library): appends to their months wait while they move, and
+// a run must not stall them (nor be cancelled, by a job's statement_timeout,
+// in the middle of the move, again every minute). *left (when given) says why
 // it left work.
-enum class Caller { dba, run };
+enum class MaintenanceCaller { dba, run };
 enum class MaintenanceLeft { nothing, locks_busy, backlog };
 inline constexpr std::uint64_t kMostRowsMovedByRun = 100000;
-int maintain_file_access_log(int months_ahead, Caller caller = Caller::dba,
+int maintain_file_access_log(int months_ahead,
+                             MaintenanceCaller caller = MaintenanceCaller::dba,
                              MaintenanceLeft* left = nullptr);
 
 // Drops the empty months of the log that start after the current month and
