@@ -1,23 +1,54 @@
 #include "pg/error_barrier.hpp"
 
+#include <algorithm>
+#include <climits>
+#include <cstring>
 #include <new>
 
 namespace tenancy::pg {
 namespace {
 
-// What the barrier raises after the C++ frames are gone. Fixed-size buffers:
-// allocating here could itself fail while an exception is being handled.
+// One text of the error (message, detail or hint): a copy of the whole text
+// in the caller's memory context when it can be had, else the fixed buffer,
+// cut at a character boundary. The copy is made with MCXT_ALLOC_NO_OOM, which
+// returns NULL instead of raising: nothing here may longjmp while an
+// exception is being handled. Until the 1.26 library only the buffers were
+// used, which cut a longer text at a byte count: a detail naming a long
+// issuer lost its end, and a multibyte character cut in two made the text
+// invalid in the database's encoding (a JWK's "kid" of accented letters).
+template <std::size_t N>
+struct PendingText {
+    char buffer[N] = {0};
+    const char* text = buffer;
+
+    void take(const char* from) {
+        if (from == nullptr) from = "";
+        std::size_t length = strlen(from);
+        if (length < MaxAllocSize) {
+            auto* copy = static_cast<char*>(
+                MemoryContextAllocExtended(CurrentMemoryContext, length + 1, MCXT_ALLOC_NO_OOM));
+            if (copy != nullptr) {
+                memcpy(copy, from, length + 1);
+                text = copy;
+                return;
+            }
+        }
+        int kept = pg_mbcliplen(from, static_cast<int>(std::min<std::size_t>(length, INT_MAX)),
+                                static_cast<int>(N - 1));
+        memcpy(buffer, from, static_cast<std::size_t>(kept));
+        buffer[kept] = '\0';
+        text = buffer;
+    }
+};
+
+// What the barrier raises after the C++ frames are gone.
 struct PendingError {
     ErrorData* postgres = nullptr;  // a PostgreSQL error to re-throw as is
     int sqlstate = 0;
-    char message[1024] = {0};
-    char detail[1024] = {0};
-    char hint[512] = {0};
+    PendingText<1024> message;
+    PendingText<1024> detail;
+    PendingText<512> hint;
 };
-
-void copy_text(char* out, std::size_t size, const char* text) {
-    strlcpy(out, text != nullptr ? text : "", size);
-}
 
 void take_exception(PendingError& pending) {
     try {
@@ -26,29 +57,28 @@ void take_exception(PendingError& pending) {
         pending.postgres = e.data();
     } catch (const Error& e) {
         pending.sqlstate = e.sqlstate();
-        copy_text(pending.message, sizeof pending.message, e.what());
-        copy_text(pending.detail, sizeof pending.detail, e.detail().c_str());
-        copy_text(pending.hint, sizeof pending.hint, e.hint().c_str());
+        pending.message.take(e.what());
+        pending.detail.take(e.detail().c_str());
+        pending.hint.take(e.hint().c_str());
     } catch (const std::bad_alloc&) {
         pending.sqlstate = ERRCODE_OUT_OF_MEMORY;
-        copy_text(pending.message, sizeof pending.message, "out of memory in pg_tenancy");
+        pending.message.take("out of memory in pg_tenancy");
     } catch (const std::exception& e) {
         pending.sqlstate = ERRCODE_INTERNAL_ERROR;
-        copy_text(pending.message, sizeof pending.message, "internal error in pg_tenancy");
-        copy_text(pending.detail, sizeof pending.detail, e.what());
+        pending.message.take("internal error in pg_tenancy");
+        pending.detail.take(e.what());
     } catch (...) {
         pending.sqlstate = ERRCODE_INTERNAL_ERROR;
-        copy_text(pending.message, sizeof pending.message,
-                  "internal error in pg_tenancy: unknown C++ exception");
+        pending.message.take("internal error in pg_tenancy: unknown C++ exception");
     }
 }
 
 // Called with no C++ object alive on the way up to PostgreSQL's handler.
 [[noreturn]] void raise(const PendingError& pending) {
     if (pending.postgres != nullptr) ReThrowError(pending.postgres);
-    ereport(ERROR, (errcode(pending.sqlstate), errmsg("%s", pending.message),
-                    pending.detail[0] ? errdetail("%s", pending.detail) : 0,
-                    pending.hint[0] ? errhint("%s", pending.hint) : 0));
+    ereport(ERROR, (errcode(pending.sqlstate), errmsg("%s", pending.message.text),
+                    pending.detail.text[0] ? errdetail("%s", pending.detail.text) : 0,
+                    pending.hint.text[0] ? errhint("%s", pending.hint.text) : 0));
     pg_unreachable();
 }
 
