@@ -67,6 +67,23 @@ SELECT * FROM error_texts(format('SELECT tenancy.set_context_signed(%L, %L)',
     hs256_token(jsonb_build_object('sub', gen_random_uuid(), 'iss', 'another issuer',
                                    'exp', extract(epoch FROM now() + interval '1 hour')::bigint))));
 
+
+-- Bad input gets its own SQLSTATE, not that of a rule it was taken to break.
+-- A NULL role is 23502 (the NOT NULL constraint) for every member, the last
+-- active owner too: before 1.26 the last-owner guard took it for a demotion
+-- (42501 "cannot remove, demote or deactivate the last owner").
+SELECT tenancy.create_organization('null-role', 'Null role', '00000000-0000-4000-8000-00000000000a')
+    AS null_role_org \gset
+INSERT INTO tenancy.members (organization_id, user_id, role)
+VALUES (:'null_role_org', '00000000-0000-4000-8000-00000000000b', 'student');
+SELECT user_id, (error_texts(format('UPDATE tenancy.members SET role = NULL WHERE organization_id = %L AND user_id = %L',
+                                    :'null_role_org', user_id))).state
+FROM tenancy.members WHERE organization_id = :'null_role_org' ORDER BY user_id;
+-- Demoting the last owner is still refused.
+SELECT (error_texts(format('UPDATE tenancy.members SET role = %L WHERE organization_id = %L AND role = %L',
+                           'admin', :'null_role_org', 'owner'))).state;
+DELETE FROM tenancy.organizations WHERE id = :'null_role_org';
+
 DELETE FROM tenancy.context_signing_keys WHERE key_id = 'long-issuer';
 DROP FUNCTION error_texts(text), hs256_token(jsonb), base64url(bytea);
 DROP EXTENSION pgcrypto;
