@@ -84,6 +84,13 @@ SELECT (error_texts(format('UPDATE tenancy.members SET role = %L WHERE organizat
                            'admin', :'null_role_org', 'owner'))).state;
 DELETE FROM tenancy.organizations WHERE id = :'null_role_org';
 
+-- A distinct sketch whose registers are all at their highest (only a crafted
+-- one) counts the largest bigint, not a negative number (before the 1.26
+-- library the estimate past 2^63 wrapped to -9223372036854775808).
+SELECT r AS register,
+       tenancy.sketch_distinct_count('\x0101'::bytea || decode(repeat(to_hex(r), 4096), 'hex')) AS users
+FROM unnest(ARRAY[50, 51, 52, 53]) r;
+
 DELETE FROM tenancy.context_signing_keys WHERE key_id = 'long-issuer';
 DROP FUNCTION error_texts(text), hs256_token(jsonb), base64url(bytea);
 DROP EXTENSION pgcrypto;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <limits>
 
 #include "core/varint.hpp"
 
@@ -130,6 +131,12 @@ std::uint64_t DistinctSketch::estimate() const {
     if (estimate <= 2.5 * m && zeros != 0) {
         estimate = m * std::log(m / static_cast<double>(zeros));  // linear counting
     }
+    // Past the largest bigint (registers of 52 and more nearly everywhere,
+    // which only a crafted sketch holds) the largest bigint, as the rollups'
+    // sums saturate: std::llround of a larger double is undefined, and gave
+    // sketch_distinct_count() -9223372036854775808.
+    constexpr double kBigintEnd = 9223372036854775808.0;  // 2^63
+    if (!(estimate < kBigintEnd)) return static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
     return static_cast<std::uint64_t>(std::llround(estimate));
 }
 

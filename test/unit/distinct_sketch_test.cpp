@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 
 using tenancy::core::DistinctSketch;
@@ -99,6 +100,21 @@ TEST(DistinctSketch, RejectsMalformedBytes) {
     std::string unsorted = good;
     std::swap_ranges(unsorted.begin() + 3, unsorted.begin() + 11, unsorted.begin() + 11);
     EXPECT_FALSE(DistinctSketch::deserialize(unsorted));
+}
+
+// A sketch whose registers are all at their highest (only a crafted one)
+// estimates past 2^63: the estimate saturates at the largest bigint, which
+// sketch_distinct_count() returns, instead of wrapping to a negative count.
+TEST(DistinctSketch, EstimateSaturatesAtTheLargestBigint) {
+    for (std::uint8_t r : {std::uint8_t{51}, std::uint8_t{52}, std::uint8_t{53}}) {
+        std::string bytes("\x01\x01", 2);
+        bytes.append(DistinctSketch::kRegisters, static_cast<char>(r));
+        auto s = DistinctSketch::deserialize(bytes);
+        ASSERT_TRUE(s) << "register " << int(r);
+        EXPECT_LE(s->estimate(), static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            << "register " << int(r);
+        EXPECT_GT(s->estimate(), std::uint64_t{1} << 62) << "register " << int(r);
+    }
 }
 
 // add_hashes (the rollups' bulk path) builds what add_hash() of each does,
