@@ -10,6 +10,9 @@ SELECT count(*) FROM tenancy.organizations;
 SELECT tenancy.create_organization('east-school', 'Again', '00000000-0000-4000-b000-0000000000e2');
 SELECT tenancy.create_organization('East School', 'Bad slug', '00000000-0000-4000-b000-0000000000e2');
 SELECT tenancy.create_organization('-dash', 'Bad slug', '00000000-0000-4000-b000-0000000000e2');
+-- A slug of any length is quoted up to 63 characters (the longest valid one)
+-- and "..." (1.26: the whole of it before, a 10 MB message for a 10 MB slug).
+SELECT tenancy.create_organization(repeat('ab', 5000000), 'Bad slug', '00000000-0000-4000-b000-0000000000e2');
 SELECT tenancy.create_organization('west-school', '', '00000000-0000-4000-b000-0000000000e2');
 -- A name of white space only is refused as an empty one is (1.14).
 SELECT tenancy.create_organization('west-school', E' \t\n ', '00000000-0000-4000-b000-0000000000e2');

@@ -24,7 +24,7 @@
 -- a schema of its own with a random name; the child session rolls back too.
 SET client_min_messages = error;
 BEGIN;
-SELECT plan(145);
+SELECT plan(146);
 
 SELECT 'app_' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS s,
        'ptt-' || substr(md5(random()::text || clock_timestamp()::text), 1, 10) AS slug,
@@ -521,6 +521,9 @@ SELECT throws_ok($$SELECT tenancy.unprotect(NULL)$$, '22004', NULL, 'unprotect(N
 SELECT throws_ok($$SELECT tenancy.protect(999999::oid::regclass)$$, '42P01',
                  'relation with OID 999999 does not exist',
                  'an OID that names no relation: 42P01 (1.25; 42703 before)');
+SELECT throws_ok($$SELECT tenancy.unprotect(999999::oid::regclass)$$, '42P01',
+                 'relation with OID 999999 does not exist',
+                 'unprotect of an OID that names no relation: 42P01 (1.26; 22023 before)');
 SELECT throws_ok($$SELECT tenancy.protect('tenancy.files')$$, '42809', NULL, 'a table of pg_tenancy: 42809');
 SELECT throws_ok($$SELECT tenancy.protect('tenancy.protected_tables', 'tenant_column')$$, '42809', NULL,
                  'pg_tenancy''s own catalog: 42809');
