@@ -12,7 +12,7 @@
 -- Runs as the application login (tenancy_test_app) inside one transaction
 -- that is rolled back: nothing is left behind, reruns never collide.
 BEGIN;
-SELECT plan(127);
+SELECT plan(130);
 
 -------------------------------------------------------------------------------
 -- Helpers.
@@ -544,6 +544,21 @@ SELECT set_eq(
     $$SELECT fx.label, 'fixtures/' || fx.label AS path, w.user_id, fx.visibility::text AS visibility, 1 AS version
       FROM fx JOIN who w ON w.label = fx.owner WHERE fx.org = 'b'$$,
     'B''s files are exactly as uploaded: no write from A reached them');
+
+-------------------------------------------------------------------------------
+-- Locking reads (FOR UPDATE, FOR SHARE: an ORM's pessimistic lock) return only
+-- rows the caller may also update, as PostgreSQL applies the UPDATE policy to
+-- them (README, what the application sees): a student reads a teacher's org
+-- file, and its locking read finds no row.
+-------------------------------------------------------------------------------
+SELECT pg_temp.act_as('a_student') AS ctx \gset
+SELECT is((SELECT count(*) FROM (SELECT id FROM tenancy.files WHERE id = pg_temp.fid('t_org')) f),
+          1::bigint, 'a student reads a teacher''s org file');
+SELECT is((SELECT count(*) FROM (SELECT id FROM tenancy.files WHERE id = pg_temp.fid('t_org') FOR SHARE) f),
+          0::bigint, 'a student''s FOR SHARE of a teacher''s org file finds no row');
+SELECT pg_temp.act_as('a_teacher') AS ctx \gset
+SELECT is((SELECT count(*) FROM (SELECT id FROM tenancy.files WHERE id = pg_temp.fid('t_org') FOR UPDATE) f),
+          1::bigint, 'its owner''s FOR UPDATE finds it');
 
 -------------------------------------------------------------------------------
 -- Effects that persist: soft delete hides a file from others, restore shows
