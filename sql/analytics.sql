@@ -48,6 +48,9 @@ SELECT tenancy.track(E' \t');
 ROLLBACK TO s;
 INSERT INTO tenancy.events (kind) VALUES ('   ');
 ROLLBACK TO s;
+-- An empty kind breaks the length rule, not the white space one (1.26 library).
+INSERT INTO tenancy.events (kind) VALUES ('');
+ROLLBACK TO s;
 SELECT tenancy.track(repeat('k', 101));
 ROLLBACK TO s;
 SELECT tenancy.track('quiz_submitted', 'NaN');
