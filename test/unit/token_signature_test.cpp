@@ -5,6 +5,7 @@
 #include "openssl_test_keys.hpp"
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -12,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace core = tenancy::core;
 using core::SigningAlgorithm;
@@ -406,6 +408,147 @@ TEST(TokenSignature, HmacAlgorithmsTakeNoPublicKey) {
         EXPECT_FALSE(core::verify_public_key_signature(hmac, pem, "h.p", sign(key.get(), "h.p")));
         EXPECT_EQ(core::public_key_problem(hmac, pem),
                   std::string(core::to_string(hmac)) + " keys are secrets, not public keys");
+    }
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+namespace {
+
+using Number = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
+
+Number hex_number(const char* hex) {
+    BIGNUM* number = nullptr;
+    BN_hex2bn(&number, hex);
+    return Number(number, BN_free);
+}
+
+// `bytes` bytes of `number`, big-endian (or little-endian): "" when it does
+// not fit.
+std::string number_bytes(const BIGNUM* number, std::size_t bytes, bool little_endian = false) {
+    std::string out(bytes, '\0');
+    auto* data = reinterpret_cast<unsigned char*>(out.data());
+    int written = little_endian ? BN_bn2lebinpad(number, data, static_cast<int>(bytes))
+                                : BN_bn2binpad(number, data, static_cast<int>(bytes));
+    return written < 0 ? std::string() : out;
+}
+
+Number bytes_number(std::string_view bytes, bool little_endian = false) {
+    const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+    int length = static_cast<int>(bytes.size());
+    return Number(little_endian ? BN_lebin2bn(data, length, nullptr) : BN_bin2bn(data, length, nullptr),
+                  BN_free);
+}
+
+// a + b, or b - a with `subtract`.
+Number sum(const BIGNUM* a, const BIGNUM* b, bool subtract = false) {
+    Number result(BN_new(), BN_free);
+    if (subtract) {
+        BN_sub(result.get(), b, a);
+    } else {
+        BN_add(result.get(), a, b);
+    }
+    return result;
+}
+
+}  // namespace
+
+// A token's signature has one encoding a key takes (review of 1.25, h_jwt):
+// another spelling of the same numbers, whose signing input is the same, is
+// refused, so that a verifier never takes a signature its signer did not
+// write. ECDSA's own malleability is the exception, as in every JWS library:
+// (R, n - S) verifies as (R, S) does (RFC 7518 asks nothing of S's size).
+TEST(TokenSignature, ASignatureIsTakenInItsOneEncodingOnly) {
+    const std::string message = "header.payload";
+    // ECDSA: R and S of the curve's size (P-521: 66 bytes, room for R + n and
+    // S + n), never DER, never a number at or above the group's order.
+    Key p521 = ec_key("P-521");
+    std::string pem = public_pem(p521.get());
+    std::string signature = sign(p521.get(), message, EVP_sha512());
+    ASSERT_EQ(signature.size(), 132U);
+    ASSERT_TRUE(core::verify_public_key_signature(SigningAlgorithm::es512, pem, message, signature));
+    Number order = hex_number(
+        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC"
+        "0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409");
+    Number r = bytes_number(std::string_view(signature).substr(0, 66));
+    Number s = bytes_number(std::string_view(signature).substr(66));
+    std::string r_plus_n = number_bytes(sum(r.get(), order.get()).get(), 66);
+    std::string s_plus_n = number_bytes(sum(s.get(), order.get()).get(), 66);
+    ASSERT_FALSE(r_plus_n.empty());
+    ASSERT_FALSE(s_plus_n.empty());
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es512, pem, message,
+                                                   r_plus_n + signature.substr(66)));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es512, pem, message,
+                                                   signature.substr(0, 66) + s_plus_n));
+    EXPECT_TRUE(core::verify_public_key_signature(
+        SigningAlgorithm::es512, pem, message,
+        signature.substr(0, 66) + number_bytes(sum(s.get(), order.get(), true).get(), 66)))
+        << "(R, n - S) is the same signature to ECDSA";
+    // The DER form OpenSSL writes (and some JWT libraries wrongly send).
+    Key p256 = ec_key("P-256");
+    std::string p256_pem = public_pem(p256.get());
+    std::string raw = sign(p256.get(), message);
+    std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(ECDSA_SIG_new(), ECDSA_SIG_free);
+    ECDSA_SIG_set0(sig.get(), bytes_number(std::string_view(raw).substr(0, 32)).release(),
+                   bytes_number(std::string_view(raw).substr(32)).release());
+    unsigned char* der = nullptr;
+    int der_length = i2d_ECDSA_SIG(sig.get(), &der);
+    ASSERT_GT(der_length, 0);
+    std::string der_signature(reinterpret_cast<char*>(der), static_cast<std::size_t>(der_length));
+    OPENSSL_free(der);
+    EXPECT_TRUE(core::verify_public_key_signature(SigningAlgorithm::es256, p256_pem, message, raw));
+    EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::es256, p256_pem, message, der_signature));
+
+    // EdDSA: S below the group's order L (RFC 8032 §5.1.7, §5.2.7); S + L,
+    // which fits in S's bytes on both curves, is refused.
+    struct Edwards {
+        const char* type;
+        std::size_t point_bytes;
+        const char* order;
+    };
+    for (const Edwards& curve :
+         {Edwards{"ED25519", 32, "1000000000000000000000000000000014DEF9DEA2F79CD65812631A5CF5D3ED"},
+          Edwards{"ED448", 57,
+                  "3FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF7CCA23E9C44EDB49AED63690216C"
+                  "C2728DC58F552378C292AB5844F3"}}) {
+        Key ed = test_keys::ed_key(curve.type);
+        std::string ed_pem = public_pem(ed.get());
+        std::string ed_signature = sign(ed.get(), message);
+        ASSERT_EQ(ed_signature.size(), 2 * curve.point_bytes) << curve.type;
+        ASSERT_TRUE(core::verify_public_key_signature(SigningAlgorithm::eddsa, ed_pem, message, ed_signature));
+        Number ed_s = bytes_number(std::string_view(ed_signature).substr(curve.point_bytes), true);
+        std::string s_plus_l =
+            number_bytes(sum(ed_s.get(), hex_number(curve.order).get()).get(), curve.point_bytes, true);
+        ASSERT_FALSE(s_plus_l.empty()) << curve.type;
+        EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::eddsa, ed_pem, message,
+                                                       ed_signature.substr(0, curve.point_bytes) + s_plus_l))
+            << curve.type;
+    }
+
+    // RSA: the modulus's size exactly (no leading zero added or dropped), and
+    // a number below the modulus (signature + n, when it fits, is refused).
+    Key rsa = rsa_key(2048);
+    std::string rsa_pem = public_pem(rsa.get());
+    BIGNUM* modulus_out = nullptr;
+    ASSERT_EQ(EVP_PKEY_get_bn_param(rsa.get(), OSSL_PKEY_PARAM_RSA_N, &modulus_out), 1);
+    Number modulus(modulus_out, BN_free);
+    // (signature + n fits in 256 bytes for some signatures only: a modulus
+    // near 2^2048 leaves little room; the others are refused by their size.)
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        std::string attempt_message = message + std::to_string(attempt);
+        std::string rsa_signature = sign(rsa.get(), attempt_message);
+        ASSERT_EQ(rsa_signature.size(), 256U);
+        ASSERT_TRUE(core::verify_public_key_signature(SigningAlgorithm::rs256, rsa_pem, attempt_message,
+                                                      rsa_signature));
+        EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::rs256, rsa_pem, attempt_message,
+                                                       std::string(1, '\0') + rsa_signature));
+        if (rsa_signature[0] == '\0') {
+            EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::rs256, rsa_pem, attempt_message,
+                                                           rsa_signature.substr(1)));
+        }
+        std::string plus_n = number_bytes(sum(bytes_number(rsa_signature).get(), modulus.get()).get(), 256);
+        if (plus_n.empty()) continue;  // 2049 bits: refused by its size alone
+        EXPECT_FALSE(core::verify_public_key_signature(SigningAlgorithm::rs256, rsa_pem, attempt_message, plus_n));
+        break;
     }
     EXPECT_EQ(ERR_peek_error(), 0u);
 }
