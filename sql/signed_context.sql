@@ -296,6 +296,18 @@ BMSsECH2bz+D/MDh19GDARk=
 \set VERBOSITY terse
 INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('pem-secret', convert_to(:'rsa_pem', 'UTF8'));
 \set VERBOSITY default
+-- Nor in any other form (1.26; before, taken: whoever had the public key,
+-- anyone, signed HS256 tokens for any user with it): the PEM's body without
+-- its lines (as Keycloak's console shows a realm's public key), its DER
+-- bytes, hex, a JSON Web Key. A secret as providers make them is taken.
+SELECT regexp_replace(:'rsa_pem', '-----[A-Z ]+-----|\s', '', 'g') AS rsa_body \gset
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('body-secret', convert_to(:'rsa_body', 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, secret) VALUES ('der-secret', decode(:'rsa_body', 'base64'));
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('hex-secret', convert_to(encode(decode(:'rsa_body', 'base64'), 'hex'), 'UTF8'));
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('jwk-secret', convert_to('{"kty": "RSA", "e": "AQAB", "n": "mi4_wzGMxfhecvwLBPqIeQnQG2D7bc6hS52WUJrDXUiL"}', 'UTF8'));
+SELECT tenancy.context_secret_usable(convert_to(:'secret', 'UTF8')) AS secret_usable;
 \set VERBOSITY terse
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret) VALUES ('rsa-secret', 'RS256', convert_to(repeat('k', 40), 'UTF8'));
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, public_key) VALUES ('other', 'ES256K', 'x');

@@ -472,3 +472,24 @@ TENANCY_SQL_FUNCTION(tenancy_context_public_key_usable) {
     }
     PG_RETURN_BOOL(true);
 }
+
+// tenancy.context_secret_usable(secret bytea) -> true, or 22023 saying why
+// the secret is a public key and not one (STRICT: a public key's row, with no
+// secret, is not checked). The keys' CHECK
+// context_signing_keys_secret_not_public_key (1.26): with the public key as
+// the secret, anyone signs tokens the row takes.
+TENANCY_SQL_FUNCTION(tenancy_context_secret_usable) {
+    bytea* value = pg::call([&] { return PG_GETARG_BYTEA_PP(0); });
+    std::string secret(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+    std::string problem = core::hmac_secret_problem(secret);
+    explicit_bzero(secret.data(), secret.size());
+    if (!problem.empty()) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "the secret is a public key, not an HMAC secret",
+                        pg::as_sentence(problem) +
+                            " Whoever has the public key could sign tokens the key takes, for any user.",
+                        "Give a public key as public_key, in PEM, with its algorithm (RS256, ES256, "
+                        "…) and no secret; tenancy.jwks_keys() gives a JWK Set's keys in PEM.");
+    }
+    PG_RETURN_BOOL(true);
+}

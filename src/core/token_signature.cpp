@@ -1,5 +1,6 @@
 #include "core/token_signature.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -373,7 +374,82 @@ std::optional<std::vector<unsigned char>> ecdsa_der(std::string_view signature,
     return out;
 }
 
+// What a DER text starts with, if it is a public key ("a public key", "a
+// certificate"), or nullptr. A prefix counts: an unknown tail after the key
+// is as guessable as a newline.
+const char* der_public_key(std::string_view der) {
+    const auto* start = reinterpret_cast<const unsigned char*>(der.data());
+    long length = static_cast<long>(der.size());
+    const unsigned char* next = start;
+    if (Key(d2i_PUBKEY(nullptr, &next, length))) return "a public key (SubjectPublicKeyInfo)";
+    next = start;
+    std::unique_ptr<X509, decltype(&X509_free)> certificate(d2i_X509(nullptr, &next, length), X509_free);
+    if (certificate) return "a certificate";
+    next = start;
+    // (Eight bytes of DER make a PKCS #1 key of a tiny modulus: a random
+    // binary secret is not taken for one.)
+    Key rsa(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &next, length));
+    if (rsa && EVP_PKEY_get_bits(rsa.get()) >= 512) return "an RSA public key (PKCS #1)";
+    return nullptr;
+}
+
+// Base64 (standard or base64url, padded or not, white space anywhere), or
+// hex (white space and ':' anywhere) decoded; nullopt for other text.
+std::optional<std::string> lenient_decode(std::string_view text, bool hex) {
+    std::string out;
+    std::uint32_t bits = 0;
+    int bit_count = 0;
+    bool padding = false;
+    for (char c : text) {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || (hex && c == ':')) continue;
+        int value = -1;
+        if (hex) {
+            if (c >= '0' && c <= '9') value = c - '0';
+            else if (c >= 'a' && c <= 'f') value = c - 'a' + 10;
+            else if (c >= 'A' && c <= 'F') value = c - 'A' + 10;
+        } else if (c == '=') {
+            padding = true;
+            continue;
+        } else if (!padding) {
+            if (c >= 'A' && c <= 'Z') value = c - 'A';
+            else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
+            else if (c >= '0' && c <= '9') value = c - '0' + 52;
+            else if (c == '+' || c == '-') value = 62;
+            else if (c == '/' || c == '_') value = 63;
+        }
+        if (value < 0) return std::nullopt;
+        int width = hex ? 4 : 6;
+        bits = (bits << width) | static_cast<std::uint32_t>(value);
+        bit_count += width;
+        if (bit_count >= 8) {
+            bit_count -= 8;
+            out.push_back(static_cast<char>((bits >> bit_count) & 0xFF));
+        }
+    }
+    return out;
+}
+
 }  // namespace
+
+std::string hmac_secret_problem(std::string_view secret) {
+    OpenSslErrorQueueCleaner cleaner;
+    if (const char* key = der_public_key(secret)) return std::string("it is ") + key + " in DER";
+    // A PEM block's body: its BEGIN line cut off (the table refuses that
+    // one), its END line left on, or neither.
+    std::string_view body = secret.substr(0, secret.find("-----"));
+    for (bool hex : {false, true}) {
+        auto bytes = lenient_decode(body, hex);
+        if (!bytes) continue;
+        if (const char* key = der_public_key(*bytes)) {
+            return std::string("it is ") + key + (hex ? " in hex" : " in base64");
+        }
+    }
+    if (secret.find("\"kty\"") != std::string_view::npos) {
+        return "it is a JSON Web Key (a \"kty\" member): an HMAC key's secret is its \"k\", "
+               "base64url-decoded";
+    }
+    return "";
+}
 
 OpenSslErrorQueueCleaner::~OpenSslErrorQueueCleaner() { ERR_clear_error(); }
 

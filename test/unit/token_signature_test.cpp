@@ -552,3 +552,81 @@ TEST(TokenSignature, ASignatureIsTakenInItsOneEncodingOnly) {
     }
     EXPECT_EQ(ERR_peek_error(), 0u);
 }
+
+namespace {
+
+std::string public_der(EVP_PKEY* key) {
+    unsigned char* der = nullptr;
+    int length = i2d_PUBKEY(key, &der);
+    std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(length));
+    OPENSSL_free(der);
+    return out;
+}
+
+// The PEM block's body: its base64 lines without the BEGIN and END lines.
+std::string pem_body(const std::string& pem) {
+    std::string body;
+    std::size_t start = pem.find('\n') + 1;
+    std::size_t end = pem.find("-----END");
+    return pem.substr(start, end - start);
+}
+
+}  // namespace
+
+// A public key in any form but PEM was taken as an HMAC secret (a key row
+// with algorithm HS256, the column's default, and the public key in
+// "secret"): whoever has the public key, anyone, then signed HS256 tokens
+// for any user (the "alg" confusion by a key row's mistake; JWT review of
+// 1.25). Keycloak's console shows a realm's public key as the PEM's body
+// alone.
+TEST(TokenSignature, APublicKeyIsNoHmacSecretInAnyForm) {
+    Key rsa = rsa_key(2048), p256 = ec_key("P-256"), ed = test_keys::ed_key("ED25519");
+    for (EVP_PKEY* key : {rsa.get(), p256.get(), ed.get()}) {
+        std::string der = public_der(key), pem = public_pem(key), body = pem_body(pem);
+        EXPECT_EQ(core::hmac_secret_problem(der), "it is a public key (SubjectPublicKeyInfo) in DER");
+        EXPECT_EQ(core::hmac_secret_problem(body), "it is a public key (SubjectPublicKeyInfo) in base64");
+        std::string one_line;
+        for (char c : body) if (c != '\n') one_line += c;
+        EXPECT_EQ(core::hmac_secret_problem(one_line), "it is a public key (SubjectPublicKeyInfo) in base64");
+        // base64url without padding, as a JWK's members are written
+        std::string url = one_line;
+        for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;
+        while (!url.empty() && url.back() == '=') url.pop_back();
+        EXPECT_EQ(core::hmac_secret_problem(url), "it is a public key (SubjectPublicKeyInfo) in base64");
+        // the END line left on
+        EXPECT_EQ(core::hmac_secret_problem(pem.substr(pem.find('\n') + 1)),
+                  "it is a public key (SubjectPublicKeyInfo) in base64");
+        std::string hex;
+        for (unsigned char c : der) {
+            hex += "0123456789abcdef"[c >> 4];
+            hex += "0123456789abcdef"[c & 15];
+        }
+        EXPECT_EQ(core::hmac_secret_problem(hex), "it is a public key (SubjectPublicKeyInfo) in hex");
+    }
+    // PKCS #1 (BEGIN RSA PUBLIC KEY)
+    unsigned char* pkcs1 = nullptr;
+    int pkcs1_length = i2d_PublicKey(rsa.get(), &pkcs1);
+    ASSERT_GT(pkcs1_length, 0);
+    std::string pkcs1_der(reinterpret_cast<char*>(pkcs1), static_cast<std::size_t>(pkcs1_length));
+    OPENSSL_free(pkcs1);
+    EXPECT_EQ(core::hmac_secret_problem(pkcs1_der), "it is an RSA public key (PKCS #1) in DER");
+    EXPECT_EQ(core::hmac_secret_problem(R"({"kty":"RSA","n":"0vx7","e":"AQAB"})"),
+              "it is a JSON Web Key (a \"kty\" member): an HMAC key's secret is its \"k\", base64url-decoded");
+    // Secrets as identity providers and backends make them are taken.
+    for (const char* secret :
+         {"super-secret-jwt-token-with-at-least-32-characters-long",
+          "the identity provider's secret, 32 bytes or more",
+          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+          "c2VjcmV0IGJ5dGVzIGluIGJhc2U2NCwgYXMgU3VwYWJhc2Ugd3JpdGVzIHRoZW0=",
+          "0\x06\x02\x01\x03\x02\x01\x03 a tiny PKCS #1 key, then more"}) {
+        EXPECT_EQ(core::hmac_secret_problem(secret), "") << secret;
+    }
+    std::string random(64, '\0');
+    for (int round = 0; round < 1000; ++round) {
+        for (std::size_t i = 0; i < random.size(); ++i) {
+            random[i] = static_cast<char>((round * 131 + static_cast<int>(i) * 29 + (round ^ static_cast<int>(i)) * 7) & 0xFF);
+        }
+        EXPECT_EQ(core::hmac_secret_problem(random), "");
+    }
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
