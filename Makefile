@@ -13,7 +13,7 @@ DATA_built  = $(foreach v,$(TENANCY_VERSIONS),pg_tenancy--$(v).sql)
 EXTRA_CLEAN = $(DATA_built) build $(OBJS:.o=.d)
 
 # pg_regress: one file per behaviour in sql/, expected output in expected/.
-REGRESS      = install error_barrier error_messages context signed_context signing_algorithms organizations organization_deletions file_audit analytics log_partitions migration
+REGRESS      = install error_barrier error_messages context signed_context signing_algorithms organizations organization_deletions file_audit analytics log_partitions migration trigger_misuse
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)

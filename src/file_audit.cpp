@@ -49,14 +49,27 @@ struct FileColumns {
         const char* table = RelationGetRelationName(files);
         std::array<int, 13> found{};
         std::size_t count = 0;
-        auto at = [&](const char* column) {
-            return found.at(count++) = pg::attribute_number(desc, column, table);
+        // The columns read as their type (not only compared) are checked to
+        // be of it, and the two read as uuids by pointer to be NOT NULL.
+        auto at = [&](const char* column, Oid type = InvalidOid, bool not_null = false) {
+            return found.at(count++) =
+                       type == InvalidOid
+                           ? pg::attribute_number(desc, column, table)
+                           : pg::typed_attribute_number(desc, column, type, not_null, table);
         };
-        FileColumns columns{at("organization_id"), at("id"),         at("owner_id"),
-                            at("path"),            at("name"),       at("mime_type"),
-                            at("size_bytes"),      at("checksum"),   at("visibility"),
-                            at("version"),         at("created_at"), at("updated_at"),
-                            at("deleted_at")};
+        FileColumns columns{at("organization_id", UUIDOID, true),
+                            at("id", UUIDOID, true),
+                            at("owner_id"),
+                            at("path", TEXTOID),
+                            at("name"),
+                            at("mime_type"),
+                            at("size_bytes", INT8OID),
+                            at("checksum", TEXTOID),
+                            at("visibility"),
+                            at("version", INT4OID),
+                            at("created_at", TIMESTAMPTZOID),
+                            at("updated_at", TIMESTAMPTZOID),
+                            at("deleted_at", TIMESTAMPTZOID)};
         columns.own = found;
         return columns;
     }
@@ -822,7 +835,8 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_audit_cleanup) {
     std::vector<core::Uuid> organizations;
     {
         TupleDesc desc = RelationGetDescr(trigger->tg_relation);
-        int id = pg::attribute_number(desc, "id", RelationGetRelationName(trigger->tg_relation));
+        int id = pg::typed_attribute_number(desc, "id", UUIDOID, true,
+                                            RelationGetRelationName(trigger->tg_relation));
         TransitionTableReader rows(trigger->tg_oldtable, desc);
         while (rows.next()) {
             organizations.push_back(pg::uuid_from_datum(column_of(rows.slot(), id).datum));
@@ -919,11 +933,13 @@ TENANCY_SQL_FUNCTION(tenancy_organizations_record_deletion) {
     TupleDesc desc = RelationGetDescr(organizations);
     const char* table = RelationGetRelationName(organizations);
     HeapTuple row = trigger->tg_trigtuple;
-    auto column = [&](const char* name, Oid type) {
-        Value value = column_of(row, desc, pg::attribute_number(desc, name, table));
+    // Passed to SPI as their type: checked to be of it (and the id, read
+    // as a uuid by pointer, NOT NULL).
+    auto column = [&](const char* name, Oid type, bool not_null = false) {
+        Value value = column_of(row, desc, pg::typed_attribute_number(desc, name, type, not_null, table));
         return pg::SpiArg{type, value.datum, value.is_null};
     };
-    pg::SpiArg id = column("id", UUIDOID);
+    pg::SpiArg id = column("id", UUIDOID, true);
     core::Uuid organization_id = pg::uuid_from_datum(id.value);
     std::optional<int64> record_id;
     as_organizations_owner([&] {

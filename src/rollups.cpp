@@ -30,6 +30,7 @@
 #include "pg/varlena.hpp"
 #include "pg/error_barrier.hpp"
 #include "pg/guc.hpp"
+#include "pg/tuple.hpp"
 #include "pg/spi.hpp"
 #include "pg/subtransaction.hpp"
 #include "pg/table_appender.hpp"
@@ -1304,23 +1305,35 @@ TENANCY_SQL_FUNCTION(tenancy_track) {
 // tuple descriptor once, remembered in `known`, then only checked on each row
 // (a column dropped and added again moves), with no catalog lookup per row;
 // InvalidAttrNumber if none.
-static AttrNumber column_number(Relation relation, const char* name, AttrNumber& known) {
+// The column `name`, read as `type` (by pointer for a uuid or a text): found
+// where it was last time or looked up, and refused (42804) when it is of
+// another type, as in a table a superuser attached the trigger function to:
+// read as the wrong type it crashed the backend.
+static AttrNumber column_number(Relation relation, const char* name, Oid type, AttrNumber& known) {
     TupleDesc desc = RelationGetDescr(relation);
     auto matches = [desc, name](AttrNumber attnum) {
         if (attnum < 1 || attnum > desc->natts) return false;
         Form_pg_attribute attribute = TupleDescAttr(desc, attnum - 1);
         return !attribute->attisdropped && std::strcmp(NameStr(attribute->attname), name) == 0;
     };
-    if (matches(known)) return known;
-    for (AttrNumber attnum = 1; attnum <= desc->natts; ++attnum) {
-        if (matches(attnum)) return known = attnum;
+    AttrNumber found = InvalidAttrNumber;
+    if (matches(known)) {
+        found = known;
+    } else {
+        for (AttrNumber attnum = 1; attnum <= desc->natts && found == InvalidAttrNumber; ++attnum) {
+            if (matches(attnum)) found = known = attnum;
+        }
     }
-    return InvalidAttrNumber;
+    if (found != InvalidAttrNumber && TupleDescAttr(desc, found - 1)->atttypid != type) {
+        // Raises the 42804 that says which type it must be.
+        pg::typed_attribute_number(desc, name, type, false, RelationGetRelationName(relation));
+    }
+    return found;
 }
 
 static AttrNumber organization_column(Relation relation) {
     static AttrNumber known = InvalidAttrNumber;
-    AttrNumber column = column_number(relation, "organization_id", known);
+    AttrNumber column = column_number(relation, "organization_id", UUIDOID, known);
     if (column != InvalidAttrNumber) return column;
     throw pg::Error(ERRCODE_UNDEFINED_COLUMN,
                     std::string(RelationGetRelationName(relation)) + " has no organization_id column");
@@ -1351,7 +1364,7 @@ TENANCY_SQL_FUNCTION(tenancy_events_lock_organization) {
     // A direct INSERT's kind, as track() checks it (a DBA's restore, above,
     // brings back what was taken before).
     static AttrNumber known_kind_column = InvalidAttrNumber;
-    AttrNumber kind_column = column_number(relation, "kind", known_kind_column);
+    AttrNumber kind_column = column_number(relation, "kind", TEXTOID, known_kind_column);
     bool kind_null = true;
     Datum kind = kind_column == InvalidAttrNumber
                      ? Datum(0)

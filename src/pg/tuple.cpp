@@ -19,6 +19,21 @@ int attribute_number(TupleDesc desc, const char* column, const char* relation_na
                                               relation_name + "\" does not exist");
 }
 
+int typed_attribute_number(TupleDesc desc, const char* column, Oid type, bool not_null,
+                           const char* relation_name) {
+    int attnum = attribute_number(desc, column, relation_name);
+    Form_pg_attribute attr = TupleDescAttr(desc, attnum - 1);
+    if (attr->atttypid != type || (not_null && !attr->attnotnull)) {
+        throw Error(ERRCODE_DATATYPE_MISMATCH,
+                    std::string("column \"") + column + "\" of \"" + relation_name +
+                        "\" is not the column pg_tenancy's trigger functions read",
+                    std::string("It must be of type ") +
+                        call([&] { return format_type_be(type); }) +
+                        (not_null ? ", NOT NULL." : "."));
+    }
+    return attnum;
+}
+
 namespace {
 
 // Both values stored out of line as the same TOAST value: an UPDATE keeps

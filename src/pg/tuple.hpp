@@ -9,6 +9,13 @@ namespace tenancy::pg {
 int attribute_number(TupleDesc desc, const char* column, const char* relation_name);
 // The same, or 0 when there is no such column.
 int attribute_number_if_any(TupleDesc desc, const char* column);
+// The same for a column a trigger function reads as its declared type (a uuid
+// by pointer, say): of that type, and NOT NULL when not_null, or Error
+// (42804). The extension's own tables are so; a table a superuser attached
+// the trigger function to may not be, and a NULL or an int read as a pointer
+// crashed the backend.
+int typed_attribute_number(TupleDesc desc, const char* column, Oid type, bool not_null,
+                           const char* relation_name);
 
 // SQL-level equality of two values of one column, NULLs included (NULL equals
 // NULL here: "did this column change?"). Varlena values are compared by
