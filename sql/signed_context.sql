@@ -307,6 +307,10 @@ INSERT INTO tenancy.context_signing_keys (key_id, secret)
     VALUES ('hex-secret', convert_to(encode(decode(:'rsa_body', 'base64'), 'hex'), 'UTF8'));
 INSERT INTO tenancy.context_signing_keys (key_id, secret)
     VALUES ('jwk-secret', convert_to('{"kty": "RSA", "e": "AQAB", "n": "mi4_wzGMxfhecvwLBPqIeQnQG2D7bc6hS52WUJrDXUiL"}', 'UTF8'));
+-- The whole PEM text in base64 (a Kubernetes secret's data, an environment
+-- variable), taken until the review of 1.26.
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('base64-pem-secret', convert_to(encode(convert_to(:'rsa_pem', 'UTF8'), 'base64'), 'UTF8'));
 SELECT tenancy.context_secret_usable(convert_to(:'secret', 'UTF8')) AS secret_usable;
 \set VERBOSITY terse
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret) VALUES ('rsa-secret', 'RS256', convert_to(repeat('k', 40), 'UTF8'));

@@ -429,6 +429,18 @@ std::optional<std::string> lenient_decode(std::string_view text, bool hex) {
     return out;
 }
 
+// The key of the first PEM block in `text` (the base64 between its BEGIN
+// line and the next "-----"), if it is a public key, or nullptr.
+const char* pem_public_key(std::string_view text) {
+    std::size_t begin = text.find("-----BEGIN");
+    if (begin == std::string_view::npos) return nullptr;
+    std::size_t label_end = text.find("-----", begin + 10);
+    if (label_end == std::string_view::npos) return nullptr;
+    std::string_view body = text.substr(label_end + 5);
+    auto bytes = lenient_decode(body.substr(0, body.find("-----")), false);
+    return bytes ? der_public_key(*bytes) : nullptr;
+}
+
 }  // namespace
 
 std::string hmac_secret_problem(std::string_view secret) {
@@ -442,6 +454,11 @@ std::string hmac_secret_problem(std::string_view secret) {
         if (!bytes) continue;
         if (const char* key = der_public_key(*bytes)) {
             return std::string("it is ") + key + (hex ? " in hex" : " in base64");
+        }
+        // The whole PEM text in base64, as a Kubernetes secret or an
+        // environment variable holds it.
+        if (const char* key = hex ? nullptr : pem_public_key(*bytes)) {
+            return std::string("it is ") + key + " in PEM, in base64";
         }
     }
     if (secret.find("\"kty\"") != std::string_view::npos) {

@@ -70,8 +70,10 @@ std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem)
 // is a public key or a certificate, in another form than PEM (a "-----BEGIN"
 // the table's CHECK context_signing_keys_secret_not_pem refuses): its DER
 // bytes, that DER in base64 (a PEM block's body without its lines, as
-// Keycloak's console shows a realm's public key) or in hex, or a JSON Web
-// Key. Everyone may hold a public key: with it as the secret, anyone signs
+// Keycloak's console shows a realm's public key) or in hex, the whole PEM
+// text in base64 (as a Kubernetes secret holds it), or a JSON Web Key.
+// Raw key bytes (a JWK's "n", "x" or "y" alone, an Ed25519 key's 32 bytes)
+// look like any random secret and are taken. Everyone may hold a public key: with it as the secret, anyone signs
 // HS256 tokens the key takes, for any user (the "alg" confusion, by a key
 // row's mistake: found by the JWT review of 1.25).
 std::string hmac_secret_problem(std::string_view secret);

@@ -602,6 +602,17 @@ TEST(TokenSignature, APublicKeyIsNoHmacSecretInAnyForm) {
             hex += "0123456789abcdef"[c & 15];
         }
         EXPECT_EQ(core::hmac_secret_problem(hex), "it is a public key (SubjectPublicKeyInfo) in hex");
+        // the whole PEM text in base64 (a Kubernetes secret's data, an
+        // environment variable): taken before the review of 1.26
+        std::unique_ptr<BIO, decltype(&BIO_free_all)> b64(BIO_new(BIO_f_base64()), BIO_free_all);
+        BIO* sink = BIO_new(BIO_s_mem());
+        BIO_push(b64.get(), sink);
+        ASSERT_EQ(BIO_write(b64.get(), pem.data(), static_cast<int>(pem.size())), static_cast<int>(pem.size()));
+        ASSERT_EQ(BIO_flush(b64.get()), 1);
+        char* encoded = nullptr;
+        long encoded_length = BIO_get_mem_data(sink, &encoded);
+        EXPECT_EQ(core::hmac_secret_problem(std::string(encoded, static_cast<std::size_t>(encoded_length))),
+                  "it is a public key (SubjectPublicKeyInfo) in PEM, in base64");
     }
     // PKCS #1 (BEGIN RSA PUBLIC KEY)
     unsigned char* pkcs1 = nullptr;
