@@ -30,7 +30,9 @@ CREATE TRIGGER audit AFTER INSERT ON misuse_test.files REFERENCING NEW TABLE AS 
     FOR EACH STATEMENT EXECUTE FUNCTION tenancy.files_audit();
 INSERT INTO misuse_test.files DEFAULT VALUES;
 DROP TRIGGER audit ON misuse_test.files;
-INSERT INTO misuse_test.files DEFAULT VALUES;
+-- At the highest version, a new version is refused naming the file by its id
+-- (NULL here): the old library read that NULL as a uuid.
+INSERT INTO misuse_test.files (version) VALUES (2147483647);
 CREATE TRIGGER before_update BEFORE UPDATE ON misuse_test.files
     FOR EACH ROW EXECUTE FUNCTION tenancy.files_before_update();
 UPDATE misuse_test.files SET path = 'changed';
