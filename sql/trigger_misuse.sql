@@ -43,6 +43,18 @@ CREATE TRIGGER lock BEFORE INSERT ON misuse_test.events
     FOR EACH ROW EXECUTE FUNCTION tenancy.events_lock_organization();
 INSERT INTO misuse_test.events VALUES (1, 'x');
 
+-- A column of a type read the same way is taken: varchar for text, as a
+-- DBA's ALTER COLUMN ... TYPE varchar(n) makes it (the 1.25 library took it;
+-- the first 1.26 library refused every write of files with 42804).
+BEGIN;
+ALTER TABLE tenancy.files ALTER COLUMN checksum TYPE varchar(128);
+SELECT tenancy.create_organization('varchar-files', 'Varchar files', '00000000-0000-4000-8000-0000000000f1') AS org \gset
+INSERT INTO tenancy.files (organization_id, owner_id, path, name, size_bytes, checksum)
+VALUES (:'org', '00000000-0000-4000-8000-0000000000f1', 'a.txt', 'a.txt', 1, 'abc');
+UPDATE tenancy.files SET checksum = 'def' WHERE organization_id = :'org';
+SELECT version, checksum FROM tenancy.files WHERE organization_id = :'org';
+ROLLBACK;
+
 -- The backend is still there.
 SELECT 'alive' AS backend;
 DROP SCHEMA misuse_test CASCADE;

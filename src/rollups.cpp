@@ -1324,7 +1324,7 @@ static AttrNumber column_number(Relation relation, const char* name, Oid type, A
             if (matches(attnum)) found = known = attnum;
         }
     }
-    if (found != InvalidAttrNumber && TupleDescAttr(desc, found - 1)->atttypid != type) {
+    if (found != InvalidAttrNumber && !pg::reads_as(TupleDescAttr(desc, found - 1)->atttypid, type)) {
         // Raises the 42804 that says which type it must be.
         pg::typed_attribute_number(desc, name, type, false, RelationGetRelationName(relation));
     }

@@ -19,11 +19,17 @@ int attribute_number(TupleDesc desc, const char* column, const char* relation_na
                                               relation_name + "\" does not exist");
 }
 
+bool reads_as(Oid column_type, Oid type) {
+    if (column_type == type) return true;
+    Oid base = call([&] { return getBaseType(column_type); });
+    return base == type || (type == TEXTOID && base == VARCHAROID);
+}
+
 int typed_attribute_number(TupleDesc desc, const char* column, Oid type, bool not_null,
                            const char* relation_name) {
     int attnum = attribute_number(desc, column, relation_name);
     Form_pg_attribute attr = TupleDescAttr(desc, attnum - 1);
-    if (attr->atttypid != type || (not_null && !attr->attnotnull)) {
+    if (!reads_as(attr->atttypid, type) || (not_null && !attr->attnotnull)) {
         throw Error(ERRCODE_DATATYPE_MISMATCH,
                     std::string("column \"") + column + "\" of \"" + relation_name +
                         "\" is not the column pg_tenancy's trigger functions read",

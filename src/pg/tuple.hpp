@@ -16,6 +16,10 @@ int attribute_number_if_any(TupleDesc desc, const char* column);
 // crashed the backend.
 int typed_attribute_number(TupleDesc desc, const char* column, Oid type, bool not_null,
                            const char* relation_name);
+// Whether a column of type `column_type` may be read as `type`: that type,
+// a domain over it, or for text also varchar (binary compatible, as a DBA's
+// ALTER COLUMN … TYPE varchar(n) makes it; the 1.25 library read it so).
+bool reads_as(Oid column_type, Oid type);
 
 // SQL-level equality of two values of one column, NULLs included (NULL equals
 // NULL here: "did this column change?"). Varlena values are compared by
