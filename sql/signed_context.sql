@@ -311,6 +311,9 @@ INSERT INTO tenancy.context_signing_keys (key_id, secret)
 -- variable), taken until the review of 1.26.
 INSERT INTO tenancy.context_signing_keys (key_id, secret)
     VALUES ('base64-pem-secret', convert_to(encode(convert_to(:'rsa_pem', 'UTF8'), 'base64'), 'UTF8'));
+-- An HMAC key's own JWK is no public key: said so, with how to take its "k".
+INSERT INTO tenancy.context_signing_keys (key_id, secret)
+    VALUES ('oct-jwk-secret', convert_to('{"kty": "oct", "k": "dGhlIGlkZW50aXR5IHByb3ZpZGVyJ3Mgc2VjcmV0LCAzMiBieXRlcyBvciBtb3Jl"}', 'UTF8'));
 SELECT tenancy.context_secret_usable(convert_to(:'secret', 'UTF8')) AS secret_usable;
 \set VERBOSITY terse
 INSERT INTO tenancy.context_signing_keys (key_id, algorithm, secret) VALUES ('rsa-secret', 'RS256', convert_to(repeat('k', 40), 'UTF8'));

@@ -483,6 +483,12 @@ TENANCY_SQL_FUNCTION(tenancy_context_secret_usable) {
     std::string secret(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
     std::string problem = core::hmac_secret_problem(secret);
     explicit_bzero(secret.data(), secret.size());
+    if (problem.rfind("it is an HMAC key's JSON Web Key", 0) == 0) {
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "the secret is a JSON Web Key, not an HMAC secret", pg::as_sentence(problem),
+                        "Give its \"k\" as the secret: decode(translate(k, '-_', '+/') || the "
+                        "'=' padding, 'base64').");
+    }
     if (!problem.empty()) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "the secret is a public key, not an HMAC secret",

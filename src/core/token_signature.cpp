@@ -462,6 +462,12 @@ std::string hmac_secret_problem(std::string_view secret) {
         }
     }
     if (secret.find("\"kty\"") != std::string_view::npos) {
+        // An HMAC key's own JWK ("kty": "oct") is no public key, but its
+        // text is not the secret the issuer signs with either.
+        if (secret.find("\"oct\"") != std::string_view::npos) {
+            return "it is an HMAC key's JSON Web Key (\"kty\": \"oct\"), not its secret: the secret is "
+                   "its \"k\", base64url-decoded";
+        }
         return "it is a JSON Web Key (a \"kty\" member): an HMAC key's secret is its \"k\", "
                "base64url-decoded";
     }

@@ -623,6 +623,9 @@ TEST(TokenSignature, APublicKeyIsNoHmacSecretInAnyForm) {
     EXPECT_EQ(core::hmac_secret_problem(pkcs1_der), "it is an RSA public key (PKCS #1) in DER");
     EXPECT_EQ(core::hmac_secret_problem(R"({"kty":"RSA","n":"0vx7","e":"AQAB"})"),
               "it is a JSON Web Key (a \"kty\" member): an HMAC key's secret is its \"k\", base64url-decoded");
+    EXPECT_EQ(core::hmac_secret_problem(R"({"kty": "oct", "k": "c2VjcmV0"})"),
+              "it is an HMAC key's JSON Web Key (\"kty\": \"oct\"), not its secret: the secret is its "
+              "\"k\", base64url-decoded");
     // Secrets as identity providers and backends make them are taken.
     for (const char* secret :
          {"super-secret-jwt-token-with-at-least-32-characters-long",
