@@ -481,18 +481,19 @@ TENANCY_SQL_FUNCTION(tenancy_context_public_key_usable) {
 TENANCY_SQL_FUNCTION(tenancy_context_secret_usable) {
     bytea* value = pg::call([&] { return PG_GETARG_BYTEA_PP(0); });
     std::string secret(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
-    std::string problem = core::hmac_secret_problem(secret);
+    const core::HmacSecretProblem problem = core::hmac_secret_problem(secret);
     explicit_bzero(secret.data(), secret.size());
-    if (problem.rfind("it is an HMAC key's JSON Web Key", 0) == 0) {
+    using Kind = core::HmacSecretProblem::Kind;
+    if (problem.kind == Kind::symmetric_jwk) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
-                        "the secret is a JSON Web Key, not an HMAC secret", pg::as_sentence(problem),
+                        "the secret is a JSON Web Key, not an HMAC secret", pg::as_sentence(problem.reason),
                         "Give its \"k\" as the secret: decode(translate(k, '-_', '+/') || the "
                         "'=' padding, 'base64').");
     }
-    if (!problem.empty()) {
+    if (problem.kind == Kind::public_key) {
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "the secret is a public key, not an HMAC secret",
-                        pg::as_sentence(problem) +
+                        pg::as_sentence(problem.reason) +
                             " Whoever has the public key could sign tokens the key takes, for any user.",
                         "Give a public key as public_key, in PEM, with its algorithm (RS256, ES256, "
                         "…) and no secret; tenancy.jwks_keys() gives a JWK Set's keys in PEM.");

@@ -443,35 +443,36 @@ const char* pem_public_key(std::string_view text) {
 
 }  // namespace
 
-std::string hmac_secret_problem(std::string_view secret) {
+HmacSecretProblem hmac_secret_problem(std::string_view secret) {
+    using Kind = HmacSecretProblem::Kind;
     OpenSslErrorQueueCleaner cleaner;
-    if (const char* key = der_public_key(secret)) return std::string("it is ") + key + " in DER";
+    auto public_key = [](const char* key, const char* form) {
+        return HmacSecretProblem{Kind::public_key, std::string("it is ") + key + " " + form};
+    };
+    if (const char* key = der_public_key(secret)) return public_key(key, "in DER");
     // A PEM block's body: its BEGIN line cut off (the table refuses that
     // one), its END line left on, or neither.
     std::string_view body = secret.substr(0, secret.find("-----"));
     for (bool hex : {false, true}) {
         auto bytes = lenient_decode(body, hex);
         if (!bytes) continue;
-        if (const char* key = der_public_key(*bytes)) {
-            return std::string("it is ") + key + (hex ? " in hex" : " in base64");
-        }
+        if (const char* key = der_public_key(*bytes)) return public_key(key, hex ? "in hex" : "in base64");
         // The whole PEM text in base64, as a Kubernetes secret or an
         // environment variable holds it.
         if (const char* key = hex ? nullptr : pem_public_key(*bytes)) {
-            return std::string("it is ") + key + " in PEM, in base64";
+            return public_key(key, "in PEM, in base64");
         }
     }
     if (secret.find("\"kty\"") != std::string_view::npos) {
-        // An HMAC key's own JWK ("kty": "oct") is no public key, but its
-        // text is not the secret the issuer signs with either.
         if (secret.find("\"oct\"") != std::string_view::npos) {
-            return "it is an HMAC key's JSON Web Key (\"kty\": \"oct\"), not its secret: the secret is "
-                   "its \"k\", base64url-decoded";
+            return {Kind::symmetric_jwk,
+                    "it is an HMAC key's JSON Web Key (\"kty\": \"oct\"), not its secret: the secret is "
+                    "its \"k\", base64url-decoded"};
         }
-        return "it is a JSON Web Key (a \"kty\" member): an HMAC key's secret is its \"k\", "
-               "base64url-decoded";
+        return {Kind::public_key, "it is a JSON Web Key (a \"kty\" member): an HMAC key's secret is its "
+                                  "\"k\", base64url-decoded"};
     }
-    return "";
+    return {};
 }
 
 OpenSslErrorQueueCleaner::~OpenSslErrorQueueCleaner() { ERR_clear_error(); }

@@ -66,17 +66,24 @@ struct OpenSslErrorQueueCleaner {
 // not of small order, in its canonical encoding. HS* have no public key.
 std::string public_key_problem(SigningAlgorithm algorithm, std::string_view pem);
 
-// Why `secret` must not be an HMAC secret (HS256, HS384, HS512), or "": it
-// is a public key or a certificate, in another form than PEM (a "-----BEGIN"
-// the table's CHECK context_signing_keys_secret_not_pem refuses): its DER
-// bytes, that DER in base64 (a PEM block's body without its lines, as
-// Keycloak's console shows a realm's public key) or in hex, the whole PEM
-// text in base64 (as a Kubernetes secret holds it), or a JSON Web Key.
-// Raw key bytes (a JWK's "n", "x" or "y" alone, an Ed25519 key's 32 bytes)
-// look like any random secret and are taken. Everyone may hold a public key: with it as the secret, anyone signs
+// Why `secret` must not be an HMAC secret (HS256, HS384, HS512), if it must
+// not: it is a public key or a certificate, in another form than PEM (a
+// "-----BEGIN" the table's CHECK context_signing_keys_secret_not_pem
+// refuses): its DER bytes, that DER in base64 (a PEM block's body without its
+// lines, as Keycloak's console shows a realm's public key) or in hex, the
+// whole PEM text in base64 (as a Kubernetes secret holds it), or a JSON Web
+// Key. Everyone may hold a public key: with it as the secret, anyone signs
 // HS256 tokens the key takes, for any user (the "alg" confusion, by a key
-// row's mistake: found by the JWT review of 1.25).
-std::string hmac_secret_problem(std::string_view secret);
+// row's mistake: found by the JWT review of 1.25). An HMAC key's own JWK
+// ("kty": "oct") is no public key, but its text is not its secret either.
+// Raw key bytes (a JWK's "n", "x" or "y" alone, an Ed25519 key's 32 bytes)
+// look like any random secret and are taken.
+struct HmacSecretProblem {
+    enum class Kind { none, public_key, symmetric_jwk };
+    Kind kind = Kind::none;
+    std::string reason;  // "it is …", empty for none
+};
+HmacSecretProblem hmac_secret_problem(std::string_view secret);
 
 // Whether `signature` (as JWS writes it: PKCS #1 v1.5 for RS*, PSS with MGF1
 // over the same digest and a salt of the digest's size for PS*, R || S of

@@ -82,9 +82,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 2: candidate = hex(candidate); break;
         default: candidate = pem_lines(candidate); break;
     }
-    std::string problem = tenancy::core::hmac_secret_problem(candidate);
+    using Kind = tenancy::core::HmacSecretProblem::Kind;
+    const tenancy::core::HmacSecretProblem problem = tenancy::core::hmac_secret_problem(candidate);
     if (ERR_peek_error() != 0) fail("OpenSSL error queue not empty");
-    if (tenancy::core::hmac_secret_problem(candidate) != problem) fail("two answers for the same bytes");
-    if (starts_with_key && problem.empty()) fail("a public key taken as an HMAC secret");
+    if ((problem.kind == Kind::none) != problem.reason.empty()) fail("a kind without a reason, or the reverse");
+    const tenancy::core::HmacSecretProblem again = tenancy::core::hmac_secret_problem(candidate);
+    if (again.kind != problem.kind || again.reason != problem.reason) fail("two answers for the same bytes");
+    if (starts_with_key && problem.kind != Kind::public_key) fail("a public key taken as an HMAC secret");
     return 0;
 }

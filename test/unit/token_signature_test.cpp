@@ -579,29 +579,39 @@ std::string pem_body(const std::string& pem) {
 // for any user (the "alg" confusion by a key row's mistake; JWT review of
 // 1.25). Keycloak's console shows a realm's public key as the PEM's body
 // alone.
+namespace {
+// The reason hmac_secret_problem() gives, its kind checked to agree with it:
+// none exactly when there is no reason.
+std::string hmac_secret_problem_text(std::string_view secret) {
+    core::HmacSecretProblem problem = core::hmac_secret_problem(secret);
+    EXPECT_EQ(problem.kind == core::HmacSecretProblem::Kind::none, problem.reason.empty()) << problem.reason;
+    return problem.reason;
+}
+}  // namespace
+
 TEST(TokenSignature, APublicKeyIsNoHmacSecretInAnyForm) {
     Key rsa = rsa_key(2048), p256 = ec_key("P-256"), ed = test_keys::ed_key("ED25519");
     for (EVP_PKEY* key : {rsa.get(), p256.get(), ed.get()}) {
         std::string der = public_der(key), pem = public_pem(key), body = pem_body(pem);
-        EXPECT_EQ(core::hmac_secret_problem(der), "it is a public key (SubjectPublicKeyInfo) in DER");
-        EXPECT_EQ(core::hmac_secret_problem(body), "it is a public key (SubjectPublicKeyInfo) in base64");
+        EXPECT_EQ(hmac_secret_problem_text(der), "it is a public key (SubjectPublicKeyInfo) in DER");
+        EXPECT_EQ(hmac_secret_problem_text(body), "it is a public key (SubjectPublicKeyInfo) in base64");
         std::string one_line;
         for (char c : body) if (c != '\n') one_line += c;
-        EXPECT_EQ(core::hmac_secret_problem(one_line), "it is a public key (SubjectPublicKeyInfo) in base64");
+        EXPECT_EQ(hmac_secret_problem_text(one_line), "it is a public key (SubjectPublicKeyInfo) in base64");
         // base64url without padding, as a JWK's members are written
         std::string url = one_line;
         for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;
         while (!url.empty() && url.back() == '=') url.pop_back();
-        EXPECT_EQ(core::hmac_secret_problem(url), "it is a public key (SubjectPublicKeyInfo) in base64");
+        EXPECT_EQ(hmac_secret_problem_text(url), "it is a public key (SubjectPublicKeyInfo) in base64");
         // the END line left on
-        EXPECT_EQ(core::hmac_secret_problem(pem.substr(pem.find('\n') + 1)),
+        EXPECT_EQ(hmac_secret_problem_text(pem.substr(pem.find('\n') + 1)),
                   "it is a public key (SubjectPublicKeyInfo) in base64");
         std::string hex;
         for (unsigned char c : der) {
             hex += "0123456789abcdef"[c >> 4];
             hex += "0123456789abcdef"[c & 15];
         }
-        EXPECT_EQ(core::hmac_secret_problem(hex), "it is a public key (SubjectPublicKeyInfo) in hex");
+        EXPECT_EQ(hmac_secret_problem_text(hex), "it is a public key (SubjectPublicKeyInfo) in hex");
         // the whole PEM text in base64 (a Kubernetes secret's data, an
         // environment variable): taken before the review of 1.26
         std::unique_ptr<BIO, decltype(&BIO_free_all)> b64(BIO_new(BIO_f_base64()), BIO_free_all);
@@ -611,7 +621,7 @@ TEST(TokenSignature, APublicKeyIsNoHmacSecretInAnyForm) {
         ASSERT_EQ(BIO_flush(b64.get()), 1);
         char* encoded = nullptr;
         long encoded_length = BIO_get_mem_data(sink, &encoded);
-        EXPECT_EQ(core::hmac_secret_problem(std::string(encoded, static_cast<std::size_t>(encoded_length))),
+        EXPECT_EQ(hmac_secret_problem_text(std::string(encoded, static_cast<std::size_t>(encoded_length))),
                   "it is a public key (SubjectPublicKeyInfo) in PEM, in base64");
     }
     // PKCS #1 (BEGIN RSA PUBLIC KEY)
@@ -620,12 +630,17 @@ TEST(TokenSignature, APublicKeyIsNoHmacSecretInAnyForm) {
     ASSERT_GT(pkcs1_length, 0);
     std::string pkcs1_der(reinterpret_cast<char*>(pkcs1), static_cast<std::size_t>(pkcs1_length));
     OPENSSL_free(pkcs1);
-    EXPECT_EQ(core::hmac_secret_problem(pkcs1_der), "it is an RSA public key (PKCS #1) in DER");
-    EXPECT_EQ(core::hmac_secret_problem(R"({"kty":"RSA","n":"0vx7","e":"AQAB"})"),
+    EXPECT_EQ(hmac_secret_problem_text(pkcs1_der), "it is an RSA public key (PKCS #1) in DER");
+    EXPECT_EQ(hmac_secret_problem_text(R"({"kty":"RSA","n":"0vx7","e":"AQAB"})"),
               "it is a JSON Web Key (a \"kty\" member): an HMAC key's secret is its \"k\", base64url-decoded");
-    EXPECT_EQ(core::hmac_secret_problem(R"({"kty": "oct", "k": "c2VjcmV0"})"),
+    EXPECT_EQ(hmac_secret_problem_text(R"({"kty": "oct", "k": "c2VjcmV0"})"),
               "it is an HMAC key's JSON Web Key (\"kty\": \"oct\"), not its secret: the secret is its "
               "\"k\", base64url-decoded");
+    // Only the symmetric JWK is told apart: its own message and hint.
+    EXPECT_EQ(core::hmac_secret_problem(R"({"kty": "oct", "k": "c2VjcmV0"})").kind,
+              core::HmacSecretProblem::Kind::symmetric_jwk);
+    EXPECT_EQ(core::hmac_secret_problem(R"({"kty":"RSA","n":"0vx7","e":"AQAB"})").kind,
+              core::HmacSecretProblem::Kind::public_key);
     // Secrets as identity providers and backends make them are taken.
     for (const char* secret :
          {"super-secret-jwt-token-with-at-least-32-characters-long",
@@ -633,14 +648,14 @@ TEST(TokenSignature, APublicKeyIsNoHmacSecretInAnyForm) {
           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
           "c2VjcmV0IGJ5dGVzIGluIGJhc2U2NCwgYXMgU3VwYWJhc2Ugd3JpdGVzIHRoZW0=",
           "0\x06\x02\x01\x03\x02\x01\x03 a tiny PKCS #1 key, then more"}) {
-        EXPECT_EQ(core::hmac_secret_problem(secret), "") << secret;
+        EXPECT_EQ(hmac_secret_problem_text(secret), "") << secret;
     }
     std::string random(64, '\0');
     for (int round = 0; round < 1000; ++round) {
         for (std::size_t i = 0; i < random.size(); ++i) {
             random[i] = static_cast<char>((round * 131 + static_cast<int>(i) * 29 + (round ^ static_cast<int>(i)) * 7) & 0xFF);
         }
-        EXPECT_EQ(core::hmac_secret_problem(random), "");
+        EXPECT_EQ(hmac_secret_problem_text(random), "");
     }
     EXPECT_EQ(ERR_peek_error(), 0u);
 }
